@@ -1,0 +1,44 @@
+# Thin wrapper so the README's commands stay short. The real build is meson (meson.build).
+#   make         install missing Debian packages (needs root), build build/server/nodd, noddctl
+#   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
+#   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
+#   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PY := /usr/bin/python3
+
+BUILD_PKGS := gcc pkg-config meson ninja-build libldns-dev libevent-dev libssl-dev \
+	libsqlite3-dev librdkafka-dev libyaml-dev libpsl-dev publicsuffix libwslay-dev \
+	libjansson-dev
+TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dnsperf \
+	kcat faketime python3 python3-dnspython python3-pytest python3-websocket clang \
+	libclang-rt-14-dev curl procps
+
+.PHONY: all deps deps-test build run test test-unit test-asan test-integration bench clean
+
+all: deps build
+
+deps:
+	@tools/ensure-packages $(BUILD_PKGS)
+
+deps-test:
+	@tools/ensure-packages $(BUILD_PKGS) $(TEST_PKGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: all
+	@mkdir -p var
+	$(BUILD)/server/nodd -c examples/nodd.yaml
+
+test: deps-test build
+	@tools/run-tests $(BUILD) $(ASAN_BUILD)
+
+bench: deps-test build
+	tests/bench/run_bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) var

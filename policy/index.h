@@ -1,0 +1,59 @@
+/* index.h -- the in-memory index of the names first seen in the last 24 hours.
+ *
+ * Keys are relative wire names: the labels of the observed name, lowercase, without the
+ * root label ("\x01x\x02se" for x.se). Two tables share one arena-backed hash design:
+ *   names      name -> first_seen          (an observation keeps the earliest time)
+ *   ancestors  proper ancestor -> newest first_seen below it   (for empty non-terminals)
+ *
+ * Concurrency: one writer (the main thread) and many readers (UDP threads). Writers take
+ * the internal write lock only for the moment of an insert or of a table swap; readers
+ * bracket a batch of lookups with nindex_rdlock()/nindex_rdunlock(). The writer may call
+ * the read functions without the lock. Purging builds the replacement tables outside the
+ * lock and swaps them in, so readers never wait for a rebuild. */
+#ifndef NODD_INDEX_H
+#define NODD_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct nindex nindex_t;
+
+nindex_t *nindex_new(void);
+void nindex_free(nindex_t *ix); /* NULL is a no-op */
+
+void nindex_rdlock(nindex_t *ix);
+void nindex_rdunlock(nindex_t *ix);
+
+/* Insert a name or lower its first_seen. Returns 1 when added, 0 when it was there
+ * (its time lowered when fs is earlier), -1 when out of memory or the name is invalid. */
+int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs);
+
+/* 1 and *fs when the name is present, else 0. */
+int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
+
+/* 1 and *newest when rel is a proper ancestor of an indexed name, with the newest
+ * first_seen among the names below it, else 0. */
+int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest);
+
+/* Remove every name with first_seen <= before, and ancestors left without names.
+ * Returns the number of names removed, or -1 when out of memory (nothing changed). */
+long nindex_purge(nindex_t *ix, int64_t before);
+
+/* Number of names held. */
+size_t nindex_count(const nindex_t *ix);
+
+/* Number of names with first_seen > since. */
+size_t nindex_count_since(nindex_t *ix, int64_t since);
+
+/* 1 when some name has lo < first_seen <= hi: with lo = t1 - W and hi = t2 - W it tells
+ * whether a name left window W between t1 and t2. Writer only. */
+int nindex_any_between(nindex_t *ix, int64_t lo, int64_t hi);
+
+/* Call cb for each name (any order). Writer only, or under the read lock. */
+typedef void (*nindex_cb)(void *ctx, const uint8_t *rel, size_t len, int64_t fs);
+void nindex_foreach(const nindex_t *ix, nindex_cb cb, void *ctx);
+
+/* Approximate heap bytes held. */
+size_t nindex_memory(const nindex_t *ix);
+
+#endif

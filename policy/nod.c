@@ -1,0 +1,297 @@
+/* nod.c -- the newly-observed-domain core: observations in, zone versions out.
+ *
+ * DESIGN
+ * Every observation is written to the store first and then put in the index, so the
+ * index never shows a name the store does not hold (a restart serves exactly what was
+ * served before). Baseline names go to the store only.
+ *
+ * Zone versions: zone z has a serial (unix time of its version) and a version time.
+ * Its content changes when a name enters it (an observation) or leaves it (ageing across
+ * the window edge). nod_tick() notices both, and makes a new version when the content
+ * changed and min_interval has passed since the last one, with serial = max(now,
+ * serial + 1) so serials never go backwards, even when the clock does. Serials and
+ * version times are kept in the store's meta table: after a restart the same serial is
+ * served unless the content changed while nodd was down (names that aged out), which the
+ * first tick detects because the index is loaded back to the oldest version time.
+ *
+ * The UDP threads read serials through nod_serial() (relaxed atomics) and the index under
+ * its read lock; everything else here runs on the main thread.
+ */
+#include "policy/nod.h"
+
+#include <libpsl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/dname.h"
+#include "lib/log.h"
+
+struct nod {
+	struct nod_options opt;
+	store_t *st;
+	nindex_t *ix;
+	psl_ctx_t *psl;
+	_Atomic uint32_t serial[NOD_ZONE_COUNT];
+	int64_t vtime[NOD_ZONE_COUNT];
+	int pending[NOD_ZONE_COUNT];
+	int64_t last_check;   /* edges crossed up to here are accounted for */
+	int64_t last_purge;
+	struct nod_stats stats;
+	char err[512];
+};
+
+static int load_cb(void *ctx, const char *name, int64_t fs)
+{
+	nod_t *nod = ctx;
+	uint8_t wire[DNAME_MAX_WIRE];
+	int wl = dname_text_to_wire(name, wire);
+	if (wl <= 1) {
+		log_warn("store: skipping unusable name \"%s\"", name);
+		return 0;
+	}
+	if (nindex_put(nod->ix, wire, (size_t)wl - 1, fs) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
+		return -1;
+	}
+	return 0;
+}
+
+static void meta_key(char *buf, size_t n, int z, const char *what)
+{
+	snprintf(buf, n, "zone.%s.%s", z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], what);
+}
+
+nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t errlen)
+{
+	nod_t *nod = calloc(1, sizeof *nod);
+	if (!nod) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	nod->opt = *opt;
+	if (nod->opt.min_interval < 1)
+		nod->opt.min_interval = 1;
+	nod->st = store_open(opt->database, err, errlen);
+	if (!nod->st)
+		goto fail;
+	nod->psl = psl_latest(opt->psl_file);
+	if (!nod->psl) {
+		snprintf(err, errlen, "cannot load the public suffix list%s%s",
+			opt->psl_file ? " " : "", opt->psl_file ? opt->psl_file : "");
+		goto fail;
+	}
+	nod->ix = nindex_new();
+	if (!nod->ix) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	int64_t oldest = now;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		char k[64];
+		int64_t s = 0, vt = 0;
+		meta_key(k, sizeof k, z, "serial");
+		int have = store_meta_get_int(nod->st, k, &s);
+		meta_key(k, sizeof k, z, "vtime");
+		if (have == 1 && store_meta_get_int(nod->st, k, &vt) == 1) {
+			atomic_store(&nod->serial[z], (uint32_t)s);
+			nod->vtime[z] = vt < now ? vt : now;
+		} else {
+			atomic_store(&nod->serial[z], (uint32_t)now);
+			nod->vtime[z] = now;
+			meta_key(k, sizeof k, z, "serial");
+			if (store_meta_set_int(nod->st, k, now) < 0)
+				goto store_fail;
+			meta_key(k, sizeof k, z, "vtime");
+			if (store_meta_set_int(nod->st, k, now) < 0)
+				goto store_fail;
+		}
+		if (nod->vtime[z] < oldest)
+			oldest = nod->vtime[z];
+	}
+	/* Load back to the oldest version time so names that aged out while we were down
+	 * are seen leaving their windows by the first tick. */
+	int rc = store_each_since(nod->st, oldest - WINDOW_MAX_SECS, load_cb, nod);
+	if (rc < 0)
+		goto store_fail;
+	if (rc > 0) {
+		snprintf(err, errlen, "%s", nod->err);
+		goto fail;
+	}
+	nod->last_check = oldest;
+	nod->last_purge = 0;
+	log_info("store %s: %lld names, %zu in the last 24 h", opt->database,
+		(long long)store_count(nod->st), nindex_count(nod->ix));
+	return nod;
+store_fail:
+	snprintf(err, errlen, "%s", store_errmsg(nod->st));
+fail:
+	nod_close(nod);
+	return NULL;
+}
+
+void nod_close(nod_t *nod)
+{
+	if (!nod)
+		return;
+	store_close(nod->st);
+	nindex_free(nod->ix);
+	if (nod->psl)
+		psl_free(nod->psl);
+	free(nod);
+}
+
+int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz, const char **why)
+{
+	const char *w = NULL;
+	if (dname_text_normalize(in, norm, normsz, &w) < 0) {
+		if (why)
+			*why = w;
+		return NOD_OBS_INVALID;
+	}
+	/* A listed name lists its subdomains too, so listing a public suffix (co.uk,
+	 * github.io) would list everyone under it. Never. */
+	if (!strchr(norm, '.')) {
+		if (why)
+			*why = "a top-level domain can never be listed";
+		return NOD_OBS_PUBLIC_SUFFIX;
+	}
+	if (psl_is_public_suffix2(nod->psl, norm, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
+		if (why)
+			*why = "a public suffix can never be listed";
+		return NOD_OBS_PUBLIC_SUFFIX;
+	}
+	return NOD_OBS_NEW;
+}
+
+static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
+{
+	for (int w = 0; w < WINDOW_COUNT; w++)
+		if (now - fs < window_secs[w])
+			nod->pending[w] = 1;
+	if (now - fs < WINDOW_MAX_SECS)
+		nod->pending[NOD_ZONE_DNSBL] = 1;
+}
+
+int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
+	int64_t now, int64_t *stored_fs, const char **why)
+{
+	char norm[DNAME_MAX_TEXT + 1];
+	int rc = nod_check_name(nod, name, norm, sizeof norm, why);
+	if (rc != NOD_OBS_NEW) {
+		nod->stats.observations_refused++;
+		return rc;
+	}
+	if (fs <= 0)
+		fs = now;
+	if (fs > now + nod->opt.future_skew) {
+		nod->stats.observations_refused++;
+		if (why)
+			*why = "first_seen is in the future";
+		return NOD_OBS_FUTURE;
+	}
+	int64_t kept = fs;
+	rc = store_observe(nod->st, norm, fs, source ? source : "", baseline, &kept);
+	if (rc < 0) {
+		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
+		if (why)
+			*why = "store error";
+		return NOD_OBS_ERROR;
+	}
+	if (stored_fs)
+		*stored_fs = kept;
+	int listed = !baseline;
+	if (rc == 0) {
+		nod->stats.observations_known++;
+		int bl = 0;
+		if (store_lookup(nod->st, norm, NULL, NULL, 0, &bl) == 1)
+			listed = !bl;
+	} else {
+		nod->stats.observations_new++;
+	}
+	if (listed && now - kept < WINDOW_MAX_SECS) {
+		uint8_t wire[DNAME_MAX_WIRE];
+		int wl = dname_text_to_wire(norm, wire);
+		int64_t before = 0;
+		int had = nindex_get(nod->ix, wire, (size_t)wl - 1, &before);
+		if (nindex_put(nod->ix, wire, (size_t)wl - 1, kept) < 0) {
+			snprintf(nod->err, sizeof nod->err, "out of memory");
+			return NOD_OBS_ERROR;
+		}
+		if (!had || kept < before) {
+			mark_pending(nod, now, kept);
+			if (had)
+				mark_pending(nod, now, before);
+		}
+	}
+	return rc == 1 ? NOD_OBS_NEW : NOD_OBS_KNOWN;
+}
+
+int nod_begin(nod_t *nod) { return store_begin(nod->st); }
+int nod_commit(nod_t *nod) { return store_commit(nod->st); }
+int nod_rollback(nod_t *nod) { return store_rollback(nod->st); }
+
+unsigned nod_tick(nod_t *nod, int64_t now)
+{
+	unsigned mask = 0;
+	if (now > nod->last_check) {
+		for (int w = 0; w < WINDOW_COUNT; w++) {
+			if (nindex_any_between(nod->ix, nod->last_check - window_secs[w],
+				    now - window_secs[w])) {
+				nod->pending[w] = 1;
+				nod->pending[NOD_ZONE_DNSBL] = 1; /* its A codes changed */
+			}
+		}
+		nod->last_check = now;
+	}
+	int began = 0;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		if (!nod->pending[z] || now - nod->vtime[z] < nod->opt.min_interval)
+			continue;
+		uint32_t cur = atomic_load(&nod->serial[z]);
+		uint32_t next = (uint32_t)now;
+		/* RFC 1982: the new serial must be greater than the old one. */
+		if ((int32_t)(next - cur) <= 0)
+			next = cur + 1;
+		if (!began && store_begin(nod->st) == 0)
+			began = 1;
+		char k[64];
+		meta_key(k, sizeof k, z, "serial");
+		int ok = store_meta_set_int(nod->st, k, next) == 0;
+		meta_key(k, sizeof k, z, "vtime");
+		ok = ok && store_meta_set_int(nod->st, k, now) == 0;
+		if (!ok) {
+			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
+			continue; /* keep serving the old version; try again next tick */
+		}
+		atomic_store(&nod->serial[z], next);
+		nod->vtime[z] = now;
+		nod->pending[z] = 0;
+		mask |= 1u << z;
+	}
+	if (began && store_commit(nod->st) < 0) {
+		log_err("cannot commit zone serials: %s", store_errmsg(nod->st));
+		store_rollback(nod->st);
+	}
+	if (now - nod->last_purge >= 60) {
+		nod->last_purge = now;
+		long n = nindex_purge(nod->ix, now - WINDOW_MAX_SECS);
+		if (n > 0)
+			log_debug("index: %ld names left the 24 h window", n);
+		else if (n < 0)
+			log_warn("index: out of memory while purging; will retry");
+	}
+	return mask;
+}
+
+uint32_t nod_serial(const nod_t *nod, int zone)
+{
+	return atomic_load_explicit(&((nod_t *)nod)->serial[zone], memory_order_relaxed);
+}
+
+int64_t nod_version_time(const nod_t *nod, int zone) { return nod->vtime[zone]; }
+nindex_t *nod_index(nod_t *nod) { return nod->ix; }
+store_t *nod_store(nod_t *nod) { return nod->st; }
+const char *nod_errmsg(const nod_t *nod) { return nod->err; }
+const struct nod_stats *nod_stats(const nod_t *nod) { return &nod->stats; }

@@ -1,0 +1,83 @@
+/* nod.h -- the newly-observed-domain core: the store, the 24 h index and the versions
+ * (SOA serials) of the eight published zones. Every input (HTTP API, noddctl import,
+ * upstream transfers) goes through nod_observe(); every output reads from here.
+ *
+ * Threading: all functions are for the main thread, except nod_serial() and nod_index()
+ * (with the index read lock), which the UDP threads call. */
+#ifndef NODD_NOD_H
+#define NODD_NOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/index.h"
+#include "policy/store.h"
+#include "policy/window.h"
+
+/* Published zones: 0..6 the RPZ windows (window.h order), 7 the DNSBL zone. */
+#define NOD_ZONE_DNSBL WINDOW_COUNT
+#define NOD_ZONE_COUNT (WINDOW_COUNT + 1)
+
+typedef struct nod nod_t;
+
+struct nod_options {
+	const char *database;   /* sqlite path */
+	int64_t min_interval;   /* seconds between two versions of one zone (>= 1) */
+	int64_t future_skew;    /* first_seen may be at most this far ahead of now */
+	const char *psl_file;   /* public suffix list (dafsa or .dat); NULL: libpsl's builtin/latest */
+};
+
+/* Open the store, load the names of the last 24 h into the index and the zone serials.
+ * Returns NULL with a message in err on failure. */
+nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t errlen);
+void nod_close(nod_t *nod); /* NULL is a no-op */
+
+enum nod_obs {
+	NOD_OBS_NEW = 1,            /* first observation of the name */
+	NOD_OBS_KNOWN = 0,          /* known already; the earliest first_seen is kept */
+	NOD_OBS_ERROR = -1,         /* store failure; see nod_errmsg() */
+	NOD_OBS_INVALID = -2,       /* not a valid host name */
+	NOD_OBS_PUBLIC_SUFFIX = -3, /* a TLD or public suffix: never listed */
+	NOD_OBS_FUTURE = -4,        /* first_seen beyond now + future_skew */
+};
+
+/* Validate and normalise a name as typed by a user or feed. Returns NOD_OBS_NEW (as "ok")
+ * with the norm text in norm, or NOD_OBS_INVALID / NOD_OBS_PUBLIC_SUFFIX with *why set. */
+int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz, const char **why);
+
+/* Record one observation (name in any case, validated here). fs <= 0 means now.
+ * baseline: recorded as seen but never listed (first AXFR of an upstream zone).
+ * *stored_fs (may be NULL) gets the first_seen kept. Returns an enum nod_obs value;
+ * *why (may be NULL) is set for the negative ones. */
+int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
+	int64_t now, int64_t *stored_fs, const char **why);
+
+/* Batch several observations in one store transaction. */
+int nod_begin(nod_t *nod);
+int nod_commit(nod_t *nod);
+int nod_rollback(nod_t *nod);
+
+/* Advance time: makes a new version (serial) of each zone whose content changed since its
+ * last version (names added, or ageing across a window edge), at most one per
+ * min_interval, and drops names older than 24 h from memory. Call about once a second.
+ * Returns a bit mask of the zones that got a new version. */
+unsigned nod_tick(nod_t *nod, int64_t now);
+
+/* Current serial of a published zone; safe from any thread. */
+uint32_t nod_serial(const nod_t *nod, int zone);
+/* Unix time of the zone's current version. */
+int64_t nod_version_time(const nod_t *nod, int zone);
+
+nindex_t *nod_index(nod_t *nod);
+store_t *nod_store(nod_t *nod);
+const char *nod_errmsg(const nod_t *nod);
+
+/* Counters for /metrics and status. */
+struct nod_stats {
+	uint64_t observations_new;
+	uint64_t observations_known;
+	uint64_t observations_refused;
+};
+const struct nod_stats *nod_stats(const nod_t *nod);
+
+#endif

@@ -1,0 +1,62 @@
+/* store.h -- the first-seen store: sqlite in WAL mode, one row per name ever observed.
+ *
+ * Names are in norm text (lib/dname.h): lowercase, no trailing dot. Time is unix seconds.
+ * The store is used from the main thread only; it is not thread-safe.
+ * All functions return 0 on success and -1 on error unless said otherwise; the error text
+ * is then in store_errmsg(). */
+#ifndef NODD_STORE_H
+#define NODD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store_t;
+
+/* Open (creating when absent) the database at path, its directory must exist. Sets WAL,
+ * synchronous=NORMAL, busy_timeout, and runs the schema migrations. On failure returns
+ * NULL and writes a message into err. */
+store_t *store_open(const char *path, char *err, size_t errlen);
+void store_close(store_t *st); /* NULL is a no-op */
+const char *store_errmsg(const store_t *st);
+
+/* Group several writes in one transaction (BEGIN IMMEDIATE ... COMMIT). Writes outside an
+ * explicit transaction each commit on their own. Nesting is not supported. */
+int store_begin(store_t *st);
+int store_commit(store_t *st);
+int store_rollback(store_t *st);
+
+/* Record an observation. When the name is new a row is inserted; when it exists and
+ * first_seen is earlier than the stored one, the row takes the earlier time (and its
+ * source and baseline flag). *stored_fs (may be NULL) receives the first_seen now stored.
+ * Returns 1 when the row was inserted, 0 when it existed (changed or not), -1 on error. */
+int store_observe(store_t *st, const char *name, int64_t first_seen, const char *source,
+	int baseline, int64_t *stored_fs);
+
+/* Look a name up. Returns 1 when found (filling the non-NULL outputs; source is
+ * truncated to srclen), 0 when absent, -1 on error. */
+int store_lookup(store_t *st, const char *name, int64_t *first_seen, char *source,
+	size_t srclen, int *baseline);
+
+/* Call cb for every non-baseline name with first_seen > since, in first_seen order.
+ * cb returns 0 to go on, non-zero to stop (then store_each_since returns that value). */
+typedef int (*store_name_cb)(void *ctx, const char *name, int64_t first_seen);
+int store_each_since(store_t *st, int64_t since, store_name_cb cb, void *ctx);
+
+/* Number of rows (all names ever seen), -1 on error. */
+int64_t store_count(store_t *st);
+
+/* Small persistent key/value table for state that must survive restarts (zone serials,
+ * upstream timers). get returns 1 found, 0 absent, -1 error. */
+int store_meta_get_int(store_t *st, const char *key, int64_t *val);
+int store_meta_set_int(store_t *st, const char *key, int64_t val);
+int store_meta_get_text(store_t *st, const char *key, char *buf, size_t buflen);
+int store_meta_set_text(store_t *st, const char *key, const char *val);
+
+/* The schema version this build writes (see policy/schema.c for the migrations). */
+int store_schema_version(store_t *st);
+
+/* The underlying sqlite3 handle, for modules that keep their own tables in the same
+ * database and must share its transactions (zones/, the outbox). Borrowed. */
+struct sqlite3 *store_db(store_t *st);
+
+#endif

@@ -1,0 +1,31 @@
+/* window.c -- rolling window bounds and DNSBL age codes. */
+#include "policy/window.h"
+
+#include <string.h>
+
+const int64_t window_secs[WINDOW_COUNT] = { 300, 600, 1800, 3600, 10800, 43200, 86400 };
+const char *const window_label[WINDOW_COUNT] = { "5m", "10m", "30m", "1h", "3h", "12h", "24h" };
+
+int window_for_age(int64_t age)
+{
+	if (age < 0)
+		age = 0;
+	for (int i = 0; i < WINDOW_COUNT; i++)
+		if (age < window_secs[i])
+			return i;
+	return -1;
+}
+
+int window_code(int64_t age)
+{
+	int w = window_for_age(age);
+	return w < 0 ? 0 : w + 2;
+}
+
+int window_by_label(const char *label)
+{
+	for (int i = 0; i < WINDOW_COUNT; i++)
+		if (strcmp(label, window_label[i]) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,26 @@
+/* window.h -- the seven rolling windows and the DNSBL age codes.
+ *
+ * A name first seen at t is in window W while now - t < W. Windows nest, so a name's
+ * DNSBL code is that of the smallest window holding it: 5m -> 127.0.0.2 ... 24h -> .8.
+ * A first_seen slightly in the future (clock skew between feeds) counts as age 0. */
+#ifndef NODD_WINDOW_H
+#define NODD_WINDOW_H
+
+#include <stdint.h>
+
+#define WINDOW_COUNT 7
+#define WINDOW_MAX_SECS 86400
+
+extern const int64_t window_secs[WINDOW_COUNT];   /* 300 ... 86400 */
+extern const char *const window_label[WINDOW_COUNT]; /* "5m" ... "24h" */
+
+/* Index of the smallest window holding a name of this age, or -1 when none (age >= 24h). */
+int window_for_age(int64_t age);
+
+/* DNSBL last octet for this age: 2..8, or 0 when not listed (age >= 24h). */
+int window_code(int64_t age);
+
+/* Index of a window label ("5m", "1h", ...), or -1. */
+int window_by_label(const char *label);
+
+#endif

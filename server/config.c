@@ -1,0 +1,456 @@
+/* config.c -- YAML configuration into struct nodd_config, with errors that name the file,
+ * the line and the key. The document is loaded whole (yaml_parser_load) so every node
+ * keeps its line; then each section is walked against a table of known keys, so an
+ * unknown key is an error instead of a silently ignored typo. */
+#include "server/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "lib/dname.h"
+#include "lib/log.h"
+
+struct cctx {
+	const char *file;
+	yaml_document_t *doc;
+	struct nodd_config *cfg;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+__attribute__((format(printf, 4, 5)))
+static int cerr(struct cctx *c, const yaml_node_t *n, const char *key, const char *fmt, ...)
+{
+	if (c->failed)
+		return -1;
+	c->failed = 1;
+	int o = snprintf(c->err, c->errlen, "%s:%lu: %s%s", c->file,
+		n ? (unsigned long)n->start_mark.line + 1 : 1UL, key ? key : "", key ? ": " : "");
+	if (o < 0 || (size_t)o >= c->errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err + o, c->errlen - (size_t)o, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *scalar(struct cctx *c, yaml_node_t *n, const char *key)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		cerr(c, n, key, "expected a single value");
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+static int get_uint(struct cctx *c, yaml_node_t *n, const char *key, long long min,
+	long long max, long long *out)
+{
+	const char *s = scalar(c, n, key);
+	if (!s)
+		return -1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return cerr(c, n, key, "expected a whole number from %lld to %lld, not \"%s\"",
+			min, max, s);
+	*out = v;
+	return 0;
+}
+
+/* "90", "90s", "5m", "2h", "1d" -> seconds. */
+static int get_duration(struct cctx *c, yaml_node_t *n, const char *key, int64_t min,
+	int64_t max, int64_t *out)
+{
+	const char *s = scalar(c, n, key);
+	if (!s)
+		return -1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	long long mul = 1;
+	if (end != s && *end && !end[1]) {
+		switch (*end) {
+		case 's': mul = 1; end++; break;
+		case 'm': mul = 60; end++; break;
+		case 'h': mul = 3600; end++; break;
+		case 'd': mul = 86400; end++; break;
+		default: break;
+		}
+	}
+	if (errno || end == s || *end || v < 0 || v > max / mul || v * mul < min)
+		return cerr(c, n, key, "expected a duration such as 30s, 5m or 1h (%lld..%lld s), not \"%s\"",
+			(long long)min, (long long)max, s);
+	*out = v * mul;
+	return 0;
+}
+
+static int get_name(struct cctx *c, yaml_node_t *n, const char *key, char **out)
+{
+	const char *s = scalar(c, n, key);
+	if (!s)
+		return -1;
+	char norm[DNAME_MAX_TEXT + 1];
+	const char *why = NULL;
+	if (dname_text_normalize(s, norm, sizeof norm, &why) < 0)
+		return cerr(c, n, key, "\"%s\" is not a valid domain name: %s", s, why);
+	free(*out);
+	*out = strdup(norm);
+	return *out ? 0 : cerr(c, n, key, "out of memory");
+}
+
+static int get_string(struct cctx *c, yaml_node_t *n, const char *key, char **out)
+{
+	const char *s = scalar(c, n, key);
+	if (!s)
+		return -1;
+	if (!*s)
+		return cerr(c, n, key, "must not be empty");
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : cerr(c, n, key, "out of memory");
+}
+
+int config_parse_addr(const char *s, int defport, struct config_addr *out, const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *at = strrchr(s, '@');
+	long port = defport;
+	size_t hl = at ? (size_t)(at - s) : strlen(s);
+	if (hl == 0 || hl >= sizeof host) {
+		*why = "expected address@port, e.g. 127.0.0.1@5353 or ::1@5353";
+		return -1;
+	}
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	if (at) {
+		char *end;
+		errno = 0;
+		port = strtol(at + 1, &end, 10);
+		if (errno || end == at + 1 || *end || port < 0 || port > 65535) {
+			*why = "port must be a number from 0 to 65535";
+			return -1;
+		}
+	}
+	memset(out, 0, sizeof *out);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		out->len = sizeof *a4;
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		out->len = sizeof *a6;
+	} else {
+		*why = "not an IPv4 or IPv6 address (expected address@port, e.g. 127.0.0.1@5353)";
+		return -1;
+	}
+	snprintf(out->text, sizeof out->text, "%s@%ld", host, port);
+	return 0;
+}
+
+static int get_addr(struct cctx *c, yaml_node_t *n, const char *key, int defport,
+	struct config_addr *out)
+{
+	const char *s = scalar(c, n, key);
+	if (!s)
+		return -1;
+	const char *why = NULL;
+	if (config_parse_addr(s, defport, out, &why) < 0)
+		return cerr(c, n, key, "\"%s\": %s", s, why);
+	return 0;
+}
+
+/* Walk a mapping: call fn(c, keynode, valuenode, key) for each pair; duplicate keys are
+ * an error (YAML says they are, and a silent "last wins" hides mistakes). */
+typedef int (*pair_fn)(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key);
+
+static int each_pair(struct cctx *c, yaml_node_t *map, const char *section, pair_fn fn)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return cerr(c, map, section, "expected a mapping of keys");
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+		if (!k || !v || k->type != YAML_SCALAR_NODE)
+			return cerr(c, k ? k : map, section, "keys must be plain names");
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+			yaml_node_t *k2 = yaml_document_get_node(c->doc, q->key);
+			if (k2 && k2->type == YAML_SCALAR_NODE &&
+			    strcmp((char *)k2->data.scalar.value, (char *)k->data.scalar.value) == 0)
+				return cerr(c, k, (char *)k->data.scalar.value,
+					"duplicate key (first on line %lu)",
+					(unsigned long)k2->start_mark.line + 1);
+		}
+		char full[128];
+		snprintf(full, sizeof full, "%s%s%s", section ? section : "", section ? "." : "",
+			(const char *)k->data.scalar.value);
+		if (fn(c, k, v, full) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define KEY(name) (strcmp(key + off, name) == 0)
+
+static int server_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("server.");
+	long long n;
+	if (KEY("listen")) {
+		cfg->nlisten = 0;
+		if (v->type == YAML_SCALAR_NODE)
+			return get_addr(c, v, key, 53, &cfg->listen[cfg->nlisten++]);
+		if (v->type != YAML_SEQUENCE_NODE)
+			return cerr(c, v, key, "expected a list of address@port");
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			if (cfg->nlisten == CONFIG_MAX_LISTEN)
+				return cerr(c, v, key, "at most %d addresses", CONFIG_MAX_LISTEN);
+			yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+			if (get_addr(c, e, key, 53, &cfg->listen[cfg->nlisten++]) < 0)
+				return -1;
+		}
+		if (cfg->nlisten == 0)
+			return cerr(c, v, key, "needs at least one address");
+		return 0;
+	}
+	if (KEY("http")) {
+		cfg->has_http = 1;
+		return get_addr(c, v, key, 8053, &cfg->http);
+	}
+	if (KEY("http-token"))
+		return get_string(c, v, key, &cfg->http_token);
+	if (KEY("database"))
+		return get_string(c, v, key, &cfg->database);
+	if (KEY("udp-threads")) {
+		if (get_uint(c, v, key, 0, 64, &n) < 0)
+			return -1;
+		cfg->udp_threads = (int)n;
+		return 0;
+	}
+	if (KEY("log-level")) {
+		const char *s = scalar(c, v, key);
+		if (!s)
+			return -1;
+		int l = log_level_parse(s);
+		if (l < 0)
+			return cerr(c, v, key, "expected error, warning, info or debug, not \"%s\"", s);
+		cfg->log_level = l;
+		return 0;
+	}
+	if (KEY("tcp-idle-timeout")) {
+		int64_t d;
+		if (get_duration(c, v, key, 1, 3600, &d) < 0)
+			return -1;
+		cfg->tcp_idle_timeout = (int)d;
+		return 0;
+	}
+	if (KEY("tcp-clients")) {
+		if (get_uint(c, v, key, 1, 100000, &n) < 0)
+			return -1;
+		cfg->tcp_clients = (int)n;
+		return 0;
+	}
+	if (KEY("tcp-clients-per-ip")) {
+		if (get_uint(c, v, key, 1, 100000, &n) < 0)
+			return -1;
+		cfg->tcp_clients_per_ip = (int)n;
+		return 0;
+	}
+	return cerr(c, k, key, "unknown key");
+}
+
+static int publish_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("publish.");
+	long long n;
+	int64_t d;
+	if (KEY("suffix"))
+		return get_name(c, v, key, &cfg->suffix);
+	if (KEY("ttl")) {
+		if (get_uint(c, v, key, 0, 604800, &n) < 0)
+			return -1;
+		cfg->ttl = (uint32_t)n;
+		return 0;
+	}
+	if (KEY("ns")) {
+		for (int i = 0; i < cfg->nns; i++) {
+			free(cfg->ns[i]);
+			cfg->ns[i] = NULL;
+		}
+		cfg->nns = 0;
+		if (v->type == YAML_SCALAR_NODE)
+			return get_name(c, v, key, &cfg->ns[cfg->nns++]);
+		if (v->type != YAML_SEQUENCE_NODE)
+			return cerr(c, v, key, "expected a list of host names");
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			if (cfg->nns == CONFIG_MAX_NS)
+				return cerr(c, v, key, "at most %d names", CONFIG_MAX_NS);
+			if (get_name(c, yaml_document_get_node(c->doc, *it), key, &cfg->ns[cfg->nns++]) < 0)
+				return -1;
+		}
+		if (cfg->nns == 0)
+			return cerr(c, v, key, "needs at least one name");
+		return 0;
+	}
+	if (KEY("hostmaster"))
+		return get_name(c, v, key, &cfg->hostmaster);
+	if (KEY("min-interval"))
+		return get_duration(c, v, key, 1, 86400, &cfg->min_interval);
+	uint32_t *soa = KEY("soa-refresh") ? &cfg->soa_refresh : KEY("soa-retry") ? &cfg->soa_retry :
+		KEY("soa-expire") ? &cfg->soa_expire : KEY("soa-minimum") ? &cfg->soa_minimum : NULL;
+	if (soa) {
+		if (get_duration(c, v, key, 0, 2419200 * 4, &d) < 0)
+			return -1;
+		*soa = (uint32_t)d;
+		return 0;
+	}
+	if (KEY("rpz-action")) {
+		const char *s = scalar(c, v, key);
+		if (!s)
+			return -1;
+		if (strcmp(s, "nxdomain") == 0)
+			cfg->rpz_nodata = 0;
+		else if (strcmp(s, "nodata") == 0)
+			cfg->rpz_nodata = 1;
+		else
+			return cerr(c, v, key, "expected nxdomain or nodata, not \"%s\"", s);
+		return 0;
+	}
+	return cerr(c, k, key, "unknown key");
+}
+
+static int policy_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("policy.");
+	if (KEY("future-skew"))
+		return get_duration(c, v, key, 0, 86400, &cfg->future_skew);
+	if (KEY("public-suffix-list"))
+		return get_string(c, v, key, &cfg->psl_file);
+	return cerr(c, k, key, "unknown key");
+}
+
+static int top_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	if (strcmp(key, "server") == 0)
+		return each_pair(c, v, key, server_pair);
+	if (strcmp(key, "publish") == 0)
+		return each_pair(c, v, key, publish_pair);
+	if (strcmp(key, "policy") == 0)
+		return each_pair(c, v, key, policy_pair);
+	return cerr(c, k, key, "unknown key");
+}
+
+static void defaults(struct nodd_config *cfg)
+{
+	const char *why;
+	config_parse_addr("127.0.0.1@5353", 53, &cfg->listen[0], &why);
+	cfg->nlisten = 1;
+	config_parse_addr("127.0.0.1@8053", 8053, &cfg->http, &why);
+	cfg->has_http = 1;
+	cfg->log_level = LOG_INFO;
+	cfg->tcp_idle_timeout = 30;
+	cfg->tcp_clients = 150;
+	cfg->tcp_clients_per_ip = 20;
+	cfg->ttl = 60;
+	cfg->soa_refresh = 60;
+	cfg->soa_retry = 60;
+	cfg->soa_expire = 21600;   /* staleness bound for consumers: hours, not weeks */
+	cfg->soa_minimum = 60;
+	cfg->min_interval = 5;
+	cfg->future_skew = 300;
+}
+
+struct nodd_config *config_load(const char *path, char *err, size_t errlen)
+{
+	struct nodd_config *cfg = calloc(1, sizeof *cfg);
+	if (!cfg) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	defaults(cfg);
+	cfg->path = strdup(path);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s:0: cannot read the file: %s", path, strerror(errno));
+		config_free(cfg);
+		return NULL;
+	}
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%lu: invalid YAML: %s%s%s", path,
+			(unsigned long)(parser.problem_mark.line + 1),
+			parser.problem ? parser.problem : "syntax error",
+			parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		config_free(cfg);
+		return NULL;
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+
+	struct cctx c = { .file = path, .doc = &doc, .cfg = cfg, .err = err, .errlen = errlen };
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	int rc = 0;
+	if (!root)
+		rc = cerr(&c, NULL, NULL, "the file is empty");
+	else
+		rc = each_pair(&c, root, NULL, top_pair);
+	if (rc == 0 && !cfg->suffix)
+		rc = cerr(&c, root, "publish.suffix", "missing required key (e.g. suffix: nod.example.)");
+	if (rc == 0 && !cfg->database)
+		rc = cerr(&c, root, "server.database", "missing required key (e.g. database: /var/lib/nodd/nodd.db)");
+	yaml_document_delete(&doc);
+	if (rc < 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->nns == 0)
+		cfg->ns[cfg->nns++] = strdup("localhost");
+	if (!cfg->hostmaster) {
+		char buf[512];
+		snprintf(buf, sizeof buf, "hostmaster.%s", cfg->suffix);
+		cfg->hostmaster = strdup(buf);
+	}
+	return cfg;
+}
+
+void config_free(struct nodd_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->http_token);
+	free(cfg->database);
+	free(cfg->suffix);
+	for (int i = 0; i < cfg->nns; i++)
+		free(cfg->ns[i]);
+	free(cfg->hostmaster);
+	free(cfg->psl_file);
+	free(cfg);
+}

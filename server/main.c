@@ -1,0 +1,289 @@
+/* main.c -- nodd: argv, --check-config, wiring, start/stop order, signals.
+ *
+ * Start: config -> store + index (nod_open) -> UDP threads, TCP and HTTP listeners -> a
+ * one-second tick that versions the zones as names enter and leave windows.
+ * SIGTERM/SIGINT stop cleanly (listeners first, then the store); SIGHUP re-reads the
+ * config and applies what can change without a restart (log level, TTL, SOA timers and
+ * NS names, HTTP token), keeping the old config when the new one has an error. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "lib/dname.h"
+#include "lib/log.h"
+#include "policy/nod.h"
+#include "server/answer.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/tcp.h"
+#include "server/udp.h"
+
+struct daemon {
+	struct nodd_config *cfg;
+	struct event_base *base;
+	nod_t *nod;
+	struct answer_cfg acfg[2];
+	struct answer_cfg *_Atomic active;
+	struct udp_server *udp;
+	struct tcp_server *tcp;
+	struct http_server *http;
+	struct http_env henv;
+	struct event *tick_ev, *sig_term, *sig_int, *sig_hup;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nodd -c FILE [--check-config]\n"
+		"  -c, --config FILE   YAML configuration (see docs/configuration.md)\n"
+		"      --check-config  validate FILE and exit: 0 when good, 1 with FILE:LINE: message\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this text\n"
+		"nodd runs in the foreground and logs to stderr. SIGHUP reloads, SIGTERM stops.\n");
+}
+
+static int name_wire(const char *norm, uint8_t *wire, size_t *len)
+{
+	int l = dname_text_to_wire(norm, wire);
+	if (l < 0)
+		return -1;
+	*len = (size_t)l;
+	return 0;
+}
+
+/* Published zone names and records from the config. */
+static int build_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a, char *err,
+	size_t errlen)
+{
+	memset(a, 0, sizeof *a);
+	char buf[600];
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		if (z == NOD_ZONE_DNSBL)
+			snprintf(buf, sizeof buf, "v1.bl.%s", cfg->suffix);
+		else
+			snprintf(buf, sizeof buf, "%s.rpz.%s", window_label[z], cfg->suffix);
+		if (name_wire(buf, a->apex[z], &a->apex_len[z]) < 0) {
+			snprintf(err, errlen, "%s: publish.suffix: zone name %s is too long", cfg->path, buf);
+			return -1;
+		}
+	}
+	a->ttl = cfg->ttl;
+	a->soa_refresh = cfg->soa_refresh;
+	a->soa_retry = cfg->soa_retry;
+	a->soa_expire = cfg->soa_expire;
+	a->soa_minimum = cfg->soa_minimum;
+	a->nns = cfg->nns;
+	for (int i = 0; i < cfg->nns; i++)
+		if (name_wire(cfg->ns[i], a->ns[i], &a->ns_len[i]) < 0) {
+			snprintf(err, errlen, "%s: publish.ns: bad name %s", cfg->path, cfg->ns[i]);
+			return -1;
+		}
+	memcpy(a->mname, a->ns[0], a->ns_len[0]);
+	a->mname_len = a->ns_len[0];
+	if (name_wire(cfg->hostmaster, a->rname, &a->rname_len) < 0) {
+		snprintf(err, errlen, "%s: publish.hostmaster: name too long", cfg->path);
+		return -1;
+	}
+	a->rpz_nodata = cfg->rpz_nodata;
+	return 0;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct daemon *d = arg;
+	unsigned mask = nod_tick(d->nod, (int64_t)time(NULL));
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (mask & (1u << z))
+			log_debug("zone %s: new version, serial %u",
+				z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], nod_serial(d->nod, z));
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct daemon *d = arg;
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct daemon *d = arg;
+	char err[1024];
+	struct nodd_config *n = config_load(d->cfg->path, err, sizeof err);
+	if (!n) {
+		log_err("reload: %s (keeping the running configuration)", err);
+		return;
+	}
+	struct answer_cfg *cur = atomic_load(&d->active);
+	struct answer_cfg *next = cur == &d->acfg[0] ? &d->acfg[1] : &d->acfg[0];
+	if (build_answer_cfg(n, next, err, sizeof err) < 0) {
+		log_err("reload: %s (keeping the running configuration)", err);
+		config_free(n);
+		return;
+	}
+	if (strcmp(n->suffix, d->cfg->suffix) != 0 || strcmp(n->database, d->cfg->database) != 0 ||
+	    n->nlisten != d->cfg->nlisten)
+		log_warn("reload: publish.suffix, server.database and server.listen take effect at the next restart");
+	atomic_store(&d->active, next);
+	log_set_level((enum log_level)n->log_level);
+	/* Swap in the fields the HTTP side reads live; the rest needs a restart. */
+	char *tok = d->cfg->http_token;
+	d->cfg->http_token = n->http_token;
+	n->http_token = tok;
+	d->cfg->ttl = n->ttl;
+	d->cfg->log_level = n->log_level;
+	d->cfg->future_skew = n->future_skew;
+	config_free(n);
+	log_info("reload: configuration re-read");
+}
+
+static uint64_t tcp_open_cb(void *ctx)
+{
+	return tcp_open_connections(ctx);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int check = 0, ch;
+	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'C': check = 1; break;
+		case 'V': printf("nodd %s\n", NODD_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	char err[1024];
+	struct daemon d;
+	memset(&d, 0, sizeof d);
+	d.cfg = config_load(path, err, sizeof err);
+	if (!d.cfg) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (build_answer_cfg(d.cfg, &d.acfg[0], err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		config_free(d.cfg);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration is valid\n", path);
+		config_free(d.cfg);
+		return 0;
+	}
+	atomic_store(&d.active, &d.acfg[0]);
+	log_set_level((enum log_level)d.cfg->log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = 1;
+	struct nod_options no = {
+		.database = d.cfg->database,
+		.min_interval = d.cfg->min_interval,
+		.future_skew = d.cfg->future_skew,
+		.psl_file = d.cfg->psl_file,
+	};
+	d.nod = nod_open(&no, (int64_t)time(NULL), err, sizeof err);
+	if (!d.nod) {
+		log_err("%s", err);
+		goto out;
+	}
+	d.base = event_base_new();
+	if (!d.base) {
+		log_err("cannot create the event loop");
+		goto out;
+	}
+	int nthreads = d.cfg->udp_threads;
+	if (nthreads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = n > 0 ? (int)n : 1;
+	}
+	d.udp = udp_start(d.cfg->listen, d.cfg->nlisten, nthreads, &d.active, d.nod, err, sizeof err);
+	if (!d.udp) {
+		log_err("%s", err);
+		goto out;
+	}
+	struct tcp_limits lim = {
+		.idle_timeout = d.cfg->tcp_idle_timeout,
+		.max_clients = d.cfg->tcp_clients,
+		.max_per_ip = d.cfg->tcp_clients_per_ip,
+		.out_high = 1 << 20,
+	};
+	d.tcp = tcp_start(d.base, d.cfg->listen, d.cfg->nlisten, &lim, &d.active, d.nod, err, sizeof err);
+	if (!d.tcp) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (d.cfg->has_http) {
+		d.henv.nod = d.nod;
+		d.henv.cfg = d.cfg;
+		d.henv.start_time = (int64_t)time(NULL);
+		d.henv.tcp_open = tcp_open_cb;
+		d.henv.ctx = d.tcp;
+		d.http = http_start(d.base, &d.henv, err, sizeof err);
+		if (!d.http) {
+			log_err("%s", err);
+			goto out;
+		}
+	}
+	struct timeval one = { 1, 0 };
+	d.tick_ev = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+	event_add(d.tick_ev, &one);
+	d.sig_term = evsignal_new(d.base, SIGTERM, on_stop, &d);
+	d.sig_int = evsignal_new(d.base, SIGINT, on_stop, &d);
+	d.sig_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	event_add(d.sig_term, NULL);
+	event_add(d.sig_int, NULL);
+	event_add(d.sig_hup, NULL);
+
+	for (int i = 0; i < d.cfg->nlisten; i++)
+		log_info("serving DNS on %s (udp, %d threads; tcp)", d.cfg->listen[i].text, nthreads);
+	if (d.cfg->has_http)
+		log_info("HTTP API on %s", d.cfg->http.text);
+	log_info("zones: {5m,10m,30m,1h,3h,12h,24h}.rpz.%s and v1.bl.%s", d.cfg->suffix, d.cfg->suffix);
+	on_tick(-1, 0, &d);
+	event_base_dispatch(d.base);
+	rc = 0;
+	log_info("stopped");
+out:
+	http_stop(d.http);
+	tcp_stop(d.tcp);
+	udp_stop(d.udp);
+	if (d.tick_ev)
+		event_free(d.tick_ev);
+	if (d.sig_term)
+		event_free(d.sig_term);
+	if (d.sig_int)
+		event_free(d.sig_int);
+	if (d.sig_hup)
+		event_free(d.sig_hup);
+	if (d.base)
+		event_base_free(d.base);
+	nod_close(d.nod);
+	config_free(d.cfg);
+	return rc;
+}

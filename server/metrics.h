@@ -1,0 +1,37 @@
+/* metrics.h -- process-wide counters, updated from any thread with relaxed atomics, and
+ * their Prometheus text rendering for GET /metrics. */
+#ifndef NODD_METRICS_H
+#define NODD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nod;
+
+/* Count one answered (or dropped) DNS query. proto: 0 UDP, 1 TCP.
+ * qtype is counted by name for the common types (A, AAAA, TXT, SOA, NS, CNAME, ANY,
+ * AXFR, IXFR, MX, PTR, SRV, DS, DNSKEY) and as "other" otherwise; rcode 0..23 by
+ * name (NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, NOTAUTH, BADVERS, ...),
+ * dropped queries as rcode "dropped". */
+void metrics_query(int proto, unsigned qtype, int rcode, int dropped);
+
+/* Named event counters (TCP limits hit, HTTP requests, ...). name is a static string
+ * that becomes nodd_<name>_total; at most 64 distinct names. */
+void metrics_inc(const char *name, uint64_t by);
+
+/* Gauges supplied at render time by the caller. */
+struct metrics_gauges {
+	size_t names_in_window[7];  /* per window, 5m..24h */
+	int64_t store_names;        /* rows in the store */
+	size_t index_names;         /* names in memory */
+	size_t index_bytes;
+	uint32_t serial[8];         /* zone serials: 7 RPZ then DNSBL */
+	uint64_t tcp_connections;   /* open now */
+	int64_t start_time;
+};
+
+/* Render all counters and the gauges in Prometheus text exposition format 0.0.4 into a
+ * malloc'd NUL-terminated string (caller frees). */
+char *metrics_render(const struct metrics_gauges *g);
+
+#endif

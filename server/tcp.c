@@ -1,0 +1,288 @@
+/* tcp.c -- DNS over TCP on libevent bufferevents.
+ *
+ * Each connection reads length-prefixed messages and answers them in order (pipelining
+ * is just "keep reading"). Limits, all logged and counted in /metrics:
+ *  - idle timeout: no complete query for idle_timeout seconds -> close (slowloris);
+ *  - a frame shorter than a DNS header -> close;
+ *  - global and per-address connection caps -> new connections closed at once;
+ *  - output high-water: when a client does not read its answers and the unsent output
+ *    passes out_high, we stop reading from it until it drains (and the idle timeout then
+ *    closes it), so memory per client is bounded.
+ * Runs on the main thread, which is the index writer, so no lock is needed to read it. */
+#include "server/tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "server/metrics.h"
+
+#define TCP_MAX_LISTEN CONFIG_MAX_LISTEN
+
+struct tcp_conn {
+	struct tcp_server *srv;
+	struct bufferevent *bev;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct tcp_conn *prev, *next;
+	int paused;
+};
+
+struct tcp_server {
+	struct event_base *base;
+	struct evconnlistener *lev[TCP_MAX_LISTEN];
+	int nlev;
+	struct tcp_limits lim;
+	struct answer_cfg *_Atomic *cfgp;
+	nod_t *nod;
+	struct tcp_conn *conns;
+	uint64_t nconns;
+	tcp_xfr_fn xfr;
+	void *xfr_ctx;
+	uint8_t *qbuf, *abuf;
+};
+
+static int same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			&((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		&((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof host);
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof host);
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	}
+	snprintf(buf, n, "%s@%d", host, port);
+}
+
+static void conn_close(struct tcp_conn *c)
+{
+	struct tcp_server *s = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void conn_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t pfx[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	evbuffer_add(out, pfx, 2);
+	evbuffer_add(out, msg, len);
+}
+
+static void conn_read(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct tcp_server *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	for (;;) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > s->lim.out_high) {
+			/* The client is not reading its answers: stop reading its queries. */
+			if (!c->paused) {
+				c->paused = 1;
+				metrics_inc("tcp_output_paused", 1);
+				bufferevent_disable(bev, EV_READ);
+			}
+			return;
+		}
+		uint8_t pfx[2];
+		if (evbuffer_copyout(in, pfx, 2) < 2)
+			return;
+		size_t len = ((size_t)pfx[0] << 8) | pfx[1];
+		if (len < 12) {
+			char p[80];
+			peer_text(&c->peer, p, sizeof p);
+			log_debug("tcp %s: frame of %zu bytes is shorter than a DNS header; closing", p, len);
+			metrics_inc("tcp_bad_frames", 1);
+			conn_close(c);
+			return;
+		}
+		if (evbuffer_get_length(in) < len + 2)
+			return;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, s->qbuf, len);
+
+		const struct answer_cfg *cfg = atomic_load(s->cfgp);
+		struct answer_view view;
+		view.ix = nod_index(s->nod);
+		view.now = (int64_t)time(NULL);
+		for (int z = 0; z < NOD_ZONE_COUNT; z++)
+			view.serial[z] = nod_serial(s->nod, z);
+		struct answer_info info;
+		size_t alen = answer_query(cfg, &view, s->qbuf, len, s->abuf, 65535, 1, &info);
+		if (info.xfr) {
+			int done = s->xfr && s->xfr(s->xfr_ctx, s->qbuf, len,
+				(struct sockaddr *)&c->peer, c->peerlen, bufferevent_get_output(bev)) == 0;
+			if (!done) {
+				alen = answer_error(s->qbuf, len, 5 /* REFUSED */, s->abuf, 65535);
+				info.rcode = 5;
+			} else {
+				alen = 0;
+			}
+		}
+		metrics_query(1, info.qtype, info.rcode, alen == 0 && !info.xfr);
+		if (alen > 0)
+			conn_reply(c, s->abuf, alen);
+	}
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	if (c->paused) {
+		c->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		conn_read(bev, c); /* queries may be waiting in the input already */
+	}
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct tcp_conn *c = arg;
+	if (what & BEV_EVENT_TIMEOUT) {
+		char p[80];
+		peer_text(&c->peer, p, sizeof p);
+		log_debug("tcp %s: idle timeout; closing", p);
+		metrics_inc("tcp_timeouts", 1);
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_close(c);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+	int salen, void *arg)
+{
+	(void)l;
+	struct tcp_server *s = arg;
+	struct sockaddr_storage peer;
+	memset(&peer, 0, sizeof peer);
+	memcpy(&peer, sa, (size_t)salen < sizeof peer ? (size_t)salen : sizeof peer);
+	if (s->nconns >= (uint64_t)s->lim.max_clients) {
+		metrics_inc("tcp_refused_global_cap", 1);
+		log_debug("tcp: %d connections open (tcp-clients); refusing one", s->lim.max_clients);
+		close(fd);
+		return;
+	}
+	int same = 0;
+	for (struct tcp_conn *c = s->conns; c; c = c->next)
+		same += same_ip(&c->peer, &peer);
+	if (same >= s->lim.max_per_ip) {
+		char p[80];
+		peer_text(&peer, p, sizeof p);
+		metrics_inc("tcp_refused_per_ip_cap", 1);
+		log_debug("tcp %s: %d connections from this address (tcp-clients-per-ip); refusing", p, same);
+		close(fd);
+		return;
+	}
+	struct tcp_conn *c = calloc(1, sizeof *c);
+	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c || !bev) {
+		free(c);
+		if (bev)
+			bufferevent_free(bev);
+		else
+			close(fd);
+		return;
+	}
+	c->srv = s;
+	c->bev = bev;
+	c->peer = peer;
+	c->peerlen = (socklen_t)salen;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	metrics_inc("tcp_connections", 1);
+	struct timeval idle = { s->lim.idle_timeout, 0 };
+	bufferevent_setcb(bev, conn_read, conn_write, conn_event, c);
+	bufferevent_set_timeouts(bev, &idle, &idle);
+	bufferevent_setwatermark(bev, EV_WRITE, s->lim.out_high / 2, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *addrs,
+	int naddrs, const struct tcp_limits *lim, struct answer_cfg *_Atomic *cfgp, nod_t *nod,
+	char *err, size_t errlen)
+{
+	struct tcp_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->base = base;
+	s->lim = *lim;
+	s->cfgp = cfgp;
+	s->nod = nod;
+	s->qbuf = malloc(65536);
+	s->abuf = malloc(65536);
+	if (!s->qbuf || !s->abuf) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < naddrs && i < TCP_MAX_LISTEN; i++) {
+		s->lev[i] = evconnlistener_new_bind(base, on_accept, s,
+			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+			128, (const struct sockaddr *)&addrs[i].ss, (int)addrs[i].len);
+		if (!s->lev[i]) {
+			snprintf(err, errlen, "listen %s (tcp): %s", addrs[i].text, strerror(errno));
+			goto fail;
+		}
+		s->nlev = i + 1;
+	}
+	return s;
+fail:
+	tcp_stop(s);
+	return NULL;
+}
+
+void tcp_set_xfr_handler(struct tcp_server *t, tcp_xfr_fn fn, void *ctx)
+{
+	t->xfr = fn;
+	t->xfr_ctx = ctx;
+}
+
+uint64_t tcp_open_connections(void *t)
+{
+	return t ? ((struct tcp_server *)t)->nconns : 0;
+}
+
+void tcp_stop(struct tcp_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_close(s->conns);
+	for (int i = 0; i < s->nlev; i++)
+		evconnlistener_free(s->lev[i]);
+	free(s->qbuf);
+	free(s->abuf);
+	free(s);
+}

@@ -1,0 +1,38 @@
+/* tcp.h -- DNS over TCP on the main event loop: 2-byte length framing (RFC 1035 4.2.2),
+ * pipelined queries (RFC 7766), idle timeouts, connection caps and an output high-water
+ * mark so a client that does not read cannot make nodd buffer without bound. */
+#ifndef NODD_TCP_H
+#define NODD_TCP_H
+
+#include <event2/event.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "policy/nod.h"
+#include "server/answer.h"
+#include "server/config.h"
+
+struct tcp_server;
+
+/* A transfer request (AXFR/IXFR) on a connection: the handler writes its reply messages
+ * (each with its length prefix) to out and returns 0, or returns -1 to have the query
+ * answered REFUSED. NULL handler: every transfer is refused. */
+struct evbuffer;
+typedef int (*tcp_xfr_fn)(void *ctx, const uint8_t *q, size_t qlen,
+	const struct sockaddr *peer, socklen_t peerlen, struct evbuffer *out);
+
+struct tcp_limits {
+	int idle_timeout;   /* seconds without a complete query before closing */
+	int max_clients;    /* global */
+	int max_per_ip;
+	size_t out_high;    /* stop reading a client whose unsent output passes this */
+};
+
+struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *addrs,
+	int naddrs, const struct tcp_limits *lim, struct answer_cfg *_Atomic *cfgp, nod_t *nod,
+	char *err, size_t errlen);
+void tcp_set_xfr_handler(struct tcp_server *t, tcp_xfr_fn fn, void *ctx);
+uint64_t tcp_open_connections(void *tcp_server);
+void tcp_stop(struct tcp_server *t); /* NULL is a no-op */
+
+#endif

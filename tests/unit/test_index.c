@@ -1,0 +1,73 @@
+/* test_index.c -- the in-memory index: put/get, earliest time, ancestors, purge, counts. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lib/dname.h"
+#include "policy/index.h"
+#include "tests/unit/tap.h"
+
+static size_t rel(const char *text, uint8_t *w)
+{
+	int l = dname_text_to_wire(text, w);
+	return (size_t)l - 1;
+}
+
+static void count_cb(void *ctx, const uint8_t *r, size_t len, int64_t fs)
+{
+	(void)r; (void)len; (void)fs;
+	(*(size_t *)ctx)++;
+}
+
+int main(void)
+{
+	nindex_t *ix = nindex_new();
+	uint8_t w[DNAME_MAX_WIRE];
+	int64_t fs;
+	size_t l = rel("x.se", w);
+	is_int(nindex_put(ix, w, l, 1000), 1, "new name");
+	is_int(nindex_put(ix, w, l, 2000), 0, "known name");
+	ok(nindex_get(ix, w, l, &fs) && fs == 1000, "later time does not replace the earlier");
+	is_int(nindex_put(ix, w, l, 900), 0, "earlier time");
+	ok(nindex_get(ix, w, l, &fs) && fs == 900, "earlier time kept");
+	is_int(nindex_put(ix, w, 0, 1), -1, "empty name refused");
+	is_int(nindex_put(ix, (const uint8_t *)"\005ab", 3, 1), -1, "bad label length refused");
+
+	l = rel("a.b.c.se", w);
+	nindex_put(ix, w, l, 1500);
+	ok(nindex_ancestor(ix, (const uint8_t *)"\001b\001c\002se", 7, &fs) && fs == 1500, "ancestor b.c.se");
+	ok(nindex_ancestor(ix, (const uint8_t *)"\002se", 3, &fs) && fs == 1500, "ancestor se has the newest");
+	ok(!nindex_ancestor(ix, w, l, NULL), "a name is not its own ancestor");
+	ok(!nindex_get(ix, (const uint8_t *)"\001c\002se", 6, NULL), "ancestor is not a name");
+
+	/* 100k names: growth, counts, edges, purge */
+	char buf[64];
+	for (int i = 0; i < 100000; i++) {
+		snprintf(buf, sizeof buf, "n%d.example.ch", i);
+		l = rel(buf, w);
+		nindex_put(ix, w, l, 10000 + i);
+	}
+	is_int(nindex_count(ix), 100002, "count");
+	is_int(nindex_count_since(ix, 10000 + 49999), 50000, "count since");
+	ok(nindex_any_between(ix, 10000 + 10, 10000 + 11), "a name between");
+	ok(!nindex_any_between(ix, 200000, 300000), "no name between");
+	snprintf(buf, sizeof buf, "n%d.example.ch", 77777);
+	l = rel(buf, w);
+	ok(nindex_get(ix, w, l, &fs) && fs == 10000 + 77777, "lookup among many");
+	is_int(nindex_purge(ix, 10000 + 49999), 50002, "purge removes old names");
+	is_int(nindex_count(ix), 50000, "count after purge");
+	ok(nindex_get(ix, w, l, &fs) && fs == 10000 + 77777, "survivor still there");
+	snprintf(buf, sizeof buf, "n%d.example.ch", 5);
+	l = rel(buf, w);
+	ok(!nindex_get(ix, w, l, NULL), "purged name gone");
+	ok(!nindex_ancestor(ix, (const uint8_t *)"\002se", 3, NULL), "ancestor of purged names gone");
+	ok(nindex_ancestor(ix, (const uint8_t *)"\007example\002ch", 11, &fs) && fs == 10000 + 99999,
+		"ancestor rebuilt with newest");
+	size_t n = 0;
+	nindex_foreach(ix, count_cb, &n);
+	is_int(n, 50000, "foreach visits every name");
+	is_int(nindex_purge(ix, 0), 0, "nothing to purge");
+	ok(nindex_memory(ix) > 0, "memory reported");
+	nindex_free(ix);
+	nindex_free(NULL);
+	return tap_done();
+}
