@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "lib/dname.h"
@@ -351,8 +352,365 @@ static int policy_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const cha
 	return cerr(c, k, key, "unknown key");
 }
 
+static int get_bool(struct cctx *c, yaml_node_t *n, const char *key, int *out)
+{
+	const char *s = scalar(c, n, key);
+	if (!s)
+		return -1;
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "on")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "off")) {
+		*out = 0;
+		return 0;
+	}
+	return cerr(c, n, key, "expected yes or no, not \"%s\"", s);
+}
+
+/* Walk a sequence of mappings, growing *arr (element size sz) by one per item and
+ * calling fn for each pair with c->item pointing at the new element. */
+static void *cur_item;
+
+static int each_item(struct cctx *c, yaml_node_t *seq, const char *key, void **arr, int *n,
+	size_t sz, pair_fn fn, int (*done)(struct cctx *, yaml_node_t *, const char *))
+{
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return cerr(c, seq, key, "expected a list");
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		void *na = realloc(*arr, (size_t)(*n + 1) * sz);
+		if (!na)
+			return cerr(c, e, key, "out of memory");
+		*arr = na;
+		cur_item = (char *)na + (size_t)*n * sz;
+		memset(cur_item, 0, sz);
+		(*n)++;
+		if (each_pair(c, e, key, fn) < 0 || (done && done(c, e, key) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const tsig_algorithms[] = {
+	"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512", NULL
+};
+
+static int key_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct config_key *ck = cur_item;
+	size_t off = strlen("keys.");
+	ck->line = (int)v->start_mark.line + 1;
+	if (KEY("name"))
+		return get_name(c, v, key, &ck->name);
+	if (KEY("algorithm")) {
+		const char *s = scalar(c, v, key);
+		if (!s)
+			return -1;
+		for (int i = 0; tsig_algorithms[i]; i++)
+			if (strcasecmp(s, tsig_algorithms[i]) == 0)
+				return get_string(c, v, key, &ck->algorithm);
+		return cerr(c, v, key, "unsupported TSIG algorithm \"%s\" (use hmac-sha256 or hmac-sha512)", s);
+	}
+	if (KEY("secret")) {
+		const char *s = scalar(c, v, key);
+		if (!s)
+			return -1;
+		size_t n = strlen(s);
+		if (n == 0 || n % 4 != 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != n)
+			return cerr(c, v, key, "not a base64 secret");
+		return get_string(c, v, key, &ck->secret);
+	}
+	if (KEY("file")) {
+		if (get_string(c, v, key, &ck->file) < 0)
+			return -1;
+		FILE *f = fopen(ck->file, "r");
+		if (!f)
+			return cerr(c, v, key, "cannot read %s: %s", ck->file, strerror(errno));
+		fclose(f);
+		return 0;
+	}
+	return cerr(c, k, key, "unknown key");
+}
+
+static int key_done(struct cctx *c, yaml_node_t *e, const char *key)
+{
+	struct config_key *ck = cur_item;
+	if (ck->file && (ck->name || ck->secret || ck->algorithm))
+		return cerr(c, e, key, "give either file, or name, algorithm and secret");
+	if (!ck->file && (!ck->name || !ck->secret))
+		return cerr(c, e, key, "a key needs name and secret (and algorithm, default hmac-sha256), or file");
+	if (!ck->file && !ck->algorithm)
+		ck->algorithm = strdup("hmac-sha256");
+	for (int i = 0; ck->name && i < c->cfg->nkeys - 1; i++)
+		if (c->cfg->keys[i].name && strcmp(c->cfg->keys[i].name, ck->name) == 0)
+			return cerr(c, e, key, "key %s is defined twice", ck->name);
+	return 0;
+}
+
+static int upstream_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct config_upstream *u = cur_item;
+	size_t off = strlen("upstreams.");
+	u->line = (int)k->start_mark.line + 1;
+	if (KEY("zone")) {
+		const char *s = scalar(c, v, key);
+		if (!s)
+			return -1;
+		if (strcmp(s, ".") == 0) {
+			free(u->zone);
+			u->zone = strdup("");
+			return 0;
+		}
+		return get_name(c, v, key, &u->zone);
+	}
+	if (KEY("primaries")) {
+		u->nprimaries = 0;
+		yaml_node_item_t *it, *end;
+		if (v->type == YAML_SCALAR_NODE) {
+			u->primaries[u->nprimaries++] = strdup((char *)v->data.scalar.value);
+			return 0;
+		}
+		if (v->type != YAML_SEQUENCE_NODE)
+			return cerr(c, v, key, "expected a list of host@port");
+		for (it = v->data.sequence.items.start, end = v->data.sequence.items.top; it < end; it++) {
+			if (u->nprimaries == CONFIG_MAX_PRIMARIES)
+				return cerr(c, v, key, "at most %d primaries", CONFIG_MAX_PRIMARIES);
+			const char *s = scalar(c, yaml_document_get_node(c->doc, *it), key);
+			if (!s)
+				return -1;
+			const char *at = strrchr(s, '@');
+			if (!*s || (at && (at[1] == '\0' || strspn(at + 1, "0123456789") != strlen(at + 1) ||
+				atoi(at + 1) < 1 || atoi(at + 1) > 65535)))
+				return cerr(c, v, key, "\"%s\": expected host or address, optionally @port", s);
+			u->primaries[u->nprimaries++] = strdup(s);
+		}
+		return 0;
+	}
+	if (KEY("key"))
+		return get_name(c, v, key, &u->key);
+	if (KEY("keep-first-seen"))
+		return get_bool(c, v, key, &u->keep_first_seen);
+	int64_t *d = KEY("refresh-min") ? &u->refresh_min : KEY("refresh-max") ? &u->refresh_max :
+		KEY("retry-min") ? &u->retry_min : KEY("retry-max") ? &u->retry_max :
+		KEY("expire-min") ? &u->expire_min : KEY("expire-max") ? &u->expire_max : NULL;
+	if (d)
+		return get_duration(c, v, key, 1, 365 * 86400, d);
+	return cerr(c, k, key, "unknown key");
+}
+
+static int upstream_done(struct cctx *c, yaml_node_t *e, const char *key)
+{
+	struct config_upstream *u = cur_item;
+	/* defaults first: the pair callback has set only what the file gives */
+	if (!u->zone)
+		return cerr(c, e, key, "missing required key zone");
+	if (u->nprimaries == 0)
+		return cerr(c, e, key, "missing required key primaries");
+	if (!u->refresh_min) u->refresh_min = 30;
+	if (!u->refresh_max) u->refresh_max = 86400;
+	if (!u->retry_min) u->retry_min = 10;
+	if (!u->retry_max) u->retry_max = 3600;
+	if (!u->expire_min) u->expire_min = 3600;
+	if (!u->expire_max) u->expire_max = 30 * 86400;
+	if (u->refresh_min > u->refresh_max || u->retry_min > u->retry_max || u->expire_min > u->expire_max)
+		return cerr(c, e, key, "a -min bound is larger than its -max");
+	for (int i = 0; i < c->cfg->nupstreams - 1; i++)
+		if (strcmp(c->cfg->upstreams[i].zone, u->zone) == 0)
+			return cerr(c, e, key, "zone %s is listed twice", u->zone);
+	return 0;
+}
+
+static int acl_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct config_acl *a = cur_item;
+	size_t off = strlen("transfer.allow.");
+	if (KEY("key"))
+		return get_name(c, v, key, &a->key);
+	if (KEY("address")) {
+		const char *s = scalar(c, v, key);
+		if (!s)
+			return -1;
+		char host[INET6_ADDRSTRLEN];
+		const char *slash = strchr(s, '/');
+		size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+		if (hl >= sizeof host)
+			return cerr(c, v, key, "\"%s\" is not an address or prefix", s);
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		int max;
+		memset(&a->net, 0, sizeof a->net);
+		if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&a->net)->sin_addr) == 1) {
+			a->net.ss_family = AF_INET;
+			max = 32;
+		} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&a->net)->sin6_addr) == 1) {
+			a->net.ss_family = AF_INET6;
+			max = 128;
+		} else {
+			return cerr(c, v, key, "\"%s\" is not an address or prefix (e.g. 127.0.0.1/32)", s);
+		}
+		a->prefix = max;
+		if (slash) {
+			char *end;
+			long p = strtol(slash + 1, &end, 10);
+			if (end == slash + 1 || *end || p < 0 || p > max)
+				return cerr(c, v, key, "\"%s\": prefix length must be 0..%d", s, max);
+			a->prefix = (int)p;
+		}
+		snprintf(a->text, sizeof a->text, "%s/%d", host, a->prefix);
+		return 0;
+	}
+	return cerr(c, k, key, "unknown key");
+}
+
+static int acl_done(struct cctx *c, yaml_node_t *e, const char *key)
+{
+	struct config_acl *a = cur_item;
+	if (!a->key && !a->text[0])
+		return cerr(c, e, key, "an entry needs key or address");
+	if (!a->text[0])
+		a->prefix = -1;
+	return 0;
+}
+
+static int notify_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct config_notify *n = cur_item;
+	size_t off = strlen("transfer.notify.");
+	if (KEY("address"))
+		return get_addr(c, v, key, 53, &n->addr);
+	if (KEY("key"))
+		return get_name(c, v, key, &n->key);
+	return cerr(c, k, key, "unknown key");
+}
+
+static int notify_done(struct cctx *c, yaml_node_t *e, const char *key)
+{
+	struct config_notify *n = cur_item;
+	if (!n->addr.len)
+		return cerr(c, e, key, "missing required key address");
+	return 0;
+}
+
+static int transfer_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("transfer.");
+	if (KEY("allow"))
+		return each_item(c, v, key, (void **)&cfg->xfr_allow, &cfg->nxfr_allow,
+			sizeof *cfg->xfr_allow, acl_pair, acl_done);
+	if (KEY("notify"))
+		return each_item(c, v, key, (void **)&cfg->notify, &cfg->nnotify,
+			sizeof *cfg->notify, notify_pair, notify_done);
+	if (KEY("min-interval")) {
+		if (get_duration(c, v, key, 1, 86400, &cfg->xfr_min_interval) < 0)
+			return -1;
+		cfg->min_interval = cfg->xfr_min_interval;
+		return 0;
+	}
+	return cerr(c, k, key, "unknown key");
+}
+
+static int files_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("files.");
+	if (KEY("dir"))
+		return get_string(c, v, key, &cfg->files_dir);
+	if (KEY("interval"))
+		return get_duration(c, v, key, 1, 86400, &cfg->files_interval);
+	return cerr(c, k, key, "unknown key");
+}
+
+static int topics_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("kafka.topics.");
+	if (KEY("zone_diff"))
+		return get_string(c, v, key, &cfg->kafka_topic_zone_diff);
+	if (KEY("newly_registered_domain"))
+		return get_string(c, v, key, &cfg->kafka_topic_nrd);
+	return cerr(c, k, key, "unknown key (topics are zone_diff and newly_registered_domain)");
+}
+
+static int props_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	const char *val = scalar(c, v, key);
+	if (!val)
+		return -1;
+	char **np = realloc(cfg->kafka_props, (size_t)(cfg->nkafka_props + 1) * 2 * sizeof *np);
+	if (!np)
+		return cerr(c, k, key, "out of memory");
+	cfg->kafka_props = np;
+	np[cfg->nkafka_props * 2] = strdup((char *)k->data.scalar.value);
+	np[cfg->nkafka_props * 2 + 1] = strdup(val);
+	cfg->nkafka_props++;
+	return 0;
+}
+
+static int kafka_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("kafka.");
+	if (KEY("brokers")) {
+		if (v->type == YAML_SEQUENCE_NODE) {
+			/* a list of host:port joined with commas, as librdkafka wants */
+			char buf[2048] = "";
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				const char *s = scalar(c, yaml_document_get_node(c->doc, *it), key);
+				if (!s)
+					return -1;
+				if (strlen(buf) + strlen(s) + 2 > sizeof buf)
+					return cerr(c, v, key, "too long");
+				if (buf[0])
+					strcat(buf, ",");
+				strcat(buf, s);
+			}
+			free(cfg->kafka_brokers);
+			cfg->kafka_brokers = strdup(buf);
+			return 0;
+		}
+		return get_string(c, v, key, &cfg->kafka_brokers);
+	}
+	if (KEY("topics"))
+		return each_pair(c, v, key, topics_pair);
+	if (KEY("properties")) {
+		if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
+			return 0;
+		return each_pair(c, v, key, props_pair);
+	}
+	return cerr(c, k, key, "unknown key");
+}
+
+static int streams_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct nodd_config *cfg = c->cfg;
+	size_t off = strlen("streams.");
+	if (KEY("history"))
+		return get_duration(c, v, key, 60, 30 * 86400, &cfg->stream_history);
+	return cerr(c, k, key, "unknown key");
+}
+
 static int top_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
 {
+	struct nodd_config *cfg = c->cfg;
+	if (strcmp(key, "keys") == 0)
+		return each_item(c, v, key, (void **)&cfg->keys, &cfg->nkeys, sizeof *cfg->keys,
+			key_pair, key_done);
+	if (strcmp(key, "upstreams") == 0)
+		return each_item(c, v, key, (void **)&cfg->upstreams, &cfg->nupstreams,
+			sizeof *cfg->upstreams, upstream_pair, upstream_done);
+	if (strcmp(key, "transfer") == 0)
+		return each_pair(c, v, key, transfer_pair);
+	if (strcmp(key, "files") == 0)
+		return each_pair(c, v, key, files_pair);
+	if (strcmp(key, "kafka") == 0)
+		return each_pair(c, v, key, kafka_pair);
+	if (strcmp(key, "streams") == 0)
+		return each_pair(c, v, key, streams_pair);
 	if (strcmp(key, "server") == 0)
 		return each_pair(c, v, key, server_pair);
 	if (strcmp(key, "publish") == 0)
@@ -380,6 +738,8 @@ static void defaults(struct nodd_config *cfg)
 	cfg->soa_minimum = 60;
 	cfg->min_interval = 5;
 	cfg->future_skew = 300;
+	cfg->files_interval = 60;
+	cfg->stream_history = 86400;
 }
 
 struct nodd_config *config_load(const char *path, char *err, size_t errlen)
@@ -425,6 +785,27 @@ struct nodd_config *config_load(const char *path, char *err, size_t errlen)
 		rc = cerr(&c, root, "publish.suffix", "missing required key (e.g. suffix: nod.example.)");
 	if (rc == 0 && !cfg->database)
 		rc = cerr(&c, root, "server.database", "missing required key (e.g. database: /var/lib/nodd/nodd.db)");
+	int file_keys = 0;
+	for (int i = 0; i < cfg->nkeys; i++)
+		file_keys += cfg->keys[i].file != NULL;
+	/* Names from key files are only known once the files are read (zones/keyfile.c);
+	 * inline names are checked here. */
+	for (int i = 0; rc == 0 && !file_keys && i < cfg->nupstreams; i++) {
+		const char *kn = cfg->upstreams[i].key;
+		int found = !kn;
+		for (int j = 0; kn && j < cfg->nkeys; j++)
+			found |= cfg->keys[j].name && strcmp(cfg->keys[j].name, kn) == 0;
+		if (!found) {
+			c.failed = 1;
+			snprintf(err, errlen, "%s:%d: upstreams.key: no key named %s under keys", path,
+				cfg->upstreams[i].line, kn);
+			rc = -1;
+		}
+	}
+	if (!cfg->kafka_topic_zone_diff)
+		cfg->kafka_topic_zone_diff = strdup("zone_diff");
+	if (!cfg->kafka_topic_nrd)
+		cfg->kafka_topic_nrd = strdup("newly_registered_domain");
 	yaml_document_delete(&doc);
 	if (rc < 0) {
 		config_free(cfg);
@@ -452,5 +833,32 @@ void config_free(struct nodd_config *cfg)
 		free(cfg->ns[i]);
 	free(cfg->hostmaster);
 	free(cfg->psl_file);
+	for (int i = 0; i < cfg->nkeys; i++) {
+		free(cfg->keys[i].name);
+		free(cfg->keys[i].algorithm);
+		free(cfg->keys[i].secret);
+		free(cfg->keys[i].file);
+	}
+	free(cfg->keys);
+	for (int i = 0; i < cfg->nupstreams; i++) {
+		free(cfg->upstreams[i].zone);
+		free(cfg->upstreams[i].key);
+		for (int j = 0; j < cfg->upstreams[i].nprimaries; j++)
+			free(cfg->upstreams[i].primaries[j]);
+	}
+	free(cfg->upstreams);
+	for (int i = 0; i < cfg->nxfr_allow; i++)
+		free(cfg->xfr_allow[i].key);
+	free(cfg->xfr_allow);
+	for (int i = 0; i < cfg->nnotify; i++)
+		free(cfg->notify[i].key);
+	free(cfg->notify);
+	free(cfg->files_dir);
+	free(cfg->kafka_brokers);
+	free(cfg->kafka_topic_zone_diff);
+	free(cfg->kafka_topic_nrd);
+	for (int i = 0; i < cfg->nkafka_props * 2; i++)
+		free(cfg->kafka_props[i]);
+	free(cfg->kafka_props);
 	free(cfg);
 }

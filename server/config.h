@@ -10,11 +10,49 @@
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_NS 8
+#define CONFIG_MAX_PRIMARIES 8
+#define CONFIG_MAX_ACL 64
 
 struct config_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char text[80];      /* as written: "127.0.0.1@5353" */
+};
+
+/* keys: a TSIG key given inline, or a BIND key file holding "key" clauses. */
+struct config_key {
+	char *name;         /* norm text; NULL when file is set */
+	char *algorithm;    /* "hmac-sha256", "hmac-sha512", ... */
+	char *secret;       /* base64, as written */
+	char *file;         /* BIND key file (key "name" { algorithm ...; secret "..."; };) */
+	int line;           /* line in the config file, for later errors */
+};
+
+/* upstreams: a zone nodd follows as a secondary. */
+struct config_upstream {
+	char *zone;                              /* norm text; "" for the root */
+	char *primaries[CONFIG_MAX_PRIMARIES];   /* "host@port" as written (host name or address) */
+	int nprimaries;
+	char *key;                               /* key name or NULL */
+	int64_t refresh_min, refresh_max;        /* clamp the SOA timers (seconds) */
+	int64_t retry_min, retry_max;
+	int64_t expire_min, expire_max;
+	int keep_first_seen;                     /* a deleted name that returns keeps its first_seen */
+	int line;
+};
+
+/* transfer.allow: who may AXFR/IXFR the published zones (a key, or an address prefix). */
+struct config_acl {
+	char *key;                  /* key name, or NULL */
+	struct sockaddr_storage net;
+	int prefix;                 /* -1 when no address */
+	char text[80];
+};
+
+/* transfer.notify: who is told of new versions. */
+struct config_notify {
+	struct config_addr addr;
+	char *key;                  /* key name, or NULL */
 };
 
 struct nodd_config {
@@ -44,6 +82,29 @@ struct nodd_config {
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
+
+	/* keys: */
+	struct config_key *keys;
+	int nkeys;
+	/* upstreams: */
+	struct config_upstream *upstreams;
+	int nupstreams;
+	/* transfer: */
+	struct config_acl *xfr_allow;
+	int nxfr_allow;
+	struct config_notify *notify;
+	int nnotify;
+	int64_t xfr_min_interval;  /* transfer.min-interval; also paces publish versions */
+	/* files: */
+	char *files_dir;           /* NULL: no files written */
+	int64_t files_interval;
+	/* kafka: */
+	char *kafka_brokers;       /* NULL: Kafka off */
+	char *kafka_topic_zone_diff;
+	char *kafka_topic_nrd;
+	char **kafka_props;        /* name, value, name, value, ... */
+	int nkafka_props;          /* number of pairs */
+	int64_t stream_history;    /* outbox history kept for /ws ?from= (seconds) */
 };
 
 /* Parse and validate a file. Returns a new config, or NULL with "FILE:LINE: message" in

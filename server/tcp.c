@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "server/hooks.h"
 #include "server/metrics.h"
 
 #define TCP_MAX_LISTEN CONFIG_MAX_LISTEN
@@ -148,6 +149,9 @@ static void conn_read(struct bufferevent *bev, void *arg)
 				alen = 0;
 			}
 		}
+		else
+			alen = hooks_apply(s->qbuf, len, (struct sockaddr *)&c->peer, c->peerlen,
+				s->abuf, alen, 65535, &info);
 		metrics_query(1, info.qtype, info.rcode, alen == 0 && !info.xfr);
 		if (alen > 0)
 			conn_reply(c, s->abuf, alen);

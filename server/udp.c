@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "server/hooks.h"
 #include "server/metrics.h"
 
 #define UDP_BATCH 64
@@ -116,6 +117,8 @@ static void *udp_main(void *arg)
 				struct answer_info info;
 				size_t len = answer_query(cfg, &view, in[i], rmsg[i].msg_len,
 					out[ns], UDP_OUTBUF, 0, &info);
+				len = hooks_apply(in[i], rmsg[i].msg_len, (struct sockaddr *)&peers[i],
+					rmsg[i].msg_hdr.msg_namelen, out[ns], len, UDP_OUTBUF, &info);
 				metrics_query(0, info.qtype, info.rcode, len == 0);
 				if (len == 0)
 					continue;
