@@ -1,0 +1,101 @@
+/* test_config.c -- config parsing: defaults, values, and errors naming file, line, key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "server/config.h"
+#include "tests/unit/tap.h"
+
+static char path[64];
+static char err[1024];
+
+static struct nodd_config *load(const char *text)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	return config_load(path, err, sizeof err);
+}
+
+/* the error must start with "PATH:LINE: " and contain want */
+static void fails(const char *text, int line, const char *want, const char *what)
+{
+	struct nodd_config *c = load(text);
+	char pfx[128];
+	snprintf(pfx, sizeof pfx, "%s:%d: ", path, line);
+	ok(!c && strncmp(err, pfx, strlen(pfx)) == 0 && strstr(err, want), "%s", what);
+	if (c || !strstr(err, want) || strncmp(err, pfx, strlen(pfx)) != 0)
+		printf("#   error was: %s\n", err);
+	config_free(c);
+}
+
+#define GOOD "server:\n  listen:\n    - 127.0.0.1@5353\n    - ::1@5353\n  database: /tmp/x.db\n" \
+	"publish:\n  suffix: Nod.Example.\n  ttl: 30\n"
+
+int main(void)
+{
+	snprintf(path, sizeof path, "/tmp/nodd-test-config-%d.yaml", (int)getpid());
+	struct nodd_config *c = load(GOOD);
+	ok(c != NULL, "good file loads (%s)", err);
+	if (c) {
+		is_int(c->nlisten, 2, "two listen addresses");
+		is_str(c->listen[1].text, "::1@5353", "IPv6 address");
+		is_str(c->suffix, "nod.example", "suffix normalised");
+		is_int(c->ttl, 30, "ttl");
+		is_int(c->min_interval, 5, "default min-interval");
+		is_str(c->ns[0], "localhost", "default NS");
+		is_str(c->hostmaster, "hostmaster.nod.example", "default hostmaster");
+		is_str(c->http.text, "127.0.0.1@8053", "default http");
+		is_str(c->kafka_topic_nrd, "newly_registered_domain", "default topic");
+	}
+	config_free(c);
+
+	c = load(GOOD "  min-interval: 2m\nkeys:\n  - name: k1\n    algorithm: hmac-sha512\n"
+		"    secret: \"c2VjcmV0\"\nupstreams:\n  - zone: ch.\n    primaries: [zonedata.switch.ch@53, 192.0.2.1]\n"
+		"    key: k1\ntransfer:\n  allow:\n    - key: k1\n    - address: 127.0.0.1/32\n"
+		"  notify:\n    - address: 127.0.0.1@5310\n      key: k1\nfiles:\n  dir: /srv/nod\n"
+		"kafka:\n  brokers: 127.0.0.1:9092\n  properties:\n    security.protocol: plaintext\n");
+	ok(c != NULL, "full file loads (%s)", err);
+	if (c) {
+		is_int(c->min_interval, 120, "duration with unit");
+		is_int(c->nkeys, 1, "one key");
+		is_int(c->nupstreams, 1, "one upstream");
+		is_int(c->upstreams[0].nprimaries, 2, "two primaries");
+		is_int(c->nxfr_allow, 2, "two ACL entries");
+		is_int(c->xfr_allow[1].prefix, 32, "prefix");
+		ok(c->xfr_allow[0].prefix == -1 && c->xfr_allow[0].key, "key-only entry");
+		is_int(c->nnotify, 1, "one notify target");
+		is_int(c->nkafka_props, 1, "one kafka property");
+	}
+	config_free(c);
+
+	fails("server:\n  database: /tmp/x.db\n  colour: blue\npublish:\n  suffix: x.\n", 3,
+		"server.colour: unknown key", "unknown key names its line");
+	fails("server:\n  database: /tmp/x.db\npublish:\n  suffix: x.\n  ttl: abc\n", 5,
+		"publish.ttl", "bad number");
+	fails("server:\n  database: /tmp/x.db\n  listen: [nonsense]\npublish:\n  suffix: x.\n", 3,
+		"server.listen", "bad address");
+	fails("server:\n  database: /tmp/x.db\n  listen: [127.0.0.1@99999]\npublish:\n  suffix: x.\n", 3,
+		"port", "bad port");
+	fails("server:\n  database: /tmp/x.db\n", 1, "publish.suffix: missing required key",
+		"missing suffix");
+	fails("publish:\n  suffix: x.\n", 1, "server.database: missing required key",
+		"missing database");
+	fails("server:\n  database: /tmp/x.db\n  listen: [127.0.0.1@53\npublish:\n", 4,
+		"invalid YAML", "unbalanced bracket");
+	fails("server:\n  database: /tmp/x.db\npublish:\n  suffix: x..y\n", 4,
+		"publish.suffix", "bad suffix");
+	fails("server:\n  database: /tmp/x.db\n  database: /tmp/y.db\npublish:\n  suffix: x.\n", 3,
+		"duplicate key", "duplicate key");
+	fails(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    key: nokey\n", 12,
+		"no key named nokey", "upstream names an undefined key");
+	fails(GOOD "keys:\n  - name: k\n    algorithm: hmac-md4\n    secret: abcd\n", 11,
+		"unsupported TSIG algorithm", "bad algorithm");
+	fails(GOOD "publish2: {}\n", 9, "publish2: unknown key", "unknown section");
+	unlink(path);
+	c = config_load("/nonexistent/nodd.yaml", err, sizeof err);
+	ok(!c && strstr(err, "/nonexistent/nodd.yaml") && strstr(err, "cannot read"),
+		"unreadable file named (%s)", err);
+	return tap_done();
+}
