@@ -27,6 +27,7 @@
 
 #include "lib/dname.h"
 #include "lib/log.h"
+#include "policy/outbox.h"
 
 struct nod {
 	struct nod_options opt;
@@ -39,6 +40,9 @@ struct nod {
 	int64_t last_check;   /* edges crossed up to here are accounted for */
 	int64_t last_purge;
 	struct nod_stats stats;
+	outbox_t *ob;
+	int in_tx;
+	int ob_dirty;         /* records appended since the last notify */
 	char err[512];
 };
 
@@ -174,8 +178,62 @@ static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
 		nod->pending[NOD_ZONE_DNSBL] = 1;
 }
 
+void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
+
+static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
+	const char *zone, int64_t serial, int64_t now)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "domain", json_string(norm));
+	json_object_set_new(o, "timestamp", json_integer(fs));
+	json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
+	json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
+	json_object_set_new(o, "source", json_string(source ? source : ""));
+	int rc = outbox_append(nod->ob, OUTBOX_NRD, norm, o, now, NULL);
+	json_decref(o);
+	if (rc == 0)
+		nod->ob_dirty = 1;
+	return rc;
+}
+
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
 	int64_t now, int64_t *stored_fs, const char **why)
+{
+	return nod_observe_from(nod, name, fs, source, baseline, now, NULL, 0, stored_fs, why);
+}
+
+static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
+	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
+	const char **why);
+
+int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
+	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
+	const char **why)
+{
+	if (nod->in_tx || !nod->ob)
+		return observe(nod, name, fs, source, baseline, now, zone, serial, stored_fs, why);
+	/* The name and its record commit together or not at all. */
+	if (nod_begin(nod) < 0) {
+		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
+		if (why)
+			*why = "store error";
+		return NOD_OBS_ERROR;
+	}
+	int rc = observe(nod, name, fs, source, baseline, now, zone, serial, stored_fs, why);
+	if (rc == NOD_OBS_ERROR || nod_commit(nod) < 0) {
+		nod_rollback(nod);
+		if (rc != NOD_OBS_ERROR)
+			snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
+		if (why)
+			*why = "store error";
+		return NOD_OBS_ERROR;
+	}
+	return rc;
+}
+
+static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
+	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
+	const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
 	int rc = nod_check_name(nod, name, norm, sizeof norm, why);
@@ -209,6 +267,15 @@ int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, in
 			listed = !bl;
 	} else {
 		nod->stats.observations_new++;
+		if (!baseline && nod->ob &&
+		    nrd_record(nod, norm, kept, source, zone, serial, now) < 0) {
+			/* In a batch the caller rolls back; alone, the row stays and the
+			 * record is lost, so say so loudly. */
+			snprintf(nod->err, sizeof nod->err, "outbox: cannot append a record for %s", norm);
+			if (why)
+				*why = "store error";
+			return NOD_OBS_ERROR;
+		}
 	}
 	if (listed && now - kept < WINDOW_MAX_SECS) {
 		uint8_t wire[DNAME_MAX_WIRE];
@@ -228,9 +295,30 @@ int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, in
 	return rc == 1 ? NOD_OBS_NEW : NOD_OBS_KNOWN;
 }
 
-int nod_begin(nod_t *nod) { return store_begin(nod->st); }
-int nod_commit(nod_t *nod) { return store_commit(nod->st); }
-int nod_rollback(nod_t *nod) { return store_rollback(nod->st); }
+int nod_begin(nod_t *nod)
+{
+	int rc = store_begin(nod->st);
+	nod->in_tx = rc == 0;
+	return rc;
+}
+
+int nod_commit(nod_t *nod)
+{
+	int rc = store_commit(nod->st);
+	nod->in_tx = 0;
+	if (rc == 0 && nod->ob && nod->ob_dirty) {
+		nod->ob_dirty = 0;
+		outbox_notify(nod->ob);
+	}
+	return rc;
+}
+
+int nod_rollback(nod_t *nod)
+{
+	nod->in_tx = 0;
+	nod->ob_dirty = 0;
+	return store_rollback(nod->st);
+}
 
 unsigned nod_tick(nod_t *nod, int64_t now)
 {

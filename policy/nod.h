@@ -52,7 +52,20 @@ int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz, const 
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
 	int64_t now, int64_t *stored_fs, const char **why);
 
-/* Batch several observations in one store transaction. */
+/* The same, for an observation that comes from an upstream zone transfer: zone (norm
+ * text) and serial go into the newly_registered_domain record. When an outbox is set
+ * (nod_set_outbox), every NEW non-baseline observation appends one
+ * newly_registered_domain record to it, in the caller's transaction. */
+int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
+	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
+	const char **why);
+
+struct outbox;
+/* Borrowed; NULL for none. */
+void nod_set_outbox(nod_t *nod, struct outbox *ob);
+
+/* Batch several observations in one store transaction. nod_commit also tells the
+ * outbox's subscribers (the streams) that records were committed. */
 int nod_begin(nod_t *nod);
 int nod_commit(nod_t *nod);
 int nod_rollback(nod_t *nod);

@@ -1,0 +1,319 @@
+/* kafka.c -- drain the outbox into Kafka, losing nothing.
+ *
+ * DESIGN
+ * Rows are handed to an idempotent producer in seq order, at most max_inflight at a time
+ * (so the backlog of a broker outage waits in sqlite, bounded by disk, not in
+ * librdkafka's memory queue). message.timeout.ms is 0 (never give up): during an outage
+ * records wait and are delivered in order when the broker returns.
+ * Delivery reports may arrive out of seq order across partitions, so acknowledged seqs
+ * are marked in a ring and the outbox's "delivered" mark advances only over a contiguous
+ * run: after a crash, everything above the mark is sent again (at-least-once; consumers
+ * drop duplicates by the seq header). A fatal producer error destroys the producer, and
+ * a new one resends from the mark.
+ * librdkafka's main queue writes a byte to a pipe when events are ready; libevent watches
+ * the pipe and we call rd_kafka_poll(), which runs the delivery callbacks here, on the
+ * main thread (REFERENCE.md section 4). */
+#include "policy/kafka.h"
+
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+struct ktopic {
+	rd_kafka_topic_t *rkt;
+	uint64_t delivered;   /* contiguous acknowledged mark (persisted) */
+	uint64_t next;        /* next seq to hand over */
+	uint8_t *acked;       /* ring: acked[(seq) % cap] for seq in (delivered, next) */
+	int dirty;            /* delivered moved; persist */
+};
+
+struct kafka_sink {
+	struct event_base *base;
+	outbox_t *ob;
+	struct kafka_options opt;
+	rd_kafka_t *rk;
+	struct ktopic t[OUTBOX_TOPICS];
+	size_t cap;
+	int pipefd[2];
+	struct event *pipe_ev, *timer_ev;
+	int restart;          /* a fatal error: rebuild the producer */
+	int64_t last_ok;
+	struct kafka_stats stats;
+	char errbuf[512];
+};
+
+static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
+{
+	char e[256];
+	if (rd_kafka_conf_set(conf, k, v, e, sizeof e) != RD_KAFKA_CONF_OK) {
+		snprintf(err, errlen, "kafka.properties: %s: %s", k, e);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	struct kafka_sink *k = opaque;
+	uintptr_t tag = (uintptr_t)m->_private;
+	int topic = (int)(tag & 1);
+	uint64_t seq = (uint64_t)(tag >> 1);
+	struct ktopic *t = &k->t[topic];
+	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+		return; /* our own restart: these are resent from the mark */
+	if (m->err) {
+		k->stats.errors++;
+		log_warn("kafka: %s #%llu not delivered: %s", outbox_topic_name(topic),
+			(unsigned long long)seq, rd_kafka_err2str(m->err));
+		k->restart = 1; /* resend from the mark, in order */
+		return;
+	}
+	k->stats.delivered++;
+	k->last_ok = (int64_t)time(NULL);
+	if (seq <= t->delivered || seq >= t->next)
+		return; /* a duplicate from before a restart */
+	t->acked[seq % k->cap] = 1;
+	while (t->delivered + 1 < t->next && t->acked[(t->delivered + 1) % k->cap]) {
+		t->acked[(t->delivered + 1) % k->cap] = 0;
+		t->delivered++;
+		t->dirty = 1;
+	}
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_sink *k = opaque;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[512];
+		rd_kafka_fatal_error(rk, buf, sizeof buf);
+		log_err("kafka: fatal producer error: %s; restarting the producer", buf);
+		k->restart = 1;
+		k->stats.errors++;
+		return;
+	}
+	/* transport errors while a broker is down: librdkafka retries by itself */
+	log_debug("kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
+}
+
+static rd_kafka_t *make_producer(struct kafka_sink *k, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	if (set_conf(conf, "bootstrap.servers", k->opt.brokers, err, errlen) < 0 ||
+	    set_conf(conf, "enable.idempotence", "true", err, errlen) < 0 ||
+	    set_conf(conf, "message.timeout.ms", "0", err, errlen) < 0 ||
+	    set_conf(conf, "linger.ms", "5", err, errlen) < 0)
+		goto fail;
+	for (int i = 0; i < k->opt.nprops; i++)
+		if (set_conf(conf, k->opt.props[2 * i], k->opt.props[2 * i + 1], err, errlen) < 0)
+			goto fail;
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	rd_kafka_conf_set_opaque(conf, k);
+	char e[512];
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+	if (!rk) {
+		snprintf(err, errlen, "kafka: %s", e);
+		return NULL; /* rd_kafka_new frees conf only on success */
+	}
+	rd_kafka_queue_t *q = rd_kafka_queue_get_main(rk);
+	rd_kafka_queue_io_event_enable(q, k->pipefd[1], "x", 1);
+	rd_kafka_queue_destroy(q);
+	for (int i = 0; i < OUTBOX_TOPICS; i++) {
+		k->t[i].rkt = rd_kafka_topic_new(rk, k->opt.topic[i], NULL);
+		k->t[i].next = k->t[i].delivered + 1;
+		memset(k->t[i].acked, 0, k->cap);
+	}
+	return rk;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+static void destroy_producer(struct kafka_sink *k)
+{
+	if (!k->rk)
+		return;
+	rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	for (int i = 0; i < OUTBOX_TOPICS; i++) {
+		if (k->t[i].rkt)
+			rd_kafka_topic_destroy(k->t[i].rkt);
+		k->t[i].rkt = NULL;
+	}
+	rd_kafka_poll(k->rk, 0);
+	rd_kafka_destroy(k->rk);
+	k->rk = NULL;
+}
+
+struct fill_ctx {
+	struct kafka_sink *k;
+	int full;
+};
+
+static int fill_row(void *ctx, int topic, uint64_t seq, const char *key, const char *payload,
+	size_t len)
+{
+	struct fill_ctx *f = ctx;
+	struct kafka_sink *k = f->k;
+	struct ktopic *t = &k->t[topic];
+	char seqtxt[24];
+	int sl = snprintf(seqtxt, sizeof seqtxt, "%llu", (unsigned long long)seq);
+	rd_kafka_resp_err_t e = rd_kafka_producev(k->rk,
+		RD_KAFKA_V_RKT(t->rkt),
+		RD_KAFKA_V_KEY(key, strlen(key)),
+		RD_KAFKA_V_VALUE((void *)payload, len),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_HEADER("seq", seqtxt, sl),
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)((seq << 1) | (uint64_t)topic)),
+		RD_KAFKA_V_END);
+	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			log_warn("kafka: produce %s #%llu: %s", outbox_topic_name(topic),
+				(unsigned long long)seq, rd_kafka_err2str(e));
+		f->full = 1;
+		return 1;
+	}
+	t->next = seq + 1;
+	k->stats.produced++;
+	return 0;
+}
+
+static void persist_marks(struct kafka_sink *k)
+{
+	for (int i = 0; i < OUTBOX_TOPICS; i++) {
+		if (!k->t[i].dirty)
+			continue;
+		if (outbox_set_delivered(k->ob, i, k->t[i].delivered) == 0)
+			k->t[i].dirty = 0;
+	}
+}
+
+static void pump(struct kafka_sink *k)
+{
+	if (k->restart) {
+		k->restart = 0;
+		destroy_producer(k);
+		char err[512];
+		k->rk = make_producer(k, err, sizeof err);
+		if (!k->rk) {
+			log_err("%s", err);
+			k->restart = 1;
+			return;
+		}
+	}
+	if (!k->rk)
+		return;
+	rd_kafka_poll(k->rk, 0);
+	persist_marks(k);
+	for (int i = 0; i < OUTBOX_TOPICS; i++) {
+		struct ktopic *t = &k->t[i];
+		struct fill_ctx f = { k, 0 };
+		while (!f.full && t->next - t->delivered - 1 < k->cap) {
+			size_t room = k->cap - (size_t)(t->next - t->delivered - 1);
+			int n = outbox_read(k->ob, i, t->next - 1, room < 1000 ? (int)room : 1000, fill_row, &f);
+			if (n <= 0)
+				break;
+		}
+		uint64_t last = outbox_last_seq(k->ob, i);
+		k->stats.backlog[i] = last > t->delivered ? last - t->delivered : 0;
+	}
+}
+
+static void on_pipe(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	char buf[256];
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	pump(arg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pump(arg);
+}
+
+static void on_rows(void *arg)
+{
+	pump(arg);
+}
+
+struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
+	const struct kafka_options *opt, char *err, size_t errlen)
+{
+	struct kafka_sink *k = calloc(1, sizeof *k);
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	k->base = base;
+	k->ob = ob;
+	k->opt = *opt;
+	k->cap = opt->max_inflight ? opt->max_inflight : 20000;
+	k->pipefd[0] = k->pipefd[1] = -1;
+	if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "kafka: pipe: %s", strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < OUTBOX_TOPICS; i++) {
+		k->t[i].acked = calloc(k->cap, 1);
+		if (!k->t[i].acked) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		k->t[i].delivered = outbox_delivered(ob, i);
+	}
+	k->rk = make_producer(k, err, errlen);
+	if (!k->rk)
+		goto fail;
+	k->pipe_ev = event_new(base, k->pipefd[0], EV_READ | EV_PERSIST, on_pipe, k);
+	k->timer_ev = event_new(base, -1, EV_PERSIST, on_timer, k);
+	struct timeval tv = { 0, 200000 };
+	event_add(k->pipe_ev, NULL);
+	event_add(k->timer_ev, &tv);
+	outbox_subscribe(ob, on_rows, k);
+	log_info("kafka: producing to %s (topics %s, %s); resuming after #%llu and #%llu",
+		opt->brokers, opt->topic[0], opt->topic[1],
+		(unsigned long long)k->t[0].delivered, (unsigned long long)k->t[1].delivered);
+	pump(k);
+	return k;
+fail:
+	kafka_stop(k, 0);
+	return NULL;
+}
+
+void kafka_stop(struct kafka_sink *k, int timeout_ms)
+{
+	if (!k)
+		return;
+	if (k->rk && timeout_ms > 0) {
+		rd_kafka_flush(k->rk, timeout_ms);
+		rd_kafka_poll(k->rk, 0);
+		persist_marks(k);
+	}
+	destroy_producer(k);
+	if (k->pipe_ev)
+		event_free(k->pipe_ev);
+	if (k->timer_ev)
+		event_free(k->timer_ev);
+	for (int i = 0; i < 2; i++)
+		if (k->pipefd[i] >= 0)
+			close(k->pipefd[i]);
+	for (int i = 0; i < OUTBOX_TOPICS; i++)
+		free(k->t[i].acked);
+	free(k);
+}
+
+void kafka_get_stats(struct kafka_sink *k, struct kafka_stats *out)
+{
+	*out = k->stats;
+	out->up = k->last_ok && (int64_t)time(NULL) - k->last_ok < 30;
+}

@@ -1,0 +1,237 @@
+/* outbox.c -- durable per-topic record queues in the store's database (see outbox.h).
+ *
+ * Tables (created here if absent, in the store's database):
+ *   outbox(topic, seq, key, payload, created)   PRIMARY KEY(topic, seq)
+ *   outbox_state(topic PRIMARY KEY, last_seq, delivered)
+ * last_seq is advanced in the same transaction as the row insert, so a rolled-back
+ * transfer leaves no gap and no row. */
+#include "policy/outbox.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+struct outbox {
+	store_t *st;
+	sqlite3 *db;
+	sqlite3_stmt *next_seq, *insert, *read, *first, *set_delivered, *prune, *state;
+	struct {
+		void (*cb)(void *);
+		void *ctx;
+	} subs[8];
+	int nsubs;
+};
+
+static const char *const topic_names[OUTBOX_TOPICS] = { "zone_diff", "newly_registered_domain" };
+
+const char *outbox_topic_name(int topic)
+{
+	return topic >= 0 && topic < OUTBOX_TOPICS ? topic_names[topic] : "?";
+}
+
+int outbox_topic_by_name(const char *name)
+{
+	for (int i = 0; i < OUTBOX_TOPICS; i++)
+		if (strcmp(name, topic_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS outbox(topic INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" key TEXT NOT NULL, payload TEXT NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY(topic, seq)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created);"
+	"CREATE TABLE IF NOT EXISTS outbox_state(topic INTEGER PRIMARY KEY,"
+	" last_seq INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0);"
+	"INSERT OR IGNORE INTO outbox_state(topic) VALUES (0), (1);";
+
+outbox_t *outbox_open(store_t *st, char *err, size_t errlen)
+{
+	outbox_t *ob = calloc(1, sizeof *ob);
+	if (!ob) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ob->st = st;
+	ob->db = store_db(st);
+	char *msg = NULL;
+	if (sqlite3_exec(ob->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "outbox: create tables: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		free(ob);
+		return NULL;
+	}
+	struct {
+		sqlite3_stmt **st;
+		const char *sql;
+	} stmts[] = {
+		{ &ob->next_seq, "UPDATE outbox_state SET last_seq = last_seq + 1 WHERE topic = ?1 RETURNING last_seq" },
+		{ &ob->insert, "INSERT INTO outbox(topic, seq, key, payload, created) VALUES (?1, ?2, ?3, ?4, ?5)" },
+		{ &ob->read, "SELECT seq, key, payload FROM outbox WHERE topic = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3" },
+		{ &ob->first, "SELECT MIN(seq) FROM outbox WHERE topic = ?1" },
+		{ &ob->set_delivered, "UPDATE outbox_state SET delivered = ?2 WHERE topic = ?1 AND delivered < ?2" },
+		{ &ob->prune, "DELETE FROM outbox WHERE created < ?1 AND (?2 = 0 OR seq <= (SELECT delivered FROM outbox_state s WHERE s.topic = outbox.topic))" },
+		{ &ob->state, "SELECT last_seq, delivered FROM outbox_state WHERE topic = ?1" },
+	};
+	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+		if (sqlite3_prepare_v3(ob->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
+			    stmts[i].st, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "outbox: prepare: %s", sqlite3_errmsg(ob->db));
+			outbox_close(ob);
+			return NULL;
+		}
+	}
+	return ob;
+}
+
+void outbox_close(outbox_t *ob)
+{
+	if (!ob)
+		return;
+	sqlite3_finalize(ob->next_seq);
+	sqlite3_finalize(ob->insert);
+	sqlite3_finalize(ob->read);
+	sqlite3_finalize(ob->first);
+	sqlite3_finalize(ob->set_delivered);
+	sqlite3_finalize(ob->prune);
+	sqlite3_finalize(ob->state);
+	free(ob);
+}
+
+int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t now,
+	uint64_t *seqp)
+{
+	sqlite3_stmt *s = ob->next_seq;
+	sqlite3_bind_int(s, 1, topic);
+	int rc = sqlite3_step(s);
+	uint64_t seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (seq == 0) {
+		log_err("outbox: next seq for %s: %s", outbox_topic_name(topic), sqlite3_errmsg(ob->db));
+		return -1;
+	}
+	json_object_set_new(obj, "seq", json_integer((json_int_t)seq));
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!text)
+		return -1;
+	s = ob->insert;
+	sqlite3_bind_int(s, 1, topic);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	free(text);
+	if (rc != SQLITE_DONE) {
+		log_err("outbox: insert %s #%llu: %s", outbox_topic_name(topic),
+			(unsigned long long)seq, sqlite3_errmsg(ob->db));
+		return -1;
+	}
+	if (seqp)
+		*seqp = seq;
+	return 0;
+}
+
+void outbox_notify(outbox_t *ob)
+{
+	for (int i = 0; i < ob->nsubs; i++)
+		ob->subs[i].cb(ob->subs[i].ctx);
+}
+
+int outbox_subscribe(outbox_t *ob, void (*cb)(void *), void *ctx)
+{
+	if (ob->nsubs == 8)
+		return -1;
+	ob->subs[ob->nsubs].cb = cb;
+	ob->subs[ob->nsubs].ctx = ctx;
+	ob->nsubs++;
+	return 0;
+}
+
+int outbox_read(outbox_t *ob, int topic, uint64_t after, int limit, outbox_row_cb cb, void *ctx)
+{
+	sqlite3_stmt *s = ob->read;
+	sqlite3_bind_int(s, 1, topic);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
+	sqlite3_bind_int(s, 3, limit);
+	int n = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n++;
+		if (cb(ctx, topic, (uint64_t)sqlite3_column_int64(s, 0),
+			    (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2),
+			    (size_t)sqlite3_column_bytes(s, 2)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_err("outbox: read %s: %s", outbox_topic_name(topic), sqlite3_errmsg(ob->db));
+		n = -1;
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
+static int state(outbox_t *ob, int topic, uint64_t *last, uint64_t *delivered)
+{
+	sqlite3_stmt *s = ob->state;
+	sqlite3_bind_int(s, 1, topic);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*last = (uint64_t)sqlite3_column_int64(s, 0);
+		*delivered = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+uint64_t outbox_last_seq(outbox_t *ob, int topic)
+{
+	uint64_t l = 0, d = 0;
+	state(ob, topic, &l, &d);
+	return l;
+}
+
+uint64_t outbox_delivered(outbox_t *ob, int topic)
+{
+	uint64_t l = 0, d = 0;
+	state(ob, topic, &l, &d);
+	return d;
+}
+
+uint64_t outbox_first_seq(outbox_t *ob, int topic)
+{
+	sqlite3_stmt *s = ob->first;
+	sqlite3_bind_int(s, 1, topic);
+	uint64_t v = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int outbox_set_delivered(outbox_t *ob, int topic, uint64_t upto)
+{
+	sqlite3_stmt *s = ob->set_delivered;
+	sqlite3_bind_int(s, 1, topic);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)upto);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+long outbox_prune(outbox_t *ob, int64_t before, int keep_undelivered)
+{
+	sqlite3_stmt *s = ob->prune;
+	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_int(s, 2, keep_undelivered);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? (long)sqlite3_changes(ob->db) : -1;
+}
