@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/dname.h"
 #include "lib/log.h"
@@ -42,6 +43,8 @@ struct nod {
 	struct nod_stats stats;
 	outbox_t *ob;
 	int in_tx;
+	struct pending { uint8_t rel[DNAME_MAX_WIRE]; uint8_t len; int64_t fs; } *pend;
+	size_t npend, pend_cap;
 	int ob_dirty;         /* records appended since the last notify */
 	char err[512];
 };
@@ -143,6 +146,7 @@ void nod_close(nod_t *nod)
 	nindex_free(nod->ix);
 	if (nod->psl)
 		psl_free(nod->psl);
+	free(nod->pend);
 	free(nod);
 }
 
@@ -179,6 +183,22 @@ static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
 }
 
 void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
+
+static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, int64_t now)
+{
+	int64_t before = 0;
+	int had = nindex_get(nod->ix, rel, len, &before);
+	if (nindex_put(nod->ix, rel, len, fs) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	if (!had || fs < before) {
+		mark_pending(nod, now, fs);
+		if (had)
+			mark_pending(nod, now, before);
+	}
+	return 0;
+}
 
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
 	const char *zone, int64_t serial, int64_t now)
@@ -280,16 +300,25 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	if (listed && now - kept < WINDOW_MAX_SECS) {
 		uint8_t wire[DNAME_MAX_WIRE];
 		int wl = dname_text_to_wire(norm, wire);
-		int64_t before = 0;
-		int had = nindex_get(nod->ix, wire, (size_t)wl - 1, &before);
-		if (nindex_put(nod->ix, wire, (size_t)wl - 1, kept) < 0) {
-			snprintf(nod->err, sizeof nod->err, "out of memory");
+		if (nod->in_tx) {
+			/* Answers must never show what is not committed: the index takes
+			 * the name at nod_commit(). */
+			if (nod->npend == nod->pend_cap) {
+				size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
+				struct pending *np = realloc(nod->pend, nc * sizeof *np);
+				if (!np) {
+					snprintf(nod->err, sizeof nod->err, "out of memory");
+					return NOD_OBS_ERROR;
+				}
+				nod->pend = np;
+				nod->pend_cap = nc;
+			}
+			struct pending *p = &nod->pend[nod->npend++];
+			memcpy(p->rel, wire, (size_t)wl - 1);
+			p->len = (uint8_t)(wl - 1);
+			p->fs = kept;
+		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now) < 0) {
 			return NOD_OBS_ERROR;
-		}
-		if (!had || kept < before) {
-			mark_pending(nod, now, kept);
-			if (had)
-				mark_pending(nod, now, before);
 		}
 	}
 	return rc == 1 ? NOD_OBS_NEW : NOD_OBS_KNOWN;
@@ -306,6 +335,13 @@ int nod_commit(nod_t *nod)
 {
 	int rc = store_commit(nod->st);
 	nod->in_tx = 0;
+	if (rc == 0) {
+		int64_t now = (int64_t)time(NULL);
+		for (size_t i = 0; i < nod->npend; i++)
+			if (index_name(nod, nod->pend[i].rel, nod->pend[i].len, nod->pend[i].fs, now) < 0)
+				log_err("index: out of memory; a committed name is not served until restart");
+	}
+	nod->npend = 0;
 	if (rc == 0 && nod->ob && nod->ob_dirty) {
 		nod->ob_dirty = 0;
 		outbox_notify(nod->ob);
@@ -316,6 +352,7 @@ int nod_commit(nod_t *nod)
 int nod_rollback(nod_t *nod)
 {
 	nod->in_tx = 0;
+	nod->npend = 0;
 	nod->ob_dirty = 0;
 	return store_rollback(nod->st);
 }
