@@ -691,6 +691,13 @@ static int streams_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const ch
 	size_t off = strlen("streams.");
 	if (KEY("history"))
 		return get_duration(c, v, key, 60, 30 * 86400, &cfg->stream_history);
+	if (KEY("ws-max-lag")) {
+		long long n;
+		if (get_uint(c, v, key, 1, 100000000, &n) < 0)
+			return -1;
+		cfg->ws_max_lag = n;
+		return 0;
+	}
 	return cerr(c, k, key, "unknown key");
 }
 
@@ -740,6 +747,7 @@ static void defaults(struct nodd_config *cfg)
 	cfg->future_skew = 300;
 	cfg->files_interval = 60;
 	cfg->stream_history = 86400;
+	cfg->ws_max_lag = 100000;
 }
 
 struct nodd_config *config_load(const char *path, char *err, size_t errlen)

@@ -105,6 +105,7 @@ struct nodd_config {
 	char **kafka_props;        /* name, value, name, value, ... */
 	int nkafka_props;          /* number of pairs */
 	int64_t stream_history;    /* outbox history kept for /ws ?from= (seconds) */
+	int64_t ws_max_lag;        /* streams.ws-max-lag: records a WebSocket client may lag */
 };
 
 /* Parse and validate a file. Returns a new config, or NULL with "FILE:LINE: message" in

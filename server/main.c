@@ -18,17 +18,24 @@
 
 #include "lib/dname.h"
 #include "lib/log.h"
+#include "policy/kafka.h"
 #include "policy/nod.h"
+#include "policy/outbox.h"
 #include "server/answer.h"
 #include "server/config.h"
 #include "server/http.h"
 #include "server/tcp.h"
 #include "server/udp.h"
+#include "server/ws.h"
 
 struct daemon {
 	struct nodd_config *cfg;
 	struct event_base *base;
 	nod_t *nod;
+	outbox_t *ob;
+	struct kafka_sink *kafka;
+	struct ws_server *ws;
+	int64_t last_prune;
 	struct answer_cfg acfg[2];
 	struct answer_cfg *_Atomic active;
 	struct udp_server *udp;
@@ -100,7 +107,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct daemon *d = arg;
-	unsigned mask = nod_tick(d->nod, (int64_t)time(NULL));
+	int64_t now = (int64_t)time(NULL);
+	unsigned mask = nod_tick(d->nod, now);
+	if (now - d->last_prune >= 60) {
+		/* Keep the stream history; with Kafka on, never drop an undelivered row. */
+		d->last_prune = now;
+		long n = outbox_prune(d->ob, now - d->cfg->stream_history, d->kafka != NULL);
+		if (n > 0)
+			log_debug("outbox: %ld records older than the history dropped", n);
+	}
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (mask & (1u << z))
 			log_debug("zone %s: new version, serial %u",
@@ -212,11 +227,35 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	d.ob = outbox_open(nod_store(d.nod), err, sizeof err);
+	if (!d.ob) {
+		log_err("%s", err);
+		goto out;
+	}
+	nod_set_outbox(d.nod, d.ob);
 	d.base = event_base_new();
 	if (!d.base) {
 		log_err("cannot create the event loop");
 		goto out;
 	}
+	if (d.cfg->kafka_brokers) {
+		struct kafka_options ko = {
+			.brokers = d.cfg->kafka_brokers,
+			.topic = { d.cfg->kafka_topic_zone_diff, d.cfg->kafka_topic_nrd },
+			.props = d.cfg->kafka_props,
+			.nprops = d.cfg->nkafka_props,
+		};
+		d.kafka = kafka_start(d.base, d.ob, &ko, err, sizeof err);
+		if (!d.kafka) {
+			log_err("%s", err);
+			goto out;
+		}
+	}
+	struct ws_options wo = {
+		.max_lag = d.cfg->ws_max_lag,
+		.alias = { d.cfg->kafka_topic_zone_diff, d.cfg->kafka_topic_nrd },
+	};
+	d.ws = ws_new(d.base, d.ob, &wo);
 	int nthreads = d.cfg->udp_threads;
 	if (nthreads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -271,8 +310,11 @@ int main(int argc, char **argv)
 	log_info("stopped");
 out:
 	http_stop(d.http);
+	ws_free(d.ws);
 	tcp_stop(d.tcp);
 	udp_stop(d.udp);
+	kafka_stop(d.kafka, 2000);
+	outbox_close(d.ob);
 	if (d.tick_ev)
 		event_free(d.tick_ev);
 	if (d.sig_term)

@@ -1,0 +1,328 @@
+/* versions.c -- zone versions and their contents for AXFR/IXFR out (see versions.h).
+ *
+ * DESIGN
+ * Two name tables of the index's own kind (policy/index.h) hold, for every name seen in
+ * the last 48 h, its first_seen and the time it was first seen by versions_sync() ("added").
+ * 48 h because an IXFR from a version up to 24 h old must still list the deletions of names
+ * that left the 24 h window since. A name without an "added" entry counts as added at the
+ * beginning of time (names loaded at start, and names whose "added" was purged, which is
+ * only done once it is more than 48 h old and so before every version kept).
+ *
+ * Why not a journal of per-version diffs: with min-interval 5 s and 7 windows a day holds
+ * ~140 000 versions per zone; condensing them at request time costs more than one pass over
+ * the names, and the contents are already a pure function of (first_seen, added, T).
+ */
+#include "policy/versions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/window.h"
+
+#define HIST_SECS (2 * WINDOW_MAX_SECS + 120)
+
+struct ver {
+	uint32_t serial;
+	int64_t vtime;
+};
+
+struct zhist {
+	struct ver *v;
+	size_t n, cap;
+};
+
+struct versions {
+	nindex_t *fs;      /* name -> first_seen */
+	nindex_t *added;   /* name -> time first seen by versions_sync */
+	struct zhist z[VERSIONS_ZONES];
+	int64_t floor;     /* versions older than this cannot be diffed exactly */
+	int64_t last_purge;
+	int synced;
+};
+
+/* ---- lists ---- */
+
+void xfr_list_init(struct xfr_list *l)
+{
+	memset(l, 0, sizeof *l);
+}
+
+void xfr_list_free(struct xfr_list *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof *l);
+}
+
+/* Entry layout: len, code, a_only, first_seen (8 bytes, little endian), rel. */
+#define ENT_HDR 11
+
+int xfr_list_add(struct xfr_list *l, const uint8_t *rel, size_t len, int64_t fs, int code,
+	int a_only)
+{
+	if (len > 255)
+		return -1;
+	if (l->len + ENT_HDR + len > l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 4096;
+		while (nc < l->len + ENT_HDR + len)
+			nc *= 2;
+		uint8_t *nb = realloc(l->buf, nc);
+		if (!nb)
+			return -1;
+		l->buf = nb;
+		l->cap = nc;
+	}
+	uint8_t *p = l->buf + l->len;
+	p[0] = (uint8_t)len;
+	p[1] = (uint8_t)code;
+	p[2] = (uint8_t)(a_only != 0);
+	uint64_t u = (uint64_t)fs;
+	for (int i = 0; i < 8; i++)
+		p[3 + i] = (uint8_t)(u >> (8 * i));
+	memcpy(p + ENT_HDR, rel, len);
+	l->len += ENT_HDR + len;
+	l->count++;
+	return 0;
+}
+
+int xfr_list_next(const struct xfr_list *l, size_t *pos, struct xfr_entry *e)
+{
+	if (*pos + ENT_HDR > l->len)
+		return 0;
+	const uint8_t *p = l->buf + *pos;
+	e->len = p[0];
+	e->code = p[1];
+	e->a_only = p[2];
+	uint64_t u = 0;
+	for (int i = 0; i < 8; i++)
+		u |= (uint64_t)p[3 + i] << (8 * i);
+	e->first_seen = (int64_t)u;
+	e->rel = p + ENT_HDR;
+	*pos += ENT_HDR + e->len;
+	return 1;
+}
+
+/* ---- versions ---- */
+
+versions_t *versions_new(void)
+{
+	versions_t *v = calloc(1, sizeof *v);
+	if (!v)
+		return NULL;
+	v->fs = nindex_new();
+	v->added = nindex_new();
+	if (!v->fs || !v->added) {
+		versions_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void versions_free(versions_t *v)
+{
+	if (!v)
+		return;
+	nindex_free(v->fs);
+	nindex_free(v->added);
+	for (int z = 0; z < VERSIONS_ZONES; z++)
+		free(v->z[z].v);
+	free(v);
+}
+
+struct sync_ctx {
+	versions_t *v;
+	int64_t now;
+	int first;
+	int err;
+	int lowered;
+};
+
+static void sync_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+{
+	struct sync_ctx *s = ctx;
+	int64_t have;
+	if (nindex_get(s->v->fs, rel, len, &have)) {
+		if (fs < have) {
+			if (nindex_put(s->v->fs, rel, len, fs) < 0)
+				s->err = 1;
+			s->lowered = 1;
+		}
+		return;
+	}
+	if (nindex_put(s->v->fs, rel, len, fs) < 0)
+		s->err = 1;
+	else if (!s->first && nindex_put(s->v->added, rel, len, s->now) < 0)
+		s->err = 1;
+}
+
+static int hist_push(struct zhist *h, uint32_t serial, int64_t vtime)
+{
+	if (h->n && h->v[h->n - 1].serial == serial) {
+		h->v[h->n - 1].vtime = vtime;
+		return 0;
+	}
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? h->cap * 2 : 64;
+		struct ver *nv = realloc(h->v, nc * sizeof *nv);
+		if (!nv)
+			return -1;
+		h->v = nv;
+		h->cap = nc;
+	}
+	h->v[h->n].serial = serial;
+	h->v[h->n].vtime = vtime;
+	h->n++;
+	return 0;
+}
+
+static void hist_trim(struct zhist *h, int64_t before)
+{
+	size_t drop = 0;
+	while (drop + 1 < h->n && h->v[drop].vtime < before)
+		drop++;
+	if (drop) {
+		memmove(h->v, h->v + drop, (h->n - drop) * sizeof *h->v);
+		h->n -= drop;
+	}
+}
+
+int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *serial,
+	const int64_t *vtime, int64_t now)
+{
+	struct sync_ctx s = { v, now, !v->synced, 0, 0 };
+	nindex_foreach(ix, sync_cb, &s);
+	if (s.err)
+		return -1;
+	if (s.lowered) {
+		/* Older versions' contents moved: they can no longer be diffed exactly. */
+		v->floor = now;
+	}
+	for (int z = 0; z < VERSIONS_ZONES; z++) {
+		if (mask & (1u << z)) {
+			if (hist_push(&v->z[z], serial[z], now) < 0)
+				return -1;
+		} else if (!v->synced) {
+			if (hist_push(&v->z[z], serial[z], vtime[z]) < 0)
+				return -1;
+		}
+	}
+	if (!v->synced) {
+		/* What clients hold from before the start cannot be known: AXFR-style for them. */
+		v->floor = now;
+		v->synced = 1;
+	}
+	if (now - v->last_purge >= 60) {
+		v->last_purge = now;
+		nindex_purge(v->fs, now - HIST_SECS);
+		nindex_purge(v->added, now - HIST_SECS);
+		for (int z = 0; z < VERSIONS_ZONES; z++)
+			hist_trim(&v->z[z], now - VERSIONS_KEEP_SECS);
+	}
+	return 0;
+}
+
+int versions_find(const versions_t *v, int zone, uint32_t serial, int64_t *vtime)
+{
+	if (zone < 0 || zone >= VERSIONS_ZONES)
+		return 0;
+	const struct zhist *h = &v->z[zone];
+	for (size_t i = h->n; i-- > 0;) {
+		if (h->v[i].serial != serial)
+			continue;
+		if (h->v[i].vtime < v->floor)
+			return 0;
+		*vtime = h->v[i].vtime;
+		return 1;
+	}
+	return 0;
+}
+
+size_t versions_names(const versions_t *v)
+{
+	return nindex_count(v->fs);
+}
+
+static int64_t zone_window(int zone)
+{
+	return zone < WINDOW_COUNT ? window_secs[zone] : WINDOW_MAX_SECS;
+}
+
+/* RFC 5782 section 5: names under "invalid" are never listed in the DNSBL zone. */
+static int under_invalid(const uint8_t *rel, size_t len)
+{
+	size_t i = 0, last = 0;
+	while (i < len) {
+		last = i;
+		i += 1 + (size_t)rel[i];
+	}
+	return len >= 8 && rel[last] == 7 && memcmp(rel + last + 1, "invalid", 7) == 0;
+}
+
+struct walk_ctx {
+	const versions_t *v;
+	int zone;
+	int64_t t1, t2, w;
+	struct xfr_list *del, *add;
+	int err;
+};
+
+static int64_t added_of(const versions_t *v, const uint8_t *rel, size_t len)
+{
+	int64_t a;
+	return nindex_get(v->added, rel, len, &a) ? a : INT64_MIN;
+}
+
+static int code_at(int64_t t, int64_t fs)
+{
+	return window_code(t - fs);
+}
+
+static void content_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+{
+	struct walk_ctx *c = ctx;
+	if (c->t2 - fs >= c->w || added_of(c->v, rel, len) > c->t2)
+		return;
+	int dnsbl = c->zone >= WINDOW_COUNT;
+	if (dnsbl && under_invalid(rel, len))
+		return;
+	if (xfr_list_add(c->add, rel, len, fs, dnsbl ? code_at(c->t2, fs) : 0, 0) < 0)
+		c->err = 1;
+}
+
+int versions_content(const versions_t *v, int zone, int64_t t, struct xfr_list *out)
+{
+	struct walk_ctx c = { v, zone, 0, t, zone_window(zone), NULL, out, 0 };
+	nindex_foreach(v->fs, content_cb, &c);
+	return c.err ? -1 : 0;
+}
+
+static void diff_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+{
+	struct walk_ctx *c = ctx;
+	int64_t a = added_of(c->v, rel, len);
+	int in1 = a <= c->t1 && c->t1 - fs < c->w;
+	int in2 = a <= c->t2 && c->t2 - fs < c->w;
+	if (!in1 && !in2)
+		return;
+	int dnsbl = c->zone >= WINDOW_COUNT;
+	if (dnsbl && under_invalid(rel, len))
+		return;
+	int code1 = dnsbl ? code_at(c->t1, fs) : 0, code2 = dnsbl ? code_at(c->t2, fs) : 0;
+	int rc = 0;
+	if (in1 && !in2)
+		rc = xfr_list_add(c->del, rel, len, fs, code1, 0);
+	else if (!in1 && in2)
+		rc = xfr_list_add(c->add, rel, len, fs, code2, 0);
+	else if (code1 != code2)
+		rc = xfr_list_add(c->del, rel, len, fs, code1, 1) |
+		     xfr_list_add(c->add, rel, len, fs, code2, 1);
+	if (rc < 0)
+		c->err = 1;
+}
+
+int versions_diff(const versions_t *v, int zone, int64_t t1, int64_t t2, struct xfr_list *del,
+	struct xfr_list *add)
+{
+	struct walk_ctx c = { v, zone, t1, t2, zone_window(zone), del, add, 0 };
+	nindex_foreach(v->fs, diff_cb, &c);
+	return c.err ? -1 : 0;
+}

@@ -1,0 +1,21 @@
+/* keys.h -- the TSIG keyring built from the configuration's keys: inline keys and BIND key
+ * files (key "name" { algorithm hmac-sha256; secret "base64"; };), as operators receive
+ * them from tsig-keygen. Used by transfers out, NOTIFY out and signed queries. */
+#ifndef NODD_KEYS_H
+#define NODD_KEYS_H
+
+#include <stddef.h>
+
+#include "server/config.h"
+#include "zones/tsig.h"
+
+/* Build a new keyring from cfg->keys (borrowed). Returns NULL with a message naming the
+ * config line or the key file in err. The caller frees with tsig_keyring_free(). */
+struct tsig_keyring *keys_load(const struct nodd_config *cfg, char *err, size_t errlen);
+
+/* Parse BIND key-file text (borrowed) into kr. Returns the number of keys added, or -1
+ * with a message in err. Exposed for the unit test. */
+int keys_parse_bind(struct tsig_keyring *kr, const char *text, const char *what, char *err,
+	size_t errlen);
+
+#endif

@@ -1,0 +1,372 @@
+/* ws.c -- the resumable WebSocket stream of outbox records.
+ *
+ * DESIGN
+ * The HTTP listener is libevent's evhttp; a request for /ws/<topic> is validated there
+ * (RFC 6455 4.2.1), answered 101 by writing straight to the connection's bufferevent,
+ * and from then on the bufferevent is driven by wslay: evhttp's callbacks are replaced
+ * and the request is never replied to through evhttp. Closing frees the evhttp
+ * connection, which frees the bufferevent.
+ *
+ * Each client has a cursor (the next seq to send). Records are pulled from the outbox,
+ * not pushed: a client is topped up only while its unsent output is below out_high, so a
+ * slow client costs a cursor, never memory, and never slows ingestion or other clients.
+ * A client that falls more than max_lag records behind the newest is disconnected (close
+ * code 1008) and counted. `?from=<seq>` starts the cursor in the history (rows older than
+ * the history are gone; the stream starts at the oldest kept); without it the client
+ * gets only new records. */
+#include "server/ws.h"
+
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <strings.h>
+#include <wslay/wslay.h>
+
+#include "lib/log.h"
+#include "server/metrics.h"
+
+struct ws_client {
+	struct ws_server *ws;
+	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
+	wslay_event_context_ptr ctx;
+	int topic;
+	uint64_t next;           /* next seq to queue */
+	struct ws_client *prev, *nx;
+	int closing;
+};
+
+struct ws_server {
+	struct event_base *base;
+	outbox_t *ob;
+	struct ws_options opt;
+	struct ws_client *clients;
+	struct ws_stats stats;
+};
+
+static void client_free(struct ws_client *c)
+{
+	struct ws_server *ws = c->ws;
+	if (c->prev)
+		c->prev->nx = c->nx;
+	else
+		ws->clients = c->nx;
+	if (c->nx)
+		c->nx->prev = c->prev;
+	ws->stats.clients--;
+	wslay_event_context_free(c->ctx);
+	/* frees the request and the bufferevent */
+	evhttp_connection_free(c->evcon);
+	free(c);
+}
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
+{
+	(void)flags;
+	struct ws_client *c = ud;
+	int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+	if (n <= 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return n;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+	void *ud)
+{
+	(void)flags;
+	struct ws_client *c = ud;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) >= c->ws->opt.out_high) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	if (evbuffer_add(out, data, len) < 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+	void *ud)
+{
+	(void)ctx;
+	(void)arg;
+	(void)ud;
+	/* Clients have nothing to say; control frames are handled by wslay. */
+}
+
+struct fill {
+	struct ws_client *c;
+	int stop;
+};
+
+static int queue_row(void *ctx, int topic, uint64_t seq, const char *key, const char *payload,
+	size_t len)
+{
+	(void)topic;
+	(void)key;
+	struct fill *f = ctx;
+	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)payload, len };
+	if (wslay_event_queue_msg(f->c->ctx, &m) != 0) {
+		f->stop = 1;
+		return 1;
+	}
+	f->c->next = seq + 1;
+	f->c->ws->stats.messages++;
+	return 0;
+}
+
+/* Top the client up from the outbox and flush. Returns -1 when it must be closed. */
+static int client_pump(struct ws_client *c)
+{
+	struct ws_server *ws = c->ws;
+	if (!c->closing) {
+		uint64_t last = outbox_last_seq(ws->ob, c->topic);
+		if (last >= c->next && last - c->next + 1 > ws->opt.max_lag) {
+			ws->stats.dropped_slow++;
+			metrics_inc("ws_dropped_slow", 1);
+			log_info("ws: client %llu records behind on %s (limit %llu); disconnecting",
+				(unsigned long long)(last - c->next + 1), outbox_topic_name(c->topic),
+				(unsigned long long)ws->opt.max_lag);
+			wslay_event_queue_close(c->ctx, 1008, (const uint8_t *)"too slow", 8);
+			c->closing = 1;
+		}
+	}
+	while (!c->closing &&
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) < ws->opt.out_high &&
+	       wslay_event_get_queued_msg_length(c->ctx) < ws->opt.out_high) {
+		struct fill f = { c, 0 };
+		int n = outbox_read(ws->ob, c->topic, c->next - 1, 256, queue_row, &f);
+		if (n < 0)
+			return -1;
+		if (wslay_event_send(c->ctx) != 0)
+			return -1;
+		if (n == 0 || f.stop)
+			break;
+	}
+	if (wslay_event_send(c->ctx) != 0)
+		return -1;
+	if (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		return -1;
+	return 0;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct ws_client *c = arg;
+	if (wslay_event_recv(c->ctx) != 0 || client_pump(c) < 0)
+		client_free(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct ws_client *c = arg;
+	if (client_pump(c) < 0)
+		client_free(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	client_free(arg); /* EOF, error */
+}
+
+static void on_rows(void *arg)
+{
+	struct ws_server *ws = arg;
+	struct ws_client *c = ws->clients;
+	while (c) {
+		struct ws_client *next = c->nx;
+		if (client_pump(c) < 0)
+			client_free(c);
+		c = next;
+	}
+}
+
+struct ws_server *ws_new(struct event_base *base, outbox_t *ob, const struct ws_options *opt)
+{
+	struct ws_server *ws = calloc(1, sizeof *ws);
+	if (!ws)
+		return NULL;
+	ws->base = base;
+	ws->ob = ob;
+	ws->opt = *opt;
+	if (!ws->opt.max_lag)
+		ws->opt.max_lag = 100000;
+	if (!ws->opt.out_high)
+		ws->opt.out_high = 256 * 1024;
+	if (!ws->opt.max_clients)
+		ws->opt.max_clients = 256;
+	outbox_subscribe(ob, on_rows, ws);
+	return ws;
+}
+
+void ws_free(struct ws_server *ws)
+{
+	if (!ws)
+		return;
+	while (ws->clients)
+		client_free(ws->clients);
+	free(ws);
+}
+
+void ws_get_stats(const struct ws_server *ws, struct ws_stats *out) { *out = ws->stats; }
+
+static int header_has_token(const char *v, const char *token)
+{
+	size_t tl = strlen(token);
+	for (const char *p = v; p && *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		const char *t = e;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+			t--;
+		if ((size_t)(t - p) == tl && strncasecmp(p, token, tl) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
+static void send_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+{
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"error\":\"%s\"}\n", msg);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	if (code == 426)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Sec-WebSocket-Version", "13");
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+void ws_handle_request(struct ws_server *ws, struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = evhttp_uri_get_path(uri);
+	const char *query = evhttp_uri_get_query(uri);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		send_error(req, 405, "Method Not Allowed", "WebSocket streams are opened with GET");
+		return;
+	}
+	const char *name = path + strlen("/ws/");
+	int topic = outbox_topic_by_name(name);
+	for (int i = 0; topic < 0 && i < OUTBOX_TOPICS; i++)
+		if (ws->opt.alias[i] && strcmp(ws->opt.alias[i], name) == 0)
+			topic = i;
+	if (topic < 0) {
+		send_error(req, 404, "Not Found", "unknown topic (zone_diff or newly_registered_domain)");
+		return;
+	}
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *upgrade = evhttp_find_header(h, "Upgrade");
+	const char *conn = evhttp_find_header(h, "Connection");
+	const char *version = evhttp_find_header(h, "Sec-WebSocket-Version");
+	const char *key = evhttp_find_header(h, "Sec-WebSocket-Key");
+	if (!upgrade || strcasecmp(upgrade, "websocket") != 0 || !conn ||
+	    !header_has_token(conn, "upgrade")) {
+		send_error(req, 426, "Upgrade Required", "this is a WebSocket endpoint");
+		return;
+	}
+	if (!version || strcmp(version, "13") != 0) {
+		send_error(req, 426, "Upgrade Required", "only WebSocket version 13 is supported");
+		return;
+	}
+	unsigned char raw[64];
+	if (!key || strlen(key) != 24 || EVP_DecodeBlock(raw, (const unsigned char *)key, 24) != 18) {
+		send_error(req, 400, "Bad Request", "missing or malformed Sec-WebSocket-Key");
+		return;
+	}
+	uint64_t from = 0;
+	int have_from = 0;
+	if (query) {
+		struct evkeyvalq qs;
+		TAILQ_INIT(&qs);
+		if (evhttp_parse_query_str(query, &qs) == 0) {
+			const char *f = evhttp_find_header(&qs, "from");
+			if (f) {
+				char *end;
+				unsigned long long v = strtoull(f, &end, 10);
+				if (!*f || *end || f[0] == '-') {
+					evhttp_clear_headers(&qs);
+					send_error(req, 400, "Bad Request", "from must be a sequence number");
+					return;
+				}
+				from = v;
+				have_from = 1;
+			}
+		}
+		evhttp_clear_headers(&qs);
+	}
+	if (ws->stats.clients >= (uint64_t)ws->opt.max_clients) {
+		send_error(req, 503, "Service Unavailable", "too many WebSocket clients");
+		return;
+	}
+
+	/* Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (RFC 6455 4.2.2) */
+	char cat[128];
+	unsigned char digest[SHA_DIGEST_LENGTH];
+	char accept[64];
+	snprintf(cat, sizeof cat, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
+	SHA1((const unsigned char *)cat, strlen(cat), digest);
+	EVP_EncodeBlock((unsigned char *)accept, digest, SHA_DIGEST_LENGTH);
+
+	struct ws_client *c = calloc(1, sizeof *c);
+	if (!c) {
+		send_error(req, 503, "Service Unavailable", "out of memory");
+		return;
+	}
+	struct wslay_event_callbacks cbs = { ws_recv, ws_send, NULL, NULL, NULL, NULL, ws_on_msg };
+	if (wslay_event_context_server_init(&c->ctx, &cbs, c) != 0) {
+		free(c);
+		send_error(req, 503, "Service Unavailable", "out of memory");
+		return;
+	}
+	wslay_event_config_set_max_recv_msg_length(c->ctx, 4096);
+	c->ws = ws;
+	c->topic = topic;
+	c->evcon = evhttp_request_get_connection(req);
+	c->bev = evhttp_connection_get_bufferevent(c->evcon);
+	uint64_t first = outbox_first_seq(ws->ob, topic);
+	uint64_t last = outbox_last_seq(ws->ob, topic);
+	if (have_from)
+		c->next = from < first ? (first ? first : from) : from;
+	else
+		c->next = last + 1;
+	if (c->next == 0)
+		c->next = 1;
+
+	/* Take the connection over from evhttp. */
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_setwatermark(c->bev, EV_WRITE, ws->opt.out_high / 2, 0);
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->nx = ws->clients;
+	if (ws->clients)
+		ws->clients->prev = c;
+	ws->clients = c;
+	ws->stats.clients++;
+	ws->stats.accepted++;
+	metrics_inc("ws_accepted", 1);
+	if (client_pump(c) < 0)
+		client_free(c);
+}

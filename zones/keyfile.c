@@ -1,0 +1,412 @@
+/* keyfile.c -- BIND key-file reader (key "n" { algorithm a; secret "s"; };) for TSIG keys. */
+#include "zones/keyfile.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#define KF_TOKEN_MAX 2048
+
+enum kf_tok { KF_EOF, KF_WORD, KF_STRING, KF_LBRACE, KF_RBRACE, KF_SEMI, KF_ERROR };
+
+struct kf {
+	const char *p, *end;
+	const char *fname;
+	int line;
+	int tok_line;              /* line where the last token started */
+	char tok[KF_TOKEN_MAX];
+	char *err;
+	size_t errsz;
+	int failed;
+};
+
+static void kf_error(struct kf *k, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void kf_error(struct kf *k, int line, const char *fmt, ...)
+{
+	if (k->failed)
+		return; /* keep the first message: later ones are consequences */
+	k->failed = 1;
+	if (!k->err || k->errsz == 0)
+		return;
+	int n = snprintf(k->err, k->errsz, "%s:%d: ", k->fname, line);
+	if (n < 0 || (size_t)n >= k->errsz)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(k->err + n, k->errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Skip whitespace and the three comment styles. Returns -1 on an unterminated comment. */
+static int kf_skip(struct kf *k)
+{
+	while (k->p < k->end) {
+		char c = *k->p;
+		if (c == '\n') {
+			k->line++;
+			k->p++;
+		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+			k->p++;
+		} else if (c == '#' || (c == '/' && k->p + 1 < k->end && k->p[1] == '/')) {
+			while (k->p < k->end && *k->p != '\n')
+				k->p++;
+		} else if (c == '/' && k->p + 1 < k->end && k->p[1] == '*') {
+			int start = k->line;
+			k->p += 2;
+			for (;;) {
+				if (k->p + 1 >= k->end) {
+					kf_error(k, start, "unterminated /* comment");
+					return -1;
+				}
+				if (*k->p == '*' && k->p[1] == '/') {
+					k->p += 2;
+					break;
+				}
+				if (*k->p == '\n')
+					k->line++;
+				k->p++;
+			}
+		} else {
+			break;
+		}
+	}
+	return 0;
+}
+
+static enum kf_tok kf_next(struct kf *k)
+{
+	if (kf_skip(k) < 0)
+		return KF_ERROR;
+	k->tok_line = k->line;
+	k->tok[0] = '\0';
+	if (k->p >= k->end)
+		return KF_EOF;
+	char c = *k->p;
+	if (c == '{' || c == '}' || c == ';') {
+		k->p++;
+		k->tok[0] = c;
+		k->tok[1] = '\0';
+		return c == '{' ? KF_LBRACE : c == '}' ? KF_RBRACE : KF_SEMI;
+	}
+	size_t n = 0;
+	if (c == '"') {
+		k->p++;
+		for (;;) {
+			if (k->p >= k->end) {
+				kf_error(k, k->tok_line, "unterminated string");
+				return KF_ERROR;
+			}
+			c = *k->p++;
+			if (c == '"')
+				break;
+			if (c == '\\' && k->p < k->end)
+				c = *k->p++;
+			if (c == '\n')
+				k->line++;
+			if (n + 1 >= sizeof k->tok) {
+				kf_error(k, k->tok_line, "string longer than %d characters", KF_TOKEN_MAX - 1);
+				return KF_ERROR;
+			}
+			k->tok[n++] = c;
+		}
+		k->tok[n] = '\0';
+		return KF_STRING;
+	}
+	while (k->p < k->end) {
+		c = *k->p;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' ||
+			c == '{' || c == '}' || c == ';' || c == '"' || c == '#' ||
+			(c == '/' && k->p + 1 < k->end && (k->p[1] == '/' || k->p[1] == '*')))
+			break;
+		if (n + 1 >= sizeof k->tok) {
+			kf_error(k, k->tok_line, "word longer than %d characters", KF_TOKEN_MAX - 1);
+			return KF_ERROR;
+		}
+		k->tok[n++] = c;
+		k->p++;
+	}
+	k->tok[n] = '\0';
+	return KF_WORD;
+}
+
+static const char *tok_desc(enum kf_tok t, const char *text)
+{
+	switch (t) {
+	case KF_EOF: return "end of file";
+	case KF_ERROR: return "error";
+	default: return text;
+	}
+}
+
+static int kf_expect(struct kf *k, enum kf_tok want, const char *what)
+{
+	enum kf_tok t = kf_next(k);
+	if (t == want)
+		return 0;
+	if (t != KF_ERROR)
+		kf_error(k, k->tok_line, "expected %s, found '%s'", what, tok_desc(t, k->tok));
+	return -1;
+}
+
+/* named.conf statements that may sit next to key clauses; skipped whole. */
+static const char *const skipped[] = {
+	"server", "zone", "options", "acl", "primaries", "masters", "controls", "logging",
+	"view", NULL
+};
+
+static int kf_skip_statement(struct kf *k, int line, const char *word)
+{
+	int depth = 0;
+	for (;;) {
+		enum kf_tok t = kf_next(k);
+		switch (t) {
+		case KF_ERROR:
+			return -1;
+		case KF_EOF:
+			kf_error(k, line, "'%s' statement not terminated by ';'", word);
+			return -1;
+		case KF_LBRACE:
+			depth++;
+			break;
+		case KF_RBRACE:
+			if (--depth < 0) {
+				kf_error(k, k->tok_line, "unbalanced '}'");
+				return -1;
+			}
+			break;
+		case KF_SEMI:
+			if (depth == 0)
+				return 0;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+struct pending {
+	struct tsig_key key;
+	int line;
+};
+
+/* key NAME { algorithm A; secret "S"; }; -- the word "key" is consumed. */
+static int kf_key(struct kf *k, struct pending *out)
+{
+	char name[KF_TOKEN_MAX], alg[KF_TOKEN_MAX], secret[KF_TOKEN_MAX];
+	int key_line = k->tok_line, name_line, alg_line = 0, secret_line = 0;
+	int rc = -1;
+	enum kf_tok t = kf_next(k);
+	if (t != KF_WORD && t != KF_STRING) {
+		if (t != KF_ERROR)
+			kf_error(k, k->tok_line, "expected key name after 'key', found '%s'",
+				tok_desc(t, k->tok));
+		goto out;
+	}
+	memcpy(name, k->tok, sizeof name);
+	name_line = k->tok_line;
+	if (kf_expect(k, KF_LBRACE, "'{' after the key name") < 0)
+		goto out;
+	for (;;) {
+		t = kf_next(k);
+		if (t == KF_RBRACE)
+			break;
+		if (t != KF_WORD) {
+			if (t != KF_ERROR)
+				kf_error(k, k->tok_line, "key \"%s\": expected algorithm or secret, found '%s'",
+					name, tok_desc(t, k->tok));
+			goto out;
+		}
+		int is_alg = strcasecmp(k->tok, "algorithm") == 0;
+		if (!is_alg && strcasecmp(k->tok, "secret") != 0) {
+			kf_error(k, k->tok_line, "key \"%s\": unknown option '%s' (expected algorithm or secret)",
+				name, k->tok);
+			goto out;
+		}
+		int opt_line = k->tok_line;
+		if ((is_alg && alg_line) || (!is_alg && secret_line)) {
+			kf_error(k, opt_line, "key \"%s\": %s given twice", name,
+				is_alg ? "algorithm" : "secret");
+			goto out;
+		}
+		t = kf_next(k);
+		if (t != KF_WORD && t != KF_STRING) {
+			if (t != KF_ERROR)
+				kf_error(k, k->tok_line, "key \"%s\": missing value for %s", name,
+					is_alg ? "algorithm" : "secret");
+			goto out;
+		}
+		if (is_alg) {
+			memcpy(alg, k->tok, sizeof alg);
+			alg_line = k->tok_line;
+		} else {
+			memcpy(secret, k->tok, sizeof secret);
+			secret_line = k->tok_line;
+		}
+		if (kf_expect(k, KF_SEMI, "';'") < 0)
+			goto out;
+	}
+	if (kf_expect(k, KF_SEMI, "';' after '}'") < 0)
+		goto out;
+	if (!alg_line) {
+		kf_error(k, key_line, "key \"%s\": missing algorithm", name);
+		goto out;
+	}
+	if (!secret_line) {
+		kf_error(k, key_line, "key \"%s\": missing secret", name);
+		goto out;
+	}
+	/* Check each part separately so the message names the line of the culprit. */
+	if (tsig_alg_from_name(alg) == TSIG_ALG_UNKNOWN) {
+		kf_error(k, alg_line, "key \"%s\": unsupported algorithm '%s' (use hmac-sha256 or "
+			"hmac-sha512; hmac-sha1, -sha224, -sha384 also work)", name, alg);
+		goto out;
+	}
+	const char *why = NULL;
+	size_t slen;
+	if (tsig_base64_decode(secret, out->key.secret, sizeof out->key.secret, &slen, &why) < 0) {
+		kf_error(k, secret_line, "key \"%s\": bad secret: %s", name, why);
+		goto out;
+	}
+	if (tsig_key_init(&out->key, name, alg, secret, &why) < 0) {
+		kf_error(k, name_line, "key \"%s\": %s", name, why);
+		goto out;
+	}
+	out->line = key_line;
+	rc = 0;
+out:
+	OPENSSL_cleanse(secret, sizeof secret);
+	return rc;
+}
+
+int keyfile_parse(const char *text, size_t len, const char *fname, struct tsig_keyring *kr,
+	char *err, size_t errsz)
+{
+	struct kf k = { .p = text, .end = text + len, .fname = fname ? fname : "(keys)", .line = 1,
+		.err = err, .errsz = errsz };
+	struct pending *keys = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1;
+	if (err && errsz)
+		err[0] = '\0';
+	for (;;) {
+		enum kf_tok t = kf_next(&k);
+		if (t == KF_EOF)
+			break;
+		if (t == KF_ERROR)
+			goto out;
+		if (t != KF_WORD) {
+			kf_error(&k, k.tok_line, "expected a statement, found '%s'", k.tok);
+			goto out;
+		}
+		if (strcasecmp(k.tok, "key") == 0) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 4;
+				struct pending *nk = realloc(keys, nc * sizeof *nk);
+				if (!nk) {
+					kf_error(&k, k.tok_line, "out of memory");
+					goto out;
+				}
+				keys = nk;
+				cap = nc;
+			}
+			if (kf_key(&k, &keys[n]) < 0)
+				goto out;
+			for (size_t i = 0; i < n; i++)
+				if (keys[i].key.name_len == keys[n].key.name_len &&
+					memcmp(keys[i].key.name, keys[n].key.name, keys[n].key.name_len) == 0) {
+					kf_error(&k, keys[n].line, "key \"%s\" defined twice (first at line %d)",
+						keys[n].key.name_text, keys[i].line);
+					n++;
+					goto out;
+				}
+			if (tsig_keyring_find(kr, keys[n].key.name, keys[n].key.name_len)) {
+				kf_error(&k, keys[n].line, "key \"%s\" is already defined",
+					keys[n].key.name_text);
+				n++;
+				goto out;
+			}
+			n++;
+			continue;
+		}
+		const char *skip = NULL;
+		for (int i = 0; skipped[i]; i++)
+			if (strcasecmp(k.tok, skipped[i]) == 0)
+				skip = skipped[i];
+		if (!skip) {
+			kf_error(&k, k.tok_line, "unknown statement '%s' (expected key)", k.tok);
+			goto out;
+		}
+		if (kf_skip_statement(&k, k.tok_line, skip) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = tsig_keyring_add(kr, &keys[i].key);
+		if (r < 0) {
+			/* Only memory can fail here (names were checked); undo is not possible for
+			 * keys already added, so say so. */
+			kf_error(&k, keys[i].line, "key \"%s\": %s", keys[i].key.name_text,
+				tsig_strerror(r));
+			goto out;
+		}
+	}
+	rc = (int)n;
+out:
+	if (keys) {
+		OPENSSL_cleanse(keys, cap * sizeof *keys);
+		free(keys);
+	}
+	return rc;
+}
+
+int keyfile_load(const char *path, struct tsig_keyring *kr, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (err && errsz)
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			size_t nc = cap ? cap * 2 : 4096;
+			char *nb = nc > (16u << 20) ? NULL : realloc(buf, nc);
+			if (!nb) {
+				if (err && errsz)
+					snprintf(err, errsz, "%s: file too large or out of memory", path);
+				fclose(f);
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+			cap = nc;
+		}
+		size_t r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	int rd_err = ferror(f);
+	fclose(f);
+	int rc;
+	if (rd_err) {
+		if (err && errsz)
+			snprintf(err, errsz, "%s: read error", path);
+		rc = -1;
+	} else {
+		rc = keyfile_parse(buf, len, path, kr, err, errsz);
+	}
+	if (buf) {
+		OPENSSL_cleanse(buf, cap);
+		free(buf);
+	}
+	return rc;
+}
