@@ -36,6 +36,7 @@ struct tcp_conn {
 	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
 	int paused;
+	struct tcp_xfr_stream *xfr; /* transfer being streamed; queries wait behind it */
 };
 
 struct tcp_server {
@@ -87,6 +88,8 @@ static void conn_close(struct tcp_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	if (c->xfr)
+		c->xfr->free(c->xfr);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -99,12 +102,38 @@ static void conn_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	evbuffer_add(out, msg, len);
 }
 
+/* Drive the transfer stream: returns 1 while it runs (reading stays off, so the read
+ * timeout cannot cut a long transfer; the write timeout still closes a client that stops
+ * reading), 0 when it is done or there is none, -1 when the connection was closed. */
+static int conn_pump_xfr(struct tcp_conn *c)
+{
+	if (!c->xfr)
+		return 0;
+	int r = c->xfr->fill(c->xfr, bufferevent_get_output(c->bev));
+	if (r > 0) {
+		bufferevent_disable(c->bev, EV_READ);
+		return 1;
+	}
+	c->xfr->free(c->xfr);
+	c->xfr = NULL;
+	if (r < 0) {
+		metrics_inc("xfr_aborted", 1);
+		conn_close(c);
+		return -1;
+	}
+	if (!c->paused)
+		bufferevent_enable(c->bev, EV_READ);
+	return 0;
+}
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
 	struct tcp_server *s = c->srv;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	for (;;) {
+		if (c->xfr)
+			return; /* the write side resumes reading when the transfer is done */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) > s->lim.out_high) {
 			/* The client is not reading its answers: stop reading its queries. */
 			if (!c->paused) {
@@ -139,9 +168,11 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			view.serial[z] = nod_serial(s->nod, z);
 		struct answer_info info;
 		size_t alen = answer_query(cfg, &view, s->qbuf, len, s->abuf, 65535, 1, &info);
+		struct tcp_xfr_stream *stream = NULL;
 		if (info.xfr) {
 			int done = s->xfr && s->xfr(s->xfr_ctx, s->qbuf, len,
-				(struct sockaddr *)&c->peer, c->peerlen, bufferevent_get_output(bev)) == 0;
+				(struct sockaddr *)&c->peer, c->peerlen, bufferevent_get_output(bev),
+				&stream) == 0;
 			if (!done) {
 				alen = answer_error(s->qbuf, len, 5 /* REFUSED */, s->abuf, 65535);
 				info.rcode = 5;
@@ -155,12 +186,23 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		metrics_query(1, info.qtype, info.rcode, alen == 0 && !info.xfr);
 		if (alen > 0)
 			conn_reply(c, s->abuf, alen);
+		if (stream) {
+			c->xfr = stream;
+			if (conn_pump_xfr(c) != 0)
+				return;
+		}
 	}
 }
 
 static void conn_write(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
+	if (c->xfr) {
+		if (conn_pump_xfr(c) != 0)
+			return;
+		conn_read(bev, c); /* pipelined queries waited behind the transfer */
+		return;
+	}
 	if (c->paused) {
 		c->paused = 0;
 		bufferevent_enable(bev, EV_READ);

@@ -14,12 +14,22 @@
 
 struct tcp_server;
 
-/* A transfer request (AXFR/IXFR) on a connection: the handler writes its reply messages
- * (each with its length prefix) to out and returns 0, or returns -1 to have the query
- * answered REFUSED. NULL handler: every transfer is refused. */
+/* A transfer request (AXFR/IXFR) on a connection. The handler either writes a short reply
+ * (each message with its length prefix) to out and returns 0, or sets *stream to a transfer
+ * that tcp.c drives from the write side: fill() is called whenever the connection's output
+ * drains (and once at once) and appends more framed messages to out, returning 1 while more
+ * remain, 0 when done, -1 to close the connection; free() releases it (also when the
+ * connection closes mid-transfer). While a stream runs, later pipelined queries wait in the
+ * input (RFC 5936 4.1.2: several transfers in turn on one connection). Returns -1 to have
+ * the query answered REFUSED. NULL handler: every transfer is refused. */
 struct evbuffer;
+struct tcp_xfr_stream {
+	int (*fill)(struct tcp_xfr_stream *s, struct evbuffer *out);
+	void (*free)(struct tcp_xfr_stream *s);
+};
 typedef int (*tcp_xfr_fn)(void *ctx, const uint8_t *q, size_t qlen,
-	const struct sockaddr *peer, socklen_t peerlen, struct evbuffer *out);
+	const struct sockaddr *peer, socklen_t peerlen, struct evbuffer *out,
+	struct tcp_xfr_stream **stream);
 
 struct tcp_limits {
 	int idle_timeout;   /* seconds without a complete query before closing */

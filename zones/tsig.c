@@ -817,7 +817,24 @@ int tsig_signer_init(struct tsig_signer *s, const struct tsig_key *key,
 	s->prior = *request_mac;
 	s->fudge = fudge ? fudge : TSIG_FUDGE_DEFAULT;
 	s->ctx = mac_new();
-	return s->ctx ? TSIG_OK : TSIG_E_CRYPTO;
+	/* Like the verifier, the digest runs from the prior MAC over any skipped messages to
+	 * the next signed one. */
+	int err = 0;
+	if (!s->ctx || mac_init(s->ctx, key) < 0)
+		return TSIG_E_CRYPTO;
+	mac_feed_prior(s->ctx, &s->prior, &err);
+	return err ? TSIG_E_CRYPTO : TSIG_OK;
+}
+
+int tsig_signer_skip(struct tsig_signer *s, const uint8_t *msg, size_t len)
+{
+	if (!s || !s->ctx || !msg || len < 12)
+		return TSIG_E_INVAL;
+	if (s->nsigned == 0)
+		return TSIG_E_INVAL; /* the first message must be signed */
+	int err = 0;
+	mac_feed(s->ctx, msg, len, &err);
+	return err ? TSIG_E_CRYPTO : TSIG_OK;
 }
 
 int tsig_signer_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap,
@@ -830,9 +847,6 @@ int tsig_signer_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap
 	size_t al = alg_to_wire(s->key->alg, aname);
 	struct tsig_mac m;
 	int err = 0;
-	if (mac_init(ctx, s->key) < 0)
-		return TSIG_E_CRYPTO;
-	mac_feed_prior(ctx, &s->prior, &err);
 	mac_feed(ctx, msg, len, &err);
 	if (s->nsigned == 0)
 		mac_feed_vars(ctx, s->key->name, s->key->name_len, aname, al, now, s->fudge, 0,
@@ -843,11 +857,14 @@ int tsig_signer_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap
 		return TSIG_E_CRYPTO;
 	int rc = append_tsig(msg, len, cap, s->key->name, s->key->name_len, aname, al, now,
 		s->fudge, m.data, m.len, get16(msg), 0, NULL, 0, out_len);
-	if (rc == TSIG_OK) {
-		s->prior = m;
-		s->nsigned++;
-	}
-	return rc;
+	if (rc != TSIG_OK)
+		return rc; /* the digest is consumed: this signer cannot continue */
+	s->prior = m;
+	s->nsigned++;
+	if (mac_init(ctx, s->key) < 0)
+		return TSIG_E_CRYPTO;
+	mac_feed_prior(ctx, &s->prior, &err);
+	return err ? TSIG_E_CRYPTO : TSIG_OK;
 }
 
 void tsig_signer_deinit(struct tsig_signer *s)

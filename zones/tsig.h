@@ -184,8 +184,9 @@ enum tsig_verdict tsig_verify_request(const struct tsig_keyring *kr, const uint8
 int tsig_sign_response(const struct tsig_result *req, uint8_t *msg, size_t len, size_t cap,
 	uint64_t now, size_t *out_len);
 
-/* Streaming signer for multi-message responses (AXFR/IXFR out); every message is signed.
- * The struct is caller storage (init/deinit); it keeps the prior MAC between messages. */
+/* Streaming signer for multi-message responses (AXFR/IXFR out). The struct is caller
+ * storage (init/deinit); it keeps the prior MAC and the running digest between messages.
+ * After a TSIG_E_* return the signer is unusable (deinit it and abort the transfer). */
 struct tsig_signer {
 	const struct tsig_key *key;   /* borrowed; must outlive the signer */
 	struct tsig_mac prior;        /* request MAC, then the MAC of the last message */
@@ -196,10 +197,15 @@ struct tsig_signer {
 /* Borrows key (must outlive the signer) and copies *request_mac. fudge 0 -> default. */
 int tsig_signer_init(struct tsig_signer *s, const struct tsig_key *key,
 	const struct tsig_mac *request_mac, uint16_t fudge);
-/* Sign the next message in place (len of cap bytes): the first with request MAC + message +
- * all variables, later ones with prior MAC + message + timers only (RFC 8945 5.3.1). */
+/* Sign the next message in place (len of cap bytes; borrowed, modified): the first with
+ * request MAC + message + all variables, later ones with prior MAC + skipped messages +
+ * message + timers only (RFC 8945 5.3.1). Time Signed = now. 0 with *out_len, or TSIG_E_*. */
 int tsig_signer_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap,
 	uint64_t now, size_t *out_len);
+/* Send msg (borrowed, len bytes) unsigned: its bytes enter the running digest of the next
+ * signed message. Not allowed before the first signed message. nodd's transfers sign every
+ * message; this exists to emulate sparse signers (NSD) in tests. */
+int tsig_signer_skip(struct tsig_signer *s, const uint8_t *msg, size_t len);
 void tsig_signer_deinit(struct tsig_signer *s);
 
 /* ---- client: responses in (single or multi-message) ---- */

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -495,6 +496,10 @@ int main(int argc, char **argv)
 		pfd[k].events = POLLIN;
 	}
 	struct lg_stats st = {0};
+	struct rusage ru0;
+	getrusage(RUSAGE_SELF, &ru0);
+	double cpu_at_start = (double)(ru0.ru_utime.tv_sec + ru0.ru_stime.tv_sec) +
+		(double)(ru0.ru_utime.tv_usec + ru0.ru_stime.tv_usec) / 1e6;
 	uint64_t timeout_ns = (uint64_t)o.timeout_ms * 1000000ull;
 	uint64_t start = lg_mono_ns();
 	uint64_t end = start + (uint64_t)(o.duration * 1e9);
@@ -571,6 +576,12 @@ int main(int argc, char **argv)
 		left += socks[k].inflight;
 
 	double secs = (double)(send_end - start) / 1e9;
+	/* Our own CPU share: near 100 % means the generator, not the server, may be the limit. */
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 - cpu_at_start;
+	double wall = (double)(lg_mono_ns() - start) / 1e9;
 	uint64_t lost = st.sent - st.received;
 	double loss = st.sent ? 100.0 * (double)lost / (double)st.sent : 0;
 	double qps = (double)st.received / secs;
@@ -583,14 +594,16 @@ int main(int argc, char **argv)
 		(unsigned long long)left);
 	printf("  answers/s %.0f  mean latency %.1f us  wrong answers %llu  unexpected %llu\n",
 		qps, lat_us, (unsigned long long)st.wrong, (unsigned long long)st.unexpected);
+	printf("  loadgen CPU %.0f %% of one core\n", 100.0 * cpu / wall);
 	printf("  rcodes: NOERROR %llu  SERVFAIL %llu  NXDOMAIN %llu  REFUSED %llu  other %llu\n",
 		(unsigned long long)st.rcode[0], (unsigned long long)st.rcode[2],
 		(unsigned long long)st.rcode[3], (unsigned long long)st.rcode[5],
 		(unsigned long long)(st.received - st.rcode[0] - st.rcode[2] - st.rcode[3] - st.rcode[5]));
 	printf("result mode=%s sent=%llu received=%llu lost=%llu loss_pct=%.4f qps=%.0f "
-		"wrong=%llu unexpected=%llu latency_us=%.1f\n",
+		"wrong=%llu unexpected=%llu latency_us=%.1f cpu_pct=%.0f\n",
 		o.rate > 0 ? "rate" : "max", (unsigned long long)st.sent,
 		(unsigned long long)st.received, (unsigned long long)lost, loss, qps,
-		(unsigned long long)st.wrong, (unsigned long long)st.unexpected, lat_us);
+		(unsigned long long)st.wrong, (unsigned long long)st.unexpected, lat_us,
+		100.0 * cpu / wall);
 	return 0;
 }

@@ -1,0 +1,134 @@
+/* test_outbox.c -- outbox sequences, transactions, reads, delivery mark, pruning; the
+ * zone_diff record fields. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "policy/outbox.h"
+#include "policy/record.h"
+#include "policy/store.h"
+#include "tests/unit/tap.h"
+
+struct seen {
+	uint64_t seq[16];
+	char payload[16][512];
+	int n;
+};
+
+static int collect(void *ctx, int topic, uint64_t seq, const char *key, const char *payload, size_t len)
+{
+	(void)topic;
+	(void)key;
+	struct seen *s = ctx;
+	if (s->n < 16) {
+		s->seq[s->n] = seq;
+		snprintf(s->payload[s->n], sizeof s->payload[0], "%.*s", (int)len, payload);
+		s->n++;
+	}
+	return 0;
+}
+
+static int notified;
+static void on_rows(void *ctx) { (void)ctx; notified++; }
+
+int main(void)
+{
+	char dir[] = "/tmp/nodd-outbox-XXXXXX", path[128], err[256];
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	store_t *st = store_open(path, err, sizeof err);
+	ok(st != NULL, "store opens (%s)", err);
+	outbox_t *ob = outbox_open(st, err, sizeof err);
+	ok(ob != NULL, "outbox opens (%s)", err);
+	if (!st || !ob)
+		return tap_done();
+	outbox_subscribe(ob, on_rows, NULL);
+
+	json_t *o = json_pack("{s:s}", "domain", "a.se");
+	uint64_t seq = 0;
+	is_int(outbox_append(ob, OUTBOX_NRD, "a.se", o, 100, &seq), 0, "append");
+	is_int(seq, 1, "first seq is 1");
+	ok(json_integer_value(json_object_get(o, "seq")) == 1, "seq put in the record");
+	json_decref(o);
+	o = json_pack("{s:s}", "domain", "b.se");
+	outbox_append(ob, OUTBOX_NRD, "b.se", o, 200, &seq);
+	json_decref(o);
+	is_int(seq, 2, "seq increases");
+	o = json_pack("{s:s}", "x", "y");
+	outbox_append(ob, OUTBOX_ZONE_DIFF, "k", o, 200, &seq);
+	json_decref(o);
+	is_int(seq, 1, "seq is per topic");
+
+	/* a rolled-back append leaves no row and no gap */
+	store_begin(st);
+	o = json_pack("{s:s}", "domain", "c.se");
+	outbox_append(ob, OUTBOX_NRD, "c.se", o, 300, &seq);
+	json_decref(o);
+	store_rollback(st);
+	is_int(outbox_last_seq(ob, OUTBOX_NRD), 2, "rollback keeps the sequence");
+	o = json_pack("{s:s}", "domain", "d.se");
+	outbox_append(ob, OUTBOX_NRD, "d.se", o, 300, &seq);
+	json_decref(o);
+	is_int(seq, 3, "no gap after a rollback");
+
+	struct seen s = { .n = 0 };
+	is_int(outbox_read(ob, OUTBOX_NRD, 0, 10, collect, &s), 3, "read all");
+	ok(s.seq[0] == 1 && s.seq[1] == 2 && s.seq[2] == 3, "in seq order");
+	ok(strstr(s.payload[2], "\"domain\":\"d.se\"") && strstr(s.payload[2], "\"seq\":3"), "payload JSON");
+	s.n = 0;
+	is_int(outbox_read(ob, OUTBOX_NRD, 2, 10, collect, &s), 1, "read after a seq");
+	is_int(outbox_first_seq(ob, OUTBOX_NRD), 1, "first seq");
+
+	outbox_notify(ob);
+	is_int(notified, 1, "subscriber told");
+
+	is_int(outbox_delivered(ob, OUTBOX_NRD), 0, "nothing delivered");
+	outbox_set_delivered(ob, OUTBOX_NRD, 1);
+	is_int(outbox_delivered(ob, OUTBOX_NRD), 1, "delivered mark");
+	outbox_set_delivered(ob, OUTBOX_NRD, 0);
+	is_int(outbox_delivered(ob, OUTBOX_NRD), 1, "mark never goes back");
+	/* prune everything older than 1000 but keep undelivered rows */
+	is_int(outbox_prune(ob, 1000, 1), 2, "prune keeps undelivered (nrd 2,3)");
+	is_int(outbox_first_seq(ob, OUTBOX_NRD), 2, "delivered row pruned");
+	is_int(outbox_prune(ob, 1000, 0), 3, "prune without Kafka drops by age only");
+	is_int(outbox_last_seq(ob, OUTBOX_NRD), 3, "sequence survives pruning");
+
+	/* reopen: sequences persist */
+	outbox_close(ob);
+	store_close(st);
+	st = store_open(path, err, sizeof err);
+	ob = outbox_open(st, err, sizeof err);
+	o = json_pack("{s:s}", "domain", "e.se");
+	outbox_append(ob, OUTBOX_NRD, "e.se", o, 300, &seq);
+	json_decref(o);
+	is_int(seq, 4, "sequence continues after reopen");
+
+	/* zone_diff record fields */
+	ldns_rr *rr = NULL;
+	ldns_rr_new_frm_str(&rr, "New.NodTest. 3600 IN NS ns1.Example.net.", 0, NULL, NULL);
+	json_t *r = record_zone_diff(rr, 1, "nodtest", 5, 6, 1700000000123LL);
+	is_str(json_string_value(json_object_get(r, "op")), "add", "op");
+	is_str(json_string_value(json_object_get(r, "query_name")), "new.nodtest", "query_name lowercased, no dot");
+	is_str(json_string_value(json_object_get(r, "response_type")), "NS", "response_type");
+	is_int(json_integer_value(json_object_get(r, "response_ttl")), 3600, "response_ttl");
+	is_str(json_string_value(json_object_get(r, "ns_address")), "ns1.example.net", "ns_address");
+	is_int(json_integer_value(json_object_get(r, "serial_to")), 6, "serial_to");
+	is_int(json_integer_value(json_object_get(r, "timestamp")), 1700000000123LL, "timestamp ms");
+	json_decref(r);
+	ldns_rr_free(rr);
+	ldns_rr_new_frm_str(&rr, "x.nodtest. 60 IN DS 12345 13 2 AABBCCDD", 0, NULL, NULL);
+	r = record_zone_diff(rr, 0, "nodtest", 5, 6, 0);
+	is_int(json_integer_value(json_object_get(r, "ds_key_tag")), 12345, "ds_key_tag");
+	is_str(json_string_value(json_object_get(r, "op")), "del", "del");
+	json_decref(r);
+	ldns_rr_free(rr);
+
+	outbox_close(ob);
+	store_close(st);
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return tap_done();
+}
