@@ -136,8 +136,8 @@ const struct tsig_key *tsig_keyring_get(const struct tsig_keyring *kr, size_t i)
 /* ---- what verification learns ---- */
 struct tsig_result {
 	enum tsig_verdict verdict;
-	const struct tsig_key *key;     /* borrowed from the keyring/verifier; NULL on BADKEY,
-	                                 * FORMERR and UNSIGNED */
+	const struct tsig_key *key;     /* borrowed from the keyring/verifier; set only when
+	                                 * the MAC verified (OK, BADTRUNC, BADTIME), else NULL */
 	uint8_t key_name[TSIG_MAX_NAME]; /* from the message (lowercase wire), also for BADKEY */
 	size_t key_name_len;
 	uint8_t alg_name[TSIG_MAX_NAME]; /* algorithm name from the message (lowercase wire) */
