@@ -13,9 +13,4 @@
  * config line or the key file in err. The caller frees with tsig_keyring_free(). */
 struct tsig_keyring *keys_load(const struct nodd_config *cfg, char *err, size_t errlen);
 
-/* Parse BIND key-file text (borrowed) into kr. Returns the number of keys added, or -1
- * with a message in err. Exposed for the unit test. */
-int keys_parse_bind(struct tsig_keyring *kr, const char *text, const char *what, char *err,
-	size_t errlen);
-
 #endif

@@ -26,6 +26,7 @@
 #include "server/http.h"
 #include "server/tcp.h"
 #include "server/udp.h"
+#include "server/xfrout.h" /* issue 4: transfers out */
 #include "server/ws.h"
 
 struct daemon {
@@ -40,6 +41,7 @@ struct daemon {
 	struct answer_cfg *_Atomic active;
 	struct udp_server *udp;
 	struct tcp_server *tcp;
+	struct xfrout *xfr; /* issue 4 */
 	struct http_server *http;
 	struct http_env henv;
 	struct event *tick_ev, *sig_term, *sig_int, *sig_hup;
@@ -109,6 +111,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	int64_t now = (int64_t)time(NULL);
 	unsigned mask = nod_tick(d->nod, now);
+	xfrout_new_versions(d->xfr, mask, now); /* issue 4: IXFR history, NOTIFY */
 	if (now - d->last_prune >= 60) {
 		/* Keep the stream history; with Kafka on, never drop an undelivered row. */
 		d->last_prune = now;
@@ -277,6 +280,11 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	d.xfr = xfrout_start(d.base, d.cfg, &d.active, d.nod, d.tcp, err, sizeof err); /* issue 4 */
+	if (!d.xfr) {
+		log_err("%s", err);
+		goto out;
+	}
 	if (d.cfg->has_http) {
 		d.henv.nod = d.nod;
 		d.henv.cfg = d.cfg;
@@ -313,6 +321,7 @@ out:
 	ws_free(d.ws);
 	tcp_stop(d.tcp);
 	udp_stop(d.udp);
+	xfrout_stop(d.xfr); /* issue 4: after TCP/UDP (their transfers and hooks use it) */
 	kafka_stop(d.kafka, 2000);
 	outbox_close(d.ob);
 	if (d.tick_ev)

@@ -1,0 +1,137 @@
+/* export.c -- RPZ zone files and the rbldnsd dnset file, written as temp file + rename. */
+#include "policy/export.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/dname.h"
+#include "policy/window.h"
+
+struct wctx {
+	FILE *f;
+	int64_t now, w;
+	int dnsbl;
+	const struct export_params *p;
+};
+
+static int ends_in_invalid(const char *t)
+{
+	size_t l = strlen(t);
+	return (l == 7 && strcmp(t, "invalid") == 0) ||
+	       (l > 8 && strcmp(t + l - 8, ".invalid") == 0);
+}
+
+static void rec_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+{
+	struct wctx *c = ctx;
+	if (c->now - fs >= c->w)
+		return;
+	char t[DNAME_MAX_TEXT * 4 + 8];
+	if (dname_wire_to_text(rel, len, t, sizeof t) < 0)
+		return;
+	if (c->dnsbl) {
+		if (ends_in_invalid(t))
+			return;
+		/* ".name" lists the name and its subdomains (rbldnsd(8) dnset). */
+		fprintf(c->f, ".%s :127.0.0.%d:first_seen=%lld\n", t, window_code(c->now - fs),
+			(long long)fs);
+	} else {
+		const char *target = c->p->rpz_nodata ? "*." : ".";
+		fprintf(c->f, "%s\tCNAME\t%s\n*.%s\tCNAME\t%s\n", t, target, t, target);
+	}
+}
+
+static int mkdir_p(const char *dir)
+{
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
+}
+
+/* Write path via path.tmp: body() fills the file. */
+static int write_atomic(const char *path, int (*body)(FILE *, void *), void *arg, char *err,
+	size_t errlen)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	int rc = body(f, arg);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc < 0 || rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct body_arg {
+	const struct export_params *p;
+	nindex_t *ix;
+	int64_t now;
+	int zone;
+};
+
+static int rpz_body(FILE *f, void *arg)
+{
+	struct body_arg *a = arg;
+	const struct export_params *p = a->p;
+	fprintf(f, "; %s.rpz.%s -- written by nodd; names first seen in the last %s\n",
+		window_label[a->zone], p->suffix, window_label[a->zone]);
+	fprintf(f, "$ORIGIN %s.rpz.%s.\n$TTL %u\n", window_label[a->zone], p->suffix, p->ttl);
+	fprintf(f, "@\tSOA\t%s. %s. %u %u %u %u %u\n", p->mname, p->rname, p->serial[a->zone],
+		p->refresh, p->retry, p->expire, p->minimum);
+	for (int i = 0; i < p->nns; i++)
+		fprintf(f, "@\tNS\t%s.\n", p->ns[i]);
+	struct wctx c = { f, a->now, window_secs[a->zone], 0, p };
+	nindex_foreach(a->ix, rec_cb, &c);
+	return ferror(f) ? -1 : 0;
+}
+
+static int dnset_body(FILE *f, void *arg)
+{
+	struct body_arg *a = arg;
+	const struct export_params *p = a->p;
+	fprintf(f, "# v1.bl.%s -- rbldnsd dnset written by nodd\n", p->suffix);
+	fprintf(f, "$SOA %u %s. %s. %u %u %u %u %u\n", p->ttl, p->mname, p->rname,
+		p->serial[WINDOW_COUNT], p->refresh, p->retry, p->expire, p->minimum);
+	for (int i = 0; i < p->nns; i++)
+		fprintf(f, "$NS %u %s.\n", p->ttl, p->ns[i]);
+	fprintf(f, "$TTL %u\n", p->ttl);
+	/* RFC 5782 5: TEST listed (and, like nodd, with first_seen=0). */
+	fprintf(f, "test :127.0.0.2:first_seen=0\n");
+	struct wctx c = { f, a->now, WINDOW_MAX_SECS, 1, p };
+	nindex_foreach(a->ix, rec_cb, &c);
+	return ferror(f) ? -1 : 0;
+}
+
+int export_write(const struct export_params *p, nindex_t *ix, int64_t now, char *err,
+	size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/rpz", p->dir);
+	if (mkdir_p(p->dir) < 0 || mkdir_p(path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct body_arg a = { p, ix, now, 0 };
+	for (int w = 0; w < WINDOW_COUNT; w++) {
+		a.zone = w;
+		snprintf(path, sizeof path, "%s/rpz/%s.rpz.%s.zone", p->dir, window_label[w], p->suffix);
+		if (write_atomic(path, rpz_body, &a, err, errlen) < 0)
+			return -1;
+	}
+	snprintf(path, sizeof path, "%s/nod.rbldnsd", p->dir);
+	return write_atomic(path, dnset_body, &a, err, errlen);
+}

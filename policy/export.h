@@ -1,0 +1,31 @@
+/* export.h -- the published zones as files for rsync and rbldnsd: the seven RPZ zones as
+ * master files (loadable by BIND and named-checkzone) in <dir>/rpz/<w>.rpz.<suffix>.zone and
+ * the DNSBL as an rbldnsd dnset file <dir>/nod.rbldnsd. Each file is written to a temporary
+ * name in the same directory, flushed and renamed, so a reader (rsync, rbldnsd's reload on
+ * mtime change) never sees a half-written file. Contents are those of the index at now. */
+#ifndef NODD_EXPORT_H
+#define NODD_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/index.h"
+
+struct export_params {
+	const char *dir;             /* borrowed; created (with rpz/) when missing */
+	const char *suffix;          /* norm text, e.g. "nod.example" */
+	uint32_t ttl;
+	const char *mname, *rname;   /* SOA names, norm text */
+	uint32_t refresh, retry, expire, minimum;
+	const char *const *ns;       /* apex NS names, norm text */
+	int nns;
+	int rpz_nodata;              /* "CNAME *." instead of "CNAME ." */
+	uint32_t serial[8];          /* 7 RPZ then DNSBL */
+};
+
+/* Write all eight files. The caller holds no lock (main thread, the index writer).
+ * Returns 0, or -1 with a message in err. */
+int export_write(const struct export_params *p, nindex_t *ix, int64_t now, char *err,
+	size_t errlen);
+
+#endif

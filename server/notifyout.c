@@ -1,0 +1,280 @@
+/* notifyout.c -- NOTIFY out with retries, on the main event loop.
+ *
+ * One UDP socket per address family, bound to an ephemeral port; one pending slot per
+ * (target, zone). A reply matches by ID, source address and port; when the request was
+ * signed the reply's TSIG must verify, else it is ignored and the retries go on (a forged
+ * reply must not silence the NOTIFY). */
+#include "server/notifyout.h"
+
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/dname.h"
+#include "lib/log.h"
+#include "server/metrics.h"
+
+#define NOTIFY_RETRIES 5
+
+struct pending {
+	struct notifyout *n;
+	int target, zone;
+	int active;
+	int tries;               /* sends so far */
+	uint16_t id;
+	uint32_t serial;
+	struct tsig_mac mac;     /* of the signed request */
+	const struct tsig_key *key;
+	struct event *timer;
+};
+
+struct notifyout {
+	struct event_base *base;
+	const struct nodd_config *cfg;
+	const struct tsig_keyring *kr;
+	struct answer_cfg *_Atomic *acfgp;
+	int fd4, fd6;
+	struct event *ev4, *ev6;
+	struct pending *p;       /* nnotify * NOD_ZONE_COUNT */
+	uint16_t next_id;
+};
+
+static int fd_for(struct notifyout *n, int family)
+{
+	return family == AF_INET6 ? n->fd6 : n->fd4;
+}
+
+static void send_one(struct pending *p)
+{
+	struct notifyout *n = p->n;
+	const struct config_notify *t = &n->cfg->notify[p->target];
+	const struct answer_cfg *c = atomic_load(n->acfgp);
+	uint8_t msg[1024];
+	size_t len = 0;
+	p->id = n->next_id++ ^ (uint16_t)(rand() & 0xffff);
+	msg[0] = (uint8_t)(p->id >> 8);
+	msg[1] = (uint8_t)p->id;
+	msg[2] = 0x24; /* opcode NOTIFY, AA */
+	msg[3] = 0;
+	memset(msg + 4, 0, 8);
+	msg[5] = 1;
+	len = 12;
+	memcpy(msg + len, c->apex[p->zone], c->apex_len[p->zone]);
+	len += c->apex_len[p->zone]; /* with the root label */
+	msg[len++] = 0;
+	msg[len++] = 6; /* SOA */
+	msg[len++] = 0;
+	msg[len++] = 1; /* IN */
+	if (p->key) {
+		size_t sl;
+		if (tsig_sign_request(p->key, msg, len, sizeof msg, (uint64_t)time(NULL), 0, &p->mac,
+			    &sl) != 0) {
+			log_err("notify: cannot sign for %s", t->addr.text);
+			return;
+		}
+		len = sl;
+	}
+	int fd = fd_for(n, t->addr.ss.ss_family);
+	if (fd < 0 || sendto(fd, msg, len, 0, (const struct sockaddr *)&t->addr.ss, t->addr.len) < 0)
+		log_warn("notify %s: send: %s", t->addr.text, strerror(errno));
+	p->tries++;
+	metrics_inc("notify_sent", 1);
+	struct timeval tv = { 1 << (p->tries - 1), 0 };
+	evtimer_add(p->timer, &tv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct pending *p = arg;
+	if (!p->active)
+		return;
+	if (p->tries > NOTIFY_RETRIES) {
+		char z[300];
+		const struct answer_cfg *c = atomic_load(p->n->acfgp);
+		dname_wire_to_text(c->apex[p->zone], c->apex_len[p->zone], z, sizeof z);
+		log_warn("notify %s zone %s serial %u: no answer after %d tries; giving up",
+			p->n->cfg->notify[p->target].addr.text, z, p->serial, p->tries);
+		metrics_inc("notify_failed", 1);
+		p->active = 0;
+		return;
+	}
+	metrics_inc("notify_retries", 1);
+	send_one(p);
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct notifyout *n = arg;
+	uint8_t buf[4096];
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof from;
+		ssize_t r = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+		if (r < 0)
+			return;
+		if (r < 12 || !(buf[2] & 0x80) || ((buf[2] >> 3) & 0x0f) != 4)
+			continue;
+		uint16_t id = (uint16_t)((buf[0] << 8) | buf[1]);
+		int total = n->cfg->nnotify * NOD_ZONE_COUNT;
+		for (int i = 0; i < total; i++) {
+			struct pending *p = &n->p[i];
+			if (!p->active || p->id != id ||
+			    !same_addr(&from, &n->cfg->notify[p->target].addr.ss))
+				continue;
+			if (p->key) {
+				struct tsig_verifier v;
+				struct tsig_result res;
+				int good = tsig_verifier_init(&v, p->key, &p->mac) == 0 &&
+					tsig_verifier_feed(&v, buf, (size_t)r, (uint64_t)time(NULL), &res) == TSIG_V_OK &&
+					tsig_verifier_end(&v) == TSIG_V_OK;
+				tsig_verifier_deinit(&v);
+				if (!good) {
+					log_warn("notify %s: reply fails TSIG; ignored",
+						n->cfg->notify[p->target].addr.text);
+					continue;
+				}
+			}
+			int rcode = buf[3] & 0x0f;
+			if (rcode != 0)
+				log_warn("notify %s: answered with rcode %d", n->cfg->notify[p->target].addr.text, rcode);
+			else
+				log_debug("notify %s: acknowledged", n->cfg->notify[p->target].addr.text);
+			metrics_inc("notify_acknowledged", 1);
+			p->active = 0;
+			evtimer_del(p->timer);
+		}
+	}
+}
+
+static int open_sock(int family, struct event_base *base, struct notifyout *n, struct event **ev)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	*ev = event_new(base, fd, EV_READ | EV_PERSIST, on_read, n);
+	if (!*ev || event_add(*ev, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct notifyout *notifyout_start(struct event_base *base, const struct nodd_config *cfg,
+	const struct tsig_keyring *kr, struct answer_cfg *_Atomic *acfgp, char *err,
+	size_t errlen)
+{
+	struct notifyout *n = calloc(1, sizeof *n);
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	n->base = base;
+	n->cfg = cfg;
+	n->kr = kr;
+	n->acfgp = acfgp;
+	n->fd4 = n->fd6 = -1;
+	n->next_id = (uint16_t)(time(NULL) ^ getpid());
+	int need4 = 0, need6 = 0;
+	for (int i = 0; i < cfg->nnotify; i++) {
+		if (cfg->notify[i].addr.ss.ss_family == AF_INET6)
+			need6 = 1;
+		else
+			need4 = 1;
+	}
+	if ((need4 && (n->fd4 = open_sock(AF_INET, base, n, &n->ev4)) < 0) ||
+	    (need6 && (n->fd6 = open_sock(AF_INET6, base, n, &n->ev6)) < 0)) {
+		snprintf(err, errlen, "notify: socket: %s", strerror(errno));
+		notifyout_stop(n);
+		return NULL;
+	}
+	n->p = calloc((size_t)cfg->nnotify * NOD_ZONE_COUNT, sizeof *n->p);
+	if (!n->p && cfg->nnotify) {
+		snprintf(err, errlen, "out of memory");
+		notifyout_stop(n);
+		return NULL;
+	}
+	for (int t = 0; t < cfg->nnotify; t++) {
+		const struct tsig_key *key = NULL;
+		if (cfg->notify[t].key) {
+			key = tsig_keyring_find_text(kr, cfg->notify[t].key);
+			if (!key) {
+				snprintf(err, errlen, "%s: transfer.notify: key %s is not in keys", cfg->path,
+					cfg->notify[t].key);
+				notifyout_stop(n);
+				return NULL;
+			}
+		}
+		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+			struct pending *p = &n->p[t * NOD_ZONE_COUNT + z];
+			p->n = n;
+			p->target = t;
+			p->zone = z;
+			p->key = key;
+			p->timer = evtimer_new(base, on_timer, p);
+			if (!p->timer) {
+				snprintf(err, errlen, "out of memory");
+				notifyout_stop(n);
+				return NULL;
+			}
+		}
+	}
+	return n;
+}
+
+void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
+{
+	if (!n || zone < 0 || zone >= NOD_ZONE_COUNT)
+		return;
+	for (int t = 0; t < n->cfg->nnotify; t++) {
+		struct pending *p = &n->p[t * NOD_ZONE_COUNT + zone];
+		evtimer_del(p->timer);
+		p->active = 1;
+		p->tries = 0;
+		p->serial = serial;
+		send_one(p);
+	}
+}
+
+void notifyout_stop(struct notifyout *n)
+{
+	if (!n)
+		return;
+	if (n->p) {
+		for (int i = 0; i < n->cfg->nnotify * NOD_ZONE_COUNT; i++)
+			if (n->p[i].timer)
+				event_free(n->p[i].timer);
+		free(n->p);
+	}
+	if (n->ev4)
+		event_free(n->ev4);
+	if (n->ev6)
+		event_free(n->ev6);
+	if (n->fd4 >= 0)
+		close(n->fd4);
+	if (n->fd6 >= 0)
+		close(n->fd6);
+	free(n);
+}

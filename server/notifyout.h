@@ -1,0 +1,25 @@
+/* notifyout.h -- NOTIFY (RFC 1996) to every transfer.notify target when a published zone
+ * gets a new version: signed when the target has a key, retried with backoff (1, 2, 4, 8,
+ * 16 s) until answered, at most 5 retries. A newer version replaces a pending one. */
+#ifndef NODD_NOTIFYOUT_H
+#define NODD_NOTIFYOUT_H
+
+#include <event2/event.h>
+
+#include "server/answer.h"
+#include "server/config.h"
+#include "zones/tsig.h"
+
+struct notifyout;
+
+/* Borrows base, cfg, kr and acfgp (they must outlive it). NULL with err on failure. */
+struct notifyout *notifyout_start(struct event_base *base, const struct nodd_config *cfg,
+	const struct tsig_keyring *kr, struct answer_cfg *_Atomic *acfgp, char *err,
+	size_t errlen);
+
+/* Tell every target that zone (0..7) now has serial. NULL n is a no-op. */
+void notifyout_zone(struct notifyout *n, int zone, uint32_t serial);
+
+void notifyout_stop(struct notifyout *n); /* NULL is a no-op */
+
+#endif

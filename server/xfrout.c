@@ -1,0 +1,719 @@
+/* xfrout.c -- AXFR/IXFR out of the published zones, TSIG, ACL, NOTIFY and files timers.
+ *
+ * DESIGN
+ * A transfer request is checked in RFC 8945 5.2 order (TSIG first: FORMERR, BADKEY, BADSIG,
+ * BADTIME; then the ACL: REFUSED), then the names to send are copied out of the version
+ * history (policy/versions.h) into a list, so the index may change while the transfer
+ * streams. tcp.c pulls messages from the stream as the client reads them: memory per
+ * transfer is the name list plus about one megabyte of output, however large the zone.
+ *
+ * Messages are packed up to XFR_BUDGET bytes. Every message repeats the question, so the
+ * zone apex is always at offset 12 and every owner compresses to "labels + pointer to 12";
+ * "*.n" is "*" + a pointer to n written just before. Offsets stay below the 14-bit pointer
+ * limit because the budget does. Every message is TSIG-signed when the request was
+ * (RFC 8945 5.3.1, as BIND does).
+ *
+ * Why our own message writer: server/wire.h was not there yet when this was written, and a
+ * transfer needs only SOA/NS/CNAME/A/TXT records against one apex.
+ */
+#include "server/xfrout.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/dname.h"
+#include "lib/log.h"
+#include "policy/export.h"
+#include "policy/versions.h"
+#include "server/acl.h"
+#include "server/hooks.h"
+#include "server/keys.h"
+#include "server/metrics.h"
+#include "server/notifyout.h"
+#include "zones/tsig.h"
+
+#define XFR_BUDGET 16000      /* bytes of records per message (< 16384 for pointers) */
+#define XFR_ENTRY_MAX 600     /* the largest group of records one name can need */
+#define XFR_FILL (1u << 20)   /* keep about this much output queued per connection */
+#define XFR_MSG_CAP 65535
+
+struct xfrout {
+	struct event_base *base;
+	const struct nodd_config *cfg;
+	struct answer_cfg *_Atomic *acfgp;
+	nod_t *nod;
+	struct tcp_server *tcp;
+	struct tsig_keyring *kr;
+	versions_t *ver;
+	struct notifyout *notify;
+	struct event *files_ev;
+	uint64_t transfers;
+};
+
+static struct xfrout *hook_owner; /* for the signed-query hook (one xfrout per process) */
+
+/* ---- parsing the request ---- */
+
+struct xfr_req {
+	uint16_t id, flags, qtype;
+	size_t qend;                  /* end of the question */
+	uint8_t qname[DNAME_MAX_WIRE];
+	size_t qname_len;
+	int zone;                     /* -1 when not ours */
+	int has_serial;
+	uint32_t serial;              /* IXFR: the client's SOA serial */
+};
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint32_t get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static int zone_of(const struct answer_cfg *cfg, const uint8_t *name, size_t len)
+{
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (cfg->apex_len[z] == len && memcmp(cfg->apex[z], name, len) == 0)
+			return z;
+	return -1;
+}
+
+/* 0 ok, -1 malformed (FORMERR). msglen: the message without its TSIG. */
+static int parse_req(const struct answer_cfg *cfg, const uint8_t *q, size_t qlen, size_t msglen,
+	struct xfr_req *r)
+{
+	memset(r, 0, sizeof *r);
+	r->zone = -1;
+	if (qlen < 12)
+		return -1;
+	r->id = get16(q);
+	r->flags = get16(q + 2);
+	if (get16(q + 4) != 1)
+		return -1;
+	size_t off = dname_wire_parse(q, qlen, 12, r->qname, &r->qname_len);
+	if (!off || off + 4 > msglen)
+		return -1;
+	r->qtype = get16(q + off);
+	r->qend = off + 4;
+	r->zone = zone_of(cfg, r->qname, r->qname_len);
+	if (r->qtype == 251 && get16(q + 8) >= 1 && get16(q + 6) == 0) {
+		/* IXFR: the client's SOA in the authority section (RFC 1995 3). */
+		uint8_t nm[DNAME_MAX_WIRE];
+		size_t nl;
+		off = dname_wire_parse(q, msglen, r->qend, nm, &nl);
+		if (!off || off + 10 > msglen || get16(q + off) != 6)
+			return -1;
+		size_t rd = off + 10, rdlen = get16(q + off + 8);
+		if (rd + rdlen > msglen)
+			return -1;
+		size_t p = dname_wire_parse(q, msglen, rd, nm, &nl);
+		if (p)
+			p = dname_wire_parse(q, msglen, p, nm, &nl);
+		if (!p || p + 20 > rd + rdlen)
+			return -1;
+		r->serial = get32(q + p);
+		r->has_serial = 1;
+	}
+	return 0;
+}
+
+/* A reply header + echoed question with this RCODE. Returns its length or 0. */
+static size_t error_reply(const uint8_t *q, size_t qend, int rcode, uint8_t *out, size_t cap)
+{
+	if (qend < 12 || qend > cap)
+		return 0;
+	memcpy(out, q, qend);
+	out[2] = (uint8_t)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD kept; AA/TC cleared */
+	out[3] = (uint8_t)(rcode & 0x0f);
+	out[4] = 0;
+	out[5] = qend > 12 ? 1 : 0;
+	memset(out + 6, 0, 6);
+	return qend;
+}
+
+/* ---- writing records ---- */
+
+struct msgw {
+	uint8_t *b;
+	size_t pos;
+	uint16_t an;
+};
+
+static void put16(struct msgw *w, uint16_t v)
+{
+	w->b[w->pos++] = (uint8_t)(v >> 8);
+	w->b[w->pos++] = (uint8_t)v;
+}
+
+static void put32(struct msgw *w, uint32_t v)
+{
+	put16(w, (uint16_t)(v >> 16));
+	put16(w, (uint16_t)v);
+}
+
+static void put_bytes(struct msgw *w, const void *p, size_t n)
+{
+	memcpy(w->b + w->pos, p, n);
+	w->pos += n;
+}
+
+/* type, class IN, ttl; returns the offset of RDLENGTH to patch. */
+static size_t rr_head(struct msgw *w, uint16_t type, uint32_t ttl)
+{
+	put16(w, type);
+	put16(w, 1);
+	put32(w, ttl);
+	size_t at = w->pos;
+	put16(w, 0);
+	w->an++;
+	return at;
+}
+
+static void rr_end(struct msgw *w, size_t at)
+{
+	size_t len = w->pos - at - 2;
+	w->b[at] = (uint8_t)(len >> 8);
+	w->b[at + 1] = (uint8_t)len;
+}
+
+static void put_apex(struct msgw *w)
+{
+	put16(w, 0xc00c);
+}
+
+static void put_soa(struct msgw *w, const struct answer_cfg *c, uint32_t serial)
+{
+	put_apex(w);
+	size_t at = rr_head(w, 6, c->ttl);
+	put_bytes(w, c->mname, c->mname_len);
+	put_bytes(w, c->rname, c->rname_len);
+	put32(w, serial);
+	put32(w, c->soa_refresh);
+	put32(w, c->soa_retry);
+	put32(w, c->soa_expire);
+	put32(w, c->soa_minimum);
+	rr_end(w, at);
+}
+
+/* Owner "rel.<apex>"; returns its offset for "*." to point at. */
+static size_t put_owner(struct msgw *w, const uint8_t *rel, size_t len)
+{
+	size_t at = w->pos;
+	put_bytes(w, rel, len);
+	put_apex(w);
+	return at;
+}
+
+static void put_wild_owner(struct msgw *w, size_t target)
+{
+	w->b[w->pos++] = 1;
+	w->b[w->pos++] = '*';
+	put16(w, (uint16_t)(0xc000 | target));
+}
+
+static void put_rpz_rdata(struct msgw *w, const struct answer_cfg *c)
+{
+	size_t at = rr_head(w, 5, c->ttl);
+	if (c->rpz_nodata)
+		put_bytes(w, "\001*", 2);
+	w->b[w->pos++] = 0;
+	rr_end(w, at);
+}
+
+static void put_a(struct msgw *w, const struct answer_cfg *c, int code)
+{
+	size_t at = rr_head(w, 1, c->ttl);
+	uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
+	put_bytes(w, a, 4);
+	rr_end(w, at);
+}
+
+static void put_txt(struct msgw *w, const struct answer_cfg *c, int64_t fs)
+{
+	char t[64];
+	int n = snprintf(t, sizeof t, "first_seen=%lld", (long long)fs);
+	size_t at = rr_head(w, 16, c->ttl);
+	w->b[w->pos++] = (uint8_t)n;
+	put_bytes(w, t, (size_t)n);
+	rr_end(w, at);
+}
+
+static void put_entry(struct msgw *w, const struct answer_cfg *c, int zone,
+	const struct xfr_entry *e)
+{
+	size_t own = put_owner(w, e->rel, e->len);
+	if (zone < WINDOW_COUNT) {
+		put_rpz_rdata(w, c);
+		put_wild_owner(w, own);
+		put_rpz_rdata(w, c);
+		return;
+	}
+	put_a(w, c, e->code);
+	if (!e->a_only) {
+		put_owner(w, e->rel, e->len);
+		put_txt(w, c, e->first_seen);
+	}
+	put_wild_owner(w, own);
+	put_a(w, c, e->code);
+	if (!e->a_only) {
+		put_wild_owner(w, own);
+		put_txt(w, c, e->first_seen);
+	}
+}
+
+/* ---- the transfer stream ---- */
+
+enum sec_kind { SEC_SOA, SEC_NS, SEC_TEST, SEC_LIST };
+
+struct section {
+	enum sec_kind kind;
+	uint32_t serial;
+	const struct xfr_list *list;
+};
+
+struct stream {
+	struct tcp_xfr_stream base;   /* first: tcp.c sees only this */
+	struct answer_cfg cfg;        /* copied: a reload must not change a transfer midway */
+	int zone;
+	uint8_t head[12 + DNAME_MAX_WIRE + 4]; /* header and question of the request */
+	size_t head_len;
+	struct section sec[8];
+	int nsec, cur;
+	size_t pos;                   /* in the current list */
+	struct xfr_list a, b;
+	int is_signed;
+	struct tsig_signer signer;
+	uint8_t *msg;                 /* 2-byte prefix + message */
+	uint64_t messages;
+};
+
+static void stream_free(struct tcp_xfr_stream *ts)
+{
+	struct stream *s = (struct stream *)ts;
+	if (s->is_signed)
+		tsig_signer_deinit(&s->signer);
+	xfr_list_free(&s->a);
+	xfr_list_free(&s->b);
+	free(s->msg);
+	free(s);
+}
+
+static void msg_begin(struct stream *s, struct msgw *w)
+{
+	w->b = s->msg + 2;
+	w->pos = 0;
+	w->an = 0;
+	put_bytes(w, s->head, s->head_len);
+	w->b[2] = (uint8_t)(0x84 | (s->head[2] & 0x01)); /* QR, AA, RD copied */
+	w->b[3] = 0;
+	w->b[4] = 0;
+	w->b[5] = 1;
+	memset(w->b + 6, 0, 6);
+}
+
+/* Finish, sign and queue one message. -1 on a signing failure. */
+static int msg_end(struct stream *s, struct msgw *w, struct evbuffer *out)
+{
+	w->b[6] = (uint8_t)(w->an >> 8);
+	w->b[7] = (uint8_t)w->an;
+	size_t len = w->pos;
+	if (s->is_signed) {
+		size_t sl;
+		if (tsig_signer_sign(&s->signer, w->b, len, XFR_MSG_CAP, (uint64_t)time(NULL), &sl) != 0)
+			return -1;
+		len = sl;
+	}
+	s->msg[0] = (uint8_t)(len >> 8);
+	s->msg[1] = (uint8_t)len;
+	evbuffer_add(out, s->msg, len + 2);
+	s->messages++;
+	return 0;
+}
+
+static int stream_fill(struct tcp_xfr_stream *ts, struct evbuffer *out)
+{
+	struct stream *s = (struct stream *)ts;
+	while (s->cur < s->nsec && evbuffer_get_length(out) < XFR_FILL) {
+		struct msgw w;
+		msg_begin(s, &w);
+		while (s->cur < s->nsec && w.pos + XFR_ENTRY_MAX <= XFR_BUDGET) {
+			struct section *sec = &s->sec[s->cur];
+			if (sec->kind == SEC_SOA) {
+				put_soa(&w, &s->cfg, sec->serial);
+			} else if (sec->kind == SEC_NS) {
+				for (int i = 0; i < s->cfg.nns; i++) {
+					put_apex(&w);
+					size_t at = rr_head(&w, 2, s->cfg.ttl);
+					put_bytes(&w, s->cfg.ns[i], s->cfg.ns_len[i]);
+					rr_end(&w, at);
+				}
+			} else if (sec->kind == SEC_TEST) {
+				/* RFC 5782 5: TEST is always listed. */
+				size_t own = put_owner(&w, (const uint8_t *)"\004test", 5);
+				(void)own;
+				put_a(&w, &s->cfg, 2);
+			} else {
+				struct xfr_entry e;
+				size_t p = s->pos;
+				if (xfr_list_next(sec->list, &p, &e)) {
+					put_entry(&w, &s->cfg, s->zone, &e);
+					s->pos = p;
+					continue;
+				}
+				s->pos = 0;
+			}
+			s->cur++;
+		}
+		if (msg_end(s, &w, out) < 0) {
+			log_warn("xfr out: cannot sign a message; closing the connection");
+			return -1;
+		}
+	}
+	if (s->cur < s->nsec)
+		return 1;
+	metrics_inc("xfr_out_messages", s->messages);
+	return 0;
+}
+
+/* ---- the request handler ---- */
+
+static void zone_text(const struct answer_cfg *cfg, int z, char *buf, size_t n)
+{
+	if (z < 0 || dname_wire_to_text(cfg->apex[z], cfg->apex_len[z], buf, n) < 0)
+		snprintf(buf, n, "?");
+}
+
+static void peer_str(const struct sockaddr *sa, char *buf, size_t n)
+{
+	char host[64] = "?";
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
+	snprintf(buf, n, "%s", host);
+}
+
+/* A single-message reply queued on out: rcode and, when the request verified or failed a
+ * TSIG check other than FORMERR, the TSIG answer. */
+static void reply_single(const struct tsig_result *res, const uint8_t *q, size_t qend, int rcode,
+	struct evbuffer *out)
+{
+	uint8_t buf[2 + 1024];
+	size_t len = error_reply(q, qend, rcode, buf + 2, sizeof buf - 2);
+	if (!len)
+		return;
+	if (res && res->verdict != TSIG_V_UNSIGNED && res->verdict != TSIG_V_FORMERR) {
+		size_t sl;
+		if (tsig_sign_response(res, buf + 2, len, sizeof buf - 2, (uint64_t)time(NULL), &sl) == 0)
+			len = sl;
+	}
+	buf[0] = (uint8_t)(len >> 8);
+	buf[1] = (uint8_t)len;
+	evbuffer_add(out, buf, len + 2);
+}
+
+/* RFC 1982: s1 >= s2. */
+static int serial_ge(uint32_t s1, uint32_t s2)
+{
+	return s1 == s2 || (int32_t)(s1 - s2) > 0;
+}
+
+static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
+	socklen_t peerlen, struct evbuffer *out, struct tcp_xfr_stream **streamp)
+{
+	(void)peerlen;
+	struct xfrout *x = ctx;
+	const struct answer_cfg *cfg = atomic_load(x->acfgp);
+	int64_t now = (int64_t)time(NULL);
+	char who[64], zt[300];
+	peer_str(peer, who, sizeof who);
+
+	struct tsig_result res;
+	enum tsig_verdict v = tsig_verify_request(x->kr, q, qlen, (uint64_t)now, &res);
+	size_t msglen = v == TSIG_V_UNSIGNED ? qlen : res.msg_len;
+	struct xfr_req r;
+	if (parse_req(cfg, q, qlen, msglen, &r) < 0 || v == TSIG_V_FORMERR) {
+		metrics_inc("xfr_out_formerr", 1);
+		size_t qe = r.qend ? r.qend : 12;
+		reply_single(NULL, q, qe <= qlen ? qe : 12, 1, out);
+		return 0;
+	}
+	zone_text(cfg, r.zone, zt, sizeof zt);
+	const char *kind = r.qtype == 252 ? "AXFR" : "IXFR";
+	if (v != TSIG_V_OK && v != TSIG_V_UNSIGNED) {
+		log_info("xfr out %s %s from %s: TSIG %s; refused", kind, zt, who, tsig_verdict_str(v));
+		metrics_inc("xfr_out_tsig_errors", 1);
+		reply_single(&res, q, r.qend, res.rcode, out);
+		return 0;
+	}
+	const char *keyname = v == TSIG_V_OK && res.key ? res.key->name_text : NULL;
+	if (r.zone < 0) {
+		reply_single(v == TSIG_V_OK ? &res : NULL, q, r.qend, 9 /* NOTAUTH */, out);
+		return 0;
+	}
+	if (!acl_allows(x->cfg->xfr_allow, x->cfg->nxfr_allow, peer, keyname)) {
+		log_info("xfr out %s %s from %s%s%s: not allowed (transfer.allow); REFUSED", kind, zt,
+			who, keyname ? " key " : " unsigned", keyname ? keyname : "");
+		metrics_inc("xfr_out_refused", 1);
+		reply_single(v == TSIG_V_OK ? &res : NULL, q, r.qend, 5, out);
+		return 0;
+	}
+
+	uint32_t cur = nod_serial(x->nod, r.zone);
+	if (r.qtype == 251 && r.has_serial && serial_ge(r.serial, cur)) {
+		/* Up to date: the lone current SOA (RFC 1995 4). */
+		struct stream tmp;
+		memset(&tmp, 0, sizeof tmp);
+		uint8_t buf[2 + 2048];
+		struct msgw w = { buf + 2, 0, 0 };
+		memcpy(tmp.head, q, r.qend);
+		put_bytes(&w, q, r.qend);
+		w.b[2] = (uint8_t)(0x84 | (q[2] & 0x01));
+		w.b[3] = 0;
+		memset(w.b + 4, 0, 8);
+		w.b[5] = 1;
+		put_soa(&w, cfg, cur);
+		w.b[7] = 1;
+		size_t len = w.pos;
+		if (v == TSIG_V_OK) {
+			size_t sl;
+			if (tsig_sign_response(&res, w.b, len, sizeof buf - 2, (uint64_t)now, &sl) == 0)
+				len = sl;
+		}
+		buf[0] = (uint8_t)(len >> 8);
+		buf[1] = (uint8_t)len;
+		evbuffer_add(out, buf, len + 2);
+		log_info("xfr out IXFR %s to %s: serial %u is current", zt, who, r.serial);
+		metrics_inc("xfr_out_ixfr_uptodate", 1);
+		return 0;
+	}
+
+	struct stream *s = calloc(1, sizeof *s);
+	if (!s || !(s->msg = malloc(XFR_MSG_CAP + 2))) {
+		free(s);
+		return -1;
+	}
+	s->base.fill = stream_fill;
+	s->base.free = stream_free;
+	s->cfg = *cfg;
+	s->zone = r.zone;
+	memcpy(s->head, q, r.qend);
+	s->head_len = r.qend;
+	xfr_list_init(&s->a);
+	xfr_list_init(&s->b);
+	if (v == TSIG_V_OK) {
+		if (tsig_signer_init(&s->signer, res.key, &res.mac, res.fudge) != 0) {
+			stream_free(&s->base);
+			return -1;
+		}
+		s->is_signed = 1;
+	}
+	int64_t t2 = nod_version_time(x->nod, r.zone), t1;
+	int rc;
+	const char *how;
+	if (r.qtype == 251 && r.has_serial && versions_find(x->ver, r.zone, r.serial, &t1) &&
+	    t1 < t2 && versions_find(x->ver, r.zone, cur, &t2)) {
+		rc = versions_diff(x->ver, r.zone, t1, t2, &s->a, &s->b);
+		s->sec[s->nsec++] = (struct section){ SEC_SOA, cur, NULL };
+		s->sec[s->nsec++] = (struct section){ SEC_SOA, r.serial, NULL };
+		s->sec[s->nsec++] = (struct section){ SEC_LIST, 0, &s->a };
+		s->sec[s->nsec++] = (struct section){ SEC_SOA, cur, NULL };
+		s->sec[s->nsec++] = (struct section){ SEC_LIST, 0, &s->b };
+		s->sec[s->nsec++] = (struct section){ SEC_SOA, cur, NULL };
+		how = "incremental";
+		metrics_inc("xfr_out_ixfr", 1);
+	} else {
+		rc = versions_content(x->ver, r.zone, t2, &s->a);
+		s->sec[s->nsec++] = (struct section){ SEC_SOA, cur, NULL };
+		s->sec[s->nsec++] = (struct section){ SEC_NS, 0, NULL };
+		if (r.zone == NOD_ZONE_DNSBL)
+			s->sec[s->nsec++] = (struct section){ SEC_TEST, 0, NULL };
+		s->sec[s->nsec++] = (struct section){ SEC_LIST, 0, &s->a };
+		s->sec[s->nsec++] = (struct section){ SEC_SOA, cur, NULL };
+		how = r.qtype == 251 ? "AXFR-style" : "full";
+		metrics_inc(r.qtype == 251 ? "xfr_out_ixfr_axfr_style" : "xfr_out_axfr", 1);
+	}
+	if (rc < 0) {
+		stream_free(&s->base);
+		return -1;
+	}
+	if (r.qtype == 251)
+		log_info("xfr out IXFR %s to %s%s%s: %s from serial %u to %u (%zu deletions, %zu additions)",
+			zt, who, keyname ? " key " : "", keyname ? keyname : "", how, r.serial, cur,
+			s->nsec == 6 ? s->a.count : 0, s->nsec == 6 ? s->b.count : s->a.count);
+	else
+		log_info("xfr out AXFR %s to %s%s%s: serial %u, %zu names", zt, who,
+			keyname ? " key " : "", keyname ? keyname : "", cur, s->a.count);
+	x->transfers++;
+	*streamp = &s->base;
+	return 0;
+}
+
+/* ---- signed queries (SOA refresh, etc.): any thread ---- */
+
+static size_t signed_hook(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
+	socklen_t peerlen, uint8_t *out, size_t rlen, size_t outcap, struct answer_info *info)
+{
+	(void)ctx;
+	(void)peer;
+	(void)peerlen;
+	struct xfrout *x = hook_owner;
+	if (!x)
+		return rlen;
+	uint64_t now = (uint64_t)time(NULL);
+	struct tsig_result res;
+	enum tsig_verdict v = tsig_verify_request(x->kr, q, qlen, now, &res);
+	if (v == TSIG_V_UNSIGNED)
+		return rlen;
+	size_t qend = info->question_end ? info->question_end : 12;
+	if (v == TSIG_V_FORMERR) {
+		info->rcode = 1;
+		return error_reply(q, qend, 1, out, outcap);
+	}
+	size_t len = rlen, sl;
+	if (v != TSIG_V_OK) {
+		metrics_inc("tsig_errors", 1);
+		len = error_reply(q, qend, res.rcode, out, outcap);
+		info->rcode = res.rcode;
+	}
+	if (!len || tsig_sign_response(&res, out, len, outcap, now, &sl) != 0) {
+		log_warn("signed query: cannot sign the reply; dropped");
+		return 0;
+	}
+	return sl;
+}
+
+/* ---- files ---- */
+
+static void write_files(struct xfrout *x)
+{
+	const struct answer_cfg *c = atomic_load(x->acfgp);
+	struct export_params p;
+	memset(&p, 0, sizeof p);
+	p.dir = x->cfg->files_dir;
+	p.suffix = x->cfg->suffix;
+	p.ttl = c->ttl;
+	p.mname = x->cfg->ns[0];
+	p.rname = x->cfg->hostmaster;
+	p.refresh = c->soa_refresh;
+	p.retry = c->soa_retry;
+	p.expire = c->soa_expire;
+	p.minimum = c->soa_minimum;
+	p.ns = (const char *const *)x->cfg->ns;
+	p.nns = x->cfg->nns;
+	p.rpz_nodata = c->rpz_nodata;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		p.serial[z] = nod_serial(x->nod, z);
+	char err[512];
+	if (export_write(&p, nod_index(x->nod), (int64_t)time(NULL), err, sizeof err) < 0) {
+		log_err("files: %s", err);
+		metrics_inc("files_errors", 1);
+	} else {
+		metrics_inc("files_written", 1);
+	}
+}
+
+static void on_files(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	write_files(arg);
+}
+
+/* ---- lifecycle ---- */
+
+static void sync_versions(struct xfrout *x, unsigned mask, int64_t now)
+{
+	uint32_t serial[NOD_ZONE_COUNT];
+	int64_t vtime[NOD_ZONE_COUNT];
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		serial[z] = nod_serial(x->nod, z);
+		vtime[z] = nod_version_time(x->nod, z);
+	}
+	if (versions_sync(x->ver, nod_index(x->nod), mask, serial, vtime, now) < 0)
+		log_err("xfr out: out of memory recording versions; IXFR may answer AXFR-style");
+}
+
+struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp, char *err,
+	size_t errlen)
+{
+	struct xfrout *x = calloc(1, sizeof *x);
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->base = base;
+	x->cfg = cfg;
+	x->acfgp = acfgp;
+	x->nod = nod;
+	x->tcp = tcp;
+	x->kr = keys_load(cfg, err, errlen);
+	if (!x->kr)
+		goto fail;
+	x->ver = versions_new();
+	if (!x->ver) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	sync_versions(x, 0, (int64_t)time(NULL));
+	if (cfg->nnotify > 0) {
+		x->notify = notifyout_start(base, cfg, x->kr, acfgp, err, errlen);
+		if (!x->notify)
+			goto fail;
+	}
+	if (cfg->files_dir) {
+		x->files_ev = event_new(base, -1, EV_PERSIST, on_files, x);
+		struct timeval iv = { (time_t)cfg->files_interval, 0 };
+		if (!x->files_ev || event_add(x->files_ev, &iv) < 0) {
+			snprintf(err, errlen, "cannot start the files timer");
+			goto fail;
+		}
+		write_files(x);
+	}
+	hook_owner = x;
+	query_hooks.signed_query = signed_hook;
+	query_hooks.signed_ctx = x;
+	tcp_set_xfr_handler(tcp, xfr_handler, x);
+	log_info("transfers out: %d allow entries, %zu TSIG keys, %d notify targets%s%s",
+		cfg->nxfr_allow, tsig_keyring_count(x->kr), cfg->nnotify,
+		cfg->files_dir ? ", files in " : "", cfg->files_dir ? cfg->files_dir : "");
+	return x;
+fail:
+	xfrout_stop(x);
+	return NULL;
+}
+
+void xfrout_new_versions(struct xfrout *x, unsigned mask, int64_t now)
+{
+	if (!x || !mask)
+		return;
+	sync_versions(x, mask, now);
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (mask & (1u << z))
+			notifyout_zone(x->notify, z, nod_serial(x->nod, z));
+}
+
+void xfrout_stop(struct xfrout *x)
+{
+	if (!x)
+		return;
+	if (hook_owner == x) {
+		query_hooks.signed_query = NULL;
+		hook_owner = NULL;
+	}
+	if (x->tcp)
+		tcp_set_xfr_handler(x->tcp, NULL, NULL);
+	if (x->files_ev)
+		event_free(x->files_ev);
+	notifyout_stop(x->notify);
+	versions_free(x->ver);
+	tsig_keyring_free(x->kr);
+	free(x);
+}

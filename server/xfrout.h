@@ -1,0 +1,32 @@
+/* xfrout.h -- the published zones going out: AXFR/IXFR over TCP (RFC 5936, RFC 1995) with
+ * TSIG on every message, the transfer ACL, signed answers to signed queries (the SOA query a
+ * secondary signs before a transfer), NOTIFY on new versions and the files for rsync.
+ *
+ * Main thread, except the signed-query hook, which the UDP threads call too (it only reads
+ * the keyring). */
+#ifndef NODD_XFROUT_H
+#define NODD_XFROUT_H
+
+#include <event2/event.h>
+
+#include "policy/nod.h"
+#include "server/answer.h"
+#include "server/config.h"
+#include "server/tcp.h"
+
+struct xfrout;
+
+/* Start: builds the keyring from cfg->keys, installs the transfer handler on tcp and the
+ * signed-query hook, opens the NOTIFY socket and the files timer. Borrows everything; cfg,
+ * acfgp, nod and tcp must outlive the xfrout. NULL with a message in err on failure. */
+struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp, char *err,
+	size_t errlen);
+
+/* Call after every nod_tick() with the mask it returned: records the new versions for IXFR,
+ * sends NOTIFY for each zone in mask. */
+void xfrout_new_versions(struct xfrout *x, unsigned mask, int64_t now);
+
+void xfrout_stop(struct xfrout *x); /* NULL is a no-op; unhooks the handler and the hook */
+
+#endif
