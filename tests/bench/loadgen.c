@@ -4,7 +4,7 @@
  * Why not dnsperf: it tops out near 150k q/s on this kind of machine, so two fast
  * servers look the same. Here one thread keeps a bounded number of queries in flight per
  * socket (max-rate mode: measures the server's throughput) or sends at a fixed pace
- * (--rate: counts answers against queries sent, i.e. loss). Query packets are built once
+ * (-r RATE: counts answers against queries sent, i.e. loss). Query packets are built once
  * from a file, only the 16-bit ID is patched per send.
  *
  * Matching: IDs are handed out sequentially per socket, so the oldest outstanding query
@@ -70,6 +70,7 @@ struct lg_opts {
 	uint32_t inflight;
 	double duration, rate, ready_timeout;
 	long long since_ns;
+	int server_pid;          /* > 0: report this process's CPU share over the send window */
 	size_t max_queries;
 };
 
@@ -276,6 +277,31 @@ static int lg_sock_open(struct lg_sock *s, const struct sockaddr_in *sa, int bat
 	return 0;
 }
 
+static void lg_sock_close(struct lg_sock *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->sent_at);
+	free(s->qidx);
+	free(s->sbuf);
+	free(s->rbuf);
+	free(s->smsg);
+	free(s->rmsg);
+	free(s->siov);
+	free(s->riov);
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+}
+
+static void lg_queries_free(struct lg_queries *q)
+{
+	free(q->wire);
+	free(q->off);
+	free(q->len);
+	free(q->code);
+	memset(q, 0, sizeof *q);
+}
+
 /* Send up to n queries on s, starting at query *cursor. Returns the number sent. */
 static int lg_send(struct lg_sock *s, const struct lg_queries *q, size_t *cursor, int n,
 	struct lg_stats *st, uint64_t now)
@@ -374,6 +400,24 @@ static void lg_expire(struct lg_sock *s, uint64_t now, uint64_t timeout_ns, stru
 	}
 }
 
+/* utime + stime of a process in seconds, from /proc/PID/stat; -1 if unreadable. */
+static double lg_proc_cpu(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');            /* comm may hold spaces */
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void lg_usage(void)
 {
 	fprintf(stderr,
@@ -385,7 +429,7 @@ static void lg_usage(void)
 		"  -d SECS      duration (10)\n"
 		"  -r RATE      fixed rate in q/s (default: max rate)\n"
 		"  -c N         sockets (4)\n"
-		"  -i N         max in flight per socket in max-rate mode (512)\n"
+		"  -i N         max in flight per socket in max-rate mode (32)\n"
 		"  -b N         batch size per sendmmsg/recvmmsg (64)\n"
 		"  -t MS        reply timeout (500)\n"
 		"  -n N         use only the first N queries of the file\n"
@@ -393,6 +437,7 @@ static void lg_usage(void)
 		"               the time taken and exit (0 ready, 1 timeout)\n"
 		"  -T SECS      wait-ready timeout (120)\n"
 		"  -S NS        wait-ready: count from this CLOCK_REALTIME time in ns (date +%%s%%N)\n"
+		"  -P PID       also report the CPU share of process PID (the server)\n"
 		"  -v           progress every second\n"
 		"Last line: \"result key=value ...\" for scripts.\n");
 }
@@ -418,16 +463,21 @@ static int lg_wait_ready(const struct lg_opts *o, const struct lg_queries *q,
 	if (lg_sock_open(&s, sa, 4) < 0)
 		return 2;
 	struct lg_stats st = {0};
+	int rc = 1;
 	uint64_t deadline = lg_mono_ns() + (uint64_t)(o->ready_timeout * 1e9);
-	uint64_t wrong_seen = 0;
+	uint64_t wrong_seen = 0, last_probe = 0;
 	for (;;) {
 		uint64_t now = lg_mono_ns();
 		if (now > deadline) {
 			printf("result mode=wait ready=0 wrong=%llu\n", (unsigned long long)wrong_seen);
-			return 1;
+			break;
 		}
-		size_t cursor = 0;
-		lg_send(&s, &one, &cursor, 1, &st, now);
+		/* One probe per 5 ms at most: a starting server should not be flooded. */
+		if (now - last_probe >= 5000000ull) {
+			size_t cursor = 0;
+			lg_send(&s, &one, &cursor, 1, &st, now);
+			last_probe = now;
+		}
 		struct pollfd pfd = {.fd = s.fd, .events = POLLIN};
 		poll(&pfd, 1, 5);
 		uint64_t before_ok = st.received - st.wrong;
@@ -436,21 +486,24 @@ static int lg_wait_ready(const struct lg_opts *o, const struct lg_queries *q,
 			double secs = (double)(lg_real_ns() - start) / 1e9;
 			printf("result mode=wait ready=1 startup_s=%.3f wrong=%llu\n", secs,
 				(unsigned long long)st.wrong);
-			return 0;
+			rc = 0;
+			break;
 		}
 		wrong_seen = st.wrong;
 		lg_expire(&s, lg_mono_ns(), 200000000ull, &st);
 	}
+	lg_sock_close(&s);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct lg_opts o = {
 		.server = "127.0.0.1", .zone = "v1.bl.nod.example", .nsock = 4, .batch = 64,
-		.timeout_ms = 500, .inflight = 512, .duration = 10, .ready_timeout = 120,
+		.timeout_ms = 500, .inflight = 32, .duration = 10, .ready_timeout = 120,
 	};
 	int c;
-	while ((c = getopt(argc, argv, "s:p:q:z:d:r:c:i:b:t:n:wT:S:vh")) != -1) {
+	while ((c = getopt(argc, argv, "s:p:q:z:d:r:c:i:b:t:n:wT:S:P:vh")) != -1) {
 		switch (c) {
 		case 's': o.server = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -466,6 +519,7 @@ int main(int argc, char **argv)
 		case 'w': o.wait_ready = 1; break;
 		case 'T': o.ready_timeout = atof(optarg); break;
 		case 'S': o.since_ns = atoll(optarg); break;
+		case 'P': o.server_pid = atoi(optarg); break;
 		case 'v': o.verbose = 1; break;
 		default: lg_usage(); return 2;
 		}
@@ -484,8 +538,11 @@ int main(int argc, char **argv)
 	struct lg_queries q = {0};
 	if (lg_queries_load(&q, o.qfile, o.zone, o.max_queries) < 0)
 		return 2;
-	if (o.wait_ready)
-		return lg_wait_ready(&o, &q, &sa);
+	if (o.wait_ready) {
+		int rc = lg_wait_ready(&o, &q, &sa);
+		lg_queries_free(&q);
+		return rc;
+	}
 
 	struct lg_sock socks[LG_MAX_SOCKETS];
 	struct pollfd pfd[LG_MAX_SOCKETS];
@@ -501,6 +558,7 @@ int main(int argc, char **argv)
 	double cpu_at_start = (double)(ru0.ru_utime.tv_sec + ru0.ru_stime.tv_sec) +
 		(double)(ru0.ru_utime.tv_usec + ru0.ru_stime.tv_usec) / 1e6;
 	uint64_t timeout_ns = (uint64_t)o.timeout_ms * 1000000ull;
+	double srv_cpu0 = o.server_pid > 0 ? lg_proc_cpu(o.server_pid) : -1, srv_cpu1 = -1;
 	uint64_t start = lg_mono_ns();
 	uint64_t end = start + (uint64_t)(o.duration * 1e9);
 	uint64_t drain_end = 0, next_report = start + 1000000000ull, last_sent = 0, last_recv = 0;
@@ -513,6 +571,8 @@ int main(int argc, char **argv)
 		if (!draining && now >= end) {
 			draining = 1;
 			send_end = now;
+			if (o.server_pid > 0)
+				srv_cpu1 = lg_proc_cpu(o.server_pid);
 			drain_end = now + timeout_ns;
 		}
 		int did = 0;
@@ -594,16 +654,23 @@ int main(int argc, char **argv)
 		(unsigned long long)left);
 	printf("  answers/s %.0f  mean latency %.1f us  wrong answers %llu  unexpected %llu\n",
 		qps, lat_us, (unsigned long long)st.wrong, (unsigned long long)st.unexpected);
-	printf("  loadgen CPU %.0f %% of one core\n", 100.0 * cpu / wall);
+	double srv_pct = srv_cpu0 >= 0 && srv_cpu1 >= 0 ? 100.0 * (srv_cpu1 - srv_cpu0) / secs : -1;
+	printf("  loadgen CPU %.0f %% of one core", 100.0 * cpu / wall);
+	if (srv_pct >= 0)
+		printf(", server (pid %d) CPU %.0f %%", o.server_pid, srv_pct);
+	printf("\n");
 	printf("  rcodes: NOERROR %llu  SERVFAIL %llu  NXDOMAIN %llu  REFUSED %llu  other %llu\n",
 		(unsigned long long)st.rcode[0], (unsigned long long)st.rcode[2],
 		(unsigned long long)st.rcode[3], (unsigned long long)st.rcode[5],
 		(unsigned long long)(st.received - st.rcode[0] - st.rcode[2] - st.rcode[3] - st.rcode[5]));
 	printf("result mode=%s sent=%llu received=%llu lost=%llu loss_pct=%.4f qps=%.0f "
-		"wrong=%llu unexpected=%llu latency_us=%.1f cpu_pct=%.0f\n",
+		"wrong=%llu unexpected=%llu latency_us=%.1f cpu_pct=%.0f server_cpu_pct=%.0f\n",
 		o.rate > 0 ? "rate" : "max", (unsigned long long)st.sent,
 		(unsigned long long)st.received, (unsigned long long)lost, loss, qps,
 		(unsigned long long)st.wrong, (unsigned long long)st.unexpected, lat_us,
-		100.0 * cpu / wall);
+		100.0 * cpu / wall, srv_pct);
+	for (int k = 0; k < o.nsock; k++)
+		lg_sock_close(&socks[k]);
+	lg_queries_free(&q);
 	return 0;
 }

@@ -1,0 +1,274 @@
+#!/bin/bash
+# run_bench.sh -- `make bench`: nodd and rbldnsd serving the same 1,000,000 names in the same run; see README.md.
+#
+# usage: tests/bench/run_bench.sh [BUILD_DIR]     (default: build)
+# Environment: BENCH_NAMES (1000000), BENCH_DURATION (10 s per load run), BENCH_RATE
+# (40000), BENCH_SOCKETS (4), BENCH_INFLIGHT (32 per socket), BENCH_DNSPERF (1 = also run
+# dnsperf -l BENCH_DNSPERF_SECS, 10), BENCH_KEEP (1 = keep the temp dir), BENCH_SERVERS
+# ("nodd rbldnsd"). Exits 0 whenever the harness itself worked, whatever the numbers.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+PY=/usr/bin/python3
+
+NAMES=${BENCH_NAMES:-1000000}
+DUR=${BENCH_DURATION:-10}
+RATE=${BENCH_RATE:-40000}
+SOCKETS=${BENCH_SOCKETS:-4}
+INFLIGHT=${BENCH_INFLIGHT:-32}
+DNSPERF=${BENCH_DNSPERF:-1}
+DNSPERF_SECS=${BENCH_DNSPERF_SECS:-10}
+SERVERS=${BENCH_SERVERS:-nodd rbldnsd}
+ZONE=v1.bl.nod.example
+SERVER_CPU=0
+CLIENT_CPU=1
+
+NODD="$BUILD/server/nodd"
+NODDCTL="$BUILD/server/noddctl"
+LOADGEN="$BUILD/tests/bench/loadgen"
+RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
+
+TMP=$(mktemp -d /tmp/nodd-bench.XXXXXX) || exit 1
+PIDS=()
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# Stop one process we started: SIGTERM, up to $2 seconds (default 10), then SIGKILL.
+stop_pid() {
+	local pid=$1 wait_s=${2:-10} i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < wait_s * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid did not stop in ${wait_s}s; SIGKILL"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do stop_pid "$p" 5; done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Two ports free for both UDP and TCP on 127.0.0.1: the kernel picks them (bind port 0).
+free_ports() {
+	"$PY" - "$1" <<'EOF'
+import socket, sys
+held, ports = [], []
+while len(ports) < int(sys.argv[1]):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        t.close()
+        continue
+    held += [t, u]
+    ports.append(p)
+print(" ".join(map(str, ports)))
+EOF
+}
+
+# "key=value ..." field of the loadgen result line in file $1.
+field() { sed -n 's/^result .*[ ]'"$2"'=\([^ ]*\).*/\1/p' "$1" | tail -n 1; }
+
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
+now_ns() { date +%s%N; }
+
+declare -A R   # results: R[server.key]
+
+# Measure one server already started as $pid on $port; $2 = name.
+measure() {
+	local name=$1 pid=$2 port=$3 t0=$4 out
+	out="$TMP/$name"
+	# Start-up: exec until the first correct answer for a listed name.
+	local lg
+	taskset -c $CLIENT_CPU "$LOADGEN" -w -S "$t0" -T 300 -n 1000 -p "$port" -z "$ZONE" \
+		-q "$TMP/data/queries.txt" > "$out.ready" 2>&1 &
+	lg=$!
+	# Give up early if the server dies while we wait for it.
+	while kill -0 "$lg" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || { log "$name: exited before answering"; stop_pid "$lg" 2; break; }
+		sleep 0.05
+	done
+	wait "$lg" 2>/dev/null
+	if [ "$(field "$out.ready" ready)" != 1 ]; then
+		kill -0 "$pid" 2>/dev/null && log "$name: no correct answer within 300 s"
+		cat "$out.ready" >&2
+		R[$name.startup]=n/a
+		return 1
+	fi
+	R[$name.startup]=$(field "$out.ready" startup_s)
+	log "$name: answering after ${R[$name.startup]} s"
+
+	log "$name: max rate, ${DUR}s, $SOCKETS sockets x $INFLIGHT in flight"
+	taskset -c $CLIENT_CPU "$LOADGEN" -p "$port" -z "$ZONE" -q "$TMP/data/queries.txt" \
+		-d "$DUR" -c "$SOCKETS" -i "$INFLIGHT" -P "$pid" > "$out.max" 2>&1
+	sed 's/^/    /' "$out.max" >&2
+	R[$name.rss]=$(status_kb "$pid" VmRSS)
+	R[$name.hwm]=$(status_kb "$pid" VmHWM)
+	R[$name.qps]=$(field "$out.max" qps)
+	R[$name.maxloss]=$(field "$out.max" loss_pct)
+	R[$name.wrong]=$(field "$out.max" wrong)
+	R[$name.gencpu]=$(field "$out.max" cpu_pct)
+	R[$name.cpu]=$(field "$out.max" server_cpu_pct)
+
+	log "$name: fixed rate $RATE q/s, ${DUR}s"
+	taskset -c $CLIENT_CPU "$LOADGEN" -p "$port" -z "$ZONE" -q "$TMP/data/queries.txt" \
+		-d "$DUR" -c "$SOCKETS" -r "$RATE" > "$out.rate" 2>&1
+	sed 's/^/    /' "$out.rate" >&2
+	R[$name.loss]=$(field "$out.rate" loss_pct)
+	local w2
+	w2=$(field "$out.rate" wrong)
+	R[$name.wrong]=$((${R[$name.wrong]:-0} + ${w2:-0}))
+
+	R[$name.dnsperf]=-
+	if [ "$DNSPERF" = 1 ] && command -v dnsperf > /dev/null; then
+		log "$name: dnsperf -l $DNSPERF_SECS"
+		taskset -c $CLIENT_CPU timeout $((DNSPERF_SECS + 30)) dnsperf -s 127.0.0.1 -p "$port" \
+			-d "$TMP/data/dnsperf.txt" -l "$DNSPERF_SECS" -c 4 -q 128 > "$out.dnsperf" 2>&1
+		R[$name.dnsperf]=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out.dnsperf")
+		grep -E 'Queries (sent|completed|lost)|per second' "$out.dnsperf" | sed 's/^/    /' >&2
+	fi
+	return 0
+}
+
+run_nodd() {
+	if [ ! -x "$NODD" ] || [ ! -x "$NODDCTL" ]; then
+		log "nodd: $NODD or $NODDCTL not built; skipped"
+		return 1
+	fi
+	local dport hport conf pid t0 t1 rc
+	read -r dport hport <<< "$(free_ports 2)"
+	mkdir -p "$TMP/nodd"
+	conf="$TMP/nodd/nodd.yaml"
+	cat > "$conf" <<EOF
+server:
+  listen: [127.0.0.1@$dport]
+  http: 127.0.0.1@$hport
+  database: $TMP/nodd/nodd.db
+  udp-threads: 1
+  log-level: warning
+publish:
+  suffix: nod.example.
+EOF
+	if ! "$NODD" -c "$conf" --check-config > "$TMP/nodd/check.log" 2>&1; then
+		log "nodd: config refused:"; cat "$TMP/nodd/check.log" >&2
+		return 1
+	fi
+	log "nodd: loading $NAMES names (noddctl import)"
+	"$NODD" -c "$conf" > "$TMP/nodd/load.log" 2>&1 &
+	pid=$!; PIDS+=("$pid")
+	local i
+	for ((i = 0; i < 300; i++)); do
+		curl -s -o /dev/null "http://127.0.0.1:$hport/metrics" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	t0=$(now_ns)
+	timeout 600 "$NODDCTL" -s "http://127.0.0.1:$hport" import "$TMP/data/names.txt" \
+		> "$TMP/nodd/import.log" 2>&1
+	rc=$?
+	t1=$(now_ns)
+	R[nodd.import]=$(awk -v d="$((t1 - t0))" 'BEGIN { printf "%.1f", d / 1e9 }')
+	tail -n 3 "$TMP/nodd/import.log" | sed 's/^/    /' >&2
+	if [ $rc != 0 ]; then
+		log "nodd: import failed (exit $rc)"; tail -n 20 "$TMP/nodd/load.log" >&2
+		stop_pid "$pid" 30
+		return 1
+	fi
+	log "nodd: import took ${R[nodd.import]} s; restarting on the same database"
+	stop_pid "$pid" 60
+
+	t0=$(now_ns)
+	taskset -c $SERVER_CPU "$NODD" -c "$conf" > "$TMP/nodd/serve.log" 2>&1 &
+	pid=$!; PIDS+=("$pid")
+	measure nodd "$pid" "$dport" "$t0" || { tail -n 20 "$TMP/nodd/serve.log" >&2; }
+	stop_pid "$pid" 30
+	return 0
+}
+
+run_rbldnsd() {
+	if [ ! -x "$RBLDNSD" ]; then
+		log "rbldnsd: not installed (Debian package rbldnsd); skipped"
+		return 1
+	fi
+	local port pid t0 user=()
+	read -r port <<< "$(free_ports 1)"
+	# rbldnsd refuses to run as root; it reads its data after switching to -u's user.
+	if [ "$(id -u)" = 0 ]; then
+		if id rbldns > /dev/null 2>&1; then user=(-u rbldns); else user=(-u nobody); fi
+	fi
+	chmod 755 "$TMP" "$TMP/data" "$TMP/data/rbldnsd"
+	chmod 644 "$TMP/data/rbldnsd/nod.dnset"
+	log "rbldnsd: loading $NAMES names (dnset)"
+	t0=$(now_ns)
+	# -n foreground, -f serve during reloads, -a no NS in positive answers (as nodd),
+	# -c 0 no reload checks during the run, -r chroot to the data directory.
+	taskset -c $SERVER_CPU "$RBLDNSD" -n -f -a -c 0 "${user[@]}" -b "127.0.0.1/$port" \
+		-r "$TMP/data/rbldnsd" -w / "$ZONE:dnset:nod.dnset" > "$TMP/rbldnsd.log" 2>&1 &
+	pid=$!; PIDS+=("$pid")
+	measure rbldnsd "$pid" "$port" "$t0" || tail -n 20 "$TMP/rbldnsd.log" >&2
+	stop_pid "$pid" 10
+	return 0
+}
+
+# ---- main ----------------------------------------------------------------------------
+if [ ! -x "$LOADGEN" ]; then
+	# Not built by meson (tree not building yet): build it here, same flags.
+	LOADGEN="$TMP/loadgen"
+	log "building loadgen into $LOADGEN"
+	${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$LOADGEN" "$HERE/loadgen.c" || exit 1
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	SERVER_CPU=0; CLIENT_CPU=0
+	log "only one CPU: server and load generator share it; figures are not comparable"
+fi
+
+log "generating $NAMES names into $TMP/data (fixed seed)"
+t0=$(now_ns)
+"$PY" "$HERE/gen_names.py" "$TMP/data" --count "$NAMES" --queries 1000000 || exit 1
+log "generated in $(awk -v d="$(($(now_ns) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }') s"
+
+for s in $SERVERS; do
+	case "$s" in
+	nodd) run_nodd ;;
+	rbldnsd) run_rbldnsd ;;
+	*) log "unknown server $s" ;;
+	esac
+done
+
+# ---- table ---------------------------------------------------------------------------
+mb() { [ -n "${1:-}" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo -; }
+echo
+echo "nodd vs rbldnsd, $NAMES names, queries 50 % listed / 50 % unlisted, server on CPU $SERVER_CPU,"
+echo "loadgen on CPU $CLIENT_CPU ($SOCKETS sockets x $INFLIGHT in flight), ${DUR} s per run, $(uname -r)"
+printf '%-8s %10s %9s %8s %8s %8s %9s %8s %9s %7s\n' server "q/s(max)" "loss@$((RATE / 1000))k" \
+	"RSS MB" "HWM MB" "start s" "srv CPU%" "gen CPU%" dnsperf wrong
+for s in nodd rbldnsd; do
+	[ -n "${R[$s.startup]:-}" ] || { printf '%-8s %10s\n' "$s" "not run"; continue; }
+	loss=${R[$s.loss]:-}
+	if [ -n "$loss" ]; then loss="$loss%"; else loss=-; fi
+	printf '%-8s %10s %9s %8s %8s %8s %9s %8s %9s %7s\n' "$s" "${R[$s.qps]:--}" \
+		"$loss" "$(mb "${R[$s.rss]:-}")" "$(mb "${R[$s.hwm]:-}")" \
+		"${R[$s.startup]:--}" "${R[$s.cpu]:--}" "${R[$s.gencpu]:--}" "${R[$s.dnsperf]:--}" \
+		"${R[$s.wrong]:--}"
+done
+[ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s"
+ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
+	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
+echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), dnsperf q/s $(ratio dnsperf)"
+exit 0
