@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 		d.henv.start_time = (int64_t)time(NULL);
 		d.henv.tcp_open = tcp_open_cb;
 		d.henv.ctx = d.tcp;
+		d.henv.ws = d.ws;
 		d.http = http_start(d.base, &d.henv, err, sizeof err);
 		if (!d.http) {
 			log_err("%s", err);
