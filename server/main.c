@@ -318,8 +318,8 @@ int main(int argc, char **argv)
 	rc = 0;
 	log_info("stopped");
 out:
+	ws_free(d.ws);   /* before http_stop: evhttp_free frees the connections ws.c took over */
 	http_stop(d.http);
-	ws_free(d.ws);
 	tcp_stop(d.tcp);
 	udp_stop(d.udp);
 	xfrout_stop(d.xfr); /* issue 4: after TCP/UDP (their transfers and hooks use it) */

@@ -1,0 +1,259 @@
+/* metrics.c -- process-wide counters (relaxed atomics) and their Prometheus text.
+ *
+ * DESIGN
+ * Query counters are bumped by every UDP thread for every query, so they are sharded:
+ * a thread takes a shard (a cache-line aligned block of counters) the first time it
+ * counts and keeps it, which keeps threads off each other's cache lines. Two threads may
+ * share a shard (more threads than shards), which is why the counters stay atomic. The
+ * renderer sums the shards; a sum read while threads count is a moment's view, which is
+ * all Prometheus asks of a counter (it never goes down).
+ *
+ * Named event counters are rare by comparison: one table of 64 slots, each claimed once
+ * by compare-and-swap of its name pointer, then only incremented. Names are static
+ * strings, compared by pointer first and by text when the pointers differ (the same
+ * literal in two files may have two addresses). */
+#include "server/metrics.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef NODD_VERSION
+#define NODD_VERSION "unknown"
+#endif
+
+#define METRICS_SHARDS 16
+#define METRICS_NAMED 64
+
+/* Query type buckets: the common types by name, then "other". */
+static const struct {
+	unsigned type;
+	const char *name;
+} qtypes[] = {
+	{ 1, "A" }, { 28, "AAAA" }, { 16, "TXT" }, { 6, "SOA" }, { 2, "NS" }, { 5, "CNAME" },
+	{ 255, "ANY" }, { 252, "AXFR" }, { 251, "IXFR" }, { 15, "MX" }, { 12, "PTR" },
+	{ 33, "SRV" }, { 43, "DS" }, { 48, "DNSKEY" },
+};
+#define NQTYPE (sizeof qtypes / sizeof qtypes[0] + 1) /* + other */
+
+/* RCODEs 0..23 (RFC 6895 registry; 16 is BADVERS in a header with EDNS), then the two
+ * pseudo codes. */
+static const char *const rcode_names[] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
+	"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI", "RCODE12", "RCODE13",
+	"RCODE14", "RCODE15", "BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG",
+	"BADTRUNC", "BADCOOKIE",
+};
+#define NRCODE_NAMED (sizeof rcode_names / sizeof rcode_names[0])
+#define RC_DROPPED NRCODE_NAMED
+#define RC_OTHER (NRCODE_NAMED + 1)
+#define NRCODE (NRCODE_NAMED + 2)
+
+struct shard {
+	_Alignas(64) atomic_uint_least64_t q[2][NQTYPE][NRCODE];
+};
+
+static struct shard shards[METRICS_SHARDS];
+static atomic_uint shard_next;
+static _Thread_local struct shard *my_shard;
+
+struct named {
+	_Atomic(const char *) name;
+	atomic_uint_least64_t value;
+};
+
+static struct named named[METRICS_NAMED];
+static atomic_uint_least64_t named_overflow; /* increments lost to a full table */
+
+static size_t qtype_index(unsigned qtype)
+{
+	for (size_t i = 0; i < NQTYPE - 1; i++)
+		if (qtypes[i].type == qtype)
+			return i;
+	return NQTYPE - 1;
+}
+
+void metrics_query(int proto, unsigned qtype, int rcode, int dropped)
+{
+	struct shard *s = my_shard;
+	if (!s) {
+		unsigned n = atomic_fetch_add_explicit(&shard_next, 1, memory_order_relaxed);
+		s = my_shard = &shards[n % METRICS_SHARDS];
+	}
+	size_t rc = dropped ? RC_DROPPED
+		: (rcode >= 0 && (size_t)rcode < NRCODE_NAMED) ? (size_t)rcode : RC_OTHER;
+	atomic_fetch_add_explicit(&s->q[proto ? 1 : 0][qtype_index(qtype)][rc], 1,
+		memory_order_relaxed);
+}
+
+void metrics_inc(const char *name, uint64_t by)
+{
+	for (size_t i = 0; i < METRICS_NAMED; i++) {
+		const char *n = atomic_load_explicit(&named[i].name, memory_order_acquire);
+		if (!n) {
+			const char *expect = NULL;
+			if (atomic_compare_exchange_strong_explicit(&named[i].name, &expect, name,
+				memory_order_acq_rel, memory_order_acquire))
+				n = name;
+			else
+				n = expect; /* another thread claimed the slot first */
+		}
+		if (n == name || strcmp(n, name) == 0) {
+			atomic_fetch_add_explicit(&named[i].value, by, memory_order_relaxed);
+			return;
+		}
+	}
+	atomic_fetch_add_explicit(&named_overflow, by, memory_order_relaxed);
+}
+
+/* A label value in the exposition format: backslash, double quote and newline escaped. */
+static void put_label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': fputs("\\\\", f); break;
+		case '"': fputs("\\\"", f); break;
+		case '\n': fputs("\\n", f); break;
+		default: fputc(*s, f); break;
+		}
+	}
+}
+
+/* A metric name part: [a-zA-Z0-9_] kept, anything else becomes '_'. */
+static void sanitize_name(const char *in, char *out, size_t outsz)
+{
+	size_t i = 0;
+	for (; in[i] && i + 1 < outsz; i++) {
+		char c = in[i];
+		int okc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			c == '_';
+		out[i] = okc ? c : '_';
+	}
+	out[i] = '\0';
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+struct named_snap {
+	char name[96];
+	uint64_t value;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct named_snap *)a)->name, ((const struct named_snap *)b)->name);
+}
+
+static void render_queries(FILE *f)
+{
+	family(f, "nodd_dns_queries_total", "counter",
+		"DNS queries answered (or dropped) by transport, query type and response code.");
+	static const char *const proto_names[2] = { "udp", "tcp" };
+	for (int p = 0; p < 2; p++)
+		for (size_t t = 0; t < NQTYPE; t++)
+			for (size_t r = 0; r < NRCODE; r++) {
+				uint64_t sum = 0;
+				for (int s = 0; s < METRICS_SHARDS; s++)
+					sum += atomic_load_explicit(&shards[s].q[p][t][r],
+						memory_order_relaxed);
+				if (!sum)
+					continue;
+				fputs("nodd_dns_queries_total{proto=\"", f);
+				put_label_value(f, proto_names[p]);
+				fputs("\",qtype=\"", f);
+				put_label_value(f, t < NQTYPE - 1 ? qtypes[t].name : "other");
+				fputs("\",rcode=\"", f);
+				put_label_value(f, r < NRCODE_NAMED ? rcode_names[r]
+					: r == RC_DROPPED ? "dropped" : "other");
+				fprintf(f, "\"} %llu\n", (unsigned long long)sum);
+			}
+}
+
+static void render_named(FILE *f)
+{
+	struct named_snap snap[METRICS_NAMED];
+	size_t n = 0;
+	for (size_t i = 0; i < METRICS_NAMED; i++) {
+		const char *nm = atomic_load_explicit(&named[i].name, memory_order_acquire);
+		if (!nm)
+			continue;
+		sanitize_name(nm, snap[n].name, sizeof snap[n].name);
+		snap[n].value = atomic_load_explicit(&named[i].value, memory_order_relaxed);
+		n++;
+	}
+	qsort(snap, n, sizeof snap[0], named_cmp);
+	for (size_t i = 0; i < n;) {
+		/* Two names that sanitize alike ("a-b", "a_b") are one series. */
+		uint64_t v = snap[i].value;
+		size_t j = i + 1;
+		while (j < n && strcmp(snap[j].name, snap[i].name) == 0)
+			v += snap[j++].value;
+		fprintf(f, "# HELP nodd_%s_total Count of %s events.\n# TYPE nodd_%s_total counter\n"
+			"nodd_%s_total %llu\n", snap[i].name, snap[i].name, snap[i].name, snap[i].name,
+			(unsigned long long)v);
+		i = j;
+	}
+	uint64_t lost = atomic_load_explicit(&named_overflow, memory_order_relaxed);
+	if (lost) {
+		family(f, "nodd_metrics_overflow_total", "counter",
+			"Event increments not counted because the table of counter names is full.");
+		fprintf(f, "nodd_metrics_overflow_total %llu\n", (unsigned long long)lost);
+	}
+}
+
+static const char *const window_names[7] = { "5m", "10m", "30m", "1h", "3h", "12h", "24h" };
+
+char *metrics_render(const struct metrics_gauges *g)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+
+	family(f, "nodd_build_info", "gauge", "Always 1; the version is in the label.");
+	fputs("nodd_build_info{version=\"", f);
+	put_label_value(f, NODD_VERSION);
+	fputs("\"} 1\n", f);
+	family(f, "nodd_start_time_seconds", "gauge", "Unix time the daemon started.");
+	fprintf(f, "nodd_start_time_seconds %lld\n", (long long)g->start_time);
+
+	render_queries(f);
+
+	family(f, "nodd_names_in_window", "gauge",
+		"Names listed in each rolling window (first seen less than the window ago).");
+	for (int w = 0; w < 7; w++)
+		fprintf(f, "nodd_names_in_window{window=\"%s\"} %zu\n", window_names[w],
+			g->names_in_window[w]);
+	if (g->store_names >= 0) {
+		family(f, "nodd_store_names", "gauge", "Names in the first-seen store (all ever seen).");
+		fprintf(f, "nodd_store_names %lld\n", (long long)g->store_names);
+	}
+	family(f, "nodd_index_names", "gauge", "Names of the last 24 hours held in memory.");
+	fprintf(f, "nodd_index_names %zu\n", g->index_names);
+	family(f, "nodd_index_bytes", "gauge", "Approximate heap bytes of the in-memory index.");
+	fprintf(f, "nodd_index_bytes %zu\n", g->index_bytes);
+	family(f, "nodd_zone_serial", "gauge", "SOA serial of each published zone.");
+	for (int z = 0; z < 8; z++)
+		fprintf(f, "nodd_zone_serial{zone=\"%s\"} %lu\n", z < 7 ? window_names[z] : "dnsbl",
+			(unsigned long)g->serial[z]);
+	family(f, "nodd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
+	fprintf(f, "nodd_tcp_connections_open %llu\n", (unsigned long long)g->tcp_connections);
+
+	render_named(f);
+
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,184 @@
+/* test_metrics.c -- counters, label escaping and the Prometheus text of server/metrics.c. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Included, not linked, to reach the static label escaper. */
+#include "server/metrics.c"
+
+#include "tests/unit/tap.h"
+
+static int has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static char *escape(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	put_label_value(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void *count_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10000; i++)
+		metrics_query(0, 16, 3, 0);
+	for (int i = 0; i < 1000; i++)
+		metrics_inc("threaded", 1);
+	return NULL;
+}
+
+/* Every line is a comment or "name[{labels}] value", and every family has HELP and TYPE
+ * before its first sample. */
+static int well_formed(const char *text)
+{
+	char *copy = strdup(text), *save = NULL;
+	int good = 1;
+	char typed[4096] = "";
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "# TYPE ", 7) == 0) {
+			char nm[128];
+			if (sscanf(l + 7, "%127s", nm) == 1 && strlen(typed) + strlen(nm) + 2 < sizeof typed) {
+				strcat(typed, " ");
+				strcat(typed, nm);
+				strcat(typed, " ");
+			}
+			continue;
+		}
+		if (l[0] == '#')
+			continue;
+		char nm[128];
+		size_t k = strcspn(l, "{ ");
+		if (k == 0 || k >= sizeof nm || !strchr(l, ' ')) {
+			good = 0;
+			break;
+		}
+		memcpy(nm + 1, l, k);
+		nm[0] = ' ';
+		nm[k + 1] = ' ';
+		nm[k + 2] = '\0';
+		if (!strstr(typed, nm)) {
+			printf("# no TYPE before %s\n", l);
+			good = 0;
+			break;
+		}
+	}
+	free(copy);
+	return good;
+}
+
+int main(void)
+{
+	struct metrics_gauges g;
+	memset(&g, 0, sizeof g);
+	for (int w = 0; w < 7; w++)
+		g.names_in_window[w] = (size_t)(w + 1) * 10;
+	g.store_names = 12345;
+	g.index_names = 70;
+	g.index_bytes = 4096;
+	for (int z = 0; z < 8; z++)
+		g.serial[z] = 1760000000u + (uint32_t)z;
+	g.tcp_connections = 3;
+	g.start_time = 1760000000;
+
+	char *t = metrics_render(&g);
+	ok(t != NULL, "render with no counters");
+	ok(has_line(t, "# TYPE nodd_dns_queries_total counter"), "queries family declared");
+	ok(!strstr(t, "nodd_dns_queries_total{"), "no query series before any query");
+	ok(has_line(t, "nodd_names_in_window{window=\"5m\"} 10"), "5m gauge");
+	ok(has_line(t, "nodd_names_in_window{window=\"24h\"} 70"), "24h gauge");
+	ok(has_line(t, "# TYPE nodd_names_in_window gauge"), "window gauge TYPE");
+	ok(has_line(t, "nodd_store_names 12345"), "store names");
+	ok(has_line(t, "nodd_index_names 70"), "index names");
+	ok(has_line(t, "nodd_index_bytes 4096"), "index bytes");
+	ok(has_line(t, "nodd_zone_serial{zone=\"5m\"} 1760000000"), "5m serial");
+	ok(has_line(t, "nodd_zone_serial{zone=\"dnsbl\"} 1760000007"), "dnsbl serial");
+	ok(has_line(t, "nodd_tcp_connections_open 3"), "tcp open");
+	ok(has_line(t, "nodd_start_time_seconds 1760000000"), "start time");
+	ok(well_formed(t), "exposition well formed");
+	free(t);
+
+	for (int i = 0; i < 12; i++)
+		metrics_query(0, 1, 0, 0);              /* udp A NOERROR */
+	metrics_query(1, 1, 0, 0);                  /* tcp A NOERROR */
+	metrics_query(0, 16, 3, 0);                 /* udp TXT NXDOMAIN */
+	metrics_query(0, 99, 5, 0);                 /* unlisted type */
+	metrics_query(0, 1, 0, 1);                  /* dropped */
+	metrics_query(0, 252, 9, 0);                /* AXFR NOTAUTH */
+	metrics_query(1, 28, 16, 0);                /* BADVERS */
+	metrics_query(0, 6, 40, 0);                 /* out of range rcode */
+	metrics_inc("tcp_timeouts", 2);
+	metrics_inc("tcp_timeouts", 3);
+	char same_text[] = "tcp_timeouts";          /* same name, other address */
+	metrics_inc(same_text, 1);
+	metrics_inc("bad-name.x", 1);
+	metrics_inc("bad_name_x", 1);
+
+	t = metrics_render(&g);
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"A\",rcode=\"NOERROR\"} 12"),
+		"udp A NOERROR counted 12");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"tcp\",qtype=\"A\",rcode=\"NOERROR\"} 1"),
+		"tcp counted apart");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"TXT\",rcode=\"NXDOMAIN\"} 1"),
+		"TXT NXDOMAIN");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"other\",rcode=\"REFUSED\"} 1"),
+		"unknown qtype is other");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"A\",rcode=\"dropped\"} 1"),
+		"dropped query");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"AXFR\",rcode=\"NOTAUTH\"} 1"),
+		"AXFR NOTAUTH");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"tcp\",qtype=\"AAAA\",rcode=\"BADVERS\"} 1"),
+		"BADVERS");
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"SOA\",rcode=\"other\"} 1"),
+		"rcode out of range is other");
+	ok(!strstr(t, "qtype=\"MX\""), "only non-zero series: no MX");
+	ok(!strstr(t, "proto=\"tcp\",qtype=\"TXT\""), "only non-zero series: no tcp TXT");
+	ok(has_line(t, "nodd_tcp_timeouts_total 6"), "named counter summed across addresses");
+	ok(has_line(t, "# TYPE nodd_tcp_timeouts_total counter"), "named counter TYPE");
+	ok(has_line(t, "nodd_bad_name_x_total 2"), "names sanitized and merged");
+	ok(!strstr(t, "bad-name"), "no invalid metric name");
+	ok(well_formed(t), "exposition well formed with counters");
+	free(t);
+
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, count_thread, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	t = metrics_render(&g);
+	ok(has_line(t, "nodd_dns_queries_total{proto=\"udp\",qtype=\"TXT\",rcode=\"NXDOMAIN\"} 40001"),
+		"no increment lost across threads");
+	ok(has_line(t, "nodd_threaded_total 4000"), "named counter across threads");
+	free(t);
+
+	/* Fill the name table: increments past 64 names are counted as overflow. */
+	static char names[80][16];
+	for (int i = 0; i < 80; i++) {
+		snprintf(names[i], sizeof names[i], "fill%02d", i);
+		metrics_inc(names[i], 1);
+	}
+	t = metrics_render(&g);
+	ok(has_line(t, "nodd_fill00_total 1"), "first names kept");
+	ok(strstr(t, "nodd_metrics_overflow_total ") != NULL, "overflow reported");
+	free(t);
+
+	char *e = escape("a\"b\\c\nd");
+	is_str(e, "a\\\"b\\\\c\\nd", "label value escaping");
+	free(e);
+	e = escape("plain 5m");
+	is_str(e, "plain 5m", "plain label value unchanged");
+	free(e);
+	char nm[32];
+	sanitize_name("xfr.out-9_Z", nm, sizeof nm);
+	is_str(nm, "xfr_out_9_Z", "metric name sanitizing");
+	return tap_done();
+}
