@@ -33,6 +33,8 @@
 #include "lib/log.h"
 #include "server/metrics.h"
 #include "server/ws.h"
+#include "policy/kafka.h"
+#include "policy/outbox.h"
 
 #ifndef NODD_VERSION
 #define NODD_VERSION "unknown"
@@ -601,6 +603,31 @@ static void handle_metrics(struct http_server *h, struct evhttp_request *req)
 			fputs("# HELP nodd_ws_messages_total WebSocket records sent.\n"
 				"# TYPE nodd_ws_messages_total counter\n", f);
 			fprintf(f, "nodd_ws_messages_total %llu\n", (unsigned long long)wst.messages);
+		}
+		if (h->env.ob) {
+			fputs("# HELP nodd_outbox_last_seq Last sequence number given to a stream record.\n"
+				"# TYPE nodd_outbox_last_seq gauge\n", f);
+			for (int t = 0; t < OUTBOX_TOPICS; t++)
+				fprintf(f, "nodd_outbox_last_seq{topic=\"%s\"} %llu\n", outbox_topic_name(t),
+					(unsigned long long)outbox_last_seq(h->env.ob, t));
+		}
+		if (h->env.kafka) {
+			struct kafka_stats ks;
+			kafka_get_stats(h->env.kafka, &ks);
+			fputs("# HELP nodd_outbox_backlog Stream records not yet acknowledged by Kafka.\n"
+				"# TYPE nodd_outbox_backlog gauge\n", f);
+			for (int t = 0; t < OUTBOX_TOPICS; t++)
+				fprintf(f, "nodd_outbox_backlog{topic=\"%s\"} %llu\n", outbox_topic_name(t),
+					(unsigned long long)ks.backlog[t]);
+			fputs("# HELP nodd_kafka_delivered_total Records acknowledged by the brokers.\n"
+				"# TYPE nodd_kafka_delivered_total counter\n", f);
+			fprintf(f, "nodd_kafka_delivered_total %llu\n", (unsigned long long)ks.delivered);
+			fputs("# HELP nodd_kafka_errors_total Delivery errors and producer restarts.\n"
+				"# TYPE nodd_kafka_errors_total counter\n", f);
+			fprintf(f, "nodd_kafka_errors_total %llu\n", (unsigned long long)ks.errors);
+			fputs("# HELP nodd_kafka_up 1 when a broker acknowledged a record in the last 30 s.\n"
+				"# TYPE nodd_kafka_up gauge\n", f);
+			fprintf(f, "nodd_kafka_up %d\n", ks.up);
 		}
 		if (fclose(f) != 0) {
 			free(full);

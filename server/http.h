@@ -26,6 +26,8 @@ struct http_env {
 	uint64_t (*tcp_open)(void *ctx);  /* DNS TCP connections open now; may be NULL */
 	void *ctx;                        /* passed to tcp_open */
 	struct ws_server *ws;             /* /ws/<topic> goes here; NULL: those paths are 404 */
+	struct outbox *ob;                /* stream outbox, for /metrics; may be NULL */
+	struct kafka_sink *kafka;         /* Kafka sink, for /metrics; NULL when Kafka is off */
 };
 
 struct http_server;

@@ -292,6 +292,8 @@ int main(int argc, char **argv)
 		d.henv.tcp_open = tcp_open_cb;
 		d.henv.ctx = d.tcp;
 		d.henv.ws = d.ws;
+		d.henv.ob = d.ob;
+		d.henv.kafka = d.kafka;
 		d.http = http_start(d.base, &d.henv, err, sizeof err);
 		if (!d.http) {
 			log_err("%s", err);

@@ -10,8 +10,9 @@
  * Each client has a cursor (the next seq to send). Records are pulled from the outbox,
  * not pushed: a client is topped up only while its unsent output is below out_high, so a
  * slow client costs a cursor, never memory, and never slows ingestion or other clients.
- * A client that falls more than max_lag records behind the newest is disconnected (close
- * code 1008) and counted. `?from=<seq>` starts the cursor in the history (rows older than
+ * A client whose output has stalled (the kernel takes nothing for two checks a second
+ * apart) while it is more than max_lag records behind the newest is disconnected (close
+ * code 1008) and counted. A reader that is merely behind after a burst keeps going. `?from=<seq>` starts the cursor in the history (rows older than
  * the history are gone; the stream starts at the oldest kept); without it the client
  * gets only new records. */
 #include "server/ws.h"
@@ -41,6 +42,8 @@ struct ws_client {
 	uint64_t next;           /* next seq to queue */
 	struct ws_client *prev, *nx;
 	int closing;
+	size_t last_out;         /* unsent bytes at the previous check */
+	int stalled;             /* checks in a row with no progress */
 };
 
 struct ws_server {
@@ -49,6 +52,7 @@ struct ws_server {
 	struct ws_options opt;
 	struct ws_client *clients;
 	struct ws_stats stats;
+	struct event *check_ev;
 };
 
 static void client_free(struct ws_client *c)
@@ -130,18 +134,6 @@ static int queue_row(void *ctx, int topic, uint64_t seq, const char *key, const 
 static int client_pump(struct ws_client *c)
 {
 	struct ws_server *ws = c->ws;
-	if (!c->closing) {
-		uint64_t last = outbox_last_seq(ws->ob, c->topic);
-		if (last >= c->next && last - c->next + 1 > ws->opt.max_lag) {
-			ws->stats.dropped_slow++;
-			metrics_inc("ws_dropped_slow", 1);
-			log_info("ws: client %llu records behind on %s (limit %llu); disconnecting",
-				(unsigned long long)(last - c->next + 1), outbox_topic_name(c->topic),
-				(unsigned long long)ws->opt.max_lag);
-			wslay_event_queue_close(c->ctx, 1008, (const uint8_t *)"too slow", 8);
-			c->closing = 1;
-		}
-	}
 	while (!c->closing &&
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) < ws->opt.out_high &&
 	       wslay_event_get_queued_msg_length(c->ctx) < ws->opt.out_high) {
@@ -185,6 +177,33 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	client_free(arg); /* EOF, error */
 }
 
+/* Once a second: drop clients that are stalled and too far behind. */
+static void on_check(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ws_server *ws = arg;
+	struct ws_client *c = ws->clients;
+	while (c) {
+		struct ws_client *next = c->nx;
+		size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+		c->stalled = (out > 0 && out >= c->last_out) ? c->stalled + 1 : 0;
+		c->last_out = out;
+		uint64_t last = outbox_last_seq(ws->ob, c->topic);
+		if (!c->closing && c->stalled >= 2 && last >= c->next &&
+		    last - c->next + 1 > ws->opt.max_lag) {
+			ws->stats.dropped_slow++;
+			metrics_inc("ws_dropped_slow", 1);
+			log_info("ws: client stalled %llu records behind on %s (limit %llu); disconnecting",
+				(unsigned long long)(last - c->next + 1), outbox_topic_name(c->topic),
+				(unsigned long long)ws->opt.max_lag);
+			/* it reads nothing, so a close frame would never arrive: just close */
+			client_free(c);
+		}
+		c = next;
+	}
+}
+
 static void on_rows(void *arg)
 {
 	struct ws_server *ws = arg;
@@ -212,6 +231,9 @@ struct ws_server *ws_new(struct event_base *base, outbox_t *ob, const struct ws_
 	if (!ws->opt.max_clients)
 		ws->opt.max_clients = 256;
 	outbox_subscribe(ob, on_rows, ws);
+	ws->check_ev = event_new(base, -1, EV_PERSIST, on_check, ws);
+	struct timeval one = { 1, 0 };
+	event_add(ws->check_ev, &one);
 	return ws;
 }
 
@@ -221,6 +243,8 @@ void ws_free(struct ws_server *ws)
 		return;
 	while (ws->clients)
 		client_free(ws->clients);
+	if (ws->check_ev)
+		event_free(ws->check_ev);
 	free(ws);
 }
 
