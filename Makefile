@@ -3,6 +3,7 @@
 #   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
 #   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
+#   make demo    the whole pipeline offline: local BIND primary -> nodd -> dig, kcat
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PY := /usr/bin/python3
@@ -14,7 +15,7 @@ TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dn
 	kcat faketime python3 python3-dnspython python3-pytest python3-websocket clang \
 	libclang-rt-14-dev curl procps
 
-.PHONY: all deps deps-test build run test test-unit test-asan test-integration bench clean
+.PHONY: all deps deps-test build run test bench demo clean
 
 all: deps build
 
@@ -39,6 +40,9 @@ test: deps-test build
 
 bench: deps-test build
 	tests/bench/run_bench.sh $(BUILD)
+
+demo: deps-test build
+	tests/tools/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) var
