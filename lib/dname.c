@@ -139,7 +139,8 @@ size_t dname_wire_parse(const uint8_t *pkt, size_t pktlen, size_t off,
 			size_t target = ((size_t)(l & 0x3F) << 8) | pkt[pos + 1];
 			if (end == 0)
 				end = pos + 2;
-			if (target >= lowest)
+			/* strictly backwards, and never into the 12-byte DNS header */
+			if (target >= lowest || target < 12)
 				return 0;
 			lowest = target;
 			pos = target;

@@ -33,7 +33,7 @@ int dname_text_to_wire(const char *norm, uint8_t *wire);
 int dname_wire_to_text(const uint8_t *wire, size_t len, char *out, size_t outsz);
 
 /* Parse a possibly compressed name at pkt[off] (RFC 1035 4.1.4). Pointers must point
- * strictly backwards; at most 255 octets and 127 labels. The name is copied into out
+ * strictly backwards and not into the 12-byte header; at most 255 octets and 127 labels. The name is copied into out
  * (DNAME_MAX_WIRE bytes) lowercased, with the root label; *outlen gets its length.
  * Returns the offset just after the name in the packet, or 0 when malformed. */
 size_t dname_wire_parse(const uint8_t *pkt, size_t pktlen, size_t off,
