@@ -17,6 +17,16 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX names_first_seen ON names(first_seen);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
+	/* 2: the copies of followed upstream zones and their refresh state (zones/) */
+	"CREATE TABLE zone_rr("
+	"  zone TEXT NOT NULL, owner TEXT NOT NULL, type INTEGER NOT NULL,"
+	"  rdata BLOB NOT NULL, ttl INTEGER NOT NULL,"
+	"  PRIMARY KEY(zone, owner, type, rdata)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE upstream("
+	"  zone TEXT PRIMARY KEY, serial INTEGER NOT NULL, have_copy INTEGER NOT NULL,"
+	"  last_success INTEGER NOT NULL DEFAULT 0"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

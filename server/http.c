@@ -35,6 +35,7 @@
 #include "server/ws.h"
 #include "policy/kafka.h"
 #include "policy/outbox.h"
+#include "zones/secondary.h"
 
 #ifndef NODD_VERSION
 #define NODD_VERSION "unknown"
@@ -549,7 +550,7 @@ static void handle_status(struct http_server *h, struct evhttp_request *req)
 		ws_get_stats(h->env.ws, &wst);
 		json_object_set_new(o, "ws_clients", json_integer((json_int_t)wst.clients));
 	}
-	json_object_set_new(o, "upstreams", json_array());
+	json_object_set_new(o, "upstreams", h->env.sec ? secondary_status(h->env.sec) : json_array());
 	send_json(req, 200, o);
 }
 
@@ -604,6 +605,7 @@ static void handle_metrics(struct http_server *h, struct evhttp_request *req)
 				"# TYPE nodd_ws_messages_total counter\n", f);
 			fprintf(f, "nodd_ws_messages_total %llu\n", (unsigned long long)wst.messages);
 		}
+		secondary_metrics(h->env.sec, f);
 		if (h->env.ob) {
 			fputs("# HELP nodd_outbox_last_seq Last sequence number given to a stream record.\n"
 				"# TYPE nodd_outbox_last_seq gauge\n", f);

@@ -28,6 +28,7 @@ struct http_env {
 	struct ws_server *ws;             /* /ws/<topic> goes here; NULL: those paths are 404 */
 	struct outbox *ob;                /* stream outbox, for /metrics; may be NULL */
 	struct kafka_sink *kafka;         /* Kafka sink, for /metrics; NULL when Kafka is off */
+	struct secondary *sec;            /* upstream zones, for status and /metrics; may be NULL */
 };
 
 struct http_server;

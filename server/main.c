@@ -28,6 +28,9 @@
 #include "server/udp.h"
 #include "server/xfrout.h" /* issue 4: transfers out */
 #include "server/ws.h"
+#include "server/hooks.h"
+#include "server/keys.h"
+#include "zones/secondary.h"
 
 struct daemon {
 	struct nodd_config *cfg;
@@ -36,6 +39,8 @@ struct daemon {
 	outbox_t *ob;
 	struct kafka_sink *kafka;
 	struct ws_server *ws;
+	struct secondary *sec;       /* issue 3: upstream zones */
+	struct tsig_keyring *kr;
 	int64_t last_prune;
 	struct answer_cfg acfg[2];
 	struct answer_cfg *_Atomic active;
@@ -259,6 +264,21 @@ int main(int argc, char **argv)
 		.alias = { d.cfg->kafka_topic_zone_diff, d.cfg->kafka_topic_nrd },
 	};
 	d.ws = ws_new(d.base, d.ob, &wo);
+	/* issue 3: follow upstream zones; the NOTIFY hook is set before the UDP threads start */
+	if (d.cfg->nupstreams > 0) {
+		d.kr = keys_load(d.cfg, err, sizeof err);
+		if (!d.kr) {
+			log_err("%s", err);
+			goto out;
+		}
+		d.sec = secondary_start(d.base, d.cfg, d.nod, d.ob, d.kr, err, sizeof err);
+		if (!d.sec) {
+			log_err("%s", err);
+			goto out;
+		}
+		query_hooks.notify = secondary_notify;
+		query_hooks.notify_ctx = d.sec;
+	}
 	int nthreads = d.cfg->udp_threads;
 	if (nthreads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -294,6 +314,7 @@ int main(int argc, char **argv)
 		d.henv.ws = d.ws;
 		d.henv.ob = d.ob;
 		d.henv.kafka = d.kafka;
+		d.henv.sec = d.sec;
 		d.http = http_start(d.base, &d.henv, err, sizeof err);
 		if (!d.http) {
 			log_err("%s", err);
@@ -325,6 +346,9 @@ out:
 	tcp_stop(d.tcp);
 	udp_stop(d.udp);
 	xfrout_stop(d.xfr); /* issue 4: after TCP/UDP (their transfers and hooks use it) */
+	secondary_stop(d.sec);
+	if (d.kr)
+		tsig_keyring_free(d.kr);
 	kafka_stop(d.kafka, 2000);
 	outbox_close(d.ob);
 	if (d.tick_ev)

@@ -1,0 +1,123 @@
+"""Issue 3: nodd follows a real BIND primary as a TSIG secondary (NOTIFY -> IXFR, AXFR
+fallback) and turns new delegations into observations."""
+import os
+import shutil
+import signal
+import time
+
+import pytest
+
+import nodd_harness as h
+from bind_util import Named, ZONE, upstream_yaml
+
+
+@pytest.fixture
+def need_named():
+    if not shutil.which("named") and not os.path.exists("/usr/sbin/named"):
+        pytest.skip("named is not installed (Debian: bind9)")
+    if not shutil.which("nsupdate"):
+        pytest.skip("nsupdate is not installed (Debian: bind9-dnsutils)")
+
+
+def status_of(n):
+    st, body = n.api("GET", "/api/v1/status")
+    assert st == 200
+    ups = body["upstreams"]
+    assert len(ups) == 1
+    return ups[0]
+
+
+def wait_serial(n, serial, timeout=15):
+    return h.wait_for(lambda: status_of(n)["serial"] == serial, timeout,
+                      what="nodd to hold serial %d (status %r)" % (serial, status_of(n)))
+
+
+def setup_pair(tmp_path, nodd_factory, names=("old1", "old2"), ixfr=True, key=True):
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["%s" % x for x in names], ixfr=ixfr, key=key)
+    n.extra = upstream_yaml(named, key=key)
+    n.write_config()
+    n.start()
+    wait_serial(n, named.serial())
+    return n, named
+
+
+def test_baseline_then_nsupdate_appears_in_dnsbl(tmp_path, nodd_factory, need_named):
+    n, named = setup_pair(tmp_path, nodd_factory)
+    try:
+        # the baseline (first AXFR) observes nothing new
+        assert n.a_code("old1.%s" % ZONE) == "NXDOMAIN"
+        st, body = n.api("GET", "/api/v1/domains/old1.%s" % ZONE)
+        assert st == 200 and body["code"] is None, body
+        assert status_of(n)["transfers"]["axfr"] == 1
+        # a new delegation: NOTIFY -> IXFR -> listed as 127.0.0.2
+        named.update("add fresh.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        t0 = time.monotonic()
+        h.wait_for(lambda: n.a_code("fresh.%s" % ZONE) == "127.0.0.2", 2.5,
+                   what="fresh delegation in the DNSBL")
+        assert time.monotonic() - t0 < 2.5
+        assert n.in_rpz("fresh.%s" % ZONE, "5m")
+        s = status_of(n)
+        assert s["transfers"]["ixfr"] >= 1 and s["observations"] == 1, s
+        # deletes and glue changes observe nothing
+        named.update("delete old1.%s. NS" % ZONE, "add ns1.%s. 300 A 127.0.0.2" % ZONE,
+                     "add glue.%s. 300 A 127.0.0.3" % ZONE)
+        wait_serial(n, named.serial())
+        assert status_of(n)["observations"] == 1
+        assert n.a_code("old1.%s" % ZONE) == "NXDOMAIN"
+        # DS-only change on an existing delegation: no observation
+        named.update("add old2.%s. 300 DS 12345 13 2 %s" % (ZONE, "AB" * 32))
+        wait_serial(n, named.serial())
+        assert status_of(n)["observations"] == 1
+        assert n.a_code("old2.%s" % ZONE) == "NXDOMAIN"
+    finally:
+        named.stop()
+
+
+def test_restart_resumes_by_ixfr(tmp_path, nodd_factory, need_named):
+    n, named = setup_pair(tmp_path, nodd_factory)
+    try:
+        n.stop()
+        named.update("add whiledown.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        n.start()
+        wait_serial(n, named.serial())
+        s = status_of(n)
+        assert s["transfers"]["ixfr"] == 1 and s["transfers"]["axfr"] == 0, s
+        assert n.a_code("whiledown.%s" % ZONE) == "127.0.0.2"
+        assert n.a_code("old1.%s" % ZONE) == "NXDOMAIN"
+    finally:
+        named.stop()
+
+
+def test_ixfr_less_primary_gives_the_same_observations_by_axfr_diff(tmp_path, nodd_factory, need_named):
+    n, named = setup_pair(tmp_path, nodd_factory, ixfr=False)
+    try:
+        named.update("add viaaxfr.%s. 300 NS ns1.%s." % (ZONE, ZONE),
+                     "delete old2.%s. NS" % ZONE)
+        h.wait_for(lambda: n.a_code("viaaxfr.%s" % ZONE) == "127.0.0.2", 10,
+                   what="observation through AXFR + diff")
+        s = status_of(n)
+        assert s["transfers"]["axfr"] >= 2 and s["observations"] == 1, s
+        assert n.a_code("old1.%s" % ZONE) == "NXDOMAIN" and n.a_code("old2.%s" % ZONE) == "NXDOMAIN"
+    finally:
+        named.stop()
+
+
+def test_wrong_key_keeps_the_last_good_version(tmp_path, nodd_factory, need_named):
+    n, named = setup_pair(tmp_path, nodd_factory)
+    try:
+        good = status_of(n)["serial"]
+        n.stop()
+        # same key name, another secret: named answers BADSIG
+        n.extra = n.extra.replace('secret: "', 'secret: "AAAA')
+        n.write_config()
+        n.start()
+        named.update("add unseen.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        h.wait_for(lambda: status_of(n)["last_error"], 10, what="the TSIG error reported")
+        s = status_of(n)
+        assert "TSIG" in s["last_error"] or "RCODE" in s["last_error"], s
+        assert s["serial"] == good
+        assert n.a_code("unseen.%s" % ZONE) == "NXDOMAIN"
+        assert n.query("%s.v1.bl.%s" % ("test", h.SUFFIX), "A").answer  # still serving
+    finally:
+        named.stop()

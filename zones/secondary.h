@@ -1,0 +1,37 @@
+/* secondary.h -- nodd as a secondary for upstream zones: SOA probe, IXFR/AXFR with TSIG,
+ * NOTIFY in; every applied transfer becomes observations and zone_diff records in one
+ * store transaction. Main thread, except the NOTIFY hook (thread-safe). */
+#ifndef NODD_SECONDARY_H
+#define NODD_SECONDARY_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "policy/nod.h"
+#include "policy/outbox.h"
+#include "server/config.h"
+#include "zones/tsig.h"
+
+struct secondary;
+
+/* cfg, nod, ob, kr are borrowed and must outlive the secondary. Host names among the
+ * primaries are resolved here, once (getaddrinfo). NULL with err on failure. */
+struct secondary *secondary_start(struct event_base *base, const struct nodd_config *cfg,
+	nod_t *nod, outbox_t *ob, const struct tsig_keyring *kr, char *err, size_t errlen);
+void secondary_stop(struct secondary *s); /* NULL is a no-op */
+
+/* Per upstream status for GET /api/v1/status (a new array; caller decrefs). */
+json_t *secondary_status(struct secondary *s);
+
+/* Prometheus lines for /metrics, appended to f. */
+void secondary_metrics(struct secondary *s, FILE *f);
+
+/* query_hooks.notify: answer a NOTIFY for one of our upstream zones from one of its
+ * primaries (TSIG-checked when the upstream has a key) and wake its refresh. */
+size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
+	socklen_t peerlen, uint8_t *out, size_t outcap);
+
+#endif
