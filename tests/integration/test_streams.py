@@ -222,3 +222,53 @@ def test_ws_client_that_never_reads_is_dropped(nodd_factory, need_websocket):
     assert n.a_code("slow00000-0.se") == "127.0.0.2"
     stuck.close()
     reader.close()
+
+
+# ---- records from a real BIND upstream ---------------------------------------------------
+
+def test_upstream_changes_reach_kafka_and_websocket(tmp_path, kafka, nodd_factory, need_websocket):
+    if not os.path.exists("/usr/sbin/named"):
+        pytest.skip("named is not installed (Debian: bind9)")
+    from bind_util import Named, ZONE, upstream_yaml
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["base1"])
+    try:
+        n.extra = upstream_yaml(named) + "kafka:\n  brokers: %s\n" % kafka.bootstrap
+        n.write_config()
+        n.start()
+        h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["upstreams"][0]["serial"] == 1, 15,
+                   what="baseline transfer")
+        ws = ws_connect(n, "/ws/" + NRD)
+        wsd = ws_connect(n, "/ws/zone_diff")
+        named.update("add brandnew.%s. 300 NS ns1.%s." % (ZONE, ZONE),
+                     "add brandnew.%s. 300 DS 12345 13 2 %s" % (ZONE, "AB" * 32))
+        serial = named.serial()
+        recs = wait_records(kafka.bootstrap, NRD, {1})
+        key, hdr, rec = recs[0]
+        assert key == "brandnew." + ZONE and "seq=1" in hdr
+        assert rec["domain"] == "brandnew." + ZONE and rec["zone"] == ZONE
+        assert rec["serial"] == serial and rec["source"].startswith("zone %s" % ZONE)
+        diffs = wait_records(kafka.bootstrap, "zone_diff", {1, 2})
+        by_type = {r[2]["response_type"]: r[2] for r in diffs}
+        ns = by_type["NS"]
+        assert ns["op"] == "add" and ns["query_name"] == "brandnew." + ZONE
+        assert ns["ns_address"] == "ns1." + ZONE and ns["response_ttl"] == 300
+        assert ns["zone"] == ZONE and ns["serial_from"] == 1 and ns["serial_to"] == serial
+        assert ns["timestamp"] > 10 ** 12  # milliseconds
+        assert by_type["DS"]["ds_key_tag"] == 12345
+        # the baseline made no records, and the same records arrived on the WebSockets
+        assert len(kcat_records(kafka.bootstrap, NRD)) == 1
+        assert ws_records(ws, 1)[0]["domain"] == "brandnew." + ZONE
+        assert {r["response_type"] for r in ws_records(wsd, 2)} == {"NS", "DS"}
+        # a deletion is a zone_diff "del" and no observation
+        named.update("delete brandnew.%s. DS" % ZONE)
+        diffs = wait_records(kafka.bootstrap, "zone_diff", {3})
+        assert [r[2]["op"] for r in diffs if r[2]["seq"] == 3] == ["del"]
+        # a client that missed them gets the history
+        late = ws_connect(n, "/ws/zone_diff?from=1")
+        assert [r["seq"] for r in ws_records(late, 3)] == [1, 2, 3]
+        ws.close()
+        wsd.close()
+        late.close()
+    finally:
+        named.stop()
