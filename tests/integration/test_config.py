@@ -1,0 +1,253 @@
+"""Configuration: `nodd -c FILE --check-config` accepts a good file and names FILE:LINE: of
+each kind of mistake; SIGHUP re-reads the file while serving and keeps the running
+configuration when the new file is bad."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import dns.rcode
+import pytest
+
+import nodd_harness as h
+from nodd_harness import DNSBL
+
+
+def bl(name):
+    return "%s.%s" % (name, DNSBL)
+
+
+@pytest.fixture
+def check(tmp_path):
+    """check(text) -> (rc, stdout, stderr, path) of nodd --check-config on that file."""
+    if h.nodd_binary() is None:
+        pytest.fail("nodd is not built under %s" % h.BUILD)
+
+    def run(text, name="nodd.yaml"):
+        path = str(tmp_path / name)
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        r = subprocess.run([h.nodd_binary(), "-c", path, "--check-config"], capture_output=True,
+                           text=True, timeout=20)
+        return r.returncode, r.stdout, r.stderr, path
+    return run
+
+
+GOOD = """\
+server:
+  listen: [127.0.0.1@5353]
+  http: 127.0.0.1@8053
+  database: /tmp/nodd-check.db
+publish:
+  suffix: nod.example.
+  ttl: 60
+"""
+
+FULL = """\
+# every documented key of server, publish and policy
+server:
+  listen:
+    - 127.0.0.1@5353
+    - "::1@5353"
+  http: 127.0.0.1@8053
+  http-token: secret
+  database: /tmp/nodd-check.db
+  udp-threads: 2
+  log-level: debug
+  tcp-idle-timeout: 30s
+  tcp-clients: 150
+  tcp-clients-per-ip: 20
+publish:
+  suffix: nod.example.
+  ttl: 60
+  ns: [ns1.example., ns2.example.]
+  hostmaster: hostmaster.example.
+  min-interval: 1s
+  soa-refresh: 60
+  soa-retry: 1m
+  soa-expire: 6h
+  soa-minimum: 60
+  rpz-action: nodata
+policy:
+  future-skew: 5m
+"""
+
+
+def assert_error_at(res, line, *words):
+    rc, out, err, path = res
+    assert rc != 0, "check-config accepted a bad file (stdout %r)" % out
+    want = "%s:%d:" % (path, line)
+    assert want in err, "expected %r in stderr, got %r" % (want, err)
+    for w in words:
+        assert w in err, "expected %r in stderr, got %r" % (w, err)
+
+
+def test_good_file(check):
+    rc, out, err, _ = check(GOOD)
+    assert rc == 0, err
+
+
+def test_full_file_with_every_documented_key(check):
+    rc, out, err, _ = check(FULL)
+    assert rc == 0, err
+
+
+def test_min_interval_as_integer_seconds(check):
+    rc, out, err, _ = check(GOOD + "  min-interval: 1\n")
+    assert rc == 0, err
+
+
+def test_unknown_key_in_section(check):
+    text = GOOD.replace("  ttl: 60\n", "  ttl: 60\n  tll: 30\n")  # line 8
+    assert_error_at(check(text), 8, "tll")
+
+
+def test_unknown_key_in_server(check):
+    text = GOOD.replace("  http: 127.0.0.1@8053\n", "  http: 127.0.0.1@8053\n  listne: x\n")  # line 4
+    assert_error_at(check(text), 4, "listne")
+
+
+def test_unknown_top_level_key(check):
+    text = GOOD + "publsh:\n  ttl: 3\n"  # line 8
+    assert_error_at(check(text), 8, "publsh")
+
+
+def test_bad_value_ttl(check):
+    text = GOOD.replace("  ttl: 60\n", "  ttl: abc\n")  # line 7
+    assert_error_at(check(text), 7, "ttl")
+
+
+def test_bad_value_listen(check):
+    text = GOOD.replace("  listen: [127.0.0.1@5353]\n", "  listen: [nonsense]\n")  # line 2
+    assert_error_at(check(text), 2, "listen")
+
+
+def test_bad_value_listen_in_block_list(check):
+    text = GOOD.replace("  listen: [127.0.0.1@5353]\n",
+                        "  listen:\n    - 127.0.0.1@5353\n    - 127.0.0.1@99999\n")  # line 4
+    assert_error_at(check(text), 4, "listen")
+
+
+def test_bad_duration(check):
+    text = GOOD + "  min-interval: soon\n"  # line 8
+    assert_error_at(check(text), 8, "min-interval")
+
+
+def test_bad_suffix_name(check):
+    text = GOOD.replace("  suffix: nod.example.\n", "  suffix: nod..example.\n")  # line 6
+    assert_error_at(check(text), 6, "suffix")
+
+
+def test_missing_suffix(check):
+    text = GOOD.replace("  suffix: nod.example.\n", "")
+    rc, out, err, path = check(text)
+    assert rc != 0
+    assert re.search(re.escape(path) + r":\d+:", err), err
+    assert "suffix" in err, err
+
+
+def test_missing_database(check):
+    text = GOOD.replace("  database: /tmp/nodd-check.db\n", "")
+    rc, out, err, path = check(text)
+    assert rc != 0
+    assert re.search(re.escape(path) + r":\d+:", err), err
+    assert "database" in err, err
+
+
+def test_unreadable_file(check, tmp_path):
+    rc, out, err, path = check(None, name="does-not-exist.yaml")
+    assert rc != 0
+    assert path in err, "the message does not name the file: %r" % err
+
+
+def test_invalid_yaml_mismatched_bracket(check):
+    text = GOOD.replace("  listen: [127.0.0.1@5353]\n", "  listen: [127.0.0.1@5353}\n")  # line 2
+    assert_error_at(check(text), 2)
+
+
+def test_invalid_yaml_unclosed_bracket(check):
+    text = GOOD.replace("  listen: [127.0.0.1@5353]\n", "  listen: [127.0.0.1@5353\n")
+    rc, out, err, path = check(text)
+    assert rc != 0
+    # the line of the bracket (2) or the line where the parser finds the sequence unclosed (3)
+    m = re.search(re.escape(path) + r":(\d+):", err)
+    assert m and int(m.group(1)) in (2, 3), err
+
+
+def test_duplicate_key(check):
+    text = GOOD + "  ttl: 30\n"  # line 8, first on line 7
+    assert_error_at(check(text), 8, "ttl")
+
+
+def test_check_config_does_not_touch_database(check, tmp_path):
+    db = tmp_path / "never.db"
+    rc, out, err, _ = check(GOOD.replace("/tmp/nodd-check.db", str(db)))
+    assert rc == 0, err
+    assert not db.exists(), "--check-config created the database"
+
+
+# ---- SIGHUP -----------------------------------------------------------------------------------
+def _ttl(n, name):
+    r = n.query(bl(name), "A")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer, r.to_text()
+    return r.answer[0].ttl
+
+
+def test_sighup_applies_new_ttl_and_keeps_serving(nodd_factory):
+    n = nodd_factory(name="nodd (hup)")
+    n.observe("hup.se", int(time.time()) - 60)
+    assert _ttl(n, "hup.se") == 60
+    pid = n.proc.pid
+    n.publish_extra["ttl"] = 30
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: _ttl(n, "hup.se") == 30, 5, 0.1, "TTL 30 after SIGHUP")
+    assert n.alive() and n.proc.pid == pid
+    h.assert_a(n.query(bl("hup.se"), "A"), bl("hup.se"), "127.0.0.2", ttl=30)
+    assert n.api("GET", "/api/v1/status")[0] == 200
+    # data and serials survive a reload
+    assert n.lookup("hup.se")[0] == 200
+
+
+def test_sighup_with_bad_file_keeps_running_config(nodd_factory):
+    n = nodd_factory(name="nodd (bad hup)")
+    n.observe("badhup.se", int(time.time()) - 60)
+    good = n.config_text()
+    n.write_config(good.replace("  ttl: 60\n", "  ttl: abc\n"))
+    n.send_signal(signal.SIGHUP)
+    # the reload is refused (logged with FILE:LINE) and the old config kept
+    h.wait_for(lambda: n.config_path + ":" in n.log_text(), 5, 0.1,
+               "the reload error naming %s in the log" % n.config_path)
+    assert n.alive()
+    assert _ttl(n, "badhup.se") == 60
+    # fixing the file and reloading again applies it
+    n.publish_extra["ttl"] = 45
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: _ttl(n, "badhup.se") == 45, 5, 0.1, "TTL 45 after a good SIGHUP")
+    assert n.alive()
+
+
+def test_sighup_sets_http_token(nodd_factory):
+    n = nodd_factory(name="nodd (hup token)")
+    n.observe("before-token.se")
+    n.server_extra["http-token"] = "new-token"
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    body = {"domain": "after-token.se", "source": "t"}
+    h.wait_for(lambda: n.api("POST", "/api/v1/observations", body)[0] == 401, 5, 0.1,
+               "POST without the new token to be refused")
+    assert n.api("POST", "/api/v1/observations", body, token="new-token")[0] == 200
+
+
+def test_many_sighups_while_querying(nodd_factory):
+    n = nodd_factory(name="nodd (hup storm)")
+    n.observe("storm.se", int(time.time()) - 60)
+    for _ in range(10):
+        n.send_signal(signal.SIGHUP)
+        h.assert_a(n.query(bl("storm.se"), "A"), bl("storm.se"), "127.0.0.2")
+        time.sleep(0.05)
+    assert n.alive()
+    assert n.stop() == 0
