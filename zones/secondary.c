@@ -36,8 +36,8 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <ldns/ldns.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -114,9 +114,11 @@ struct secondary {
 	pthread_mutex_t nlock;
 	int *nflag;
 	struct event *nev;
+	struct evdns_base *dns;   /* host names of primaries are resolved without blocking */
 };
 
 static void start_task(struct upstream *up, enum task t);
+static int resolve(struct upstream *up, const char *spec, char *err, size_t errlen);
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
 
@@ -877,6 +879,22 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct upstream *up = arg;
 	if (up->task != T_IDLE)
 		return;
+	if (up->nprim == 0) {
+		/* no primary resolved yet (offline at start?): try the names again */
+		for (int j = 0; j < up->cfg->nprimaries; j++) {
+			char e[300];
+			if (resolve(up, up->cfg->primaries[j], e, sizeof e) < 0)
+				set_error(up, "primary %s", e);
+		}
+		if (up->nprim == 0) {
+			up->backoff = up->backoff ? up->backoff * 2 : up->cfg->retry_min;
+			if (up->backoff > up->cfg->retry_max)
+				up->backoff = up->cfg->retry_max;
+			schedule(up, up->backoff);
+			return;
+		}
+		up->last_error[0] = '\0';
+	}
 	up->pi = 0;
 	start_task(up, T_PROBE);
 }
@@ -985,6 +1003,46 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 
 /* ---- life cycle and status ------------------------------------------------------- */
 
+static void add_addrs(struct upstream *up, const char *spec, struct evutil_addrinfo *res)
+{
+	for (struct evutil_addrinfo *ai = res; ai && up->nprim < CONFIG_MAX_PRIMARIES; ai = ai->ai_next) {
+		memcpy(&up->prim[up->nprim], ai->ai_addr, ai->ai_addrlen);
+		up->prim_len[up->nprim] = (socklen_t)ai->ai_addrlen;
+		char a[INET6_ADDRSTRLEN] = "?";
+		if (ai->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, a, sizeof a);
+		else if (ai->ai_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, a, sizeof a);
+		snprintf(up->prim_text[up->nprim], sizeof up->prim_text[0], "%s (%s)", spec, a);
+		up->nprim++;
+	}
+}
+
+struct resolving {
+	struct upstream *up;
+	char spec[256];
+};
+
+static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct resolving *r = arg;
+	struct upstream *up = r->up;
+	if (result != 0) {
+		set_error(up, "primary %s: %s", r->spec, evutil_gai_strerror(result));
+	} else {
+		int had = up->nprim;
+		add_addrs(up, r->spec, res);
+		evutil_freeaddrinfo(res);
+		if (had == 0 && up->nprim > 0 && up->task == T_IDLE) {
+			up->last_error[0] = '\0';
+			schedule(up, 0);
+		}
+	}
+	free(r);
+}
+
+/* Addresses are taken at once; host names are looked up with evdns, so an unreachable
+ * resolver never blocks the loop. Returns -1 only for a malformed spec. */
 static int resolve(struct upstream *up, const char *spec, char *err, size_t errlen)
 {
 	char host[256];
@@ -995,23 +1053,27 @@ static int resolve(struct upstream *up, const char *spec, char *err, size_t errl
 	memcpy(host, spec, hl);
 	host[hl] = '\0';
 	const char *port = at ? at + 1 : "53";
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL;
-	int rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		/* an unresolvable primary is logged and skipped, not fatal: nodd keeps serving */
-		snprintf(err, errlen, "%s: %s", spec, gai_strerror(rc));
+	struct evutil_addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_NUMERICHOST };
+	struct evutil_addrinfo *res = NULL;
+	if (evutil_getaddrinfo(host, port, &hints, &res) == 0) {
+		add_addrs(up, spec, res);
+		evutil_freeaddrinfo(res);
+		return 0;
+	}
+	if (!up->sec->dns) {
+		snprintf(err, errlen, "%s: no resolver", spec);
 		return -1;
 	}
-	for (struct addrinfo *ai = res; ai && up->nprim < CONFIG_MAX_PRIMARIES; ai = ai->ai_next) {
-		memcpy(&up->prim[up->nprim], ai->ai_addr, ai->ai_addrlen);
-		up->prim_len[up->nprim] = ai->ai_addrlen;
-		char a[INET6_ADDRSTRLEN];
-		getnameinfo(ai->ai_addr, ai->ai_addrlen, a, sizeof a, NULL, 0, NI_NUMERICHOST);
-		snprintf(up->prim_text[up->nprim], sizeof up->prim_text[0], "%s (%s)", spec, a);
-		up->nprim++;
+	struct resolving *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "%s: out of memory", spec);
+		return -1;
 	}
-	freeaddrinfo(res);
+	r->up = up;
+	snprintf(r->spec, sizeof r->spec, "%s", spec);
+	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
+	evdns_getaddrinfo(up->sec->dns, host, port, &hints, on_resolved, r);
 	return 0;
 }
 
@@ -1046,6 +1108,9 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 	s->kr = kr;
 	s->db = store_db(nod_store(nod));
 	pthread_mutex_init(&s->nlock, NULL);
+	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (!s->dns)
+		log_warn("upstreams: no resolver configured (/etc/resolv.conf); primaries must be addresses");
 	sqlite3_exec(s->db, sql_tmp, NULL, NULL, NULL);
 	struct {
 		sqlite3_stmt **st;
@@ -1108,8 +1173,8 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 		if (up->have_copy)
 			log_info("upstream %s: held serial %u", up->zone, up->serial);
 		if (up->nprim == 0) {
-			snprintf(up->last_error, sizeof up->last_error, "no usable primary");
-			schedule(up, (int64_t)cu->retry_max);
+			/* waiting for the resolver; on_resolved() starts the first refresh */
+			schedule(up, (int64_t)cu->retry_min);
 			continue;
 		}
 		schedule(up, 0);
@@ -1132,6 +1197,8 @@ void secondary_stop(struct secondary *s)
 		sqlite3_finalize(sts[i]);
 	if (s->nev)
 		event_free(s->nev);
+	if (s->dns)
+		evdns_base_free(s->dns, 1);
 	pthread_mutex_destroy(&s->nlock);
 	free(s->nflag);
 	free(s->ups);

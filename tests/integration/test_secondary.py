@@ -121,3 +121,18 @@ def test_wrong_key_keeps_the_last_good_version(tmp_path, nodd_factory, need_name
         assert n.query("%s.v1.bl.%s" % ("test", h.SUFFIX), "A").answer  # still serving
     finally:
         named.stop()
+
+
+def test_unreachable_primary_keeps_serving_and_retries(nodd_factory):
+    closed = h.free_tcp_port()
+    n = nodd_factory(start=False)
+    n.extra = ("upstreams:\n  - zone: nodtest.\n    primaries: [127.0.0.1@%d, no-such-host.invalid@53]\n"
+               "    retry-min: 1s\n    retry-max: 2s\n" % closed)
+    n.write_config()
+    n.start()
+    h.wait_for(lambda: status_of(n)["transfers"]["failed"] >= 2, 15, what="retries")
+    s = status_of(n)
+    assert s["last_error"] and s["have_copy"] is False and s["serial"] is None, s
+    n.observe("stillserving.se")
+    assert n.a_code("stillserving.se") == "127.0.0.2"
+    assert "connection failed" in n.log_text() or "connection refused" in n.log_text().lower()
