@@ -136,3 +136,58 @@ def test_unreachable_primary_keeps_serving_and_retries(nodd_factory):
     n.observe("stillserving.se")
     assert n.a_code("stillserving.se") == "127.0.0.2"
     assert "connection failed" in n.log_text() or "connection refused" in n.log_text().lower()
+
+
+def _counts(db):
+    import sqlite3
+    c = sqlite3.connect(db, timeout=10)
+    try:
+        names = c.execute("SELECT count(*) FROM names").fetchone()[0]
+        rrs = c.execute("SELECT count(*) FROM zone_rr").fetchone()[0]
+        new = c.execute("SELECT count(*) FROM names WHERE baseline = 0").fetchone()[0]
+        return names, rrs, new
+    finally:
+        c.close()
+
+
+def _kill_after(n, delay):
+    """kill -9 nodd `delay` seconds after it starts (or after now, when running): the
+    transfer is somewhere between its first message and its commit, or done."""
+    if not n.alive():
+        n.start(wait=False)
+    time.sleep(delay)
+    n.stop(sig=signal.SIGKILL)
+
+
+def test_kill9_during_axfr_and_ixfr_leaves_all_or_nothing(tmp_path, nodd_factory, need_named):
+    big = ["b%05d" % i for i in range(50000)]
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=big)
+    try:
+        n.extra = upstream_yaml(named)
+        n.write_config()
+        # several kills at different moments of the first AXFR: never a partial copy
+        for delay in (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8):
+            _kill_after(n, delay)
+            names, rrs, new = _counts(n.db)
+            assert (names, rrs, new) in ((0, 0, 0), (50000, 50003, 0)), (delay, names, rrs, new)
+            if names:
+                break
+        n.start()
+        wait_serial(n, named.serial(), timeout=60)
+        assert _counts(n.db) == (50000, 50003, 0)
+        # an IXFR of 1000 new delegations, killed at several moments
+        named.update(*["add n%04d.%s. 300 NS ns1.%s." % (i, ZONE, ZONE) for i in range(1000)])
+        for delay in (0.01, 0.03, 0.06, 0.1, 0.3):
+            _kill_after(n, delay)
+            names, rrs, new = _counts(n.db)
+            assert (names, rrs, new) in ((50000, 50003, 0), (51000, 51003, 1000)), (delay, names, rrs, new)
+            if new:
+                break
+        n.start()
+        wait_serial(n, named.serial(), timeout=60)
+        assert _counts(n.db) == (51000, 51003, 1000)
+        assert n.a_code("n0999.%s" % ZONE) == "127.0.0.2"
+        assert n.a_code("b00001.%s" % ZONE) == "NXDOMAIN"
+    finally:
+        named.stop()
