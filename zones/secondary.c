@@ -391,6 +391,12 @@ static int apply_axfr(struct apply *a, ldns_rr_list *rrs, char *why, size_t whyl
 {
 	struct secondary *s = a->up->sec;
 	size_t n = ldns_rr_list_rr_count(rrs);
+	for (size_t i = 1; i + 1 < n; i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) == LDNS_RR_TYPE_SOA &&
+		    ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, i)), ldns_rr_owner(ldns_rr_list_rr(rrs, 0))) == 0) {
+			snprintf(why, whylen, "AXFR: an apex SOA in the middle of the transfer");
+			return -1;
+		}
 	if (!a->up->have_copy) {
 		sqlite3_bind_text(s->st_clear, 1, a->up->zone, -1, SQLITE_STATIC);
 		sqlite3_step(s->st_clear);
@@ -705,8 +711,8 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 		task_end(up);
 		if (up->have_copy && !serial_gt(serial, up->serial)) {
 			if (serial != up->serial)
-				log_warn("upstream %s: primary has serial %u, older than our %u; keeping ours",
-					up->zone, serial, up->serial);
+				set_error(up, "primary has serial %u, older than our %u; keeping ours",
+					serial, up->serial);
 			up->n_up_to_date++;
 			up->last_success = now_s();
 			up->task = T_IDLE;
@@ -722,6 +728,11 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		size_t count = ldns_rr_list_rr_count(up->rrs);
+		if (count >= 2 && up->soas >= ((up->task == T_IXFR && up->style == 1) ? 3 : 2)) {
+			set_error(up, "records after the end of the transfer");
+			ret = -1;
+			goto out;
+		}
 		int is_soa = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 7;
 		uint32_t ser = is_soa ? ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)) : 0;
 		if (count == 0) {
@@ -740,8 +751,10 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 					goto out;
 			}
 		} else if (count == 1 && up->task == T_IXFR) {
-			/* second record: SOA with our serial = incremental, else AXFR-style */
-			up->style = (is_soa && ser == up->serial) ? 1 : 2;
+			/* second record: an SOA = incremental (RFC 1995 4; if its serial is not
+			 * ours the difference is inconsistent and apply_ixfr() refuses it), anything
+			 * else = AXFR-style */
+			up->style = is_soa ? 1 : 2;
 			if (up->style == 2)
 				log_info("upstream %s: AXFR-style answer to IXFR", up->zone);
 		}
