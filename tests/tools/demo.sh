@@ -94,7 +94,7 @@ for q in "shiny-new-shop.$ZONE.v1.bl.nod.example A" "shiny-new-shop.$ZONE.v1.bl.
 	"mail.another-fresh-name.$ZONE.v1.bl.nod.example A" "existing.$ZONE.v1.bl.nod.example A" \
 	"www.shiny-new-shop.$ZONE.5m.rpz.nod.example A"; do
 	say "dig $q"
-	dig @127.0.0.1 -p "$NODD_PORT" $q +noall +answer +comments | grep -E "status|IN" || true
+	dig @127.0.0.1 -p "$NODD_PORT" $q +norec +noall +answer +comments | grep -E "status|IN" || true
 done
 
 say "kcat -C newly_registered_domain"
