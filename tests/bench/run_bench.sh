@@ -271,4 +271,9 @@ done
 ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
 	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), dnsperf q/s $(ratio dnsperf)"
+
+# streams: an upstream burst of 100,000 delegations in one IXFR, to kcat and a WebSocket
+echo
+echo "[bench] streams: upstream burst -> Kafka (kcat) and WebSocket"
+NODD_BUILD="$BUILD" /usr/bin/python3 "$(dirname "$0")/bench_streams.py" || echo "[bench] streams benchmark failed"
 exit 0
