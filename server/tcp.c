@@ -36,6 +36,7 @@ struct tcp_conn {
 	socklen_t peerlen;
 	struct tcp_conn *prev, *next;
 	int paused;
+	time_t last_query;      /* when the last complete query arrived (or the accept) */
 	struct tcp_xfr_stream *xfr; /* transfer being streamed; queries wait behind it */
 };
 
@@ -144,6 +145,17 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		uint8_t pfx[2];
+		/* A byte now and then resets libevent's read timeout; a whole query must still
+		 * arrive within the idle timeout (slowloris). */
+		if (evbuffer_get_length(in) > 0 &&
+		    time(NULL) - c->last_query > (time_t)s->lim.idle_timeout) {
+			char p[80];
+			peer_text(&c->peer, p, sizeof p);
+			log_debug("tcp %s: no complete query for %d s; closing", p, s->lim.idle_timeout);
+			metrics_inc("tcp_timeouts", 1);
+			conn_close(c);
+			return;
+		}
 		if (evbuffer_copyout(in, pfx, 2) < 2)
 			return;
 		size_t len = ((size_t)pfx[0] << 8) | pfx[1];
@@ -159,6 +171,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, s->qbuf, len);
+		c->last_query = time(NULL);
 
 		const struct answer_cfg *cfg = atomic_load(s->cfgp);
 		struct answer_view view;
@@ -197,6 +210,8 @@ static void conn_read(struct bufferevent *bev, void *arg)
 static void conn_write(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
+	/* the client is reading what we send: time spent on our answers is not idle time */
+	c->last_query = time(NULL);
 	if (c->xfr) {
 		if (conn_pump_xfr(c) != 0)
 			return;
@@ -261,6 +276,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->srv = s;
 	c->bev = bev;
+	c->last_query = time(NULL);
 	c->peer = peer;
 	c->peerlen = (socklen_t)salen;
 	c->next = s->conns;
