@@ -1,0 +1,81 @@
+"""Issue 4: Unbound with rpz: pulling nodd's 5m zone by address ACL (Unbound has no TSIG
+for rpz transfers) rewrites listed names and their subdomains to NXDOMAIN."""
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+import nodd_harness as h
+
+
+def test_unbound_rpz_by_address(tmp_path, nodd_factory):
+    if not shutil.which("unbound"):
+        pytest.skip("unbound is not installed")
+    n = nodd_factory(extra="transfer:\n  allow:\n    - address: 127.0.0.1/32\n  min-interval: 1s\n")
+    n.observe("listed.nodtld")
+    time.sleep(1.2)
+    d = str(tmp_path / "unbound")
+    os.makedirs(d)
+    port = h.free_port()
+    z = "5m.rpz." + h.SUFFIX
+    conf = """server:
+    interface: 127.0.0.1
+    port: %(port)d
+    do-ip6: no
+    do-not-query-localhost: no
+    access-control: 127.0.0.0/8 allow
+    chroot: ""
+    username: ""
+    directory: "%(d)s"
+    pidfile: "%(d)s/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    module-config: "respip validator iterator"
+# names under nodtld. are asked of nodd itself, which refuses them: unlisted -> SERVFAIL
+stub-zone:
+    name: "nodtld."
+    stub-addr: 127.0.0.1@%(np)d
+rpz:
+    name: %(z)s
+    primary: 127.0.0.1@%(np)d
+    zonefile: "%(d)s/%(z)s.zone"
+    allow-notify: 127.0.0.1
+    rpz-log: yes
+""" % {"port": port, "d": d, "np": n.port, "z": z}
+    cf = os.path.join(d, "unbound.conf")
+    with open(cf, "w") as f:
+        f.write(conf)
+    chk = subprocess.run(["unbound-checkconf", cf], capture_output=True, text=True)
+    assert chk.returncode == 0, chk.stdout + chk.stderr
+    log = open(os.path.join(d, "unbound.log"), "w")
+    p = subprocess.Popen(["unbound", "-d", "-c", cf], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def rcode(name):
+            q = dns.message.make_query(name, "A")
+            try:
+                return dns.query.udp(q, "127.0.0.1", port=port, timeout=2).rcode()
+            except Exception:
+                return None
+        h.wait_for(lambda: rcode("listed.nodtld") == dns.rcode.NXDOMAIN, 20,
+                   what="Unbound rewriting the listed name")
+        assert rcode("www.listed.nodtld") == dns.rcode.NXDOMAIN
+        assert rcode("unlisted.nodtld") == dns.rcode.SERVFAIL
+        # Unbound keeps its transferred copy in the zonefile
+        h.wait_for(lambda: os.path.exists(os.path.join(d, z + ".zone")), 10,
+                   what="Unbound's copy of the zone")
+        with open(os.path.join(d, z + ".zone")) as f:
+            assert "listed.nodtld" in f.read()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        log.close()
