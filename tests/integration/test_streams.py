@@ -272,3 +272,44 @@ def test_upstream_changes_reach_kafka_and_websocket(tmp_path, kafka, nodd_factor
         late.close()
     finally:
         named.stop()
+
+
+def test_upstream_updates_during_broker_outage_and_kill9(tmp_path, kafka, nodd_factory):
+    """Broker down while nsupdate adds delegations, nodd killed with undelivered records,
+    broker back, nodd restarted: every record arrives, in seq order."""
+    if not os.path.exists("/usr/sbin/named"):
+        pytest.skip("named is not installed (Debian: bind9)")
+    from bind_util import Named, ZONE, upstream_yaml
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["base1"])
+    try:
+        n.extra = upstream_yaml(named) + "kafka:\n  brokers: %s\n" % kafka.bootstrap
+        n.write_config()
+        n.start()
+        h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["upstreams"][0]["serial"] == 1, 15,
+                   what="baseline transfer")
+        named.update("add before.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        wait_records(kafka.bootstrap, NRD, {1})
+        kafka.cmd("down 1")
+        for i in range(5):
+            named.update("add outage%d.%s. 300 NS ns1.%s." % (i, ZONE, ZONE))
+        h.wait_for(lambda: n.a_code("outage4.%s" % ZONE) == "127.0.0.2", 10,
+                   what="ingestion goes on during the outage")
+        assert h.metric_sum(n.metrics(), "nodd_outbox_backlog", topic=NRD) >= 1
+        n.stop(sig=signal.SIGKILL)
+        kafka.cmd("up 1")
+        n.start()
+        recs = wait_records(kafka.bootstrap, NRD, set(range(1, 7)), timeout=60)
+        firsts = []
+        for r in recs:
+            if r[2]["seq"] not in firsts:
+                firsts.append(r[2]["seq"])
+        assert firsts == sorted(firsts), firsts
+        names = {r[2]["seq"]: r[2]["domain"] for r in recs}
+        assert names[1] == "before." + ZONE
+        assert {names[i] for i in range(2, 7)} == {"outage%d.%s" % (i, ZONE) for i in range(5)}
+        diffs = wait_records(kafka.bootstrap, "zone_diff", set(range(1, 7)), timeout=30)
+        assert {r[2]["query_name"] for r in diffs if r[2]["response_type"] == "NS"} >= \
+            {"outage%d.%s" % (i, ZONE) for i in range(5)}
+    finally:
+        named.stop()
