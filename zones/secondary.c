@@ -259,49 +259,43 @@ static int note_change(struct apply *a, const ldns_rr *rr, const char *owner, in
 	return 0;
 }
 
-static int copy_add(struct apply *a, const ldns_rr *rr, int note)
+/* Run the add or delete statement of the zone copy for rr. Returns the rows changed, -1 on
+ * error; owner receives the owner text. */
+static int copy_op(struct apply *a, sqlite3_stmt *st, const ldns_rr *rr, char *owner, size_t olen)
 {
-	struct secondary *s = a->up->sec;
-	char owner[DNAME_MAX_TEXT + 8];
 	static uint8_t rd[65536];
 	size_t rdl;
-	if (rr_key(rr, owner, sizeof owner, rd, &rdl) < 0)
+	if (rr_key(rr, owner, olen, rd, &rdl) < 0)
 		return -1;
-	sqlite3_stmt *st = s->st_add;
 	sqlite3_bind_text(st, 1, a->up->zone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 3, ldns_rr_get_type(rr));
 	sqlite3_bind_blob(st, 4, rd, (int)rdl, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, ldns_rr_ttl(rr));
+	if (st == a->up->sec->st_add)
+		sqlite3_bind_int64(st, 5, ldns_rr_ttl(rr));
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	return rc == SQLITE_DONE ? sqlite3_changes(a->up->sec->db) : -1;
+}
+
+static int copy_add(struct apply *a, const ldns_rr *rr, int note)
+{
+	char owner[DNAME_MAX_TEXT + 8];
+	int n = copy_op(a, a->up->sec->st_add, rr, owner, sizeof owner);
+	if (n < 0)
 		return -1;
 	/* adding a record already held has no effect (as in BIND) */
-	if (note && sqlite3_changes(s->db) > 0)
-		return note_change(a, rr, owner, 1);
-	return 0;
+	return note && n > 0 ? note_change(a, rr, owner, 1) : 0;
 }
 
 /* -1 error, -2 the record is not held (an inconsistent IXFR) */
 static int copy_del(struct apply *a, const ldns_rr *rr)
 {
-	struct secondary *s = a->up->sec;
 	char owner[DNAME_MAX_TEXT + 8];
-	static uint8_t rd[65536];
-	size_t rdl;
-	if (rr_key(rr, owner, sizeof owner, rd, &rdl) < 0)
+	int n = copy_op(a, a->up->sec->st_del, rr, owner, sizeof owner);
+	if (n < 0)
 		return -1;
-	sqlite3_stmt *st = s->st_del;
-	sqlite3_bind_text(st, 1, a->up->zone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, ldns_rr_get_type(rr));
-	sqlite3_bind_blob(st, 4, rd, (int)rdl, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (sqlite3_changes(s->db) == 0)
+	if (n == 0)
 		return -2;
 	return note_change(a, rr, owner, 0);
 }

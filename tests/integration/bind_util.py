@@ -17,6 +17,15 @@ KEY = "nod-up"
 SECRET = base64.b64encode(b"nodd upstream test key, 64 octets long for hmac-sha512!!!!!!!!!!").decode()
 
 
+def start_named(conf, workdir):
+    """named in the foreground (-g) with its log in workdir/named.log: (process, log file)."""
+    log = open(os.path.join(workdir, "named.log"), "w")
+    args = ["/usr/sbin/named", "-g", "-n", "1", "-c", conf]
+    if os.geteuid() == 0:
+        args += ["-u", "root"]
+    return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT), log
+
+
 class Named:
     def __init__(self, workdir, notify_port, names=(), ixfr=True, key=True):
         self.dir = str(workdir)
@@ -60,11 +69,7 @@ zone "%(zone)s" {
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
-        self.log = open(os.path.join(self.dir, "named.log"), "w")
-        args = ["/usr/sbin/named", "-g", "-n", "1", "-c", self.conf]
-        if os.geteuid() == 0:
-            args += ["-u", "root"]
-        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.p, self.log = start_named(self.conf, self.dir)
         self.wait_ready()
 
     def wait_ready(self):

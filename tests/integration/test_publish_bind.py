@@ -13,6 +13,7 @@ import dns.rdatatype
 import pytest
 
 import nodd_harness as h
+from bind_util import start_named
 
 KEY = "nod-xfr"
 SECRET = base64.b64encode(b"nodd rpz transfer test key 32 b!").decode()
@@ -59,11 +60,7 @@ zone "." { type primary; file "%(dir)s/root.db"; };
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
-        self.logf = open(os.path.join(self.dir, "named.log"), "w")
-        args = ["/usr/sbin/named", "-g", "-n", "1", "-c", self.conf]
-        if os.geteuid() == 0:
-            args += ["-u", "root"]
-        self.p = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        self.p, self.logf = start_named(self.conf, self.dir)
 
     def log(self):
         self.logf.flush()

@@ -226,18 +226,26 @@ def test_ws_client_that_never_reads_is_dropped(nodd_factory, need_websocket):
 
 # ---- records from a real BIND upstream ---------------------------------------------------
 
-def test_upstream_changes_reach_kafka_and_websocket(tmp_path, kafka, nodd_factory, need_websocket):
+
+def upstream_nodd(tmp_path, nodd_factory, kafka):
+    """nodd following a real BIND primary (zone nodtest., one baseline delegation) and
+    producing to the mock cluster; returns (nodd, named)."""
     if not os.path.exists("/usr/sbin/named"):
         pytest.skip("named is not installed (Debian: bind9)")
-    from bind_util import Named, ZONE, upstream_yaml
+    from bind_util import Named, upstream_yaml
     n = nodd_factory(start=False)
     named = Named(tmp_path / "named", n.port, names=["base1"])
+    n.extra = upstream_yaml(named) + "kafka:\n  brokers: %s\n" % kafka.bootstrap
+    n.write_config()
+    n.start()
+    h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["upstreams"][0]["serial"] == 1, 15,
+               what="baseline transfer")
+    return n, named
+
+def test_upstream_changes_reach_kafka_and_websocket(tmp_path, kafka, nodd_factory, need_websocket):
+    from bind_util import ZONE
+    n, named = upstream_nodd(tmp_path, nodd_factory, kafka)
     try:
-        n.extra = upstream_yaml(named) + "kafka:\n  brokers: %s\n" % kafka.bootstrap
-        n.write_config()
-        n.start()
-        h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["upstreams"][0]["serial"] == 1, 15,
-                   what="baseline transfer")
         ws = ws_connect(n, "/ws/" + NRD)
         wsd = ws_connect(n, "/ws/zone_diff")
         named.update("add brandnew.%s. 300 NS ns1.%s." % (ZONE, ZONE),
@@ -277,17 +285,9 @@ def test_upstream_changes_reach_kafka_and_websocket(tmp_path, kafka, nodd_factor
 def test_upstream_updates_during_broker_outage_and_kill9(tmp_path, kafka, nodd_factory):
     """Broker down while nsupdate adds delegations, nodd killed with undelivered records,
     broker back, nodd restarted: every record arrives, in seq order."""
-    if not os.path.exists("/usr/sbin/named"):
-        pytest.skip("named is not installed (Debian: bind9)")
-    from bind_util import Named, ZONE, upstream_yaml
-    n = nodd_factory(start=False)
-    named = Named(tmp_path / "named", n.port, names=["base1"])
+    from bind_util import ZONE
+    n, named = upstream_nodd(tmp_path, nodd_factory, kafka)
     try:
-        n.extra = upstream_yaml(named) + "kafka:\n  brokers: %s\n" % kafka.bootstrap
-        n.write_config()
-        n.start()
-        h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["upstreams"][0]["serial"] == 1, 15,
-                   what="baseline transfer")
         named.update("add before.%s. 300 NS ns1.%s." % (ZONE, ZONE))
         wait_records(kafka.bootstrap, NRD, {1})
         kafka.cmd("down 1")
