@@ -1,9 +1,10 @@
 """Scripted misbehaving upstreams with ldns-testns (Debian's ldnsutils): canned answers
 for SOA, AXFR and IXFR of zone nodtest., one data file per scenario in testns/."""
 import os
-import re
-import select
 import subprocess
+
+import dns.message
+import dns.query
 
 import nodd_harness as h
 
@@ -13,18 +14,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 class ScriptedUpstream:
     def __init__(self, scenario):
         path = os.path.join(HERE, "testns", scenario + ".data")
-        self.p = subprocess.Popen(["ldns-testns", "-r", path], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
-        self.port = None
-        deadline = 10
-        while self.port is None:
-            r, _, _ = select.select([self.p.stdout], [], [], deadline)
-            assert r, "ldns-testns printed no port"
-            line = self.p.stdout.readline()
-            assert line, "ldns-testns exited"
-            m = re.search(r"port[^0-9]*(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
+        self.port = h.free_port()
+        self.p = subprocess.Popen(["ldns-testns", "-p", str(self.port), path],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def answers():
+            if self.p.poll() is not None:
+                raise AssertionError("ldns-testns exited with %s" % self.p.returncode)
+            try:
+                q = dns.message.make_query("nodtest.", "SOA")
+                return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=0.3)
+            except Exception:
+                return None
+        h.wait_for(answers, 10, what="ldns-testns answering on port %d" % self.port)
 
     def stop(self):
         self.p.kill()
