@@ -23,6 +23,7 @@
 
 struct ent {
 	int64_t v;      /* names: first_seen; ancestors: newest first_seen below */
+	int64_t added;  /* names: the index clock when the name was put (IXFR history) */
 	uint32_t off;   /* key offset in the arena */
 	uint8_t len;    /* key length */
 };
@@ -50,6 +51,8 @@ struct nindex {
 	size_t nfsv, fsv_cap;
 	int fsv_sorted;
 	int fsv_stale;      /* a first_seen was lowered: rebuild from the table */
+	int64_t clock;      /* "added" of names put from now on (nindex_set_clock) */
+	uint64_t lowered;   /* times a first_seen was lowered */
 };
 
 static uint32_t key_hash(const uint8_t *k, size_t len)
@@ -132,7 +135,8 @@ static int ntab_grow_slots(struct ntab *t)
 }
 
 /* Append a new key (known absent). Returns the entry or NULL when out of memory. */
-static struct ent *ntab_add(struct ntab *t, const uint8_t *k, size_t len, uint32_t h, int64_t v)
+static struct ent *ntab_add(struct ntab *t, const uint8_t *k, size_t len, uint32_t h, int64_t v,
+	int64_t added)
 {
 	if ((t->count + 1) * 10 > t->cap * 7 && ntab_grow_slots(t) < 0)
 		return NULL;
@@ -158,6 +162,7 @@ static struct ent *ntab_add(struct ntab *t, const uint8_t *k, size_t len, uint32
 	}
 	struct ent *e = &t->ents[t->count];
 	e->v = v;
+	e->added = added;
 	e->off = (uint32_t)t->arena_len;
 	e->len = (uint8_t)len;
 	memcpy(t->arena + t->arena_len, k, len);
@@ -197,6 +202,7 @@ nindex_t *nindex_new(void)
 		return NULL;
 	}
 	ix->fsv_sorted = 1;
+	ix->clock = INT64_MIN;
 	return ix;
 }
 
@@ -242,7 +248,7 @@ static int anc_update(struct ntab *anc, const uint8_t *rel, size_t len, int64_t 
 		if (e) {
 			if (fs > e->v)
 				e->v = fs;
-		} else if (!ntab_add(anc, k, kl, h, fs)) {
+		} else if (!ntab_add(anc, k, kl, h, fs, 0)) {
 			return -1;
 		}
 		i += 1 + (size_t)rel[i];
@@ -263,9 +269,10 @@ int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
 		if (fs < e->v) {
 			e->v = fs;
 			ix->fsv_stale = 1;
+			ix->lowered++;
 		}
 		fs = e->v; /* the ancestors see the time kept, not the one offered */
-	} else if (ntab_add(ix->names, rel, len, h, fs) && fsv_push(ix, fs) == 0) {
+	} else if (ntab_add(ix->names, rel, len, h, fs, ix->clock) && fsv_push(ix, fs) == 0) {
 		rc = 1;
 	} else {
 		rc = -1;
@@ -370,7 +377,7 @@ long nindex_purge(nindex_t *ix, int64_t before)
 		if (e->v <= before)
 			continue;
 		const uint8_t *key = old->arena + e->off;
-		if (!ntab_add(nn, key, e->len, key_hash(key, e->len), e->v) ||
+		if (!ntab_add(nn, key, e->len, key_hash(key, e->len), e->v, e->added) ||
 		    anc_update(na, key, e->len, e->v) < 0)
 			goto oom;
 		nf[k++] = e->v;
@@ -396,6 +403,27 @@ oom:
 	ntab_free(na);
 	free(nf);
 	return -1;
+}
+
+void nindex_set_clock(nindex_t *ix, int64_t added) { ix->clock = added; }
+uint64_t nindex_lowered(const nindex_t *ix) { return ix->lowered; }
+
+int nindex_get_added(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *added)
+{
+	if (len == 0)
+		return 0;
+	struct ent *e = ntab_find(ix->names, rel, len, key_hash(rel, len));
+	if (!e)
+		return 0;
+	*added = e->added;
+	return 1;
+}
+
+void nindex_foreach_added(const nindex_t *ix, nindex_added_cb cb, void *ctx)
+{
+	const struct ntab *t = ix->names;
+	for (size_t i = 0; i < t->count; i++)
+		cb(ctx, t->arena + t->ents[i].off, t->ents[i].len, t->ents[i].v, t->ents[i].added);
 }
 
 void nindex_foreach(const nindex_t *ix, nindex_cb cb, void *ctx)

@@ -53,6 +53,17 @@ int nindex_any_between(nindex_t *ix, int64_t lo, int64_t hi);
 typedef void (*nindex_cb)(void *ctx, const uint8_t *rel, size_t len, int64_t fs);
 void nindex_foreach(const nindex_t *ix, nindex_cb cb, void *ctx);
 
+/* The IXFR history (policy/versions.c) needs when each name entered the index: names put
+ * from now on get "added" = t. Default INT64_MIN ("always there": names loaded at start). */
+void nindex_set_clock(nindex_t *ix, int64_t t);
+/* 1 and *added when the name is present. */
+int nindex_get_added(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *added);
+/* How many times a first_seen was lowered (older versions can then not be diffed). */
+uint64_t nindex_lowered(const nindex_t *ix);
+typedef void (*nindex_added_cb)(void *ctx, const uint8_t *rel, size_t len, int64_t fs,
+	int64_t added);
+void nindex_foreach_added(const nindex_t *ix, nindex_added_cb cb, void *ctx);
+
 /* Approximate heap bytes held. */
 size_t nindex_memory(const nindex_t *ix);
 

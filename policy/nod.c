@@ -30,6 +30,8 @@
 #include "lib/log.h"
 #include "policy/outbox.h"
 
+#define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
+
 struct nod {
 	struct nod_options opt;
 	store_t *st;
@@ -186,6 +188,13 @@ void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
 
 static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, int64_t now)
 {
+	/* "added" for the IXFR history: after every version made so far, so a version made
+	 * earlier in this same second (before this commit) does not count the name as held */
+	int64_t added = now;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (nod->vtime[z] + 1 > added)
+			added = nod->vtime[z] + 1;
+	nindex_set_clock(nod->ix, added);
 	int64_t before = 0;
 	int had = nindex_get(nod->ix, rel, len, &before);
 	if (nindex_put(nod->ix, rel, len, fs) < 0) {
@@ -401,9 +410,12 @@ unsigned nod_tick(nod_t *nod, int64_t now)
 	}
 	if (now - nod->last_purge >= 60) {
 		nod->last_purge = now;
-		long n = nindex_purge(nod->ix, now - WINDOW_MAX_SECS);
+		/* Names stay in memory 24 h after leaving the 24 h window: an IXFR from a version
+		 * up to 24 h old must still list their deletion (policy/versions.c). Lookups
+		 * check the window themselves. */
+		long n = nindex_purge(nod->ix, now - NOD_KEEP_SECS);
 		if (n > 0)
-			log_debug("index: %ld names left the 24 h window", n);
+			log_debug("index: %ld names dropped from memory", n);
 		else if (n < 0)
 			log_warn("index: out of memory while purging; will retry");
 	}

@@ -1,12 +1,15 @@
 /* versions.c -- zone versions and their contents for AXFR/IXFR out (see versions.h).
  *
  * DESIGN
- * Two name tables of the index's own kind (policy/index.h) hold, for every name seen in
- * the last 48 h, its first_seen and the time it was first seen by versions_sync() ("added").
- * 48 h because an IXFR from a version up to 24 h old must still list the deletions of names
- * that left the 24 h window since. A name without an "added" entry counts as added at the
- * beginning of time (names loaded at start, and names whose "added" was purged, which is
- * only done once it is more than 48 h old and so before every version kept).
+ * Zone content at version time T is {n : added(n) <= T and T - first_seen(n) < W}, so the
+ * difference between any two versions is one pass over the names. first_seen and added
+ * both live in the core's index (policy/index.c): the index stamps each name with the time
+ * it entered (nindex_set_clock, set by policy/nod.c after the last version made), and keeps
+ * names 24 h past the 24 h window, because an IXFR from a version up to 24 h old must still
+ * list the deletions of names that left the window since. Names loaded at start count as
+ * always there; the versions from before a start are not diffable anyway (floor).
+ * A first_seen lowered for a known name (an import of older data) changes older versions'
+ * contents, so versions before it are forgotten (clients get AXFR-style answers).
  *
  * Why not a journal of per-version diffs: with min-interval 5 s and 7 windows a day holds
  * ~140 000 versions per zone; condensing them at request time costs more than one pass over
@@ -19,8 +22,6 @@
 
 #include "policy/window.h"
 
-#define HIST_SECS (2 * WINDOW_MAX_SECS + 120)
-
 struct ver {
 	uint32_t serial;
 	int64_t vtime;
@@ -32,8 +33,8 @@ struct zhist {
 };
 
 struct versions {
-	nindex_t *fs;      /* name -> first_seen */
-	nindex_t *added;   /* name -> time first seen by versions_sync */
+	nindex_t *ix;      /* the core's index (borrowed, set by versions_sync) */
+	uint64_t lowered;  /* nindex_lowered() at the last sync */
 	struct zhist z[VERSIONS_ZONES];
 	int64_t floor;     /* versions older than this cannot be diffed exactly */
 	int64_t last_purge;
@@ -105,53 +106,16 @@ int xfr_list_next(const struct xfr_list *l, size_t *pos, struct xfr_entry *e)
 
 versions_t *versions_new(void)
 {
-	versions_t *v = calloc(1, sizeof *v);
-	if (!v)
-		return NULL;
-	v->fs = nindex_new();
-	v->added = nindex_new();
-	if (!v->fs || !v->added) {
-		versions_free(v);
-		return NULL;
-	}
-	return v;
+	return calloc(1, sizeof(versions_t));
 }
 
 void versions_free(versions_t *v)
 {
 	if (!v)
 		return;
-	nindex_free(v->fs);
-	nindex_free(v->added);
 	for (int z = 0; z < VERSIONS_ZONES; z++)
 		free(v->z[z].v);
 	free(v);
-}
-
-struct sync_ctx {
-	versions_t *v;
-	int64_t now;
-	int first;
-	int err;
-	int lowered;
-};
-
-static void sync_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
-{
-	struct sync_ctx *s = ctx;
-	int64_t have;
-	if (nindex_get(s->v->fs, rel, len, &have)) {
-		if (fs < have) {
-			if (nindex_put(s->v->fs, rel, len, fs) < 0)
-				s->err = 1;
-			s->lowered = 1;
-		}
-		return;
-	}
-	if (nindex_put(s->v->fs, rel, len, fs) < 0)
-		s->err = 1;
-	else if (!s->first && nindex_put(s->v->added, rel, len, s->now) < 0)
-		s->err = 1;
 }
 
 static int hist_push(struct zhist *h, uint32_t serial, int64_t vtime)
@@ -188,14 +152,13 @@ static void hist_trim(struct zhist *h, int64_t before)
 int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *serial,
 	const int64_t *vtime, int64_t now)
 {
-	struct sync_ctx s = { v, now, !v->synced, 0, 0 };
-	nindex_foreach(ix, sync_cb, &s);
-	if (s.err)
-		return -1;
-	if (s.lowered) {
+	v->ix = ix;
+	uint64_t lowered = nindex_lowered(ix);
+	if (v->synced && lowered != v->lowered) {
 		/* Older versions' contents moved: they can no longer be diffed exactly. */
 		v->floor = now;
 	}
+	v->lowered = lowered;
 	for (int z = 0; z < VERSIONS_ZONES; z++) {
 		if (mask & (1u << z)) {
 			if (hist_push(&v->z[z], serial[z], now) < 0)
@@ -212,8 +175,6 @@ int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *se
 	}
 	if (now - v->last_purge >= 60) {
 		v->last_purge = now;
-		nindex_purge(v->fs, now - HIST_SECS);
-		nindex_purge(v->added, now - HIST_SECS);
 		for (int z = 0; z < VERSIONS_ZONES; z++)
 			hist_trim(&v->z[z], now - VERSIONS_KEEP_SECS);
 	}
@@ -238,7 +199,7 @@ int versions_find(const versions_t *v, int zone, uint32_t serial, int64_t *vtime
 
 size_t versions_names(const versions_t *v)
 {
-	return nindex_count(v->fs);
+	return v->ix ? nindex_count(v->ix) : 0;
 }
 
 static int64_t zone_window(int zone)
@@ -265,21 +226,15 @@ struct walk_ctx {
 	int err;
 };
 
-static int64_t added_of(const versions_t *v, const uint8_t *rel, size_t len)
-{
-	int64_t a;
-	return nindex_get(v->added, rel, len, &a) ? a : INT64_MIN;
-}
-
 static int code_at(int64_t t, int64_t fs)
 {
 	return window_code(t - fs);
 }
 
-static void content_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+static void content_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs, int64_t added)
 {
 	struct walk_ctx *c = ctx;
-	if (c->t2 - fs >= c->w || added_of(c->v, rel, len) > c->t2)
+	if (c->t2 - fs >= c->w || added > c->t2)
 		return;
 	int dnsbl = c->zone >= WINDOW_COUNT;
 	if (dnsbl && under_invalid(rel, len))
@@ -291,14 +246,14 @@ static void content_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
 int versions_content(const versions_t *v, int zone, int64_t t, struct xfr_list *out)
 {
 	struct walk_ctx c = { v, zone, 0, t, zone_window(zone), NULL, out, 0 };
-	nindex_foreach(v->fs, content_cb, &c);
+	if (v->ix)
+		nindex_foreach_added(v->ix, content_cb, &c);
 	return c.err ? -1 : 0;
 }
 
-static void diff_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+static void diff_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs, int64_t a)
 {
 	struct walk_ctx *c = ctx;
-	int64_t a = added_of(c->v, rel, len);
 	int in1 = a <= c->t1 && c->t1 - fs < c->w;
 	int in2 = a <= c->t2 && c->t2 - fs < c->w;
 	if (!in1 && !in2)
@@ -323,6 +278,7 @@ int versions_diff(const versions_t *v, int zone, int64_t t1, int64_t t2, struct 
 	struct xfr_list *add)
 {
 	struct walk_ctx c = { v, zone, t1, t2, zone_window(zone), del, add, 0 };
-	nindex_foreach(v->fs, diff_cb, &c);
+	if (v->ix)
+		nindex_foreach_added(v->ix, diff_cb, &c);
 	return c.err ? -1 : 0;
 }

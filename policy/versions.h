@@ -5,13 +5,13 @@
  * Zone content is a pure function of the names and the version time T:
  *   RPZ zone w:  { n : added(n) <= T and T - first_seen(n) < W }   ("n CNAME ." + "*.n")
  *   DNSBL zone:  the same with W = 24 h, each name with its A code for age T - first_seen.
- * added(n) is the time of the first versions_sync() that saw n in the index (names loaded
- * at start count as always added). Between T1 < T2 a name can only enter by being added in
+ * added(n) is the index's stamp of when n entered it (policy/nod.c: after the last version;
+ * names loaded at start count as always added). Between T1 < T2 a name can only enter by being added in
  * (T1, T2] and only leave by ageing, so the diff is exact as long as first_seen values do
  * not move: when one is lowered, versions before that moment are forgotten (those clients
  * get an AXFR-style answer).
  *
- * The history (names for 48 h, versions for 24 h) is kept in memory only: after a restart,
+ * The history (names in the index for 48 h, versions for 24 h) is kept in memory only: after a restart,
  * clients of older versions get AXFR-style answers once. Main thread only. */
 #ifndef NODD_VERSIONS_H
 #define NODD_VERSIONS_H
@@ -54,9 +54,8 @@ int xfr_list_next(const struct xfr_list *l, size_t *pos, struct xfr_entry *e);
 versions_t *versions_new(void);
 void versions_free(versions_t *v); /* NULL is a no-op */
 
-/* Take in the index after nod_tick(): names not seen before are stamped added = now
- * (or "always" on the first call, the names loaded at start); a lowered first_seen
- * forgets older versions; each zone z in mask records (serial[z], now) as a version.
+/* Take in the index after nod_tick() (borrowed; it carries first_seen and added of every
+ * name, see nindex_set_clock); a lowered first_seen forgets older versions; each zone z in mask records (serial[z], now) as a version.
  * first_call_serial_time: on the first call the current versions of every zone are
  * recorded with serial[z] and vtime[z] even when not in mask. Returns 0, -1 on no memory. */
 int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *serial,
