@@ -93,6 +93,8 @@ int main(void)
 	fails(GOOD "keys:\n  - name: k\n    algorithm: hmac-md4\n    secret: abcd\n", 11,
 		"unsupported TSIG algorithm", "bad algorithm");
 	fails(GOOD "publish2: {}\n", 9, "publish2: unknown key", "unknown section");
+	fails(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    keep-first-seen: no\n", 12,
+		"not supported yet", "keep-first-seen: no is refused, not ignored");
 	unlink(path);
 	c = config_load("/nonexistent/nodd.yaml", err, sizeof err);
 	ok(!c && strstr(err, "/nonexistent/nodd.yaml") && strstr(err, "cannot read"),
