@@ -29,8 +29,8 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;",
 	/* 3: a covering index for the start-up load (names of the last 24 h in first_seen
 	 * order without a lookup into the table per row: 3.7 s -> see the commit) */
-	"DROP INDEX names_first_seen;"
-	"CREATE INDEX names_first_seen ON names(first_seen, baseline, name);",
+	("DROP INDEX names_first_seen;"
+	 "CREATE INDEX names_first_seen ON names(first_seen, baseline, name);"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

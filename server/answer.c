@@ -1,132 +1,243 @@
 /* answer.c -- the query path: query bytes + index view -> reply bytes (see answer.h).
- * Pure: no I/O, no allocation, no locks. */
+ * Pure: no I/O, no allocation, no locks; replies are written with server/wire.h.
+ *
+ * Order of the checks (each one answers before the next is looked at):
+ *   too short, QR=1 -> drop | opcode != QUERY -> NOTIMP | QDCOUNT != 1, bad question
+ *   -> FORMERR (header only) | other sections malformed, trailing bytes, 2 OPTs, OPT not
+ *   at the root or outside additional, TSIG not last -> FORMERR | EDNS version > 0 ->
+ *   BADVERS | MAILA/MAILB -> NOTIMP | class not IN/ANY -> REFUSED | outside our zones ->
+ *   REFUSED | AXFR/IXFR over TCP -> handed back | AXFR over UDP -> FORMERR | the zone. */
 #include "server/answer.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "policy/lookup.h"
+#include "server/wire.h"
 
-#define T_A 1
-#define T_NS 2
-#define T_CNAME 5
-#define T_SOA 6
-#define T_TXT 16
-#define T_OPT 41
-#define T_TSIG 250
-#define T_IXFR 251
-#define T_AXFR 252
-#define T_ANY 255
-
-enum { R_NOERROR = 0, R_FORMERR = 1, R_NXDOMAIN = 3, R_NOTIMP = 4, R_REFUSED = 5 };
-
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
+enum {
+	R_NOERROR = 0, R_FORMERR = 1, R_NXDOMAIN = 3, R_NOTIMP = 4, R_REFUSED = 5,
+	R_BADVERS = 16,
 };
 
-static void put(struct wbuf *w, const void *d, size_t n)
-{
-	if (w->err || w->len + n > w->cap) {
-		w->err = 1;
-		return;
-	}
-	memcpy(w->p + w->len, d, n);
-	w->len += n;
-}
-
-static void put16(struct wbuf *w, unsigned v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-	put(w, b, 2);
-}
-
-static void put32(struct wbuf *w, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-	put(w, b, 4);
-}
+#define UDP_PLAIN 512  /* RFC 1035 4.2.1: UDP size without EDNS; also EDNS's floor */
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
-/* A name that is the zone apex: written as a pointer to where the apex starts inside the
- * question name (qname ends with the apex), or in full when no such place exists. */
-static void put_name(struct wbuf *w, const uint8_t *name, size_t len, size_t ptr)
-{
-	if (ptr)
-		put16(w, 0xC000 | (unsigned)ptr);
-	else
-		put(w, name, len);
-}
-
-struct ctx {
-	const struct answer_cfg *cfg;
-	const struct answer_view *view;
-	int zone;
-	size_t apex_ptr;   /* offset of the apex inside the question name in the reply */
-	uint32_t neg_ttl;
+/* A query as parsed from the wire (nothing is copied but the question name). */
+struct query {
+	uint8_t qname[DNAME_MAX_WIRE];   /* lowercase, with root */
+	size_t qname_len;
+	/* from here on zeroed for each query */
+	size_t qend;                     /* offset just after the question */
+	uint16_t qtype, qclass;
+	int edns, do_bit, badvers;
+	size_t payload;                  /* client's EDNS UDP size, at least 512 */
+	int has_tsig;
+	size_t tsig_reserve;             /* room kept for a TSIG the signed hook will add */
 };
 
-static void put_soa(struct wbuf *w, const struct ctx *c, uint32_t ttl)
+/* The question at offset 12: 0 and q->qend set, or -1 when malformed. */
+static int parse_question(const uint8_t *pkt, size_t len, struct query *q)
 {
-	const struct answer_cfg *cfg = c->cfg;
-	put_name(w, cfg->apex[c->zone], cfg->apex_len[c->zone], c->apex_ptr);
-	put16(w, T_SOA);
-	put16(w, 1);
-	put32(w, ttl);
-	size_t rdl = w->len;
-	put16(w, 0);
-	put(w, cfg->mname, cfg->mname_len);
-	put(w, cfg->rname, cfg->rname_len);
-	put32(w, c->view->serial[c->zone]);
-	put32(w, cfg->soa_refresh);
-	put32(w, cfg->soa_retry);
-	put32(w, cfg->soa_expire);
-	put32(w, cfg->soa_minimum);
-	if (!w->err) {
-		size_t n = w->len - rdl - 2;
-		w->p[rdl] = (uint8_t)(n >> 8);
-		w->p[rdl + 1] = (uint8_t)n;
-	}
+	size_t end = dname_wire_parse(pkt, len, WIRE_HEADER_SIZE, q->qname, &q->qname_len);
+	if (!end || len - end < 4)
+		return -1;
+	q->qtype = get16(pkt + end);
+	q->qclass = get16(pkt + end + 2);
+	q->qend = end + 4;
+	return 0;
 }
 
-/* Skip one RR at off; returns the offset after it or 0. Fills type and owner check. */
-static size_t skip_rr(const uint8_t *q, size_t qlen, size_t off, uint16_t *type, int *root_owner)
+/* EDNS options (RFC 6891 6.1.2): a sequence of code, length, data that must fill the
+ * RDATA exactly. Unknown options (cookies included) are ignored. */
+static int options_ok(const uint8_t *pkt, size_t rd, size_t end)
 {
-	uint8_t name[DNAME_MAX_WIRE];
-	size_t nl;
-	size_t p = dname_wire_parse(q, qlen, off, name, &nl);
-	if (!p || p + 10 > qlen)
-		return 0;
-	*type = get16(q + p);
-	*root_owner = nl == 1;
-	size_t rdl = get16(q + p + 8);
-	if (p + 10 + rdl > qlen)
-		return 0;
-	return p + 10 + rdl;
+	while (rd < end) {
+		if (end - rd < 4)
+			return 0;
+		size_t olen = get16(pkt + rd + 2);
+		if (end - rd - 4 < olen)
+			return 0;
+		rd += 4 + olen;
+	}
+	return 1;
+}
+
+/* Walk every record after the question: all must parse (names may be compressed,
+ * RDLENGTH must fit) and end exactly at the end of the message. At most one OPT, owned
+ * by the root, in additional; a TSIG only as the very last record (RFC 8945 5.2).
+ * Returns 0, or -1 for FORMERR. */
+static int parse_records(const uint8_t *pkt, size_t len, struct query *q)
+{
+	unsigned an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
+	unsigned total = an + ns + ar;
+	size_t off = q->qend;
+	for (unsigned i = 0; i < total; i++) {
+		uint8_t name[DNAME_MAX_WIRE];
+		size_t nl;
+		size_t p = dname_wire_parse(pkt, len, off, name, &nl);
+		if (!p || len - p < 10)
+			return -1;
+		uint16_t type = get16(pkt + p);
+		size_t rdlen = get16(pkt + p + 8);
+		if (len - p - 10 < rdlen)
+			return -1;
+		size_t rd = p + 10;
+		off = rd + rdlen;
+		int additional = i >= an + ns;
+		if (type == WIRE_T_OPT) {
+			if (!additional || q->edns || nl != 1 || !options_ok(pkt, rd, off))
+				return -1;
+			q->edns = 1;
+			q->payload = get16(pkt + p + 2);          /* CLASS = UDP payload size */
+			if (q->payload < UDP_PLAIN)
+				q->payload = UDP_PLAIN;
+			q->badvers = pkt[p + 5] != 0;             /* TTL: ext-rcode, VERSION, flags */
+			q->do_bit = (pkt[p + 6] & 0x80) != 0;
+		} else if (type == WIRE_T_TSIG) {
+			if (!additional || i + 1 != total)
+				return -1;
+			q->has_tsig = 1;
+			/* the reply's TSIG: same key and algorithm, MAC of the same size, plus a
+			 * 6-byte Other Data for BADTIME */
+			q->tsig_reserve = nl + 10 + rdlen + 6;
+		}
+	}
+	return off == len ? 0 : -1;
+}
+
+/* The published zone holding name: the longest apex it ends with. Returns the zone and
+ * *rel_len (the bytes before the apex), or -1. */
+static int zone_for(const struct answer_cfg *cfg, const uint8_t *name, size_t len,
+	size_t *rel_len)
+{
+	int zone = -1;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		/* both lowercase: equal tail bytes first (cheap), then the label boundary */
+		size_t alen = cfg->apex_len[z];
+		if (alen > len || memcmp(name + len - alen, cfg->apex[z], alen) != 0)
+			continue;
+		int r = dname_strip_suffix(name, len, cfg->apex[z], alen);
+		if (r >= 0 && (zone < 0 || (size_t)r < *rel_len)) {
+			zone = z;
+			*rel_len = (size_t)r;
+		}
+	}
+	return zone;
+}
+
+/* The RCODE decided before looking at zone data, and the zone (-1 outside ours). */
+static int classify(const struct answer_cfg *cfg, const struct query *q, int *zone,
+	size_t *rel_len)
+{
+	if (q->badvers)
+		return R_BADVERS;      /* RFC 6891 6.1.3 */
+	if (q->qtype == WIRE_T_MAILA || q->qtype == WIRE_T_MAILB)
+		return R_NOTIMP;
+	if (q->qclass != WIRE_C_IN && q->qclass != WIRE_C_ANY)
+		return R_REFUSED;
+	*zone = zone_for(cfg, q->qname, q->qname_len, rel_len);
+	return *zone < 0 ? R_REFUSED : R_NOERROR;
+}
+
+/* The zone's SOA. Its owner is the apex, which the question name ends with: a pointer
+ * to the question at 12 + rel_len (a question name never holds a pointer itself, as
+ * dname_wire_parse refuses pointers that do not go below the name's start). */
+static void put_soa(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
+	int zone, size_t rel_len, uint32_t ttl)
+{
+	struct wire_soa soa = {
+		cfg->mname, cfg->mname_len, cfg->rname, cfg->rname_len, v->serial[zone],
+		cfg->soa_refresh, cfg->soa_retry, cfg->soa_expire, cfg->soa_minimum,
+	};
+	wire_rr_soa(w, NULL, WIRE_HEADER_SIZE + rel_len, ttl, &soa);
+}
+
+/* The answer section for a name inside zone; returns the RCODE. Writes nothing for
+ * NODATA and NXDOMAIN. Owners are the question name, compressed to a pointer to it. */
+static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
+	const struct query *q, int zone, size_t rel_len)
+{
+	const uint8_t *owner = NULL;            /* a pointer to the question name */
+	size_t olen = WIRE_HEADER_SIZE;
+	uint16_t qt = q->qtype;
+	if (rel_len == 0) {
+		/* apex: SOA (also the minimal RFC 8482 answer to ANY, and the whole answer to an
+		 * IXFR over UDP, RFC 1995 2), NS; any other type is NODATA */
+		if (qt == WIRE_T_SOA || qt == WIRE_T_ANY || qt == WIRE_T_IXFR)
+			put_soa(w, cfg, v, zone, 0, cfg->ttl);
+		else if (qt == WIRE_T_NS)
+			for (int i = 0; i < cfg->nns; i++)
+				wire_rr_ns(w, owner, olen, cfg->ttl, cfg->ns[i], cfg->ns_len[i]);
+		return R_NOERROR;
+	}
+	if (zone == NOD_ZONE_DNSBL) {
+		int64_t fs = 0;
+		int code = 0;
+		switch (dnsbl_lookup(v->ix, q->qname, rel_len, v->now, &fs, &code)) {
+		case NOD_NXDOMAIN:
+			return R_NXDOMAIN;
+		case NOD_NODATA:
+			return R_NOERROR;
+		case NOD_LISTED:
+			if (qt == WIRE_T_A || qt == WIRE_T_ANY) {
+				uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
+				wire_rr_a(w, owner, olen, cfg->ttl, a);
+			} else if (qt == WIRE_T_TXT) {
+				/* the test entry has first_seen 0, as in the dnset file */
+				char txt[40];
+				int n = snprintf(txt, sizeof txt, "first_seen=%lld", (long long)fs);
+				wire_rr_txt(w, owner, olen, cfg->ttl, txt, (size_t)n);
+			}
+			return R_NOERROR;
+		}
+		return R_NOERROR;
+	}
+	switch (rpz_lookup(v->ix, zone, q->qname, rel_len, v->now)) {
+	case NOD_NXDOMAIN:
+		return R_NXDOMAIN;
+	case NOD_NODATA:
+		return R_NOERROR;
+	case NOD_LISTED:
+		/* A CNAME owner answers its CNAME whatever the type (RFC 1034 3.6.2); the target
+		 * is the RPZ action, never chased. */
+		if (cfg->rpz_nodata)
+			wire_rr_cname(w, owner, olen, cfg->ttl, (const uint8_t *)"\001*", 3);
+		else
+			wire_rr_cname(w, owner, olen, cfg->ttl, (const uint8_t *)"", 1);
+		return R_NOERROR;
+	}
+	return R_NOERROR;
 }
 
 size_t answer_error(const uint8_t *q, size_t qlen, int rcode, uint8_t *out, size_t outcap)
 {
-	if (qlen < 12 || outcap < 12)
+	if (qlen < WIRE_HEADER_SIZE)
 		return 0;
-	uint8_t name[DNAME_MAX_WIRE];
-	size_t nl, end = 12;
-	if (get16(q + 4) == 1) {
-		size_t p = dname_wire_parse(q, qlen, 12, name, &nl);
-		if (p && p + 4 <= qlen)
-			end = p + 4;
+	struct wire w;
+	wire_init(&w, out, outcap);
+	/* QR, the opcode and RD copied; everything else clear */
+	wire_header(&w, get16(q), (uint16_t)(WIRE_QR | (get16(q + 2) & (0x7800 | WIRE_RD)) |
+		(rcode & WIRE_RCODE_MASK)));
+	struct query qq;
+	if (get16(q + 4) == 1 && parse_question(q, qlen, &qq) == 0) {
+		struct wire_mark m;
+		wire_mark(&w, &m);
+		wire_question_copy(&w, q + WIRE_HEADER_SIZE, qq.qend - WIRE_HEADER_SIZE);
+		if (w.err)
+			wire_rollback(&w, &m);
 	}
-	if (end > outcap)
-		end = 12;
-	memcpy(out, q, end);
-	out[2] = (uint8_t)(0x80 | (q[2] & 0x79));   /* QR, opcode, RD */
-	out[3] = (uint8_t)(rcode & 0x0F);
-	out[4] = 0;
-	out[5] = end > 12 ? 1 : 0;
-	memset(out + 6, 0, 6);
-	return end;
+	return wire_finish(&w);
+}
+
+/* FORMERR, with info filled in. */
+static size_t formerr(const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap,
+	struct answer_info *info)
+{
+	info->rcode = R_FORMERR;
+	return answer_error(q, qlen, R_FORMERR, out, outcap);
 }
 
 size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view,
@@ -135,242 +246,101 @@ size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view
 {
 	memset(info, 0, sizeof *info);
 	info->zone = -1;
-	if (qlen < 12) {
-		info->dropped = 1;
-		return 0;
-	}
-	if (q[2] & 0x80) {
+	if (qlen < WIRE_HEADER_SIZE || (q[2] & 0x80) || outcap < WIRE_HEADER_SIZE) {
 		info->dropped = 1;
 		return 0;
 	}
 	info->opcode = (q[2] >> 3) & 0x0F;
-	uint16_t qd = get16(q + 4);
+	struct query qq;
+	/* the name buffer needs no clearing */
+	memset((char *)&qq + offsetof(struct query, qend), 0, sizeof qq - offsetof(struct query, qend));
+	int qok = get16(q + 4) == 1 && parse_question(q, qlen, &qq) == 0;
+	if (qok) {
+		info->qtype = qq.qtype;
+		info->question_end = qq.qend;
+	}
 	if (info->opcode != 0) {
+		/* NOTIFY (4) is answered by the notify hook in place of this */
 		info->rcode = R_NOTIMP;
 		return answer_error(q, qlen, R_NOTIMP, out, outcap);
 	}
-	if (qd != 1) {
-		info->rcode = R_FORMERR;
-		return answer_error(q, qlen, R_FORMERR, out, outcap);
-	}
-	uint8_t qname[DNAME_MAX_WIRE];
-	size_t qnl;
-	size_t qend = dname_wire_parse(q, qlen, 12, qname, &qnl);
-	if (!qend || qend + 4 > qlen) {
-		info->rcode = R_FORMERR;
-		return answer_error(q, 12, R_FORMERR, out, outcap);
-	}
-	uint16_t qtype = get16(q + qend), qclass = get16(q + qend + 2);
-	qend += 4;
-	info->qtype = qtype;
-	info->question_end = qend;
+	if (!qok)
+		return formerr(q, WIRE_HEADER_SIZE, out, outcap, info);  /* header only */
+	if (parse_records(q, qlen, &qq) < 0)
+		return formerr(q, qlen, out, outcap, info);
+	info->has_tsig = qq.has_tsig;
 
-	/* Walk the other sections: they must parse, at most one OPT, TSIG last. */
-	unsigned counts = (unsigned)get16(q + 6) + get16(q + 8) + get16(q + 10);
-	size_t off = qend;
-	int nopt = 0, edns = 0, do_bit = 0, badvers = 0;
-	size_t payload = 512;
-	for (unsigned i = 0; i < counts; i++) {
-		uint16_t type;
-		int root;
-		size_t start = off;
-		off = skip_rr(q, qlen, off, &type, &root);
-		if (!off)
-			goto formerr;
-		if (type == T_OPT) {
-			if (++nopt > 1 || !root || i < (unsigned)get16(q + 6) + get16(q + 8))
-				goto formerr;
-			size_t p = start + 1;
-			edns = 1;
-			payload = get16(q + p + 2);
-			if (payload < 512)
-				payload = 512;
-			if (q[p + 5] != 0)
-				badvers = 1;
-			do_bit = (q[p + 6] & 0x80) != 0;
-		} else if (type == T_TSIG) {
-			if (i != counts - 1)
-				goto formerr;
-			info->has_tsig = 1;
-		}
-	}
-	if (off != qlen)
-		goto formerr;
-
-	size_t limit = tcp ? 65535 : (edns ? (payload < ANSWER_EDNS_SIZE ? payload : ANSWER_EDNS_SIZE) : 512);
+	size_t limit = 65535;
+	if (!tcp)
+		limit = !qq.edns ? UDP_PLAIN :
+			qq.payload < ANSWER_EDNS_SIZE ? qq.payload : ANSWER_EDNS_SIZE;
 	if (limit > outcap)
 		limit = outcap;
-	struct wbuf w = { out, 0, limit, 0 };
-	put(&w, q, qend);
-	out[2] = (uint8_t)(0x80 | (q[2] & 0x01));    /* QR, opcode 0, RD copied */
-	out[3] = 0;
-	memset(out + 6, 0, 6);
-	uint16_t an = 0, ns = 0;
+	/* what must still fit after the answer: our OPT, and the TSIG a signed reply gets */
+	size_t reserve = (qq.edns ? WIRE_OPT_SIZE : 0) + qq.tsig_reserve;
 
-	if (badvers) {
-		info->rcode = 16;
-		goto finish;
+	struct wire w;
+	wire_init(&w, out, limit);
+	uint16_t flags = (uint16_t)(WIRE_QR | (get16(q + 2) & WIRE_RD));
+	wire_header(&w, get16(q), flags);
+	struct wire_mark m;
+	wire_mark(&w, &m);
+	wire_question_copy(&w, q + WIRE_HEADER_SIZE, qq.qend - WIRE_HEADER_SIZE);
+	if (w.err) {
+		/* only with an out buffer smaller than the question */
+		wire_rollback(&w, &m);
+		flags |= WIRE_TC;
+		info->truncated = 1;
 	}
-	if (qclass != 1 && qclass != 255) {
-		info->rcode = R_REFUSED;
-		goto finish;
-	}
-	/* the zone: longest apex that qname ends with */
-	int zone = -1;
-	int rel_len = -1;
-	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
-		int r = dname_strip_suffix(qname, qnl, cfg->apex[z], cfg->apex_len[z]);
-		if (r >= 0 && (zone < 0 || r < rel_len)) {
-			zone = z;
-			rel_len = r;
-		}
-	}
-	if (zone < 0) {
-		info->rcode = R_REFUSED;
-		goto finish;
-	}
-	info->zone = zone;
-	out[2] |= 0x04; /* AA */
-	if (qtype == T_AXFR || qtype == T_IXFR) {
+	wire_set_cap(&w, limit > reserve ? limit - reserve : 0);
+
+	int rcode = R_NOERROR, zone = -1;
+	size_t rel_len = 0;
+	if (!info->truncated)
+		rcode = classify(cfg, &qq, &zone, &rel_len);
+	if (zone >= 0 && (qq.qtype == WIRE_T_AXFR || qq.qtype == WIRE_T_IXFR)) {
 		if (tcp) {
+			info->zone = zone;
 			info->xfr = 1;
 			return 0;
 		}
-		if (qtype == T_AXFR) {
-			info->rcode = R_FORMERR;
-			goto finish;
-		}
+		if (qq.qtype == WIRE_T_AXFR)
+			rcode = R_FORMERR;     /* AXFR over UDP is undefined (RFC 5936 4.2) */
 	}
-	if (qtype == 253 || qtype == 254) {
-		info->rcode = R_NOTIMP;
-		out[2] &= (uint8_t)~0x04;
-		goto finish;
-	}
-	/* The apex inside the echoed question name is at 12 + rel_len when the question is
-	 * written uncompressed (it always is in practice); otherwise write it in full. */
-	size_t apex_ptr = (qend - 4 - 12 == qnl) ? 12 + (size_t)rel_len : 0;
-	struct ctx c = { cfg, view, zone, apex_ptr,
-		cfg->ttl < cfg->soa_minimum ? cfg->ttl : cfg->soa_minimum };
-	int rcode = R_NOERROR;
-	size_t ans_start = w.len;
-	if (rel_len == 0) {
-		if (qtype == T_SOA || qtype == T_ANY || qtype == T_IXFR) {
-			put_soa(&w, &c, cfg->ttl);
-			an++;
-		} else if (qtype == T_NS) {
-			for (int i = 0; i < cfg->nns; i++) {
-				put16(&w, 0xC00C);
-				put16(&w, T_NS);
-				put16(&w, 1);
-				put32(&w, cfg->ttl);
-				put16(&w, (unsigned)cfg->ns_len[i]);
-				put(&w, cfg->ns[i], cfg->ns_len[i]);
-				an++;
-			}
-		}
-	} else {
-		/* relative name without the root label */
-		const uint8_t *rel = qname;
-		size_t rl = (size_t)rel_len;
-		if (zone == NOD_ZONE_DNSBL) {
-			int64_t fs = 0;
-			int code = 0;
-			enum nod_match m = dnsbl_lookup(view->ix, rel, rl, view->now, &fs, &code);
-			if (m == NOD_NXDOMAIN) {
-				rcode = R_NXDOMAIN;
-			} else if (m == NOD_LISTED && (qtype == T_A || qtype == T_ANY)) {
-				put16(&w, 0xC00C);
-				put16(&w, T_A);
-				put16(&w, 1);
-				put32(&w, cfg->ttl);
-				put16(&w, 4);
-				uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
-				put(&w, a, 4);
-				an++;
-			} else if (m == NOD_LISTED && qtype == T_TXT) {
-				char txt[64];
-				int n = fs ? snprintf(txt, sizeof txt, "first_seen=%lld", (long long)fs)
-					   : snprintf(txt, sizeof txt, "first_seen=0");
-				put16(&w, 0xC00C);
-				put16(&w, T_TXT);
-				put16(&w, 1);
-				put32(&w, cfg->ttl);
-				put16(&w, (unsigned)n + 1);
-				uint8_t l = (uint8_t)n;
-				put(&w, &l, 1);
-				put(&w, txt, (size_t)n);
-				an++;
-			}
-		} else {
-			enum nod_match m = rpz_lookup(view->ix, zone, rel, rl, view->now);
-			if (m == NOD_NXDOMAIN) {
-				rcode = R_NXDOMAIN;
-			} else if (m == NOD_LISTED) {
-				put16(&w, 0xC00C);
-				put16(&w, T_CNAME);
-				put16(&w, 1);
-				put32(&w, cfg->ttl);
-				if (cfg->rpz_nodata) {
-					put16(&w, 3);
-					put(&w, "\001*\000", 3);
-				} else {
-					put16(&w, 1);
-					put(&w, "\000", 1);
-				}
-				an++;
-			}
-		}
-	}
-	if (w.err) {
-		/* the answer does not fit: TC, no partial answer */
-		w.err = 0;
-		w.len = ans_start;
-		an = 0;
-		out[2] |= 0x02;
-		info->truncated = 1;
-		goto finish_rcode;
-	}
-	if (an == 0) {
-		size_t before = w.len;
-		put_soa(&w, &c, c.neg_ttl);
+	if (zone >= 0)
+		info->zone = zone;
+	if (zone >= 0 && rcode == R_NOERROR) {
+		flags |= WIRE_AA;
+		wire_section(&w, WIRE_AN);
+		wire_mark(&w, &m);
+		rcode = put_answer(&w, cfg, view, &qq, zone, rel_len);
 		if (w.err) {
-			w.err = 0;
-			w.len = before;
-		} else {
-			ns = 1;
+			/* the RRset does not fit: TC and an empty answer (RFC 2181 9) */
+			wire_rollback(&w, &m);
+			flags |= WIRE_TC;
+			info->truncated = 1;
+		} else if (w.count[WIRE_AN] == 0) {
+			/* NXDOMAIN/NODATA: the SOA, TTL min(ttl, minimum) (RFC 2308 3, 5) */
+			wire_section(&w, WIRE_NS);
+			wire_mark(&w, &m);
+			put_soa(&w, cfg, view, zone, rel_len,
+				cfg->ttl < cfg->soa_minimum ? cfg->ttl : cfg->soa_minimum);
+			if (w.err) {
+				wire_rollback(&w, &m);
+				flags |= WIRE_TC;
+				info->truncated = 1;
+			}
 		}
+	}
+
+	wire_set_cap(&w, limit);
+	if (qq.edns) {
+		wire_mark(&w, &m);
+		wire_opt(&w, ANSWER_EDNS_SIZE, (uint8_t)(rcode >> 4), 0, qq.do_bit);
+		if (w.err)
+			wire_rollback(&w, &m);   /* only with a tiny out buffer */
 	}
 	info->rcode = (uint8_t)rcode;
-finish_rcode:
-	out[3] = (uint8_t)(rcode & 0x0F);
-	out[6] = (uint8_t)(an >> 8);
-	out[7] = (uint8_t)an;
-	out[8] = (uint8_t)(ns >> 8);
-	out[9] = (uint8_t)ns;
-	if (edns) {
-		put(&w, "\000\000\051", 3);   /* root, OPT */
-		put16(&w, ANSWER_EDNS_SIZE);
-		put(&w, "\000\000", 2);       /* ext rcode, version */
-		put16(&w, do_bit ? 0x8000 : 0);
-		put16(&w, 0);
-		if (!w.err)
-			out[11] = 1;
-	}
-	return w.len;
-finish:
-	out[3] = (uint8_t)(info->rcode & 0x0F);
-	if (edns) {
-		put(&w, "\000\000\051", 3);
-		put16(&w, ANSWER_EDNS_SIZE);
-		uint8_t ext[2] = { (uint8_t)(info->rcode >> 4), 0 };
-		put(&w, ext, 2);
-		put16(&w, do_bit ? 0x8000 : 0);
-		put16(&w, 0);
-		if (!w.err)
-			out[11] = 1;
-	}
-	return w.len;
-formerr:
-	info->rcode = R_FORMERR;
-	return answer_error(q, qlen, R_FORMERR, out, outcap);
+	wire_set_flags(&w, (uint16_t)(flags | (rcode & WIRE_RCODE_MASK)));
+	return wire_finish(&w);
 }

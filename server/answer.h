@@ -44,7 +44,8 @@ struct answer_info {
 	int zone;           /* published zone index, -1 when outside our zones */
 	int xfr;            /* 1: AXFR/IXFR over TCP with a valid question: not answered here,
 	                     * the reply length is 0 and the transfer code takes over */
-	int has_tsig;       /* the query carries a TSIG record */
+	int has_tsig;       /* the query carries a TSIG record (room for the reply's TSIG,
+	                     * as long as the query's plus 6, is kept under the UDP limit) */
 	int truncated;      /* TC was set */
 	int dropped;        /* no reply (QR=1 query, or too short to echo) */
 	size_t question_end; /* offset just after the question in the query */
