@@ -1,70 +1,113 @@
 /* schema.c -- schema migrations, tracked in PRAGMA user_version.
  *
- * To change the schema, append a migration to the list; never edit one that has
- * shipped. Each runs in its own transaction together with the user_version bump, so a
- * crash mid-migration leaves the previous version. */
+ * migrations[v] takes a database from version v to v + 1. To change the schema (new tables
+ * for zone copies, the outbox, ...), append an entry here and bump SCHEMA_VERSION in
+ * schema.h; never edit an entry that has shipped, since databases in the field already ran
+ * it. Each migration runs in its own BEGIN IMMEDIATE transaction together with the
+ * user_version bump, so a crash mid-migration leaves the previous version intact, and two
+ * processes opening a fresh database at once cannot both apply the same step.
+ *
+ * An entry made of several string literals is parenthesised: clang's
+ * -Wstring-concatenation otherwise suspects a missing comma in the array. */
 #include "policy/schema.h"
 
 #include <stdio.h>
 
 static const char *const migrations[] = {
 	/* 1: the first-seen store and small persistent state */
-	"CREATE TABLE names("
-	"  name TEXT PRIMARY KEY,"
-	"  first_seen INTEGER NOT NULL,"
-	"  source TEXT NOT NULL,"
-	"  baseline INTEGER NOT NULL DEFAULT 0"
-	") WITHOUT ROWID;"
-	"CREATE INDEX names_first_seen ON names(first_seen);"
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;",
+	("CREATE TABLE names("
+	 "  name TEXT PRIMARY KEY,"
+	 "  first_seen INTEGER NOT NULL,"
+	 "  source TEXT NOT NULL,"
+	 "  baseline INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"
+	 "CREATE INDEX names_first_seen ON names(first_seen);"
+	 "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"),
 	/* 2: the copies of followed upstream zones and their refresh state (zones/) */
-	"CREATE TABLE zone_rr("
-	"  zone TEXT NOT NULL, owner TEXT NOT NULL, type INTEGER NOT NULL,"
-	"  rdata BLOB NOT NULL, ttl INTEGER NOT NULL,"
-	"  PRIMARY KEY(zone, owner, type, rdata)"
-	") WITHOUT ROWID;"
-	"CREATE TABLE upstream("
-	"  zone TEXT PRIMARY KEY, serial INTEGER NOT NULL, have_copy INTEGER NOT NULL,"
-	"  last_success INTEGER NOT NULL DEFAULT 0"
-	") WITHOUT ROWID;",
+	("CREATE TABLE zone_rr("
+	 "  zone TEXT NOT NULL, owner TEXT NOT NULL, type INTEGER NOT NULL,"
+	 "  rdata BLOB NOT NULL, ttl INTEGER NOT NULL,"
+	 "  PRIMARY KEY(zone, owner, type, rdata)"
+	 ") WITHOUT ROWID;"
+	 "CREATE TABLE upstream("
+	 "  zone TEXT PRIMARY KEY, serial INTEGER NOT NULL, have_copy INTEGER NOT NULL,"
+	 "  last_success INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"),
 	/* 3: a covering index for the start-up load (names of the last 24 h in first_seen
-	 * order without a lookup into the table per row: 3.7 s -> see the commit) */
+	 * order without a lookup into the table per row: nod_open of 1M names 3.7 s -> 0.5 s) */
 	("DROP INDEX names_first_seen;"
 	 "CREATE INDEX names_first_seen ON names(first_seen, baseline, name);"),
+	/* 4: the same covering index, partial: only store_each_since reads it and it skips
+	 * baseline names, which are most rows (the first AXFR of a TLD). Baseline rows no
+	 * longer cost an index entry on insert, and the start-up load no longer steps over
+	 * the baseline names of the last 24 h. */
+	("DROP INDEX names_first_seen;"
+	 "CREATE INDEX names_since ON names(first_seen, name) WHERE baseline = 0;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(NMIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION must count the migrations");
 
-int schema_version(void) { return NMIGRATIONS; }
-
-int schema_migrate(sqlite3 *db, char *err, size_t errlen)
+static int read_version(sqlite3 *db, int *version, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int have = 0;
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "read schema version: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		have = sqlite3_column_int(st, 0);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	else
+		snprintf(err, errlen, "read schema version: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
-	if (have > NMIGRATIONS) {
-		snprintf(err, errlen, "database schema version %d is newer than this nodd (%d)",
-			have, NMIGRATIONS);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int too_new(int version, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "database schema version %d is newer than this nodd (%d)",
+		version, SCHEMA_VERSION);
+	return -1;
+}
+
+int schema_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int have = 0;
+	if (read_version(db, &have, err, errlen) < 0)
 		return -1;
-	}
-	for (int v = have; v < NMIGRATIONS; v++) {
-		char bump[64], *msg = NULL;
-		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", v + 1);
-		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+	if (have > SCHEMA_VERSION)
+		return too_new(have, err, errlen);
+	/* Up to date: no write lock taken, so opening never waits behind another writer. */
+	while (have < SCHEMA_VERSION) {
+		char *msg = NULL;
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "schema migration %d: begin: %s", have + 1,
+				msg ? msg : sqlite3_errmsg(db));
+			sqlite3_free(msg);
+			return -1;
+		}
+		/* Read again under the lock: another process may have migrated meanwhile. */
+		if (read_version(db, &have, err, errlen) < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (have >= SCHEMA_VERSION) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return have > SCHEMA_VERSION ? too_new(have, err, errlen) : 0;
+		}
+		char bump[64];
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", have + 1);
+		if (sqlite3_exec(db, migrations[have], NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			snprintf(err, errlen, "schema migration %d: %s", v + 1, msg ? msg : sqlite3_errmsg(db));
+			snprintf(err, errlen, "schema migration %d: %s", have + 1,
+				msg ? msg : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
+		have++;
 	}
 	return 0;
 }

@@ -1,15 +1,17 @@
-/* schema.h -- the database schema version and its migrations. */
+/* schema.h -- the database schema version and its migrations (internal to policy/). */
 #ifndef NODD_SCHEMA_H
 #define NODD_SCHEMA_H
 
 #include <sqlite3.h>
 #include <stddef.h>
 
-/* Bring db to the newest schema this build knows, one transaction per migration.
- * Refuses a database written by a newer nodd. 0, or -1 with err. */
-int schema_migrate(sqlite3 *db, char *err, size_t errlen);
+/* The schema version this build writes: the number of migrations in schema.c (checked at
+ * compile time there). Bump it together with appending a migration. */
+#define SCHEMA_VERSION 4
 
-/* The version this build writes. */
-int schema_version(void);
+/* Bring db (borrowed) to SCHEMA_VERSION, one transaction per migration, recorded in
+ * PRAGMA user_version. Refuses a database written by a newer nodd ("database schema
+ * version N is newer than this nodd (M)"). Returns 0, or -1 with a message in err. */
+int schema_migrate(sqlite3 *db, char *err, size_t errlen);
 
 #endif

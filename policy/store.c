@@ -1,32 +1,54 @@
-/* store.c -- the first-seen store on sqlite.
+/* store.c -- the first-seen store on sqlite: one row per name ever observed.
  *
- * WAL with synchronous=NORMAL: every commit survives a crash of the process (kill -9;
- * REFERENCE.md 0.8 and 6.4), and only an OS crash or power loss can take back the last
- * commits. Writers use BEGIN IMMEDIATE. Statements are prepared once. */
+ * Durability (REFERENCE.md 0.8 and 6.4): journal_mode=WAL with synchronous=NORMAL. Every
+ * commit survives a crash of the process (kill -9 tested in the lab) and the database is
+ * always consistent; only an OS crash or power loss can take back the last commits, because
+ * the WAL is fsynced at checkpoints, not at every commit. FULL would fsync each commit; it
+ * is the choice if "nothing lost" must cover power loss, and can be made configurable later
+ * (STORE_SYNCHRONOUS below). Writers take the lock up front with BEGIN IMMEDIATE, so a
+ * transaction never fails half-way on a lock upgrade, and busy_timeout waits for another
+ * process (noddctl, a second nodd) instead of failing at once.
+ *
+ * Every statement is prepared once in store_open and finalized in store_close. */
 #include "policy/store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "policy/schema.h"
+
+#define STORE_SYNCHRONOUS "NORMAL"
+#define STORE_BUSY_MS 5000
+/* Page cache in KiB. The default (2 MiB) is far smaller than the names table once it
+ * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
+ * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
+#define STORE_CACHE_KIB 65536
 
 enum {
 	S_INSERT, S_LOWER, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_NSTMT
 };
 
-static const char *const sql[S_NSTMT] = {
-	[S_INSERT] = "INSERT INTO names(name, first_seen, source, baseline) VALUES (?1, ?2, ?3, ?4)",
-	[S_LOWER] = "UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4 WHERE name = ?1",
+static const char *const stmt_sql[S_NSTMT] = {
+	/* store_observe's fast path: a new name is one statement. */
+	[S_INSERT] = ("INSERT INTO names(name, first_seen, source, baseline) "
+		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING"),
+	/* The known-name path: only ever moves first_seen back. The condition sits in the
+	 * statement, so it stays right even if another connection wrote in between. */
+	[S_LOWER] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4 "
+		"WHERE name = ?1 AND first_seen > ?2"),
 	[S_LOOKUP] = "SELECT first_seen, source, baseline FROM names WHERE name = ?1",
-	[S_SINCE] = "SELECT name, first_seen FROM names WHERE first_seen > ?1 AND baseline = 0 "
-		"ORDER BY first_seen",
+	/* "baseline = 0" lets the planner use the partial covering index names_since. */
+	[S_SINCE] = ("SELECT name, first_seen FROM names WHERE baseline = 0 AND first_seen > ?1 "
+		"ORDER BY first_seen"),
 	[S_COUNT] = "SELECT count(*) FROM names",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
-		"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_META_SET] = ("INSERT INTO meta(key, value) VALUES (?1, ?2) "
+		"ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
@@ -35,45 +57,113 @@ static const char *const sql[S_NSTMT] = {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_NSTMT];
+	int walking; /* inside store_each_since: its statement is in use */
 	char err[512];
 };
 
-static int fail(store_t *s, const char *what)
+/* Record the last sqlite error with what we were doing; call before sqlite3_reset. */
+static int store_fail(store_t *s, const char *what, const char *name)
 {
-	snprintf(s->err, sizeof s->err, "store: %s: %s", what, sqlite3_errmsg(s->db));
+	if (name)
+		snprintf(s->err, sizeof s->err, "store: %s %s: %s", what, name, sqlite3_errmsg(s->db));
+	else
+		snprintf(s->err, sizeof s->err, "store: %s: %s", what, sqlite3_errmsg(s->db));
 	return -1;
+}
+
+/* Step a statement that returns no rows, then make it reusable. */
+static int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char *name)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		store_fail(s, what, name);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Explain an open failure: sqlite's "unable to open database file" does not say that the
+ * directory is missing, which is the usual cause. */
+static void store_open_error(const char *path, int rc, sqlite3 *db, char *err, size_t errlen)
+{
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	const char *slash = strrchr(path, '/');
+	if ((rc & 0xff) == SQLITE_CANTOPEN && slash) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+		struct stat sb;
+		if (stat(dir, &sb) < 0) {
+			snprintf(err, errlen, "store: %s: %s (directory %s: %s)", path, msg, dir,
+				strerror(errno));
+			return;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen, "store: %s: %s (%s is not a directory)", path, msg, dir);
+			return;
+		}
+	}
+	snprintf(err, errlen, "store: %s: %s", path, msg);
+}
+
+/* Apply the connection settings; journal_mode is checked because sqlite silently keeps
+ * the old mode when it cannot switch, and our durability argument needs WAL. */
+static int store_configure(store_t *s, const char *path, char *err, size_t errlen)
+{
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "store: %s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	int ok = mode && (strcmp(mode, "wal") == 0 || strcmp(mode, "memory") == 0);
+	if (!ok) {
+		if (rc == SQLITE_ROW)
+			snprintf(err, errlen, "store: %s: cannot use WAL (journal_mode is %s)", path,
+				mode ? mode : "unknown");
+		else
+			snprintf(err, errlen, "store: %s: %s", path, sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
+	if (!ok)
+		return -1;
+	char *msg = NULL;
+	char pragmas[160];
+	snprintf(pragmas, sizeof pragmas, "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
+		"PRAGMA cache_size=-%d;", STORE_SYNCHRONOUS, STORE_CACHE_KIB);
+	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "store: %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
 }
 
 store_t *store_open(const char *path, char *err, size_t errlen)
 {
 	store_t *s = calloc(1, sizeof *s);
 	if (!s) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen, "store: %s: out of memory", path);
 		return NULL;
 	}
 	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "database %s: %s", path,
-			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store_open_error(path, rc, s->db, err, errlen);
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
-	char *msg = NULL;
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-		    "PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "database %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
+	if (store_configure(s, path, err, errlen) < 0)
 		goto fail;
-	}
 	char merr[256];
 	if (schema_migrate(s->db, merr, sizeof merr) < 0) {
-		snprintf(err, errlen, "database %s: %s", path, merr);
+		snprintf(err, errlen, "store: %s: %s", path, merr);
 		goto fail;
 	}
 	for (int i = 0; i < S_NSTMT; i++) {
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "database %s: prepare: %s", path, sqlite3_errmsg(s->db));
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+			    NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "store: %s: prepare: %s", path, sqlite3_errmsg(s->db));
 			goto fail;
 		}
 	}
@@ -89,56 +179,82 @@ void store_close(store_t *s)
 		return;
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+	/* Statements other modules prepared on store_db() must be finalized by then; if
+	 * not, sqlite3_close_v2 still releases the handle once they are. */
+	sqlite3_close_v2(s->db);
 	free(s);
 }
 
-const char *store_errmsg(const store_t *s) { return s->err; }
-struct sqlite3 *store_db(store_t *s) { return s->db; }
-int store_schema_version(store_t *s) { (void)s; return schema_version(); }
-
-static int run(store_t *s, int which, const char *what)
+const char *store_errmsg(const store_t *s)
 {
-	sqlite3_stmt *st = s->st[which];
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, what);
+	return s->err;
 }
 
-int store_begin(store_t *s) { return run(s, S_BEGIN, "begin"); }
-int store_commit(store_t *s) { return run(s, S_COMMIT, "commit"); }
-int store_rollback(store_t *s) { return run(s, S_ROLLBACK, "rollback"); }
-
-int store_observe(store_t *s, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t *stored_fs)
+struct sqlite3 *store_db(store_t *s)
 {
-	/* Look first, then insert or lower: the caller needs to know "new" (for counting and
-	 * for the newly_registered_domain record), and the earliest first_seen always wins. */
-	int64_t have = 0;
-	int found = store_lookup(s, name, &have, NULL, 0, NULL);
-	if (found < 0)
-		return -1;
-	if (found && have <= first_seen) {
-		if (stored_fs)
-			*stored_fs = have;
-		return 0;
-	}
-	sqlite3_stmt *st = s->st[found ? S_LOWER : S_INSERT];
+	return s->db;
+}
+
+int store_schema_version(store_t *s)
+{
+	(void)s;
+	return SCHEMA_VERSION;
+}
+
+int store_begin(store_t *s)
+{
+	return store_run(s, s->st[S_BEGIN], "begin", NULL);
+}
+
+int store_commit(store_t *s)
+{
+	return store_run(s, s->st[S_COMMIT], "commit", NULL);
+}
+
+int store_rollback(store_t *s)
+{
+	return store_run(s, s->st[S_ROLLBACK], "rollback", NULL);
+}
+
+static void store_bind_row(sqlite3_stmt *st, const char *name, int64_t first_seen,
+	const char *source, int baseline)
+{
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, first_seen);
 	sqlite3_bind_text(st, 3, source ? source : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, baseline ? 1 : 0);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		char what[300];
-		snprintf(what, sizeof what, "%s %s", found ? "update" : "insert", name);
-		return fail(s, what);
+}
+
+int store_observe(store_t *s, const char *name, int64_t first_seen, const char *source,
+	int baseline, int64_t *stored_fs)
+{
+	/* Insert-if-absent first: one statement for a new name (the bulk of an import), and
+	 * sqlite3_changes tells inserted from existed exactly. A single upsert cannot: its
+	 * insert and its "take the earlier time" update both change one row. */
+	sqlite3_stmt *st = s->st[S_INSERT];
+	store_bind_row(st, name, first_seen, source, baseline);
+	if (store_run(s, st, "insert", name) < 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 1) {
+		if (stored_fs)
+			*stored_fs = first_seen;
+		return 1;
 	}
-	if (stored_fs)
+	/* Known: the earliest observation wins, with its source and baseline flag. */
+	st = s->st[S_LOWER];
+	store_bind_row(st, name, first_seen, source, baseline);
+	if (store_run(s, st, "update", name) < 0)
+		return -1;
+	if (!stored_fs)
+		return 0;
+	if (sqlite3_changes(s->db) == 1) {
 		*stored_fs = first_seen;
-	return found ? 0 : 1;
+		return 0;
+	}
+	int found = store_lookup(s, name, stored_fs, NULL, 0, NULL);
+	if (found == 0) /* deleted by someone else in between: nothing in nodd deletes names */
+		snprintf(s->err, sizeof s->err, "store: lookup %s: row vanished", name);
+	return found == 1 ? 0 : -1;
 }
 
 int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source,
@@ -151,13 +267,15 @@ int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source
 	if (rc == SQLITE_ROW) {
 		if (first_seen)
 			*first_seen = sqlite3_column_int64(st, 0);
-		if (source && srclen)
-			snprintf(source, srclen, "%s", (const char *)sqlite3_column_text(st, 1));
+		if (source && srclen) {
+			const unsigned char *t = sqlite3_column_text(st, 1);
+			snprintf(source, srclen, "%s", t ? (const char *)t : "");
+		}
 		if (baseline)
 			*baseline = sqlite3_column_int(st, 2);
 		ret = 1;
 	} else if (rc != SQLITE_DONE) {
-		ret = fail(s, "lookup");
+		ret = store_fail(s, "lookup", name);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -166,17 +284,26 @@ int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source
 
 int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 {
+	/* One prepared statement: a callback calling back in would reset it mid-walk. */
+	if (s->walking) {
+		snprintf(s->err, sizeof s->err, "store: load names: store_each_since is not reentrant");
+		return -1;
+	}
 	sqlite3_stmt *st = s->st[S_SINCE];
 	sqlite3_bind_int64(st, 1, since);
+	s->walking = 1;
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = cb(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+		const unsigned char *name = sqlite3_column_text(st, 0);
+		ret = cb(ctx, name ? (const char *)name : "", sqlite3_column_int64(st, 1));
 		if (ret)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = fail(s, "load names");
+		ret = store_fail(s, "load names", NULL);
+	s->walking = 0;
 	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return ret;
 }
 
@@ -187,57 +314,67 @@ int64_t store_count(store_t *s)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
-		fail(s, "count");
+		store_fail(s, "count", NULL);
 	sqlite3_reset(st);
 	return n;
 }
 
-static int meta_get(store_t *s, const char *key, sqlite3_value **out)
+/* Step the meta lookup for key. On 1 the row is current and the caller reads column 0,
+ * then calls store_meta_done; on 0 or -1 the statement is already reset. */
+static int store_meta_find(store_t *s, const char *key)
 {
-	(void)out;
 	sqlite3_stmt *st = s->st[S_META_GET];
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return 1;
+	if (rc != SQLITE_DONE)
+		store_fail(s, "read meta", key);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, "read meta");
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void store_meta_done(store_t *s)
+{
+	sqlite3_reset(s->st[S_META_GET]);
+	sqlite3_clear_bindings(s->st[S_META_GET]);
 }
 
 int store_meta_get_int(store_t *s, const char *key, int64_t *val)
 {
-	int rc = meta_get(s, key, NULL);
+	int rc = store_meta_find(s, key);
 	if (rc == 1) {
 		*val = sqlite3_column_int64(s->st[S_META_GET], 0);
-		sqlite3_reset(s->st[S_META_GET]);
+		store_meta_done(s);
 	}
 	return rc;
 }
 
 int store_meta_get_text(store_t *s, const char *key, char *buf, size_t buflen)
 {
-	int rc = meta_get(s, key, NULL);
+	int rc = store_meta_find(s, key);
 	if (rc == 1) {
 		const unsigned char *t = sqlite3_column_text(s->st[S_META_GET], 0);
-		snprintf(buf, buflen, "%s", t ? (const char *)t : "");
-		sqlite3_reset(s->st[S_META_GET]);
+		if (buflen)
+			snprintf(buf, buflen, "%s", t ? (const char *)t : "");
+		store_meta_done(s);
 	}
 	return rc;
 }
 
-static int meta_set(store_t *s, const char *key, int64_t ival, const char *tval)
+int store_meta_set_int(store_t *s, const char *key, int64_t val)
 {
 	sqlite3_stmt *st = s->st[S_META_SET];
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (tval)
-		sqlite3_bind_text(st, 2, tval, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(st, 2, ival);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, "write meta");
+	sqlite3_bind_int64(st, 2, val);
+	return store_run(s, st, "write meta", key);
 }
 
-int store_meta_set_int(store_t *s, const char *key, int64_t val) { return meta_set(s, key, val, NULL); }
-int store_meta_set_text(store_t *s, const char *key, const char *val) { return meta_set(s, key, 0, val); }
+int store_meta_set_text(store_t *s, const char *key, const char *val)
+{
+	sqlite3_stmt *st = s->st[S_META_SET];
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, val ? val : "", -1, SQLITE_STATIC);
+	return store_run(s, st, "write meta", key);
+}
