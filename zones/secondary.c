@@ -2,7 +2,9 @@
  * observations.
  *
  * DESIGN
- * Per upstream zone, one task at a time, all on the main libevent loop:
+ * Per upstream zone, one task at a time, all on the main libevent loop (the timers and
+ * their clamps are zones/refresh.c, pure in now; serials zones/serial.c; which changes are
+ * observations zones/observe.c):
  *
  *     refresh timer / NOTIFY
  *            |
@@ -14,6 +16,8 @@
  *            |                          AXFR-style answer ------> AXFR
  *            v                                                     |
  *     verify TSIG on every message (RFC 8945 5.3.1, zones/tsig.c)  |
+ *     stage its records in temp tables (one temp-only transaction  |
+ *     per message: memory stays flat for a zone the size of .se)   |
  *            v                                                     v
  *     apply in ONE transaction: zone copy, first-seen names, zone_diff and
  *     newly_registered_domain outbox rows, refresh state ---> commit ---> index
@@ -51,6 +55,9 @@
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "policy/record.h"
+#include "zones/observe.h"
+#include "zones/refresh.h"
+#include "zones/serial.h"
 
 #define SEC_MAX_MSG 65535
 #define SEC_TIMEOUT 30
@@ -69,35 +76,41 @@ struct upstream {
 	int nprim;
 	const struct tsig_key *key;
 
-	/* held state (persisted in the upstream table) */
-	int have_copy;
-	uint32_t serial;
-	int64_t last_success;
-
-	/* timers */
+	/* held copy and timers (serial and last success persisted in the upstream table, the
+	 * timers come back from the held SOA in zone_rr) */
+	struct refresh_bounds bounds;
+	struct refresh_state rs;
 	struct event *timer;
 	int64_t next_at;
-	uint32_t refresh, retry;
-	int64_t backoff;
-	int notified;                           /* a NOTIFY arrived while busy */
 
-	/* the running task */
+	/* the running task; the records of a transfer are staged in temp tables as they
+	 * arrive (axfr_new for AXFR, ixfr_seq in order for IXFR), so memory stays flat
+	 * whatever the zone size; they reach the zone copy only in apply() */
 	enum task task;
 	int pi;                                 /* primary being tried */
 	struct bufferevent *bev;
 	uint16_t id;
 	struct tsig_verifier ver;
 	int signed_req;
-	ldns_rr_list *rrs;                      /* answer RRs collected so far */
+	uint64_t nrr;                           /* answer records received */
 	uint32_t new_serial;
+	uint32_t soa_refresh, soa_retry, soa_expire; /* timers of the new SOA */
 	int soas;                               /* SOA records seen with the new serial */
 	int style;                              /* 0 unknown, 1 incremental, 2 AXFR-style */
+	int ended;                              /* the closing SOA was seen */
 	unsigned msgs;
 
 	/* status */
 	uint64_t n_ixfr, n_axfr, n_fail, n_obs, n_up_to_date;
 	char last_error[256];
 	int64_t last_error_at;
+};
+
+enum stmt {
+	S_LOAD, S_SAVE, S_ADD, S_DEL, S_CLEAR, S_HELD_SOA,
+	S_AXFR_ADD, S_AXFR_CLEAR, S_ADDS, S_DELS, S_BASE_COPY, S_BASE_NAMES,
+	S_IXFR_ADD, S_IXFR_CLEAR, S_IXFR_READ, S_IXFR_TO_AXFR,
+	S_COUNT
 };
 
 struct secondary {
@@ -108,8 +121,7 @@ struct secondary {
 	const struct tsig_keyring *kr;
 	struct upstream *ups;
 	int nups;
-	sqlite3_stmt *st_load, *st_save, *st_add, *st_del, *st_clear, *st_tmp_add, *st_adds,
-		*st_dels, *st_tmp_clear;
+	sqlite3_stmt *st[S_COUNT];
 	/* NOTIFY from the UDP threads */
 	pthread_mutex_t nlock;
 	int *nflag;
@@ -121,21 +133,6 @@ static void start_task(struct upstream *up, enum task t);
 static int resolve(struct upstream *up, const char *spec, char *err, size_t errlen);
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
-
-static int serial_gt(uint32_t a, uint32_t b)
-{
-	/* RFC 1982: a > b */
-	return a != b && (int32_t)(a - b) > 0;
-}
-
-static uint32_t clampu(uint32_t v, int64_t lo, int64_t hi)
-{
-	if ((int64_t)v < lo)
-		return (uint32_t)lo;
-	if ((int64_t)v > hi)
-		return (uint32_t)hi;
-	return v;
-}
 
 static void schedule(struct upstream *up, int64_t delay)
 {
@@ -161,8 +158,18 @@ static void set_error(struct upstream *up, const char *fmt, ...)
 
 /* ---- the stored copy -------------------------------------------------------------- */
 
-/* Owner text (lowercase, no trailing dot) and canonical rdata wire of rr. */
-static int rr_key(const ldns_rr *rr, char *owner, size_t olen, uint8_t *rd, size_t *rdlen)
+/* One record as the copy keeps it: owner text (lowercase, no trailing dot), type, TTL
+ * and canonical rdata wire (RFC 4034 6.2: names in rdata lowercased, uncompressed). */
+struct rrpart {
+	char owner[DNAME_MAX_TEXT * 4 + 8];  /* room for \DDD escapes */
+	int type;
+	uint32_t ttl;
+	size_t rdlen;
+	uint8_t rd[65536];
+};
+
+/* Fill p from rr; rr is canonicalised in place (it belongs to a parsed message). */
+static int rr_parts(ldns_rr *rr, struct rrpart *p)
 {
 	char *t = ldns_rdf2str(ldns_rr_owner(rr));
 	if (!t)
@@ -172,54 +179,80 @@ static int rr_key(const ldns_rr *rr, char *owner, size_t olen, uint8_t *rd, size
 		t[--n] = '\0';
 	else if (n == 1 && t[0] == '.')
 		t[0] = '\0';
-	for (char *p = t; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	snprintf(owner, olen, "%s", t);
+	for (char *c = t; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	snprintf(p->owner, sizeof p->owner, "%s", t);
 	free(t);
-	ldns_rr *c = ldns_rr_clone(rr);
-	ldns_rr2canonical(c);
+	ldns_rr2canonical(rr);
 	size_t o = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(c); i++) {
-		ldns_rdf *f = ldns_rr_rdf(c, i);
-		if (o + ldns_rdf_size(f) > 65535) {
-			ldns_rr_free(c);
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		ldns_rdf *f = ldns_rr_rdf(rr, i);
+		if (o + ldns_rdf_size(f) > sizeof p->rd)
 			return -1;
-		}
-		memcpy(rd + o, ldns_rdf_data(f), ldns_rdf_size(f));
+		memcpy(p->rd + o, ldns_rdf_data(f), ldns_rdf_size(f));
 		o += ldns_rdf_size(f);
 	}
-	ldns_rr_free(c);
-	*rdlen = o;
+	p->rdlen = o;
+	p->type = ldns_rr_get_type(rr);
+	p->ttl = ldns_rr_ttl(rr);
 	return 0;
 }
 
-/* The inverse, for records found by the AXFR diff (owner text, type, rdata, ttl). */
-static ldns_rr *rr_from_parts(const char *owner, int type, const void *rd, size_t rdlen,
-	uint32_t ttl)
+/* Fill p from the four columns (owner, type, rdata, ttl) at column c0 of st. */
+static void rr_parts_from_row(sqlite3_stmt *st, int c0, struct rrpart *p)
 {
-	uint8_t buf[DNAME_MAX_WIRE + 10 + 65536];
-	int ol = dname_text_to_wire(owner, buf);
-	if (ol < 0)
+	snprintf(p->owner, sizeof p->owner, "%s", (const char *)sqlite3_column_text(st, c0));
+	p->type = sqlite3_column_int(st, c0 + 1);
+	p->rdlen = (size_t)sqlite3_column_bytes(st, c0 + 2);
+	if (p->rdlen > sizeof p->rd)
+		p->rdlen = sizeof p->rd;
+	if (p->rdlen)
+		memcpy(p->rd, sqlite3_column_blob(st, c0 + 2), p->rdlen);
+	p->ttl = (uint32_t)sqlite3_column_int64(st, c0 + 3);
+}
+
+/* The inverse, for the zone_diff records (they take an ldns_rr). Caller frees. */
+static ldns_rr *rr_from_parts(const struct rrpart *p)
+{
+	static uint8_t buf[DNAME_MAX_WIRE + 10 + 65536];
+	ldns_rdf *on = NULL;
+	/* ldns reads the \DDD escapes that ldns_rdf2str wrote */
+	if (ldns_str2rdf_dname(&on, p->owner[0] ? p->owner : ".") != LDNS_STATUS_OK)
 		return NULL;
-	size_t o = (size_t)ol;
-	buf[o++] = (uint8_t)(type >> 8);
-	buf[o++] = (uint8_t)type;
+	size_t o = ldns_rdf_size(on);
+	memcpy(buf, ldns_rdf_data(on), o);
+	ldns_rdf_deep_free(on);
+	buf[o++] = (uint8_t)(p->type >> 8);
+	buf[o++] = (uint8_t)p->type;
 	buf[o++] = 0;
 	buf[o++] = 1;
-	buf[o++] = (uint8_t)(ttl >> 24);
-	buf[o++] = (uint8_t)(ttl >> 16);
-	buf[o++] = (uint8_t)(ttl >> 8);
-	buf[o++] = (uint8_t)ttl;
-	buf[o++] = (uint8_t)(rdlen >> 8);
-	buf[o++] = (uint8_t)rdlen;
-	memcpy(buf + o, rd, rdlen);
-	o += rdlen;
+	buf[o++] = (uint8_t)(p->ttl >> 24);
+	buf[o++] = (uint8_t)(p->ttl >> 16);
+	buf[o++] = (uint8_t)(p->ttl >> 8);
+	buf[o++] = (uint8_t)p->ttl;
+	buf[o++] = (uint8_t)(p->rdlen >> 8);
+	buf[o++] = (uint8_t)p->rdlen;
+	memcpy(buf + o, p->rd, p->rdlen);
+	o += p->rdlen;
 	ldns_rr *rr = NULL;
 	size_t pos = 0;
 	if (ldns_wire2rr(&rr, buf, o, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
 		return NULL;
 	return rr;
+}
+
+static int soa_serial(const struct rrpart *p, uint32_t *serial)
+{
+	return serial_soa_fields(p->rd, p->rdlen, serial, NULL, NULL, NULL);
+}
+
+/* Run a statement that returns no rows. Returns 0 or -1. */
+static int exec_stmt(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 struct apply {
@@ -232,24 +265,28 @@ struct apply {
 
 /* Record one change of the copy: its zone_diff record and, for an NS gained below the
  * apex, an observation. */
-static int note_change(struct apply *a, const ldns_rr *rr, const char *owner, int add)
+static int note_change(struct apply *a, const struct rrpart *p, int add)
 {
 	struct upstream *up = a->up;
-	ldns_rr_type t = ldns_rr_get_type(rr);
 	if (add)
 		a->adds++;
 	else
 		a->dels++;
-	if (a->baseline || t == LDNS_RR_TYPE_SOA)
+	if (a->baseline || p->type == LDNS_RR_TYPE_SOA)
 		return 0;
-	if (up->sec->ob && record_append_zone_diff(up->sec->ob, rr, add, up->zone, a->from, a->to,
-		    a->now * 1000) < 0)
-		return -1;
-	if (add && t == LDNS_RR_TYPE_NS && owner[0] && strcmp(owner, up->zone) != 0) {
+	if (up->sec->ob) {
+		ldns_rr *rr = rr_from_parts(p);
+		int rc = rr ? record_append_zone_diff(up->sec->ob, rr, add, up->zone, a->from, a->to,
+			a->now * 1000) : -1;
+		ldns_rr_free(rr);
+		if (rc < 0)
+			return -1;
+	}
+	if (add && observe_is_delegation(p->owner, up->zone, p->type)) {
 		char src[300];
-		snprintf(src, sizeof src, "zone %s serial %u", up->zone[0] ? up->zone : ".", a->to);
+		observe_source(src, sizeof src, up->zone, a->to, 0);
 		const char *why = NULL;
-		int rc = nod_observe_from(up->sec->nod, owner, a->now, src, 0, a->now, up->zone,
+		int rc = nod_observe_from(up->sec->nod, p->owner, a->now, src, 0, a->now, up->zone,
 			a->to, NULL, &why);
 		if (rc == NOD_OBS_ERROR)
 			return -1;
@@ -259,244 +296,278 @@ static int note_change(struct apply *a, const ldns_rr *rr, const char *owner, in
 	return 0;
 }
 
-/* Run the add or delete statement of the zone copy for rr. Returns the rows changed, -1 on
- * error; owner receives the owner text. */
-static int copy_op(struct apply *a, sqlite3_stmt *st, const ldns_rr *rr, char *owner, size_t olen)
+/* Run the add or delete statement of the zone copy for p. Returns the rows changed, -1 on
+ * error. */
+static int copy_op(struct apply *a, enum stmt which, const struct rrpart *p)
 {
-	static uint8_t rd[65536];
-	size_t rdl;
-	if (rr_key(rr, owner, olen, rd, &rdl) < 0)
-		return -1;
+	struct secondary *s = a->up->sec;
+	sqlite3_stmt *st = s->st[which];
 	sqlite3_bind_text(st, 1, a->up->zone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, ldns_rr_get_type(rr));
-	sqlite3_bind_blob(st, 4, rd, (int)rdl, SQLITE_TRANSIENT);
-	if (st == a->up->sec->st_add)
-		sqlite3_bind_int64(st, 5, ldns_rr_ttl(rr));
+	sqlite3_bind_text(st, 2, p->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, p->type);
+	sqlite3_bind_blob(st, 4, p->rd, (int)p->rdlen, SQLITE_STATIC);
+	if (which == S_ADD)
+		sqlite3_bind_int64(st, 5, p->ttl);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? sqlite3_changes(a->up->sec->db) : -1;
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(s->db) : -1;
 }
 
-static int copy_add(struct apply *a, const ldns_rr *rr, int note)
+static int copy_add(struct apply *a, const struct rrpart *p, int note)
 {
-	char owner[DNAME_MAX_TEXT + 8];
-	int n = copy_op(a, a->up->sec->st_add, rr, owner, sizeof owner);
+	int n = copy_op(a, S_ADD, p);
 	if (n < 0)
 		return -1;
 	/* adding a record already held has no effect (as in BIND) */
-	return note && n > 0 ? note_change(a, rr, owner, 1) : 0;
+	return note && n > 0 ? note_change(a, p, 1) : 0;
 }
 
 /* -1 error, -2 the record is not held (an inconsistent IXFR) */
-static int copy_del(struct apply *a, const ldns_rr *rr)
+static int copy_del(struct apply *a, const struct rrpart *p, int note)
 {
-	char owner[DNAME_MAX_TEXT + 8];
-	int n = copy_op(a, a->up->sec->st_del, rr, owner, sizeof owner);
+	int n = copy_op(a, S_DEL, p);
 	if (n < 0)
 		return -1;
 	if (n == 0)
 		return -2;
-	return note_change(a, rr, owner, 0);
+	return note ? note_change(a, p, 0) : 0;
 }
 
 static int save_state(struct upstream *up, uint32_t serial, int64_t when)
 {
-	sqlite3_stmt *st = up->sec->st_save;
+	sqlite3_stmt *st = up->sec->st[S_SAVE];
 	sqlite3_bind_text(st, 1, up->zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, serial);
 	sqlite3_bind_int64(st, 3, when);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return exec_stmt(st);
 }
 
-/* IXFR body: SOA(new) [SOA(old) dels... SOA(next) adds...]+ SOA(new) */
-static int apply_ixfr(struct apply *a, ldns_rr_list *rrs, char *why, size_t whylen)
+#define STORE_ERR(why, whylen, db) snprintf(why, whylen, "store: %s", sqlite3_errmsg(db))
+
+/* The end of one difference: the held SOA is replaced by the difference's new one. */
+static int ixfr_step_soa(struct apply *a, const struct rrpart *soa_old, const struct rrpart *soa_new)
 {
-	size_t n = ldns_rr_list_rr_count(rrs);
-	uint32_t cur = a->up->serial;
-	size_t i = 1;
-	while (i < n - 1) {
-		ldns_rr *soa_old = ldns_rr_list_rr(rrs, i);
-		if (ldns_rr_get_type(soa_old) != LDNS_RR_TYPE_SOA) {
-			snprintf(why, whylen, "IXFR: expected an SOA at record %zu", i);
-			return -1;
+	return copy_del(a, soa_old, 0) == -1 || copy_add(a, soa_new, 0) < 0 ? -1 : 0;
+}
+
+/* IXFR body, staged in order without the closing SOA:
+ * SOA(new) [SOA(old) dels... SOA(next) adds...]+ */
+static int apply_ixfr(struct apply *a, char *why, size_t whylen)
+{
+	struct secondary *s = a->up->sec;
+	sqlite3_stmt *rd = s->st[S_IXFR_READ];
+	static struct rrpart row, soa_old, soa_new;
+	uint32_t cur = a->up->rs.serial, next = 0;
+	enum { FIRST, WANT_OLD, DELS, ADDS } state = FIRST;
+	uint64_t i = 0;
+	int rc, ret = -1;
+	while ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+		rr_parts_from_row(rd, 0, &row);
+		int is_soa = row.type == LDNS_RR_TYPE_SOA;
+		uint32_t ser = 0;
+		if (is_soa && soa_serial(&row, &ser) < 0) {
+			snprintf(why, whylen, "IXFR: a malformed SOA at record %llu", (unsigned long long)i);
+			goto out;
 		}
-		uint32_t old = ldns_rdf2native_int32(ldns_rr_rdf(soa_old, 2));
-		if (old != cur) {
-			snprintf(why, whylen, "IXFR: a difference starts at serial %u, we hold %u", old, cur);
-			return -1;
+		if (state == ADDS && is_soa) {
+			/* the next difference starts */
+			if (ixfr_step_soa(a, &soa_old, &soa_new) < 0)
+				goto store;
+			cur = next;
+			state = WANT_OLD;
 		}
-		for (i++; i < n && ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) != LDNS_RR_TYPE_SOA; i++) {
-			int rc = copy_del(a, ldns_rr_list_rr(rrs, i));
-			if (rc == -2) {
-				char *t = ldns_rr2str(ldns_rr_list_rr(rrs, i));
-				snprintf(why, whylen, "IXFR: deletes a record we do not hold: %s", t ? t : "?");
+		switch (state) {
+		case FIRST:
+			state = WANT_OLD;
+			break;
+		case WANT_OLD:
+			if (!is_soa) {
+				snprintf(why, whylen, "IXFR: expected an SOA at record %llu", (unsigned long long)i);
+				goto out;
+			}
+			if (ser != cur) {
+				snprintf(why, whylen, "IXFR: a difference starts at serial %u, we hold %u", ser, cur);
+				goto out;
+			}
+			soa_old = row;
+			state = DELS;
+			break;
+		case DELS:
+			if (is_soa) {
+				if (!serial_gt(ser, cur)) {
+					snprintf(why, whylen, "IXFR: serial goes from %u to %u", cur, ser);
+					goto out;
+				}
+				next = ser;
+				soa_new = row;
+				state = ADDS;
+				break;
+			}
+			int d = copy_del(a, &row, 1);
+			if (d == -2) {
+				ldns_rr *rr = rr_from_parts(&row);
+				char *t = rr ? ldns_rr2str(rr) : NULL;
+				snprintf(why, whylen, "IXFR: deletes a record we do not hold: %.300s", t ? t : row.owner);
 				free(t);
-				return -1;
+				ldns_rr_free(rr);
+				goto out;
 			}
-			if (rc < 0) {
-				snprintf(why, whylen, "store: %s", sqlite3_errmsg(a->up->sec->db));
-				return -1;
-			}
+			if (d < 0)
+				goto store;
+			break;
+		case ADDS:
+			if (copy_add(a, &row, 1) < 0)
+				goto store;
+			break;
 		}
-		if (i >= n - 1) {
-			snprintf(why, whylen, "IXFR: a difference has no new SOA");
-			return -1;
-		}
-		ldns_rr *soa_new = ldns_rr_list_rr(rrs, i);
-		uint32_t next = ldns_rdf2native_int32(ldns_rr_rdf(soa_new, 2));
-		if (!serial_gt(next, cur)) {
-			snprintf(why, whylen, "IXFR: serial goes from %u to %u", cur, next);
-			return -1;
-		}
-		for (i++; i < n - 1 && ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) != LDNS_RR_TYPE_SOA; i++) {
-			if (copy_add(a, ldns_rr_list_rr(rrs, i), 1) < 0) {
-				snprintf(why, whylen, "store: %s", sqlite3_errmsg(a->up->sec->db));
-				return -1;
-			}
-		}
-		/* the apex SOA itself is part of the copy */
-		if (copy_del(a, soa_old) == -1 || copy_add(a, soa_new, 0) < 0) {
-			snprintf(why, whylen, "store: %s", sqlite3_errmsg(a->up->sec->db));
-			return -1;
-		}
+		i++;
+	}
+	if (rc != SQLITE_DONE)
+		goto store;
+	if (state == DELS || state == FIRST) {
+		snprintf(why, whylen, "IXFR: a difference has no new SOA");
+		goto out;
+	}
+	if (state == ADDS) {
+		if (ixfr_step_soa(a, &soa_old, &soa_new) < 0)
+			goto store;
 		cur = next;
 	}
 	if (cur != a->to) {
 		snprintf(why, whylen, "IXFR: ends at serial %u, announced %u", cur, a->to);
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+	goto out;
+store:
+	STORE_ERR(why, whylen, s->db);
+out:
+	sqlite3_reset(rd);
+	return ret;
 }
 
 struct diffrow {
-	char owner[DNAME_MAX_TEXT + 8];
+	struct diffrow *next;
+	char owner[DNAME_MAX_TEXT * 4 + 8];
 	int type;
 	uint32_t ttl;
 	size_t rdlen;
 	uint8_t rd[];
 };
 
-/* AXFR body: SOA ... SOA. Against a held copy, the difference is computed in sqlite and
- * applied exactly as an IXFR would have been. */
-static int apply_axfr(struct apply *a, ldns_rr_list *rrs, char *why, size_t whylen)
+/* AXFR body, staged in axfr_new (the closing SOA left out). The first one is the baseline:
+ * its delegations are recorded as seen, none is new. Against a held copy the difference
+ * is computed in sqlite and applied exactly as an IXFR would have been. */
+static int apply_axfr(struct apply *a, char *why, size_t whylen)
 {
 	struct secondary *s = a->up->sec;
-	size_t n = ldns_rr_list_rr_count(rrs);
-	for (size_t i = 1; i + 1 < n; i++)
-		if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) == LDNS_RR_TYPE_SOA &&
-		    ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(rrs, i)), ldns_rr_owner(ldns_rr_list_rr(rrs, 0))) == 0) {
-			snprintf(why, whylen, "AXFR: an apex SOA in the middle of the transfer");
-			return -1;
-		}
-	if (!a->up->have_copy) {
-		sqlite3_bind_text(s->st_clear, 1, a->up->zone, -1, SQLITE_STATIC);
-		sqlite3_step(s->st_clear);
-		sqlite3_reset(s->st_clear);
-		for (size_t i = 0; i + 1 < n; i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
-			if (copy_add(a, rr, 0) < 0)
-				goto store_err;
-			/* the first transfer is the baseline: every delegation is recorded as
-			 * seen, none is new */
-			char owner[DNAME_MAX_TEXT + 8];
-			static uint8_t rd[65536];
-			size_t rdl;
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS && rr_key(rr, owner, sizeof owner, rd, &rdl) == 0 &&
-			    owner[0] && strcmp(owner, a->up->zone) != 0) {
-				char src[300];
-				snprintf(src, sizeof src, "zone %s serial %u (baseline)", a->up->zone, a->to);
-				if (nod_observe_from(s->nod, owner, a->now, src, 1, a->now, a->up->zone, a->to,
-					    NULL, NULL) == NOD_OBS_ERROR)
-					goto store_err;
-			}
-			a->adds++;
-		}
-		return 0;
-	}
-	sqlite3_step(s->st_tmp_clear);
-	sqlite3_reset(s->st_tmp_clear);
-	for (size_t i = 0; i + 1 < n; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(rrs, i);
-		char owner[DNAME_MAX_TEXT + 8];
-		static uint8_t rd[65536];
-		size_t rdl;
-		if (rr_key(rr, owner, sizeof owner, rd, &rdl) < 0)
+	if (!a->up->rs.have_copy) {
+		sqlite3_bind_text(s->st[S_CLEAR], 1, a->up->zone, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s->st[S_BASE_COPY], 1, a->up->zone, -1, SQLITE_STATIC);
+		if (exec_stmt(s->st[S_CLEAR]) < 0 || exec_stmt(s->st[S_BASE_COPY]) < 0)
 			goto store_err;
-		sqlite3_stmt *st = s->st_tmp_add;
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, ldns_rr_get_type(rr));
-		sqlite3_bind_blob(st, 3, rd, (int)rdl, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 4, ldns_rr_ttl(rr));
-		int rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			goto store_err;
-	}
-	/* deletions first, then additions, as in an IXFR difference */
-	for (int pass = 0; pass < 2; pass++) {
-		sqlite3_stmt *st = pass == 0 ? s->st_dels : s->st_adds;
-		sqlite3_bind_text(st, 1, a->up->zone, -1, SQLITE_STATIC);
-		/* collect first: the statements read the tables the changes write */
-		struct diffrow **rows = NULL;
-		size_t nrows = 0, cap = 0;
+		a->adds = (uint64_t)sqlite3_changes(s->db);
+		char src[300];
+		observe_source(src, sizeof src, a->up->zone, a->to, 1);
+		sqlite3_stmt *st = s->st[S_BASE_NAMES];
 		int rc;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			size_t rdl = (size_t)sqlite3_column_bytes(st, 2);
-			struct diffrow *r = malloc(sizeof *r + rdl);
-			if (!r || (nrows == cap && !(rows = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof *rows)))) {
-				free(r);
+			const char *owner = (const char *)sqlite3_column_text(st, 0);
+			if (!observe_is_delegation(owner, a->up->zone, LDNS_RR_TYPE_NS))
+				continue;
+			if (nod_observe_from(s->nod, owner, a->now, src, 1, a->now, a->up->zone, a->to,
+				    NULL, NULL) == NOD_OBS_ERROR) {
 				sqlite3_reset(st);
 				goto store_err;
 			}
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			goto store_err;
+		return 0;
+	}
+	/* deletions first, then additions, as in an IXFR difference */
+	static struct rrpart p;
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_stmt *st = s->st[pass == 0 ? S_DELS : S_ADDS];
+		sqlite3_bind_text(st, 1, a->up->zone, -1, SQLITE_STATIC);
+		/* collect first: the statements read the tables the changes write; only the
+		 * difference is held, never the zone */
+		struct diffrow *head = NULL, **tail = &head;
+		int rc, fail = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			size_t rdl = (size_t)sqlite3_column_bytes(st, 2);
+			struct diffrow *r = malloc(sizeof *r + rdl);
+			if (!r) {
+				fail = 1;
+				break;
+			}
+			r->next = NULL;
 			snprintf(r->owner, sizeof r->owner, "%s", (const char *)sqlite3_column_text(st, 0));
 			r->type = sqlite3_column_int(st, 1);
 			r->rdlen = rdl;
-			memcpy(r->rd, sqlite3_column_blob(st, 2), rdl);
+			if (rdl)
+				memcpy(r->rd, sqlite3_column_blob(st, 2), rdl);
 			r->ttl = (uint32_t)sqlite3_column_int64(st, 3);
-			rows[nrows++] = r;
+			*tail = r;
+			tail = &r->next;
 		}
 		sqlite3_reset(st);
-		int fail = rc != SQLITE_DONE;
-		for (size_t i = 0; i < nrows; i++) {
-			ldns_rr *rr = fail ? NULL : rr_from_parts(rows[i]->owner, rows[i]->type, rows[i]->rd,
-				rows[i]->rdlen, rows[i]->ttl);
-			if (!fail && rr) {
-				int r = pass == 0 ? copy_del(a, rr) : copy_add(a, rr, 1);
-				fail = r < 0;
+		fail |= rc != SQLITE_ROW && rc != SQLITE_DONE;
+		while (head) {
+			struct diffrow *r = head;
+			head = r->next;
+			if (!fail) {
+				snprintf(p.owner, sizeof p.owner, "%s", r->owner);
+				p.type = r->type;
+				p.ttl = r->ttl;
+				p.rdlen = r->rdlen;
+				memcpy(p.rd, r->rd, r->rdlen);
+				int x = pass == 0 ? copy_del(a, &p, 1) : copy_add(a, &p, 1);
+				fail = x < 0;
 			}
-			ldns_rr_free(rr);
-			free(rows[i]);
+			free(r);
 		}
-		free(rows);
 		if (fail)
 			goto store_err;
 	}
 	return 0;
 store_err:
-	snprintf(why, whylen, "store: %s", sqlite3_errmsg(s->db));
+	STORE_ERR(why, whylen, s->db);
 	return -1;
 }
 
+/* Empty the staging tables (cheap: sqlite truncates a table deleted without WHERE). */
+static void stage_clear(struct secondary *s)
+{
+	exec_stmt(s->st[S_AXFR_CLEAR]);
+	exec_stmt(s->st[S_IXFR_CLEAR]);
+}
+
 /* Apply a complete, verified transfer in one transaction. */
-static void apply(struct upstream *up, ldns_rr_list *rrs)
+static void apply(struct upstream *up)
 {
 	struct secondary *s = up->sec;
-	struct apply a = { up, !up->have_copy, up->have_copy ? up->serial : 0, up->new_serial, now_s(), 0, 0, 0 };
+	struct apply a = { up, !up->rs.have_copy, up->rs.have_copy ? up->rs.serial : 0,
+		up->new_serial, now_s(), 0, 0, 0 };
 	char why[512] = "";
 	int axfr = up->task == T_AXFR || up->style == 2;
 	if (nod_begin(s->nod) < 0) {
 		set_error(up, "store: cannot begin: %s", nod_errmsg(s->nod));
 		goto fail;
 	}
-	int rc = axfr ? apply_axfr(&a, rrs, why, sizeof why) : apply_ixfr(&a, rrs, why, sizeof why);
+	int rc = 0;
+	if (up->style == 2 && exec_stmt(s->st[S_IXFR_TO_AXFR]) < 0)
+		STORE_ERR(why, sizeof why, s->db), rc = -1;
+	if (rc == 0)
+		rc = axfr ? apply_axfr(&a, why, sizeof why) : apply_ixfr(&a, why, sizeof why);
 	if (rc == 0 && save_state(up, up->new_serial, a.now) < 0)
-		snprintf(why, sizeof why, "store: %s", sqlite3_errmsg(s->db)), rc = -1;
+		STORE_ERR(why, sizeof why, s->db), rc = -1;
 	if (rc < 0) {
 		nod_rollback(s->nod);
-		set_error(up, "%s; transfer discarded, serial %u still served", why, up->serial);
+		stage_clear(s);
+		set_error(up, "%s; transfer discarded, serial %u still served", why, up->rs.serial);
 		if (!axfr) {
 			/* an inconsistent IXFR: fall back to AXFR at once */
 			up->n_fail++;
@@ -507,9 +578,11 @@ static void apply(struct upstream *up, ldns_rr_list *rrs)
 	}
 	if (nod_commit(s->nod) < 0) {
 		nod_rollback(s->nod);
+		stage_clear(s);
 		set_error(up, "store: commit failed: %s", nod_errmsg(s->nod));
 		goto fail;
 	}
+	stage_clear(s);
 	if (axfr)
 		up->n_axfr++;
 	else
@@ -519,30 +592,17 @@ static void apply(struct upstream *up, ldns_rr_list *rrs)
 		up->zone[0] ? up->zone : ".", axfr ? "AXFR" : "IXFR", a.from, a.to,
 		(unsigned long long)a.adds, (unsigned long long)a.dels, (unsigned long long)a.obs,
 		a.baseline ? " (baseline)" : "");
-	up->have_copy = 1;
-	up->serial = up->new_serial;
-	up->last_success = a.now;
-	up->backoff = 0;
+	up->rs.have_copy = 1;
+	up->rs.serial = up->new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 7) {
-			up->refresh = clampu(ldns_rdf2native_int32(ldns_rr_rdf(rr, 3)), up->cfg->refresh_min, up->cfg->refresh_max);
-			up->retry = clampu(ldns_rdf2native_int32(ldns_rr_rdf(rr, 4)), up->cfg->retry_min, up->cfg->retry_max);
-			break;
-		}
-	}
+	refresh_set_soa(&up->rs, &up->bounds, up->soa_refresh, up->soa_retry, up->soa_expire);
 	up->task = T_IDLE;
-	schedule(up, up->notified ? 0 : up->refresh);
-	up->notified = 0;
+	schedule(up, refresh_success(&up->rs, a.now));
 	return;
 fail:
 	up->n_fail++;
 	up->task = T_IDLE;
-	up->backoff = up->backoff ? up->backoff * 2 : up->retry;
-	if (up->backoff > up->cfg->retry_max)
-		up->backoff = up->cfg->retry_max;
-	schedule(up, up->backoff);
+	schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
 /* ---- the TCP client -------------------------------------------------------------- */
@@ -557,10 +617,6 @@ static void task_end(struct upstream *up)
 		tsig_verifier_deinit(&up->ver);
 		up->signed_req = 0;
 	}
-	if (up->rrs) {
-		ldns_rr_list_deep_free(up->rrs);
-		up->rrs = NULL;
-	}
 }
 
 /* This primary failed: try the next one, or wait for the retry. */
@@ -568,6 +624,7 @@ static void task_fail(struct upstream *up)
 {
 	enum task t = up->task;
 	task_end(up);
+	stage_clear(up->sec);
 	up->n_fail++;
 	if (up->pi + 1 < up->nprim) {
 		up->pi++;
@@ -576,14 +633,10 @@ static void task_fail(struct upstream *up)
 	}
 	up->task = T_IDLE;
 	up->pi = 0;
-	up->backoff = up->backoff ? up->backoff * 2 : up->retry;
-	if (up->backoff > up->cfg->retry_max)
-		up->backoff = up->cfg->retry_max;
-	int64_t expire = up->cfg->expire_max;
-	if (up->have_copy && up->last_success && now_s() - up->last_success > expire)
+	if (refresh_expired(&up->rs, now_s()))
 		log_warn("upstream %s: expired: no successful refresh for %lld s (serving the last copy)",
-			up->zone, (long long)(now_s() - up->last_success));
-	schedule(up, up->backoff);
+			up->zone, (long long)(now_s() - up->rs.last_success));
+	schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
 static int build_query(struct upstream *up, uint16_t qtype, uint8_t *buf, size_t cap, size_t *len)
@@ -611,7 +664,7 @@ static int build_query(struct upstream *up, uint16_t qtype, uint8_t *buf, size_t
 		o += 2;
 		buf[o++] = 0; /* mname . */
 		buf[o++] = 0; /* rname . */
-		uint32_t v[5] = { up->serial, 0, 0, 0, 0 };
+		uint32_t v[5] = { up->rs.serial, 0, 0, 0, 0 };
 		for (int i = 0; i < 5; i++) {
 			buf[o++] = (uint8_t)(v[i] >> 24);
 			buf[o++] = (uint8_t)(v[i] >> 16);
@@ -633,10 +686,111 @@ static int build_query(struct upstream *up, uint16_t qtype, uint8_t *buf, size_t
 	return 0;
 }
 
+/* The primary confirmed our serial: wait for the refresh timer (or probe again at once
+ * after a NOTIFY that came in meanwhile). */
+static void up_to_date(struct upstream *up)
+{
+	up->n_up_to_date++;
+	up->task = T_IDLE;
+	schedule(up, refresh_success(&up->rs, now_s()));
+}
+
+/* Stage one record of a transfer. Returns 0 or -1. */
+static int stage_put(struct upstream *up, const struct rrpart *p)
+{
+	struct secondary *s = up->sec;
+	sqlite3_stmt *st;
+	int c = 1;
+	if (up->task == T_AXFR) {
+		st = s->st[S_AXFR_ADD];
+	} else {
+		st = s->st[S_IXFR_ADD];
+		sqlite3_bind_int64(st, c++, (sqlite3_int64)up->nrr);
+	}
+	sqlite3_bind_text(st, c++, p->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, c++, p->type);
+	sqlite3_bind_blob(st, c++, p->rd, (int)p->rdlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, c++, p->ttl);
+	int rc = exec_stmt(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* The answer records of one message of a transfer: checked in order and staged.
+ * Returns 0, or -1 with the error set. */
+static int take_records(struct upstream *up, ldns_rr_list *an)
+{
+	static struct rrpart p;
+	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		if (up->ended) {
+			set_error(up, "records after the end of the transfer");
+			return -1;
+		}
+		if (rr_parts(rr, &p) < 0) {
+			set_error(up, "a record that cannot be stored");
+			return -1;
+		}
+		uint32_t ser = 0, refresh = 0, retry = 0, expire = 0;
+		int is_soa = p.type == LDNS_RR_TYPE_SOA &&
+			serial_soa_fields(p.rd, p.rdlen, &ser, &refresh, &retry, &expire) == 0;
+		if (p.type == LDNS_RR_TYPE_SOA && !is_soa) {
+			set_error(up, "a malformed SOA record");
+			return -1;
+		}
+		int apex_soa = is_soa && ldns_rr_owner(rr) && ldns_rdf_size(ldns_rr_owner(rr)) == up->apex_len &&
+			memcmp(ldns_rdf_data(ldns_rr_owner(rr)), up->apex, up->apex_len) == 0;
+		if (up->nrr == 0) {
+			if (!apex_soa) {
+				set_error(up, "transfer does not start with the zone's SOA");
+				return -1;
+			}
+			up->new_serial = ser;
+			up->soa_refresh = refresh;
+			up->soa_retry = retry;
+			up->soa_expire = expire;
+			up->soas = 1;
+			if (up->rs.have_copy && !serial_gt(ser, up->rs.serial) && ser != up->rs.serial) {
+				set_error(up, "serial would go backwards from %u to %u", up->rs.serial, ser);
+				return -1;
+			}
+		} else {
+			if (up->nrr == 1 && up->task == T_IXFR) {
+				/* second record: an SOA = incremental (RFC 1995 4; if its serial is not
+				 * ours the difference is inconsistent and apply_ixfr() refuses it),
+				 * anything else = AXFR-style */
+				up->style = is_soa ? 1 : 2;
+				if (up->style == 2)
+					log_info("upstream %s: AXFR-style answer to IXFR", up->zone);
+			}
+			int incremental = up->task == T_IXFR && up->style == 1;
+			if (apex_soa && ser == up->new_serial) {
+				/* AXFR ends at the second SOA of the new serial; an incremental IXFR at
+				 * the third (the last difference's own new SOA is the second) */
+				if (++up->soas >= (incremental ? 3 : 2)) {
+					up->ended = 1;
+					up->nrr++;
+					continue; /* the closing SOA is not staged */
+				}
+			} else if (apex_soa && !incremental) {
+				set_error(up, "AXFR: an apex SOA in the middle of the transfer");
+				return -1;
+			}
+		}
+		if (stage_put(up, &p) < 0) {
+			set_error(up, "staging: %s", sqlite3_errmsg(up->sec->db));
+			return -1;
+		}
+		up->nrr++;
+	}
+	return 0;
+}
+
 /* One complete message of the answer. Returns 1 when the task is done (applied or
  * handed on), 0 to read more, -1 on failure (already reported). */
 static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 {
+	struct secondary *s = up->sec;
 	size_t plen = len;
 	if (up->signed_req) {
 		struct tsig_result res;
@@ -676,8 +830,7 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 	if (rc != LDNS_RCODE_NOERROR) {
 		if (up->task == T_IXFR && (rc == LDNS_RCODE_NOTIMPL || rc == LDNS_RCODE_FORMERR ||
 			    rc == LDNS_RCODE_REFUSED)) {
-			log_info("upstream %s: IXFR answered %s; falling back to AXFR", up->zone,
-				ldns_pkt_rcode2str(rc) ? "an error" : "?");
+			log_info("upstream %s: IXFR answered RCODE %d; falling back to AXFR", up->zone, (int)rc);
 			task_end(up);
 			start_task(up, T_AXFR);
 			ret = 1;
@@ -703,98 +856,63 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 			goto out;
 		}
 		task_end(up);
-		if (up->have_copy && !serial_gt(serial, up->serial)) {
-			if (serial != up->serial)
-				set_error(up, "primary has serial %u, older than our %u; keeping ours",
-					serial, up->serial);
-			up->n_up_to_date++;
-			up->last_success = now_s();
-			up->task = T_IDLE;
-			up->backoff = 0;
-			schedule(up, up->notified ? 0 : up->refresh);
-			up->notified = 0;
-		} else {
-			start_task(up, up->have_copy ? T_IXFR : T_AXFR);
+		switch (refresh_after_probe(&up->rs, serial)) {
+		case REFRESH_OLDER:
+			/* the primary answered; our copy stays */
+			set_error(up, "primary has serial %u, older than our %u; keeping ours",
+				serial, up->rs.serial);
+			up_to_date(up);
+			break;
+		case REFRESH_UP_TO_DATE:
+			up_to_date(up);
+			break;
+		case REFRESH_IXFR:
+			start_task(up, T_IXFR);
+			break;
+		case REFRESH_AXFR:
+			start_task(up, T_AXFR);
+			break;
 		}
 		ret = 1;
 		goto out;
 	}
-	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		size_t count = ldns_rr_list_rr_count(up->rrs);
-		if (count >= 2 && up->soas >= ((up->task == T_IXFR && up->style == 1) ? 3 : 2)) {
-			set_error(up, "records after the end of the transfer");
+	/* the records are staged in one temp-only transaction per message: it never spans a
+	 * loop turn, so it cannot mix with other writers of the connection */
+	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		set_error(up, "staging: %s", sqlite3_errmsg(s->db));
+		ret = -1;
+		goto out;
+	}
+	if (take_records(up, an) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		ret = -1;
+		goto out;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		set_error(up, "staging: %s", sqlite3_errmsg(s->db));
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		ret = -1;
+		goto out;
+	}
+	int done = up->ended;
+	if (!done && up->task == T_IXFR && up->nrr == 1 && ldns_pkt_ancount(p) == 1 && up->msgs == 1 &&
+	    up->rs.have_copy && up->new_serial == up->rs.serial)
+		done = 2; /* a lone SOA: up to date */
+	if (done) {
+		if (up->signed_req && tsig_verifier_end(&up->ver) != TSIG_V_OK) {
+			set_error(up, "TSIG: the last message is not signed");
 			ret = -1;
 			goto out;
 		}
-		int is_soa = ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 7;
-		uint32_t ser = is_soa ? ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)) : 0;
-		if (count == 0) {
-			if (!is_soa) {
-				set_error(up, "transfer does not start with an SOA");
-				ret = -1;
-				goto out;
-			}
-			up->new_serial = ser;
-			up->soas = 1;
-			if (up->have_copy && !serial_gt(ser, up->serial)) {
-				if (ser != up->serial)
-					set_error(up, "serial would go backwards from %u to %u", up->serial, ser);
-				ret = ser == up->serial ? 0 : -1;
-				if (ret < 0)
-					goto out;
-			}
-		} else if (count == 1 && up->task == T_IXFR) {
-			/* second record: an SOA = incremental (RFC 1995 4; if its serial is not
-			 * ours the difference is inconsistent and apply_ixfr() refuses it), anything
-			 * else = AXFR-style */
-			up->style = is_soa ? 1 : 2;
-			if (up->style == 2)
-				log_info("upstream %s: AXFR-style answer to IXFR", up->zone);
+		/* the task ends here; apply() may start the next one (AXFR fallback) */
+		task_end(up);
+		if (done == 2) {
+			stage_clear(s);
+			up_to_date(up);
+		} else {
+			apply(up);
 		}
-		if (is_soa && ser == up->new_serial && count > 0)
-			up->soas++;
-		ldns_rr_list_push_rr(up->rrs, ldns_rr_clone(rr));
-	}
-	{
-		size_t count = ldns_rr_list_rr_count(up->rrs);
-		int incremental = up->task == T_IXFR && up->style == 1;
-		int done = 0;
-		if (up->task == T_IXFR && count == 1 && ldns_pkt_ancount(p) == 1 && up->msgs == 1 &&
-		    up->new_serial == up->serial) {
-			/* a lone SOA: up to date */
-			done = 2;
-		} else if (count >= 2) {
-			ldns_rr *last = ldns_rr_list_rr(up->rrs, count - 1);
-			int last_soa = ldns_rr_get_type(last) == LDNS_RR_TYPE_SOA &&
-				ldns_rdf2native_int32(ldns_rr_rdf(last, 2)) == up->new_serial;
-			/* AXFR ends at the second SOA of the new serial; an incremental IXFR at the
-			 * third (the last difference's own new SOA is the second) */
-			if (last_soa && up->soas >= (incremental ? 3 : 2))
-				done = 1;
-		}
-		if (done) {
-			if (up->signed_req && tsig_verifier_end(&up->ver) != TSIG_V_OK) {
-				set_error(up, "TSIG: the last message is not signed");
-				ret = -1;
-				goto out;
-			}
-			/* the task ends here; apply() may start the next one (AXFR fallback) */
-			ldns_rr_list *rrs = up->rrs;
-			up->rrs = NULL;
-			task_end(up);
-			if (done == 2) {
-				up->task = T_IDLE;
-				up->n_up_to_date++;
-				up->last_success = now_s();
-				schedule(up, up->notified ? 0 : up->refresh);
-				up->notified = 0;
-			} else {
-				apply(up, rrs);
-			}
-			ldns_rr_list_deep_free(rrs);
-			ret = 1;
-		}
+		ret = 1;
 	}
 out:
 	ldns_pkt_free(p);
@@ -845,10 +963,12 @@ static void start_task(struct upstream *up, enum task t)
 {
 	struct secondary *s = up->sec;
 	up->task = t;
-	up->rrs = ldns_rr_list_new();
+	up->nrr = 0;
 	up->soas = 0;
 	up->style = 0;
+	up->ended = 0;
 	up->msgs = 0;
+	stage_clear(s);
 	uint8_t q[1024];
 	size_t qlen;
 	uint16_t qtype = t == T_PROBE ? LDNS_RR_TYPE_SOA : t == T_IXFR ? LDNS_RR_TYPE_IXFR : LDNS_RR_TYPE_AXFR;
@@ -894,10 +1014,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 				set_error(up, "primary %s", e);
 		}
 		if (up->nprim == 0) {
-			up->backoff = up->backoff ? up->backoff * 2 : up->cfg->retry_min;
-			if (up->backoff > up->cfg->retry_max)
-				up->backoff = up->cfg->retry_max;
-			schedule(up, up->backoff);
+			schedule(up, refresh_failure(&up->rs, &up->bounds));
 			return;
 		}
 		up->last_error[0] = '\0';
@@ -999,7 +1116,7 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 			continue;
 		struct upstream *up = &s->ups[i];
 		if (up->task != T_IDLE) {
-			up->notified = 1; /* probe again when the current task ends */
+			up->rs.notified = 1; /* probe again when the current task ends */
 			continue;
 		}
 		evtimer_del(up->timer);
@@ -1084,20 +1201,36 @@ static int resolve(struct upstream *up, const char *spec, char *err, size_t errl
 	return 0;
 }
 
-static const char *const sql_load = "SELECT serial, have_copy, last_success FROM upstream WHERE zone = ?1";
-static const char *const sql_save = "INSERT INTO upstream(zone, serial, have_copy, last_success) VALUES (?1, ?2, 1, ?3) "
-	"ON CONFLICT(zone) DO UPDATE SET serial = excluded.serial, have_copy = 1, last_success = excluded.last_success";
-static const char *const sql_add = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)";
-static const char *const sql_del = "DELETE FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = ?3 AND rdata = ?4";
-static const char *const sql_clear = "DELETE FROM zone_rr WHERE zone = ?1";
-static const char *const sql_tmp = "CREATE TEMP TABLE IF NOT EXISTS axfr_new(owner TEXT, type INTEGER, rdata BLOB, ttl INTEGER,"
-	" PRIMARY KEY(owner, type, rdata)) WITHOUT ROWID";
-static const char *const sql_tmp_add = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4)";
-static const char *const sql_tmp_clear = "DELETE FROM axfr_new";
-static const char *const sql_adds = "SELECT owner, type, rdata, ttl FROM axfr_new n WHERE NOT EXISTS"
-	" (SELECT 1 FROM zone_rr z WHERE z.zone = ?1 AND z.owner = n.owner AND z.type = n.type AND z.rdata = n.rdata)";
-static const char *const sql_dels = "SELECT owner, type, rdata, ttl FROM zone_rr z WHERE z.zone = ?1 AND NOT EXISTS"
-	" (SELECT 1 FROM axfr_new n WHERE n.owner = z.owner AND n.type = z.type AND n.rdata = z.rdata)";
+static const char *const sql_tmp =
+	"CREATE TEMP TABLE IF NOT EXISTS axfr_new(owner TEXT, type INTEGER, rdata BLOB, ttl INTEGER,"
+	" PRIMARY KEY(owner, type, rdata)) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(seq INTEGER PRIMARY KEY, owner TEXT, type INTEGER,"
+	" rdata BLOB, ttl INTEGER)";
+static const char *const sql[S_COUNT] = {
+	[S_LOAD] = "SELECT serial, have_copy, last_success FROM upstream WHERE zone = ?1",
+	[S_SAVE] = "INSERT INTO upstream(zone, serial, have_copy, last_success) VALUES (?1, ?2, 1, ?3) "
+		"ON CONFLICT(zone) DO UPDATE SET serial = excluded.serial, have_copy = 1, "
+		"last_success = excluded.last_success",
+	[S_ADD] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_DEL] = "DELETE FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = ?3 AND rdata = ?4",
+	[S_CLEAR] = "DELETE FROM zone_rr WHERE zone = ?1",
+	[S_HELD_SOA] = "SELECT rdata FROM zone_rr WHERE zone = ?1 AND owner = ?1 AND type = 6",
+	[S_AXFR_ADD] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4)",
+	[S_AXFR_CLEAR] = "DELETE FROM axfr_new",
+	[S_ADDS] = "SELECT owner, type, rdata, ttl FROM axfr_new n WHERE NOT EXISTS"
+		" (SELECT 1 FROM zone_rr z WHERE z.zone = ?1 AND z.owner = n.owner AND z.type = n.type"
+		" AND z.rdata = n.rdata)",
+	[S_DELS] = "SELECT owner, type, rdata, ttl FROM zone_rr z WHERE z.zone = ?1 AND NOT EXISTS"
+		" (SELECT 1 FROM axfr_new n WHERE n.owner = z.owner AND n.type = z.type AND n.rdata = z.rdata)",
+	[S_BASE_COPY] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl)"
+		" SELECT ?1, owner, type, rdata, ttl FROM axfr_new",
+	[S_BASE_NAMES] = "SELECT DISTINCT owner FROM axfr_new WHERE type = 2",
+	[S_IXFR_ADD] = "INSERT INTO ixfr_seq(seq, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_IXFR_CLEAR] = "DELETE FROM ixfr_seq",
+	[S_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+	[S_IXFR_TO_AXFR] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl)"
+		" SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+};
 
 struct secondary *secondary_start(struct event_base *base, const struct nodd_config *cfg,
 	nod_t *nod, outbox_t *ob, const struct tsig_keyring *kr, char *err, size_t errlen)
@@ -1118,17 +1251,13 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (!s->dns)
 		log_warn("upstreams: no resolver configured (/etc/resolv.conf); primaries must be addresses");
-	sqlite3_exec(s->db, sql_tmp, NULL, NULL, NULL);
-	struct {
-		sqlite3_stmt **st;
-		const char *sql;
-	} stmts[] = {
-		{ &s->st_load, sql_load }, { &s->st_save, sql_save }, { &s->st_add, sql_add },
-		{ &s->st_del, sql_del }, { &s->st_clear, sql_clear }, { &s->st_tmp_add, sql_tmp_add },
-		{ &s->st_tmp_clear, sql_tmp_clear }, { &s->st_adds, sql_adds }, { &s->st_dels, sql_dels },
-	};
-	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
-		if (sqlite3_prepare_v2(s->db, stmts[i].sql, -1, stmts[i].st, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(s->db, sql_tmp, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "upstreams: staging tables: %s", sqlite3_errmsg(s->db));
+		secondary_stop(s);
+		return NULL;
+	}
+	for (int i = 0; i < S_COUNT; i++)
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "upstreams: prepare: %s", sqlite3_errmsg(s->db));
 			secondary_stop(s);
 			return NULL;
@@ -1164,21 +1293,32 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 			if (resolve(up, cu->primaries[j], e, sizeof e) < 0)
 				log_warn("upstream %s: primary %s; skipped", up->zone, e);
 		}
-		up->refresh = (uint32_t)cu->refresh_min;
-		up->retry = (uint32_t)cu->retry_min;
+		up->bounds = (struct refresh_bounds){ cu->refresh_min, cu->refresh_max, cu->retry_min,
+			cu->retry_max, cu->expire_min, cu->expire_max };
+		refresh_init(&up->rs, &up->bounds);
 		up->timer = evtimer_new(base, on_timer, up);
-		sqlite3_bind_text(s->st_load, 1, up->zone, -1, SQLITE_STATIC);
-		if (sqlite3_step(s->st_load) == SQLITE_ROW) {
-			up->serial = (uint32_t)sqlite3_column_int64(s->st_load, 0);
-			up->have_copy = sqlite3_column_int(s->st_load, 1);
-			up->last_success = sqlite3_column_int64(s->st_load, 2);
+		sqlite3_stmt *ld = s->st[S_LOAD];
+		sqlite3_bind_text(ld, 1, up->zone, -1, SQLITE_STATIC);
+		if (sqlite3_step(ld) == SQLITE_ROW) {
+			up->rs.serial = (uint32_t)sqlite3_column_int64(ld, 0);
+			up->rs.have_copy = sqlite3_column_int(ld, 1);
+			up->rs.last_success = sqlite3_column_int64(ld, 2);
 		}
-		sqlite3_reset(s->st_load);
+		sqlite3_reset(ld);
+		/* the timers of the held SOA: a restart keeps the zone's own refresh/retry/expire */
+		sqlite3_stmt *hs = s->st[S_HELD_SOA];
+		sqlite3_bind_text(hs, 1, up->zone, -1, SQLITE_STATIC);
+		uint32_t r1, r2, r3;
+		if (up->rs.have_copy && sqlite3_step(hs) == SQLITE_ROW &&
+		    serial_soa_fields(sqlite3_column_blob(hs, 0), (size_t)sqlite3_column_bytes(hs, 0), NULL,
+			    &r1, &r2, &r3) == 0)
+			refresh_set_soa(&up->rs, &up->bounds, r1, r2, r3);
+		sqlite3_reset(hs);
 		log_info("upstream %s: %d primaries, %s%s, %s", up->zone[0] ? up->zone : ".", up->nprim,
 			up->key ? "TSIG key " : "no TSIG", up->key ? up->key->name_text : "",
-			up->have_copy ? "resuming from the held serial" : "no copy yet (first AXFR is the baseline)");
-		if (up->have_copy)
-			log_info("upstream %s: held serial %u", up->zone, up->serial);
+			up->rs.have_copy ? "resuming from the held serial" : "no copy yet (first AXFR is the baseline)");
+		if (up->rs.have_copy)
+			log_info("upstream %s: held serial %u", up->zone, up->rs.serial);
 		if (up->nprim == 0) {
 			/* waiting for the resolver; on_resolved() starts the first refresh */
 			schedule(up, (int64_t)cu->retry_min);
@@ -1198,10 +1338,8 @@ void secondary_stop(struct secondary *s)
 		if (s->ups[i].timer)
 			event_free(s->ups[i].timer);
 	}
-	sqlite3_stmt *sts[] = { s->st_load, s->st_save, s->st_add, s->st_del, s->st_clear,
-		s->st_tmp_add, s->st_tmp_clear, s->st_adds, s->st_dels };
-	for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
-		sqlite3_finalize(sts[i]);
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
 	if (s->nev)
 		event_free(s->nev);
 	if (s->dns)
@@ -1218,13 +1356,12 @@ json_t *secondary_status(struct secondary *s)
 	for (int i = 0; s && i < s->nups; i++) {
 		struct upstream *up = &s->ups[i];
 		int64_t now = now_s();
-		int expired = up->have_copy && up->last_success &&
-			now - up->last_success > up->cfg->expire_max;
+		int expired = refresh_expired(&up->rs, now);
 		json_t *o = json_pack("{s:s, s:o, s:b, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:b, s:s}",
 			"zone", up->zone[0] ? up->zone : ".",
-			"serial", up->have_copy ? json_integer(up->serial) : json_null(),
-			"have_copy", up->have_copy,
-			"last_success", (json_int_t)up->last_success,
+			"serial", up->rs.have_copy ? json_integer(up->rs.serial) : json_null(),
+			"have_copy", up->rs.have_copy,
+			"last_success", (json_int_t)up->rs.last_success,
 			"last_error", up->last_error[0] ? json_string(up->last_error) : json_null(),
 			"last_error_at", up->last_error_at ? json_integer(up->last_error_at) : json_null(),
 			"next_refresh", up->task == T_IDLE ? json_integer(up->next_at) : json_null(),
@@ -1245,7 +1382,7 @@ void secondary_metrics(struct secondary *s, FILE *f)
 	fputs("# HELP nodd_upstream_serial SOA serial held for the upstream zone.\n"
 		"# TYPE nodd_upstream_serial gauge\n", f);
 	for (int i = 0; i < s->nups; i++)
-		fprintf(f, "nodd_upstream_serial{zone=\"%s\"} %u\n", s->ups[i].zone, s->ups[i].serial);
+		fprintf(f, "nodd_upstream_serial{zone=\"%s\"} %u\n", s->ups[i].zone, s->ups[i].rs.serial);
 	fputs("# HELP nodd_upstream_transfers_total Transfers by kind and outcome.\n"
 		"# TYPE nodd_upstream_transfers_total counter\n", f);
 	for (int i = 0; i < s->nups; i++) {
@@ -1263,7 +1400,7 @@ void secondary_metrics(struct secondary *s, FILE *f)
 		"# TYPE nodd_upstream_expired gauge\n", f);
 	for (int i = 0; i < s->nups; i++) {
 		struct upstream *up = &s->ups[i];
-		int expired = up->have_copy && up->last_success && now_s() - up->last_success > up->cfg->expire_max;
+		int expired = refresh_expired(&up->rs, now_s());
 		fprintf(f, "nodd_upstream_expired{zone=\"%s\"} %d\n", up->zone, expired);
 	}
 }

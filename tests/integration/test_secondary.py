@@ -142,6 +142,9 @@ def _counts(db):
     import sqlite3
     c = sqlite3.connect(db, timeout=10)
     try:
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"names", "zone_rr"} <= tables:
+            return 0, 0, 0  # killed before the schema was created: nothing stored
         names = c.execute("SELECT count(*) FROM names").fetchone()[0]
         rrs = c.execute("SELECT count(*) FROM zone_rr").fetchone()[0]
         new = c.execute("SELECT count(*) FROM names WHERE baseline = 0").fetchone()[0]
