@@ -3,7 +3,13 @@
  * One UDP socket per address family, bound to an ephemeral port; one pending slot per
  * (target, zone). A reply matches by ID, source address and port; when the request was
  * signed the reply's TSIG must verify, else it is ignored and the retries go on (a forged
- * reply must not silence the NOTIFY). */
+ * reply must not silence the NOTIFY).
+ *
+ * Every target is told of all eight zones (transfer.notify has no per-zone list), but a
+ * resolver usually holds only some of them: BIND answers NOTAUTH for the others, and with a
+ * new version every min-interval that was a warning per second. A verified NOTAUTH or
+ * REFUSED therefore mutes that (target, zone) for NOTIFY_MUTE_SECS, logged once; the
+ * secondary's own SOA refresh still finds new versions meanwhile. */
 #include "server/notifyout.h"
 
 #include <arpa/inet.h>
@@ -23,6 +29,7 @@
 #include "server/metrics.h"
 
 #define NOTIFY_RETRIES 5
+#define NOTIFY_MUTE_SECS 3600
 
 struct pending {
 	struct notifyout *n;
@@ -34,6 +41,7 @@ struct pending {
 	struct tsig_mac mac;     /* of the signed request */
 	const struct tsig_key *key;
 	struct event *timer;
+	int64_t muted_until;     /* the target said it is no secondary of the zone */
 };
 
 struct notifyout {
@@ -158,7 +166,17 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 				}
 			}
 			int rcode = buf[3] & 0x0f;
-			if (rcode != 0)
+			if (rcode == 9 || rcode == 5) {
+				/* NOTAUTH / REFUSED: not a secondary of this zone (see the top). */
+				char z[300];
+				const struct answer_cfg *c = atomic_load(n->acfgp);
+				dname_wire_to_text(c->apex[p->zone], c->apex_len[p->zone], z, sizeof z);
+				log_info("notify %s zone %s: answered %s (not a secondary of it?); not "
+					"notified of this zone for %d s", n->cfg->notify[p->target].addr.text, z,
+					rcode == 9 ? "NOTAUTH" : "REFUSED", NOTIFY_MUTE_SECS);
+				p->muted_until = (int64_t)time(NULL) + NOTIFY_MUTE_SECS;
+				metrics_inc("notify_muted", 1);
+			} else if (rcode != 0)
 				log_warn("notify %s: answered with rcode %d", n->cfg->notify[p->target].addr.text, rcode);
 			else
 				log_debug("notify %s: acknowledged", n->cfg->notify[p->target].addr.text);
@@ -250,6 +268,9 @@ void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
 		return;
 	for (int t = 0; t < n->cfg->nnotify; t++) {
 		struct pending *p = &n->p[t * NOD_ZONE_COUNT + zone];
+		if (p->muted_until && (int64_t)time(NULL) < p->muted_until)
+			continue;
+		p->muted_until = 0;
 		evtimer_del(p->timer);
 		p->active = 1;
 		p->tries = 0;

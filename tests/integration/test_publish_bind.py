@@ -14,6 +14,7 @@ import pytest
 
 import nodd_harness as h
 from bind_util import start_named
+from publish_util import doc_block, substitute
 
 KEY = "nod-xfr"
 SECRET = base64.b64encode(b"nodd rpz transfer test key 32 b!").decode()
@@ -36,27 +37,22 @@ class Resolver:
         with open(os.path.join(self.dir, "root.db"), "w") as f:
             f.write("$TTL 60\n@ IN SOA a.root. h.root. 1 60 60 3600 60\n@ IN NS a.root.\n"
                     "a.root. IN A 127.0.0.1\n*.nodtld. IN A 192.0.2.1\n")
-        zones = ""
-        for w, policy in (("5m", "given"), ("1h", "nodata"), ("24h", "given")):
-            z = "%s.rpz.%s" % (w, h.SUFFIX)
-            zones += """zone "%s" { type secondary; file "%s/%s.db";
-    primaries port %d { 127.0.0.1 key %s; }; allow-notify { key %s; }; };
-""" % (z, self.dir, z, nodd_port, KEY, KEY)
-        conf = """key "%(key)s" { algorithm hmac-sha256; secret "%(secret)s"; };
-options {
-    directory "%(dir)s"; pid-file "%(dir)s/named.pid";
-    listen-on port %(port)d { 127.0.0.1; }; listen-on-v6 { none; };
-    recursion yes; allow-recursion { 127.0.0.0/8; }; dnssec-validation no;
-    notify no;
-    response-policy {
-        zone "5m.rpz.%(sfx)s" log yes;
-        zone "1h.rpz.%(sfx)s" policy nodata log yes;
-        zone "24h.rpz.%(sfx)s" log yes;
-    } qname-wait-recurse no max-policy-ttl 60 min-update-interval 1;
-};
-zone "." { type primary; file "%(dir)s/root.db"; };
-%(zones)s""" % {"key": KEY, "secret": SECRET, "dir": self.dir, "port": self.port,
-                "sfx": h.SUFFIX, "zones": zones}
+        # docs/consumers.md's BIND recipe as written, but for:
+        env = """    directory "%s"; pid-file "named.pid";
+    listen-on port %d { 127.0.0.1; }; listen-on-v6 { none; };
+    recursion yes; allow-recursion { 127.0.0.0/8; }; dnssec-validation no; notify no;
+""" % (self.dir, self.port)
+        conf = substitute(
+            doc_block("BIND 9"),
+            ('secret "…"', 'secret "%s"' % SECRET),
+            ("primaries port 53 { 192.0.2.1 ", "primaries port %d { 127.0.0.1 " % nodd_port),
+            # a new version is applied as soon as it comes (the recipe's 5 s: bench_xfr.sh)
+            ("min-update-interval 5;", "min-update-interval 1;"),
+            # the 1h zone answers NODATA, so that a name only it lists is told apart
+            ('zone "1h.rpz.%s" log yes;' % h.SUFFIX, 'zone "1h.rpz.%s" policy nodata log yes;' % h.SUFFIX),
+            # this process's own directory, port and a local root zone to recurse to
+            ("options {\n", "options {\n" + env))
+        conf += 'zone "." { type primary; file "root.db"; };\n'
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
@@ -92,17 +88,22 @@ zone "." { type primary; file "%(dir)s/root.db"; };
         self.logf.close()
 
 
-def nodd_yaml(resolver_port):
-    return ("keys:\n  - name: %s\n    algorithm: hmac-sha256\n    secret: \"%s\"\n"
-            "transfer:\n  allow:\n    - key: %s\n  notify:\n    - address: 127.0.0.1@%d\n"
-            "      key: %s\n  min-interval: 1s\n" % (KEY, SECRET, KEY, resolver_port, KEY))
+def nodd_yaml(resolver_port, files_dir):
+    """docs/consumers.md's nodd recipe as written, but for addresses, secret and interval."""
+    return substitute(
+        doc_block("nodd"),
+        ('secret: "…"', 'secret: "%s"' % SECRET),
+        ("address: 192.0.2.53/32", "address: 127.0.0.2/32"),   # an Unbound elsewhere
+        ("address: 192.0.2.53@53", "address: 127.0.0.1@%d" % resolver_port),
+        ("min-interval: 5s", "min-interval: 1s"),
+        ("dir: /srv/nod", "dir: %s" % files_dir))
 
 
 def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
     n = nodd_factory(start=False)
     now = int(time.time())
     rport = h.free_port()
-    n.extra = nodd_yaml(rport)
+    n.extra = nodd_yaml(rport, tmp_path / "files")
     n.write_config()
     n.start()
     # names BIND will see in its first AXFR
@@ -129,6 +130,16 @@ def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
         assert os.path.exists(jnl), os.listdir(res.dir)
         log = res.log()
         assert "Transfer completed: 1 messages, 6 records" in log, log[-3000:]
+        # and nodd answered it incrementally, to the TSIG key (BIND signs its transfers)
+        ixfr = [l for l in n.log_text().splitlines()
+                if "xfr out IXFR 5m.rpz." in l and "incremental" in l]
+        assert ixfr and all("key %s" % KEY in l for l in ixfr), n.log_tail()
+        # nodd notifies BIND of all eight zones; BIND answers NOTAUTH for the five it does
+        # not hold, and nodd stops telling it of those instead of warning at every version
+        log = n.log_text()
+        assert "zone v1.bl.%s: answered NOTAUTH" % h.SUFFIX in log, n.log_tail()
+        assert "answered with rcode" not in log, n.log_tail()
+        assert "zone 5m.rpz.%s: answered NOTAUTH" % h.SUFFIX not in log, n.log_tail()
         # ageing out of the 5m window: the 1h zone (policy nodata) still lists it
         h.wait_for(lambda: res.verdict("ageing.nodtld") == "nodata", 40,
                    what="ageing.nodtld out of the 5m zone, still in 1h")

@@ -12,20 +12,24 @@ import dns.rcode
 import pytest
 
 import nodd_harness as h
+from publish_util import doc_block, substitute
 
 
 def test_unbound_rpz_by_address(tmp_path, nodd_factory):
     if not shutil.which("unbound"):
         pytest.skip("unbound is not installed")
-    n = nodd_factory(extra="transfer:\n  allow:\n    - address: 127.0.0.1/32\n  min-interval: 1s\n")
+    port = h.free_port()
+    n = nodd_factory(extra="transfer:\n  allow:\n    - address: 127.0.0.1/32\n  notify:\n"
+                           "    - address: 127.0.0.1@%d\n  min-interval: 1s\n" % port)
     n.observe("listed.nodtld")
     time.sleep(1.2)
     d = str(tmp_path / "unbound")
     os.makedirs(d)
-    port = h.free_port()
     z = "5m.rpz." + h.SUFFIX
-    conf = """server:
-    interface: 127.0.0.1
+    # docs/consumers.md's Unbound recipe as written, but for the addresses and this
+    # process's own port, directory and logging; nodtld. is asked of nodd itself, which
+    # refuses it, so an unlisted name gets SERVFAIL and a rewritten one NXDOMAIN
+    env = """    interface: 127.0.0.1
     port: %(port)d
     do-ip6: no
     do-not-query-localhost: no
@@ -37,18 +41,12 @@ def test_unbound_rpz_by_address(tmp_path, nodd_factory):
     use-syslog: no
     logfile: ""
     verbosity: 1
-    module-config: "respip validator iterator"
-# names under nodtld. are asked of nodd itself, which refuses them: unlisted -> SERVFAIL
-stub-zone:
-    name: "nodtld."
-    stub-addr: 127.0.0.1@%(np)d
-rpz:
-    name: %(z)s
-    primary: 127.0.0.1@%(np)d
-    zonefile: "%(d)s/%(z)s.zone"
-    allow-notify: 127.0.0.1
-    rpz-log: yes
-""" % {"port": port, "d": d, "np": n.port, "z": z}
+""" % {"port": port, "d": d}
+    conf = substitute(doc_block("Unbound"),
+                      ("server:\n", "server:\n" + env),
+                      ("primary: 192.0.2.1\n", "primary: 127.0.0.1@%d\n" % n.port),
+                      ("allow-notify: 192.0.2.1\n", "allow-notify: 127.0.0.1\n"))
+    conf += 'stub-zone:\n    name: "nodtld."\n    stub-addr: 127.0.0.1@%d\n' % n.port
     cf = os.path.join(d, "unbound.conf")
     with open(cf, "w") as f:
         f.write(conf)
@@ -67,6 +65,12 @@ rpz:
                    what="Unbound rewriting the listed name")
         assert rcode("www.listed.nodtld") == dns.rcode.NXDOMAIN
         assert rcode("unlisted.nodtld") == dns.rcode.SERVFAIL
+        # a name observed now reaches Unbound by NOTIFY (unsigned) and a transfer
+        assert rcode("fresh.nodtld") == dns.rcode.SERVFAIL
+        n.observe("fresh.nodtld")
+        h.wait_for(lambda: rcode("fresh.nodtld") == dns.rcode.NXDOMAIN, 15,
+                   what="Unbound rewriting a name observed after its first transfer")
+        assert "xfr out IXFR 5m.rpz." in n.log_text(), n.log_tail()
         # Unbound keeps its transferred copy in the zonefile
         h.wait_for(lambda: os.path.exists(os.path.join(d, z + ".zone")), 10,
                    what="Unbound's copy of the zone")

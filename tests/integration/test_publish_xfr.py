@@ -2,6 +2,8 @@
 serial equal to the AXFR difference, and the written files (named-checkzone, rbldnsd)."""
 import base64
 import os
+import pwd
+import shlex
 import shutil
 import signal
 import subprocess
@@ -15,6 +17,7 @@ import dns.zone
 import pytest
 
 import nodd_harness as h
+from publish_util import doc_block, substitute
 
 KEY = "nod-xfr"
 SECRET = base64.b64encode(b"nodd xfr test secret, 32 bytes!!").decode()
@@ -151,24 +154,39 @@ def _ixfr_apply(n, zone, from_serial, base):
 
 
 def test_ixfr_from_every_recent_serial_equals_the_axfr_difference(tmp_path, nodd_factory):
+    """Versions that add names and one where a name ages out (edge.nodtld leaves the 5m zone
+    and its DNSBL code goes from .2 to .3 a few seconds in): from every earlier serial, the
+    IXFR applied to that version's AXFR gives the current AXFR, deleting only records the
+    client has and adding only records it lacks."""
     n = nodd_with(nodd_factory, tmp_path)
     now = int(time.time())
-    versions = []
-    for i in range(5):
-        n.observe_many([{"domain": "v%d-%d.nodtld" % (i, k), "first_seen": now - 10 * k}
+    n.observe("edge.nodtld", first_seen=now - 295)
+    zones = (Z5, h.DNSBL)
+    versions = {z: [] for z in zones}
+    for i in range(6):
+        n.observe_many([{"domain": "v%d-%d.nodtld" % (i, k), "first_seen": int(time.time()) - 10 * k}
                         for k in range(3)])
         time.sleep(1.2)  # one version per min-interval
-        serial, rrs = _axfr_names(n, Z5)
-        versions.append((serial, rrs))
-    last_serial, last = versions[-1]
-    assert len({v[0] for v in versions}) == 5, "five distinct versions: %s" % [v[0] for v in versions]
-    for serial, rrs in versions[:-1]:
-        got, final = _ixfr_apply(n, Z5, serial, rrs)
-        assert final == last_serial
-        assert got == last, "IXFR from %d differs from the AXFR of %d" % (serial, last_serial)
-    # the current serial: the lone SOA
-    got, final = _ixfr_apply(n, Z5, last_serial, last)
-    assert got == last and final == last_serial
+        for z in zones:
+            versions[z].append(_axfr_names(n, z))
+    for z in zones:
+        vs = versions[z]
+        last_serial, last = vs[-1]
+        assert len({v[0] for v in vs}) == len(vs), "distinct versions: %s" % [v[0] for v in vs]
+        for serial, rrs in vs[:-1]:
+            got, final = _ixfr_apply(n, z, serial, rrs)
+            assert final == last_serial
+            assert got == last, "%s: IXFR from %d differs from the AXFR of %d" % (z, serial, last_serial)
+        # the current serial: the lone SOA
+        got, final = _ixfr_apply(n, z, last_serial, last)
+        assert got == last and final == last_serial
+    # the ageing out happened within the versions compared
+    first5, last5 = versions[Z5][0][1], versions[Z5][-1][1]
+    assert any(r[0] == "edge.nodtld.%s." % Z5 for r in first5)
+    assert not any(r[0] == "edge.nodtld.%s." % Z5 for r in last5)
+    edge = "edge.nodtld.%s." % h.DNSBL
+    assert (edge, dns.rdatatype.A, "127.0.0.2") in versions[h.DNSBL][0][1]
+    assert (edge, dns.rdatatype.A, "127.0.0.3") in versions[h.DNSBL][-1][1]
 
 
 def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factory):
@@ -183,18 +201,38 @@ def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factor
     dnset = os.path.join(fdir, "nod.rbldnsd")
     h.wait_for(lambda: os.path.exists(dnset) and "old.nodtld" in open(dnset).read(), 10,
                what="the dnset file with the names")
-    zf = os.path.join(fdir, "rpz", "24h.rpz.%s.zone" % h.SUFFIX)
-    if shutil.which("named-checkzone") and os.path.exists(zf):
-        r = subprocess.run(["named-checkzone", "24h.rpz." + h.SUFFIX, zf], capture_output=True, text=True)
-        assert r.returncode == 0, r.stdout + r.stderr
+    # every RPZ file loads in named-checkzone and lists the names of its window
+    ages = {"fresh.nodtld": 30, "middle.nodtld": 2000, "old.nodtld": 50000}
+    for w in h.WINDOWS:
+        z = "%s.rpz.%s" % (w, h.SUFFIX)
+        zf = os.path.join(fdir, "rpz", z + ".zone")
+        if shutil.which("named-checkzone"):
+            r = subprocess.run(["named-checkzone", "-D", "-o", "-", z, zf],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout + r.stderr
+            owners = {l.split()[0].lower() for l in r.stdout.splitlines() if l.strip()}
+            for name, age in ages.items():
+                want = age < h.WINDOW_SECONDS[w]
+                assert ("%s.%s." % (name, z) in owners) == want, (z, name, r.stdout)
+                assert ("*.%s.%s." % (name, z) in owners) == want, (z, name, r.stdout)
     # rbldnsd serving the file answers like nodd
     port = h.free_port()
     os.chmod(fdir, 0o755)
     os.chmod(dnset, 0o644)
-    args = ["rbldnsd", "-n", "-f", "-a", "-b", "127.0.0.1/%d" % port, "-r", fdir, "-w", "/",
-            "v1.bl.%s:dnset:nod.rbldnsd" % h.SUFFIX]
+    # docs/consumers.md's rbldnsd command as written, but for the directory and address,
+    # and -n: stay in the foreground so that the test stops it by its PID
+    line = [l for l in doc_block("rbldnsd").splitlines() if l.startswith("rbldnsd ")]
+    assert len(line) == 1, doc_block("rbldnsd")
+    cmd = substitute(line[0], ("-r /var/lib/rbldnsd/nod ", "-r %s " % fdir),
+                     ("-b 192.0.2.60/53 ", "-b 127.0.0.1/%d " % port),
+                     ("v1.bl.nod.example:", "v1.bl.%s:" % h.SUFFIX))
+    args = shlex.split(cmd)
+    args[1:1] = ["-n"]
     if os.geteuid() == 0:
-        args[1:1] = ["-u", "nobody"]
+        try:
+            pwd.getpwnam("rbldns")      # rbldnsd's default user (Debian's package makes it)
+        except KeyError:
+            args[1:1] = ["-u", "nobody"]
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         def ask(port_, name, qtype):
@@ -223,3 +261,59 @@ def _try(f):
         return f()
     except Exception:
         return None
+
+
+def test_signed_multi_message_axfr_and_pipelined_requests(tmp_path, nodd_factory):
+    """A zone too big for one message comes in several, every one TSIG-signed (RFC 8945
+    5.3.1); AXFRs and ordinary queries pipelined on one TCP connection are all answered
+    (RFC 5936 4.1.2, RFC 7766 6.2.1)."""
+    import socket
+    import struct
+    n = nodd_with(nodd_factory, tmp_path,
+                  allow="    - key: %s\n    - address: 127.0.0.1/32\n" % KEY)
+    now = int(time.time())
+    names = ["bulk%04d.nodtld" % i for i in range(3000)]
+    n.observe_many([{"domain": d, "first_seen": now - 1000 - i} for i, d in enumerate(names)])
+    n.observe("young.nodtld", first_seen=now - 10)
+    time.sleep(1.2)
+    z24 = "24h.rpz." + h.SUFFIX
+    kr = dns.tsigkeyring.from_text({KEY: SECRET})
+    msgs = list(dns.query.xfr("127.0.0.1", z24, port=n.port, keyring=kr, keyname=KEY,
+                              keyalgorithm="hmac-sha256", lifetime=20, relativize=False))
+    assert len(msgs) > 1, "6,000 records fit one message?"
+    assert all(m.had_tsig for m in msgs), [m.had_tsig for m in msgs]
+    owners = {rrs.name.to_text() for m in msgs for rrs in m.answer
+              if rrs.rdtype == dns.rdatatype.CNAME}
+    assert len(owners) == 2 * (len(names) + 1)
+    assert "*.bulk2999.nodtld.%s." % z24 in owners
+
+    # four requests in one write: AXFR 5m, SOA of the DNSBL, AXFR 24h, A of a listed name
+    reqs = [dns.message.make_query(Z5, "AXFR"), dns.message.make_query(h.DNSBL, "SOA"),
+            dns.message.make_query(z24, "AXFR"),
+            dns.message.make_query("bulk0001.nodtld." + h.DNSBL, "A")]
+    for i, q in enumerate(reqs):
+        q.id = 100 + i
+    s = socket.create_connection(("127.0.0.1", n.port), timeout=10)
+    s.sendall(b"".join(struct.pack("!H", len(w)) + w for w in (q.to_wire() for q in reqs)))
+    soas = {100: 0, 102: 0}
+    got = {100: [], 101: [], 102: [], 103: []}
+    try:
+        while soas[100] < 2 or soas[102] < 2 or not got[101] or not got[103]:
+            ln = h.tcp_read_exact(s, 2)
+            assert ln is not None, "connection closed before every answer came: %s" % (
+                {k: len(v) for k, v in got.items()},)
+            # one RR per RRset: the two SOAs of a one-message AXFR must not merge into one
+            m = dns.message.from_wire(h.tcp_read_exact(s, struct.unpack("!H", ln)[0]),
+                                      one_rr_per_rrset=True)
+            assert m.id in got, m.id
+            got[m.id].append(m)
+            if m.id in soas:
+                soas[m.id] += sum(len(r) for r in m.answer if r.rdtype == dns.rdatatype.SOA)
+    finally:
+        s.close()
+    cname = lambda ms: {r.name.to_text() for m in ms for r in m.answer  # noqa: E731
+                        if r.rdtype == dns.rdatatype.CNAME}
+    assert cname(got[100]) == {"young.nodtld.%s." % Z5, "*.young.nodtld.%s." % Z5}
+    assert cname(got[102]) == owners
+    assert got[101][0].answer[0].rdtype == dns.rdatatype.SOA
+    assert h.rdatas(got[103][0], dns.rdatatype.A) == ["127.0.0.4"]   # age 1001 s: < 30 min
