@@ -283,6 +283,34 @@ int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
 	return rc;
 }
 
+int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
+{
+	if (!rel_valid(rel, len))
+		return -1;
+	uint32_t h = key_hash(rel, len);
+	int rc = 0;
+	pthread_rwlock_wrlock(&ix->lock);
+	struct ent *e = ntab_find(ix->names, rel, len, h);
+	if (e) {
+		if (fs != e->v) {
+			e->v = fs;
+			e->added = ix->clock;
+			ix->fsv_stale = 1;
+			ix->lowered++;
+		}
+	} else if (ntab_add(ix->names, rel, len, h, fs, ix->clock) && fsv_push(ix, fs) == 0) {
+		rc = 1;
+	} else {
+		rc = -1;
+	}
+	/* ancestors keep the newest time below them: a raised time only raises theirs, and a
+	 * lowered one leaves them at most too new, which the next purge rebuild corrects */
+	if (rc >= 0 && anc_update(ix->anc, rel, len, fs) < 0)
+		rc = -1;
+	pthread_rwlock_unlock(&ix->lock);
+	return rc;
+}
+
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs)
 {
 	if (len == 0)

@@ -28,6 +28,12 @@ void nindex_rdunlock(nindex_t *ix);
  * (its time lowered when fs is earlier), -1 when out of memory or the name is invalid. */
 int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs);
 
+/* Insert a name or set its first_seen to fs whatever it was (a name that returned to its
+ * zone with keep-first-seen: no; the name's "added" becomes the clock). A changed time
+ * counts in nindex_lowered(), since older versions can no longer be diffed exactly.
+ * Returns 1 when added, 0 when it was there, -1 as nindex_put. */
+int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs);
+
 /* 1 and *fs when the name is present, else 0. */
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
 
@@ -58,7 +64,8 @@ void nindex_foreach(const nindex_t *ix, nindex_cb cb, void *ctx);
 void nindex_set_clock(nindex_t *ix, int64_t t);
 /* 1 and *added when the name is present. */
 int nindex_get_added(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *added);
-/* How many times a first_seen was lowered (older versions can then not be diffed). */
+/* How many times a first_seen was lowered, or changed by nindex_set (older versions can
+ * then not be diffed). */
 uint64_t nindex_lowered(const nindex_t *ix);
 typedef void (*nindex_added_cb)(void *ctx, const uint8_t *rel, size_t len, int64_t fs,
 	int64_t added);

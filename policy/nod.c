@@ -45,7 +45,7 @@ struct nod {
 	struct nod_stats stats;
 	outbox_t *ob;
 	int in_tx;
-	struct pending { uint8_t rel[DNAME_MAX_WIRE]; uint8_t len; int64_t fs; } *pend;
+	struct pending { uint8_t rel[DNAME_MAX_WIRE]; uint8_t len; int8_t reset; int64_t fs; } *pend;
 	size_t npend, pend_cap;
 	int ob_dirty;         /* records appended since the last notify */
 	char err[512];
@@ -186,7 +186,9 @@ static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
 
 void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
 
-static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, int64_t now)
+/* reset: fs replaces the held time whatever it was (nod_observe_return) */
+static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, int64_t now,
+	int reset)
 {
 	/* "added" for the IXFR history: after every version made so far, so a version made
 	 * earlier in this same second (before this commit) does not count the name as held */
@@ -197,11 +199,11 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 	nindex_set_clock(nod->ix, added);
 	int64_t before = 0;
 	int had = nindex_get(nod->ix, rel, len, &before);
-	if (nindex_put(nod->ix, rel, len, fs) < 0) {
+	if ((reset ? nindex_set(nod->ix, rel, len, fs) : nindex_put(nod->ix, rel, len, fs)) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory");
 		return -1;
 	}
-	if (!had || fs < before) {
+	if (!had || fs < before || (reset && fs != before)) {
 		mark_pending(nod, now, fs);
 		if (had)
 			mark_pending(nod, now, before);
@@ -232,15 +234,27 @@ int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, in
 }
 
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
-	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
-	const char **why);
+	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
+	int64_t *stored_fs, const char **why);
+
+int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
+	int64_t now, const char *zone, int64_t serial, const char **why)
+{
+	if (!nod->in_tx) {
+		snprintf(nod->err, sizeof nod->err, "nod_observe_return outside a transaction");
+		if (why)
+			*why = "internal error";
+		return NOD_OBS_ERROR;
+	}
+	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, why);
+}
 
 int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
 	const char **why)
 {
 	if (nod->in_tx || !nod->ob)
-		return observe(nod, name, fs, source, baseline, now, zone, serial, stored_fs, why);
+		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, why);
 	/* The name and its record commit together or not at all. */
 	if (nod_begin(nod) < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
@@ -248,7 +262,7 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 			*why = "store error";
 		return NOD_OBS_ERROR;
 	}
-	int rc = observe(nod, name, fs, source, baseline, now, zone, serial, stored_fs, why);
+	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, why);
 	if (rc == NOD_OBS_ERROR || nod_commit(nod) < 0) {
 		nod_rollback(nod);
 		if (rc != NOD_OBS_ERROR)
@@ -261,8 +275,8 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 }
 
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
-	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
-	const char **why)
+	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
+	int64_t *stored_fs, const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
 	int rc = nod_check_name(nod, name, norm, sizeof norm, why);
@@ -279,7 +293,10 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		return NOD_OBS_FUTURE;
 	}
 	int64_t kept = fs;
-	rc = store_observe(nod->st, norm, fs, source ? source : "", baseline, &kept);
+	if (reset)
+		rc = store_reset(nod->st, norm, fs, source ? source : "") < 0 ? -1 : 1;
+	else
+		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline, &kept);
 	if (rc < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
@@ -326,7 +343,8 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			memcpy(p->rel, wire, (size_t)wl - 1);
 			p->len = (uint8_t)(wl - 1);
 			p->fs = kept;
-		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now) < 0) {
+			p->reset = (int8_t)reset;
+		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, 0) < 0) {
 			return NOD_OBS_ERROR;
 		}
 	}
@@ -347,7 +365,8 @@ int nod_commit(nod_t *nod)
 	if (rc == 0) {
 		int64_t now = (int64_t)time(NULL);
 		for (size_t i = 0; i < nod->npend; i++)
-			if (index_name(nod, nod->pend[i].rel, nod->pend[i].len, nod->pend[i].fs, now) < 0)
+			if (index_name(nod, nod->pend[i].rel, nod->pend[i].len, nod->pend[i].fs, now,
+				    nod->pend[i].reset) < 0)
 				log_err("index: out of memory; a committed name is not served until restart");
 	}
 	nod->npend = 0;

@@ -60,6 +60,13 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
 	const char **why);
 
+/* A name that came back to its upstream zone after its delegation was deleted, with
+ * upstreams.keep-first-seen: no: it is observed as new again, first_seen fs replacing the
+ * stored time (and a baseline flag), with a newly_registered_domain record. Only inside
+ * nod_begin()..nod_commit(). Returns NOD_OBS_NEW or a negative enum nod_obs value. */
+int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
+	int64_t now, const char *zone, int64_t serial, const char **why);
+
 struct outbox;
 /* Borrowed; NULL for none. */
 void nod_set_outbox(nod_t *nod, struct outbox *ob);

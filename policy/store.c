@@ -29,7 +29,7 @@
 #define STORE_CACHE_KIB 65536
 
 enum {
-	S_INSERT, S_LOWER, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
+	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_NSTMT
 };
 
@@ -41,6 +41,8 @@ static const char *const stmt_sql[S_NSTMT] = {
 	 * statement, so it stays right even if another connection wrote in between. */
 	[S_LOWER] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4 "
 		"WHERE name = ?1 AND first_seen > ?2"),
+	/* store_reset: a returning name starts again (keep-first-seen: no). */
+	[S_RESET] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4 WHERE name = ?1"),
 	[S_LOOKUP] = "SELECT first_seen, source, baseline FROM names WHERE name = ?1",
 	/* "baseline = 0" lets the planner use the partial covering index names_since. */
 	[S_SINCE] = ("SELECT name, first_seen FROM names WHERE baseline = 0 AND first_seen > ?1 "
@@ -255,6 +257,19 @@ int store_observe(store_t *s, const char *name, int64_t first_seen, const char *
 	if (found == 0) /* deleted by someone else in between: nothing in nodd deletes names */
 		snprintf(s->err, sizeof s->err, "store: lookup %s: row vanished", name);
 	return found == 1 ? 0 : -1;
+}
+
+int store_reset(store_t *s, const char *name, int64_t first_seen, const char *source)
+{
+	sqlite3_stmt *st = s->st[S_INSERT];
+	store_bind_row(st, name, first_seen, source, 0);
+	if (store_run(s, st, "insert", name) < 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 1)
+		return 1;
+	st = s->st[S_RESET];
+	store_bind_row(st, name, first_seen, source, 0);
+	return store_run(s, st, "reset", name) < 0 ? -1 : 0;
 }
 
 int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source,

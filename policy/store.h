@@ -32,6 +32,12 @@ int store_rollback(store_t *st);
 int store_observe(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t *stored_fs);
 
+/* A name that returns to its zone after being deleted, when the operator chose not to keep
+ * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source and
+ * baseline 0 whatever it held. Returns 1 when the row was inserted, 0 when it existed, -1
+ * on error. */
+int store_reset(store_t *st, const char *name, int64_t first_seen, const char *source);
+
 /* Look a name up. Returns 1 when found (filling the non-NULL outputs; source is
  * truncated to srclen), 0 when absent, -1 on error. */
 int store_lookup(store_t *st, const char *name, int64_t *first_seen, char *source,

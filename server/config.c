@@ -491,10 +491,10 @@ static int upstream_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const c
 	if (KEY("key"))
 		return get_name(c, v, key, &u->key);
 	if (KEY("keep-first-seen")) {
-		if (get_bool(c, v, key, &u->keep_first_seen) < 0)
+		int keep = 1;
+		if (get_bool(c, v, key, &keep) < 0)
 			return -1;
-		if (!u->keep_first_seen)
-			return cerr(c, v, key, "\"no\" is not supported yet: a returning name keeps its first_seen");
+		u->keep_first_seen = keep ? 1 : 2;  /* 0 stays "not given" until upstream_done */
 		return 0;
 	}
 	int64_t *d = KEY("refresh-min") ? &u->refresh_min : KEY("refresh-max") ? &u->refresh_max :
@@ -513,7 +513,7 @@ static int upstream_done(struct cctx *c, yaml_node_t *e, const char *key)
 		return cerr(c, e, key, "missing required key zone");
 	if (u->nprimaries == 0)
 		return cerr(c, e, key, "missing required key primaries");
-	u->keep_first_seen = 1;
+	u->keep_first_seen = u->keep_first_seen != 2; /* default yes */
 	if (!u->refresh_min) u->refresh_min = 30;
 	if (!u->refresh_max) u->refresh_max = 86400;
 	if (!u->retry_min) u->retry_min = 10;

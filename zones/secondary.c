@@ -110,6 +110,7 @@ enum stmt {
 	S_LOAD, S_SAVE, S_ADD, S_DEL, S_CLEAR, S_HELD_SOA,
 	S_AXFR_ADD, S_AXFR_CLEAR, S_ADDS, S_DELS, S_BASE_COPY, S_BASE_NAMES,
 	S_IXFR_ADD, S_IXFR_CLEAR, S_IXFR_READ, S_IXFR_TO_AXFR,
+	S_NS_COUNT, S_LOST_ADD, S_LOST_HAS, S_LOST_CLEAR,
 	S_COUNT
 };
 
@@ -263,6 +264,46 @@ struct apply {
 	uint64_t adds, dels, obs;
 };
 
+/* Run one of the owner statements (S_NS_COUNT with zone, S_LOST_ADD, S_LOST_HAS); *out
+ * (may be NULL) gets the first column of its row, or 0 when there is none. 0 or -1. */
+static int owner_step(struct secondary *s, enum stmt which, const char *zone, const char *owner,
+	int64_t *out)
+{
+	sqlite3_stmt *st = s->st[which];
+	int i = 1;
+	if (zone)
+		sqlite3_bind_text(st, i++, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i, owner, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (out)
+		*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* keep-first-seen: no. 1 when the NS just added to the copy (p) makes its owner a name
+ * returning to this zone: delegated now by this record alone, without having lost an NS
+ * earlier in this transfer (that is a change of name servers), and first seen in this same
+ * zone (so it was here before and was deleted; a name first observed elsewhere, by the API
+ * or another zone, keeps its time). 0 when not, -1 on a store error. */
+static int is_return(struct upstream *up, const struct rrpart *p)
+{
+	struct secondary *s = up->sec;
+	int64_t nns = 0, lost = 0;
+	if (owner_step(s, S_NS_COUNT, up->zone, p->owner, &nns) < 0 ||
+	    owner_step(s, S_LOST_HAS, NULL, p->owner, &lost) < 0)
+		return -1;
+	if (nns != 1 || lost)
+		return 0;
+	char src[512], want[300];
+	int found = store_lookup(nod_store(s->nod), p->owner, NULL, src, sizeof src, NULL);
+	if (found <= 0)
+		return found;
+	snprintf(want, sizeof want, "zone %s serial ", up->zone);
+	return strncmp(src, want, strlen(want)) == 0;
+}
+
 /* Record one change of the copy: its zone_diff record and, for an NS gained below the
  * apex, an observation. */
 static int note_change(struct apply *a, const struct rrpart *p, int add)
@@ -282,12 +323,28 @@ static int note_change(struct apply *a, const struct rrpart *p, int add)
 		if (rc < 0)
 			return -1;
 	}
-	if (add && observe_is_delegation(p->owner, up->zone, p->type)) {
+	if (!observe_is_delegation(p->owner, up->zone, p->type))
+		return 0;
+	if (!add) {
+		/* keep-first-seen: no needs to tell a name servers change from a return */
+		if (!up->cfg->keep_first_seen && owner_step(up->sec, S_LOST_ADD, NULL, p->owner, NULL) < 0)
+			return -1;
+		return 0;
+	}
+	{
 		char src[300];
 		observe_source(src, sizeof src, up->zone, a->to, 0);
 		const char *why = NULL;
-		int rc = nod_observe_from(up->sec->nod, p->owner, a->now, src, 0, a->now, up->zone,
-			a->to, NULL, &why);
+		int rc;
+		int back = up->cfg->keep_first_seen ? 0 : is_return(up, p);
+		if (back < 0)
+			return -1;
+		if (back)
+			rc = nod_observe_return(up->sec->nod, p->owner, a->now, src, a->now, up->zone,
+				a->to, &why);
+		else
+			rc = nod_observe_from(up->sec->nod, p->owner, a->now, src, 0, a->now, up->zone,
+				a->to, NULL, &why);
 		if (rc == NOD_OBS_ERROR)
 			return -1;
 		if (rc == NOD_OBS_NEW)
@@ -543,6 +600,7 @@ static void stage_clear(struct secondary *s)
 {
 	exec_stmt(s->st[S_AXFR_CLEAR]);
 	exec_stmt(s->st[S_IXFR_CLEAR]);
+	exec_stmt(s->st[S_LOST_CLEAR]);
 }
 
 /* Apply a complete, verified transfer in one transaction. */
@@ -1205,7 +1263,10 @@ static const char *const sql_tmp =
 	"CREATE TEMP TABLE IF NOT EXISTS axfr_new(owner TEXT, type INTEGER, rdata BLOB, ttl INTEGER,"
 	" PRIMARY KEY(owner, type, rdata)) WITHOUT ROWID;"
 	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(seq INTEGER PRIMARY KEY, owner TEXT, type INTEGER,"
-	" rdata BLOB, ttl INTEGER)";
+	" rdata BLOB, ttl INTEGER);"
+	/* owners that lost an NS record earlier in the transfer being applied: an NS added to
+	 * one of them later is a change of name servers, not a name returning */
+	"CREATE TEMP TABLE IF NOT EXISTS ns_lost(owner TEXT PRIMARY KEY) WITHOUT ROWID";
 static const char *const sql[S_COUNT] = {
 	[S_LOAD] = "SELECT serial, have_copy, last_success FROM upstream WHERE zone = ?1",
 	[S_SAVE] = "INSERT INTO upstream(zone, serial, have_copy, last_success) VALUES (?1, ?2, 1, ?3) "
@@ -1230,6 +1291,10 @@ static const char *const sql[S_COUNT] = {
 	[S_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
 	[S_IXFR_TO_AXFR] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl)"
 		" SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+	[S_NS_COUNT] = "SELECT count(*) FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = 2",
+	[S_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(owner) VALUES (?1)",
+	[S_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE owner = ?1",
+	[S_LOST_CLEAR] = "DELETE FROM ns_lost",
 };
 
 struct secondary *secondary_start(struct event_base *base, const struct nodd_config *cfg,

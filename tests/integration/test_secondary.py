@@ -194,3 +194,67 @@ def test_kill9_during_axfr_and_ixfr_leaves_all_or_nothing(tmp_path, nodd_factory
         assert n.a_code("b00001.%s" % ZONE) == "NXDOMAIN"
     finally:
         named.stop()
+
+
+@pytest.mark.parametrize("keep", ["default", "no"])
+def test_returning_name_keep_first_seen(tmp_path, nodd_factory, need_named, keep):
+    """A deleted delegation that comes back keeps its first_seen by default; with
+    upstreams.keep-first-seen: no it is observed as new again. A change of name servers
+    (NS deleted and added in one update) is never a return."""
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["old1", "old2"])
+    n.extra = upstream_yaml(named, extra="" if keep == "default" else "    keep-first-seen: no\n")
+    n.write_config()
+    n.start()
+    wait_serial(n, named.serial())
+
+    def info(name):
+        st, body = n.api("GET", "/api/v1/domains/%s.%s" % (name, ZONE))
+        assert st == 200, body
+        return body
+
+    try:
+        named.update("add back.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        h.wait_for(lambda: n.a_code("back.%s" % ZONE) == "127.0.0.2", 10, what="back listed")
+        t1 = info("back")["first_seen"]
+        assert status_of(n)["observations"] == 1
+        time.sleep(1.1)
+        # a change of name servers in one update: not a return, for either setting
+        named.update("delete back.%s. NS ns1.%s." % (ZONE, ZONE),
+                     "add back.%s. 300 NS ns2.example.net." % ZONE)
+        wait_serial(n, named.serial())
+        assert info("back")["first_seen"] == t1
+        assert status_of(n)["observations"] == 1
+        # deleted, then back in a later version
+        named.update("delete back.%s. NS" % ZONE)
+        wait_serial(n, named.serial())
+        time.sleep(1.1)
+        named.update("add back.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        wait_serial(n, named.serial())
+        # a baseline name (first AXFR: seen, never listed) deleted and back as well
+        named.update("delete old1.%s. NS" % ZONE)
+        wait_serial(n, named.serial())
+        named.update("add old1.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        wait_serial(n, named.serial())
+        back, old1, s = info("back"), info("old1"), status_of(n)
+        if keep == "default":
+            assert back["first_seen"] == t1, back
+            assert old1["baseline"] is True and old1["code"] is None, old1
+            assert n.a_code("old1.%s" % ZONE) == "NXDOMAIN"
+            assert s["observations"] == 1, s
+        else:
+            assert back["first_seen"] > t1, back
+            assert back["code"] == "127.0.0.2", back
+            assert back["source"].startswith("zone %s serial " % ZONE), back
+            assert old1["baseline"] is False and old1["code"] == "127.0.0.2", old1
+            assert n.a_code("old1.%s" % ZONE) == "127.0.0.2"
+            assert n.in_rpz("old1.%s" % ZONE, "5m")
+            assert s["observations"] == 3, s
+        # a name first seen by the API keeps its time even with keep-first-seen: no
+        n.observe("apifirst.%s" % ZONE, first_seen=int(time.time()) - 600)
+        fs = info("apifirst")["first_seen"]
+        named.update("add apifirst.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        wait_serial(n, named.serial())
+        assert info("apifirst")["first_seen"] == fs
+    finally:
+        named.stop()

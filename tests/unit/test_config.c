@@ -93,8 +93,18 @@ int main(void)
 	fails(GOOD "keys:\n  - name: k\n    algorithm: hmac-md4\n    secret: abcd\n", 11,
 		"unsupported TSIG algorithm", "bad algorithm");
 	fails(GOOD "publish2: {}\n", 9, "publish2: unknown key", "unknown section");
-	fails(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    keep-first-seen: no\n", 12,
-		"not supported yet", "keep-first-seen: no is refused, not ignored");
+	fails(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    keep-first-seen: maybe\n", 12,
+		"keep-first-seen", "keep-first-seen must be a boolean");
+	c = load(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    keep-first-seen: no\n"
+		"  - zone: li.\n    primaries: [a@1]\n  - zone: se.\n    primaries: [a@1]\n"
+		"    keep-first-seen: yes\n");
+	ok(c != NULL, "keep-first-seen loads (%s)", err);
+	if (c) {
+		is_int(c->upstreams[0].keep_first_seen, 0, "keep-first-seen: no");
+		is_int(c->upstreams[1].keep_first_seen, 1, "keep-first-seen defaults to yes");
+		is_int(c->upstreams[2].keep_first_seen, 1, "keep-first-seen: yes");
+	}
+	config_free(c);
 	unlink(path);
 	c = config_load("/nonexistent/nodd.yaml", err, sizeof err);
 	ok(!c && strstr(err, "/nonexistent/nodd.yaml") && strstr(err, "cannot read"),

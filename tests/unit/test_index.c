@@ -39,6 +39,27 @@ int main(void)
 	ok(!nindex_ancestor(ix, w, l, NULL), "a name is not its own ancestor");
 	ok(!nindex_get(ix, (const uint8_t *)"\001c\002se", 6, NULL), "ancestor is not a name");
 
+
+	/* nindex_set: a returning name (keep-first-seen: no) takes the new time, later or not */
+	nindex_t *ix2 = nindex_new();
+	l = rel("a.b.c.se", w);
+	nindex_put(ix2, w, l, 1500);
+	uint64_t low = nindex_lowered(ix2);
+	int64_t added = 0;
+	nindex_set_clock(ix2, 7777);
+	is_int(nindex_set(ix2, w, l, 5000), 0, "set on a known name");
+	ok(nindex_get(ix2, w, l, &fs) && fs == 5000, "set raises first_seen");
+	ok(nindex_get_added(ix2, w, l, &added) && added == 7777, "set stamps added");
+	ok(nindex_lowered(ix2) == low + 1, "a changed time makes older versions undiffable");
+	ok(nindex_ancestor(ix2, (const uint8_t *)"\002se", 3, &fs) && fs == 5000, "ancestor follows the raised time");
+	is_int(nindex_set(ix2, w, l, 5000), 0, "set to the same time");
+	ok(nindex_lowered(ix2) == low + 1, "the same time changes nothing");
+	size_t l2 = rel("new.se", w);
+	is_int(nindex_set(ix2, w, l2, 6000), 1, "set on an absent name adds it");
+	ok(nindex_get(ix2, w, l2, &fs) && fs == 6000, "added with its time");
+	is_int(nindex_count_since(ix2, 4999), 2, "counts see the raised time");
+	nindex_free(ix2);
+
 	/* 100k names: growth, counts, edges, purge */
 	char buf[64];
 	for (int i = 0; i < 100000; i++) {
