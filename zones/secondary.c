@@ -99,6 +99,7 @@ struct upstream {
 	int style;                              /* 0 unknown, 1 incremental, 2 AXFR-style */
 	int ended;                              /* the closing SOA was seen */
 	unsigned msgs;
+	struct timespec t_start;                /* the transfer's query sent (CLOCK_MONOTONIC) */
 
 	/* status */
 	uint64_t n_ixfr, n_axfr, n_fail, n_obs, n_up_to_date;
@@ -134,6 +135,11 @@ static void start_task(struct upstream *up, enum task t);
 static int resolve(struct upstream *up, const char *spec, char *err, size_t errlen);
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
 
 static void schedule(struct upstream *up, int64_t delay)
 {
@@ -611,6 +617,8 @@ static void apply(struct upstream *up)
 		up->new_serial, now_s(), 0, 0, 0 };
 	char why[512] = "";
 	int axfr = up->task == T_AXFR || up->style == 2;
+	struct timespec t_recv, t_done;
+	clock_gettime(CLOCK_MONOTONIC, &t_recv);
 	if (nod_begin(s->nod) < 0) {
 		set_error(up, "store: cannot begin: %s", nod_errmsg(s->nod));
 		goto fail;
@@ -646,10 +654,13 @@ static void apply(struct upstream *up)
 	else
 		up->n_ixfr++;
 	up->n_obs += a.obs;
-	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s",
+	clock_gettime(CLOCK_MONOTONIC, &t_done);
+	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
+		"(%llu records received in %.2f s, applied in %.2f s)",
 		up->zone[0] ? up->zone : ".", axfr ? "AXFR" : "IXFR", a.from, a.to,
 		(unsigned long long)a.adds, (unsigned long long)a.dels, (unsigned long long)a.obs,
-		a.baseline ? " (baseline)" : "");
+		a.baseline ? " (baseline)" : "", (unsigned long long)up->nrr,
+		ts_diff(&up->t_start, &t_recv), ts_diff(&t_recv, &t_done));
 	up->rs.have_copy = 1;
 	up->rs.serial = up->new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
@@ -1048,6 +1059,7 @@ static void start_task(struct upstream *up, enum task t)
 	bufferevent_write(up->bev, pfx, 2);
 	bufferevent_write(up->bev, q, qlen);
 	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
+	clock_gettime(CLOCK_MONOTONIC, &up->t_start);
 	log_debug("upstream %s: %s to %s", up->zone, t == T_PROBE ? "SOA query" : t == T_IXFR ? "IXFR" : "AXFR",
 		up->prim_text[up->pi]);
 	if (bufferevent_socket_connect(up->bev, (struct sockaddr *)&up->prim[up->pi],

@@ -276,4 +276,16 @@ echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (
 echo
 echo "[bench] streams: upstream burst -> Kafka (kcat) and WebSocket"
 NODD_BUILD="$BUILD" /usr/bin/python3 "$(dirname "$0")/bench_streams.py" || echo "[bench] streams benchmark failed"
+
+# secondary: AXFR ingest of a .se-size zone (1,500,000 delegations) and a re-AXFR with
+# 1,000 changes, nodd vs BIND as secondaries of the same NSD primary
+echo
+echo "[bench] secondary: AXFR ingest of ${BENCH_SECONDARY_NAMES:-1500000} delegations, nodd vs BIND"
+NODD_BUILD="$BUILD" /usr/bin/python3 "$(dirname "$0")/bench_secondary.py" "${BENCH_SECONDARY_NAMES:-1500000}" ||
+	echo "[bench] secondary benchmark failed"
+
+# transfers out: AXFR of the 1M-name 24h zone, nodd vs NSD; observation -> BIND rewrite
+echo
+echo "[bench] transfers out: AXFR of the 24h zone (nodd vs NSD) and observation -> BIND RPZ rewrite"
+bash "$(dirname "$0")/bench_xfr.sh" "$BUILD" || echo "[bench] transfers-out benchmark failed"
 exit 0

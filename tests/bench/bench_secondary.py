@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Issue 3 benchmark: nodd as a secondary taking the AXFR of a generated zone of N
+delegations (default 1,500,000, about .se) from a local NSD primary (seconds to serial held
+and committed, peak RSS), then a re-AXFR of the same zone with 1,000 changes (NSD 4.6 has
+no IXFR, so nodd diffs the new copy against the stored one). BIND as a secondary takes the
+same transfers in the same run; the ratios nodd/BIND are printed.
+
+Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] tests/bench/bench_secondary.py [N]"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("NODD_BUILD", "build"))
+ZONE = "benchtld"
+CHANGES = 1000
+
+
+def free_port():
+    for _ in range(100):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        p = u.getsockname()[1]
+        t = socket.socket()
+        try:
+            t.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no free port")
+
+
+def write_zone(path, n, serial, extra=0):
+    with open(path, "w") as f:
+        f.write("$ORIGIN %s.\n$TTL 3600\n@ SOA ns1 hostmaster %d 3600 600 1209600 300\n"
+                "@ NS ns1\nns1 A 127.0.0.1\n" % (ZONE, serial))
+        # every 3rd delegation has a DS, every 10th glue, as in a real ccTLD
+        for i in range(n):
+            f.write("d%07d NS ns1.d%07d\nd%07d NS ns2.example.net.\n" % (i, i, i))
+            if i % 3 == 0:
+                f.write("d%07d DS 12345 13 2 %064X\n" % (i, i))
+            if i % 10 == 0:
+                f.write("ns1.d%07d A 192.0.2.%d\n" % (i, i % 250 + 1))
+        for i in range(extra):
+            f.write("new%05d NS ns2.example.net.\n" % i)
+
+
+def wait(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def tcp_up(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def hwm_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1500000
+    d = tempfile.mkdtemp(prefix="bench-secondary-")
+    procs = []
+    try:
+        t0 = time.monotonic()
+        zf = os.path.join(d, "zone")
+        write_zone(zf, n, 1)
+        print("zone of %d delegations written in %.1f s" % (n, time.monotonic() - t0), flush=True)
+        # NSD primary; it notifies nodd and BIND of the second version
+        nport = free_port()
+        dport, hport, bport = free_port(), free_port(), free_port()
+        with open(os.path.join(d, "nsd.conf"), "w") as f:
+            f.write('server:\n  ip-address: 127.0.0.1@%d\n  port: %d\n  zonesdir: "%s"\n'
+                    '  database: ""\n  pidfile: "%s/nsd.pid"\n  xfrdfile: "%s/xfrd.state"\n'
+                    '  zonelistfile: "%s/zone.list"\n  username: ""\n  chroot: ""\n'
+                    '  logfile: "%s/nsd.log"\n  verbosity: 1\n  server-count: 1\n'
+                    'remote-control:\n  control-enable: no\n'
+                    'zone:\n  name: %s.\n  zonefile: zone\n  provide-xfr: 127.0.0.0/8 NOKEY\n'
+                    '  notify: 127.0.0.1@%d NOKEY\n  notify: 127.0.0.1@%d NOKEY\n'
+                    % (nport, nport, d, d, d, d, d, ZONE, dport, bport))
+        nsd = subprocess.Popen(["nsd", "-d", "-c", os.path.join(d, "nsd.conf")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(nsd)
+        wait(lambda: tcp_up(nport), 600, "NSD to load the zone")
+        time.sleep(1)
+        print("NSD primary ready on %d" % nport, flush=True)
+
+        # nodd
+        cfg = os.path.join(d, "nodd.yaml")
+        with open(cfg, "w") as f:
+            f.write("server:\n  listen: [127.0.0.1@%d]\n  http: 127.0.0.1@%d\n  database: %s/nodd.db\n"
+                    "publish:\n  suffix: nod.example.\n  ttl: 60\n"
+                    "upstreams:\n  - zone: %s.\n    primaries: [127.0.0.1@%d]\n"
+                    "    refresh-min: 1s\n    refresh-max: 2s\n    retry-min: 1s\n    retry-max: 2s\n"
+                    % (dport, hport, d, ZONE, nport))
+
+        def status():
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status" % hport, timeout=2) as r:
+                    return json.load(r)["upstreams"][0]
+            except Exception:
+                return None
+
+        nodd_bin = os.path.join(BUILD, "server", "nodd")
+        if not os.path.exists(nodd_bin):
+            nodd_bin = os.path.join(BUILD, "nodd")
+        log = open(os.path.join(d, "nodd.log"), "w")
+        t0 = time.monotonic()
+        # BENCH_WRAP, e.g. "perf record -g -o /tmp/perf.data --", runs nodd under a profiler
+        wrap = os.environ.get("BENCH_WRAP", "").split()
+        nodd = subprocess.Popen(wrap + [nodd_bin, "-c", cfg], stdout=log, stderr=log)
+        procs.append(nodd)
+        wait(lambda: (status() or {}).get("serial") == 1, 3600, "nodd to take the AXFR")
+        nodd_axfr = time.monotonic() - t0
+        nodd_rss = hwm_mb(nodd.pid)
+        print("nodd: AXFR of %d delegations taken and committed in %.1f s, peak RSS %.0f MB"
+              % (n, nodd_axfr, nodd_rss), flush=True)
+
+        # BIND as a secondary of the same primary, same transfer
+        bd = os.path.join(d, "bind")
+        os.makedirs(bd)
+        with open(os.path.join(bd, "named.conf"), "w") as f:
+            f.write('options { directory "%s"; listen-on port %d { 127.0.0.1; }; listen-on-v6 { none; };'
+                    ' pid-file "%s/named.pid"; recursion no; notify no; };\n'
+                    'zone "%s" { type secondary; primaries { 127.0.0.1 port %d; }; file "sec.db";'
+                    ' masterfile-format raw; allow-notify { 127.0.0.1; }; };\n'
+                    % (bd, bport, bd, ZONE, nport))
+        t0 = time.monotonic()
+        named = subprocess.Popen(["/usr/sbin/named", "-g", "-u", "root", "-c",
+                                  os.path.join(bd, "named.conf")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(named)
+
+        # named's log, read by a thread: when each serial was transferred
+        bind_at = {}
+
+        def reader():
+            for line in named.stdout:
+                if "zone %s/IN: transferred serial " % ZONE in line:
+                    try:
+                        bind_at[int(line.split("transferred serial ")[1].split()[0].rstrip(":"))] = \
+                            time.monotonic()
+                    except (IndexError, ValueError):
+                        pass
+        threading.Thread(target=reader, daemon=True).start()
+
+        def named_done(serial):
+            return wait(lambda: bind_at.get(serial), 3600, "BIND to take serial %d" % serial)
+        bind_axfr = named_done(1) - t0
+        bind_rss = hwm_mb(named.pid)
+        print("BIND: AXFR taken in %.1f s, peak RSS %.0f MB" % (bind_axfr, bind_rss), flush=True)
+
+        # a re-AXFR with 1,000 changes: new delegations on the primary, serial 2; NSD
+        # reloads and notifies both secondaries, which take the new version at once
+        write_zone(zf, n, 2, extra=CHANGES)
+        nsd.send_signal(signal.SIGHUP)
+        t0 = time.monotonic()
+        st = wait(lambda: (lambda s: s if s and s.get("serial") == 2 else None)(status()), 3600,
+                  "nodd to take the second AXFR")
+        nodd_re = time.monotonic() - t0
+        bind_re = named_done(2) - t0
+        print("nodd: re-AXFR with %d changes diffed and committed in %.1f s from the primary's "
+              "reload (%d observations), peak RSS %.0f MB" % (CHANGES, nodd_re, st["observations"],
+                                                          hwm_mb(nodd.pid)), flush=True)
+        print("BIND: re-AXFR taken in %.1f s from the primary's reload" % bind_re, flush=True)
+        log.flush()
+        with open(os.path.join(d, "nodd.log")) as f:
+            for line in f:
+                if "applied:" in line:
+                    print("nodd log: " + line.strip().split("upstream ", 1)[-1])
+        print("ratios nodd/BIND: AXFR time %.2f, peak RSS %.2f, re-AXFR time %.2f"
+              % (nodd_axfr / bind_axfr, nodd_rss / max(bind_rss, 1), nodd_re / bind_re))
+    finally:
+        for p in reversed(procs):
+            p.kill()
+            p.wait(30)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
