@@ -258,3 +258,25 @@ def test_returning_name_keep_first_seen(tmp_path, nodd_factory, need_named, keep
         assert info("apifirst")["first_seen"] == fs
     finally:
         named.stop()
+
+
+def test_several_primaries_are_tried_in_turn(tmp_path, nodd_factory, need_named):
+    """The first primary refuses connections and the second does not resolve: nodd goes on
+    to the third, a working BIND, for the baseline and for later changes."""
+    closed = h.free_tcp_port()
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["old1"])
+    n.extra = upstream_yaml(named).replace(
+        "primaries: [127.0.0.1@%d]" % named.port,
+        "primaries: [127.0.0.1@%d, no-such-host.invalid@53, 127.0.0.1@%d]" % (closed, named.port))
+    assert "no-such-host.invalid" in n.extra
+    n.write_config()
+    n.start()
+    try:
+        wait_serial(n, named.serial())
+        assert status_of(n)["transfers"]["axfr"] == 1
+        named.update("add viathird.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        h.wait_for(lambda: n.a_code("viathird.%s" % ZONE) == "127.0.0.2", 15,
+                   what="a change through the third primary")
+    finally:
+        named.stop()
