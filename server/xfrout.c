@@ -7,14 +7,13 @@
  * streams. tcp.c pulls messages from the stream as the client reads them: memory per
  * transfer is the name list plus about one megabyte of output, however large the zone.
  *
- * Messages are packed up to XFR_BUDGET bytes. Every message repeats the question, so the
- * zone apex is always at offset 12 and every owner compresses to "labels + pointer to 12";
- * "*.n" is "*" + a pointer to n written just before. Offsets stay below the 14-bit pointer
- * limit because the budget does. Every message is TSIG-signed when the request was
+ * Messages are written with server/wire.h and packed with whole names up to XFR_BUDGET
+ * bytes (a name that does not fit is rolled back and starts the next message). Every
+ * message repeats the question, so the zone apex is always at offset 12 and every owner is
+ * "labels + pointer to 12" without a compression-table search; "*.n" is "*" + a pointer to
+ * n, and a name's TXT points at its owner. Offsets stay below the 14-bit pointer limit
+ * because the budget does. Every message is TSIG-signed when the request was
  * (RFC 8945 5.3.1, as BIND does).
- *
- * Why our own message writer: server/wire.h was not there yet when this was written, and a
- * transfer needs only SOA/NS/CNAME/A/TXT records against one apex.
  */
 #include "server/xfrout.h"
 
@@ -36,10 +35,10 @@
 #include "server/keys.h"
 #include "server/metrics.h"
 #include "server/notifyout.h"
+#include "server/wire.h"
 #include "zones/tsig.h"
 
 #define XFR_BUDGET 16000      /* bytes of records per message (< 16384 for pointers) */
-#define XFR_ENTRY_MAX 600     /* the largest group of records one name can need */
 #define XFR_FILL (1u << 20)   /* keep about this much output queued per connection */
 #define XFR_MSG_CAP 65535
 
@@ -137,134 +136,85 @@ static size_t error_reply(const uint8_t *q, size_t qend, int rcode, uint8_t *out
 	return qend;
 }
 
-/* ---- writing records ---- */
+/* ---- writing records (on server/wire.h) ---- */
 
-struct msgw {
-	uint8_t *b;
-	size_t pos;
-	uint16_t an;
-};
+/* Every message starts with the request's header and question, so the apex is at 12. */
+#define APEX_OFF WIRE_HEADER_SIZE
 
-static void put16(struct msgw *w, uint16_t v)
+static void put_soa(struct wire *w, const struct answer_cfg *c, uint32_t serial)
 {
-	w->b[w->pos++] = (uint8_t)(v >> 8);
-	w->b[w->pos++] = (uint8_t)v;
+	struct wire_soa soa = { c->mname, c->mname_len, c->rname, c->rname_len, serial,
+		c->soa_refresh, c->soa_retry, c->soa_expire, c->soa_minimum };
+	wire_rr_soa(w, NULL, APEX_OFF, c->ttl, &soa);
 }
 
-static void put32(struct msgw *w, uint32_t v)
+/* Owner "rel.<apex>" as its own labels and a pointer to the apex; returns its offset. No
+ * compression-table search: every owner differs from the apex only in its leading labels,
+ * and a zone of a million names would otherwise cost a million searches. */
+static size_t put_owner(struct wire *w, const uint8_t *rel, size_t len)
 {
-	put16(w, (uint16_t)(v >> 16));
-	put16(w, (uint16_t)v);
-}
-
-static void put_bytes(struct msgw *w, const void *p, size_t n)
-{
-	memcpy(w->b + w->pos, p, n);
-	w->pos += n;
-}
-
-/* type, class IN, ttl; returns the offset of RDLENGTH to patch. */
-static size_t rr_head(struct msgw *w, uint16_t type, uint32_t ttl)
-{
-	put16(w, type);
-	put16(w, 1);
-	put32(w, ttl);
-	size_t at = w->pos;
-	put16(w, 0);
-	w->an++;
+	size_t at = w->len;
+	wire_put(w, rel, len);
+	wire_name_ptr(w, APEX_OFF);
 	return at;
 }
 
-static void rr_end(struct msgw *w, size_t at)
+/* Owner "*.<name at target>"; returns its offset. */
+static size_t put_wild_owner(struct wire *w, size_t target)
 {
-	size_t len = w->pos - at - 2;
-	w->b[at] = (uint8_t)(len >> 8);
-	w->b[at + 1] = (uint8_t)len;
-}
-
-static void put_apex(struct msgw *w)
-{
-	put16(w, 0xc00c);
-}
-
-static void put_soa(struct msgw *w, const struct answer_cfg *c, uint32_t serial)
-{
-	put_apex(w);
-	size_t at = rr_head(w, 6, c->ttl);
-	put_bytes(w, c->mname, c->mname_len);
-	put_bytes(w, c->rname, c->rname_len);
-	put32(w, serial);
-	put32(w, c->soa_refresh);
-	put32(w, c->soa_retry);
-	put32(w, c->soa_expire);
-	put32(w, c->soa_minimum);
-	rr_end(w, at);
-}
-
-/* Owner "rel.<apex>"; returns its offset for "*." to point at. */
-static size_t put_owner(struct msgw *w, const uint8_t *rel, size_t len)
-{
-	size_t at = w->pos;
-	put_bytes(w, rel, len);
-	put_apex(w);
+	size_t at = w->len;
+	wire_put(w, "\001*", 2);
+	wire_name_ptr(w, target);
 	return at;
 }
 
-static void put_wild_owner(struct msgw *w, size_t target)
+/* RPZ action after an owner: CNAME . (NXDOMAIN) or CNAME *. (NODATA). */
+static void put_rpz_rr(struct wire *w, const struct answer_cfg *c)
 {
-	w->b[w->pos++] = 1;
-	w->b[w->pos++] = '*';
-	put16(w, (uint16_t)(0xc000 | target));
-}
-
-static void put_rpz_rdata(struct msgw *w, const struct answer_cfg *c)
-{
-	size_t at = rr_head(w, 5, c->ttl);
+	size_t at = wire_rr_head(w, WIRE_T_CNAME, WIRE_C_IN, c->ttl);
 	if (c->rpz_nodata)
-		put_bytes(w, "\001*", 2);
-	w->b[w->pos++] = 0;
-	rr_end(w, at);
+		wire_put(w, "\001*", 2);
+	wire_put8(w, 0);
+	wire_rr_end(w, at);
 }
 
-static void put_a(struct msgw *w, const struct answer_cfg *c, int code)
+/* DNSBL A code 127.0.0.<code> after an owner. */
+static void put_a_rr(struct wire *w, const struct answer_cfg *c, int code)
 {
-	size_t at = rr_head(w, 1, c->ttl);
 	uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
-	put_bytes(w, a, 4);
-	rr_end(w, at);
+	size_t at = wire_rr_head(w, WIRE_T_A, WIRE_C_IN, c->ttl);
+	wire_put(w, a, 4);
+	wire_rr_end(w, at);
 }
 
-static void put_txt(struct msgw *w, const struct answer_cfg *c, int64_t fs)
+/* TXT first_seen=<unix> at the owner written at offset owner. */
+static void put_txt(struct wire *w, size_t owner, const struct answer_cfg *c, int64_t fs)
 {
 	char t[64];
 	int n = snprintf(t, sizeof t, "first_seen=%lld", (long long)fs);
-	size_t at = rr_head(w, 16, c->ttl);
-	w->b[w->pos++] = (uint8_t)n;
-	put_bytes(w, t, (size_t)n);
-	rr_end(w, at);
+	wire_rr_txt(w, NULL, owner, c->ttl, t, (size_t)n);
 }
 
-static void put_entry(struct msgw *w, const struct answer_cfg *c, int zone,
+/* All records of one listed name: RPZ "name CNAME ." and "*.name CNAME ."; DNSBL the A
+ * code and TXT first_seen at the name and at "*.name" (the TXT left out when the zone
+ * answers A only). Each owner is written once; its TXT points at it. */
+static void put_entry(struct wire *w, const struct answer_cfg *c, int zone,
 	const struct xfr_entry *e)
 {
 	size_t own = put_owner(w, e->rel, e->len);
 	if (zone < WINDOW_COUNT) {
-		put_rpz_rdata(w, c);
+		put_rpz_rr(w, c);
 		put_wild_owner(w, own);
-		put_rpz_rdata(w, c);
+		put_rpz_rr(w, c);
 		return;
 	}
-	put_a(w, c, e->code);
-	if (!e->a_only) {
-		put_owner(w, e->rel, e->len);
-		put_txt(w, c, e->first_seen);
-	}
-	put_wild_owner(w, own);
-	put_a(w, c, e->code);
-	if (!e->a_only) {
-		put_wild_owner(w, own);
-		put_txt(w, c, e->first_seen);
-	}
+	put_a_rr(w, c, e->code);
+	if (!e->a_only)
+		put_txt(w, own, c, e->first_seen);
+	size_t wild = put_wild_owner(w, own);
+	put_a_rr(w, c, e->code);
+	if (!e->a_only)
+		put_txt(w, wild, c, e->first_seen);
 }
 
 /* ---- the transfer stream ---- */
@@ -304,28 +254,26 @@ static void stream_free(struct tcp_xfr_stream *ts)
 	free(s);
 }
 
-static void msg_begin(struct stream *s, struct msgw *w)
+/* A message holding the request's header and question (flags QR, AA, RD copied), with
+ * room for the TSIG after XFR_BUDGET bytes. */
+static void msg_begin(struct stream *s, struct wire *w)
 {
-	w->b = s->msg + 2;
-	w->pos = 0;
-	w->an = 0;
-	put_bytes(w, s->head, s->head_len);
-	w->b[2] = (uint8_t)(0x84 | (s->head[2] & 0x01)); /* QR, AA, RD copied */
-	w->b[3] = 0;
-	w->b[4] = 0;
-	w->b[5] = 1;
-	memset(w->b + 6, 0, 6);
+	wire_init(w, s->msg + 2, XFR_MSG_CAP);
+	wire_set_cap(w, XFR_BUDGET);
+	wire_header(w, get16(s->head), (uint16_t)(WIRE_QR | WIRE_AA | (get16(s->head + 2) & WIRE_RD)));
+	wire_question_copy(w, s->head + WIRE_HEADER_SIZE, s->head_len - WIRE_HEADER_SIZE);
+	wire_section(w, WIRE_AN);
 }
 
-/* Finish, sign and queue one message. -1 on a signing failure. */
-static int msg_end(struct stream *s, struct msgw *w, struct evbuffer *out)
+/* Finish, sign and queue one message. -1 on a writing or signing failure. */
+static int msg_end(struct stream *s, struct wire *w, struct evbuffer *out)
 {
-	w->b[6] = (uint8_t)(w->an >> 8);
-	w->b[7] = (uint8_t)w->an;
-	size_t len = w->pos;
+	size_t len = wire_finish(w);
+	if (!len)
+		return -1;
 	if (s->is_signed) {
 		size_t sl;
-		if (tsig_signer_sign(&s->signer, w->b, len, XFR_MSG_CAP, (uint64_t)time(NULL), &sl) != 0)
+		if (tsig_signer_sign(&s->signer, w->buf, len, XFR_MSG_CAP, (uint64_t)time(NULL), &sl) != 0)
 			return -1;
 		len = sl;
 	}
@@ -336,42 +284,59 @@ static int msg_end(struct stream *s, struct msgw *w, struct evbuffer *out)
 	return 0;
 }
 
+/* Write the next section item; 1 when it was the end of the section. */
+static int put_item(struct stream *s, struct wire *w)
+{
+	struct section *sec = &s->sec[s->cur];
+	if (sec->kind == SEC_SOA) {
+		put_soa(w, &s->cfg, sec->serial);
+	} else if (sec->kind == SEC_NS) {
+		for (int i = 0; i < s->cfg.nns; i++)
+			wire_rr_ns(w, NULL, APEX_OFF, s->cfg.ttl, s->cfg.ns[i], s->cfg.ns_len[i]);
+	} else if (sec->kind == SEC_TEST) {
+		/* RFC 5782 5: TEST is always listed. */
+		put_owner(w, (const uint8_t *)"\004test", 5);
+		put_a_rr(w, &s->cfg, 2);
+	} else {
+		struct xfr_entry e;
+		size_t p = s->pos;
+		if (xfr_list_next(sec->list, &p, &e)) {
+			put_entry(w, &s->cfg, s->zone, &e);
+			if (!w->err)
+				s->pos = p;
+			return 0;
+		}
+		s->pos = 0;
+	}
+	return 1;
+}
+
 static int stream_fill(struct tcp_xfr_stream *ts, struct evbuffer *out)
 {
 	struct stream *s = (struct stream *)ts;
 	while (s->cur < s->nsec && evbuffer_get_length(out) < XFR_FILL) {
-		struct msgw w;
+		struct wire w;
 		msg_begin(s, &w);
-		while (s->cur < s->nsec && w.pos + XFR_ENTRY_MAX <= XFR_BUDGET) {
-			struct section *sec = &s->sec[s->cur];
-			if (sec->kind == SEC_SOA) {
-				put_soa(&w, &s->cfg, sec->serial);
-			} else if (sec->kind == SEC_NS) {
-				for (int i = 0; i < s->cfg.nns; i++) {
-					put_apex(&w);
-					size_t at = rr_head(&w, 2, s->cfg.ttl);
-					put_bytes(&w, s->cfg.ns[i], s->cfg.ns_len[i]);
-					rr_end(&w, at);
+		int items = 0;
+		while (s->cur < s->nsec) {
+			/* Whole names per message: what does not fit goes into the next one. */
+			struct wire_mark m;
+			wire_mark(&w, &m);
+			int done = put_item(s, &w);
+			if (w.err) {
+				wire_rollback(&w, &m);
+				if (items == 0) {
+					log_warn("xfr out: a record does not fit in a message; closing the connection");
+					return -1;
 				}
-			} else if (sec->kind == SEC_TEST) {
-				/* RFC 5782 5: TEST is always listed. */
-				size_t own = put_owner(&w, (const uint8_t *)"\004test", 5);
-				(void)own;
-				put_a(&w, &s->cfg, 2);
-			} else {
-				struct xfr_entry e;
-				size_t p = s->pos;
-				if (xfr_list_next(sec->list, &p, &e)) {
-					put_entry(&w, &s->cfg, s->zone, &e);
-					s->pos = p;
-					continue;
-				}
-				s->pos = 0;
+				break;
 			}
-			s->cur++;
+			items++;
+			if (done)
+				s->cur++;
 		}
 		if (msg_end(s, &w, out) < 0) {
-			log_warn("xfr out: cannot sign a message; closing the connection");
+			log_warn("xfr out: cannot finish or sign a message; closing the connection");
 			return -1;
 		}
 	}
@@ -468,22 +433,20 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 	uint32_t cur = nod_serial(x->nod, r.zone);
 	if (r.qtype == 251 && r.has_serial && serial_ge(r.serial, cur)) {
 		/* Up to date: the lone current SOA (RFC 1995 4). */
-		struct stream tmp;
-		memset(&tmp, 0, sizeof tmp);
 		uint8_t buf[2 + 2048];
-		struct msgw w = { buf + 2, 0, 0 };
-		memcpy(tmp.head, q, r.qend);
-		put_bytes(&w, q, r.qend);
-		w.b[2] = (uint8_t)(0x84 | (q[2] & 0x01));
-		w.b[3] = 0;
-		memset(w.b + 4, 0, 8);
-		w.b[5] = 1;
+		struct wire w;
+		wire_init(&w, buf + 2, sizeof buf - 2);
+		wire_set_cap(&w, 1024);
+		wire_header(&w, r.id, (uint16_t)(WIRE_QR | WIRE_AA | (r.flags & WIRE_RD)));
+		wire_question_copy(&w, q + WIRE_HEADER_SIZE, r.qend - WIRE_HEADER_SIZE);
+		wire_section(&w, WIRE_AN);
 		put_soa(&w, cfg, cur);
-		w.b[7] = 1;
-		size_t len = w.pos;
+		size_t len = wire_finish(&w);
+		if (!len)
+			return -1;
 		if (v == TSIG_V_OK) {
 			size_t sl;
-			if (tsig_sign_response(&res, w.b, len, sizeof buf - 2, (uint64_t)now, &sl) == 0)
+			if (tsig_sign_response(&res, w.buf, len, sizeof buf - 2, (uint64_t)now, &sl) == 0)
 				len = sl;
 		}
 		buf[0] = (uint8_t)(len >> 8);

@@ -187,6 +187,13 @@ def test_ixfr_from_every_recent_serial_equals_the_axfr_difference(tmp_path, nodd
     edge = "edge.nodtld.%s." % h.DNSBL
     assert (edge, dns.rdatatype.A, "127.0.0.2") in versions[h.DNSBL][0][1]
     assert (edge, dns.rdatatype.A, "127.0.0.3") in versions[h.DNSBL][-1][1]
+    # the DNSBL transfer carries the TXT first_seen at the name and its wildcard, as the
+    # answers do, so a secondary (BIND, rbldnsd fed by it) can answer TXT too
+    txt = '"first_seen=%d"' % (now - 295)
+    for owner in (edge, "*." + edge):
+        assert (owner, dns.rdatatype.TXT, txt) in versions[h.DNSBL][-1][1], versions[h.DNSBL][-1][1]
+    rpz = versions[Z5][0][1]
+    assert ("*.edge.nodtld.%s." % Z5, dns.rdatatype.CNAME, ".") in rpz, rpz
 
 
 def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factory):
