@@ -45,13 +45,19 @@ struct nod {
 	struct nod_stats stats;
 	outbox_t *ob;
 	int in_tx;
-	struct pending { uint8_t rel[DNAME_MAX_WIRE]; uint8_t len; int8_t reset; int64_t fs; } *pend;
+	struct pending {
+		uint8_t rel[DNAME_MAX_WIRE];
+		uint8_t len;
+		int8_t reset;
+		int64_t fs, added;
+	} *pend;
 	size_t npend, pend_cap;
 	int ob_dirty;         /* records appended since the last notify */
+	int64_t floor;        /* versions before this cannot be diffed exactly (persisted) */
 	char err[512];
 };
 
-static int load_cb(void *ctx, const char *name, int64_t fs)
+static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 {
 	nod_t *nod = ctx;
 	uint8_t wire[DNAME_MAX_WIRE];
@@ -60,6 +66,8 @@ static int load_cb(void *ctx, const char *name, int64_t fs)
 		log_warn("store: skipping unusable name \"%s\"", name);
 		return 0;
 	}
+	/* the stamp stored with the name; none (from before the history was kept): always there */
+	nindex_set_clock(nod->ix, added == STORE_ADDED_UNKNOWN ? INT64_MIN : added);
 	if (nindex_put(nod->ix, wire, (size_t)wl - 1, fs) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
 		return -1;
@@ -119,9 +127,15 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 		if (nod->vtime[z] < oldest)
 			oldest = nod->vtime[z];
 	}
+	if (store_meta_get_int(nod->st, "versions.floor", &nod->floor) < 0)
+		goto store_fail;
 	/* Load back to the oldest version time so names that aged out while we were down
-	 * are seen leaving their windows by the first tick. */
-	int rc = store_each_since(nod->st, oldest - WINDOW_MAX_SECS, load_cb, nod);
+	 * are seen leaving their windows by the first tick, and as far as the index keeps
+	 * names, so an IXFR from a version of the last 24 h lists their deletion. */
+	int64_t since = oldest - WINDOW_MAX_SECS;
+	if (now - NOD_KEEP_SECS < since)
+		since = now - NOD_KEEP_SECS;
+	int rc = store_each_since(nod->st, since, load_cb, nod);
 	if (rc < 0)
 		goto store_fail;
 	if (rc > 0) {
@@ -187,15 +201,42 @@ static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
 void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
 
 /* reset: fs replaces the held time whatever it was (nod_observe_return) */
-static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, int64_t now,
-	int reset)
+/* "added" for the IXFR history: after every version made so far, so a version made
+ * earlier in this same second (before this commit) does not count the name as held. The
+ * same value goes to the store with the row and to the index at commit: no version can be
+ * made in between, since nod_begin()..nod_commit() runs without returning to the event
+ * loop. */
+static int64_t added_clock(const nod_t *nod, int64_t now)
 {
-	/* "added" for the IXFR history: after every version made so far, so a version made
-	 * earlier in this same second (before this commit) does not count the name as held */
 	int64_t added = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (nod->vtime[z] + 1 > added)
 			added = nod->vtime[z] + 1;
+	return added;
+}
+
+/* A stored first_seen moved: the versions made so far can no longer be diffed exactly
+ * (their content is a function of first_seen). Persisted with the change. */
+static int raise_floor(nod_t *nod, int64_t added)
+{
+	if (added <= nod->floor)
+		return 0;
+	if (store_meta_set_int(nod->st, "versions.floor", added) < 0)
+		return -1;
+	nod->floor = added;
+	return 0;
+}
+
+int64_t nod_history_floor(const nod_t *nod) { return nod->floor; }
+
+int nod_each_version(nod_t *nod, store_version_cb cb, void *ctx)
+{
+	return store_each_version(nod->st, cb, ctx);
+}
+
+static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, int64_t now,
+	int64_t added, int reset)
+{
 	nindex_set_clock(nod->ix, added);
 	int64_t before = 0;
 	int had = nindex_get(nod->ix, rel, len, &before);
@@ -293,10 +334,18 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		return NOD_OBS_FUTURE;
 	}
 	int64_t kept = fs;
-	if (reset)
-		rc = store_reset(nod->st, norm, fs, source ? source : "") < 0 ? -1 : 1;
-	else
-		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline, &kept);
+	int64_t added = added_clock(nod, now);
+	if (reset) {
+		rc = store_reset(nod->st, norm, fs, source ? source : "", added);
+		/* a returning name's time changes: older versions are no longer exact */
+		if (rc == 0 && raise_floor(nod, added) < 0)
+			rc = -1;
+		rc = rc < 0 ? -1 : 1;
+	} else {
+		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline, added, &kept);
+		if (rc == 2)
+			rc = raise_floor(nod, added) < 0 ? -1 : 0;
+	}
 	if (rc < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
@@ -343,8 +392,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			memcpy(p->rel, wire, (size_t)wl - 1);
 			p->len = (uint8_t)(wl - 1);
 			p->fs = kept;
+			p->added = added;
 			p->reset = (int8_t)reset;
-		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, 0) < 0) {
+		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, added, 0) < 0) {
 			return NOD_OBS_ERROR;
 		}
 	}
@@ -366,7 +416,7 @@ int nod_commit(nod_t *nod)
 		int64_t now = (int64_t)time(NULL);
 		for (size_t i = 0; i < nod->npend; i++)
 			if (index_name(nod, nod->pend[i].rel, nod->pend[i].len, nod->pend[i].fs, now,
-				    nod->pend[i].reset) < 0)
+				    nod->pend[i].added, nod->pend[i].reset) < 0)
 				log_err("index: out of memory; a committed name is not served until restart");
 	}
 	nod->npend = 0;
@@ -414,6 +464,7 @@ unsigned nod_tick(nod_t *nod, int64_t now)
 		int ok = store_meta_set_int(nod->st, k, next) == 0;
 		meta_key(k, sizeof k, z, "vtime");
 		ok = ok && store_meta_set_int(nod->st, k, now) == 0;
+		ok = ok && store_version_add(nod->st, z, next, now) == 0;
 		if (!ok) {
 			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
 			continue; /* keep serving the old version; try again next tick */
@@ -433,6 +484,9 @@ unsigned nod_tick(nod_t *nod, int64_t now)
 		 * up to 24 h old must still list their deletion (policy/versions.c). Lookups
 		 * check the window themselves. */
 		long n = nindex_purge(nod->ix, now - NOD_KEEP_SECS);
+		/* IXFR from versions up to a day old (policy/versions.h); a minute's slack */
+		if (store_version_trim(nod->st, now - WINDOW_MAX_SECS - 60) < 0)
+			log_warn("cannot trim old zone versions: %s", store_errmsg(nod->st));
 		if (n > 0)
 			log_debug("index: %ld names dropped from memory", n);
 		else if (n < 0)

@@ -88,6 +88,13 @@ uint32_t nod_serial(const nod_t *nod, int zone);
 /* Unix time of the zone's current version. */
 int64_t nod_version_time(const nod_t *nod, int zone);
 
+/* The IXFR-out history kept in the store (policy/versions.h): every version made in the
+ * last 24 h (zone, serial, version time; nod_tick records them with the serial), and the
+ * time before which versions cannot be diffed exactly (a first_seen moved then, or the
+ * history started then). */
+int nod_each_version(nod_t *nod, store_version_cb cb, void *ctx);
+int64_t nod_history_floor(const nod_t *nod);
+
 nindex_t *nod_index(nod_t *nod);
 store_t *nod_store(nod_t *nod);
 const char *nod_errmsg(const nod_t *nod);

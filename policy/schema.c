@@ -43,6 +43,20 @@ static const char *const migrations[] = {
 	 * the baseline names of the last 24 h. */
 	("DROP INDEX names_first_seen;"
 	 "CREATE INDEX names_since ON names(first_seen, name) WHERE baseline = 0;"),
+	/* 5: the IXFR-out history survives restarts (policy/versions.h): each name's "added"
+	 * stamp (NULL: from before this version, "always there"), the versions made in the
+	 * last 24 h, and the time before which versions cannot be diffed exactly -- now, since
+	 * names written before this migration have no stamp. The start-up load reads added
+	 * from the covering index too. */
+	("ALTER TABLE names ADD COLUMN added INTEGER;"
+	 "DROP INDEX names_since;"
+	 "CREATE INDEX names_since ON names(first_seen, name, added) WHERE baseline = 0;"
+	 "CREATE TABLE zone_version("
+	 "  zone INTEGER NOT NULL, vtime INTEGER NOT NULL, serial INTEGER NOT NULL,"
+	 "  PRIMARY KEY(zone, vtime)"
+	 ") WITHOUT ROWID;"
+	 "INSERT INTO meta(key, value) VALUES ('versions.floor', CAST(strftime('%s', 'now') AS INTEGER))"
+	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

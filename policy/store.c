@@ -30,27 +30,35 @@
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
-	S_BEGIN, S_COMMIT, S_ROLLBACK, S_NSTMT
+	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
 	/* store_observe's fast path: a new name is one statement. */
-	[S_INSERT] = ("INSERT INTO names(name, first_seen, source, baseline) "
-		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING"),
+	[S_INSERT] = ("INSERT INTO names(name, first_seen, source, baseline, added) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING"),
 	/* The known-name path: only ever moves first_seen back. The condition sits in the
-	 * statement, so it stays right even if another connection wrote in between. */
-	[S_LOWER] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4 "
+	 * statement, so it stays right even if another connection wrote in between.
+	 * A baseline row that becomes listed takes the new "added" stamp; a listed one keeps
+	 * the stamp of when it was first listed. */
+	[S_LOWER] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4, "
+		"added = CASE WHEN baseline = 1 THEN ?5 ELSE added END "
 		"WHERE name = ?1 AND first_seen > ?2"),
 	/* store_reset: a returning name starts again (keep-first-seen: no). */
-	[S_RESET] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4 WHERE name = ?1"),
+	[S_RESET] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4, added = ?5 "
+		"WHERE name = ?1"),
 	[S_LOOKUP] = "SELECT first_seen, source, baseline FROM names WHERE name = ?1",
 	/* "baseline = 0" lets the planner use the partial covering index names_since. */
-	[S_SINCE] = ("SELECT name, first_seen FROM names WHERE baseline = 0 AND first_seen > ?1 "
-		"ORDER BY first_seen"),
+	[S_SINCE] = ("SELECT name, first_seen, added FROM names WHERE baseline = 0 "
+		"AND first_seen > ?1 ORDER BY first_seen"),
 	[S_COUNT] = "SELECT count(*) FROM names",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_SET] = ("INSERT INTO meta(key, value) VALUES (?1, ?2) "
 		"ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+	[S_VER_ADD] = ("INSERT INTO zone_version(zone, vtime, serial) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT(zone, vtime) DO UPDATE SET serial = excluded.serial"),
+	[S_VER_TRIM] = "DELETE FROM zone_version WHERE vtime < ?1",
+	[S_VER_EACH] = "SELECT zone, vtime, serial FROM zone_version ORDER BY zone, vtime",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
@@ -219,22 +227,26 @@ int store_rollback(store_t *s)
 }
 
 static void store_bind_row(sqlite3_stmt *st, const char *name, int64_t first_seen,
-	const char *source, int baseline)
+	const char *source, int baseline, int64_t added)
 {
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, first_seen);
 	sqlite3_bind_text(st, 3, source ? source : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, baseline ? 1 : 0);
+	if (added == STORE_ADDED_UNKNOWN)
+		sqlite3_bind_null(st, 5);
+	else
+		sqlite3_bind_int64(st, 5, added);
 }
 
 int store_observe(store_t *s, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t *stored_fs)
+	int baseline, int64_t added, int64_t *stored_fs)
 {
 	/* Insert-if-absent first: one statement for a new name (the bulk of an import), and
 	 * sqlite3_changes tells inserted from existed exactly. A single upsert cannot: its
 	 * insert and its "take the earlier time" update both change one row. */
 	sqlite3_stmt *st = s->st[S_INSERT];
-	store_bind_row(st, name, first_seen, source, baseline);
+	store_bind_row(st, name, first_seen, source, baseline, added);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 1) {
@@ -244,31 +256,33 @@ int store_observe(store_t *s, const char *name, int64_t first_seen, const char *
 	}
 	/* Known: the earliest observation wins, with its source and baseline flag. */
 	st = s->st[S_LOWER];
-	store_bind_row(st, name, first_seen, source, baseline);
+	store_bind_row(st, name, first_seen, source, baseline, added);
 	if (store_run(s, st, "update", name) < 0)
 		return -1;
+	if (sqlite3_changes(s->db) == 1) {
+		if (stored_fs)
+			*stored_fs = first_seen;
+		return 2;
+	}
 	if (!stored_fs)
 		return 0;
-	if (sqlite3_changes(s->db) == 1) {
-		*stored_fs = first_seen;
-		return 0;
-	}
 	int found = store_lookup(s, name, stored_fs, NULL, 0, NULL);
 	if (found == 0) /* deleted by someone else in between: nothing in nodd deletes names */
 		snprintf(s->err, sizeof s->err, "store: lookup %s: row vanished", name);
 	return found == 1 ? 0 : -1;
 }
 
-int store_reset(store_t *s, const char *name, int64_t first_seen, const char *source)
+int store_reset(store_t *s, const char *name, int64_t first_seen, const char *source,
+	int64_t added)
 {
 	sqlite3_stmt *st = s->st[S_INSERT];
-	store_bind_row(st, name, first_seen, source, 0);
+	store_bind_row(st, name, first_seen, source, 0, added);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 1)
 		return 1;
 	st = s->st[S_RESET];
-	store_bind_row(st, name, first_seen, source, 0);
+	store_bind_row(st, name, first_seen, source, 0, added);
 	return store_run(s, st, "reset", name) < 0 ? -1 : 0;
 }
 
@@ -310,7 +324,9 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(st, 0);
-		ret = cb(ctx, name ? (const char *)name : "", sqlite3_column_int64(st, 1));
+		int64_t added = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_ADDED_UNKNOWN :
+			sqlite3_column_int64(st, 2);
+		ret = cb(ctx, name ? (const char *)name : "", sqlite3_column_int64(st, 1), added);
 		if (ret)
 			break;
 	}
@@ -319,6 +335,38 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	s->walking = 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+int store_version_add(store_t *s, int zone, uint32_t serial, int64_t vtime)
+{
+	sqlite3_stmt *st = s->st[S_VER_ADD];
+	sqlite3_bind_int(st, 1, zone);
+	sqlite3_bind_int64(st, 2, vtime);
+	sqlite3_bind_int64(st, 3, (int64_t)serial);
+	return store_run(s, st, "record a zone version", NULL);
+}
+
+int store_version_trim(store_t *s, int64_t before)
+{
+	sqlite3_stmt *st = s->st[S_VER_TRIM];
+	sqlite3_bind_int64(st, 1, before);
+	return store_run(s, st, "trim zone versions", NULL);
+}
+
+int store_each_version(store_t *s, store_version_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = s->st[S_VER_EACH];
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = cb(ctx, sqlite3_column_int(st, 0), (uint32_t)sqlite3_column_int64(st, 2),
+			sqlite3_column_int64(st, 1));
+		if (ret)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = store_fail(s, "load zone versions", NULL);
+	sqlite3_reset(st);
 	return ret;
 }
 

@@ -25,18 +25,25 @@ int store_begin(store_t *st);
 int store_commit(store_t *st);
 int store_rollback(store_t *st);
 
-/* Record an observation. When the name is new a row is inserted; when it exists and
+/* "added" is the index clock when a listed name entered it (policy/versions.h: the IXFR
+ * history); STORE_ADDED_UNKNOWN is stored as NULL, read back as "always there". */
+#define STORE_ADDED_UNKNOWN INT64_MIN
+
+/* Record an observation. When the name is new a row is inserted with added; when it exists and
  * first_seen is earlier than the stored one, the row takes the earlier time (and its
- * source and baseline flag). *stored_fs (may be NULL) receives the first_seen now stored.
- * Returns 1 when the row was inserted, 0 when it existed (changed or not), -1 on error. */
+ * source and baseline flag; a baseline row becoming listed takes added). *stored_fs (may
+ * be NULL) receives the first_seen now stored.
+ * Returns 1 when the row was inserted, 2 when it existed and took the earlier time, 0 when
+ * it existed unchanged, -1 on error. */
 int store_observe(store_t *st, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t *stored_fs);
+	int baseline, int64_t added, int64_t *stored_fs);
 
 /* A name that returns to its zone after being deleted, when the operator chose not to keep
- * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source and
+ * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source, added and
  * baseline 0 whatever it held. Returns 1 when the row was inserted, 0 when it existed, -1
  * on error. */
-int store_reset(store_t *st, const char *name, int64_t first_seen, const char *source);
+int store_reset(store_t *st, const char *name, int64_t first_seen, const char *source,
+	int64_t added);
 
 /* Look a name up. Returns 1 when found (filling the non-NULL outputs; source is
  * truncated to srclen), 0 when absent, -1 on error. */
@@ -45,8 +52,16 @@ int store_lookup(store_t *st, const char *name, int64_t *first_seen, char *sourc
 
 /* Call cb for every non-baseline name with first_seen > since, in first_seen order.
  * cb returns 0 to go on, non-zero to stop (then store_each_since returns that value). */
-typedef int (*store_name_cb)(void *ctx, const char *name, int64_t first_seen);
+typedef int (*store_name_cb)(void *ctx, const char *name, int64_t first_seen, int64_t added);
 int store_each_since(store_t *st, int64_t since, store_name_cb cb, void *ctx);
+
+/* The versions of the published zones (zone index as in policy/nod.h, serial, version
+ * time), kept for the IXFR history: add (or replace the serial of a vtime), drop those
+ * older than before, walk them in (zone, vtime) order (cb returns non-zero to stop). */
+int store_version_add(store_t *st, int zone, uint32_t serial, int64_t vtime);
+int store_version_trim(store_t *st, int64_t before);
+typedef int (*store_version_cb)(void *ctx, int zone, uint32_t serial, int64_t vtime);
+int store_each_version(store_t *st, store_version_cb cb, void *ctx);
 
 /* Number of rows (all names ever seen), -1 on error. */
 int64_t store_count(store_t *st);

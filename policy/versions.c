@@ -6,8 +6,9 @@
  * both live in the core's index (policy/index.c): the index stamps each name with the time
  * it entered (nindex_set_clock, set by policy/nod.c after the last version made), and keeps
  * names 24 h past the 24 h window, because an IXFR from a version up to 24 h old must still
- * list the deletions of names that left the window since. Names loaded at start count as
- * always there; the versions from before a start are not diffable anyway (floor).
+ * list the deletions of names that left the window since. The stamps, the versions and the
+ * floor are stored (policy/nod.c), so a restart keeps IXFR exact; names stored without a
+ * stamp (before the history was kept) count as always there, and the floor is then.
  * A first_seen lowered for a known name (an import of older data) changes older versions'
  * contents, so versions before it are forgotten (clients get AXFR-style answers).
  *
@@ -39,6 +40,7 @@ struct versions {
 	int64_t floor;     /* versions older than this cannot be diffed exactly */
 	int64_t last_purge;
 	int synced;
+	int floor_set;     /* versions_set_floor() was called */
 };
 
 /* ---- lists ---- */
@@ -169,8 +171,10 @@ int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *se
 		}
 	}
 	if (!v->synced) {
-		/* What clients hold from before the start cannot be known: AXFR-style for them. */
-		v->floor = now;
+		/* Without a stored history, what clients hold from before the start cannot be
+		 * known: AXFR-style for them. */
+		if (!v->floor_set)
+			v->floor = now;
 		v->synced = 1;
 	}
 	if (now - v->last_purge >= 60) {
@@ -179,6 +183,20 @@ int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *se
 			hist_trim(&v->z[z], now - VERSIONS_KEEP_SECS);
 	}
 	return 0;
+}
+
+int versions_add(versions_t *v, int zone, uint32_t serial, int64_t vtime)
+{
+	if (zone < 0 || zone >= VERSIONS_ZONES)
+		return -1;
+	return hist_push(&v->z[zone], serial, vtime);
+}
+
+void versions_set_floor(versions_t *v, int64_t floor)
+{
+	if (!v->floor_set || floor > v->floor)
+		v->floor = floor;
+	v->floor_set = 1;
 }
 
 int versions_find(const versions_t *v, int zone, uint32_t serial, int64_t *vtime)

@@ -11,8 +11,10 @@
  * not move: when one is lowered, versions before that moment are forgotten (those clients
  * get an AXFR-style answer).
  *
- * The history (names in the index for 48 h, versions for 24 h) is kept in memory only: after a restart,
- * clients of older versions get AXFR-style answers once. Main thread only. */
+ * The history survives restarts: each name's added stamp is stored with it, the versions
+ * of the last 24 h and the floor (versions older than it are not diffable) are kept in the
+ * store by policy/nod.c, and xfrout loads them with versions_add() and versions_set_floor()
+ * before the first versions_sync(). Main thread only. */
 #ifndef NODD_VERSIONS_H
 #define NODD_VERSIONS_H
 
@@ -60,6 +62,13 @@ void versions_free(versions_t *v); /* NULL is a no-op */
  * recorded with serial[z] and vtime[z] even when not in mask. Returns 0, -1 on no memory. */
 int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *serial,
 	const int64_t *vtime, int64_t now);
+
+/* Before the first versions_sync(): a version recorded before a restart (in vtime order
+ * per zone), and the time before which versions cannot be diffed exactly (without it, the
+ * first sync takes its own time: nothing from before the start is diffable). Return 0, -1
+ * on no memory or a bad zone. */
+int versions_add(versions_t *v, int zone, uint32_t serial, int64_t vtime);
+void versions_set_floor(versions_t *v, int64_t floor);
 
 /* Version time of zone's serial when an exact IXFR from it can be made: 1 and *vtime,
  * else 0 (unknown, too old, or before a first_seen moved). */

@@ -603,6 +603,12 @@ static void sync_versions(struct xfrout *x, unsigned mask, int64_t now)
 		log_err("xfr out: out of memory recording versions; IXFR may answer AXFR-style");
 }
 
+static int load_version(void *ctx, int zone, uint32_t serial, int64_t vtime)
+{
+	struct xfrout *x = ctx;
+	return versions_add(x->ver, zone, serial, vtime);
+}
+
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
 	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp, char *err,
 	size_t errlen)
@@ -625,6 +631,11 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* The history from before this start (policy/nod.c keeps it in the store). */
+	if (nod_each_version(nod, load_version, x) != 0)
+		log_warn("xfr out: cannot load the stored zone versions (%s); IXFR from versions "
+			"before this start answers AXFR-style", store_errmsg(nod_store(nod)));
+	versions_set_floor(x->ver, nod_history_floor(nod));
 	sync_versions(x, 0, (int64_t)time(NULL));
 	if (cfg->nnotify > 0) {
 		x->notify = notifyout_start(base, cfg, x->kr, acfgp, err, errlen);

@@ -196,6 +196,67 @@ def test_ixfr_from_every_recent_serial_equals_the_axfr_difference(tmp_path, nodd
     assert ("*.edge.nodtld.%s." % Z5, dns.rdatatype.CNAME, ".") in rpz, rpz
 
 
+def _ixfr_style(n, zone, from_serial):
+    """'incremental', 'axfr-style' or 'current' for nodd's IXFR answer from from_serial."""
+    out = dig(n, zone, "IXFR=%d" % from_serial, "-y", "hmac-sha256:%s:%s" % (KEY, SECRET),
+              "+noall", "+answer")
+    types = [l.split(None, 4)[3] for l in out.splitlines() if l.strip() and not l.startswith(";")]
+    assert types and types[0] == "SOA", out
+    if len(types) == 1:
+        return "current"
+    return "incremental" if types[1] == "SOA" else "axfr-style"
+
+
+def test_ixfr_history_survives_restart(tmp_path, nodd_factory):
+    """The versions, the names' "added" stamps and the history floor are stored: after a
+    restart, IXFR from versions made before it is still incremental and exact. A lowered
+    first_seen (an import of older data) makes the versions before it AXFR-style, before and
+    after a restart."""
+    n = nodd_with(nodd_factory, tmp_path)
+    zones = (Z5, h.DNSBL)
+    versions = {z: [] for z in zones}
+
+    def new_version(i):
+        n.observe_many([{"domain": "r%d-%d.nodtld" % (i, k), "first_seen": int(time.time()) - 100 * k}
+                        for k in range(3)])
+        time.sleep(1.2)  # one version per min-interval
+        for z in zones:
+            versions[z].append(_axfr_names(n, z))
+
+    for i in range(3):
+        new_version(i)
+    before = {z: versions[z][-1][0] for z in zones}
+    n.restart()
+    for z in zones:
+        assert n.serial(z) == before[z], "a restart without changes keeps the serial"
+    new_version(3)
+    for z in zones:
+        vs = versions[z]
+        last_serial, last = vs[-1]
+        for serial, rrs in vs[:-1]:
+            assert _ixfr_style(n, z, serial) == "incremental", (z, serial)
+            got, final = _ixfr_apply(n, z, serial, rrs)
+            assert final == last_serial and got == last, \
+                "%s: IXFR from %d (before the restart) differs from the AXFR of %d" % (z, serial, last_serial)
+
+    # an earlier first_seen for a listed name: older versions are no longer diffable
+    n.observe("r3-0.nodtld", first_seen=int(time.time()) - 2000)
+    time.sleep(1.2)
+    for z in zones:
+        versions[z].append(_axfr_names(n, z))
+    for restarted in (False, True):
+        if restarted:
+            n.restart()
+        for z in zones:
+            assert _ixfr_style(n, z, versions[z][0][0]) == "axfr-style", (z, restarted)
+            assert _ixfr_style(n, z, versions[z][-1][0]) == "current", (z, restarted)
+    # versions made after the lowering are diffable across the restart
+    new_version(4)
+    for z in zones:
+        got, final = _ixfr_apply(n, z, versions[z][-2][0], versions[z][-2][1])
+        assert final == versions[z][-1][0] and got == versions[z][-1][1], z
+
+
 def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factory):
     if not shutil.which("rbldnsd"):
         pytest.skip("rbldnsd is not installed")

@@ -7,12 +7,14 @@
 
 static int tap_n, tap_fail;
 
+/* cond is evaluated once: it may have side effects. */
 #define ok(cond, ...) do { \
+	int c_ = !!(cond); \
 	tap_n++; \
-	if (cond) { printf("ok %d - ", tap_n); } \
+	if (c_) { printf("ok %d - ", tap_n); } \
 	else { tap_fail++; printf("not ok %d - ", tap_n); } \
 	printf(__VA_ARGS__); printf("\n"); \
-	if (!(cond)) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+	if (!c_) printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 } while (0)
 
 #define is_int(got, want, ...) do { \

@@ -218,6 +218,40 @@ int main(void)
 	ok(saw_start, "names loaded at start are in the 24h zone");
 	xfr_list_free(&c5);
 
+	/* A restart with the stored history: the versions loaded back are diffable from the
+	 * floor on, and the diff from them is the same as before the restart. */
+	{
+		versions_t *r = versions_new();
+		int64_t floor = times[10];
+		int added_all = 1;
+		for (int i = 0; i < nt; i++)
+			for (int z = 0; z < 8; z++)
+				added_all &= versions_add(r, z, (uint32_t)times[i], times[i]) == 0;
+		ok(added_all, "stored versions added back");
+		versions_set_floor(r, floor);
+		ok(versions_sync(r, ix, 0, serial, vtime, last + 3) == 0, "first sync after restart");
+		int64_t vt = 0;
+		ok(versions_find(r, 7, (uint32_t)times[20], &vt) && vt == times[20],
+			"a version from before the restart is found");
+		ok(!versions_find(r, 7, (uint32_t)times[5], &vt), "a version older than the floor is not");
+		struct xfr_list d1, a1, d2, a2;
+		xfr_list_init(&d1);
+		xfr_list_init(&a1);
+		xfr_list_init(&d2);
+		xfr_list_init(&a2);
+		versions_diff(v, 7, times[20], last, &d1, &a1);
+		versions_diff(r, 7, times[20], last, &d2, &a2);
+		ok(d1.len == d2.len && a1.len == a2.len && (a1.len + d1.len) > 0 &&
+			memcmp(d1.buf, d2.buf, d1.len) == 0 && memcmp(a1.buf, a2.buf, a1.len) == 0,
+			"the diff after the restart equals the one before");
+		xfr_list_free(&d1);
+		xfr_list_free(&a1);
+		xfr_list_free(&d2);
+		xfr_list_free(&a2);
+		ok(versions_add(r, 8, 1, 1) < 0, "a bad zone is refused");
+		versions_free(r);
+	}
+
 	/* A lowered first_seen forgets the versions before it. */
 	ok(versions_find(v, 0, (uint32_t)times[0], &t1), "old version known before");
 	put(ix, "n1.example.se", T0 - 50000);
