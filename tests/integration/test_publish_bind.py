@@ -143,5 +143,14 @@ def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
         # ageing out of the 5m window: the 1h zone (policy nodata) still lists it
         h.wait_for(lambda: res.verdict("ageing.nodtld") == "nodata", 40,
                    what="ageing.nodtld out of the 5m zone, still in 1h")
+        # nodd restarts: BIND's serials are from before it, and the next transfer is still
+        # incremental (nodd keeps its version history in the database)
+        n.restart()
+        n.observe("afterrestart.nodtld")
+        h.wait_for(lambda: res.verdict("afterrestart.nodtld") == "nxdomain", 15,
+                   what="a name observed after nodd's restart rewritten by BIND")
+        out = [l for l in open(n.logs[-1], errors="replace").read().splitlines()
+               if "xfr out" in l and "5m.rpz." in l]
+        assert out and all("IXFR" in l and "incremental" in l for l in out), out
     finally:
         res.stop()
