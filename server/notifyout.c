@@ -24,9 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "server/metrics.h"
+#include "server/wire.h"
 
 #define NOTIFY_RETRIES 5
 #define NOTIFY_MUTE_SECS 3600
@@ -66,21 +69,27 @@ static void send_one(struct pending *p)
 	const struct config_notify *t = &n->cfg->notify[p->target];
 	const struct answer_cfg *c = atomic_load(n->acfgp);
 	uint8_t msg[1024];
-	size_t len = 0;
-	p->id = n->next_id++ ^ (uint16_t)(rand() & 0xffff);
-	msg[0] = (uint8_t)(p->id >> 8);
-	msg[1] = (uint8_t)p->id;
-	msg[2] = 0x24; /* opcode NOTIFY, AA */
-	msg[3] = 0;
-	memset(msg + 4, 0, 8);
-	msg[5] = 1;
-	len = 12;
-	memcpy(msg + len, c->apex[p->zone], c->apex_len[p->zone]);
-	len += c->apex_len[p->zone]; /* with the root label */
-	msg[len++] = 0;
-	msg[len++] = 6; /* SOA */
-	msg[len++] = 0;
-	msg[len++] = 1; /* IN */
+	/* A random ID (RFC 5452 spirit): an unsigned reply is matched by ID and address. */
+	uint8_t rnd[2];
+	if (RAND_bytes(rnd, 2) == 1)
+		p->id = (uint16_t)((rnd[0] << 8) | rnd[1]);
+	else
+		p->id = n->next_id++ ^ (uint16_t)(rand() & 0xffff);
+	/* RFC 1996 3.7: the zone's SOA in the answer section, as BIND and NSD send it. */
+	struct wire w;
+	wire_init(&w, msg, sizeof msg);
+	wire_set_cap(&w, 512);
+	wire_header(&w, p->id, (uint16_t)(WIRE_OPCODE(4) | WIRE_AA));
+	wire_question(&w, c->apex[p->zone], c->apex_len[p->zone], WIRE_T_SOA, WIRE_C_IN);
+	wire_section(&w, WIRE_AN);
+	struct wire_soa soa = { c->mname, c->mname_len, c->rname, c->rname_len, p->serial,
+		c->soa_refresh, c->soa_retry, c->soa_expire, c->soa_minimum };
+	wire_rr_soa(&w, NULL, WIRE_HEADER_SIZE, c->ttl, &soa);
+	size_t len = wire_finish(&w);
+	if (!len) {
+		log_err("notify: cannot write the message for %s", t->addr.text);
+		return;
+	}
 	if (p->key) {
 		size_t sl;
 		if (tsig_sign_request(p->key, msg, len, sizeof msg, (uint64_t)time(NULL), 0, &p->mac,

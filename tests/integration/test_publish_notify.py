@@ -1,0 +1,119 @@
+"""Issue 4: NOTIFY out (RFC 1996) to a transfer.notify target: every zone is notified of a
+new version, signed with the target's key; unanswered NOTIFYs are retried with backoff at
+most 5 times and then given up (logged, counted); a verified answer stops the retries, an
+unsigned (forged) answer to a signed NOTIFY does not.
+
+The target is a UDP socket of this test (dnspython), so that it can choose when to answer:
+a real BIND answers at once and never shows the retries."""
+import base64
+import socket
+import threading
+import time
+
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.rdatatype
+import dns.tsigkeyring
+
+import nodd_harness as h
+
+KEY = "nod-notify"
+SECRET = base64.b64encode(b"nodd notify test secret 32 bytes").decode()
+
+
+class Target:
+    """Receives NOTIFYs; answers the zone `answer_zone` at its `answer_at`-th NOTIFY, signed,
+    after answering the first one unsigned (a forgery nodd must ignore)."""
+
+    def __init__(self, answer_zone, answer_at):
+        self.kr = dns.tsigkeyring.from_text({KEY: SECRET})
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.answer_zone, self.answer_at = answer_zone, answer_at
+        self.got = {}          # zone -> list of (time, serial)
+        self.unsigned = []     # zones of NOTIFYs without a verified TSIG
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            try:
+                q = dns.message.from_wire(data, keyring=self.kr)
+            except Exception:
+                self.unsigned.append(data)
+                continue
+            if q.opcode() != dns.opcode.NOTIFY or not q.had_tsig:
+                self.unsigned.append(q.question[0].name.to_text() if q.question else "?")
+                continue
+            zone = q.question[0].name.to_text().rstrip(".")
+            serial = q.answer[0][0].serial if q.answer else None
+            self.got.setdefault(zone, []).append((time.time(), serial))
+            if zone != self.answer_zone:
+                continue
+            n = len(self.got[zone])
+            if n == 1:
+                # a forged answer: right ID, no TSIG; nodd must keep retrying
+                raw = dns.message.Message(id=q.id)
+                raw.flags = dns.flags.QR | dns.flags.AA
+                raw.set_opcode(dns.opcode.NOTIFY)
+                raw.question = q.question
+                self.sock.sendto(raw.to_wire(), peer)
+            elif n == self.answer_at:
+                r = dns.message.make_response(q)  # carries the request's TSIG context: signed
+                self.sock.sendto(r.to_wire(), peer)
+
+    def close(self):
+        self.stop = True
+        self.t.join(2)
+        self.sock.close()
+
+
+def test_notify_signed_retried_then_given_up(nodd_factory):
+    z5 = "5m.rpz." + h.SUFFIX
+    tgt = Target(answer_zone=z5, answer_at=3)
+    try:
+        n = nodd_factory(extra=(
+            "keys:\n  - name: %s\n    algorithm: hmac-sha256\n    secret: \"%s\"\n"
+            "transfer:\n  allow:\n    - key: %s\n  notify:\n"
+            "    - address: 127.0.0.1@%d\n      key: %s\n  min-interval: 1s\n"
+            % (KEY, SECRET, KEY, tgt.port, KEY)))
+        start_serials = n.serials()
+        n.observe("notified.nodtld")
+        zones = ["%s.rpz.%s" % (w, h.SUFFIX) for w in h.WINDOWS] + [h.DNSBL]
+        # every zone is notified of its new version, signed with the target's key
+        h.wait_for(lambda: all(z in tgt.got for z in zones), 10, what="a NOTIFY for every zone")
+        assert not tgt.unsigned, tgt.unsigned
+        for z in zones:
+            serial = tgt.got[z][0][1]
+            assert serial is not None and serial != start_serials[z], (z, tgt.got[z])
+        # the unanswered ones are sent 1 + 5 times (after 1, 2, 4, 8, 16 s), then given up
+        h.wait_for(lambda: n.log_text().count("giving up") >= len(zones) - 1, 90,
+                   interval=1, what="nodd giving up the unanswered NOTIFYs")
+        for z in zones:
+            if z == z5:
+                continue
+            sends = tgt.got[z]
+            assert len(sends) == 6, (z, len(sends))
+            assert len({s for _, s in sends}) == 1, "retries repeat the same serial"
+            gaps = [b[0] - a[0] for a, b in zip(sends, sends[1:])]
+            # backoff: each gap longer than the one before (the values are the log's business)
+            assert all(g2 > g1 for g1, g2 in zip(gaps, gaps[1:])), gaps
+        # the 5m zone: the forged unsigned answer to the first was ignored, the signed
+        # answer to the third stopped the retries
+        assert len(tgt.got[z5]) == 3, tgt.got[z5]
+        assert "reply fails TSIG; ignored" in n.log_text(), n.log_tail()
+        gave_up = [l for l in n.log_text().splitlines() if "giving up" in l]
+        assert not [l for l in gave_up if " zone %s serial" % z5 in l], gave_up
+        m = n.metrics()
+        assert h.metric_sum(m, "nodd_notify_failed_total") == len(zones) - 1
+        assert h.metric_sum(m, "nodd_notify_retries_total") == 5 * (len(zones) - 1) + 2
+    finally:
+        tgt.close()
