@@ -54,6 +54,7 @@ struct nod {
 	size_t npend, pend_cap;
 	int ob_dirty;         /* records appended since the last notify */
 	int64_t floor;        /* versions before this cannot be diffed exactly (persisted) */
+	int64_t load_now;     /* nod_open's time, for load_cb */
 	char err[512];
 };
 
@@ -68,6 +69,14 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 	}
 	/* the stamp stored with the name; none (from before the history was kept): always there */
 	nindex_set_clock(nod->ix, added == STORE_ADDED_UNKNOWN ? INT64_MIN : added);
+	/* Committed after the last version of a zone that lists it (nodd stopped within
+	 * min-interval of the commit): no version holds it yet, so the first tick makes one. */
+	if (added != STORE_ADDED_UNKNOWN)
+		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+			int64_t w = z == NOD_ZONE_DNSBL ? WINDOW_MAX_SECS : window_secs[z];
+			if (added > nod->vtime[z] && nod->load_now - fs < w)
+				nod->pending[z] = 1;
+		}
 	if (nindex_put(nod->ix, wire, (size_t)wl - 1, fs) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
 		return -1;
@@ -135,6 +144,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 	int64_t since = oldest - WINDOW_MAX_SECS;
 	if (now - NOD_KEEP_SECS < since)
 		since = now - NOD_KEEP_SECS;
+	nod->load_now = now;
 	int rc = store_each_since(nod->st, since, load_cb, nod);
 	if (rc < 0)
 		goto store_fail;

@@ -257,6 +257,24 @@ def test_ixfr_history_survives_restart(tmp_path, nodd_factory):
         assert final == versions[z][-1][0] and got == versions[z][-1][1], z
 
 
+def test_name_committed_just_before_a_stop_gets_a_version_after_restart(tmp_path, nodd_factory):
+    """A name committed less than min-interval before nodd stops is in no version yet: after
+    the restart the first tick makes one, so secondaries holding the old serial get it (the
+    serial must not stay the same while the content grew)."""
+    extra = ("keys:\n  - name: %s\n    algorithm: hmac-sha256\n    secret: \"%s\"\n"
+             "transfer:\n  allow:\n    - key: %s\n  min-interval: 5s\n" % (KEY, SECRET, KEY))
+    n = nodd_factory(extra=extra)
+    old_serial, old = _axfr_names(n, Z5)
+    n.observe("late.nodtld")
+    n.stop()                    # within the 5 s min-interval: no version made yet
+    n.start()
+    h.wait_for(lambda: n.serial(Z5) != old_serial, 15, what="a new version after the restart")
+    serial, rrs = _axfr_names(n, Z5)
+    assert ("late.nodtld.%s." % Z5, dns.rdatatype.CNAME, ".") in rrs, rrs
+    got, final = _ixfr_apply(n, Z5, old_serial, old)
+    assert final == serial and got == rrs
+
+
 def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factory):
     if not shutil.which("rbldnsd"):
         pytest.skip("rbldnsd is not installed")
