@@ -459,6 +459,11 @@ done
 echo "ratio nodd/nsd (<1: nodd faster): kdig AXFR time unsigned $(ratio nodd nsd), TSIG $(ratio nodd-tsig nsd-tsig);" \
 	"server CPU unsigned $(ratio nodd nsd cpu), TSIG $(ratio nodd-tsig nsd-tsig cpu); drained without parsing $(ratio nodd nsd drain)"
 echo "(kdig's time is mostly kdig parsing 2M records on its own core; 'drain s' reads the same stream without parsing it)"
+want=$((ZONE_RRS + 3)) # SOA, NS, the records, SOA
+for s in nodd nodd-tsig nsd nsd-tsig; do
+	[ -n "${R[$s.records]:-}" ] && [ "${R[$s.records]}" != "$want" ] &&
+		echo "WARNING: $s sent ${R[$s.records]} records, the exported file has $want: the AXFR and the file differ"
+done
 echo "nodd: start-up with $NAMES names and the eight files written ${NODD_START} s, RSS ${NODD_RSS} MB; nsd RSS ${NSD_RSS:--} MB"
 if [ $LAT_OK = 1 ]; then
 	echo "observation -> BIND rewrites it (nodd min-interval $MIN_INTERVAL, BIND min-update-interval 5):" \
