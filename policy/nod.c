@@ -352,7 +352,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			rc = -1;
 		rc = rc < 0 ? -1 : 1;
 	} else {
-		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline, added, &kept);
+		/* baseline rows are not listed: no stamp (NULL costs no space in the row) */
+		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline,
+			baseline ? STORE_ADDED_UNKNOWN : added, &kept);
 		if (rc == 2)
 			rc = raise_floor(nod, added) < 0 ? -1 : 0;
 	}
