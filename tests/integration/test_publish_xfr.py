@@ -287,6 +287,20 @@ def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factor
     dnset = os.path.join(fdir, "nod.rbldnsd")
     h.wait_for(lambda: os.path.exists(dnset) and "old.nodtld" in open(dnset).read(), 10,
                what="the dnset file with the names")
+    # files are replaced by rename, never rewritten in place: a reader holding the old file
+    # keeps a complete copy, the path gets a new inode, and no temporary file is left over
+    with open(dnset) as held:
+        ino = os.stat(dnset).st_ino
+        n.observe("later.nodtld", first_seen=now - 10)
+        h.wait_for(lambda: "later.nodtld" in open(dnset).read(), 10, what="the next write")
+        assert os.stat(dnset).st_ino != ino, "the dnset file was rewritten in place"
+        old_text = held.read()
+        assert "old.nodtld" in old_text and "later.nodtld" not in old_text
+    def strays():
+        return (sorted(f for f in os.listdir(fdir) if f not in ("nod.rbldnsd", "rpz")) +
+                [f for f in os.listdir(os.path.join(fdir, "rpz")) if not f.endswith(".zone")])
+    # (a write in progress has its temporary file for a moment: wait for a moment without)
+    h.wait_for(lambda: not strays(), 5, interval=0.05, what="no temporary files left: %s" % strays())
     # every RPZ file loads in named-checkzone and lists the names of its window
     ages = {"fresh.nodtld": 30, "middle.nodtld": 2000, "old.nodtld": 50000}
     for w in h.WINDOWS:
