@@ -36,6 +36,7 @@
 #include "server/metrics.h"
 #include "server/notifyout.h"
 #include "server/wire.h"
+#include "server/xfrreq.h"
 #include "zones/tsig.h"
 
 #define XFR_BUDGET 16000      /* bytes of records per message (< 16384 for pointers) */
@@ -57,84 +58,7 @@ struct xfrout {
 
 static struct xfrout *hook_owner; /* for the signed-query hook (one xfrout per process) */
 
-/* ---- parsing the request ---- */
-
-struct xfr_req {
-	uint16_t id, flags, qtype;
-	size_t qend;                  /* end of the question */
-	uint8_t qname[DNAME_MAX_WIRE];
-	size_t qname_len;
-	int zone;                     /* -1 when not ours */
-	int has_serial;
-	uint32_t serial;              /* IXFR: the client's SOA serial */
-};
-
 static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-static uint32_t get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static int zone_of(const struct answer_cfg *cfg, const uint8_t *name, size_t len)
-{
-	for (int z = 0; z < NOD_ZONE_COUNT; z++)
-		if (cfg->apex_len[z] == len && memcmp(cfg->apex[z], name, len) == 0)
-			return z;
-	return -1;
-}
-
-/* 0 ok, -1 malformed (FORMERR). msglen: the message without its TSIG. */
-static int parse_req(const struct answer_cfg *cfg, const uint8_t *q, size_t qlen, size_t msglen,
-	struct xfr_req *r)
-{
-	memset(r, 0, sizeof *r);
-	r->zone = -1;
-	if (qlen < 12)
-		return -1;
-	r->id = get16(q);
-	r->flags = get16(q + 2);
-	if (get16(q + 4) != 1)
-		return -1;
-	size_t off = dname_wire_parse(q, qlen, 12, r->qname, &r->qname_len);
-	if (!off || off + 4 > msglen)
-		return -1;
-	r->qtype = get16(q + off);
-	r->qend = off + 4;
-	r->zone = zone_of(cfg, r->qname, r->qname_len);
-	if (r->qtype == 251 && get16(q + 8) >= 1 && get16(q + 6) == 0) {
-		/* IXFR: the client's SOA in the authority section (RFC 1995 3). */
-		uint8_t nm[DNAME_MAX_WIRE];
-		size_t nl;
-		off = dname_wire_parse(q, msglen, r->qend, nm, &nl);
-		if (!off || off + 10 > msglen || get16(q + off) != 6)
-			return -1;
-		size_t rd = off + 10, rdlen = get16(q + off + 8);
-		if (rd + rdlen > msglen)
-			return -1;
-		size_t p = dname_wire_parse(q, msglen, rd, nm, &nl);
-		if (p)
-			p = dname_wire_parse(q, msglen, p, nm, &nl);
-		if (!p || p + 20 > rd + rdlen)
-			return -1;
-		r->serial = get32(q + p);
-		r->has_serial = 1;
-	}
-	return 0;
-}
-
-/* A reply header + echoed question with this RCODE. Returns its length or 0. */
-static size_t error_reply(const uint8_t *q, size_t qend, int rcode, uint8_t *out, size_t cap)
-{
-	if (qend < 12 || qend > cap)
-		return 0;
-	memcpy(out, q, qend);
-	out[2] = (uint8_t)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD kept; AA/TC cleared */
-	out[3] = (uint8_t)(rcode & 0x0f);
-	out[4] = 0;
-	out[5] = qend > 12 ? 1 : 0;
-	memset(out + 6, 0, 6);
-	return qend;
-}
 
 /* ---- writing records (on server/wire.h) ---- */
 
@@ -370,7 +294,7 @@ static void reply_single(const struct tsig_result *res, const uint8_t *q, size_t
 	struct evbuffer *out)
 {
 	uint8_t buf[2 + 1024];
-	size_t len = error_reply(q, qend, rcode, buf + 2, sizeof buf - 2);
+	size_t len = xfr_error_reply(q, qend, rcode, buf + 2, sizeof buf - 2);
 	if (!len)
 		return;
 	if (res && res->verdict != TSIG_V_UNSIGNED && res->verdict != TSIG_V_FORMERR) {
@@ -403,7 +327,7 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 	enum tsig_verdict v = tsig_verify_request(x->kr, q, qlen, (uint64_t)now, &res);
 	size_t msglen = v == TSIG_V_UNSIGNED ? qlen : res.msg_len;
 	struct xfr_req r;
-	if (parse_req(cfg, q, qlen, msglen, &r) < 0 || v == TSIG_V_FORMERR) {
+	if (xfr_req_parse(cfg, q, qlen, msglen, &r) < 0 || v == TSIG_V_FORMERR) {
 		metrics_inc("xfr_out_formerr", 1);
 		size_t qe = r.qend ? r.qend : 12;
 		reply_single(NULL, q, qe <= qlen ? qe : 12, 1, out);
@@ -537,12 +461,12 @@ static size_t signed_hook(void *ctx, const uint8_t *q, size_t qlen, const struct
 	size_t qend = info->question_end ? info->question_end : 12;
 	if (v == TSIG_V_FORMERR) {
 		info->rcode = 1;
-		return error_reply(q, qend, 1, out, outcap);
+		return xfr_error_reply(q, qend, 1, out, outcap);
 	}
 	size_t len = rlen, sl;
 	if (v != TSIG_V_OK) {
 		metrics_inc("tsig_errors", 1);
-		len = error_reply(q, qend, res.rcode, out, outcap);
+		len = xfr_error_reply(q, qend, res.rcode, out, outcap);
 		info->rcode = res.rcode;
 	}
 	if (!len || tsig_sign_response(&res, out, len, outcap, now, &sl) != 0) {
