@@ -1,8 +1,9 @@
 """Streams (issue 5): newly_registered_domain and zone_diff records through the durable
 outbox to Kafka (librdkafka's mock cluster, read with kcat) and to WebSocket clients.
 
-Observations come through the HTTP API here; records from a real BIND upstream are in
-test_streams_upstream.py."""
+Observations come through the HTTP API, and from a real BIND upstream (the last two
+tests: an nsupdate on the primary reaches Kafka and WebSocket, also through a broker
+outage and a kill -9)."""
 import base64
 import json
 import os
