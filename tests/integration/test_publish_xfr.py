@@ -275,7 +275,7 @@ def test_name_committed_just_before_a_stop_gets_a_version_after_restart(tmp_path
     assert final == serial and got == rrs
 
 
-def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factory):
+def test_written_files_load_in_named_checkzone_and_rbldnsd_after_rsync(tmp_path, nodd_factory):
     if not shutil.which("rbldnsd"):
         pytest.skip("rbldnsd is not installed")
     n = nodd_with(nodd_factory, tmp_path, files=True)
@@ -315,19 +315,30 @@ def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factor
                 want = age < h.WINDOW_SECONDS[w]
                 assert ("%s.%s." % (name, z) in owners) == want, (z, name, r.stdout)
                 assert ("*.%s.%s." % (name, z) in owners) == want, (z, name, r.stdout)
-    # rbldnsd serving the file answers like nodd
+    # docs/consumers.md's rsync + rbldnsd recipe: rsync copies the files to a mirror and
+    # rbldnsd serves the mirror, answering like nodd
     port = h.free_port()
     os.chmod(fdir, 0o755)
     os.chmod(dnset, 0o644)
-    # docs/consumers.md's rbldnsd command as written, but for the directory and address,
-    # and -n: stay in the foreground so that the test stops it by its PID
-    line = [l for l in doc_block("rbldnsd").splitlines() if l.startswith("rbldnsd ")]
-    assert len(line) == 1, doc_block("rbldnsd")
-    cmd = substitute(line[0], ("-r /var/lib/rbldnsd/nod ", "-r %s " % fdir),
+    mirror = str(tmp_path / "mirror")
+    recipe = doc_block("rbldnsd").splitlines()
+    sync_line = [l for l in recipe if l.startswith("rsync ")]
+    assert len(sync_line) == 1, recipe
+    sync = _rsync_cmd(tmp_path, sync_line[0], fdir, mirror) if shutil.which("rsync") else None
+    if sync:
+        sync()
+    else:  # rsync is in TEST_PKGS; without it the files are served where nodd wrote them
+        mirror = fdir
+    # the rbldnsd command as written, but for the directory and address; -n: stay in the
+    # foreground so that the test stops it by its PID; -c 1: look for a changed file every
+    # second rather than every minute
+    line = [l for l in recipe if l.startswith("rbldnsd ")]
+    assert len(line) == 1, recipe
+    cmd = substitute(line[0], ("-r /var/lib/rbldnsd/nod ", "-r %s " % mirror),
                      ("-b 192.0.2.60/53 ", "-b 127.0.0.1/%d " % port),
                      ("v1.bl.nod.example:", "v1.bl.%s:" % h.SUFFIX))
     args = shlex.split(cmd)
-    args[1:1] = ["-n"]
+    args[1:1] = ["-n", "-c", "1"]
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("rbldns")      # rbldnsd's default user (Debian's package makes it)
@@ -351,9 +362,39 @@ def test_written_files_load_in_named_checkzone_and_rbldnsd(tmp_path, nodd_factor
                     assert b.rcode() == dns.rcode.NOERROR
                 elif name != "nodtld":
                     assert b.rcode() == dns.rcode.NXDOMAIN and a.rcode() == dns.rcode.NXDOMAIN, (name, qtype)
+        if sync:
+            # a name observed now reaches rbldnsd by the next write, rsync and reload
+            n.observe("synced.nodtld", first_seen=int(time.time()) - 5)
+            h.wait_for(lambda: "synced.nodtld" in open(dnset).read(), 10, what="the next write")
+            assert ask(port, "synced.nodtld", "A").rcode() == dns.rcode.NXDOMAIN
+            sync()
+            h.wait_for(lambda: _try(lambda: ask(port, "synced.nodtld", "A").answer), 15,
+                       what="rbldnsd reloading the rsynced file")
+            a, b = ask(n.port, "synced.nodtld", "TXT"), ask(port, "synced.nodtld", "TXT")
+            assert sorted(rd.to_text() for rs in a.answer for rd in rs) == \
+                sorted(rd.to_text() for rs in b.answer for rd in rs)
     finally:
         p.kill()
         p.wait(5)
+
+
+def _rsync_cmd(tmp_path, line, src, dst):
+    """docs/consumers.md's rsync line as written but for the two directories, with
+    "nodd-host" reached through a remote shell that runs rsync's other end on this
+    machine (RSYNC_RSH), so the rsync protocol runs over a pipe as it would over ssh."""
+    rsh = tmp_path / "rsh"
+    rsh.write_text('#!/bin/sh\n# $1 is the host (nodd-host): run the command here\n'
+                   'shift\nexec /bin/sh -c "$*"\n')
+    rsh.chmod(0o755)
+    cmd = substitute(line, (":/srv/nod/ ", ":%s/ " % src), (" /var/lib/rbldnsd/nod/", " %s/" % dst))
+    args = shlex.split(cmd)
+    assert args[0] == "rsync" and args[-2].startswith("nodd-host:"), args
+    env = dict(os.environ, RSYNC_RSH=str(rsh))
+
+    def run():
+        r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+    return run
 
 
 def _try(f):
