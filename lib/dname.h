@@ -52,4 +52,16 @@ static inline uint8_t dname_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* 1 when two uncompressed wire names are equal ignoring ASCII case (RFC 4343), else 0.
+ * Length bytes are below 64, so lowering every byte leaves them alone. */
+static inline int dname_wire_equal(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	if (al != bl)
+		return 0;
+	for (size_t i = 0; i < al; i++)
+		if (dname_lower(a[i]) != dname_lower(b[i]))
+			return 0;
+	return 1;
+}
+
 #endif

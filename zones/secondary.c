@@ -26,8 +26,9 @@
  * wrong serial or deletes an absent record, a serial going backwards) discards the whole
  * transfer: the transaction is rolled back, the last good version keeps serving, the error
  * is kept for /api/v1/status, and the next primary is tried, then the retry timer.
- * ldns parses each message (ldns_wire2pkt); the transfer client is ours because ldns's is
- * blocking, checks no TSIG and stops after two SOAs (REFERENCE.md 0.3).
+ * ldns parses each message (ldns_wire2pkt) and zones/xfrin.c checks the framing of the
+ * answer records (pure, fuzzed); the transfer client is ours because ldns's is blocking,
+ * checks no TSIG and stops after two SOAs (REFERENCE.md 0.3).
  *
  * Observations: an owner below the apex that gains NS records is observed at commit time;
  * the store keeps the earliest first_seen, so a name seen before (also in the baseline, the
@@ -58,6 +59,7 @@
 #include "zones/observe.h"
 #include "zones/refresh.h"
 #include "zones/serial.h"
+#include "zones/xfrin.h"
 
 #define SEC_MAX_MSG 65535
 #define SEC_TIMEOUT 30
@@ -92,13 +94,7 @@ struct upstream {
 	uint16_t id;
 	struct tsig_verifier ver;
 	int signed_req;
-	uint64_t nrr;                           /* answer records received */
-	uint32_t new_serial;
-	uint32_t soa_refresh, soa_retry, soa_expire; /* timers of the new SOA */
-	int soas;                               /* SOA records seen with the new serial */
-	int style;                              /* 0 unknown, 1 incremental, 2 AXFR-style */
-	int ended;                              /* the closing SOA was seen */
-	unsigned msgs;
+	struct xfrin in;                        /* the answer stream's framing (zones/xfrin.h) */
 	struct timespec t_start;                /* the transfer's query sent (CLOCK_MONOTONIC) */
 
 	/* status */
@@ -614,9 +610,9 @@ static void apply(struct upstream *up)
 {
 	struct secondary *s = up->sec;
 	struct apply a = { up, !up->rs.have_copy, up->rs.have_copy ? up->rs.serial : 0,
-		up->new_serial, now_s(), 0, 0, 0 };
+		up->in.new_serial, now_s(), 0, 0, 0 };
 	char why[512] = "";
-	int axfr = up->task == T_AXFR || up->style == 2;
+	int axfr = up->task == T_AXFR || up->in.style == XFRIN_STYLE_AXFR;
 	struct timespec t_recv, t_done;
 	clock_gettime(CLOCK_MONOTONIC, &t_recv);
 	if (nod_begin(s->nod) < 0) {
@@ -624,11 +620,11 @@ static void apply(struct upstream *up)
 		goto fail;
 	}
 	int rc = 0;
-	if (up->style == 2 && exec_stmt(s->st[S_IXFR_TO_AXFR]) < 0)
+	if (up->in.style == XFRIN_STYLE_AXFR && exec_stmt(s->st[S_IXFR_TO_AXFR]) < 0)
 		STORE_ERR(why, sizeof why, s->db), rc = -1;
 	if (rc == 0)
 		rc = axfr ? apply_axfr(&a, why, sizeof why) : apply_ixfr(&a, why, sizeof why);
-	if (rc == 0 && save_state(up, up->new_serial, a.now) < 0)
+	if (rc == 0 && save_state(up, up->in.new_serial, a.now) < 0)
 		STORE_ERR(why, sizeof why, s->db), rc = -1;
 	if (rc < 0) {
 		nod_rollback(s->nod);
@@ -659,12 +655,12 @@ static void apply(struct upstream *up)
 		"(%llu records received in %.2f s, applied in %.2f s)",
 		up->zone[0] ? up->zone : ".", axfr ? "AXFR" : "IXFR", a.from, a.to,
 		(unsigned long long)a.adds, (unsigned long long)a.dels, (unsigned long long)a.obs,
-		a.baseline ? " (baseline)" : "", (unsigned long long)up->nrr,
+		a.baseline ? " (baseline)" : "", (unsigned long long)up->in.nrr,
 		ts_diff(&up->t_start, &t_recv), ts_diff(&t_recv, &t_done));
 	up->rs.have_copy = 1;
-	up->rs.serial = up->new_serial;
+	up->rs.serial = up->in.new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
-	refresh_set_soa(&up->rs, &up->bounds, up->soa_refresh, up->soa_retry, up->soa_expire);
+	refresh_set_soa(&up->rs, &up->bounds, up->in.refresh, up->in.retry, up->in.expire);
 	up->task = T_IDLE;
 	schedule(up, refresh_success(&up->rs, a.now));
 	return;
@@ -774,7 +770,7 @@ static int stage_put(struct upstream *up, const struct rrpart *p)
 		st = s->st[S_AXFR_ADD];
 	} else {
 		st = s->st[S_IXFR_ADD];
-		sqlite3_bind_int64(st, c++, (sqlite3_int64)up->nrr);
+		sqlite3_bind_int64(st, c++, (sqlite3_int64)(up->in.nrr - 1)); /* its place in the stream */
 	}
 	sqlite3_bind_text(st, c++, p->owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, c++, p->type);
@@ -785,72 +781,31 @@ static int stage_put(struct upstream *up, const struct rrpart *p)
 	return rc;
 }
 
-/* The answer records of one message of a transfer: checked in order and staged.
- * Returns 0, or -1 with the error set. */
+/* The answer records of one message of a transfer: checked in order (zones/xfrin.c) and
+ * staged. Returns 0, or -1 with the error set. */
 static int take_records(struct upstream *up, ldns_rr_list *an)
 {
 	static struct rrpart p;
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		if (up->ended) {
-			set_error(up, "records after the end of the transfer");
-			return -1;
-		}
-		if (rr_parts(rr, &p) < 0) {
+		const ldns_rdf *own = ldns_rr_owner(rr);
+		if (!own || rr_parts(rr, &p) < 0) {
 			set_error(up, "a record that cannot be stored");
 			return -1;
 		}
-		uint32_t ser = 0, refresh = 0, retry = 0, expire = 0;
-		int is_soa = p.type == LDNS_RR_TYPE_SOA &&
-			serial_soa_fields(p.rd, p.rdlen, &ser, &refresh, &retry, &expire) == 0;
-		if (p.type == LDNS_RR_TYPE_SOA && !is_soa) {
-			set_error(up, "a malformed SOA record");
+		int ws = up->in.style;
+		int v = xfrin_record(&up->in, ldns_rdf_data(own), ldns_rdf_size(own), (uint16_t)p.type,
+			p.rd, p.rdlen);
+		if (v == XFRIN_ERROR) {
+			set_error(up, "%s", up->in.err);
 			return -1;
 		}
-		int apex_soa = is_soa && ldns_rr_owner(rr) && ldns_rdf_size(ldns_rr_owner(rr)) == up->apex_len &&
-			memcmp(ldns_rdf_data(ldns_rr_owner(rr)), up->apex, up->apex_len) == 0;
-		if (up->nrr == 0) {
-			if (!apex_soa) {
-				set_error(up, "transfer does not start with the zone's SOA");
-				return -1;
-			}
-			up->new_serial = ser;
-			up->soa_refresh = refresh;
-			up->soa_retry = retry;
-			up->soa_expire = expire;
-			up->soas = 1;
-			if (up->rs.have_copy && !serial_gt(ser, up->rs.serial) && ser != up->rs.serial) {
-				set_error(up, "serial would go backwards from %u to %u", up->rs.serial, ser);
-				return -1;
-			}
-		} else {
-			if (up->nrr == 1 && up->task == T_IXFR) {
-				/* second record: an SOA = incremental (RFC 1995 4; if its serial is not
-				 * ours the difference is inconsistent and apply_ixfr() refuses it),
-				 * anything else = AXFR-style */
-				up->style = is_soa ? 1 : 2;
-				if (up->style == 2)
-					log_info("upstream %s: AXFR-style answer to IXFR", up->zone);
-			}
-			int incremental = up->task == T_IXFR && up->style == 1;
-			if (apex_soa && ser == up->new_serial) {
-				/* AXFR ends at the second SOA of the new serial; an incremental IXFR at
-				 * the third (the last difference's own new SOA is the second) */
-				if (++up->soas >= (incremental ? 3 : 2)) {
-					up->ended = 1;
-					up->nrr++;
-					continue; /* the closing SOA is not staged */
-				}
-			} else if (apex_soa && !incremental) {
-				set_error(up, "AXFR: an apex SOA in the middle of the transfer");
-				return -1;
-			}
-		}
-		if (stage_put(up, &p) < 0) {
+		if (ws != up->in.style && up->in.style == XFRIN_STYLE_AXFR)
+			log_info("upstream %s: AXFR-style answer to IXFR", up->zone);
+		if (v == XFRIN_STAGE && stage_put(up, &p) < 0) {
 			set_error(up, "staging: %s", sqlite3_errmsg(up->sec->db));
 			return -1;
 		}
-		up->nrr++;
 	}
 	return 0;
 }
@@ -895,7 +850,6 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 		ret = -1;
 		goto out;
 	}
-	up->msgs++;
 	if (rc != LDNS_RCODE_NOERROR) {
 		if (up->task == T_IXFR && (rc == LDNS_RCODE_NOTIMPL || rc == LDNS_RCODE_FORMERR ||
 			    rc == LDNS_RCODE_REFUSED)) {
@@ -963,11 +917,8 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 		ret = -1;
 		goto out;
 	}
-	int done = up->ended;
-	if (!done && up->task == T_IXFR && up->nrr == 1 && ldns_pkt_ancount(p) == 1 && up->msgs == 1 &&
-	    up->rs.have_copy && up->new_serial == up->rs.serial)
-		done = 2; /* a lone SOA: up to date */
-	if (done) {
+	int done = xfrin_message_end(&up->in, ldns_pkt_ancount(p));
+	if (done != XFRIN_MORE) {
 		if (up->signed_req && tsig_verifier_end(&up->ver) != TSIG_V_OK) {
 			set_error(up, "TSIG: the last message is not signed");
 			ret = -1;
@@ -975,7 +926,7 @@ static int on_message(struct upstream *up, const uint8_t *msg, size_t len)
 		}
 		/* the task ends here; apply() may start the next one (AXFR fallback) */
 		task_end(up);
-		if (done == 2) {
+		if (done == XFRIN_CURRENT) {
 			stage_clear(s);
 			up_to_date(up);
 		} else {
@@ -1032,11 +983,7 @@ static void start_task(struct upstream *up, enum task t)
 {
 	struct secondary *s = up->sec;
 	up->task = t;
-	up->nrr = 0;
-	up->soas = 0;
-	up->style = 0;
-	up->ended = 0;
-	up->msgs = 0;
+	xfrin_init(&up->in, up->apex, up->apex_len, t == T_IXFR, up->rs.have_copy, up->rs.serial);
 	stage_clear(s);
 	uint8_t q[1024];
 	size_t qlen;

@@ -328,23 +328,13 @@ int tsig_keyring_add(struct tsig_keyring *kr, const struct tsig_key *key)
 	return TSIG_OK;
 }
 
-static int name_eq(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	if (al != bl)
-		return 0;
-	for (size_t i = 0; i < al; i++)
-		if (dname_lower(a[i]) != dname_lower(b[i]))
-			return 0;
-	return 1;
-}
-
 const struct tsig_key *tsig_keyring_find(const struct tsig_keyring *kr,
 	const uint8_t *name, size_t name_len)
 {
 	if (!kr)
 		return NULL;
 	for (size_t i = 0; i < kr->n; i++)
-		if (name_eq(kr->keys[i]->name, kr->keys[i]->name_len, name, name_len))
+		if (dname_wire_equal(kr->keys[i]->name, kr->keys[i]->name_len, name, name_len))
 			return kr->keys[i];
 	return NULL;
 }
@@ -947,7 +937,7 @@ enum tsig_verdict tsig_verifier_feed(struct tsig_verifier *v, const uint8_t *msg
 	default: return stream_fail(v, res, TSIG_V_PEER_ERROR);
 	}
 	const struct tsig_key *key = v->key;
-	if (!name_eq(t.key_name, t.key_name_len, key->name, key->name_len) ||
+	if (!dname_wire_equal(t.key_name, t.key_name_len, key->name, key->name_len) ||
 		alg_from_wire(t.alg_name, t.alg_name_len) != key->alg)
 		return stream_fail(v, res, TSIG_V_BADKEY);
 	if (!mac_len_ok(t.mac_len, tsig_alg_mac_len(key->alg)))

@@ -1,0 +1,98 @@
+/* fuzz_xfrin.c -- libFuzzer target: arbitrary bytes as an upstream's answer to nodd's IXFR or
+ * AXFR, read as zones/secondary.c reads it: each TCP-framed message parsed by ldns, its
+ * answer records canonicalised and checked in order by zones/xfrin.c.
+ *
+ * Input: one byte of flags (bit 0: the request was an IXFR, bit 1: a copy is held), four
+ * bytes of the serial held, then messages each with a two-byte length. The checks: nothing
+ * is staged or skipped after the end or an error, the end comes only from a skipped closing
+ * SOA, every staged record is counted, "current" only answers an IXFR with the serial held. */
+#include <ldns/ldns.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones/xfrin.h"
+
+static uint8_t apex[DNAME_MAX_WIRE];
+static size_t apex_len;
+
+/* The record as secondary.c stages it: canonical (lower-case names), rdata fields joined. */
+static int rr_bytes(ldns_rr *rr, uint8_t *rd, size_t cap, size_t *rdlen)
+{
+	ldns_rr2canonical(rr);
+	size_t o = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		ldns_rdf *f = ldns_rr_rdf(rr, i);
+		if (o + ldns_rdf_size(f) > cap)
+			return -1;
+		memcpy(rd + o, ldns_rdf_data(f), ldns_rdf_size(f));
+		o += ldns_rdf_size(f);
+	}
+	*rdlen = o;
+	return ldns_rr_owner(rr) ? 0 : -1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t rd[65536];
+	if (!apex_len)
+		apex_len = (size_t)dname_text_to_wire("nodtest", apex);
+	if (size < 5)
+		return 0;
+	int ixfr = data[0] & 1, have = (data[0] >> 1) & 1;
+	uint32_t held = ((uint32_t)data[1] << 24) | ((uint32_t)data[2] << 16) |
+		((uint32_t)data[3] << 8) | data[4];
+	struct xfrin x;
+	xfrin_init(&x, apex, apex_len, ixfr, have, held);
+	size_t off = 5;
+	int state = XFRIN_MORE, failed = 0;
+	while (state == XFRIN_MORE && !failed && off + 2 <= size) {
+		size_t len = ((size_t)data[off] << 8) | data[off + 1];
+		off += 2;
+		if (len > size - off)
+			break;
+		ldns_pkt *p = NULL;
+		if (ldns_wire2pkt(&p, data + off, len) != LDNS_STATUS_OK) {
+			ldns_pkt_free(p);
+			break;
+		}
+		off += len;
+		ldns_rr_list *an = ldns_pkt_answer(p);
+		for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			size_t rdlen;
+			if (rr_bytes(rr, rd, sizeof rd, &rdlen) < 0) {
+				failed = 1;
+				break;
+			}
+			int was_ended = x.ended;
+			uint64_t staged = x.staged, nrr = x.nrr;
+			const ldns_rdf *own = ldns_rr_owner(rr);
+			int v = xfrin_record(&x, ldns_rdf_data(own), ldns_rdf_size(own),
+				(uint16_t)ldns_rr_get_type(rr), rd, rdlen);
+			if (was_ended && v != XFRIN_ERROR)
+				abort();
+			if (v == XFRIN_STAGE && (x.staged != staged + 1 || x.nrr != nrr + 1 || x.ended))
+				abort();
+			if (v == XFRIN_SKIP && (x.ended != 1 || ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
+			    x.staged != staged))
+				abort();
+			if (v == XFRIN_ERROR) {
+				if (!x.err[0] || x.ended >= 0)
+					abort();
+				failed = 1;
+				break;
+			}
+		}
+		if (!failed) {
+			state = xfrin_message_end(&x, ldns_pkt_ancount(p));
+			if (state == XFRIN_DONE && (x.ended != 1 || x.nrr != x.staged + 1))
+				abort();
+			if (state == XFRIN_CURRENT && (!ixfr || !have || x.new_serial != held || x.nrr != 1))
+				abort();
+			if (state == XFRIN_DONE && x.staged < 1)
+				abort();
+		}
+		ldns_pkt_free(p);
+	}
+	return 0;
+}
