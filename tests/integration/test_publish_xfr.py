@@ -458,3 +458,41 @@ def test_signed_multi_message_axfr_and_pipelined_requests(tmp_path, nodd_factory
     assert cname(got[102]) == owners
     assert got[101][0].answer[0].rdtype == dns.rdatatype.SOA
     assert h.rdatas(got[103][0], dns.rdatatype.A) == ["127.0.0.4"]   # age 1001 s: < 30 min
+
+
+def test_versions_are_at_least_min_interval_apart(tmp_path, nodd_factory):
+    """A steady stream of new names and a name ageing out of 5m: each zone gets a new version
+    at most once per transfer.min-interval (3 s here). Serials are the versions' unix times,
+    so consecutive serials seen by a poller must be at least 3 apart; the last version holds
+    every name observed and no longer the aged one."""
+    extra = ("transfer:\n  allow:\n    - address: 127.0.0.1/32\n  min-interval: 3s\n")
+    n = nodd_factory(extra=extra)
+    zones = (Z5, h.DNSBL)
+    now = int(time.time())
+    n.observe("ageing.nodtld", first_seen=now - 296)  # leaves 5m about 4 s from now
+    seen = {z: [] for z in zones}
+    names = []
+    end = time.time() + 12
+    i = 0
+    while time.time() < end:
+        if i % 3 == 0:
+            name = "burst-%d.nodtld" % i
+            n.observe(name)
+            names.append(name)
+        for z in zones:
+            s = n.serial(z)
+            if not seen[z] or seen[z][-1] != s:
+                seen[z].append(s)
+        i += 1
+        time.sleep(0.2)
+    for z in zones:
+        assert len(seen[z]) >= 3, (z, seen[z])  # the names did make new versions
+        gaps = [b - a for a, b in zip(seen[z], seen[z][1:])]
+        assert all(g >= 3 for g in gaps), (z, seen[z], gaps)
+
+    def owners():
+        xfr = dns.query.xfr("127.0.0.1", Z5, port=n.port, lifetime=10, relativize=False)
+        return {rs.name.to_text().lower() for msg in xfr for rs in msg.answer}
+    want = {"%s.%s." % (name, Z5) for name in names}
+    h.wait_for(lambda: want <= owners() and "ageing.nodtld.%s." % Z5 not in owners(), 10,
+               what="the last 5m version with every name and without the aged one")
