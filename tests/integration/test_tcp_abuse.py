@@ -1,8 +1,11 @@
 """Issue 4: slow and abusive TCP clients (one that never reads a big AXFR, a byte every
-second, more connections than allowed) do not stop nodd from answering UDP and other TCP
+second, more connections than allowed from one address and from all, one that never sends,
+one that pipelines queries and never reads) do not stop nodd from answering UDP and other TCP
 clients; limits are counted in /metrics."""
+import select
 import socket
 import struct
+import threading
 import time
 
 import dns.message
@@ -76,3 +79,89 @@ def test_abusive_tcp_clients_do_not_stop_service(nodd_factory):
     stuck.close()
     for s in extra:
         s.close()
+
+
+def _eof_within(socks, timeout):
+    """The sockets of socks that nodd closed (EOF or reset) within timeout seconds."""
+    closed, pending, end = set(), set(socks), time.time() + timeout
+    while pending and time.time() < end:
+        r, _, _ = select.select(list(pending), [], [], max(0.0, end - time.time()))
+        for s in r:
+            try:
+                data = s.recv(1)
+            except OSError:
+                data = b""
+            if data == b"":
+                closed.add(s)
+            pending.discard(s)
+    return closed
+
+
+def test_global_cap_silent_client_and_output_pause(nodd_factory):
+    """tcp-clients caps connections from all addresses together; a client that connects and
+    never sends is closed after tcp-idle-timeout; a client that pipelines queries and does
+    not read makes nodd stop reading it (output high-water mark) rather than buffer without
+    bound, and once it reads it gets an answer to every query it sent."""
+    n = nodd_factory(server={"tcp-clients": 6, "tcp-clients-per-ip": 20, "tcp-idle-timeout": "5s"})
+    n.observe("paused.nodtld")
+    silent = socket.create_connection(("127.0.0.1", n.port))
+    others = []
+    for i in range(8):  # from 8 addresses, so the per-address cap is not what refuses them
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % (3 + i), 0))
+        s.connect(("127.0.0.1", n.port))
+        others.append(s)
+    # 1 + 8 connections, 6 allowed: the last 3 are closed at once, the others stay open
+    refused = _eof_within(others, 1.0)
+    assert refused == set(others[5:]), "closed at once: %s" % [others.index(s) for s in refused]
+    assert h.metric_sum(n.metrics(), "nodd_tcp_refused_global_cap_total") >= 3
+    # the silent client (and the idle others) are closed by the idle timeout
+    assert silent in _eof_within([silent], 10), "a client that never sent was not closed"
+    assert h.metric_sum(n.metrics(), "nodd_tcp_timeouts_total") >= 1
+    for s in [silent] + others:
+        s.close()
+    h.wait_for(lambda: h.metric_sum(n.metrics(), "nodd_tcp_connections_open") == 0, 10,
+               what="all connections closed")
+
+    # a pipelining client that does not read
+    q = dns.message.make_query("paused.nodtld.v1.bl." + h.SUFFIX, "TXT")
+    frame = struct.pack("!H", len(q.to_wire())) + q.to_wire()
+    burst = frame * 2000
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.connect(("127.0.0.1", n.port))
+    c.setblocking(False)
+    sent, stalled_since, end = 0, None, time.time() + 20
+    while time.time() < end:
+        try:
+            k = c.send(burst[sent % len(burst):])
+            sent += k
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.time()
+            if time.time() - stalled_since > 1.0:
+                break  # nodd stopped reading us
+            time.sleep(0.02)
+    assert stalled_since, "nodd kept reading %d bytes of queries from a client that reads nothing" % sent
+    m = n.metrics()
+    assert h.metric_sum(m, "nodd_tcp_output_paused_total") >= 1
+    # others are still served meanwhile, over UDP and TCP
+    assert n.a_code("paused.nodtld") == "127.0.0.2"
+    r = dns.query.tcp(dns.message.make_query("paused.nodtld.v1.bl." + h.SUFFIX, "A"),
+                      "127.0.0.1", port=n.port, timeout=5)
+    assert r.answer
+    # now read: every whole query sent is answered; the partial one is completed first
+    c.setblocking(True)
+    c.settimeout(10)
+    rest = len(frame) - sent % len(frame) if sent % len(frame) else 0
+    t = threading.Thread(target=lambda: c.sendall(frame[len(frame) - rest:]) if rest else None)
+    t.start()
+    want, got = (sent + rest) // len(frame), 0
+    while got < want:
+        ln = struct.unpack("!H", h.tcp_read_exact(c, 2))[0]
+        a = dns.message.from_wire(h.tcp_read_exact(c, ln))
+        assert a.id == q.id and a.answer, a
+        got += 1
+    t.join(10)
+    c.close()
+    assert got == want and want > 2000
