@@ -180,6 +180,10 @@ def test_ixfr_from_every_recent_serial_equals_the_axfr_difference(tmp_path, nodd
         # the current serial: the lone SOA
         got, final = _ixfr_apply(n, z, last_serial, last)
         assert got == last and final == last_serial
+        # a serial never issued (older than the history) gets the zone AXFR-style; one
+        # newer than ours the lone SOA (RFC 1995 2)
+        assert _ixfr_style(n, z, 12345) == "axfr-style", z
+        assert _ixfr_style(n, z, last_serial + 1000) == "current", z
     # the ageing out happened within the versions compared
     first5, last5 = versions[Z5][0][1], versions[Z5][-1][1]
     assert any(r[0] == "edge.nodtld.%s." % Z5 for r in first5)
