@@ -876,3 +876,112 @@ void config_free(struct nodd_config *cfg)
 	free(cfg->kafka_props);
 	free(cfg);
 }
+
+/* ---- what a reload cannot change ---- */
+
+static int str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static int keys_same(const struct nodd_config *a, const struct nodd_config *b)
+{
+	if (a->nkeys != b->nkeys)
+		return 0;
+	for (int i = 0; i < a->nkeys; i++) {
+		const struct config_key *x = &a->keys[i], *y = &b->keys[i];
+		if (!str_same(x->name, y->name) || !str_same(x->algorithm, y->algorithm) ||
+		    !str_same(x->secret, y->secret) || !str_same(x->file, y->file))
+			return 0;
+	}
+	return 1;
+}
+
+static int upstreams_same(const struct nodd_config *a, const struct nodd_config *b)
+{
+	if (a->nupstreams != b->nupstreams)
+		return 0;
+	for (int i = 0; i < a->nupstreams; i++) {
+		const struct config_upstream *x = &a->upstreams[i], *y = &b->upstreams[i];
+		if (!str_same(x->zone, y->zone) || !str_same(x->key, y->key) ||
+		    x->nprimaries != y->nprimaries || x->refresh_min != y->refresh_min ||
+		    x->refresh_max != y->refresh_max || x->retry_min != y->retry_min ||
+		    x->retry_max != y->retry_max || x->expire_min != y->expire_min ||
+		    x->expire_max != y->expire_max || x->keep_first_seen != y->keep_first_seen)
+			return 0;
+		for (int j = 0; j < x->nprimaries; j++)
+			if (!str_same(x->primaries[j], y->primaries[j]))
+				return 0;
+	}
+	return 1;
+}
+
+static int notify_same(const struct nodd_config *a, const struct nodd_config *b)
+{
+	if (a->nnotify != b->nnotify)
+		return 0;
+	for (int i = 0; i < a->nnotify; i++)
+		if (strcmp(a->notify[i].addr.text, b->notify[i].addr.text) != 0 ||
+		    !str_same(a->notify[i].key, b->notify[i].key))
+			return 0;
+	return 1;
+}
+
+static int kafka_same(const struct nodd_config *a, const struct nodd_config *b)
+{
+	if (!str_same(a->kafka_brokers, b->kafka_brokers) ||
+	    !str_same(a->kafka_topic_zone_diff, b->kafka_topic_zone_diff) ||
+	    !str_same(a->kafka_topic_nrd, b->kafka_topic_nrd) || a->nkafka_props != b->nkafka_props)
+		return 0;
+	for (int i = 0; i < 2 * a->nkafka_props; i++)
+		if (!str_same(a->kafka_props[i], b->kafka_props[i]))
+			return 0;
+	return 1;
+}
+
+int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n, char *out,
+	size_t outlen)
+{
+	int listen_same = run->nlisten == n->nlisten;
+	for (int i = 0; listen_same && i < run->nlisten; i++)
+		listen_same = strcmp(run->listen[i].text, n->listen[i].text) == 0;
+	const struct {
+		int changed;
+		const char *what;
+	} t[] = {
+		{ !listen_same, "server.listen" },
+		{ run->has_http != n->has_http || strcmp(run->http.text, n->http.text) != 0, "server.http" },
+		{ !str_same(run->database, n->database), "server.database" },
+		{ run->udp_threads != n->udp_threads, "server.udp-threads" },
+		{ run->tcp_idle_timeout != n->tcp_idle_timeout, "server.tcp-idle-timeout" },
+		{ run->tcp_clients != n->tcp_clients, "server.tcp-clients" },
+		{ run->tcp_clients_per_ip != n->tcp_clients_per_ip, "server.tcp-clients-per-ip" },
+		{ !str_same(run->suffix, n->suffix), "publish.suffix" },
+		{ run->min_interval != n->min_interval && run->xfr_min_interval == n->xfr_min_interval,
+		  "publish.min-interval" },
+		{ !str_same(run->psl_file, n->psl_file), "policy.public-suffix-list" },
+		{ !keys_same(run, n), "keys" },
+		{ !upstreams_same(run, n), "upstreams" },
+		{ !notify_same(run, n), "transfer.notify" },
+		{ run->xfr_min_interval != n->xfr_min_interval, "transfer.min-interval" },
+		{ !str_same(run->files_dir, n->files_dir) || run->files_interval != n->files_interval,
+		  "files" },
+		{ !kafka_same(run, n), "kafka" },
+		{ run->stream_history != n->stream_history || run->ws_max_lag != n->ws_max_lag,
+		  "streams" },
+	};
+	int count = 0;
+	size_t o = 0;
+	if (outlen)
+		out[0] = '\0';
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (!t[i].changed)
+			continue;
+		if (outlen > o) {
+			int w = snprintf(out + o, outlen - o, "%s%s", count ? ", " : "", t[i].what);
+			o = w < 0 ? outlen : o + (size_t)w;
+		}
+		count++;
+	}
+	return count;
+}

@@ -113,6 +113,13 @@ struct nodd_config {
 struct nodd_config *config_load(const char *path, char *err, size_t errlen);
 void config_free(struct nodd_config *cfg); /* NULL is a no-op */
 
+/* The settings that differ between the running config and a newly loaded one and that a
+ * reload (SIGHUP) does not apply: their names ("server.listen, keys, ..."), comma-separated,
+ * in out. Returns how many. What a reload does apply: server.log-level, server.http-token,
+ * publish ttl, ns, hostmaster, soa-*, rpz-action, future-skew, and transfer.allow. */
+int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n, char *out,
+	size_t outlen);
+
 /* "127.0.0.1@5353", "::1@53", "127.0.0.1" (port defport) to a socket address.
  * Returns 0, or -1 with *why set. */
 int config_parse_addr(const char *s, int defport, struct config_addr *out, const char **why);

@@ -149,26 +149,41 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		log_err("reload: %s (keeping the running configuration)", err);
 		return;
 	}
-	struct answer_cfg *cur = atomic_load(&d->active);
-	struct answer_cfg *next = cur == &d->acfg[0] ? &d->acfg[1] : &d->acfg[0];
-	if (build_answer_cfg(n, next, err, sizeof err) < 0) {
-		log_err("reload: %s (keeping the running configuration)", err);
-		config_free(n);
-		return;
+	char later[512];
+	int nlater = config_restart_changes(d->cfg, n, later, sizeof later);
+	/* A new suffix renames every zone: the whole publish section waits for the restart,
+	 * so that the answers, the transfers and the files keep agreeing. */
+	int same_suffix = strcmp(n->suffix, d->cfg->suffix) == 0;
+	if (same_suffix) {
+		struct answer_cfg *cur = atomic_load(&d->active);
+		struct answer_cfg *next = cur == &d->acfg[0] ? &d->acfg[1] : &d->acfg[0];
+		if (build_answer_cfg(n, next, err, sizeof err) < 0) {
+			log_err("reload: %s (keeping the running configuration)", err);
+			config_free(n);
+			return;
+		}
+		atomic_store(&d->active, next);
+		d->cfg->ttl = n->ttl;
 	}
-	if (strcmp(n->suffix, d->cfg->suffix) != 0 || strcmp(n->database, d->cfg->database) != 0 ||
-	    n->nlisten != d->cfg->nlisten)
-		log_warn("reload: publish.suffix, server.database and server.listen take effect at the next restart");
-	atomic_store(&d->active, next);
 	log_set_level((enum log_level)n->log_level);
-	/* Swap in the fields the HTTP side reads live; the rest needs a restart. */
+	/* Swap in the fields read live (main thread: HTTP, the transfer handler); the rest needs
+	 * a restart and is named in the log. */
 	char *tok = d->cfg->http_token;
 	d->cfg->http_token = n->http_token;
 	n->http_token = tok;
-	d->cfg->ttl = n->ttl;
 	d->cfg->log_level = n->log_level;
 	d->cfg->future_skew = n->future_skew;
+	struct config_acl *acl = d->cfg->xfr_allow;
+	int nacl = d->cfg->nxfr_allow;
+	d->cfg->xfr_allow = n->xfr_allow;
+	d->cfg->nxfr_allow = n->nxfr_allow;
+	n->xfr_allow = acl;
+	n->nxfr_allow = nacl;
 	config_free(n);
+	if (nlater)
+		log_warn("reload: changed %s: %s at the next restart%s", later,
+			nlater == 1 ? "takes effect" : "take effect",
+			same_suffix ? "" : " (the publish section is kept as running until then)");
 	log_info("reload: configuration re-read");
 }
 

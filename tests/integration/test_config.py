@@ -7,6 +7,8 @@ import signal
 import subprocess
 import time
 
+import dns.message
+import dns.query
 import dns.rcode
 import pytest
 
@@ -251,3 +253,56 @@ def test_many_sighups_while_querying(nodd_factory):
         time.sleep(0.05)
     assert n.alive()
     assert n.stop() == 0
+
+
+def _axfr_rcode(n):
+    q = dns.message.make_query("5m.rpz." + h.SUFFIX, "AXFR")
+    return dns.query.tcp(q, "127.0.0.1", port=n.port, timeout=5).rcode()
+
+
+def test_sighup_applies_transfer_allow(nodd_factory):
+    """transfer.allow is applied by a reload, as BIND applies allow-transfer: an address
+    added is allowed at once, and removed again is refused at once."""
+    n = nodd_factory(name="nodd (hup allow)",
+                     extra="transfer:\n  allow:\n    - address: 192.0.2.0/24\n")
+    n.observe("allow-hup.se")
+    assert _axfr_rcode(n) == dns.rcode.REFUSED
+    base = n.extra
+    n.extra = "transfer:\n  allow:\n    - address: 192.0.2.0/24\n    - address: 127.0.0.1/32\n"
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: _axfr_rcode(n) == dns.rcode.NOERROR, 5, 0.1, "AXFR allowed after SIGHUP")
+    n.extra = base
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: _axfr_rcode(n) == dns.rcode.REFUSED, 5, 0.1, "AXFR refused again")
+    assert "take effect at the next restart" not in n.log_text()
+    assert "takes effect at the next restart" not in n.log_text()
+
+
+def test_sighup_names_what_waits_for_a_restart(nodd_factory, tmp_path):
+    """A reload that changes settings it cannot apply names each of them in the log; a new
+    publish.suffix keeps the running zones (answers, serials) until the restart, while a
+    new TTL in the same reload is also held back with the rest of publish."""
+    n = nodd_factory(name="nodd (hup later)")
+    n.observe("later-hup.se", int(time.time()) - 60)
+    assert _ttl(n, "later-hup.se") == 60
+    n.server_extra["tcp-clients"] = 7
+    n.publish_extra["suffix"] = "other.example"
+    n.publish_extra["ttl"] = 30
+    n.extra = ("keys:\n  - name: hup-key\n    algorithm: hmac-sha256\n"
+               "    secret: \"%s\"\n"
+               "files:\n  dir: %s\n" % ("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=", tmp_path))
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "at the next restart" in n.log_text(), 5, 0.1, "the reload warning")
+    line = [l for l in n.log_text().splitlines() if "at the next restart" in l][0]
+    for what in ("server.tcp-clients", "publish.suffix", "keys", "files"):
+        assert what in line, line
+    assert "server.listen" not in line and "transfer.notify" not in line, line
+    assert "publish section is kept" in line, line
+    # still answering the old suffix, with the old TTL
+    assert n.alive()
+    assert _ttl(n, "later-hup.se") == 60
+    r = n.query("later-hup.se.v1.bl.other.example", "A")
+    assert r.rcode() == dns.rcode.REFUSED, r.to_text()

@@ -105,6 +105,37 @@ int main(void)
 		is_int(c->upstreams[2].keep_first_seen, 1, "keep-first-seen: yes");
 	}
 	config_free(c);
+
+	/* What a reload cannot apply is named; what it applies is not. */
+	{
+		char why[512];
+		struct nodd_config *a = load(GOOD "transfer:\n  allow:\n    - address: 127.0.0.1/32\n");
+		struct nodd_config *b = load(GOOD "  soa-refresh: 99\ntransfer:\n  allow:\n"
+			"    - address: 10.0.0.0/8\n");
+		ok(a && b, "two configs load (%s)", err);
+		if (a && b) {
+			is_int(config_restart_changes(a, b, why, sizeof why), 0,
+				"SOA timers and transfer.allow are applied by a reload");
+			is_str(why, "", "nothing named");
+		}
+		config_free(b);
+		b = load("server:\n  listen: 127.0.0.1@5354\n  database: /tmp/x.db\n"
+			"  tcp-clients: 9\npublish:\n  suffix: other.example\n  ttl: 30\n"
+			"keys:\n  - name: k1\n    algorithm: hmac-sha256\n    secret: \"AAAA\"\n"
+			"transfer:\n  min-interval: 9s\n  notify:\n    - address: 127.0.0.1@5399\n"
+			"files:\n  dir: /tmp\n");
+		ok(b != NULL, "a config changing much loads (%s)", err);
+		if (a && b) {
+			is_int(config_restart_changes(a, b, why, sizeof why), 7, "seven settings wait");
+			is_str(why, "server.listen, server.tcp-clients, publish.suffix, keys, "
+				"transfer.notify, transfer.min-interval, files", "each named once, in order");
+			char small[20];
+			is_int(config_restart_changes(a, b, small, sizeof small), 7, "counted with a small buffer");
+			ok(strlen(small) < sizeof small, "which is not overrun");
+		}
+		config_free(a);
+		config_free(b);
+	}
 	unlink(path);
 	c = config_load("/nonexistent/nodd.yaml", err, sizeof err);
 	ok(!c && strstr(err, "/nonexistent/nodd.yaml") && strstr(err, "cannot read"),
