@@ -573,6 +573,7 @@ static int acl_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const char *
 static int acl_done(struct cctx *c, yaml_node_t *e, const char *key)
 {
 	struct config_acl *a = cur_item;
+	a->line = (int)e->start_mark.line + 1;
 	if (!a->key && !a->text[0])
 		return cerr(c, e, key, "an entry needs key or address");
 	if (!a->text[0])
@@ -594,6 +595,7 @@ static int notify_pair(struct cctx *c, yaml_node_t *k, yaml_node_t *v, const cha
 static int notify_done(struct cctx *c, yaml_node_t *e, const char *key)
 {
 	struct config_notify *n = cur_item;
+	n->line = (int)e->start_mark.line + 1;
 	if (!n->addr.len)
 		return cerr(c, e, key, "missing required key address");
 	return 0;
@@ -756,6 +758,20 @@ static void defaults(struct nodd_config *cfg)
 	cfg->ws_max_lag = 100000;
 }
 
+/* A key name used by another section must be one of keys: (inline names only). */
+static int key_ref(struct cctx *c, const struct nodd_config *cfg, const char *what,
+	const char *name, int line)
+{
+	if (!name)
+		return 0;
+	for (int j = 0; j < cfg->nkeys; j++)
+		if (cfg->keys[j].name && strcmp(cfg->keys[j].name, name) == 0)
+			return 0;
+	c->failed = 1;
+	snprintf(c->err, c->errlen, "%s:%d: %s: no key named %s under keys", c->file, line, what, name);
+	return -1;
+}
+
 struct nodd_config *config_load(const char *path, char *err, size_t errlen)
 {
 	struct nodd_config *cfg = calloc(1, sizeof *cfg);
@@ -802,20 +818,14 @@ struct nodd_config *config_load(const char *path, char *err, size_t errlen)
 	int file_keys = 0;
 	for (int i = 0; i < cfg->nkeys; i++)
 		file_keys += cfg->keys[i].file != NULL;
-	/* Names from key files are only known once the files are read (zones/keyfile.c);
-	 * inline names are checked here. */
-	for (int i = 0; rc == 0 && !file_keys && i < cfg->nupstreams; i++) {
-		const char *kn = cfg->upstreams[i].key;
-		int found = !kn;
-		for (int j = 0; kn && j < cfg->nkeys; j++)
-			found |= cfg->keys[j].name && strcmp(cfg->keys[j].name, kn) == 0;
-		if (!found) {
-			c.failed = 1;
-			snprintf(err, errlen, "%s:%d: upstreams.key: no key named %s under keys", path,
-				cfg->upstreams[i].line, kn);
-			rc = -1;
-		}
-	}
+	/* Names from key files are only known once the files are read (zones/keyfile.c, and
+	 * the same check again where the keyring is built); inline names are checked here. */
+	for (int i = 0; rc == 0 && !file_keys && i < cfg->nupstreams; i++)
+		rc = key_ref(&c, cfg, "upstreams.key", cfg->upstreams[i].key, cfg->upstreams[i].line);
+	for (int i = 0; rc == 0 && !file_keys && i < cfg->nxfr_allow; i++)
+		rc = key_ref(&c, cfg, "transfer.allow.key", cfg->xfr_allow[i].key, cfg->xfr_allow[i].line);
+	for (int i = 0; rc == 0 && !file_keys && i < cfg->nnotify; i++)
+		rc = key_ref(&c, cfg, "transfer.notify.key", cfg->notify[i].key, cfg->notify[i].line);
 	if (!cfg->kafka_topic_zone_diff)
 		cfg->kafka_topic_zone_diff = strdup("zone_diff");
 	if (!cfg->kafka_topic_nrd)

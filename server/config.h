@@ -47,12 +47,14 @@ struct config_acl {
 	struct sockaddr_storage net;
 	int prefix;                 /* -1 when no address */
 	char text[80];
+	int line;                   /* in the config file, for later errors */
 };
 
 /* transfer.notify: who is told of new versions. */
 struct config_notify {
 	struct config_addr addr;
 	char *key;                  /* key name, or NULL */
+	int line;                   /* in the config file, for later errors */
 };
 
 struct nodd_config {

@@ -248,8 +248,8 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 		if (cfg->notify[t].key) {
 			key = tsig_keyring_find_text(kr, cfg->notify[t].key);
 			if (!key) {
-				snprintf(err, errlen, "%s: transfer.notify: key %s is not in keys", cfg->path,
-					cfg->notify[t].key);
+				snprintf(err, errlen, "%s:%d: transfer.notify.key: no key named %s in keys or "
+					"their files", cfg->path, cfg->notify[t].line, cfg->notify[t].key);
 				notifyout_stop(n);
 				return NULL;
 			}

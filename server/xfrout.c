@@ -550,6 +550,13 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 	x->kr = keys_load(cfg, err, errlen);
 	if (!x->kr)
 		goto fail;
+	/* config.c checks inline key names; names from key files are only known here */
+	for (int i = 0; i < cfg->nxfr_allow; i++)
+		if (cfg->xfr_allow[i].key && !tsig_keyring_find_text(x->kr, cfg->xfr_allow[i].key)) {
+			snprintf(err, errlen, "%s:%d: transfer.allow.key: no key named %s in keys or "
+				"their files", cfg->path, cfg->xfr_allow[i].line, cfg->xfr_allow[i].key);
+			goto fail;
+		}
 	x->ver = versions_new();
 	if (!x->ver) {
 		snprintf(err, errlen, "out of memory");

@@ -137,6 +137,21 @@ def test_bad_duration(check):
     assert_error_at(check(text), 8, "min-interval")
 
 
+@pytest.mark.parametrize("section,line", [
+    ("transfer:\n  allow:\n    - address: 127.0.0.1/32\n    - key: nod-xfer\n", 14),
+    ("transfer:\n  notify:\n    - address: 127.0.0.1@5310\n      key: nod-xfer\n", 13),
+    ("upstreams:\n  - zone: se.\n    primaries: [127.0.0.1@53]\n    key: nod-xfer\n", 14),
+])
+def test_key_name_not_under_keys(check, section, line):
+    """A key named in transfer.allow, transfer.notify or upstreams that keys does not
+    define (here a typo) is an error at its entry's line, not a peer that is silently never
+    allowed."""
+    keys = "keys:\n  - name: nod-xfr\n    secret: \"%s\"\n" % "Jt3xYlAHR0NZEOiPJ2+dknn0Vn7VQbKkJ0dZDS0Bo+0="
+    assert_error_at(check(GOOD + keys + section), line, "no key named nod-xfer")
+    rc, out, err, _ = check(GOOD + keys + section.replace("nod-xfer", "nod-xfr"))
+    assert rc == 0, err
+
+
 def test_bad_suffix_name(check):
     text = GOOD.replace("  suffix: nod.example.\n", "  suffix: nod..example.\n")  # line 6
     assert_error_at(check(text), 6, "suffix")
@@ -306,3 +321,54 @@ def test_sighup_names_what_waits_for_a_restart(nodd_factory, tmp_path):
     assert _ttl(n, "later-hup.se") == 60
     r = n.query("later-hup.se.v1.bl.other.example", "A")
     assert r.rcode() == dns.rcode.REFUSED, r.to_text()
+
+
+def _yaml_blocks(doc):
+    with open(os.path.join(h.ROOT, "docs", doc), encoding="utf-8") as f:
+        return re.findall(r"^```yaml\n(.*?)^```", f.read(), re.M | re.S)
+
+
+def test_example_and_documented_configs_are_valid(check, tmp_path):
+    """The file `make run` uses and every YAML example of docs/configuration.md and
+    docs/streams.md (each on top of the first, the minimal one) pass --check-config, with
+    only the database and the BIND key file pointed into a temporary directory."""
+    r = subprocess.run([h.nodd_binary(), "-c", "examples/nodd.yaml", "--check-config"],
+                       cwd=h.ROOT, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stdout + r.stderr
+    keyfile = tmp_path / "named.fsi.conf"
+    keyfile.write_text('key "fsi-key" {\n\talgorithm hmac-sha256;\n'
+                       '\tsecret "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=";\n};\n')
+    blocks = _yaml_blocks("configuration.md")
+    base = blocks[0]
+    assert "database: /var/lib/nodd/nodd.db" in base, base
+    base = base.replace("/var/lib/nodd/nodd.db", str(tmp_path / "nodd.db"))
+    rc, out, err, _ = check(base)
+    assert rc == 0, "docs/configuration.md, first example: " + out + err
+    extra = blocks[1:] + _yaml_blocks("streams.md")
+    assert len(extra) >= 4
+    for i, block in enumerate(extra):
+        text = base + block.replace("/etc/bind/named.fsi.conf", str(keyfile))
+        rc, out, err, path = check(text, name="doc%d.yaml" % i)
+        assert rc == 0, "documented example:\n%s\n%s%s" % (block, out, err)
+
+
+@pytest.mark.parametrize("section,what,line", [
+    ("transfer:\n  allow:\n    - key: nod-xfer\n", "transfer.allow.key", 12),
+    ("transfer:\n  notify:\n    - address: 127.0.0.1@5310\n      key: nod-xfer\n",
+     "transfer.notify.key", 12),
+])
+def test_key_from_a_key_file_not_found_stops_the_start(tmp_path, section, what, line):
+    """With keys from a BIND key file the names are known only once it is read: a transfer
+    key that is not in it stops nodd at start with the file, line and key, before it serves."""
+    keyfile = tmp_path / "xfr.key"
+    keyfile.write_text('key "nod-xfr" {\n\talgorithm hmac-sha256;\n'
+                       '\tsecret "Jt3xYlAHR0NZEOiPJ2+dknn0Vn7VQbKkJ0dZDS0Bo+0=";\n};\n')
+    cfg = tmp_path / "nodd.yaml"
+    cfg.write_text("server:\n  listen: [127.0.0.1@%d]\n  http: 127.0.0.1@%d\n  database: %s\n"
+                   "publish:\n  suffix: nod.example.\n  ttl: 60\n"
+                   "keys:\n  - file: %s\n%s"
+                   % (h.free_port(), h.free_port(), tmp_path / "n.db", keyfile, section))
+    r = subprocess.run([h.nodd_binary(), "-c", str(cfg)], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != 0, r.stderr
+    assert "%s:%d: %s: no key named nod-xfer" % (cfg, line, what) in r.stderr, r.stderr
