@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "server/metrics.h"
 #include "server/ws.h"
+#include "server/xfrout.h"
 #include "policy/kafka.h"
 #include "policy/outbox.h"
 #include "zones/secondary.h"
@@ -551,6 +552,7 @@ static void handle_status(struct http_server *h, struct evhttp_request *req)
 		json_object_set_new(o, "ws_clients", json_integer((json_int_t)wst.clients));
 	}
 	json_object_set_new(o, "upstreams", h->env.sec ? secondary_status(h->env.sec) : json_array());
+	json_object_set_new(o, "publish", h->env.xfr ? xfrout_status(h->env.xfr) : json_object());
 	send_json(req, 200, o);
 }
 

@@ -29,6 +29,7 @@ struct http_env {
 	struct outbox *ob;                /* stream outbox, for /metrics; may be NULL */
 	struct kafka_sink *kafka;         /* Kafka sink, for /metrics; NULL when Kafka is off */
 	struct secondary *sec;            /* upstream zones, for status and /metrics; may be NULL */
+	struct xfrout *xfr;               /* transfers out and NOTIFY, for status; may be NULL */
 };
 
 struct http_server;

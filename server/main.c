@@ -330,6 +330,7 @@ int main(int argc, char **argv)
 		d.henv.ob = d.ob;
 		d.henv.kafka = d.kafka;
 		d.henv.sec = d.sec;
+		d.henv.xfr = d.xfr;
 		d.http = http_start(d.base, &d.henv, err, sizeof err);
 		if (!d.http) {
 			log_err("%s", err);

@@ -45,6 +45,10 @@ struct pending {
 	const struct tsig_key *key;
 	struct event *timer;
 	int64_t muted_until;     /* the target said it is no secondary of the zone */
+	const char *state;       /* for the status: NULL (never sent), "pending", "acknowledged",
+	                          * "no answer", "not a secondary", "error" */
+	int rcode;               /* of the last answer */
+	int64_t at;              /* of the last state change */
 };
 
 struct notifyout {
@@ -123,6 +127,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 			p->n->cfg->notify[p->target].addr.text, z, p->serial, p->tries);
 		metrics_inc("notify_failed", 1);
 		p->active = 0;
+		p->state = "no answer";
+		p->at = (int64_t)time(NULL);
 		return;
 	}
 	metrics_inc("notify_retries", 1);
@@ -185,10 +191,16 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 					rcode == 9 ? "NOTAUTH" : "REFUSED", NOTIFY_MUTE_SECS);
 				p->muted_until = (int64_t)time(NULL) + NOTIFY_MUTE_SECS;
 				metrics_inc("notify_muted", 1);
-			} else if (rcode != 0)
+				p->state = "not a secondary";
+			} else if (rcode != 0) {
 				log_warn("notify %s: answered with rcode %d", n->cfg->notify[p->target].addr.text, rcode);
-			else
+				p->state = "error";
+			} else {
 				log_debug("notify %s: acknowledged", n->cfg->notify[p->target].addr.text);
+				p->state = "acknowledged";
+			}
+			p->rcode = rcode;
+			p->at = (int64_t)time(NULL);
 			metrics_inc("notify_acknowledged", 1);
 			p->active = 0;
 			evtimer_del(p->timer);
@@ -284,8 +296,40 @@ void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
 		p->active = 1;
 		p->tries = 0;
 		p->serial = serial;
+		p->state = "pending";
+		p->at = (int64_t)time(NULL);
 		send_one(p);
 	}
+}
+
+json_t *notifyout_status(struct notifyout *n)
+{
+	json_t *a = json_array();
+	const struct answer_cfg *c = atomic_load(n->acfgp);
+	for (int t = 0; t < n->cfg->nnotify; t++) {
+		json_t *e = json_object(), *zs = json_object();
+		json_object_set_new(e, "address", json_string(n->cfg->notify[t].addr.text));
+		json_object_set_new(e, "key", n->cfg->notify[t].key ? json_string(n->cfg->notify[t].key)
+			: json_null());
+		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+			const struct pending *p = &n->p[t * NOD_ZONE_COUNT + z];
+			if (!p->state)
+				continue;
+			char zt[300];
+			dname_wire_to_text(c->apex[z], c->apex_len[z], zt, sizeof zt);
+			json_t *q = json_object();
+			json_object_set_new(q, "serial", json_integer(p->serial));
+			json_object_set_new(q, "state", json_string(p->state));
+			json_object_set_new(q, "tries", json_integer(p->tries));
+			if (strcmp(p->state, "error") == 0)
+				json_object_set_new(q, "rcode", json_integer(p->rcode));
+			json_object_set_new(q, "at", json_integer(p->at));
+			json_object_set_new(zs, zt, q);
+		}
+		json_object_set_new(e, "zones", zs);
+		json_array_append_new(a, e);
+	}
+	return a;
 }
 
 void notifyout_stop(struct notifyout *n)

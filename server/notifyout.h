@@ -5,6 +5,7 @@
 #define NODD_NOTIFYOUT_H
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "server/answer.h"
 #include "server/config.h"
@@ -21,5 +22,10 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 void notifyout_zone(struct notifyout *n, int zone, uint32_t serial);
 
 void notifyout_stop(struct notifyout *n); /* NULL is a no-op */
+
+/* Per target: address, key and, per zone notified since the start, the serial, the state
+ * ("pending", "acknowledged", "no answer", "not a secondary", "error" with its rcode), the
+ * sends and when the state last changed. New reference. */
+json_t *notifyout_status(struct notifyout *n);
 
 #endif

@@ -42,6 +42,18 @@
 #define XFR_BUDGET 16000      /* bytes of records per message (< 16384 for pointers) */
 #define XFR_FILL (1u << 20)   /* keep about this much output queued per connection */
 #define XFR_MSG_CAP 65535
+#define XFR_CONSUMERS 256     /* (peer, key, zone) kept for the status; the oldest goes */
+
+/* What /api/v1/status shows of who transfers the zones. */
+struct consumer {
+	char peer[64];
+	char key[DNAME_MAX_TEXT + 2];  /* "" when unsigned */
+	int zone;
+	uint32_t serial;               /* the serial the transfer brings the peer to */
+	const char *kind;              /* "AXFR", "IXFR", "IXFR AXFR-style", "IXFR up to date" */
+	int64_t at;                    /* when it began */
+	uint64_t count;                /* transfers by this peer of this zone since the start */
+};
 
 struct xfrout {
 	struct event_base *base;
@@ -54,6 +66,8 @@ struct xfrout {
 	struct notifyout *notify;
 	struct event *files_ev;
 	uint64_t transfers;
+	struct consumer cons[XFR_CONSUMERS]; /* the last transfer per (peer, key, zone) */
+	int ncons;
 };
 
 static struct xfrout *hook_owner; /* for the signed-query hook (one xfrout per process) */
@@ -272,6 +286,35 @@ static int stream_fill(struct tcp_xfr_stream *ts, struct evbuffer *out)
 
 /* ---- the request handler ---- */
 
+static void note_consumer(struct xfrout *x, const char *peer, const char *key, int zone,
+	uint32_t serial, const char *kind, int64_t now)
+{
+	struct consumer *c = NULL;
+	for (int i = 0; i < x->ncons && !c; i++)
+		if (x->cons[i].zone == zone && strcmp(x->cons[i].peer, peer) == 0 &&
+		    strcmp(x->cons[i].key, key ? key : "") == 0)
+			c = &x->cons[i];
+	if (!c && x->ncons < XFR_CONSUMERS)
+		c = &x->cons[x->ncons++];
+	if (!c) {
+		c = &x->cons[0];
+		for (int i = 1; i < x->ncons; i++)
+			if (x->cons[i].at < c->at)
+				c = &x->cons[i];
+	}
+	if (c->zone != zone || strcmp(c->peer, peer) != 0 || strcmp(c->key, key ? key : "") != 0) {
+		memset(c, 0, sizeof *c);
+		snprintf(c->peer, sizeof c->peer, "%s", peer);
+		snprintf(c->key, sizeof c->key, "%s", key ? key : "");
+		c->zone = zone;
+	}
+	c->serial = serial;
+	c->kind = kind;
+	c->at = now;
+	c->count++;
+}
+
+
 static void zone_text(const struct answer_cfg *cfg, int z, char *buf, size_t n)
 {
 	if (z < 0 || dname_wire_to_text(cfg->apex[z], cfg->apex_len[z], buf, n) < 0)
@@ -378,6 +421,7 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 		evbuffer_add(out, buf, len + 2);
 		log_info("xfr out IXFR %s to %s: serial %u is current", zt, who, r.serial);
 		metrics_inc("xfr_out_ixfr_uptodate", 1);
+		note_consumer(x, who, keyname, r.zone, cur, "IXFR up to date", now);
 		return 0;
 	}
 
@@ -438,6 +482,8 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 		log_info("xfr out AXFR %s to %s%s%s: serial %u, %zu names", zt, who,
 			keyname ? " key " : "", keyname ? keyname : "", cur, s->a.count);
 	x->transfers++;
+	note_consumer(x, who, keyname, r.zone, cur, r.qtype == 252 ? "AXFR" :
+		s->nsec == 6 ? "IXFR" : "IXFR AXFR-style", now);
 	*streamp = &s->base;
 	return 0;
 }
@@ -621,4 +667,29 @@ void xfrout_stop(struct xfrout *x)
 	versions_free(x->ver);
 	tsig_keyring_free(x->kr);
 	free(x);
+}
+
+json_t *xfrout_status(struct xfrout *x)
+{
+	json_t *o = json_object();
+	json_t *cons = json_array();
+	const struct answer_cfg *cfg = atomic_load(x->acfgp);
+	for (int i = 0; i < x->ncons; i++) {
+		const struct consumer *c = &x->cons[i];
+		char zt[300];
+		zone_text(cfg, c->zone, zt, sizeof zt);
+		json_t *e = json_object();
+		json_object_set_new(e, "peer", json_string(c->peer));
+		json_object_set_new(e, "key", c->key[0] ? json_string(c->key) : json_null());
+		json_object_set_new(e, "zone", json_string(zt));
+		json_object_set_new(e, "serial", json_integer(c->serial));
+		json_object_set_new(e, "current", json_boolean(c->serial == nod_serial(x->nod, c->zone)));
+		json_object_set_new(e, "last", json_string(c->kind));
+		json_object_set_new(e, "at", json_integer(c->at));
+		json_object_set_new(e, "transfers", json_integer((json_int_t)c->count));
+		json_array_append_new(cons, e);
+	}
+	json_object_set_new(o, "consumers", cons);
+	json_object_set_new(o, "notify", x->notify ? notifyout_status(x->notify) : json_array());
+	return o;
 }

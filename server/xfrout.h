@@ -8,6 +8,7 @@
 #define NODD_XFROUT_H
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "policy/nod.h"
 #include "server/answer.h"
@@ -28,5 +29,9 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 void xfrout_new_versions(struct xfrout *x, unsigned mask, int64_t now);
 
 void xfrout_stop(struct xfrout *x); /* NULL is a no-op; unhooks the handler and the hook */
+
+/* For GET /api/v1/status: {"consumers": [...], "notify": [...]} (docs/api.md). New
+ * reference; main thread. */
+json_t *xfrout_status(struct xfrout *x);
 
 #endif

@@ -140,6 +140,26 @@ def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
         assert "zone v1.bl.%s: answered NOTAUTH" % h.SUFFIX in log, n.log_tail()
         assert "answered with rcode" not in log, n.log_tail()
         assert "zone 5m.rpz.%s: answered NOTAUTH" % h.SUFFIX not in log, n.log_tail()
+        # the status shows BIND as a consumer of each zone it holds, current, by key, and
+        # the NOTIFY state per zone
+        z5, z24 = ("%s.rpz.%s" % (w, h.SUFFIX) for w in ("5m", "24h"))
+        zbl = "v1.bl." + h.SUFFIX
+
+        def consumer(zone):
+            pub = n.api("GET", "/api/v1/status")[1]["publish"]
+            c = [c for c in pub["consumers"] if c["zone"] == zone and c["key"] == KEY]
+            return c[0] if c else None
+        h.wait_for(lambda: (consumer(z5) or {}).get("current"), 10, what="5m consumer current")
+        c5 = consumer(z5)
+        assert c5["peer"] == "127.0.0.1" and c5["last"] in ("IXFR", "IXFR up to date"), c5
+        assert c5["serial"] == n.serial(z5) and c5["transfers"] >= 2, c5
+        assert consumer(z24)["serial"] <= n.serial(z24)
+        assert consumer(zbl) is None   # BIND does not hold the DNSBL zone
+        notify = n.api("GET", "/api/v1/status")[1]["publish"]["notify"]
+        assert len(notify) == 1 and notify[0]["key"] == KEY, notify
+        assert notify[0]["zones"][zbl]["state"] == "not a secondary", notify
+        h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["publish"]["notify"][0]["zones"][z5]
+                   ["state"] == "acknowledged", 10, what="the 5m NOTIFY acknowledged")
         # ageing out of the 5m window: the 1h zone (policy nodata) still lists it
         h.wait_for(lambda: res.verdict("ageing.nodtld") == "nodata", 40,
                    what="ageing.nodtld out of the 5m zone, still in 1h")

@@ -115,5 +115,13 @@ def test_notify_signed_retried_then_given_up(nodd_factory):
         m = n.metrics()
         assert h.metric_sum(m, "nodd_notify_failed_total") == len(zones) - 1
         assert h.metric_sum(m, "nodd_notify_retries_total") == 5 * (len(zones) - 1) + 2
+        # and the status says so per zone
+        st = n.api("GET", "/api/v1/status")[1]["publish"]["notify"]
+        assert len(st) == 1 and st[0]["address"] == "127.0.0.1@%d" % tgt.port, st
+        for z in zones:
+            q = st[0]["zones"][z]
+            assert q["serial"] == tgt.got[z][0][1], (z, q)
+            want = ("acknowledged", 3) if z == z5 else ("no answer", 6)
+            assert (q["state"], q["tries"]) == want, (z, q)
     finally:
         tgt.close()

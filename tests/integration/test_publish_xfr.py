@@ -500,3 +500,9 @@ def test_versions_are_at_least_min_interval_apart(tmp_path, nodd_factory):
     want = {"%s.%s." % (name, Z5) for name in names}
     h.wait_for(lambda: want <= owners() and "ageing.nodtld.%s." % Z5 not in owners(), 10,
                what="the last 5m version with every name and without the aged one")
+    # the status lists the address-only peer that took those AXFRs
+    cons = [c for c in n.api("GET", "/api/v1/status")[1]["publish"]["consumers"]
+            if c["zone"] == Z5]
+    assert len(cons) == 1, cons
+    assert (cons[0]["peer"], cons[0]["key"], cons[0]["last"]) == ("127.0.0.1", None, "AXFR"), cons
+    assert cons[0]["transfers"] >= 2 and cons[0]["current"], cons
