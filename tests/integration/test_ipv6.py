@@ -1,0 +1,123 @@
+"""IPv6 on loopback (::1): nodd listening on 127.0.0.1 and ::1 answers over both, UDP and
+TCP (dnspython and dig); transfer.allow with an IPv6 prefix lets an AXFR over ::1 through
+and refuses the same request from 127.0.0.1; NOTIFY goes to an IPv6 target and its answer
+is matched (the status says acknowledged)."""
+import shutil
+import socket
+import subprocess
+import threading
+
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.query
+import dns.rcode
+import pytest
+
+import nodd_harness as h
+
+
+def free_port6():
+    for _ in range(100):
+        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        u.bind(("::1", 0))
+        port = u.getsockname()[1]
+        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            t.bind(("::1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+    raise RuntimeError("no port free on ::1")
+
+
+@pytest.fixture
+def need_ipv6():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+
+
+class NotifyTarget:
+    """A UDP socket on ::1 that answers every NOTIFY (unsigned) and records its zones."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        self.sock.bind(("::1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.zones = set()
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            q = dns.message.from_wire(data)
+            if q.opcode() != dns.opcode.NOTIFY:
+                continue
+            self.zones.add(q.question[0].name.to_text().rstrip(".").lower())
+            r = dns.message.make_response(q)
+            r.flags |= dns.flags.AA
+            self.sock.sendto(r.to_wire(), peer)
+
+    def close(self):
+        self.stop = True
+        self.t.join(2)
+        self.sock.close()
+
+
+def test_ipv6_listen_transfer_allow_and_notify(nodd_factory, need_ipv6):
+    tgt = NotifyTarget()
+    try:
+        n = nodd_factory(start=False)
+        p6 = free_port6()
+        n.server_extra["listen"] = ["127.0.0.1@%d" % n.port, '"::1@%d"' % p6]
+        n.extra = ("transfer:\n  allow:\n    - address: ::1/128\n"
+                   "  notify:\n    - address: ::1@%d\n  min-interval: 1s\n" % tgt.port)
+        n.write_config()
+        n.start()
+        n.observe("six.nodtld")
+        name = "six.nodtld." + h.DNSBL
+        # answers over ::1, UDP and TCP
+        for query in (dns.query.udp, dns.query.tcp):
+            r = query(dns.message.make_query(name, "A"), "::1", port=p6, timeout=3)
+            assert r.rcode() == dns.rcode.NOERROR and r.answer[0][0].address == "127.0.0.2", r
+        if shutil.which("dig"):
+            out = subprocess.run(["dig", "@::1", "-p", str(p6), "+short", "+tcp", name, "TXT"],
+                                 capture_output=True, text=True, timeout=10).stdout
+            assert "first_seen=" in out, out
+        # transfer.allow ::1/128: allowed over ::1, refused from 127.0.0.1
+        z5 = "5m.rpz." + h.SUFFIX
+        h.wait_for(lambda: any("six.nodtld" in rs.name.to_text()
+                               for m in dns.query.xfr("::1", z5, port=p6, lifetime=5,
+                                                      relativize=False)
+                               for rs in m.answer), 10, what="the name in the AXFR over ::1")
+        r = dns.query.tcp(dns.message.make_query(z5, "AXFR"), "127.0.0.1", port=n.port, timeout=5)
+        assert r.rcode() == dns.rcode.REFUSED, r
+        # NOTIFY to the IPv6 target, answered and matched
+        zones = {"%s.rpz.%s" % (w, h.SUFFIX) for w in h.WINDOWS} | {h.DNSBL}
+        h.wait_for(lambda: zones <= tgt.zones, 10, what="a NOTIFY of every zone over ::1")
+
+        def states():
+            st = n.api("GET", "/api/v1/status")[1]["publish"]
+            return {z: q["state"] for z, q in st["notify"][0]["zones"].items()}, st
+        h.wait_for(lambda: set(states()[0].values()) == {"acknowledged"}, 10,
+                   what="every NOTIFY acknowledged: %s" % (states(),))
+        st = states()[1]
+        assert st["notify"][0]["address"] == "::1@%d" % tgt.port, st
+        assert any(c["peer"] == "::1" and c["zone"] == z5 for c in st["consumers"]), st
+    finally:
+        tgt.close()
