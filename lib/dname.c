@@ -123,6 +123,46 @@ int dname_wire_to_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
 	return (int)o;
 }
 
+int dname_wire_to_zone_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
+{
+	size_t o = 0, i = 0;
+	if (outsz == 0 || len == 0 || len > DNAME_MAX_WIRE)
+		return -1;
+	while (wire[i] != 0) {
+		size_t l = wire[i++];
+		if (l > 63 || i + l >= len)
+			return -1;
+		if (o > 0) {
+			if (o + 1 >= outsz)
+				return -1;
+			out[o++] = '.';
+		}
+		for (size_t k = 0; k < l; k++) {
+			unsigned char c = wire[i + k];
+			int esc = c == '.' || c == ';' || c == '(' || c == ')' || c == '\\';
+			int dec = c < 0x21 || c > 0x7e;
+			if (o + (dec ? 4u : esc ? 2u : 1u) >= outsz)
+				return -1;
+			if (esc) {
+				out[o++] = '\\';
+				out[o++] = (char)c;
+			} else if (dec) {
+				out[o++] = '\\';
+				out[o++] = (char)('0' + c / 100);
+				out[o++] = (char)('0' + c / 10 % 10);
+				out[o++] = (char)('0' + c % 10);
+			} else {
+				out[o++] = (char)dname_lower(c);
+			}
+		}
+		i += l;
+	}
+	if (i + 1 != len)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
 size_t dname_wire_parse(const uint8_t *pkt, size_t pktlen, size_t off,
 	uint8_t *out, size_t *outlen)
 {

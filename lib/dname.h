@@ -32,6 +32,14 @@ int dname_text_to_wire(const char *norm, uint8_t *wire);
  * "" for the root. Returns the text length, or -1 when out is too small. */
 int dname_wire_to_text(const uint8_t *wire, size_t len, char *out, size_t outsz);
 
+/* Uncompressed wire name (len bytes, with the root label) to the presentation text ldns
+ * writes (ldns_rdf2str), lowercased and without the trailing dot: "." ";" "(" ")" "\\"
+ * escaped with a backslash, bytes that are not printable ASCII as \DDD; "" for the root.
+ * The secondary's zone copy stores owners in this form; this is its fast path (the text
+ * is the same as ldns's, which tests/unit/test_dname.c checks on random names). Returns the
+ * text length, or -1 when the name is malformed or out (outsz) too small. */
+int dname_wire_to_zone_text(const uint8_t *wire, size_t len, char *out, size_t outsz);
+
 /* Parse a possibly compressed name at pkt[off] (RFC 1035 4.1.4). Pointers must point
  * strictly backwards and not into the 12-byte header; at most 255 octets and 127 labels. The name is copied into out
  * (DNAME_MAX_WIRE bytes) lowercased, with the root label; *outlen gets its length.

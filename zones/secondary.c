@@ -174,19 +174,12 @@ struct rrpart {
 /* Fill p from rr; rr is canonicalised in place (it belongs to a parsed message). */
 static int rr_parts(ldns_rr *rr, struct rrpart *p)
 {
-	char *t = ldns_rdf2str(ldns_rr_owner(rr));
-	if (!t)
+	/* the owner as ldns_rdf2str writes it, lowercased, without the trailing dot (the form
+	 * the zone copy has always stored), without ldns's printf per character */
+	const ldns_rdf *own = ldns_rr_owner(rr);
+	if (!own || dname_wire_to_zone_text(ldns_rdf_data(own), ldns_rdf_size(own), p->owner,
+		    sizeof p->owner) < 0)
 		return -1;
-	size_t n = strlen(t);
-	if (n > 1 && t[n - 1] == '.')
-		t[--n] = '\0';
-	else if (n == 1 && t[0] == '.')
-		t[0] = '\0';
-	for (char *c = t; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-	snprintf(p->owner, sizeof p->owner, "%s", t);
-	free(t);
 	ldns_rr2canonical(rr);
 	size_t o = 0;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {

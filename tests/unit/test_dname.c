@@ -1,6 +1,70 @@
 /* test_dname.c -- name validation, wire conversion and the wire parser. */
+#include <ldns/ldns.h>
+#include <stdlib.h>
+
 #include "lib/dname.h"
 #include "tests/unit/tap.h"
+
+/* What the secondary stored before dname_wire_to_zone_text: ldns's text, lowercased,
+ * without the trailing dot. */
+static int ldns_zone_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
+{
+	ldns_rdf *r = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, wire);
+	char *t = r ? ldns_rdf2str(r) : NULL;
+	ldns_rdf_free(r);
+	if (!t)
+		return -1;
+	size_t n = strlen(t);
+	if (n > 0 && t[n - 1] == '.')
+		t[--n] = '\0';
+	for (char *c = t; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	snprintf(out, outsz, "%s", t);
+	free(t);
+	return (int)n;
+}
+
+static void zone_text_matches_ldns(void)
+{
+	uint8_t w[DNAME_MAX_WIRE];
+	char a[4 * DNAME_MAX_WIRE + 8], b[4 * DNAME_MAX_WIRE + 8];
+	int bad = 0, n = 0;
+	srand(12345);
+	for (int round = 0; round < 20000; round++) {
+		size_t o = 0;
+		int labels = 1 + rand() % 5;
+		for (int l = 0; l < labels; l++) {
+			int ll = 1 + rand() % (round % 4 == 0 ? 63 : 12);
+			if (o + 1 + (size_t)ll + 1 > sizeof w)
+				break;
+			w[o++] = (uint8_t)ll;
+			for (int k = 0; k < ll; k++)
+				/* a quarter of the rounds any byte, else mostly letters, digits, '-' */
+				w[o++] = (uint8_t)(round % 4 == 1 ? rand() % 256 :
+					"abcXYZ019-_.;()\\* \"$@"[rand() % 24]);
+		}
+		w[o++] = 0;
+		int la = dname_wire_to_zone_text(w, o, a, sizeof a);
+		int lb = ldns_zone_text(w, o, b, sizeof b);
+		n++;
+		if (la != lb || strcmp(a, b) != 0) {
+			if (bad++ < 3)
+				printf("# differs: ours \"%s\" (%d), ldns \"%s\" (%d)\n", a, la, b, lb);
+		}
+	}
+	is_int(bad, 0, "zone text equals ldns's, lowercased, on %d random names", n);
+	w[0] = 0;
+	is_int(dname_wire_to_zone_text(w, 1, a, sizeof a), 0, "the root is \"\"");
+	is_int(dname_wire_to_zone_text((const uint8_t *)"\003abc", 4, a, sizeof a), -1,
+		"a name without its root label is refused");
+	is_int(dname_wire_to_zone_text((const uint8_t *)"\003ab\000", 4, a, sizeof a), -1,
+		"a label running past the end is refused");
+	is_int(dname_wire_to_zone_text((const uint8_t *)"\003abc\000", 5, a, 3), -1,
+		"a small buffer is refused");
+	is_int(dname_wire_to_zone_text((const uint8_t *)"\003aBc\000", 5, a, 4), 3, "exactly enough room");
+	is_str(a, "abc", "lowercased");
+}
 
 static const char *norm(const char *in)
 {
@@ -81,5 +145,6 @@ int main(void)
 		(const uint8_t *)"\002se\000", 4), 7, "strip suffix");
 	is_int(dname_strip_suffix((const uint8_t *)"\004mail\001x\002se\000", 11,
 		(const uint8_t *)"\001e\000", 3), -1, "suffix must be on a label boundary");
+	zone_text_matches_ldns();
 	return tap_done();
 }
