@@ -90,14 +90,36 @@ int dname_text_to_wire(const char *norm, uint8_t *wire)
 	return (int)o;
 }
 
-int dname_wire_to_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
+/* One label byte as text: *n bytes into buf. zone: ldns's escapes (see dname.h), else
+ * everything outside LDH, '_' and '*' as \DDD and letters kept in their case. */
+static size_t char_text(unsigned char c, int zone, char buf[4])
+{
+	int dec = zone ? c < 0x21 || c > 0x7e
+		: !(ldh_char(dname_lower(c)) || (c >= 'A' && c <= 'Z') || c == '*');
+	if (dec) {
+		buf[0] = '\\';
+		buf[1] = (char)('0' + c / 100);
+		buf[2] = (char)('0' + c / 10 % 10);
+		buf[3] = (char)('0' + c % 10);
+		return 4;
+	}
+	if (zone && (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\')) {
+		buf[0] = '\\';
+		buf[1] = (char)c;
+		return 2;
+	}
+	buf[0] = (char)(zone ? dname_lower(c) : c);
+	return 1;
+}
+
+static int wire_text(const uint8_t *wire, size_t len, char *out, size_t outsz, int zone)
 {
 	size_t o = 0, i = 0;
-	if (outsz == 0)
+	if (outsz == 0 || (zone && (len == 0 || len > DNAME_MAX_WIRE)))
 		return -1;
 	while (i < len && wire[i] != 0) {
 		size_t l = wire[i++];
-		if (i + l > len)
+		if (i + l > len || (zone && (l > 63 || i + l == len)))
 			return -1;
 		if (o > 0) {
 			if (o + 1 >= outsz)
@@ -105,62 +127,29 @@ int dname_wire_to_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
 			out[o++] = '.';
 		}
 		for (size_t k = 0; k < l; k++) {
-			unsigned char c = wire[i + k];
-			if (ldh_char(dname_lower(c)) || (c >= 'A' && c <= 'Z') || c == '*') {
-				if (o + 1 >= outsz)
-					return -1;
-				out[o++] = (char)c;
-			} else {
-				if (o + 4 >= outsz)
-					return -1;
-				snprintf(out + o, 5, "\\%03u", c);
-				o += 4;
-			}
+			char buf[4];
+			size_t n = char_text(wire[i + k], zone, buf);
+			if (o + n >= outsz)
+				return -1;
+			memcpy(out + o, buf, n);
+			o += n;
 		}
 		i += l;
 	}
+	if (zone && i + 1 != len)
+		return -1; /* no root label, or bytes after it */
 	out[o] = '\0';
 	return (int)o;
 }
 
+int dname_wire_to_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
+{
+	return wire_text(wire, len, out, outsz, 0);
+}
+
 int dname_wire_to_zone_text(const uint8_t *wire, size_t len, char *out, size_t outsz)
 {
-	size_t o = 0, i = 0;
-	if (outsz == 0 || len == 0 || len > DNAME_MAX_WIRE)
-		return -1;
-	while (wire[i] != 0) {
-		size_t l = wire[i++];
-		if (l > 63 || i + l >= len)
-			return -1;
-		if (o > 0) {
-			if (o + 1 >= outsz)
-				return -1;
-			out[o++] = '.';
-		}
-		for (size_t k = 0; k < l; k++) {
-			unsigned char c = wire[i + k];
-			int esc = c == '.' || c == ';' || c == '(' || c == ')' || c == '\\';
-			int dec = c < 0x21 || c > 0x7e;
-			if (o + (dec ? 4u : esc ? 2u : 1u) >= outsz)
-				return -1;
-			if (esc) {
-				out[o++] = '\\';
-				out[o++] = (char)c;
-			} else if (dec) {
-				out[o++] = '\\';
-				out[o++] = (char)('0' + c / 100);
-				out[o++] = (char)('0' + c / 10 % 10);
-				out[o++] = (char)('0' + c % 10);
-			} else {
-				out[o++] = (char)dname_lower(c);
-			}
-		}
-		i += l;
-	}
-	if (i + 1 != len)
-		return -1;
-	out[o] = '\0';
-	return (int)o;
+	return wire_text(wire, len, out, outsz, 1);
 }
 
 size_t dname_wire_parse(const uint8_t *pkt, size_t pktlen, size_t off,
