@@ -50,6 +50,7 @@ struct nindex {
 	int64_t *fsv;       /* first_seen of each name */
 	size_t nfsv, fsv_cap;
 	int fsv_sorted;
+	size_t fsv_prefix;  /* when not sorted: the leading values that still are */
 	int fsv_stale;      /* a first_seen was lowered: rebuild from the table */
 	int64_t clock;      /* "added" of names put from now on (nindex_set_clock) */
 	uint64_t lowered;   /* times a first_seen was lowered */
@@ -230,8 +231,10 @@ static int fsv_push(nindex_t *ix, int64_t fs)
 		ix->fsv = n;
 		ix->fsv_cap = nc;
 	}
-	if (ix->nfsv && fs < ix->fsv[ix->nfsv - 1])
+	if (ix->fsv_sorted && ix->nfsv && fs < ix->fsv[ix->nfsv - 1]) {
 		ix->fsv_sorted = 0;
+		ix->fsv_prefix = ix->nfsv;
+	}
 	ix->fsv[ix->nfsv++] = fs;
 	return 0;
 }
@@ -350,11 +353,29 @@ static void fsv_prepare(nindex_t *ix)
 		ix->nfsv = t->count;
 		ix->fsv_stale = 0;
 		ix->fsv_sorted = 0;
+		ix->fsv_prefix = 0;
 	}
-	if (!ix->fsv_sorted) {
+	if (ix->fsv_sorted)
+		return;
+	/* Sort only what came since it was last sorted (an import of older names, say) and
+	 * merge it in from the end: O(n + k log k) instead of a full sort every tick. */
+	size_t p = ix->fsv_prefix, k = ix->nfsv - p;
+	int64_t *tail = p ? malloc(k * sizeof *tail) : NULL;
+	if (!tail) {
 		qsort(ix->fsv, ix->nfsv, sizeof *ix->fsv, cmp_i64);
-		ix->fsv_sorted = 1;
+	} else {
+		memcpy(tail, ix->fsv + p, k * sizeof *tail);
+		qsort(tail, k, sizeof *tail, cmp_i64);
+		size_t i = p, j = k, o = ix->nfsv;
+		while (j > 0) {
+			if (i > 0 && ix->fsv[i - 1] > tail[j - 1])
+				ix->fsv[--o] = ix->fsv[--i];
+			else
+				ix->fsv[--o] = tail[--j];
+		}
+		free(tail);
 	}
+	ix->fsv_sorted = 1;
 }
 
 /* First position whose value is > x. */
