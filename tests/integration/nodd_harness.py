@@ -13,6 +13,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -97,6 +98,39 @@ def free_port():
         t.close()
         return port
     raise RuntimeError("no port free for both UDP and TCP")
+
+
+class UdpServer:
+    """A UDP socket on host with a port the kernel picks, served by a thread that calls
+    handle(data, peer) for each datagram (answer with self.sock.sendto) until close()."""
+
+    def __init__(self, host="127.0.0.1"):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def handle(self, data, peer):
+        raise NotImplementedError
+
+    def _run(self):
+        while not self._stop:
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.handle(data, peer)
+
+    def close(self):
+        self._stop = True
+        self._t.join(2)
+        self.sock.close()
 
 
 def free_tcp_port(exclude=()):

@@ -5,7 +5,6 @@ is matched (the status says acknowledged)."""
 import shutil
 import socket
 import subprocess
-import threading
 
 import dns.flags
 import dns.message
@@ -44,39 +43,21 @@ def need_ipv6():
         pytest.skip("no IPv6 loopback here")
 
 
-class NotifyTarget:
-    """A UDP socket on ::1 that answers every NOTIFY (unsigned) and records its zones."""
+class NotifyTarget(h.UdpServer):
+    """Answers every NOTIFY (unsigned) on ::1 and records its zones."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        self.sock.bind(("::1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.zones = set()
-        self.stop = False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
+        super().__init__("::1")
 
-    def run(self):
-        while not self.stop:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            q = dns.message.from_wire(data)
-            if q.opcode() != dns.opcode.NOTIFY:
-                continue
-            self.zones.add(q.question[0].name.to_text().rstrip(".").lower())
-            r = dns.message.make_response(q)
-            r.flags |= dns.flags.AA
-            self.sock.sendto(r.to_wire(), peer)
-
-    def close(self):
-        self.stop = True
-        self.t.join(2)
-        self.sock.close()
+    def handle(self, data, peer):
+        q = dns.message.from_wire(data)
+        if q.opcode() != dns.opcode.NOTIFY:
+            return
+        self.zones.add(q.question[0].name.to_text().rstrip(".").lower())
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.AA
+        self.sock.sendto(r.to_wire(), peer)
 
 
 def test_ipv6_listen_transfer_allow_and_notify(nodd_factory, need_ipv6):

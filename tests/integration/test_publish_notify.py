@@ -6,8 +6,6 @@ unsigned (forged) answer to a signed NOTIFY does not.
 The target is a UDP socket of this test (dnspython), so that it can choose when to answer:
 a real BIND answers at once and never shows the retries."""
 import base64
-import socket
-import threading
 import time
 
 import dns.flags
@@ -22,59 +20,42 @@ KEY = "nod-notify"
 SECRET = base64.b64encode(b"nodd notify test secret 32 bytes").decode()
 
 
-class Target:
+class Target(h.UdpServer):
     """Receives NOTIFYs; answers the zone `answer_zone` at its `answer_at`-th NOTIFY, signed,
     after answering the first one unsigned (a forgery nodd must ignore)."""
 
     def __init__(self, answer_zone, answer_at):
         self.kr = dns.tsigkeyring.from_text({KEY: SECRET})
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.answer_zone, self.answer_at = answer_zone, answer_at
         self.got = {}          # zone -> list of (time, serial)
         self.unsigned = []     # zones of NOTIFYs without a verified TSIG
-        self.stop = False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
+        super().__init__()
 
-    def run(self):
-        while not self.stop:
-            try:
-                data, peer = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            try:
-                q = dns.message.from_wire(data, keyring=self.kr)
-            except Exception:
-                self.unsigned.append(data)
-                continue
-            if q.opcode() != dns.opcode.NOTIFY or not q.had_tsig:
-                self.unsigned.append(q.question[0].name.to_text() if q.question else "?")
-                continue
-            zone = q.question[0].name.to_text().rstrip(".")
-            serial = q.answer[0][0].serial if q.answer else None
-            self.got.setdefault(zone, []).append((time.time(), serial))
-            if zone != self.answer_zone:
-                continue
-            n = len(self.got[zone])
-            if n == 1:
-                # a forged answer: right ID, no TSIG; nodd must keep retrying
-                raw = dns.message.Message(id=q.id)
-                raw.flags = dns.flags.QR | dns.flags.AA
-                raw.set_opcode(dns.opcode.NOTIFY)
-                raw.question = q.question
-                self.sock.sendto(raw.to_wire(), peer)
-            elif n == self.answer_at:
-                r = dns.message.make_response(q)  # carries the request's TSIG context: signed
-                self.sock.sendto(r.to_wire(), peer)
-
-    def close(self):
-        self.stop = True
-        self.t.join(2)
-        self.sock.close()
-
+    def handle(self, data, peer):
+        try:
+            q = dns.message.from_wire(data, keyring=self.kr)
+        except Exception:
+            self.unsigned.append(data)
+            return
+        if q.opcode() != dns.opcode.NOTIFY or not q.had_tsig:
+            self.unsigned.append(q.question[0].name.to_text() if q.question else "?")
+            return
+        zone = q.question[0].name.to_text().rstrip(".")
+        serial = q.answer[0][0].serial if q.answer else None
+        self.got.setdefault(zone, []).append((time.time(), serial))
+        if zone != self.answer_zone:
+            return
+        n = len(self.got[zone])
+        if n == 1:
+            # a forged answer: right ID, no TSIG; nodd must keep retrying
+            raw = dns.message.Message(id=q.id)
+            raw.flags = dns.flags.QR | dns.flags.AA
+            raw.set_opcode(dns.opcode.NOTIFY)
+            raw.question = q.question
+            self.sock.sendto(raw.to_wire(), peer)
+        elif n == self.answer_at:
+            r = dns.message.make_response(q)  # carries the request's TSIG context: signed
+            self.sock.sendto(r.to_wire(), peer)
 
 def test_notify_signed_retried_then_given_up(nodd_factory):
     z5 = "5m.rpz." + h.SUFFIX
