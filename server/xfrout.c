@@ -289,23 +289,21 @@ static int stream_fill(struct tcp_xfr_stream *ts, struct evbuffer *out)
 static void note_consumer(struct xfrout *x, const char *peer, const char *key, int zone,
 	uint32_t serial, const char *kind, int64_t now)
 {
-	struct consumer *c = NULL;
-	for (int i = 0; i < x->ncons && !c; i++)
-		if (x->cons[i].zone == zone && strcmp(x->cons[i].peer, peer) == 0 &&
-		    strcmp(x->cons[i].key, key ? key : "") == 0)
-			c = &x->cons[i];
-	if (!c && x->ncons < XFR_CONSUMERS)
-		c = &x->cons[x->ncons++];
-	if (!c) {
-		c = &x->cons[0];
-		for (int i = 1; i < x->ncons; i++)
-			if (x->cons[i].at < c->at)
-				c = &x->cons[i];
+	key = key ? key : "";
+	struct consumer *c = NULL, *oldest = NULL;
+	for (int i = 0; i < x->ncons && !c; i++) {
+		struct consumer *e = &x->cons[i];
+		if (e->zone == zone && strcmp(e->peer, peer) == 0 && strcmp(e->key, key) == 0)
+			c = e;
+		else if (!oldest || e->at < oldest->at)
+			oldest = e;
 	}
-	if (c->zone != zone || strcmp(c->peer, peer) != 0 || strcmp(c->key, key ? key : "") != 0) {
+	if (!c) {
+		/* a new (peer, key, zone): a free slot, or the one transferred longest ago */
+		c = x->ncons < XFR_CONSUMERS ? &x->cons[x->ncons++] : oldest;
 		memset(c, 0, sizeof *c);
 		snprintf(c->peer, sizeof c->peer, "%s", peer);
-		snprintf(c->key, sizeof c->key, "%s", key ? key : "");
+		snprintf(c->key, sizeof c->key, "%s", key);
 		c->zone = zone;
 	}
 	c->serial = serial;
@@ -313,7 +311,6 @@ static void note_consumer(struct xfrout *x, const char *peer, const char *key, i
 	c->at = now;
 	c->count++;
 }
-
 
 static void zone_text(const struct answer_cfg *cfg, int z, char *buf, size_t n)
 {

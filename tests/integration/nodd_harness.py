@@ -81,15 +81,16 @@ def windows_for_age(age):
     return [w for w in WINDOWS if age < WINDOW_SECONDS[w]]
 
 
-def free_port():
-    """A port on 127.0.0.1 free for both UDP and TCP, chosen by the kernel."""
+def free_port(host="127.0.0.1"):
+    """A port on host (127.0.0.1, or ::1) free for both UDP and TCP, chosen by the kernel."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", 0))
+        u = socket.socket(family, socket.SOCK_DGRAM)
+        u.bind((host, 0))
         port = u.getsockname()[1]
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t = socket.socket(family, socket.SOCK_STREAM)
         try:
-            t.bind(("127.0.0.1", port))
+            t.bind((host, port))
         except OSError:
             u.close()
             t.close()

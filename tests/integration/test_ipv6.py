@@ -16,23 +16,6 @@ import pytest
 import nodd_harness as h
 
 
-def free_port6():
-    for _ in range(100):
-        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        u.bind(("::1", 0))
-        port = u.getsockname()[1]
-        t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        try:
-            t.bind(("::1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no port free on ::1")
-
-
 @pytest.fixture
 def need_ipv6():
     try:
@@ -64,7 +47,7 @@ def test_ipv6_listen_transfer_allow_and_notify(nodd_factory, need_ipv6):
     tgt = NotifyTarget()
     try:
         n = nodd_factory(start=False)
-        p6 = free_port6()
+        p6 = h.free_port("::1")
         n.server_extra["listen"] = ["127.0.0.1@%d" % n.port, '"::1@%d"' % p6]
         n.extra = ("transfer:\n  allow:\n    - address: ::1/128\n"
                    "  notify:\n    - address: ::1@%d\n  min-interval: 1s\n" % tgt.port)
