@@ -132,6 +132,10 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 			meta_key(k, sizeof k, z, "vtime");
 			if (store_meta_set_int(nod->st, k, now) < 0)
 				goto store_fail;
+			/* in the IXFR history like every later version, so a secondary that took
+			 * this first (empty) version gets a diff after a restart too */
+			if (store_version_add(nod->st, z, (uint32_t)now, now) < 0)
+				goto store_fail;
 		}
 		if (nod->vtime[z] < oldest)
 			oldest = nod->vtime[z];

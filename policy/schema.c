@@ -46,8 +46,11 @@ static const char *const migrations[] = {
 	/* 5: the IXFR-out history survives restarts (policy/versions.h): each name's "added"
 	 * stamp (NULL: from before this version, "always there"), the versions made in the
 	 * last 24 h, and the time before which versions cannot be diffed exactly -- now, since
-	 * names written before this migration have no stamp. The start-up load reads added
-	 * from the covering index too. */
+	 * names written before this migration have no stamp. A new (empty) database has no
+	 * unstamped name, so no floor: its first versions, made by nod_open() with the time
+	 * taken before this ran, must stay diffable (a floor a second later than them made a
+	 * restart within that second answer IXFR from them AXFR-style). The start-up load
+	 * reads added from the covering index too. */
 	("ALTER TABLE names ADD COLUMN added INTEGER;"
 	 "DROP INDEX names_since;"
 	 "CREATE INDEX names_since ON names(first_seen, name, added) WHERE baseline = 0;"
@@ -55,7 +58,9 @@ static const char *const migrations[] = {
 	 "  zone INTEGER NOT NULL, vtime INTEGER NOT NULL, serial INTEGER NOT NULL,"
 	 "  PRIMARY KEY(zone, vtime)"
 	 ") WITHOUT ROWID;"
-	 "INSERT INTO meta(key, value) VALUES ('versions.floor', CAST(strftime('%s', 'now') AS INTEGER))"
+	 "INSERT INTO meta(key, value)"
+	 "  SELECT 'versions.floor', CAST(strftime('%s', 'now') AS INTEGER)"
+	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0)"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
 };
 

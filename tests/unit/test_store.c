@@ -55,8 +55,10 @@ int main(void)
 	int64_t fs = 0;
 	int bl = -1;
 	int64_t floor = 0;
-	ok(store_meta_get_int(st, "versions.floor", &floor) == 1 && floor > 1700000000,
-		"the migration sets the history floor to its time (%lld)", (long long)floor);
+	/* nothing unstamped in a new database: no floor, so the first versions (made with a
+	 * time taken before the open) stay diffable */
+	is_int(store_meta_get_int(st, "versions.floor", &floor), 0,
+		"a new database has no history floor");
 	is_int(store_observe(st, "b.se", 2000, "api", 0, 2100, &fs), 1, "new name");
 	is_int(fs, 2000, "stored time");
 	is_int(store_observe(st, "b.se", 3000, "later", 0, 3100, &fs), 0, "known name");
