@@ -2,10 +2,8 @@
 secondary and stream tests: TSIG hmac-sha512, NOTIFY to nodd, updates with nsupdate."""
 import base64
 import os
-import shutil
 import signal
 import subprocess
-import time
 
 import dns.message
 import dns.query

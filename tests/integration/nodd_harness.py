@@ -356,6 +356,13 @@ class Nodd:
     def serials(self):
         return {z: self.serial(z) for z in ZONES}
 
+    def wait_new_versions(self, before, timeout=15):
+        """Wait until every zone of before ({zone: serial}, read before a change) has a new
+        serial: a bounded wait instead of sleeping one min-interval, which a loaded machine
+        (a late tick) outlasts."""
+        return wait_for(lambda: all(self.serial(z) != s for z, s in before.items()), timeout,
+                        0.1, "new versions of %s" % ", ".join(sorted(before)))
+
     def a_code(self, domain):
         """The DNSBL A answer for a domain: '127.0.0.N', or the rcode text when no A."""
         r = self.query("%s.%s" % (domain, DNSBL), "A")

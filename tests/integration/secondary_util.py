@@ -8,7 +8,6 @@ answer is good, the transfer's second message is bad in that way).
 
 Run as a program: secondary_util.py MODEFILE prints its TCP port, then serves."""
 import os
-import socket
 import socketserver
 import struct
 import subprocess

@@ -5,7 +5,6 @@ One daemon serves the whole module; names are observed once through the API with
 first_seen set to the middle of each age bucket, so no window edge is crossed while the
 module runs (the smallest margin is 4 minutes)."""
 import random
-import socket
 import struct
 import time
 

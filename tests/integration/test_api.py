@@ -1,7 +1,6 @@
 """The HTTP API (observations, lookups, status, bearer token), /metrics, and noddctl, each
 checked against what the DNS then answers."""
 import json
-import os
 import random
 import time
 

@@ -106,11 +106,12 @@ def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
     n.extra = nodd_yaml(rport, tmp_path / "files")
     n.write_config()
     n.start()
-    # names BIND will see in its first AXFR
-    n.observe("listed.nodtld", first_seen=now - 60)
-    n.observe("ageing.nodtld", first_seen=now - 280)    # leaves 5m within ~20 s
-    n.observe("hourold.nodtld", first_seen=now - 1800)  # in 1h and 24h only
-    time.sleep(1.5)  # a new version of each zone (min-interval 1 s)
+    # names BIND will see in its first AXFR, in one transaction (no version has a part)
+    before = {z: n.serial(z) for z in ("%s.rpz.%s" % (w, h.SUFFIX) for w in ("5m", "1h", "24h"))}
+    n.observe_many([{"domain": "listed.nodtld", "first_seen": now - 60},
+                    {"domain": "ageing.nodtld", "first_seen": now - 280},   # leaves 5m within ~20 s
+                    {"domain": "hourold.nodtld", "first_seen": now - 1800}])  # in 1h and 24h only
+    n.wait_new_versions(before)  # a new version of each zone (min-interval 1 s)
     res = Resolver(tmp_path / "bind", n.port, rport)
     try:
         h.wait_for(lambda: res.log().count("Transfer status: success") >= 3, 20,

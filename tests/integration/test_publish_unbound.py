@@ -4,7 +4,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import dns.message
 import dns.query
@@ -21,11 +20,12 @@ def test_unbound_rpz_by_address(tmp_path, nodd_factory):
     port = h.free_port()
     n = nodd_factory(extra="transfer:\n  allow:\n    - address: 127.0.0.1/32\n  notify:\n"
                            "    - address: 127.0.0.1@%d\n  min-interval: 1s\n" % port)
+    z = "5m.rpz." + h.SUFFIX
+    before = {z: n.serial(z)}
     n.observe("listed.nodtld")
-    time.sleep(1.2)
+    n.wait_new_versions(before)
     d = str(tmp_path / "unbound")
     os.makedirs(d)
-    z = "5m.rpz." + h.SUFFIX
     # docs/consumers.md's Unbound recipe as written, but for the addresses and this
     # process's own port, directory and logging; nodtld. is asked of nodd itself, which
     # refuses it, so an unlisted name gets SERVFAIL and a rewritten one NXDOMAIN

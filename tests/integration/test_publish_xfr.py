@@ -5,7 +5,6 @@ import os
 import pwd
 import shlex
 import shutil
-import signal
 import subprocess
 import time
 
@@ -48,8 +47,9 @@ def need_dig():
 
 def test_axfr_access_and_tsig_errors(tmp_path, nodd_factory, need_dig):
     n = nodd_with(nodd_factory, tmp_path, allow="    - key: %s\n    - address: 127.0.0.2/32\n" % KEY)
+    before = {Z5: n.serial(Z5)}
     n.observe("listed.nodtld")
-    time.sleep(1.2)
+    n.wait_new_versions(before)
     ok = dig(n, Z5, "AXFR", "-y", "hmac-sha256:%s:%s" % (KEY, SECRET))
     assert "listed.nodtld.%s." % Z5 in ok and "*.listed.nodtld.%s." % Z5 in ok, ok
     assert "tsig verify failure" not in ok.lower()
@@ -164,9 +164,10 @@ def test_ixfr_from_every_recent_serial_equals_the_axfr_difference(tmp_path, nodd
     zones = (Z5, h.DNSBL)
     versions = {z: [] for z in zones}
     for i in range(6):
+        before = {z: n.serial(z) for z in zones}
         n.observe_many([{"domain": "v%d-%d.nodtld" % (i, k), "first_seen": int(time.time()) - 10 * k}
                         for k in range(3)])
-        time.sleep(1.2)  # one version per min-interval
+        n.wait_new_versions(before)  # one version per min-interval
         for z in zones:
             versions[z].append(_axfr_names(n, z))
     for z in zones:
@@ -221,9 +222,10 @@ def test_ixfr_history_survives_restart(tmp_path, nodd_factory):
     versions = {z: [] for z in zones}
 
     def new_version(i):
+        before = {z: n.serial(z) for z in zones}
         n.observe_many([{"domain": "r%d-%d.nodtld" % (i, k), "first_seen": int(time.time()) - 100 * k}
                         for k in range(3)])
-        time.sleep(1.2)  # one version per min-interval
+        n.wait_new_versions(before)  # one version per min-interval
         for z in zones:
             versions[z].append(_axfr_names(n, z))
 
@@ -244,8 +246,9 @@ def test_ixfr_history_survives_restart(tmp_path, nodd_factory):
                 "%s: IXFR from %d (before the restart) differs from the AXFR of %d" % (z, serial, last_serial)
 
     # an earlier first_seen for a listed name: older versions are no longer diffable
+    before = {z: n.serial(z) for z in zones}
     n.observe("r3-0.nodtld", first_seen=int(time.time()) - 2000)
-    time.sleep(1.2)
+    n.wait_new_versions(before)
     for z in zones:
         versions[z].append(_axfr_names(n, z))
     for restarted in (False, True):
@@ -418,10 +421,12 @@ def test_signed_multi_message_axfr_and_pipelined_requests(tmp_path, nodd_factory
                   allow="    - key: %s\n    - address: 127.0.0.1/32\n" % KEY)
     now = int(time.time())
     names = ["bulk%04d.nodtld" % i for i in range(3000)]
-    n.observe_many([{"domain": d, "first_seen": now - 1000 - i} for i, d in enumerate(names)])
-    n.observe("young.nodtld", first_seen=now - 10)
-    time.sleep(1.2)
     z24 = "24h.rpz." + h.SUFFIX
+    before = {z24: n.serial(z24), Z5: n.serial(Z5)}
+    # one batch, one transaction: every version has all of them or none
+    n.observe_many([{"domain": d, "first_seen": now - 1000 - i} for i, d in enumerate(names)]
+                   + [{"domain": "young.nodtld", "first_seen": now - 10}])
+    n.wait_new_versions(before)
     kr = dns.tsigkeyring.from_text({KEY: SECRET})
     msgs = list(dns.query.xfr("127.0.0.1", z24, port=n.port, keyring=kr, keyname=KEY,
                               keyalgorithm="hmac-sha256", lifetime=20, relativize=False))

@@ -5,7 +5,6 @@ import signal
 import time
 
 import dns.rcode
-import pytest
 
 import nodd_harness as h
 from nodd_harness import DNSBL, RPZ, WINDOWS, ZONES

@@ -6,7 +6,6 @@ Takes about 10-25 s: first_seen = now - 290, then polling (bounded: edge + 15 s)
 import subprocess
 import time
 
-import dns.rcode
 import pytest
 
 import nodd_harness as h

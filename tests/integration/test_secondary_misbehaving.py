@@ -1,7 +1,6 @@
 """Issue 3 against scripted misbehaving upstreams (ldns-testns): each bad transfer is
 discarded whole, the last good version keeps serving, and the error is in status."""
 import shutil
-import time
 
 import pytest
 
