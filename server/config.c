@@ -894,19 +894,6 @@ static int str_same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static int keys_same(const struct nodd_config *a, const struct nodd_config *b)
-{
-	if (a->nkeys != b->nkeys)
-		return 0;
-	for (int i = 0; i < a->nkeys; i++) {
-		const struct config_key *x = &a->keys[i], *y = &b->keys[i];
-		if (!str_same(x->name, y->name) || !str_same(x->algorithm, y->algorithm) ||
-		    !str_same(x->secret, y->secret) || !str_same(x->file, y->file))
-			return 0;
-	}
-	return 1;
-}
-
 static int upstreams_same(const struct nodd_config *a, const struct nodd_config *b)
 {
 	if (a->nupstreams != b->nupstreams)
@@ -970,7 +957,6 @@ int config_restart_changes(const struct nodd_config *run, const struct nodd_conf
 		{ run->min_interval != n->min_interval && run->xfr_min_interval == n->xfr_min_interval,
 		  "publish.min-interval" },
 		{ !str_same(run->psl_file, n->psl_file), "policy.public-suffix-list" },
-		{ !keys_same(run, n), "keys" },
 		{ !upstreams_same(run, n), "upstreams" },
 		{ !notify_same(run, n), "transfer.notify" },
 		{ run->xfr_min_interval != n->xfr_min_interval, "transfer.min-interval" },

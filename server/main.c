@@ -32,6 +32,11 @@
 #include "server/keys.h"
 #include "zones/secondary.h"
 
+struct old_keys {
+	struct tsig_keyring *kr;
+	struct old_keys *next;
+};
+
 struct daemon {
 	struct nodd_config *cfg;
 	struct event_base *base;
@@ -40,7 +45,8 @@ struct daemon {
 	struct kafka_sink *kafka;
 	struct ws_server *ws;
 	struct secondary *sec;       /* issue 3: upstream zones */
-	struct tsig_keyring *kr;
+	struct tsig_keyring *kr;     /* the keys in use (server/keys.h) */
+	struct old_keys *old_kr;     /* replaced by reloads; freed at exit (on_hup says why) */
 	int64_t last_prune;
 	struct answer_cfg acfg[2];
 	struct answer_cfg *_Atomic active;
@@ -138,6 +144,42 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
+ * files), so a secret can be rotated without a restart, and take effect only when every
+ * key named by transfer.allow, transfer.notify and upstreams is there. The replaced keyring
+ * is not freed: a transfer in progress (in or out) goes on verifying or signing with the
+ * key it began with, and a UDP thread may be checking a query with it at this moment.
+ * Reloads that change keys are rare and a key is under 1 KB, so they are kept until exit;
+ * a reload with the same keys keeps the running keyring. */
+static void reload_keys(struct daemon *d, const struct nodd_config *n)
+{
+	char err[1024];
+	struct tsig_keyring *kr = keys_load(n, err, sizeof err);
+	if (!kr || keys_check_refs(n, kr, err, sizeof err) < 0 ||
+	    keys_check_refs(d->cfg, kr, err, sizeof err) < 0) {
+		log_err("reload: %s (keeping the running keys)", err);
+		tsig_keyring_free(kr);
+		return;
+	}
+	if (tsig_keyring_same(kr, d->kr)) {
+		tsig_keyring_free(kr);
+		return;
+	}
+	struct old_keys *o = malloc(sizeof *o);
+	if (!o) {
+		log_err("reload: out of memory (keeping the running keys)");
+		tsig_keyring_free(kr);
+		return;
+	}
+	o->kr = d->kr;
+	o->next = d->old_kr;
+	d->old_kr = o;
+	d->kr = kr;
+	xfrout_set_keys(d->xfr, kr);
+	secondary_set_keys(d->sec, kr);
+	log_info("reload: TSIG keys replaced (%zu keys)", tsig_keyring_count(kr));
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
@@ -179,6 +221,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	d->cfg->nxfr_allow = n->nxfr_allow;
 	n->xfr_allow = acl;
 	n->nxfr_allow = nacl;
+	reload_keys(d, n); /* after the swap: the refs checked are the allow list now in use */
 	config_free(n);
 	if (nlater)
 		log_warn("reload: changed %s: %s at the next restart%s", later,
@@ -239,6 +282,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int rc = 1;
+	/* One keyring for transfers out, NOTIFY and the secondary; key files are read here,
+	 * so the names they bring are checked here too. */
+	d.kr = keys_load(d.cfg, err, sizeof err);
+	if (!d.kr || keys_check_refs(d.cfg, d.kr, err, sizeof err) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
 	struct nod_options no = {
 		.database = d.cfg->database,
 		.min_interval = d.cfg->min_interval,
@@ -281,11 +331,6 @@ int main(int argc, char **argv)
 	d.ws = ws_new(d.base, d.ob, &wo);
 	/* issue 3: follow upstream zones; the NOTIFY hook is set before the UDP threads start */
 	if (d.cfg->nupstreams > 0) {
-		d.kr = keys_load(d.cfg, err, sizeof err);
-		if (!d.kr) {
-			log_err("%s", err);
-			goto out;
-		}
 		d.sec = secondary_start(d.base, d.cfg, d.nod, d.ob, d.kr, err, sizeof err);
 		if (!d.sec) {
 			log_err("%s", err);
@@ -315,7 +360,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	d.xfr = xfrout_start(d.base, d.cfg, &d.active, d.nod, d.tcp, err, sizeof err); /* issue 4 */
+	d.xfr = xfrout_start(d.base, d.cfg, &d.active, d.nod, d.tcp, d.kr, err, sizeof err); /* issue 4 */
 	if (!d.xfr) {
 		log_err("%s", err);
 		goto out;
@@ -363,8 +408,13 @@ out:
 	udp_stop(d.udp);
 	xfrout_stop(d.xfr); /* issue 4: after TCP/UDP (their transfers and hooks use it) */
 	secondary_stop(d.sec);
-	if (d.kr)
-		tsig_keyring_free(d.kr);
+	tsig_keyring_free(d.kr);
+	while (d.old_kr) {
+		struct old_keys *o = d.old_kr;
+		d.old_kr = o->next;
+		tsig_keyring_free(o->kr);
+		free(o);
+	}
 	kafka_stop(d.kafka, 2000);
 	outbox_close(d.ob);
 	if (d.tick_ev)

@@ -42,7 +42,8 @@ struct pending {
 	uint16_t id;
 	uint32_t serial;
 	struct tsig_mac mac;     /* of the signed request */
-	const struct tsig_key *key;
+	const struct tsig_key *key;      /* signs the next send (a reload may replace it) */
+	const struct tsig_key *sent_key; /* signed the last send: its answer verifies with it */
 	struct event *timer;
 	int64_t muted_until;     /* the target said it is no secondary of the zone */
 	const char *state;       /* for the status: NULL (never sent), "pending", "acknowledged",
@@ -103,6 +104,7 @@ static void send_one(struct pending *p)
 		}
 		len = sl;
 	}
+	p->sent_key = p->key;
 	int fd = fd_for(n, t->addr.ss.ss_family);
 	if (fd < 0 || sendto(fd, msg, len, 0, (const struct sockaddr *)&t->addr.ss, t->addr.len) < 0)
 		log_warn("notify %s: send: %s", t->addr.text, strerror(errno));
@@ -167,10 +169,10 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			if (!p->active || p->id != id ||
 			    !same_addr(&from, &n->cfg->notify[p->target].addr.ss))
 				continue;
-			if (p->key) {
+			if (p->sent_key) {
 				struct tsig_verifier v;
 				struct tsig_result res;
-				int good = tsig_verifier_init(&v, p->key, &p->mac) == 0 &&
+				int good = tsig_verifier_init(&v, p->sent_key, &p->mac) == 0 &&
 					tsig_verifier_feed(&v, buf, (size_t)r, (uint64_t)time(NULL), &res) == TSIG_V_OK &&
 					tsig_verifier_end(&v) == TSIG_V_OK;
 				tsig_verifier_deinit(&v);
@@ -281,6 +283,23 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 		}
 	}
 	return n;
+}
+
+void notifyout_set_keys(struct notifyout *n, const struct tsig_keyring *kr)
+{
+	if (!n)
+		return;
+	n->kr = kr;
+	for (int t = 0; t < n->cfg->nnotify; t++) {
+		if (!n->cfg->notify[t].key)
+			continue;
+		/* checked by keys_check_refs before the swap; never unsign a target */
+		const struct tsig_key *key = tsig_keyring_find_text(kr, n->cfg->notify[t].key);
+		if (!key)
+			continue;
+		for (int z = 0; z < NOD_ZONE_COUNT; z++)
+			n->p[t * NOD_ZONE_COUNT + z].key = key;
+	}
 }
 
 void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)

@@ -21,6 +21,10 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 /* Tell every target that zone (0..7) now has serial. NULL n is a no-op. */
 void notifyout_zone(struct notifyout *n, int zone, uint32_t serial);
 
+/* A reload's keys (borrowed, outliving n): later sends are signed with them; an answer to
+ * a request already sent verifies with the key that signed it. NULL n is a no-op. */
+void notifyout_set_keys(struct notifyout *n, const struct tsig_keyring *kr);
+
 void notifyout_stop(struct notifyout *n); /* NULL is a no-op */
 
 /* Per target: address, key and, per zone notified since the start, the serial, the state

@@ -32,7 +32,6 @@
 #include "policy/versions.h"
 #include "server/acl.h"
 #include "server/hooks.h"
-#include "server/keys.h"
 #include "server/metrics.h"
 #include "server/notifyout.h"
 #include "server/wire.h"
@@ -61,7 +60,7 @@ struct xfrout {
 	struct answer_cfg *_Atomic *acfgp;
 	nod_t *nod;
 	struct tcp_server *tcp;
-	struct tsig_keyring *kr;
+	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload, read by UDP threads */
 	versions_t *ver;
 	struct notifyout *notify;
 	struct event *files_ev;
@@ -364,7 +363,7 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 	peer_str(peer, who, sizeof who);
 
 	struct tsig_result res;
-	enum tsig_verdict v = tsig_verify_request(x->kr, q, qlen, (uint64_t)now, &res);
+	enum tsig_verdict v = tsig_verify_request(atomic_load(&x->kr), q, qlen, (uint64_t)now, &res);
 	size_t msglen = v == TSIG_V_UNSIGNED ? qlen : res.msg_len;
 	struct xfr_req r;
 	if (xfr_req_parse(cfg, q, qlen, msglen, &r) < 0 || v == TSIG_V_FORMERR) {
@@ -498,7 +497,7 @@ static size_t signed_hook(void *ctx, const uint8_t *q, size_t qlen, const struct
 		return rlen;
 	uint64_t now = (uint64_t)time(NULL);
 	struct tsig_result res;
-	enum tsig_verdict v = tsig_verify_request(x->kr, q, qlen, now, &res);
+	enum tsig_verdict v = tsig_verify_request(atomic_load(&x->kr), q, qlen, now, &res);
 	if (v == TSIG_V_UNSIGNED)
 		return rlen;
 	size_t qend = info->question_end ? info->question_end : 12;
@@ -577,8 +576,8 @@ static int load_version(void *ctx, int zone, uint32_t serial, int64_t vtime)
 }
 
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
-	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp, char *err,
-	size_t errlen)
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp,
+	const struct tsig_keyring *kr, char *err, size_t errlen)
 {
 	struct xfrout *x = calloc(1, sizeof *x);
 	if (!x) {
@@ -590,16 +589,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 	x->acfgp = acfgp;
 	x->nod = nod;
 	x->tcp = tcp;
-	x->kr = keys_load(cfg, err, errlen);
-	if (!x->kr)
-		goto fail;
-	/* config.c checks inline key names; names from key files are only known here */
-	for (int i = 0; i < cfg->nxfr_allow; i++)
-		if (cfg->xfr_allow[i].key && !tsig_keyring_find_text(x->kr, cfg->xfr_allow[i].key)) {
-			snprintf(err, errlen, "%s:%d: transfer.allow.key: no key named %s in keys or "
-				"their files", cfg->path, cfg->xfr_allow[i].line, cfg->xfr_allow[i].key);
-			goto fail;
-		}
+	atomic_init(&x->kr, kr);
 	x->ver = versions_new();
 	if (!x->ver) {
 		snprintf(err, errlen, "out of memory");
@@ -612,7 +602,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 	versions_set_floor(x->ver, nod_history_floor(nod));
 	sync_versions(x, 0, (int64_t)time(NULL));
 	if (cfg->nnotify > 0) {
-		x->notify = notifyout_start(base, cfg, x->kr, acfgp, err, errlen);
+		x->notify = notifyout_start(base, cfg, kr, acfgp, err, errlen);
 		if (!x->notify)
 			goto fail;
 	}
@@ -630,7 +620,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 	query_hooks.signed_ctx = x;
 	tcp_set_xfr_handler(tcp, xfr_handler, x);
 	log_info("transfers out: %d allow entries, %zu TSIG keys, %d notify targets%s%s",
-		cfg->nxfr_allow, tsig_keyring_count(x->kr), cfg->nnotify,
+		cfg->nxfr_allow, tsig_keyring_count(kr), cfg->nnotify,
 		cfg->files_dir ? ", files in " : "", cfg->files_dir ? cfg->files_dir : "");
 	return x;
 fail:
@@ -648,6 +638,14 @@ void xfrout_new_versions(struct xfrout *x, unsigned mask, int64_t now)
 			notifyout_zone(x->notify, z, nod_serial(x->nod, z));
 }
 
+void xfrout_set_keys(struct xfrout *x, const struct tsig_keyring *kr)
+{
+	if (!x)
+		return;
+	atomic_store(&x->kr, kr);
+	notifyout_set_keys(x->notify, kr);
+}
+
 void xfrout_stop(struct xfrout *x)
 {
 	if (!x)
@@ -662,7 +660,6 @@ void xfrout_stop(struct xfrout *x)
 		event_free(x->files_ev);
 	notifyout_stop(x->notify);
 	versions_free(x->ver);
-	tsig_keyring_free(x->kr);
 	free(x);
 }
 

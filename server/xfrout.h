@@ -14,15 +14,23 @@
 #include "server/answer.h"
 #include "server/config.h"
 #include "server/tcp.h"
+#include "zones/tsig.h"
 
 struct xfrout;
 
-/* Start: builds the keyring from cfg->keys, installs the transfer handler on tcp and the
- * signed-query hook, opens the NOTIFY socket and the files timer. Borrows everything; cfg,
- * acfgp, nod and tcp must outlive the xfrout. NULL with a message in err on failure. */
+/* Start: installs the transfer handler on tcp and the signed-query hook, opens the NOTIFY
+ * socket and the files timer. Borrows everything; cfg, acfgp, nod, tcp and kr (the keys,
+ * server/keys.h, their names checked with keys_check_refs) must outlive the xfrout. NULL
+ * with a message in err on failure. */
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
-	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp, char *err,
-	size_t errlen);
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp,
+	const struct tsig_keyring *kr, char *err, size_t errlen);
+
+/* A reload's new keys (borrowed; checked with keys_check_refs): transfers and signed
+ * queries verify with them from now on, NOTIFY is signed with them. The previous keyring
+ * must stay alive until the process ends: a transfer in progress, or a query on a UDP
+ * thread, may still hold one of its keys. Main thread. */
+void xfrout_set_keys(struct xfrout *x, const struct tsig_keyring *kr);
 
 /* Call after every nod_tick() with the mask it returned: records the new versions for IXFR,
  * sends NOTIFY for each zone in mask. */

@@ -46,6 +46,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ struct upstream {
 	socklen_t prim_len[CONFIG_MAX_PRIMARIES];
 	char prim_text[CONFIG_MAX_PRIMARIES][160];
 	int nprim;
-	const struct tsig_key *key;
+	const struct tsig_key *_Atomic key; /* by cfg->key; a reload replaces it (UDP threads read it) */
 
 	/* held copy and timers (serial and last success persisted in the upstream table, the
 	 * timers come back from the held SOA in zone_rr) */
@@ -116,7 +117,7 @@ struct secondary {
 	nod_t *nod;
 	outbox_t *ob;
 	sqlite3 *db;
-	const struct tsig_keyring *kr;
+	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload */
 	struct upstream *ups;
 	int nups;
 	sqlite3_stmt *st[S_COUNT];
@@ -733,11 +734,12 @@ static int build_query(struct upstream *up, uint16_t qtype, uint8_t *buf, size_t
 		buf[rdl_at + 1] = (uint8_t)(o - rdl_at - 2);
 	}
 	*len = o;
-	if (up->key) {
+	const struct tsig_key *key = up->key; /* the whole transfer verifies with this one */
+	if (key) {
 		struct tsig_mac mac;
-		if (tsig_sign_request(up->key, buf, o, cap, (uint64_t)now_s(), 0, &mac, len) != 0)
+		if (tsig_sign_request(key, buf, o, cap, (uint64_t)now_s(), 0, &mac, len) != 0)
 			return -1;
-		if (tsig_verifier_init(&up->ver, up->key, &mac) != 0)
+		if (tsig_verifier_init(&up->ver, key, &mac) != 0)
 			return -1;
 		up->signed_req = 1;
 	}
@@ -1048,6 +1050,19 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
 	return 0;
 }
 
+void secondary_set_keys(struct secondary *s, const struct tsig_keyring *kr)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nups; i++) {
+		struct upstream *up = &s->ups[i];
+		const struct tsig_key *k = up->cfg->key ? tsig_keyring_find_text(kr, up->cfg->key) : NULL;
+		if (k) /* checked by keys_check_refs before the swap; never unsign an upstream */
+			atomic_store(&up->key, k);
+	}
+	atomic_store(&s->kr, kr);
+}
+
 size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
 	socklen_t peerlen, uint8_t *out, size_t outcap)
 {
@@ -1073,11 +1088,14 @@ size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct s
 	memset(&res, 0, sizeof res);
 	enum tsig_verdict v = TSIG_V_UNSIGNED;
 	if (up && from_primary) {
-		v = tsig_verify_request(s->kr, q, qlen, (uint64_t)time(NULL), &res);
-		if (up->key && v == TSIG_V_UNSIGNED)
+		v = tsig_verify_request(atomic_load(&s->kr), q, qlen, (uint64_t)time(NULL), &res);
+		const struct tsig_key *want = up->key;
+		if (want && v == TSIG_V_UNSIGNED)
 			rcode = 5; /* a key is configured: an unsigned NOTIFY is refused */
-		else if (v == TSIG_V_OK && res.key != up->key && up->key)
-			rcode = 5;
+		else if (v == TSIG_V_OK && want && !dname_wire_equal(res.key->name,
+				res.key->name_len, want->name, want->name_len))
+			rcode = 5; /* signed, but with another key than the upstream's (by name:
+			            * a reload may swap the keyring between the two reads) */
 		else if (v == TSIG_V_OK || v == TSIG_V_UNSIGNED)
 			rcode = 0;
 		else if (v == TSIG_V_FORMERR)
@@ -1262,7 +1280,7 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 	s->base = base;
 	s->nod = nod;
 	s->ob = ob;
-	s->kr = kr;
+	atomic_init(&s->kr, kr);
 	s->db = store_db(nod_store(nod));
 	pthread_mutex_init(&s->nlock, NULL);
 	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
@@ -1298,7 +1316,7 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 		int wl = dname_text_to_wire(cu->zone, up->apex);
 		up->apex_len = wl > 0 ? (size_t)wl : 1;
 		if (cu->key) {
-			up->key = tsig_keyring_find_text(kr, cu->key);
+			atomic_init(&up->key, tsig_keyring_find_text(kr, cu->key));
 			if (!up->key) {
 				snprintf(err, errlen, "%s:%d: upstreams.key: no key named %s", cfg->path, cu->line, cu->key);
 				secondary_stop(s);

@@ -23,6 +23,11 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 	nod_t *nod, outbox_t *ob, const struct tsig_keyring *kr, char *err, size_t errlen);
 void secondary_stop(struct secondary *s); /* NULL is a no-op */
 
+/* A reload's keys (borrowed; every upstream's key name present): the next transfer and
+ * NOTIFY check use them; a transfer in progress finishes with the key it began with, so
+ * the previous keyring must stay alive until the process ends. Main thread. */
+void secondary_set_keys(struct secondary *s, const struct tsig_keyring *kr);
+
 /* Per upstream status for GET /api/v1/status (a new array; caller decrefs). */
 json_t *secondary_status(struct secondary *s);
 

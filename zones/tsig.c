@@ -367,6 +367,21 @@ const struct tsig_key *tsig_keyring_get(const struct tsig_keyring *kr, size_t i)
 	return (kr && i < kr->n) ? kr->keys[i] : NULL;
 }
 
+int tsig_keyring_same(const struct tsig_keyring *a, const struct tsig_keyring *b)
+{
+	if (tsig_keyring_count(a) != tsig_keyring_count(b))
+		return 0;
+	for (size_t i = 0; i < tsig_keyring_count(a); i++) {
+		const struct tsig_key *x = a->keys[i];
+		const struct tsig_key *y = tsig_keyring_find(b, x->name, x->name_len);
+		if (!y || y->alg != x->alg || y->secret_len != x->secret_len ||
+		    y->min_mac_len != x->min_mac_len ||
+		    CRYPTO_memcmp(y->secret, x->secret, x->secret_len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- wire helpers ---- */
 
 static uint16_t get16(const uint8_t *p)

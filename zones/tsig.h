@@ -132,6 +132,9 @@ const struct tsig_key *tsig_keyring_find_alg(const struct tsig_keyring *kr,
 size_t tsig_keyring_count(const struct tsig_keyring *kr);
 /* The i-th key (i < count), owned by the keyring. */
 const struct tsig_key *tsig_keyring_get(const struct tsig_keyring *kr, size_t i);
+/* 1 when both hold the same keys (names, algorithms, secrets, minimum MAC lengths) in any
+ * order, else 0. NULL counts as empty. */
+int tsig_keyring_same(const struct tsig_keyring *a, const struct tsig_keyring *b);
 
 /* ---- what verification learns ---- */
 struct tsig_result {

@@ -10,6 +10,7 @@ import time
 import dns.message
 import dns.query
 import dns.rcode
+import dns.tsigkeyring
 import pytest
 
 import nodd_harness as h
@@ -312,8 +313,10 @@ def test_sighup_names_what_waits_for_a_restart(nodd_factory, tmp_path):
     n.send_signal(signal.SIGHUP)
     h.wait_for(lambda: "at the next restart" in n.log_text(), 5, 0.1, "the reload warning")
     line = [l for l in n.log_text().splitlines() if "at the next restart" in l][0]
-    for what in ("server.tcp-clients", "publish.suffix", "keys", "files"):
+    for what in ("server.tcp-clients", "publish.suffix", "files"):
         assert what in line, line
+    # keys are applied by the reload (test_sighup_rereads_key_files_and_rotates_a_secret)
+    assert "keys" not in line and "TSIG keys replaced (1 keys)" in n.log_text(), line
     assert "server.listen" not in line and "transfer.notify" not in line, line
     assert "publish section is kept" in line, line
     # still answering the old suffix, with the old TTL
@@ -356,6 +359,8 @@ def test_example_and_documented_configs_are_valid(check, tmp_path):
     ("transfer:\n  allow:\n    - key: nod-xfer\n", "transfer.allow.key", 12),
     ("transfer:\n  notify:\n    - address: 127.0.0.1@5310\n      key: nod-xfer\n",
      "transfer.notify.key", 12),
+    ("upstreams:\n  - zone: example.\n    primaries: [127.0.0.1@5300]\n    key: nod-xfer\n",
+     "upstreams.key", 13),
 ])
 def test_key_from_a_key_file_not_found_stops_the_start(tmp_path, section, what, line):
     """With keys from a BIND key file the names are known only once it is read: a transfer
@@ -372,3 +377,80 @@ def test_key_from_a_key_file_not_found_stops_the_start(tmp_path, section, what, 
                        timeout=20)
     assert r.returncode != 0, r.stderr
     assert "%s:%d: %s: no key named nod-xfer" % (cfg, line, what) in r.stderr, r.stderr
+
+
+KEY_A = "Jt3xYlAHR0NZEOiPJ2+dknn0Vn7VQbKkJ0dZDS0Bo+0="
+KEY_B = "c2Vjb25kLXNlY3JldC1mb3Itbm9kZC1rZXktcm90YXRpb24="
+
+
+def _key_clause(name, secret):
+    return 'key "%s" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' % (name, secret)
+
+
+def _signed_axfr_rcode(n, name, secret):
+    """The rcode of nodd's first answer to an AXFR of the 5m zone signed with (name, secret):
+    NOERROR when the key is in use and allowed, NOTAUTH (BADSIG/BADKEY) when not."""
+    q = dns.message.make_query("5m.rpz." + h.SUFFIX, "AXFR")
+    q.use_tsig(dns.tsigkeyring.from_text({name: secret}), keyname=name,
+               algorithm="hmac-sha256")
+    data = n.tcp_raw(q.to_wire(), timeout=5)
+    assert data, "no answer to the signed AXFR"
+    return h.rcode_of(data)
+
+
+def test_sighup_rereads_key_files_and_rotates_a_secret(nodd_factory, tmp_path):
+    """Keys are re-read by every reload, key files too (as BIND's reconfig does), so a TSIG
+    secret is rotated without a restart: after the SIGHUP the new secret transfers and the
+    old gets NOTAUTH. A broken key file is refused with its file and line, the running keys
+    kept; a key added inline and allowed in the same reload works at once."""
+    keyfile = tmp_path / "xfr.key"
+    keyfile.write_text(_key_clause("nod-xfr", KEY_A))
+    n = nodd_factory(name="nodd (hup keys)",
+                     extra="keys:\n  - file: %s\ntransfer:\n  allow:\n    - key: nod-xfr\n" % keyfile)
+    n.observe("rotate.se")
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_A) == dns.rcode.NOERROR
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_B) == dns.rcode.NOTAUTH
+    # the same file again: nothing to replace
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: n.log_text().count("configuration re-read") == 1, 5, 0.1, "the reload")
+    assert "TSIG keys replaced" not in n.log_text()
+    # the new secret in the file
+    keyfile.write_text(_key_clause("nod-xfr", KEY_B))
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "TSIG keys replaced (1 keys)" in n.log_text(), 5, 0.1, "the keys replaced")
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_B) == dns.rcode.NOERROR
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_A) == dns.rcode.NOTAUTH
+    # a signed SOA query (what a secondary sends before a transfer) is answered with it too
+    q = dns.message.make_query("5m.rpz." + h.SUFFIX, "SOA")
+    q.use_tsig(dns.tsigkeyring.from_text({"nod-xfr": KEY_B}), keyname="nod-xfr",
+               algorithm="hmac-sha256")
+    r = dns.query.udp(q, "127.0.0.1", port=n.port, timeout=3)   # raises if the MAC is wrong
+    assert r.rcode() == dns.rcode.NOERROR and r.had_tsig
+    assert "at the next restart" not in n.log_text()
+    # a broken key file: refused with its file and line, the running keys kept
+    keyfile.write_text('key "nod-xfr" {\n\talgorithm hmac-sha256;\n\tsecret "abc";\n};\n')
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "keeping the running keys" in n.log_text(), 5, 0.1, "the refused keys")
+    line = [l for l in n.log_text().splitlines() if "keeping the running keys" in l][0]
+    assert "%s:3" % keyfile in line, line
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_B) == dns.rcode.NOERROR
+    # a new inline key, allowed in the same reload, transfers at once; the file is fixed
+    keyfile.write_text(_key_clause("nod-xfr", KEY_B))
+    n.extra = ("keys:\n  - file: %s\n  - name: second-key\n    algorithm: hmac-sha256\n"
+               "    secret: \"%s\"\ntransfer:\n  allow:\n    - key: nod-xfr\n"
+               "    - key: second-key\n" % (keyfile, KEY_A))
+    n.write_config()
+    assert _signed_axfr_rcode(n, "second-key", KEY_A) == dns.rcode.NOTAUTH   # BADKEY
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "TSIG keys replaced (2 keys)" in n.log_text(), 5, 0.1, "two keys")
+    assert _signed_axfr_rcode(n, "second-key", KEY_A) == dns.rcode.NOERROR
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_B) == dns.rcode.NOERROR
+    # a key file that lost the key still allowed: refused, the two keys kept
+    keyfile.write_text(_key_clause("other-name", KEY_B))
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: n.log_text().count("keeping the running keys") == 2, 5, 0.1,
+               "the keys refused for a missing name")
+    line = [l for l in n.log_text().splitlines() if "keeping the running keys" in l][-1]
+    assert "transfer.allow.key: no key named nod-xfr" in line, line
+    assert _signed_axfr_rcode(n, "nod-xfr", KEY_B) == dns.rcode.NOERROR
+    assert n.alive()

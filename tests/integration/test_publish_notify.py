@@ -6,6 +6,7 @@ unsigned (forged) answer to a signed NOTIFY does not.
 The target is a UDP socket of this test (dnspython), so that it can choose when to answer:
 a real BIND answers at once and never shows the retries."""
 import base64
+import signal
 import time
 
 import dns.flags
@@ -104,5 +105,64 @@ def test_notify_signed_retried_then_given_up(nodd_factory):
             assert q["serial"] == tgt.got[z][0][1], (z, q)
             want = ("acknowledged", 3) if z == z5 else ("no answer", 6)
             assert (q["state"], q["tries"]) == want, (z, q)
+    finally:
+        tgt.close()
+
+
+class AnsweringTarget(h.UdpServer):
+    """Verifies every NOTIFY with the key it holds now (self.kr) and answers it, signed."""
+
+    def __init__(self, secret):
+        self.kr = dns.tsigkeyring.from_text({KEY: secret})
+        self.verified = {}     # zone -> serials of NOTIFYs that verified
+        self.failed = 0        # NOTIFYs that did not verify with self.kr
+        super().__init__()
+
+    def handle(self, data, peer):
+        try:
+            q = dns.message.from_wire(data, keyring=self.kr)
+        except Exception:
+            self.failed += 1
+            return
+        if q.opcode() != dns.opcode.NOTIFY or not q.had_tsig:
+            self.failed += 1
+            return
+        zone = q.question[0].name.to_text().rstrip(".")
+        self.verified.setdefault(zone, []).append(q.answer[0][0].serial)
+        self.sock.sendto(dns.message.make_response(q).to_wire(), peer)
+
+
+def test_notify_key_rotated_by_a_reload(nodd_factory):
+    """A reload with a new secret for the target's key: the next NOTIFYs are signed with it
+    (the target, now holding only the new secret, verifies them) and its signed answers are
+    accepted (the status says acknowledged), without a restart."""
+    z5 = "5m.rpz." + h.SUFFIX
+    new_secret = base64.b64encode(b"the rotated nodd notify secret!!").decode()
+    tgt = AnsweringTarget(SECRET)
+    try:
+        conf = ("keys:\n  - name: %s\n    algorithm: hmac-sha256\n    secret: \"%s\"\n"
+                "transfer:\n  notify:\n    - address: 127.0.0.1@%d\n      key: %s\n"
+                "  min-interval: 1s\n")
+        n = nodd_factory(extra=conf % (KEY, SECRET, tgt.port, KEY))
+        n.observe("before-rotation.nodtld")
+        h.wait_for(lambda: z5 in tgt.verified, 10, what="a NOTIFY signed with the first secret")
+        assert tgt.failed == 0
+        n.extra = conf % (KEY, new_secret, tgt.port, KEY)
+        n.write_config()
+        n.send_signal(signal.SIGHUP)
+        h.wait_for(lambda: "TSIG keys replaced" in n.log_text(), 5, 0.1, what="the keys replaced")
+        tgt.kr = dns.tsigkeyring.from_text({KEY: new_secret})
+        before = n.serial(z5)
+        n.observe("after-rotation.nodtld")
+        h.wait_for(lambda: any(s > before for s in tgt.verified[z5]), 10,
+                   what="a NOTIFY of the new version signed with the new secret")
+        assert tgt.failed == 0, "a NOTIFY after the reload was not signed with the new secret"
+
+        def acknowledged():
+            st = n.api("GET", "/api/v1/status")[1]["publish"]["notify"][0]["zones"][z5]
+            return st if st["state"] == "acknowledged" and st["serial"] > before else None
+        h.wait_for(acknowledged, 10, what="the signed answer accepted")
+        assert "reply fails TSIG" not in n.log_text()
+        assert "at the next restart" not in n.log_text()
     finally:
         tgt.close()

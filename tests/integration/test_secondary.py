@@ -123,6 +123,32 @@ def test_wrong_key_keeps_the_last_good_version(tmp_path, nodd_factory, need_name
         named.stop()
 
 
+def test_reload_with_the_right_secret_resumes_transfers(tmp_path, nodd_factory, need_named):
+    """Key rotation on the secondary side without a restart: with a secret the primary does
+    not share, transfers fail (TSIG); a SIGHUP with the right secret makes the next refresh
+    transfer the update, in the same process."""
+    n, named = setup_pair(tmp_path, nodd_factory)
+    try:
+        right = n.extra
+        n.stop()
+        n.extra = right.replace('secret: "', 'secret: "AAAA')
+        n.write_config()
+        n.start()
+        pid = n.proc.pid
+        named.update("add rekeyed.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        h.wait_for(lambda: status_of(n)["last_error"], 10, what="the TSIG error reported")
+        assert n.a_code("rekeyed.%s" % ZONE) == "NXDOMAIN"
+        n.extra = right
+        n.write_config()
+        n.send_signal(signal.SIGHUP)
+        h.wait_for(lambda: "TSIG keys replaced" in n.log_text(), 5, 0.1, what="the keys replaced")
+        wait_serial(n, named.serial(), timeout=20)
+        assert n.a_code("rekeyed.%s" % ZONE) == "127.0.0.2"
+        assert n.proc.pid == pid and n.alive()
+    finally:
+        named.stop()
+
+
 def test_unreachable_primary_keeps_serving_and_retries(nodd_factory):
     closed = h.free_tcp_port()
     n = nodd_factory(start=False)

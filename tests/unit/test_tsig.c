@@ -703,9 +703,45 @@ static void test_ldns_cross(void)
 	tsig_keyring_free(kr);
 }
 
+/* A reload keeps the running keyring when the keys are the same (server/main.c). */
+static void test_keyring_same(void)
+{
+	struct tsig_keyring *a = tsig_keyring_new(), *b = tsig_keyring_new();
+	struct tsig_key k1 = mkkey("one.key", "hmac-sha256", SECRET256);
+	struct tsig_key k2 = mkkey("two.key", "hmac-sha512", SECRET512);
+	ok(tsig_keyring_same(a, b) && tsig_keyring_same(a, NULL), "empty keyrings are the same");
+	tsig_keyring_add(a, &k1);
+	tsig_keyring_add(a, &k2);
+	tsig_keyring_add(b, &k2);
+	ok(!tsig_keyring_same(a, b) && !tsig_keyring_same(b, a), "a key more is not the same");
+	tsig_keyring_add(b, &k1);
+	ok(tsig_keyring_same(a, b), "the same keys in another order are the same");
+	struct tsig_keyring *c = tsig_keyring_new();
+	struct tsig_key k1s = mkkey("ONE.key.", "hmac-sha256", SECRET512);
+	tsig_keyring_add(c, &k1s);
+	tsig_keyring_add(c, &k2);
+	ok(!tsig_keyring_same(a, c), "a new secret is not the same");
+	tsig_keyring_free(c);
+	c = tsig_keyring_new();
+	struct tsig_key k1a = mkkey("one.key", "hmac-sha512", SECRET256);
+	tsig_keyring_add(c, &k1a);
+	tsig_keyring_add(c, &k2);
+	ok(!tsig_keyring_same(a, c), "a new algorithm is not the same");
+	tsig_keyring_free(c);
+	c = tsig_keyring_new();
+	struct tsig_key k3 = mkkey("three.key", "hmac-sha256", SECRET256);
+	tsig_keyring_add(c, &k3);
+	tsig_keyring_add(c, &k2);
+	ok(!tsig_keyring_same(a, c), "a renamed key is not the same");
+	tsig_keyring_free(a);
+	tsig_keyring_free(b);
+	tsig_keyring_free(c);
+}
+
 int main(void)
 {
 	test_keys();
+	test_keyring_same();
 	test_roundtrip(TSIG_ALG_SHA256, "hmac-sha256", SECRET256);
 	test_roundtrip(TSIG_ALG_SHA512, "hmac-sha512", SECRET512);
 	test_roundtrip(TSIG_ALG_SHA1, "hmac-sha1", SECRET256);
