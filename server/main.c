@@ -273,6 +273,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		/* the key files too, and the key names they bring (as named-checkconf reads the
+		 * files a configuration includes): what the start would refuse, this refuses */
+		struct tsig_keyring *kr = keys_load(d.cfg, err, sizeof err);
+		if (!kr || keys_check_refs(d.cfg, kr, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			tsig_keyring_free(kr);
+			config_free(d.cfg);
+			return 1;
+		}
+		tsig_keyring_free(kr);
 		printf("%s: configuration is valid\n", path);
 		config_free(d.cfg);
 		return 0;

@@ -377,6 +377,20 @@ def test_key_from_a_key_file_not_found_stops_the_start(tmp_path, section, what, 
                        timeout=20)
     assert r.returncode != 0, r.stderr
     assert "%s:%d: %s: no key named nod-xfer" % (cfg, line, what) in r.stderr, r.stderr
+    # --check-config reads the key files too, and says the same
+    r = subprocess.run([h.nodd_binary(), "-c", str(cfg), "--check-config"], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "%s:%d: %s: no key named nod-xfer" % (cfg, line, what) in r.stderr, r.stderr
+    # and a key file that is missing or does not parse, with its file (and line)
+    keyfile.write_text('key "nod-xfr" {\n\talgorithm hmac-sha256;\n\tsecret "abc";\n};\n')
+    r = subprocess.run([h.nodd_binary(), "-c", str(cfg), "--check-config"], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 1 and "%s:3" % keyfile in r.stderr, r.stderr
+    keyfile.unlink()
+    r = subprocess.run([h.nodd_binary(), "-c", str(cfg), "--check-config"], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 1 and str(keyfile) in r.stderr, r.stderr
 
 
 KEY_A = "Jt3xYlAHR0NZEOiPJ2+dknn0Vn7VQbKkJ0dZDS0Bo+0="
