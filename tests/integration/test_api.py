@@ -365,3 +365,32 @@ def test_noddctl_import(api, tmp_path):
             assert body["code"] in (None, "", 0), body
         else:
             assert norm_code(body["code"]) == expect[name], body
+
+
+def _metric_names_in_sources():
+    """Every metric family the C sources can emit: the quoted nodd_* names and the event
+    counters (metrics_inc("x") -> nodd_x_total, ternaries included)."""
+    import glob
+    import os
+    import re
+    names = set()
+    for path in glob.glob(os.path.join(h.ROOT, "*", "*.c")):
+        with open(path, encoding="utf-8") as f:
+            src = f.read()
+        names.update(n for n in re.findall(r'"(?:# HELP )?(nodd_[a-z0-9_]+)', src) if n != "nodd_")
+        for call in re.findall(r"\bmetrics_inc\(([^;]*?), [^,;]*\);", src):
+            names.update("nodd_%s_total" % e for e in re.findall(r'"([a-z0-9_]+)"', call))
+    return names
+
+
+def test_every_metric_is_documented():
+    """docs/api.md names every metric family nodd can put in /metrics (read from the
+    sources, so a new counter without a line in the docs fails here)."""
+    import os
+    names = _metric_names_in_sources()
+    assert {"nodd_dns_queries_total", "nodd_tcp_timeouts_total", "nodd_upstream_serial",
+            "nodd_xfr_out_ixfr_axfr_style_total", "nodd_kafka_up"} <= names, sorted(names)
+    with open(os.path.join(h.ROOT, "docs", "api.md"), encoding="utf-8") as f:
+        doc = f.read()
+    missing = sorted(n for n in names if "`%s`" % n not in doc)
+    assert not missing, "metrics not in docs/api.md: %s" % missing
