@@ -198,11 +198,35 @@ class Nodd:
         return "\n".join(out) + "\n" + self.extra
 
     def write_config(self, text=None):
+        self.custom_config = text is not None
         with open(self.config_path, "w") as f:
             f.write(text if text is not None else self.config_text())
 
     # ---- lifecycle ----------------------------------------------------------------
     def start(self, wait=True):
+        """Start and (wait) wait until DNS and HTTP answer. The ports are picked free by the
+        kernel but only bound by nodd later, so another program (an outgoing connection of a
+        peer under test takes an ephemeral port too) can take one in between: a first start
+        that fails on "Address already in use" is retried on new ports, when the config is
+        this harness's own (a test's own text may hold the old ports)."""
+        for attempt in range(3):
+            self._launch()
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except RuntimeError:
+                clash = (self.proc.poll() is not None and self.runs == 1 + attempt and
+                         not self.custom_config and "Address already in use" in self.log_tail())
+                if not clash or attempt == 2:
+                    raise
+            self.port = free_port()
+            self.http_port = free_tcp_port(exclude=(self.port,))
+            self.write_config()
+        return self
+
+    def _launch(self):
         binary = nodd_binary()
         if binary is None:
             raise RuntimeError("nodd is not built under %s (ninja -C %s; NODD_BUILD selects "
@@ -215,9 +239,6 @@ class Nodd:
         self.proc = subprocess.Popen([binary, "-c", self.config_path], stdout=self._logf,
                                      stderr=subprocess.STDOUT, cwd=self.dir)
         self.last_rc = None
-        if wait:
-            self.wait_ready()
-        return self
 
     def wait_ready(self, timeout=START_TIMEOUT):
         deadline = time.monotonic() + timeout

@@ -132,3 +132,22 @@ def test_restart_with_empty_database_answers(nodd):
     assert nodd.serials() == serials
     h.assert_a(nodd.query("test." + DNSBL, "A"), "test." + DNSBL, "127.0.0.2")
     h.assert_nxdomain(nodd.query("xq.se." + RPZ["5m"], "A"), "xq.se." + RPZ["5m"])
+
+
+def test_start_on_a_port_taken_meanwhile_fails_clearly_and_the_harness_moves(nodd_factory):
+    """A listen address taken by another program: nodd stops at start naming the address
+    ("Address already in use"), exit 1, and the harness (whose kernel-picked ports another
+    program can take before nodd binds them) starts it again on new ports."""
+    import socket
+    n = nodd_factory(start=False)
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", n.port))
+    taken.listen(1)
+    try:
+        old = n.port
+        n.start()
+        assert n.port != old and n.alive()
+        assert "listen 127.0.0.1@%d (tcp): Address already in use" % old in n.log_text()
+        assert n.query(h.DNSBL, "SOA").answer
+    finally:
+        taken.close()
