@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 struct ktopic {
@@ -76,7 +77,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		return;
 	}
 	k->stats.delivered++;
-	k->last_ok = (int64_t)time(NULL);
+	k->last_ok = unix_now();
 	if (seq <= t->delivered || seq >= t->next)
 		return; /* a duplicate from before a restart */
 	t->acked[seq % k->cap] = 1;
@@ -315,5 +316,5 @@ void kafka_stop(struct kafka_sink *k, int timeout_ms)
 void kafka_get_stats(struct kafka_sink *k, struct kafka_stats *out)
 {
 	*out = k->stats;
-	out->up = k->last_ok && (int64_t)time(NULL) - k->last_ok < 30;
+	out->up = k->last_ok && unix_now() - k->last_ok < 30;
 }

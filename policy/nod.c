@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "policy/outbox.h"
@@ -429,7 +430,7 @@ int nod_commit(nod_t *nod)
 	int rc = store_commit(nod->st);
 	nod->in_tx = 0;
 	if (rc == 0) {
-		int64_t now = (int64_t)time(NULL);
+		int64_t now = unix_now();
 		for (size_t i = 0; i < nod->npend; i++)
 			if (index_name(nod, nod->pend[i].rel, nod->pend[i].len, nod->pend[i].fs, now,
 				    nod->pend[i].added, nod->pend[i].reset) < 0)

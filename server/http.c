@@ -29,6 +29,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "server/metrics.h"
@@ -420,7 +421,7 @@ static void handle_observations(struct http_server *h, struct evhttp_request *re
 		send_error(req, 400, msg, "body");
 		return;
 	}
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = unix_now();
 	if (json_is_array(body))
 		observe_batch(h, req, body, now);
 	else
@@ -469,7 +470,7 @@ static void handle_domain(struct http_server *h, struct evhttp_request *req, con
 		send_json(req, 404, o);
 		return;
 	}
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = unix_now();
 	int64_t age = now - fs;
 	if (age < 0)
 		age = 0; /* a first_seen a little ahead (feed clock skew) counts as age 0 */
@@ -515,7 +516,7 @@ static void handle_status(struct http_server *h, struct evhttp_request *req)
 	}
 	nod_t *nod = h->env.nod;
 	nindex_t *ix = nod_index(nod);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = unix_now();
 	json_t *o = json_object();
 	json_object_set_new(o, "version", json_string(NODD_VERSION));
 	json_object_set_new(o, "now", json_integer(now));
@@ -565,7 +566,7 @@ static void handle_metrics(struct http_server *h, struct evhttp_request *req)
 	}
 	nod_t *nod = h->env.nod;
 	nindex_t *ix = nod_index(nod);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = unix_now();
 	struct metrics_gauges g;
 	memset(&g, 0, sizeof g);
 	for (int w = 0; w < WINDOW_COUNT && w < 7; w++)

@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "policy/kafka.h"
@@ -120,7 +121,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct daemon *d = arg;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = unix_now();
 	unsigned mask = nod_tick(d->nod, now);
 	xfrout_new_versions(d->xfr, mask, now); /* issue 4: IXFR history, NOTIFY */
 	if (now - d->last_prune >= 60) {
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
 		.future_skew = d.cfg->future_skew,
 		.psl_file = d.cfg->psl_file,
 	};
-	d.nod = nod_open(&no, (int64_t)time(NULL), err, sizeof err);
+	d.nod = nod_open(&no, unix_now(), err, sizeof err);
 	if (!d.nod) {
 		log_err("%s", err);
 		goto out;
@@ -378,7 +379,7 @@ int main(int argc, char **argv)
 	if (d.cfg->has_http) {
 		d.henv.nod = d.nod;
 		d.henv.cfg = d.cfg;
-		d.henv.start_time = (int64_t)time(NULL);
+		d.henv.start_time = unix_now();
 		d.henv.tcp_open = tcp_open_cb;
 		d.henv.ctx = d.tcp;
 		d.henv.ws = d.ws;

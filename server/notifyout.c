@@ -26,6 +26,7 @@
 
 #include <openssl/rand.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "server/metrics.h"
@@ -97,7 +98,7 @@ static void send_one(struct pending *p)
 	}
 	if (p->key) {
 		size_t sl;
-		if (tsig_sign_request(p->key, msg, len, sizeof msg, (uint64_t)time(NULL), 0, &p->mac,
+		if (tsig_sign_request(p->key, msg, len, sizeof msg, (uint64_t)unix_now(), 0, &p->mac,
 			    &sl) != 0) {
 			log_err("notify: cannot sign for %s", t->addr.text);
 			return;
@@ -130,7 +131,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		metrics_inc("notify_failed", 1);
 		p->active = 0;
 		p->state = "no answer";
-		p->at = (int64_t)time(NULL);
+		p->at = unix_now();
 		return;
 	}
 	metrics_inc("notify_retries", 1);
@@ -173,7 +174,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 				struct tsig_verifier v;
 				struct tsig_result res;
 				int good = tsig_verifier_init(&v, p->sent_key, &p->mac) == 0 &&
-					tsig_verifier_feed(&v, buf, (size_t)r, (uint64_t)time(NULL), &res) == TSIG_V_OK &&
+					tsig_verifier_feed(&v, buf, (size_t)r, (uint64_t)unix_now(), &res) == TSIG_V_OK &&
 					tsig_verifier_end(&v) == TSIG_V_OK;
 				tsig_verifier_deinit(&v);
 				if (!good) {
@@ -191,7 +192,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 				log_info("notify %s zone %s: answered %s (not a secondary of it?); not "
 					"notified of this zone for %d s", n->cfg->notify[p->target].addr.text, z,
 					rcode == 9 ? "NOTAUTH" : "REFUSED", NOTIFY_MUTE_SECS);
-				p->muted_until = (int64_t)time(NULL) + NOTIFY_MUTE_SECS;
+				p->muted_until = unix_now() + NOTIFY_MUTE_SECS;
 				metrics_inc("notify_muted", 1);
 				p->state = "not a secondary";
 			} else if (rcode != 0) {
@@ -202,7 +203,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 				p->state = "acknowledged";
 			}
 			p->rcode = rcode;
-			p->at = (int64_t)time(NULL);
+			p->at = unix_now();
 			metrics_inc("notify_acknowledged", 1);
 			p->active = 0;
 			evtimer_del(p->timer);
@@ -237,7 +238,7 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 	n->kr = kr;
 	n->acfgp = acfgp;
 	n->fd4 = n->fd6 = -1;
-	n->next_id = (uint16_t)(time(NULL) ^ getpid());
+	n->next_id = (uint16_t)(unix_now() ^ getpid());
 	int need4 = 0, need6 = 0;
 	for (int i = 0; i < cfg->nnotify; i++) {
 		if (cfg->notify[i].addr.ss.ss_family == AF_INET6)
@@ -308,7 +309,7 @@ void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
 		return;
 	for (int t = 0; t < n->cfg->nnotify; t++) {
 		struct pending *p = &n->p[t * NOD_ZONE_COUNT + zone];
-		if (p->muted_until && (int64_t)time(NULL) < p->muted_until)
+		if (p->muted_until && unix_now() < p->muted_until)
 			continue;
 		p->muted_until = 0;
 		evtimer_del(p->timer);
@@ -316,7 +317,7 @@ void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
 		p->tries = 0;
 		p->serial = serial;
 		p->state = "pending";
-		p->at = (int64_t)time(NULL);
+		p->at = unix_now();
 		send_one(p);
 	}
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "server/hooks.h"
 #include "server/metrics.h"
@@ -148,7 +149,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		/* A byte now and then resets libevent's read timeout; a whole query must still
 		 * arrive within the idle timeout (slowloris). */
 		if (evbuffer_get_length(in) > 0 &&
-		    time(NULL) - c->last_query > (time_t)s->lim.idle_timeout) {
+		    unix_now() - c->last_query > (time_t)s->lim.idle_timeout) {
 			char p[80];
 			peer_text(&c->peer, p, sizeof p);
 			log_debug("tcp %s: no complete query for %d s; closing", p, s->lim.idle_timeout);
@@ -171,12 +172,12 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, s->qbuf, len);
-		c->last_query = time(NULL);
+		c->last_query = unix_now();
 
 		const struct answer_cfg *cfg = atomic_load(s->cfgp);
 		struct answer_view view;
 		view.ix = nod_index(s->nod);
-		view.now = (int64_t)time(NULL);
+		view.now = unix_now();
 		for (int z = 0; z < NOD_ZONE_COUNT; z++)
 			view.serial[z] = nod_serial(s->nod, z);
 		struct answer_info info;
@@ -211,7 +212,7 @@ static void conn_write(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
 	/* the client is reading what we send: time spent on our answers is not idle time */
-	c->last_query = time(NULL);
+	c->last_query = unix_now();
 	if (c->xfr) {
 		if (conn_pump_xfr(c) != 0)
 			return;
@@ -276,7 +277,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->srv = s;
 	c->bev = bev;
-	c->last_query = time(NULL);
+	c->last_query = unix_now();
 	c->peer = peer;
 	c->peerlen = (socklen_t)salen;
 	c->next = s->conns;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "server/hooks.h"
 #include "server/metrics.h"
@@ -108,7 +109,7 @@ static void *udp_main(void *arg)
 			const struct answer_cfg *cfg = atomic_load(u->cfgp);
 			struct answer_view view;
 			view.ix = nod_index(u->nod);
-			view.now = (int64_t)time(NULL);
+			view.now = unix_now();
 			for (int z = 0; z < NOD_ZONE_COUNT; z++)
 				view.serial[z] = nod_serial(u->nod, z);
 			int ns = 0;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "policy/export.h"
@@ -210,7 +211,7 @@ static int msg_end(struct stream *s, struct wire *w, struct evbuffer *out)
 		return -1;
 	if (s->is_signed) {
 		size_t sl;
-		if (tsig_signer_sign(&s->signer, w->buf, len, XFR_MSG_CAP, (uint64_t)time(NULL), &sl) != 0)
+		if (tsig_signer_sign(&s->signer, w->buf, len, XFR_MSG_CAP, (uint64_t)unix_now(), &sl) != 0)
 			return -1;
 		len = sl;
 	}
@@ -338,7 +339,7 @@ static void reply_single(const struct tsig_result *res, const uint8_t *q, size_t
 		return;
 	if (res && res->verdict != TSIG_V_UNSIGNED && res->verdict != TSIG_V_FORMERR) {
 		size_t sl;
-		if (tsig_sign_response(res, buf + 2, len, sizeof buf - 2, (uint64_t)time(NULL), &sl) == 0)
+		if (tsig_sign_response(res, buf + 2, len, sizeof buf - 2, (uint64_t)unix_now(), &sl) == 0)
 			len = sl;
 	}
 	buf[0] = (uint8_t)(len >> 8);
@@ -358,7 +359,7 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 	(void)peerlen;
 	struct xfrout *x = ctx;
 	const struct answer_cfg *cfg = atomic_load(x->acfgp);
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = unix_now();
 	char who[64], zt[300];
 	peer_str(peer, who, sizeof who);
 
@@ -495,7 +496,7 @@ static size_t signed_hook(void *ctx, const uint8_t *q, size_t qlen, const struct
 	struct xfrout *x = hook_owner;
 	if (!x)
 		return rlen;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = (uint64_t)unix_now();
 	struct tsig_result res;
 	enum tsig_verdict v = tsig_verify_request(atomic_load(&x->kr), q, qlen, now, &res);
 	if (v == TSIG_V_UNSIGNED)
@@ -540,7 +541,7 @@ static void write_files(struct xfrout *x)
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		p.serial[z] = nod_serial(x->nod, z);
 	char err[512];
-	if (export_write(&p, nod_index(x->nod), (int64_t)time(NULL), err, sizeof err) < 0) {
+	if (export_write(&p, nod_index(x->nod), unix_now(), err, sizeof err) < 0) {
 		log_err("files: %s", err);
 		metrics_inc("files_errors", 1);
 	} else {
@@ -600,7 +601,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 		log_warn("xfr out: cannot load the stored zone versions (%s); IXFR from versions "
 			"before this start answers AXFR-style", store_errmsg(nod_store(nod)));
 	versions_set_floor(x->ver, nod_history_floor(nod));
-	sync_versions(x, 0, (int64_t)time(NULL));
+	sync_versions(x, 0, unix_now());
 	if (cfg->nnotify > 0) {
 		x->notify = notifyout_start(base, cfg, kr, acfgp, err, errlen);
 		if (!x->notify)

@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "policy/record.h"
@@ -131,7 +132,7 @@ struct secondary {
 static void start_task(struct upstream *up, enum task t);
 static int resolve(struct upstream *up, const char *spec, char *err, size_t errlen);
 
-static int64_t now_s(void) { return (int64_t)time(NULL); }
+static int64_t now_s(void) { return unix_now(); }
 
 static double ts_diff(const struct timespec *a, const struct timespec *b)
 {
@@ -1088,7 +1089,7 @@ size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct s
 	memset(&res, 0, sizeof res);
 	enum tsig_verdict v = TSIG_V_UNSIGNED;
 	if (up && from_primary) {
-		v = tsig_verify_request(atomic_load(&s->kr), q, qlen, (uint64_t)time(NULL), &res);
+		v = tsig_verify_request(atomic_load(&s->kr), q, qlen, (uint64_t)unix_now(), &res);
 		const struct tsig_key *want = up->key;
 		if (want && v == TSIG_V_UNSIGNED)
 			rcode = 5; /* a key is configured: an unsigned NOTIFY is refused */
@@ -1111,7 +1112,7 @@ size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct s
 	memset(out + 6, 0, 6);
 	size_t len = qend;
 	if (v != TSIG_V_UNSIGNED && v != TSIG_V_FORMERR && up)
-		tsig_sign_response(&res, out, qend, outcap, (uint64_t)time(NULL), &len);
+		tsig_sign_response(&res, out, qend, outcap, (uint64_t)unix_now(), &len);
 	char pt[INET6_ADDRSTRLEN] = "?";
 	if (peer->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, pt, sizeof pt);
@@ -1306,7 +1307,7 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 		return NULL;
 	}
 	s->nups = cfg->nupstreams;
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	srandom((unsigned)unix_now() ^ (unsigned)getpid());
 	for (int i = 0; i < s->nups; i++) {
 		struct upstream *up = &s->ups[i];
 		const struct config_upstream *cu = &cfg->upstreams[i];
