@@ -157,8 +157,11 @@ static void set_error(struct upstream *up, const char *fmt, ...)
 	vsnprintf(up->last_error, sizeof up->last_error, fmt, ap);
 	va_end(ap);
 	up->last_error_at = now_s();
-	log_warn("upstream %s: %s: %s", up->zone[0] ? up->zone : ".",
-		up->pi < up->nprim ? up->prim_text[up->pi] : "-", up->last_error);
+	if (up->pi < up->nprim)
+		log_warn("upstream %s: %s: %s", up->zone[0] ? up->zone : ".", up->prim_text[up->pi],
+			up->last_error);
+	else /* no primary address yet: the message names the primary it is about */
+		log_warn("upstream %s: %s", up->zone[0] ? up->zone : ".", up->last_error);
 }
 
 /* ---- the stored copy -------------------------------------------------------------- */
@@ -1181,7 +1184,8 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 	struct resolving *r = arg;
 	struct upstream *up = r->up;
 	if (result != 0) {
-		set_error(up, "primary %s: %s", r->spec, evutil_gai_strerror(result));
+		set_error(up, "cannot resolve primary %s: %s (retrying)", r->spec,
+			evutil_gai_strerror(result));
 	} else {
 		int had = up->nprim;
 		add_addrs(up, r->spec, res);
