@@ -107,7 +107,7 @@ struct upstream {
 
 enum stmt {
 	S_LOAD, S_SAVE, S_ADD, S_DEL, S_CLEAR, S_HELD_SOA,
-	S_AXFR_ADD, S_AXFR_CLEAR, S_ADDS, S_DELS, S_BASE_COPY, S_BASE_NAMES,
+	S_AXFR_ADD, S_AXFR_CLEAR, S_COPY_ORDERED, S_NEW_ORDERED, S_BASE_COPY, S_BASE_NAMES,
 	S_IXFR_ADD, S_IXFR_CLEAR, S_IXFR_READ, S_IXFR_TO_AXFR,
 	S_NS_COUNT, S_LOST_ADD, S_LOST_HAS, S_LOST_CLEAR,
 	S_COUNT
@@ -513,9 +513,53 @@ struct diffrow {
 	uint8_t rd[];
 };
 
+/* sqlite's BINARY order for TEXT and BLOB: the bytes, then the shorter first. */
+static int bytes_cmp(const void *a, size_t al, const void *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int r = n ? memcmp(a, b, n) : 0;
+	return r ? r : (al > bl) - (al < bl);
+}
+
+/* The primary-key order of zone_rr (within one zone) and axfr_new: owner, type, rdata,
+ * as sqlite sorts them, for the statements' current rows (columns 0..2). */
+static int key_cmp(sqlite3_stmt *a, sqlite3_stmt *b)
+{
+	const unsigned char *oa = sqlite3_column_text(a, 0), *ob = sqlite3_column_text(b, 0);
+	int r = bytes_cmp(oa, (size_t)sqlite3_column_bytes(a, 0), ob,
+		(size_t)sqlite3_column_bytes(b, 0));
+	if (r)
+		return r;
+	sqlite3_int64 ta = sqlite3_column_int64(a, 1), tb = sqlite3_column_int64(b, 1);
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	const void *ra = sqlite3_column_blob(a, 2), *rb = sqlite3_column_blob(b, 2);
+	return bytes_cmp(ra, (size_t)sqlite3_column_bytes(a, 2), rb,
+		(size_t)sqlite3_column_bytes(b, 2));
+}
+
+/* The current row (owner, type, rdata, ttl) as a list entry; NULL when out of memory. */
+static struct diffrow *diffrow_from(sqlite3_stmt *st)
+{
+	const void *rd = sqlite3_column_blob(st, 2);
+	size_t rdl = (size_t)sqlite3_column_bytes(st, 2);
+	struct diffrow *r = malloc(sizeof *r + rdl);
+	if (!r)
+		return NULL;
+	r->next = NULL;
+	snprintf(r->owner, sizeof r->owner, "%s", (const char *)sqlite3_column_text(st, 0));
+	r->type = sqlite3_column_int(st, 1);
+	r->rdlen = rdl;
+	if (rdl)
+		memcpy(r->rd, rd, rdl);
+	r->ttl = (uint32_t)sqlite3_column_int64(st, 3);
+	return r;
+}
+
 /* AXFR body, staged in axfr_new (the closing SOA left out). The first one is the baseline:
  * its delegations are recorded as seen, none is new. Against a held copy the difference
- * is computed in sqlite and applied exactly as an IXFR would have been. */
+ * is found by walking both copies in key order and applied exactly as an IXFR would
+ * have been. */
 static int apply_axfr(struct apply *a, char *why, size_t whylen)
 {
 	struct secondary *s = a->up->sec;
@@ -544,34 +588,45 @@ static int apply_axfr(struct apply *a, char *why, size_t whylen)
 			goto store_err;
 		return 0;
 	}
+	/* One ordered pass over each copy, side by side (a merge join): a key only in the
+	 * stored copy is a deletion, only in the new one an addition. Probing one table per
+	 * row of the other (NOT EXISTS) cost 1.2 s per 730,000 records; two scans in key
+	 * order cost a fraction, and this runs on the main thread. Collected first (the
+	 * statements read the tables the changes write); only the difference is held. */
+	sqlite3_stmt *old = s->st[S_COPY_ORDERED], *neu = s->st[S_NEW_ORDERED];
+	sqlite3_bind_text(old, 1, a->up->zone, -1, SQLITE_STATIC);
+	struct diffrow *dels = NULL, **dtail = &dels, *adds = NULL, **atail = &adds;
+	int ro = sqlite3_step(old), rn = sqlite3_step(neu), fail = 0;
+	while (!fail && (ro == SQLITE_ROW || rn == SQLITE_ROW)) {
+		int c = ro != SQLITE_ROW ? 1 : rn != SQLITE_ROW ? -1 : key_cmp(old, neu);
+		if (c == 0) {
+			ro = sqlite3_step(old);
+			rn = sqlite3_step(neu);
+			continue;
+		}
+		sqlite3_stmt *from = c < 0 ? old : neu;
+		struct diffrow *r = diffrow_from(from);
+		if (!r) {
+			fail = 1;
+			break;
+		}
+		if (c < 0) {
+			*dtail = r;
+			dtail = &r->next;
+			ro = sqlite3_step(old);
+		} else {
+			*atail = r;
+			atail = &r->next;
+			rn = sqlite3_step(neu);
+		}
+	}
+	fail |= (ro != SQLITE_DONE && ro != SQLITE_ROW) || (rn != SQLITE_DONE && rn != SQLITE_ROW);
+	sqlite3_reset(old);
+	sqlite3_reset(neu);
 	/* deletions first, then additions, as in an IXFR difference */
 	static struct rrpart p;
 	for (int pass = 0; pass < 2; pass++) {
-		sqlite3_stmt *st = s->st[pass == 0 ? S_DELS : S_ADDS];
-		sqlite3_bind_text(st, 1, a->up->zone, -1, SQLITE_STATIC);
-		/* collect first: the statements read the tables the changes write; only the
-		 * difference is held, never the zone */
-		struct diffrow *head = NULL, **tail = &head;
-		int rc, fail = 0;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			size_t rdl = (size_t)sqlite3_column_bytes(st, 2);
-			struct diffrow *r = malloc(sizeof *r + rdl);
-			if (!r) {
-				fail = 1;
-				break;
-			}
-			r->next = NULL;
-			snprintf(r->owner, sizeof r->owner, "%s", (const char *)sqlite3_column_text(st, 0));
-			r->type = sqlite3_column_int(st, 1);
-			r->rdlen = rdl;
-			if (rdl)
-				memcpy(r->rd, sqlite3_column_blob(st, 2), rdl);
-			r->ttl = (uint32_t)sqlite3_column_int64(st, 3);
-			*tail = r;
-			tail = &r->next;
-		}
-		sqlite3_reset(st);
-		fail |= rc != SQLITE_ROW && rc != SQLITE_DONE;
+		struct diffrow *head = pass == 0 ? dels : adds;
 		while (head) {
 			struct diffrow *r = head;
 			head = r->next;
@@ -581,14 +636,13 @@ static int apply_axfr(struct apply *a, char *why, size_t whylen)
 				p.ttl = r->ttl;
 				p.rdlen = r->rdlen;
 				memcpy(p.rd, r->rd, r->rdlen);
-				int x = pass == 0 ? copy_del(a, &p, 1) : copy_add(a, &p, 1);
-				fail = x < 0;
+				fail = (pass == 0 ? copy_del(a, &p, 1) : copy_add(a, &p, 1)) < 0;
 			}
 			free(r);
 		}
-		if (fail)
-			goto store_err;
 	}
+	if (fail)
+		goto store_err;
 	return 0;
 store_err:
 	STORE_ERR(why, whylen, s->db);
@@ -1260,11 +1314,10 @@ static const char *const sql[S_COUNT] = {
 	[S_HELD_SOA] = "SELECT rdata FROM zone_rr WHERE zone = ?1 AND owner = ?1 AND type = 6",
 	[S_AXFR_ADD] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4)",
 	[S_AXFR_CLEAR] = "DELETE FROM axfr_new",
-	[S_ADDS] = "SELECT owner, type, rdata, ttl FROM axfr_new n WHERE NOT EXISTS"
-		" (SELECT 1 FROM zone_rr z WHERE z.zone = ?1 AND z.owner = n.owner AND z.type = n.type"
-		" AND z.rdata = n.rdata)",
-	[S_DELS] = "SELECT owner, type, rdata, ttl FROM zone_rr z WHERE z.zone = ?1 AND NOT EXISTS"
-		" (SELECT 1 FROM axfr_new n WHERE n.owner = z.owner AND n.type = z.type AND n.rdata = z.rdata)",
+	/* both in primary-key order, without a sort (the AXFR diff's merge join) */
+	[S_COPY_ORDERED] = "SELECT owner, type, rdata, ttl FROM zone_rr WHERE zone = ?1"
+		" ORDER BY owner, type, rdata",
+	[S_NEW_ORDERED] = "SELECT owner, type, rdata, ttl FROM axfr_new ORDER BY owner, type, rdata",
 	[S_BASE_COPY] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl)"
 		" SELECT ?1, owner, type, rdata, ttl FROM axfr_new",
 	[S_BASE_NAMES] = "SELECT DISTINCT owner FROM axfr_new WHERE type = 2",
