@@ -68,3 +68,13 @@ int keys_check_refs(const struct nodd_config *cfg, const struct tsig_keyring *kr
 		}
 	return 0;
 }
+
+struct tsig_keyring *keys_load_checked(const struct nodd_config *cfg, char *err, size_t errlen)
+{
+	struct tsig_keyring *kr = keys_load(cfg, err, errlen);
+	if (kr && keys_check_refs(cfg, kr, err, errlen) < 0) {
+		tsig_keyring_free(kr);
+		return NULL;
+	}
+	return kr;
+}

@@ -19,4 +19,8 @@ struct tsig_keyring *keys_load(const struct nodd_config *cfg, char *err, size_t 
 int keys_check_refs(const struct nodd_config *cfg, const struct tsig_keyring *kr, char *err,
 	size_t errlen);
 
+/* keys_load() then keys_check_refs(): what nodd starts with, --check-config checks and a
+ * reload takes. NULL with the message in err. */
+struct tsig_keyring *keys_load_checked(const struct nodd_config *cfg, char *err, size_t errlen);
+
 #endif

@@ -47,7 +47,7 @@ struct daemon {
 	struct ws_server *ws;
 	struct secondary *sec;       /* issue 3: upstream zones */
 	struct tsig_keyring *kr;     /* the keys in use (server/keys.h) */
-	struct old_keys *old_kr;     /* replaced by reloads; freed at exit (on_hup says why) */
+	struct old_keys *old_kr;     /* replaced by reloads; freed at exit (reload_keys says why) */
 	int64_t last_prune;
 	struct answer_cfg acfg[2];
 	struct answer_cfg *_Atomic active;
@@ -155,9 +155,8 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 static void reload_keys(struct daemon *d, const struct nodd_config *n)
 {
 	char err[1024];
-	struct tsig_keyring *kr = keys_load(n, err, sizeof err);
-	if (!kr || keys_check_refs(n, kr, err, sizeof err) < 0 ||
-	    keys_check_refs(d->cfg, kr, err, sizeof err) < 0) {
+	struct tsig_keyring *kr = keys_load_checked(n, err, sizeof err);
+	if (!kr || keys_check_refs(d->cfg, kr, err, sizeof err) < 0) {
 		log_err("reload: %s (keeping the running keys)", err);
 		tsig_keyring_free(kr);
 		return;
@@ -276,10 +275,9 @@ int main(int argc, char **argv)
 	if (check) {
 		/* the key files too, and the key names they bring (as named-checkconf reads the
 		 * files a configuration includes): what the start would refuse, this refuses */
-		struct tsig_keyring *kr = keys_load(d.cfg, err, sizeof err);
-		if (!kr || keys_check_refs(d.cfg, kr, err, sizeof err) < 0) {
+		struct tsig_keyring *kr = keys_load_checked(d.cfg, err, sizeof err);
+		if (!kr) {
 			fprintf(stderr, "%s\n", err);
-			tsig_keyring_free(kr);
 			config_free(d.cfg);
 			return 1;
 		}
@@ -295,8 +293,8 @@ int main(int argc, char **argv)
 	int rc = 1;
 	/* One keyring for transfers out, NOTIFY and the secondary; key files are read here,
 	 * so the names they bring are checked here too. */
-	d.kr = keys_load(d.cfg, err, sizeof err);
-	if (!d.kr || keys_check_refs(d.cfg, d.kr, err, sizeof err) < 0) {
+	d.kr = keys_load_checked(d.cfg, err, sizeof err);
+	if (!d.kr) {
 		log_err("%s", err);
 		goto out;
 	}
