@@ -43,29 +43,33 @@ fail:
 	return NULL;
 }
 
+static int ref_ok(const struct nodd_config *cfg, const struct tsig_keyring *kr, const char *what,
+	const char *name, int line, char *err, size_t errlen)
+{
+	if (!name || tsig_keyring_find_text(kr, name))
+		return 1;
+	snprintf(err, errlen, "%s:%d: %s: no key named %s in keys or their files", cfg->path, line,
+		what, name);
+	return 0;
+}
+
 /* Inline key names are checked by config.c as the file is read; the names a key file
  * brings are only known once it is read, here. */
 int keys_check_refs(const struct nodd_config *cfg, const struct tsig_keyring *kr, char *err,
 	size_t errlen)
 {
 	for (int i = 0; i < cfg->nxfr_allow; i++)
-		if (cfg->xfr_allow[i].key && !tsig_keyring_find_text(kr, cfg->xfr_allow[i].key)) {
-			snprintf(err, errlen, "%s:%d: transfer.allow.key: no key named %s in keys or "
-				"their files", cfg->path, cfg->xfr_allow[i].line, cfg->xfr_allow[i].key);
+		if (!ref_ok(cfg, kr, "transfer.allow.key", cfg->xfr_allow[i].key,
+			    cfg->xfr_allow[i].line, err, errlen))
 			return -1;
-		}
 	for (int i = 0; i < cfg->nnotify; i++)
-		if (cfg->notify[i].key && !tsig_keyring_find_text(kr, cfg->notify[i].key)) {
-			snprintf(err, errlen, "%s:%d: transfer.notify.key: no key named %s in keys or "
-				"their files", cfg->path, cfg->notify[i].line, cfg->notify[i].key);
+		if (!ref_ok(cfg, kr, "transfer.notify.key", cfg->notify[i].key, cfg->notify[i].line,
+			    err, errlen))
 			return -1;
-		}
 	for (int i = 0; i < cfg->nupstreams; i++)
-		if (cfg->upstreams[i].key && !tsig_keyring_find_text(kr, cfg->upstreams[i].key)) {
-			snprintf(err, errlen, "%s:%d: upstreams.key: no key named %s in keys or their "
-				"files", cfg->path, cfg->upstreams[i].line, cfg->upstreams[i].key);
+		if (!ref_ok(cfg, kr, "upstreams.key", cfg->upstreams[i].key, cfg->upstreams[i].line,
+			    err, errlen))
 			return -1;
-		}
 	return 0;
 }
 

@@ -263,8 +263,9 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 		if (cfg->notify[t].key) {
 			key = tsig_keyring_find_text(kr, cfg->notify[t].key);
 			if (!key) {
-				snprintf(err, errlen, "%s:%d: transfer.notify.key: no key named %s in keys or "
-					"their files", cfg->path, cfg->notify[t].line, cfg->notify[t].key);
+				/* keys_check_refs() ran first; this is only a guard */
+				snprintf(err, errlen, "transfer.notify.key %s: not among the keys",
+					cfg->notify[t].key);
 				notifyout_stop(n);
 				return NULL;
 			}

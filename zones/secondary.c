@@ -1383,7 +1383,8 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 		if (cu->key) {
 			atomic_init(&up->key, tsig_keyring_find_text(kr, cu->key));
 			if (!up->key) {
-				snprintf(err, errlen, "%s:%d: upstreams.key: no key named %s", cfg->path, cu->line, cu->key);
+				/* keys_check_refs() ran first; this is only a guard */
+				snprintf(err, errlen, "upstreams.key %s: not among the keys", cu->key);
 				secondary_stop(s);
 				return NULL;
 			}
