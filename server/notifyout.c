@@ -56,7 +56,6 @@ struct pending {
 struct notifyout {
 	struct event_base *base;
 	const struct nodd_config *cfg;
-	const struct tsig_keyring *kr;
 	struct answer_cfg *_Atomic *acfgp;
 	int fd4, fd6;
 	struct event *ev4, *ev6;
@@ -235,7 +234,6 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 	}
 	n->base = base;
 	n->cfg = cfg;
-	n->kr = kr;
 	n->acfgp = acfgp;
 	n->fd4 = n->fd6 = -1;
 	n->next_id = (uint16_t)(unix_now() ^ getpid());
@@ -291,7 +289,6 @@ void notifyout_set_keys(struct notifyout *n, const struct tsig_keyring *kr)
 {
 	if (!n)
 		return;
-	n->kr = kr;
 	for (int t = 0; t < n->cfg->nnotify; t++) {
 		if (!n->cfg->notify[t].key)
 			continue;
