@@ -701,10 +701,10 @@ static void apply(struct upstream *up)
 	up->n_obs += a.obs;
 	clock_gettime(CLOCK_MONOTONIC, &t_done);
 	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
-		"(%llu records received in %.2f s, applied in %.2f s)",
+		"(%llu records in %u messages received in %.2f s, applied in %.2f s)",
 		up->zone[0] ? up->zone : ".", axfr ? "AXFR" : "IXFR", a.from, a.to,
 		(unsigned long long)a.adds, (unsigned long long)a.dels, (unsigned long long)a.obs,
-		a.baseline ? " (baseline)" : "", (unsigned long long)up->in.nrr,
+		a.baseline ? " (baseline)" : "", (unsigned long long)up->in.nrr, up->in.msgs,
 		ts_diff(&up->t_start, &t_recv), ts_diff(&t_recv, &t_done));
 	up->rs.have_copy = 1;
 	up->rs.serial = up->in.new_serial;
