@@ -31,6 +31,7 @@
 #include "server/ws.h"
 #include "server/hooks.h"
 #include "server/keys.h"
+#include "server/metrics.h"
 #include "zones/secondary.h"
 
 struct old_keys {
@@ -158,6 +159,7 @@ static void reload_keys(struct daemon *d, const struct nodd_config *n)
 	struct tsig_keyring *kr = keys_load_checked(n, err, sizeof err);
 	if (!kr || keys_check_refs(d->cfg, kr, err, sizeof err) < 0) {
 		log_err("reload: %s (keeping the running keys)", err);
+		metrics_inc("reload_errors", 1);
 		tsig_keyring_free(kr);
 		return;
 	}
@@ -168,6 +170,7 @@ static void reload_keys(struct daemon *d, const struct nodd_config *n)
 	struct old_keys *o = malloc(sizeof *o);
 	if (!o) {
 		log_err("reload: out of memory (keeping the running keys)");
+		metrics_inc("reload_errors", 1);
 		tsig_keyring_free(kr);
 		return;
 	}
@@ -189,6 +192,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	struct nodd_config *n = config_load(d->cfg->path, err, sizeof err);
 	if (!n) {
 		log_err("reload: %s (keeping the running configuration)", err);
+		metrics_inc("reload_errors", 1);
 		return;
 	}
 	char later[512];
@@ -201,6 +205,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		struct answer_cfg *next = cur == &d->acfg[0] ? &d->acfg[1] : &d->acfg[0];
 		if (build_answer_cfg(n, next, err, sizeof err) < 0) {
 			log_err("reload: %s (keeping the running configuration)", err);
+		metrics_inc("reload_errors", 1);
 			config_free(n);
 			return;
 		}
@@ -228,6 +233,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 			nlater == 1 ? "takes effect" : "take effect",
 			same_suffix ? "" : " (the publish section is kept as running until then)");
 	log_info("reload: configuration re-read");
+	metrics_inc("reloads", 1);
 }
 
 static uint64_t tcp_open_cb(void *ctx)

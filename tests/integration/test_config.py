@@ -240,12 +240,18 @@ def test_sighup_with_bad_file_keeps_running_config(nodd_factory):
                "the reload error naming %s in the log" % n.config_path)
     assert n.alive()
     assert _ttl(n, "badhup.se") == 60
+    m = n.metrics()
+    assert h.metric_sum(m, "nodd_reload_errors_total") == 1
+    assert h.metric_sum(m, "nodd_reloads_total") == 0
     # fixing the file and reloading again applies it
     n.publish_extra["ttl"] = 45
     n.write_config()
     n.send_signal(signal.SIGHUP)
     h.wait_for(lambda: _ttl(n, "badhup.se") == 45, 5, 0.1, "TTL 45 after a good SIGHUP")
     assert n.alive()
+    h.wait_for(lambda: h.metric_sum(n.metrics(), "nodd_reloads_total") == 1, 5, 0.1,
+               "the good reload counted")
+    assert h.metric_sum(n.metrics(), "nodd_reload_errors_total") == 1
 
 
 def test_sighup_sets_http_token(nodd_factory):
@@ -447,6 +453,7 @@ def test_sighup_rereads_key_files_and_rotates_a_secret(nodd_factory, tmp_path):
     h.wait_for(lambda: "keeping the running keys" in n.log_text(), 5, 0.1, "the refused keys")
     line = [l for l in n.log_text().splitlines() if "keeping the running keys" in l][0]
     assert "%s:3" % keyfile in line, line
+    assert h.metric_sum(n.metrics(), "nodd_reload_errors_total") == 1
     assert _signed_axfr_rcode(n, "nod-xfr", KEY_B) == dns.rcode.NOERROR
     # a new inline key, allowed in the same reload, transfers at once; the file is fixed
     keyfile.write_text(_key_clause("nod-xfr", KEY_B))
