@@ -221,6 +221,7 @@ class Nodd:
                          not self.custom_config and "Address already in use" in self.log_tail())
                 if not clash or attempt == 2:
                     raise
+            self._close_log()
             self.port = free_port()
             self.http_port = free_tcp_port(exclude=(self.port,))
             self.write_config()
