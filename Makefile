@@ -1,5 +1,5 @@
 # Thin wrapper so the README's commands stay short. The real build is meson (meson.build).
-#   make         install missing Debian packages (needs root), build build/server/nodd, noddctl
+#   make         install missing Debian packages (needs root), build build/daemon/nodd, noddctl
 #   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
 #   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
@@ -34,7 +34,7 @@ build: $(BUILD)/build.ninja
 
 run: all
 	@mkdir -p var
-	$(BUILD)/server/nodd -c examples/nodd.yaml
+	$(BUILD)/daemon/nodd -c examples/nodd.yaml
 
 test: deps-test build
 	@tools/run-tests $(BUILD) $(ASAN_BUILD)

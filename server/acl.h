@@ -5,7 +5,7 @@
 
 #include <sys/socket.h>
 
-#include "server/config.h"
+#include "conf/config.h"
 
 /* 1 when the peer address (borrowed) matches the prefix net/prefix, else 0. */
 int acl_addr_match(const struct sockaddr_storage *net, int prefix, const struct sockaddr *peer);

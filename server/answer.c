@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "policy/lookup.h"
-#include "server/wire.h"
+#include "lib/wire.h"
 
 enum {
 	R_NOERROR = 0, R_FORMERR = 1, R_NXDOMAIN = 3, R_NOTIMP = 4, R_REFUSED = 5,

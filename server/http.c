@@ -33,9 +33,9 @@
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "server/metrics.h"
-#include "server/ws.h"
+#include "streams/ws.h"
 #include "server/xfrout.h"
-#include "policy/kafka.h"
+#include "streams/kafka.h"
 #include "policy/outbox.h"
 #include "zones/secondary.h"
 

@@ -12,7 +12,7 @@
 #include <event2/event.h>
 
 #include "policy/nod.h"
-#include "server/config.h"
+#include "conf/config.h"
 
 struct ws_server;
 

@@ -30,7 +30,7 @@
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "server/metrics.h"
-#include "server/wire.h"
+#include "lib/wire.h"
 
 #define NOTIFY_RETRIES 5
 #define NOTIFY_MUTE_SECS 3600

@@ -8,8 +8,8 @@
 #include <jansson.h>
 
 #include "server/answer.h"
-#include "server/config.h"
-#include "zones/tsig.h"
+#include "conf/config.h"
+#include "lib/tsig.h"
 
 struct notifyout;
 

@@ -7,7 +7,7 @@
 
 #include "policy/nod.h"
 #include "server/answer.h"
-#include "server/config.h"
+#include "conf/config.h"
 
 struct udp_server;
 

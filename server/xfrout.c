@@ -29,15 +29,15 @@
 #include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
-#include "policy/export.h"
+#include "streams/files.h"
 #include "policy/versions.h"
 #include "server/acl.h"
 #include "server/hooks.h"
 #include "server/metrics.h"
 #include "server/notifyout.h"
-#include "server/wire.h"
+#include "lib/wire.h"
 #include "server/xfrreq.h"
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 #define XFR_BUDGET 16000      /* bytes of records per message (< 16384 for pointers) */
 #define XFR_FILL (1u << 20)   /* keep about this much output queued per connection */

@@ -12,9 +12,9 @@
 
 #include "policy/nod.h"
 #include "server/answer.h"
-#include "server/config.h"
+#include "conf/config.h"
 #include "server/tcp.h"
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 struct xfrout;
 

@@ -19,7 +19,7 @@
  */
 #include "zones/refresh.h"
 
-#include "zones/serial.h"
+#include "lib/serial.h"
 
 static uint32_t clamp(uint32_t v, int64_t lo, int64_t hi)
 {

@@ -60,7 +60,7 @@
 #include "policy/record.h"
 #include "zones/observe.h"
 #include "zones/refresh.h"
-#include "zones/serial.h"
+#include "lib/serial.h"
 #include "zones/xfrin.h"
 
 #define SEC_MAX_MSG 65535

@@ -12,8 +12,8 @@
 
 #include "policy/nod.h"
 #include "policy/outbox.h"
-#include "server/config.h"
-#include "zones/tsig.h"
+#include "conf/config.h"
+#include "lib/tsig.h"
 
 struct secondary;
 

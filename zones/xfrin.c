@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "zones/serial.h"
+#include "lib/serial.h"
 
 #define TYPE_SOA 6
 

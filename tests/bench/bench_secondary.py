@@ -126,7 +126,7 @@ def main():
             except Exception:
                 return None
 
-        nodd_bin = os.path.join(BUILD, "server", "nodd")
+        nodd_bin = os.path.join(BUILD, "daemon", "nodd")
         if not os.path.exists(nodd_bin):
             nodd_bin = os.path.join(BUILD, "nodd")
         log = open(os.path.join(d, "nodd.log"), "w")

@@ -47,8 +47,8 @@ SECRET=$(printf 'nodd xfr benchmark key, 32 bytes' | base64)
 SERVER_CPU=0
 CLIENT_CPU=1
 
-NODD="$BUILD/server/nodd"
-NODDCTL="$BUILD/server/noddctl"
+NODD="$BUILD/daemon/nodd"
+NODDCTL="$BUILD/ctl/noddctl"
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
 NAMED=/usr/sbin/named
 

@@ -26,8 +26,8 @@ ZONE=v1.bl.nod.example
 SERVER_CPU=0
 CLIENT_CPU=1
 
-NODD="$BUILD/server/nodd"
-NODDCTL="$BUILD/server/noddctl"
+NODD="$BUILD/daemon/nodd"
+NODDCTL="$BUILD/ctl/noddctl"
 LOADGEN="$BUILD/tests/bench/loadgen"
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
 

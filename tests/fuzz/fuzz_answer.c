@@ -9,7 +9,7 @@
 #include "lib/dname.h"
 #include "policy/index.h"
 #include "server/answer.h"
-#include "server/wire.h"
+#include "lib/wire.h"
 
 static struct answer_cfg cfg, cfg_nodata;
 static struct answer_view view;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 #define FUZZ_TSIG_NOW 1700000000ULL
 

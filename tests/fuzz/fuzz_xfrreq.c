@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "server/xfrreq.h"
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 static struct answer_cfg cfg;
 

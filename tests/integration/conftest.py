@@ -13,7 +13,7 @@ import nodd_harness as h  # noqa: E402
 
 def _need_nodd():
     if h.nodd_binary() is None:
-        pytest.fail("nodd is not built: expected %s/server/nodd (run ninja -C %s; env "
+        pytest.fail("nodd is not built: expected %s/daemon/nodd (run ninja -C %s; env "
                     "NODD_BUILD selects the build dir)" % (h.BUILD, h.BUILD), pytrace=False)
 
 

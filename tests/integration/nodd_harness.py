@@ -3,7 +3,7 @@ ports with a config in a temporary directory, talk to it over DNS (dnspython, ra
 dig, kdig) and HTTP (the JSON API, /metrics), and stop it by its PID.
 
 Env: NODD_BUILD = meson build directory, relative to the repo root or absolute (default
-"build"). The binaries are <build>/server/nodd and <build>/server/noddctl (or <build>/nodd).
+"build"). The binaries are <build>/daemon/nodd and <build>/ctl/noddctl (or <build>/nodd).
 """
 import json
 import os
@@ -51,7 +51,7 @@ INSTANCES = []
 
 def find_binary(name):
     """Path of a built binary, or None."""
-    for p in (os.path.join(BUILD, "server", name), os.path.join(BUILD, name)):
+    for p in (os.path.join(BUILD, "daemon", name), os.path.join(BUILD, "ctl", name), os.path.join(BUILD, name)):
         if os.path.isfile(p) and os.access(p, os.X_OK):
             return p
     return None

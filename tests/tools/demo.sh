@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-NODD="$BUILD/server/nodd"
+NODD="$BUILD/daemon/nodd"
 MOCK="$BUILD/tests/tools/kafka_mock"
 [ -x "$NODD" ] && [ -x "$MOCK" ] || { echo "build first: ninja -C $BUILD" >&2; exit 1; }
 DIR=$(mktemp -d /tmp/nodd-demo.XXXXXX)

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "lib/dname.h"
-#include "zones/keyfile.h"
-#include "zones/tsig.h"
+#include "lib/keyfile.h"
+#include "lib/tsig.h"
 
 static void usage(void)
 {

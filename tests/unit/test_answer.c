@@ -8,7 +8,7 @@
 #include "lib/dname.h"
 #include "policy/index.h"
 #include "server/answer.h"
-#include "server/wire.h"
+#include "lib/wire.h"
 #include "tests/unit/tap.h"
 
 #define NOW 1700000000

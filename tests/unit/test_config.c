@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "server/config.h"
+#include "conf/config.h"
 #include "tests/unit/tap.h"
 
 static char path[64];

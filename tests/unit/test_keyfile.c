@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "tests/unit/tap.h"
-#include "zones/keyfile.h"
+#include "lib/keyfile.h"
 
 #define okv(cond, ...) do { int okv_ = !!(cond); ok(okv_, __VA_ARGS__); } while (0)
 

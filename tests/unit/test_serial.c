@@ -1,6 +1,6 @@
 /* test_serial.c -- RFC 1982 serial arithmetic at its edges, SOA rdata fields. */
 #include "tests/unit/tap.h"
-#include "zones/serial.h"
+#include "lib/serial.h"
 
 int main(void)
 {

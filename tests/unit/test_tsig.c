@@ -8,7 +8,7 @@
 #include <ldns/ldns.h>
 
 #include "tests/unit/tap.h"
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 #define SECRET256 "a2V5LXNlY3JldC1mb3Itbm9kZC11bml0LXRlc3RzLTI1Ng=="
 #define SECRET512 "c2VjcmV0LWZvci1ub2RkLXRzaWctdW5pdC10ZXN0cy1obWFjLXNoYTUxMi1rZXktbWF0ZXJpYWwhIQ=="

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "lib/dname.h"
-#include "server/wire.h"
+#include "lib/wire.h"
 #include "tests/unit/tap.h"
 
 static uint8_t *wirename(const char *text, size_t *len)

@@ -13,7 +13,7 @@
  * librdkafka's main queue writes a byte to a pipe when events are ready; libevent watches
  * the pipe and we call rd_kafka_poll(), which runs the delivery callbacks here, on the
  * main thread (REFERENCE.md section 4). */
-#include "policy/kafka.h"
+#include "streams/kafka.h"
 
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>

@@ -16,7 +16,7 @@
  *   variables = key name (canonical wire) | CLASS 255 | TTL 0 | algorithm name (canonical) |
  *               Time Signed u48 | Fudge | Error | Other Len | Other Data;  timers = Time | Fudge
  */
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 #include <ctype.h>
 #include <stdlib.h>

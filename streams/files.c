@@ -1,5 +1,5 @@
 /* export.c -- RPZ zone files and the rbldnsd dnset file, written as temp file + rename. */
-#include "policy/export.h"
+#include "streams/files.h"
 
 #include <errno.h>
 #include <stdio.h>

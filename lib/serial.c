@@ -1,5 +1,5 @@
 /* serial.c -- RFC 1982 serial number arithmetic for SOA serials. */
-#include "zones/serial.h"
+#include "lib/serial.h"
 
 enum serial_order serial_compare(uint32_t a, uint32_t b)
 {

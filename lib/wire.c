@@ -1,5 +1,5 @@
 /* wire.c -- the DNS message writer (see wire.h): sticky-error buffer, compression. */
-#include "server/wire.h"
+#include "lib/wire.h"
 
 #include <string.h>
 

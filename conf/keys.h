@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "server/config.h"
-#include "zones/tsig.h"
+#include "conf/config.h"
+#include "lib/tsig.h"
 
 /* Build a new keyring from cfg->keys (borrowed). Returns NULL with a message naming the
  * config line or the key file in err. The caller frees with tsig_keyring_free(). */

@@ -1,7 +1,7 @@
 /* keys.c -- TSIG keyring from the configuration (key files through zones/keyfile.c). */
-#include "server/keys.h"
+#include "conf/keys.h"
 
-#include "zones/keyfile.h"
+#include "lib/keyfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>

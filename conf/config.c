@@ -2,7 +2,7 @@
  * the line and the key. The document is loaded whole (yaml_parser_load) so every node
  * keeps its line; then each section is walked against a table of known keys, so an
  * unknown key is an error instead of a silently ignored typo. */
-#include "server/config.h"
+#include "conf/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

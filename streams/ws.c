@@ -15,7 +15,7 @@
  * code 1008) and counted. A reader that is merely behind after a burst keeps going. `?from=<seq>` starts the cursor in the history (rows older than
  * the history are gone; the stream starts at the oldest kept); without it the client
  * gets only new records. */
-#include "server/ws.h"
+#include "streams/ws.h"
 
 #include <ctype.h>
 #include <event2/buffer.h>

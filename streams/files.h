@@ -1,10 +1,10 @@
-/* export.h -- the published zones as files for rsync and rbldnsd: the seven RPZ zones as
+/* files.h -- the published zones as files for rsync and rbldnsd: the seven RPZ zones as
  * master files (loadable by BIND and named-checkzone) in <dir>/rpz/<w>.rpz.<suffix>.zone and
  * the DNSBL as an rbldnsd dnset file <dir>/nod.rbldnsd. Each file is written to a temporary
  * name in the same directory, flushed and renamed, so a reader (rsync, rbldnsd's reload on
  * mtime change) never sees a half-written file. Contents are those of the index at now. */
-#ifndef NODD_EXPORT_H
-#define NODD_EXPORT_H
+#ifndef NODD_FILES_H
+#define NODD_FILES_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "zones/tsig.h"
+#include "lib/tsig.h"
 
 /* Grammar (named.conf subset, as written by tsig-keygen and published by registries):
  *

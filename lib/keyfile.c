@@ -1,5 +1,5 @@
 /* keyfile.c -- BIND key-file reader (key "n" { algorithm a; secret "s"; };) for TSIG keys. */
-#include "zones/keyfile.h"
+#include "lib/keyfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
