@@ -87,10 +87,7 @@ static int build_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a,
 	memset(a, 0, sizeof *a);
 	char buf[600];
 	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
-		if (z == NOD_ZONE_DNSBL)
-			snprintf(buf, sizeof buf, "v1.bl.%s", cfg->suffix);
-		else
-			snprintf(buf, sizeof buf, "%s.rpz.%s", window_label[z], cfg->suffix);
+		published_zone_name(z, cfg->suffix, buf, sizeof buf);
 		if (name_wire(buf, a->apex[z], &a->apex_len[z]) < 0) {
 			snprintf(err, errlen, "%s: publish.suffix: zone name %s is too long", cfg->path, buf);
 			return -1;
@@ -411,7 +408,15 @@ int main(int argc, char **argv)
 		log_info("serving DNS on %s (udp, %d threads; tcp)", d.cfg->listen[i].text, nthreads);
 	if (d.cfg->has_http)
 		log_info("HTTP API on %s", d.cfg->http.text);
-	log_info("zones: {5m,10m,30m,1h,3h,12h,24h}.rpz.%s and v1.bl.%s", d.cfg->suffix, d.cfg->suffix);
+	char zones[NOD_ZONE_COUNT * 300] = "", *zp = zones;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		int n = published_zone_name(z, d.cfg->suffix, zp + 1, sizeof zones - (size_t)(zp - zones) - 1);
+		if (n < 0 || (size_t)n >= sizeof zones - (size_t)(zp - zones) - 1)
+			break;
+		*zp = ' ';
+		zp += n + 1;
+	}
+	log_info("zones:%s", zones);
 	on_tick(-1, 0, &d);
 	event_base_dispatch(d.base);
 	rc = 0;

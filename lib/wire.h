@@ -43,6 +43,17 @@ enum {
 };
 enum { WIRE_C_IN = 1, WIRE_C_CH = 3, WIRE_C_ANY = 255 };
 
+/* Reading: big-endian integers at p; the caller has checked the bytes are there. */
+static inline uint16_t wire_get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t wire_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
 /* The message sections, for the counts in the header. */
 enum wire_section { WIRE_QD = 0, WIRE_AN = 1, WIRE_NS = 2, WIRE_AR = 3 };
 

@@ -14,9 +14,6 @@
 #include "policy/store.h"
 #include "policy/window.h"
 
-/* Published zones: 0..6 the RPZ windows (window.h order), 7 the DNSBL zone. */
-#define NOD_ZONE_DNSBL WINDOW_COUNT
-#define NOD_ZONE_COUNT (WINDOW_COUNT + 1)
 
 typedef struct nod nod_t;
 

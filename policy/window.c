@@ -1,6 +1,7 @@
 /* window.c -- rolling window bounds and DNSBL age codes. */
 #include "policy/window.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const int64_t window_secs[WINDOW_COUNT] = { 300, 600, 1800, 3600, 10800, 43200, 86400 };
@@ -28,4 +29,15 @@ int window_by_label(const char *label)
 		if (strcmp(label, window_label[i]) == 0)
 			return i;
 	return -1;
+}
+
+int published_zone_name(int z, const char *suffix, char *buf, size_t n)
+{
+	if (z < 0 || z >= NOD_ZONE_COUNT)
+		return -1;
+	const char *sfx = suffix ? suffix : "";
+	const char *dot = *sfx ? "." : "";
+	if (z == NOD_ZONE_DNSBL)
+		return snprintf(buf, n, "v1.bl%s%s", dot, sfx);
+	return snprintf(buf, n, "%s.rpz%s%s", window_label[z], dot, sfx);
 }

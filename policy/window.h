@@ -6,6 +6,7 @@
 #ifndef NODD_WINDOW_H
 #define NODD_WINDOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define WINDOW_COUNT 7
@@ -22,5 +23,15 @@ int window_code(int64_t age);
 
 /* Index of a window label ("5m", "1h", ...), or -1. */
 int window_by_label(const char *label);
+
+/* The published zones: 0..6 the RPZ zones of the windows, NOD_ZONE_DNSBL the DNSBL. */
+#define NOD_ZONE_DNSBL WINDOW_COUNT
+#define NOD_ZONE_COUNT (WINDOW_COUNT + 1)
+
+/* The name of published zone z under suffix (norm text, "" allowed): "5m.rpz.<suffix>"
+ * ... "24h.rpz.<suffix>", "v1.bl.<suffix>", without a trailing dot. Every place that
+ * names a published zone (answers, transfers, files, status, logs) takes it from here.
+ * Returns the length written (as snprintf), or -1 for a z out of range. */
+int published_zone_name(int z, const char *suffix, char *buf, size_t n);
 
 #endif

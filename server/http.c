@@ -500,11 +500,7 @@ static void handle_domain(struct http_server *h, struct evhttp_request *req, con
 
 static void zone_name(const struct http_server *h, int z, char *buf, size_t n)
 {
-	const char *sfx = h->env.cfg && h->env.cfg->suffix ? h->env.cfg->suffix : "";
-	if (z == NOD_ZONE_DNSBL)
-		snprintf(buf, n, "v1.bl.%s", sfx);
-	else
-		snprintf(buf, n, "%s.rpz.%s", window_label[z], sfx);
+	published_zone_name(z, h->env.cfg ? h->env.cfg->suffix : "", buf, n);
 }
 
 static void handle_status(struct http_server *h, struct evhttp_request *req)

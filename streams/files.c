@@ -87,9 +87,11 @@ static int rpz_body(FILE *f, void *arg)
 {
 	struct body_arg *a = arg;
 	const struct export_params *p = a->p;
-	fprintf(f, "; %s.rpz.%s -- written by nodd; names first seen in the last %s\n",
-		window_label[a->zone], p->suffix, window_label[a->zone]);
-	fprintf(f, "$ORIGIN %s.rpz.%s.\n$TTL %u\n", window_label[a->zone], p->suffix, p->ttl);
+	char zone[600];
+	published_zone_name(a->zone, p->suffix, zone, sizeof zone);
+	fprintf(f, "; %s -- written by nodd; names first seen in the last %s\n", zone,
+		window_label[a->zone]);
+	fprintf(f, "$ORIGIN %s.\n$TTL %u\n", zone, p->ttl);
 	fprintf(f, "@\tSOA\t%s. %s. %u %u %u %u %u\n", p->mname, p->rname, p->serial[a->zone],
 		p->refresh, p->retry, p->expire, p->minimum);
 	for (int i = 0; i < p->nns; i++)
@@ -103,7 +105,9 @@ static int dnset_body(FILE *f, void *arg)
 {
 	struct body_arg *a = arg;
 	const struct export_params *p = a->p;
-	fprintf(f, "# v1.bl.%s -- rbldnsd dnset written by nodd\n", p->suffix);
+	char zone[600];
+	published_zone_name(NOD_ZONE_DNSBL, p->suffix, zone, sizeof zone);
+	fprintf(f, "# %s -- rbldnsd dnset written by nodd\n", zone);
 	fprintf(f, "$SOA %u %s. %s. %u %u %u %u %u\n", p->ttl, p->mname, p->rname,
 		p->serial[WINDOW_COUNT], p->refresh, p->retry, p->expire, p->minimum);
 	for (int i = 0; i < p->nns; i++)
@@ -128,7 +132,9 @@ int export_write(const struct export_params *p, nindex_t *ix, int64_t now, char 
 	struct body_arg a = { p, ix, now, 0 };
 	for (int w = 0; w < WINDOW_COUNT; w++) {
 		a.zone = w;
-		snprintf(path, sizeof path, "%s/rpz/%s.rpz.%s.zone", p->dir, window_label[w], p->suffix);
+		char zone[600];
+		published_zone_name(w, p->suffix, zone, sizeof zone);
+		snprintf(path, sizeof path, "%s/rpz/%s.zone", p->dir, zone);
 		if (write_atomic(path, rpz_body, &a, err, errlen) < 0)
 			return -1;
 	}
