@@ -314,28 +314,27 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
 	return rc;
 }
 
-int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs)
+/* 1 and the entry's value in *v when the table holds the key, else 0. */
+static int tab_get(const struct ntab *t, const uint8_t *rel, size_t len, int64_t *v)
 {
 	if (len == 0)
 		return 0;
-	struct ent *e = ntab_find(ix->names, rel, len, key_hash(rel, len));
+	struct ent *e = ntab_find(t, rel, len, key_hash(rel, len));
 	if (!e)
 		return 0;
-	if (fs)
-		*fs = e->v;
+	if (v)
+		*v = e->v;
 	return 1;
+}
+
+int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs)
+{
+	return tab_get(ix->names, rel, len, fs);
 }
 
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest)
 {
-	if (len == 0)
-		return 0;
-	struct ent *e = ntab_find(ix->anc, rel, len, key_hash(rel, len));
-	if (!e)
-		return 0;
-	if (newest)
-		*newest = e->v;
-	return 1;
+	return tab_get(ix->anc, rel, len, newest);
 }
 
 static int cmp_i64(const void *a, const void *b)

@@ -358,9 +358,12 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		rc = rc < 0 ? -1 : 1;
 	} else {
 		/* baseline rows are not listed: no stamp (NULL costs no space in the row) */
+		enum store_outcome so;
 		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline,
-			baseline ? STORE_ADDED_UNKNOWN : added, &kept);
-		if (rc == 2)
+			baseline ? STORE_ADDED_UNKNOWN : added, &kept, &so);
+		if (rc == 0 && so == STORE_INSERTED)
+			rc = 1;
+		else if (rc == 0 && so == STORE_LOWERED)
 			rc = raise_floor(nod, added) < 0 ? -1 : 0;
 	}
 	if (rc < 0) {

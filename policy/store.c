@@ -240,7 +240,7 @@ static void store_bind_row(sqlite3_stmt *st, const char *name, int64_t first_see
 }
 
 int store_observe(store_t *s, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t added, int64_t *stored_fs)
+	int baseline, int64_t added, int64_t *stored_fs, enum store_outcome *out)
 {
 	/* Insert-if-absent first: one statement for a new name (the bulk of an import), and
 	 * sqlite3_changes tells inserted from existed exactly. A single upsert cannot: its
@@ -249,23 +249,21 @@ int store_observe(store_t *s, const char *name, int64_t first_seen, const char *
 	store_bind_row(st, name, first_seen, source, baseline, added);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
-	if (sqlite3_changes(s->db) == 1) {
-		if (stored_fs)
-			*stored_fs = first_seen;
-		return 1;
-	}
-	/* Known: the earliest observation wins, with its source and baseline flag. */
-	st = s->st[S_LOWER];
-	store_bind_row(st, name, first_seen, source, baseline, added);
-	if (store_run(s, st, "update", name) < 0)
-		return -1;
-	if (sqlite3_changes(s->db) == 1) {
-		if (stored_fs)
-			*stored_fs = first_seen;
-		return 2;
+	*out = STORE_INSERTED;
+	if (sqlite3_changes(s->db) != 1) {
+		/* Known: the earliest observation wins, with its source and baseline flag. */
+		st = s->st[S_LOWER];
+		store_bind_row(st, name, first_seen, source, baseline, added);
+		if (store_run(s, st, "update", name) < 0)
+			return -1;
+		*out = sqlite3_changes(s->db) == 1 ? STORE_LOWERED : STORE_UNCHANGED;
 	}
 	if (!stored_fs)
 		return 0;
+	if (*out != STORE_UNCHANGED) {
+		*stored_fs = first_seen;
+		return 0;
+	}
 	int found = store_lookup(s, name, stored_fs, NULL, 0, NULL);
 	if (found == 0) /* deleted by someone else in between: nothing in nodd deletes names */
 		snprintf(s->err, sizeof s->err, "store: lookup %s: row vanished", name);

@@ -33,10 +33,14 @@ int store_rollback(store_t *st);
  * first_seen is earlier than the stored one, the row takes the earlier time (and its
  * source and baseline flag; a baseline row becoming listed takes added). *stored_fs (may
  * be NULL) receives the first_seen now stored.
- * Returns 1 when the row was inserted, 2 when it existed and took the earlier time, 0 when
- * it existed unchanged, -1 on error. */
+ * Returns 0 with the outcome in *out, or -1 on a store error (store_errmsg). */
+enum store_outcome {
+	STORE_INSERTED,   /* a new row */
+	STORE_LOWERED,    /* the row existed and took the earlier first_seen */
+	STORE_UNCHANGED,  /* the row existed with an earlier or equal first_seen */
+};
 int store_observe(store_t *st, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t added, int64_t *stored_fs);
+	int baseline, int64_t added, int64_t *stored_fs, enum store_outcome *out);
 
 /* A name that returns to its zone after being deleted, when the operator chose not to keep
  * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source, added and

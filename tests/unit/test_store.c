@@ -59,19 +59,23 @@ int main(void)
 	 * time taken before the open) stay diffable */
 	is_int(store_meta_get_int(st, "versions.floor", &floor), 0,
 		"a new database has no history floor");
-	is_int(store_observe(st, "b.se", 2000, "api", 0, 2100, &fs), 1, "new name");
+	enum store_outcome so;
+	is_int(store_observe(st, "b.se", 2000, "api", 0, 2100, &fs, &so), 0, "new name");
+	is_int(so, STORE_INSERTED, "new name inserted");
 	is_int(fs, 2000, "stored time");
-	is_int(store_observe(st, "b.se", 3000, "later", 0, 3100, &fs), 0, "known name");
+	is_int(store_observe(st, "b.se", 3000, "later", 0, 3100, &fs, &so), 0, "known name");
+	is_int(so, STORE_UNCHANGED, "known name unchanged");
 	is_int(fs, 2000, "a later time does not replace the earlier");
-	is_int(store_observe(st, "b.se", 1000, "earlier", 0, 3200, &fs), 2,
+	is_int(store_observe(st, "b.se", 1000, "earlier", 0, 3200, &fs, &so) == 0 ? (int)so : -1,
+		STORE_LOWERED,
 		"earlier time: known and lowered");
 	is_int(fs, 1000, "the earlier time is kept");
 	is_int(store_lookup(st, "b.se", &fs, src, sizeof src, &bl), 1, "lookup");
 	ok(fs == 1000 && strcmp(src, "earlier") == 0 && bl == 0, "row has the earliest observation");
 	is_int(store_lookup(st, "nope.se", &fs, NULL, 0, NULL), 0, "absent name");
-	store_observe(st, "base.se", 500, "zone se serial 1", 1, 2200, NULL);
-	store_observe(st, "a.se", 1500, "api", 0, STORE_ADDED_UNKNOWN, NULL);
-	store_observe(st, "old.se", 100, "api", 0, 150, NULL);
+	store_observe(st, "base.se", 500, "zone se serial 1", 1, 2200, NULL, &so);
+	store_observe(st, "a.se", 1500, "api", 0, STORE_ADDED_UNKNOWN, NULL, &so);
+	store_observe(st, "old.se", 100, "api", 0, 150, NULL, &so);
 	is_int(store_count(st), 4, "count");
 
 	struct acc a = { 0 };
@@ -81,7 +85,8 @@ int main(void)
 	is_int(a.added[0], 2100, "a listed name keeps the stamp of when it was first listed");
 	ok(a.added[1] == STORE_ADDED_UNKNOWN, "no stamp reads back as unknown");
 	/* a baseline name that becomes listed takes the new stamp */
-	is_int(store_observe(st, "base.se", 400, "api", 0, 2300, NULL), 2, "baseline name listed");
+	is_int(store_observe(st, "base.se", 400, "api", 0, 2300, NULL, &so) == 0 ? (int)so : -1,
+		STORE_LOWERED, "baseline name listed");
 	struct acc c = { 0 };
 	store_each_since(st, 300, collect, &c);
 	ok(c.n == 3 && strcmp(c.names[0], "base.se") == 0 && c.added[0] == 2300,
@@ -117,11 +122,11 @@ int main(void)
 	ok(store_meta_get_text(st, "t", t, sizeof t) == 1 && strcmp(t, "hello") == 0, "meta text");
 
 	is_int(store_begin(st), 0, "begin");
-	store_observe(st, "gone.se", 1, "x", 0, 1, NULL);
+	store_observe(st, "gone.se", 1, "x", 0, 1, NULL, &so);
 	is_int(store_rollback(st), 0, "rollback");
 	is_int(store_lookup(st, "gone.se", NULL, NULL, 0, NULL), 0, "rolled back row absent");
 	store_begin(st);
-	store_observe(st, "kept.se", 1, "x", 0, 1, NULL);
+	store_observe(st, "kept.se", 1, "x", 0, 1, NULL, &so);
 	store_commit(st);
 	int sv = store_schema_version(st);
 	store_close(st);
