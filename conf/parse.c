@@ -38,24 +38,10 @@ const char *conf_scalar(struct cctx *c, yaml_node_t *n, const char *key)
 	return (const char *)n->data.scalar.value;
 }
 
-static int get_uint(struct cctx *c, yaml_node_t *n, const char *key, long long min,
-	long long max, long long *out)
-{
-	const char *s = conf_scalar(c, n, key);
-	if (!s)
-		return -1;
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return cerr(c, n, key, "expected a whole number from %lld to %lld, not \"%s\"",
-			min, max, s);
-	*out = v;
-	return 0;
-}
-
-int conf_duration(struct cctx *c, yaml_node_t *n, const char *key, int64_t min, int64_t max,
-	int64_t *out)
+/* A whole number, or with duration set "90", "90s", "5m", "2h", "1d" in seconds; in
+ * [min, max] (min >= 0). */
+static int get_number(struct cctx *c, yaml_node_t *n, const char *key, long long min,
+	long long max, int duration, long long *out)
 {
 	const char *s = conf_scalar(c, n, key);
 	if (!s)
@@ -64,7 +50,7 @@ int conf_duration(struct cctx *c, yaml_node_t *n, const char *key, int64_t min, 
 	errno = 0;
 	long long v = strtoll(s, &end, 10);
 	long long mul = 1;
-	if (end != s && *end && !end[1]) {
+	if (duration && end != s && *end && !end[1]) {
 		switch (*end) {
 		case 's': mul = 1; end++; break;
 		case 'm': mul = 60; end++; break;
@@ -73,10 +59,24 @@ int conf_duration(struct cctx *c, yaml_node_t *n, const char *key, int64_t min, 
 		default: break;
 		}
 	}
-	if (errno || end == s || *end || v < 0 || v > max / mul || v * mul < min)
-		return cerr(c, n, key, "expected a duration such as 30s, 5m or 1h (%lld..%lld s), not \"%s\"",
-			(long long)min, (long long)max, s);
+	if (errno || end == s || *end || v < 0 || v > max / mul || v * mul < min) {
+		if (duration)
+			return cerr(c, n, key, "expected a duration such as 30s, 5m or 1h (%lld..%lld s), not \"%s\"",
+				min, max, s);
+		return cerr(c, n, key, "expected a whole number from %lld to %lld, not \"%s\"",
+			min, max, s);
+	}
 	*out = v * mul;
+	return 0;
+}
+
+int conf_duration(struct cctx *c, yaml_node_t *n, const char *key, int64_t min, int64_t max,
+	int64_t *out)
+{
+	long long v;
+	if (get_number(c, n, key, min, max, 1, &v) < 0)
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -226,18 +226,13 @@ static int parse_row(struct cctx *c, const struct opt_row *r, void *base, yaml_n
 		return r->parse(c, r, base, k, v, key);
 	void *f = OPT_FIELD(r, base);
 	long long n = 0;
-	int64_t d = 0;
 	int i = 0;
 	switch (r->type) {
 	case OPT_INT:
-		if (get_uint(c, v, key, r->min, r->max, &n) < 0)
+	case OPT_DURATION:
+		if (get_number(c, v, key, r->min, r->max, r->type == OPT_DURATION, &n) < 0)
 			return -1;
 		opt_set_num(r, base, n);
-		return 0;
-	case OPT_DURATION:
-		if (conf_duration(c, v, key, r->min, r->max, &d) < 0)
-			return -1;
-		opt_set_num(r, base, d);
 		return 0;
 	case OPT_BOOL:
 	case OPT_ENUM:
