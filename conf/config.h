@@ -1,12 +1,16 @@
-/* config.h -- the YAML configuration (libyaml), validated into one struct.
- * Every error names the file, the line and the key: "nodd.yaml:12: server.listen: ...".
- * docs/configuration.md lists every key; keep the two in step. */
+/* config.h -- the YAML configuration (libyaml), validated into one struct: the one place
+ * that declares every option. Every key is a row of the schema in conf/schema.c (type,
+ * default, bounds, whether a reload applies it); docs/configuration.md lists every key;
+ * keep the three in step. Every error names the file, the line and the key:
+ * "nodd.yaml:12: server.listen: ...". conf/ includes only lib/ and conf/. */
 #ifndef NODD_CONFIG_H
 #define NODD_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "lib/err.h"
 
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_NS 8
@@ -16,7 +20,7 @@
 struct config_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[80];      /* as written: "127.0.0.1@5353" */
+	char text[80];      /* address@port as sa_text writes it: "127.0.0.1@5353", "::1@53" */
 };
 
 /* keys: a TSIG key given inline, or a BIND key file holding "key" clauses. */
@@ -64,7 +68,7 @@ struct nodd_config {
 	struct config_addr listen[CONFIG_MAX_LISTEN];
 	int nlisten;
 	struct config_addr http;
-	int has_http;
+	int has_http;              /* always 1: the HTTP listener cannot be turned off */
 	char *http_token;          /* NULL: write endpoints open (listener is loopback) */
 	char *database;
 	int udp_threads;           /* 0: one per core */
@@ -80,7 +84,7 @@ struct nodd_config {
 	int nns;
 	char *hostmaster;          /* SOA RNAME, norm text; default hostmaster.<suffix> */
 	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
-	int64_t min_interval;      /* seconds */
+	int64_t min_interval;      /* seconds: publish.min-interval or transfer.min-interval */
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
@@ -96,7 +100,8 @@ struct nodd_config {
 	int nxfr_allow;
 	struct config_notify *notify;
 	int nnotify;
-	int64_t xfr_min_interval;  /* transfer.min-interval; also paces publish versions */
+	int64_t xfr_min_interval;  /* transfer.min-interval as written, 0 when not given (the
+	                            * value in effect is min_interval; the two keys must agree) */
 	/* files: */
 	char *files_dir;           /* NULL: no files written */
 	int64_t files_interval;
@@ -110,20 +115,23 @@ struct nodd_config {
 	int64_t ws_max_lag;        /* streams.ws-max-lag: records a WebSocket client may lag */
 };
 
-/* Parse and validate a file. Returns a new config, or NULL with "FILE:LINE: message" in
- * err (errlen bytes). */
-struct nodd_config *config_load(const char *path, char *err, size_t errlen);
+/* Parse and validate a file. Returns a new config (config_free), or NULL with
+ * "FILE:LINE: key: message" in e (NODD_E_INVALID for the file's content, NODD_E_NOTFOUND
+ * for a key name that keys does not define, NODD_E_SYSTEM for a file it cannot read). */
+struct nodd_config *config_load(const char *path, struct nodd_err *e);
 void config_free(struct nodd_config *cfg); /* NULL is a no-op */
 
-/* The settings that differ between the running config and a newly loaded one and that a
- * reload (SIGHUP) does not apply: their names ("server.listen, keys, ..."), comma-separated,
- * in out. Returns how many. What a reload does apply: server.log-level, server.http-token,
- * publish ttl, ns, hostmaster, soa-*, rpz-action, future-skew, and transfer.allow. */
-int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n, char *out,
-	size_t outlen);
+/* What a reload found changed that waits for a restart (an outcome, not an error). */
+struct config_changes {
+	int count;
+	char names[512];   /* "server.listen, upstreams, files": comma-separated, in order */
+};
 
-/* "127.0.0.1@5353", "::1@53", "127.0.0.1" (port defport) to a socket address.
- * Returns 0, or -1 with *why set. */
-int config_parse_addr(const char *s, int defport, struct config_addr *out, const char **why);
+/* The settings that differ between the running config and a newly loaded one and that a
+ * reload (SIGHUP) does not apply, named once each in out. Returns how many. What a reload
+ * does apply: server.log-level, server.http-token, publish ttl, ns, hostmaster, soa-*,
+ * rpz-action, policy.future-skew, keys and transfer.allow (conf/schema.c marks them). */
+int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n,
+	struct config_changes *out);
 
 #endif

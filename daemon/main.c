@@ -152,10 +152,10 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
  * a reload with the same keys keeps the running keyring. */
 static void reload_keys(struct daemon *d, const struct nodd_config *n)
 {
-	char err[1024];
-	struct tsig_keyring *kr = keys_load_checked(n, err, sizeof err);
-	if (!kr || keys_check_refs(d->cfg, kr, err, sizeof err) < 0) {
-		log_err("reload: %s (keeping the running keys)", err);
+	struct nodd_err err;
+	struct tsig_keyring *kr = keys_load_checked(n, &err);
+	if (!kr || keys_check_refs(d->cfg, kr, &err) < 0) {
+		log_err("reload: %s (keeping the running keys)", err.msg);
 		metrics_inc("reload_errors", 1);
 		tsig_keyring_free(kr);
 		return;
@@ -186,14 +186,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct daemon *d = arg;
 	char err[1024];
-	struct nodd_config *n = config_load(d->cfg->path, err, sizeof err);
+	struct nodd_err cerr;
+	struct nodd_config *n = config_load(d->cfg->path, &cerr);
 	if (!n) {
-		log_err("reload: %s (keeping the running configuration)", err);
+		log_err("reload: %s (keeping the running configuration)", cerr.msg);
 		metrics_inc("reload_errors", 1);
 		return;
 	}
-	char later[512];
-	int nlater = config_restart_changes(d->cfg, n, later, sizeof later);
+	struct config_changes later;
+	int nlater = config_restart_changes(d->cfg, n, &later);
 	/* A new suffix renames every zone: the whole publish section waits for the restart,
 	 * so that the answers, the transfers and the files keep agreeing. */
 	int same_suffix = strcmp(n->suffix, d->cfg->suffix) == 0;
@@ -226,7 +227,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	reload_keys(d, n); /* after the swap: the refs checked are the allow list now in use */
 	config_free(n);
 	if (nlater)
-		log_warn("reload: changed %s: %s at the next restart%s", later,
+		log_warn("reload: changed %s: %s at the next restart%s", later.names,
 			nlater == 1 ? "takes effect" : "take effect",
 			same_suffix ? "" : " (the publish section is kept as running until then)");
 	log_info("reload: configuration re-read");
@@ -265,9 +266,10 @@ int main(int argc, char **argv)
 	char err[1024];
 	struct daemon d;
 	memset(&d, 0, sizeof d);
-	d.cfg = config_load(path, err, sizeof err);
+	struct nodd_err cerr;
+	d.cfg = config_load(path, &cerr);
 	if (!d.cfg) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "%s\n", cerr.msg);
 		return 1;
 	}
 	if (build_answer_cfg(d.cfg, &d.acfg[0], err, sizeof err) < 0) {
@@ -278,14 +280,15 @@ int main(int argc, char **argv)
 	if (check) {
 		/* the key files too, and the key names they bring (as named-checkconf reads the
 		 * files a configuration includes): what the start would refuse, this refuses */
-		struct tsig_keyring *kr = keys_load_checked(d.cfg, err, sizeof err);
+		struct tsig_keyring *kr = keys_load_checked(d.cfg, &cerr);
 		if (!kr) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s\n", cerr.msg);
 			config_free(d.cfg);
 			return 1;
 		}
 		tsig_keyring_free(kr);
-		printf("%s: configuration is valid\n", path);
+		printf("%s: configuration is valid (min-interval %llds)\n", path,
+			(long long)d.cfg->min_interval);
 		config_free(d.cfg);
 		return 0;
 	}
@@ -296,9 +299,9 @@ int main(int argc, char **argv)
 	int rc = 1;
 	/* One keyring for transfers out, NOTIFY and the secondary; key files are read here,
 	 * so the names they bring are checked here too. */
-	d.kr = keys_load_checked(d.cfg, err, sizeof err);
+	d.kr = keys_load_checked(d.cfg, &cerr);
 	if (!d.kr) {
-		log_err("%s", err);
+		log_err("%s", cerr.msg);
 		goto out;
 	}
 	struct nod_options no = {

@@ -98,8 +98,36 @@ def test_full_file_with_every_documented_key(check):
 
 
 def test_min_interval_as_integer_seconds(check):
-    rc, out, err, _ = check(GOOD + "  min-interval: 1\n")
+    """A bare number is seconds: --check-config reports the min-interval in effect."""
+    rc, out, err, path = check(GOOD + "  min-interval: 1\n")
     assert rc == 0, err
+    assert out == "%s: configuration is valid (min-interval 1s)\n" % path, out
+    rc, out, err, path = check(GOOD)
+    assert rc == 0 and out.endswith("(min-interval 5s)\n"), out + err
+
+
+@pytest.mark.parametrize("text,effective", [
+    (GOOD + "transfer:\n  min-interval: 3s\n", 3),
+    (GOOD + "  min-interval: 1m\ntransfer:\n  min-interval: 60\n", 60),
+])
+def test_transfer_min_interval_is_the_publish_min_interval(check, text, effective):
+    """transfer.min-interval sets the one min-interval, alone or with an equal
+    publish.min-interval."""
+    rc, out, err, _ = check(text)
+    assert rc == 0, err
+    assert out.endswith("(min-interval %ds)\n" % effective), out
+
+
+def test_two_different_min_intervals_are_an_error(check):
+    """publish.min-interval and transfer.min-interval that disagree: an error at the second
+    one's line naming both, in either order."""
+    text = GOOD + "  min-interval: 5s\ntransfer:\n  min-interval: 2s\n"  # lines 8, 10
+    assert_error_at(check(text), 10, "transfer.min-interval: 2s differs from "
+                    "publish.min-interval 5s on line 8")
+    text = GOOD.replace("publish:", "transfer:\n  min-interval: 2s\npublish:") + \
+        "  min-interval: 5s\n"  # lines 6, 10
+    assert_error_at(check(text), 10, "publish.min-interval: 5s differs from "
+                    "transfer.min-interval 2s on line 6")
 
 
 def test_unknown_key_in_section(check):

@@ -7,15 +7,16 @@
 #include "tests/unit/tap.h"
 
 static char path[64];
-static char err[1024];
+static struct nodd_err e;
+#define err (e.msg)
 
 static struct nodd_config *load(const char *text)
 {
 	FILE *f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
-	err[0] = '\0';
-	return config_load(path, err, sizeof err);
+	memset(&e, 0, sizeof e);
+	return config_load(path, &e);
 }
 
 /* the error must start with "PATH:LINE: " and contain want */
@@ -106,17 +107,129 @@ int main(void)
 	}
 	config_free(c);
 
+	/* publish.min-interval and transfer.min-interval are one setting: either gives it,
+	 * both must agree, and a disagreement is an error at the second naming the first. */
+	{
+		static const struct {
+			const char *text;
+			int line;         /* 0: loads */
+			long long value;  /* min_interval in effect */
+			const char *want; /* in the error */
+		} t[] = {
+			{ "", 0, 5, NULL },
+			{ "  min-interval: 7\n", 0, 7, NULL },
+			{ "transfer:\n  min-interval: 9s\n", 0, 9, NULL },
+			{ "  min-interval: 2m\ntransfer:\n  min-interval: 120\n", 0, 120, NULL },
+			{ "  min-interval: 5s\ntransfer:\n  min-interval: 9s\n", 11,
+			  0, "transfer.min-interval: 9s differs from publish.min-interval 5s on line 9" },
+		};
+		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+			char text[512];
+			snprintf(text, sizeof text, GOOD "%s", t[i].text);
+			if (t[i].line) {
+				fails(text, t[i].line, t[i].want, t[i].want);
+				continue;
+			}
+			c = load(text);
+			ok(c != NULL, "min-interval case %zu loads (%s)", i, err);
+			if (c)
+				is_int(c->min_interval, t[i].value, "min-interval in effect: %lld s", t[i].value);
+			config_free(c);
+		}
+		/* transfer first, publish second: the error is at publish's line */
+		fails("server:\n  database: /tmp/x.db\ntransfer:\n  min-interval: 9s\npublish:\n"
+			"  suffix: x.\n  min-interval: 3s\n", 7,
+			"publish.min-interval: 3s differs from transfer.min-interval 9s on line 4",
+			"the second of two different min-intervals is the error");
+	}
+
+	/* Each error is one kind a caller may branch on. */
+	c = load(GOOD "  soa-retry: -1\n");
+	ok(!c && e.kind == NODD_E_INVALID && strstr(err, ":9: publish.soa-retry: expected a duration"),
+		"a bad value is invalid (%s)", err);
+	config_free(c);
+	c = load(GOOD "transfer:\n  allow:\n    - key: nokey\n");
+	ok(!c && e.kind == NODD_E_NOTFOUND && strstr(err, ":11: transfer.allow.key: no key named nokey"),
+		"an undefined key name is not found (%s)", err);
+	config_free(c);
+	fails(GOOD "kafka:\n  topics:\n    nrd: x\n", 11,
+		"kafka.topics.nrd: unknown key (topics are zone_diff and newly_registered_domain)",
+		"an unknown topic names the two topics");
+	fails(GOOD "publish:\n  rpz-action: drop\n", 9, "publish: duplicate key",
+		"a section given twice");
+	fails("server:\n  database: /tmp/x.db\npublish:\n  suffix: x.\n  rpz-action: drop\n", 5,
+		"publish.rpz-action: expected nxdomain or nodata, not \"drop\"", "an enum names its words");
+	fails(GOOD "upstreams:\n  - zone: ch.\n", 10, "upstreams: missing required key primaries",
+		"an upstream needs primaries");
+	fails(GOOD "transfer:\n  notify:\n    - key: k\n", 11,
+		"transfer.notify: missing required key address", "a notify target needs an address");
+	fails(GOOD "  ns: []\n", 9, "publish.ns: needs at least one name", "an empty ns list");
+
+	/* Addresses read by sa_parse, written back by sa_text; defaults stand until a key is given. */
+	c = load("server:\n  listen: \"[::1]@5300\"\n  http: 127.0.0.1\n  database: /tmp/x.db\n"
+		"publish:\n  suffix: x.\n  ns: ns1.x.\n  rpz-action: nodata\n"
+		"upstreams:\n  - zone: .\n    primaries: a@1\n    refresh-min: 1m\n"
+		"kafka:\n  brokers: [b1:9092, b2:9092]\n  topics:\n    zone_diff: zd\n");
+	ok(c != NULL, "addresses, lists and defaults load (%s)", err);
+	if (c) {
+		is_int(c->nlisten, 1, "one listen address");
+		is_str(c->listen[0].text, "::1@5300", "bracketed IPv6 address");
+		is_str(c->http.text, "127.0.0.1@8053", "http without a port takes 8053");
+		is_int(c->nns, 1, "one NS");
+		is_str(c->ns[0], "ns1.x", "the NS given replaces localhost");
+		is_int(c->rpz_nodata, 1, "rpz-action: nodata");
+		is_int(c->tcp_clients, 150, "tcp-clients default");
+		is_int(c->soa_expire, 21600, "soa-expire default");
+		is_int(c->ws_max_lag, 100000, "ws-max-lag default");
+		is_str(c->upstreams[0].zone, "", "the root zone");
+		is_int(c->upstreams[0].refresh_min, 60, "refresh-min given");
+		is_int(c->upstreams[0].refresh_max, 86400, "refresh-max default");
+		is_int(c->upstreams[0].retry_min, 10, "retry-min default");
+		is_int(c->upstreams[0].expire_max, 30 * 86400, "expire-max default");
+		is_str(c->kafka_brokers, "b1:9092,b2:9092", "brokers joined with commas");
+		is_str(c->kafka_topic_zone_diff, "zd", "topic given");
+		is_str(c->kafka_topic_nrd, "newly_registered_domain", "topic default");
+	}
+	config_free(c);
+
+	/* A changed min-interval waits for a restart, named by the key the new file uses. */
+	{
+		static const struct {
+			const char *run, *next, *names;
+		} t[] = {
+			{ "", "  min-interval: 7s\n", "publish.min-interval" },
+			{ "", "transfer:\n  min-interval: 7s\n", "transfer.min-interval" },
+			{ "transfer:\n  min-interval: 7s\n", "", "publish.min-interval" },
+			{ "transfer:\n  min-interval: 7s\n", "  min-interval: 7s\n", "" },
+			{ "  min-interval: 5s\n", "", "" },
+		};
+		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+			char text[512];
+			snprintf(text, sizeof text, GOOD "%s", t[i].run);
+			struct nodd_config *a = load(text);
+			snprintf(text, sizeof text, GOOD "%s", t[i].next);
+			struct nodd_config *b = load(text);
+			struct config_changes why = { 0 };
+			ok(a && b, "min-interval reload case %zu loads (%s)", i, err);
+			if (a && b)
+				config_restart_changes(a, b, &why);
+			is_str(why.names, t[i].names, "min-interval reload case %zu: what waits is named", i);
+			config_free(a);
+			config_free(b);
+		}
+	}
+
 	/* What a reload cannot apply is named; what it applies is not. */
 	{
-		char why[512];
+		struct config_changes why;
 		struct nodd_config *a = load(GOOD "transfer:\n  allow:\n    - address: 127.0.0.1/32\n");
 		struct nodd_config *b = load(GOOD "  soa-refresh: 99\ntransfer:\n  allow:\n"
 			"    - address: 10.0.0.0/8\n");
 		ok(a && b, "two configs load (%s)", err);
 		if (a && b) {
-			is_int(config_restart_changes(a, b, why, sizeof why), 0,
+			is_int(config_restart_changes(a, b, &why), 0,
 				"SOA timers and transfer.allow are applied by a reload");
-			is_str(why, "", "nothing named");
+			is_str(why.names, "", "nothing named");
 		}
 		config_free(b);
 		b = load("server:\n  listen: 127.0.0.1@5354\n  database: /tmp/x.db\n"
@@ -126,20 +239,19 @@ int main(void)
 			"files:\n  dir: /tmp\n");
 		ok(b != NULL, "a config changing much loads (%s)", err);
 		if (a && b) {
-			is_int(config_restart_changes(a, b, why, sizeof why), 6,
+			is_int(config_restart_changes(a, b, &why), 6,
 				"six settings wait (keys are applied by a reload)");
-			is_str(why, "server.listen, server.tcp-clients, publish.suffix, "
+			is_str(why.names, "server.listen, server.tcp-clients, publish.suffix, "
 				"transfer.notify, transfer.min-interval, files", "each named once, in order");
-			char small[20];
-			is_int(config_restart_changes(a, b, small, sizeof small), 6, "counted with a small buffer");
-			ok(strlen(small) < sizeof small, "which is not overrun");
+			is_int(why.count, 6, "and counted");
 		}
 		config_free(a);
 		config_free(b);
 	}
 	unlink(path);
-	c = config_load("/nonexistent/nodd.yaml", err, sizeof err);
+	c = config_load("/nonexistent/nodd.yaml", &e);
 	ok(!c && strstr(err, "/nonexistent/nodd.yaml") && strstr(err, "cannot read"),
 		"unreadable file named (%s)", err);
+	is_int(e.kind, NODD_E_SYSTEM, "an unreadable file is a system error");
 	return tap_done();
 }
