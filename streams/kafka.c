@@ -25,6 +25,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/prom.h"
 
 struct ktopic {
 	rd_kafka_topic_t *rkt;
@@ -317,4 +318,22 @@ void kafka_get_stats(struct kafka_sink *k, struct kafka_stats *out)
 {
 	*out = k->stats;
 	out->up = k->last_ok && unix_now() - k->last_ok < 30;
+}
+
+void kafka_metrics(void *arg, FILE *f)
+{
+	struct kafka_stats ks;
+	kafka_get_stats(arg, &ks);
+	prom_family(f, "nodd_outbox_backlog", "gauge",
+		"Stream records not yet acknowledged by Kafka.");
+	for (int t = 0; t < OUTBOX_TOPICS; t++)
+		prom_sample(f, "nodd_outbox_backlog", "topic", outbox_topic_name(t), NULL, NULL,
+			ks.backlog[t]);
+	prom_family(f, "nodd_kafka_delivered_total", "counter", "Records acknowledged by the brokers.");
+	prom_sample(f, "nodd_kafka_delivered_total", NULL, NULL, NULL, NULL, ks.delivered);
+	prom_family(f, "nodd_kafka_errors_total", "counter", "Delivery errors and producer restarts.");
+	prom_sample(f, "nodd_kafka_errors_total", NULL, NULL, NULL, NULL, ks.errors);
+	prom_family(f, "nodd_kafka_up", "gauge",
+		"1 when a broker acknowledged a record in the last 30 s.");
+	prom_sample_i(f, "nodd_kafka_up", NULL, NULL, ks.up);
 }

@@ -31,6 +31,7 @@
 #include <wslay/wslay.h>
 
 #include "lib/log.h"
+#include "lib/prom.h"
 #include "server/metrics.h"
 
 struct ws_client {
@@ -249,6 +250,21 @@ void ws_free(struct ws_server *ws)
 }
 
 void ws_get_stats(const struct ws_server *ws, struct ws_stats *out) { *out = ws->stats; }
+
+json_t *ws_status(void *arg)
+{
+	const struct ws_server *ws = arg;
+	return json_integer((json_int_t)ws->stats.clients);
+}
+
+void ws_metrics(void *arg, FILE *f)
+{
+	const struct ws_server *ws = arg;
+	prom_family(f, "nodd_ws_clients", "gauge", "WebSocket stream clients connected now.");
+	prom_sample(f, "nodd_ws_clients", NULL, NULL, NULL, NULL, ws->stats.clients);
+	prom_family(f, "nodd_ws_messages_total", "counter", "WebSocket records sent.");
+	prom_sample(f, "nodd_ws_messages_total", NULL, NULL, NULL, NULL, ws->stats.messages);
+}
 
 static int header_has_token(const char *v, const char *token)
 {
