@@ -10,6 +10,7 @@
  * refuses an item. So a refused request changes nothing, neither the store nor the index. */
 #include "server/api.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,81 +57,71 @@ static void item_field(struct obs_err *e, long idx, const char *field)
 		snprintf(e->field, sizeof e->field, "[%ld]", idx);
 }
 
+/* Fill e with a refusal of field of item idx; returns -1 so a refusal is one statement. */
+static int item_refuse(struct obs_err *e, long idx, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int item_refuse(struct obs_err *e, long idx, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	item_field(e, idx, field);
+	return -1;
+}
+
+/* Check first_seen (absent or null: now, kept as 0). */
+static int parse_first_seen(const struct http_server *h, json_t *f, long idx, int64_t now,
+	int64_t *fs, struct obs_err *e)
+{
+	*fs = 0;
+	if (!f || json_is_null(f))
+		return 0;
+	if (!json_is_integer(f))
+		return item_refuse(e, idx, "first_seen", "first_seen must be an integer (unix seconds)");
+	json_int_t v = json_integer_value(f);
+	if (v < 0)
+		return item_refuse(e, idx, "first_seen", "first_seen must not be negative");
+	int64_t skew = h->env.cfg ? h->env.cfg->future_skew : 0;
+	if ((int64_t)v > now + skew)
+		return item_refuse(e, idx, "first_seen",
+			"first_seen is in the future (more than %lld s ahead of the server clock)",
+			(long long)skew);
+	*fs = (int64_t)v;
+	return 0;
+}
+
 /* Check one observation object; idx is its place in a batch, -1 for a single object.
  * Returns 0 with it filled, or -1 with e filled. */
 static int parse_item(const struct http_server *h, json_t *o, long idx, int64_t now,
 	struct obs_item *it, struct obs_err *e)
 {
 	e->code = 400;
-	if (!json_is_object(o)) {
-		snprintf(e->msg, sizeof e->msg, "an observation must be a JSON object");
-		item_field(e, idx, idx < 0 ? "body" : "");
-		return -1;
-	}
+	if (!json_is_object(o))
+		return item_refuse(e, idx, idx < 0 ? "body" : "", "an observation must be a JSON object");
 	json_t *d = json_object_get(o, "domain");
-	if (!json_is_string(d)) {
-		snprintf(e->msg, sizeof e->msg, d ? "domain must be a string"
-			: "domain is required");
-		item_field(e, idx, "domain");
-		return -1;
-	}
+	if (!json_is_string(d))
+		return item_refuse(e, idx, "domain", d ? "domain must be a string" : "domain is required");
 	const char *why = NULL;
 	int rc = nod_check_name(h->env.nod, json_string_value(d), it->norm, sizeof it->norm, &why);
-	if (rc == NOD_OBS_INVALID) {
-		snprintf(e->msg, sizeof e->msg, "invalid domain name: %s", why ? why : "not a host name");
-		item_field(e, idx, "domain");
-		return -1;
-	}
-	if (rc == NOD_OBS_PUBLIC_SUFFIX) {
-		snprintf(e->msg, sizeof e->msg, "%s is a public suffix and can never be listed",
+	if (rc == NOD_OBS_INVALID)
+		return item_refuse(e, idx, "domain", "invalid domain name: %s",
+			why ? why : "not a host name");
+	if (rc == NOD_OBS_PUBLIC_SUFFIX)
+		return item_refuse(e, idx, "domain", "%s is a public suffix and can never be listed",
 			it->norm);
-		item_field(e, idx, "domain");
+	if (rc != NOD_OBS_NEW)
+		return item_refuse(e, idx, "domain", "invalid domain name");
+	if (parse_first_seen(h, json_object_get(o, "first_seen"), idx, now, &it->fs, e) < 0)
 		return -1;
-	}
-	if (rc != NOD_OBS_NEW) {
-		snprintf(e->msg, sizeof e->msg, "invalid domain name");
-		item_field(e, idx, "domain");
-		return -1;
-	}
-
-	it->fs = 0;
-	json_t *f = json_object_get(o, "first_seen");
-	if (f && !json_is_null(f)) {
-		if (!json_is_integer(f)) {
-			snprintf(e->msg, sizeof e->msg, "first_seen must be an integer (unix seconds)");
-			item_field(e, idx, "first_seen");
-			return -1;
-		}
-		json_int_t v = json_integer_value(f);
-		if (v < 0) {
-			snprintf(e->msg, sizeof e->msg, "first_seen must not be negative");
-			item_field(e, idx, "first_seen");
-			return -1;
-		}
-		int64_t skew = h->env.cfg ? h->env.cfg->future_skew : 0;
-		if ((int64_t)v > now + skew) {
-			snprintf(e->msg, sizeof e->msg,
-				"first_seen is in the future (more than %lld s ahead of the server clock)",
-				(long long)skew);
-			item_field(e, idx, "first_seen");
-			return -1;
-		}
-		it->fs = (int64_t)v;
-	}
-
 	it->source = HTTP_DEFAULT_SOURCE;
 	json_t *s = json_object_get(o, "source");
 	if (s && !json_is_null(s)) {
-		if (!json_is_string(s)) {
-			snprintf(e->msg, sizeof e->msg, "source must be a string");
-			item_field(e, idx, "source");
-			return -1;
-		}
-		if (json_string_length(s) > HTTP_SOURCE_MAX) {
-			snprintf(e->msg, sizeof e->msg, "source is longer than %d bytes", HTTP_SOURCE_MAX);
-			item_field(e, idx, "source");
-			return -1;
-		}
+		if (!json_is_string(s))
+			return item_refuse(e, idx, "source", "source must be a string");
+		if (json_string_length(s) > HTTP_SOURCE_MAX)
+			return item_refuse(e, idx, "source", "source is longer than %d bytes",
+				HTTP_SOURCE_MAX);
 		it->source = json_string_value(s);
 	}
 	return 0;
@@ -144,17 +135,13 @@ static void core_error(const struct http_server *h, int rc, const char *why, lon
 	e->code = 400;
 	switch (rc) {
 	case NOD_OBS_FUTURE:
-		snprintf(e->msg, sizeof e->msg, "first_seen is in the future");
-		item_field(e, idx, "first_seen");
+		item_refuse(e, idx, "first_seen", "first_seen is in the future");
 		break;
 	case NOD_OBS_PUBLIC_SUFFIX:
-		snprintf(e->msg, sizeof e->msg, "%s is a public suffix and can never be listed",
-			it->norm);
-		item_field(e, idx, "domain");
+		item_refuse(e, idx, "domain", "%s is a public suffix and can never be listed", it->norm);
 		break;
 	case NOD_OBS_INVALID:
-		snprintf(e->msg, sizeof e->msg, "invalid domain name: %s", why ? why : "not a host name");
-		item_field(e, idx, "domain");
+		item_refuse(e, idx, "domain", "invalid domain name: %s", why ? why : "not a host name");
 		break;
 	default:
 		e->code = 500;
