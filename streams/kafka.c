@@ -6,10 +6,10 @@
  * librdkafka's memory queue). message.timeout.ms is 0 (never give up): during an outage
  * records wait and are delivered in order when the broker returns.
  * Delivery reports may arrive out of seq order across partitions, so acknowledged seqs
- * are marked in a ring and the outbox's "delivered" mark advances only over a contiguous
- * run: after a crash, everything above the mark is sent again (at-least-once; consumers
- * drop duplicates by the seq header). A fatal producer error destroys the producer, and
- * a new one resends from the mark.
+ * are marked in the cursor's ring (streams/sink.h) and the outbox's "delivered" mark
+ * advances only over a contiguous run: after a crash, everything above the mark is sent
+ * again (at-least-once; consumers drop duplicates by the seq header). A fatal producer
+ * error destroys the producer, and a new one resends from the mark.
  * librdkafka's main queue writes a byte to a pipe when events are ready; libevent watches
  * the pipe and we call rd_kafka_poll(), which runs the delivery callbacks here, on the
  * main thread (REFERENCE.md section 4). */
