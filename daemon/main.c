@@ -28,6 +28,7 @@
 #include "server/tcp.h"
 #include "server/udp.h"
 #include "server/xfrout.h" /* issue 4: transfers out */
+#include "streams/sink.h"
 #include "streams/ws.h"
 #include "server/hooks.h"
 #include "conf/keys.h"
@@ -239,6 +240,33 @@ static uint64_t tcp_open_cb(void *ctx)
 	return tcp_open_connections(ctx);
 }
 
+/* Status and metrics sections of the HTTP API, in the order they appear there. */
+static json_t *upstreams_status(void *sec)
+{
+	return sec ? secondary_status(sec) : json_array();
+}
+
+static void upstreams_metrics(void *sec, FILE *f)
+{
+	secondary_metrics(sec, f);
+}
+
+static json_t *publish_status(void *xfr)
+{
+	return xfr ? xfrout_status(xfr) : json_object();
+}
+
+static void add_http_sections(struct daemon *d)
+{
+	if (d->ws)
+		http_add_section(&d->henv, "ws_clients", ws_status, ws_metrics, d->ws);
+	http_add_section(&d->henv, "upstreams", upstreams_status, upstreams_metrics, d->sec);
+	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
+	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
+	if (d->kafka)
+		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -387,13 +415,11 @@ int main(int argc, char **argv)
 		d.henv.tcp_open = tcp_open_cb;
 		d.henv.ctx = d.tcp;
 		d.henv.ws = d.ws;
-		d.henv.ob = d.ob;
-		d.henv.kafka = d.kafka;
-		d.henv.sec = d.sec;
-		d.henv.xfr = d.xfr;
-		d.http = http_start(d.base, &d.henv, err, sizeof err);
+		add_http_sections(&d);
+		struct nodd_err he;
+		d.http = http_start(d.base, &d.henv, &he);
 		if (!d.http) {
-			log_err("%s", err);
+			log_err("%s", he.msg);
 			goto out;
 		}
 	}

@@ -17,19 +17,26 @@ static void label(FILE *f, const char *name, const char *value)
 	fputc('"', f);
 }
 
+/* name{k1="v1",...}; kv ends at its first NULL label name. */
+static void head_kv(FILE *f, const char *name, const char *const *kv)
+{
+	fputs(name, f);
+	if (!kv[0])
+		return;
+	fputc('{', f);
+	for (size_t i = 0; kv[i]; i += 2) {
+		if (i)
+			fputc(',', f);
+		label(f, kv[i], kv[i + 1]);
+	}
+	fputc('}', f);
+}
+
 static void head(FILE *f, const char *name, const char *l1, const char *v1, const char *l2,
 	const char *v2)
 {
-	fputs(name, f);
-	if (!l1)
-		return;
-	fputc('{', f);
-	label(f, l1, v1);
-	if (l2) {
-		fputc(',', f);
-		label(f, l2, v2);
-	}
-	fputc('}', f);
+	const char *kv[] = { l1, v1, l1 ? l2 : NULL, v2, NULL };
+	head_kv(f, name, kv);
 }
 
 void prom_family(FILE *f, const char *name, const char *type, const char *help)
@@ -41,6 +48,12 @@ void prom_sample(FILE *f, const char *name, const char *l1, const char *v1, cons
 	const char *v2, uint64_t value)
 {
 	head(f, name, l1, v1, l2, v2);
+	fprintf(f, " %" PRIu64 "\n", value);
+}
+
+void prom_sample_kv(FILE *f, const char *name, const char *const *kv, uint64_t value)
+{
+	head_kv(f, name, kv);
 	fprintf(f, " %" PRIu64 "\n", value);
 }
 

@@ -1,7 +1,7 @@
 /* prom.h -- the one writer of Prometheus text exposition (format 0.0.4) for every module
- * that has metrics: a family header, then samples with at most two labels, label values
- * escaped as the format requires (backslash, double quote, newline). Writes to a stdio
- * stream (open_memstream for /metrics); owns no state. */
+ * that has metrics: a family header, then samples, label values escaped as the format
+ * requires (backslash, double quote, newline). Writes to a stdio stream (open_memstream
+ * for /metrics); owns no state and checks no names: callers pass valid metric names. */
 #ifndef NODD_PROM_H
 #define NODD_PROM_H
 
@@ -17,5 +17,7 @@ void prom_sample(FILE *f, const char *name, const char *l1, const char *v1, cons
 /* The same with a signed or fractional value. */
 void prom_sample_i(FILE *f, const char *name, const char *l1, const char *v1, int64_t value);
 void prom_sample_f(FILE *f, const char *name, const char *l1, const char *v1, double value);
+/* A sample with any number of labels: kv is name, value, name, value, ..., NULL. */
+void prom_sample_kv(FILE *f, const char *name, const char *const *kv, uint64_t value);
 
 #endif

@@ -1,20 +1,41 @@
 /* http.h -- the HTTP listener (libevent evhttp): the JSON API under /api/v1/, /metrics,
  * and the hand-over of /ws/<topic> to the WebSocket stream. docs/api.md is the contract.
  *
+ * The listener knows the core (nod_*) and nothing else by name: every other part that has
+ * something to say in GET /api/v1/status or /metrics registers a section (a status
+ * provider, a metrics provider, or both), and the wiring (daemon/main.c) fills them in.
+ *
  * Main thread only: every handler runs on the event base given to http_start() and calls
- * the nod_* core directly. */
+ * the nod_* core and the section providers directly. */
 #ifndef NODD_HTTP_H
 #define NODD_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
-#include "policy/nod.h"
 #include "conf/config.h"
+#include "lib/err.h"
+#include "policy/nod.h"
 
 struct ws_server;
+
+/* One part's contribution to GET /api/v1/status and /metrics. Sections are asked in the
+ * order they were added, after the core's own fields and families. */
+struct http_section {
+	/* The status key the status provider's value is set under ("upstreams"). */
+	const char *name;
+	/* A new JSON value for the status object (the caller decrefs); NULL: no status key. */
+	json_t *(*status)(void *ctx);
+	/* Append Prometheus families to f (through lib/prom.h); NULL: no metrics. */
+	void (*metrics)(void *ctx, FILE *f);
+	void *ctx;                        /* borrowed; passed to both */
+};
+
+#define HTTP_MAX_SECTIONS 8
 
 /* What the handlers read. Every pointer is borrowed and must outlive the server. */
 struct http_env {
@@ -26,18 +47,21 @@ struct http_env {
 	uint64_t (*tcp_open)(void *ctx);  /* DNS TCP connections open now; may be NULL */
 	void *ctx;                        /* passed to tcp_open */
 	struct ws_server *ws;             /* /ws/<topic> goes here; NULL: those paths are 404 */
-	struct outbox *ob;                /* stream outbox, for /metrics; may be NULL */
-	struct kafka_sink *kafka;         /* Kafka sink, for /metrics; NULL when Kafka is off */
-	struct secondary *sec;            /* upstream zones, for status and /metrics; may be NULL */
-	struct xfrout *xfr;               /* transfers out and NOTIFY, for status; may be NULL */
+	struct http_section sections[HTTP_MAX_SECTIONS];
+	int nsections;
 };
+
+/* Append a section to env (name is borrowed, a static string). Returns 0, or -1 when
+ * HTTP_MAX_SECTIONS are taken. */
+int http_add_section(struct http_env *env, const char *name, json_t *(*status)(void *ctx),
+	void (*metrics)(void *ctx, FILE *f), void *ctx);
 
 struct http_server;
 
 /* Listen on cfg->http (port 0: the kernel picks one, see http_port()) and serve on base.
- * env is copied; what it points to is borrowed. Returns NULL with a message in err. */
-struct http_server *http_start(struct event_base *base, const struct http_env *env, char *err,
-	size_t errlen);
+ * env is copied; what it points to is borrowed. Returns NULL with e filled. */
+struct http_server *http_start(struct event_base *base, const struct http_env *env,
+	struct nodd_err *e);
 
 /* Close the listener and every connection. NULL is a no-op. */
 void http_stop(struct http_server *h);

@@ -11,13 +11,17 @@
  * Named event counters are rare by comparison: one table of 64 slots, each claimed once
  * by compare-and-swap of its name pointer, then only incremented. Names are static
  * strings, compared by pointer first and by text when the pointers differ (the same
- * literal in two files may have two addresses). */
+ * literal in two files may have two addresses).
+ *
+ * The text goes through lib/prom.h; this file never formats an exposition line itself. */
 #include "server/metrics.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/prom.h"
 
 #ifndef NODD_VERSION
 #define NODD_VERSION "unknown"
@@ -107,19 +111,6 @@ void metrics_inc(const char *name, uint64_t by)
 	atomic_fetch_add_explicit(&named_overflow, by, memory_order_relaxed);
 }
 
-/* A label value in the exposition format: backslash, double quote and newline escaped. */
-static void put_label_value(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\': fputs("\\\\", f); break;
-		case '"': fputs("\\\"", f); break;
-		case '\n': fputs("\\n", f); break;
-		default: fputc(*s, f); break;
-		}
-	}
-}
-
 /* A metric name part: [a-zA-Z0-9_] kept, anything else becomes '_'. */
 static void sanitize_name(const char *in, char *out, size_t outsz)
 {
@@ -131,11 +122,6 @@ static void sanitize_name(const char *in, char *out, size_t outsz)
 		out[i] = okc ? c : '_';
 	}
 	out[i] = '\0';
-}
-
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 struct named_snap {
@@ -150,7 +136,7 @@ static int named_cmp(const void *a, const void *b)
 
 static void render_queries(FILE *f)
 {
-	family(f, "nodd_dns_queries_total", "counter",
+	prom_family(f, "nodd_dns_queries_total", "counter",
 		"DNS queries answered (or dropped) by transport, query type and response code.");
 	static const char *const proto_names[2] = { "udp", "tcp" };
 	for (int p = 0; p < 2; p++)
@@ -162,14 +148,14 @@ static void render_queries(FILE *f)
 						memory_order_relaxed);
 				if (!sum)
 					continue;
-				fputs("nodd_dns_queries_total{proto=\"", f);
-				put_label_value(f, proto_names[p]);
-				fputs("\",qtype=\"", f);
-				put_label_value(f, t < NQTYPE - 1 ? qtypes[t].name : "other");
-				fputs("\",rcode=\"", f);
-				put_label_value(f, r < NRCODE_NAMED ? rcode_names[r]
-					: r == RC_DROPPED ? "dropped" : "other");
-				fprintf(f, "\"} %llu\n", (unsigned long long)sum);
+				const char *kv[] = {
+					"proto", proto_names[p],
+					"qtype", t < NQTYPE - 1 ? qtypes[t].name : "other",
+					"rcode", r < NRCODE_NAMED ? rcode_names[r]
+						: r == RC_DROPPED ? "dropped" : "other",
+					NULL,
+				};
+				prom_sample_kv(f, "nodd_dns_queries_total", kv, sum);
 			}
 }
 
@@ -192,20 +178,55 @@ static void render_named(FILE *f)
 		size_t j = i + 1;
 		while (j < n && strcmp(snap[j].name, snap[i].name) == 0)
 			v += snap[j++].value;
-		fprintf(f, "# HELP nodd_%s_total Count of %s events.\n# TYPE nodd_%s_total counter\n"
-			"nodd_%s_total %llu\n", snap[i].name, snap[i].name, snap[i].name, snap[i].name,
-			(unsigned long long)v);
+		char name[128], help[128];
+		snprintf(name, sizeof name, "nodd_%s_total", snap[i].name);
+		snprintf(help, sizeof help, "Count of %s events.", snap[i].name);
+		prom_family(f, name, "counter", help);
+		prom_sample(f, name, NULL, NULL, NULL, NULL, v);
 		i = j;
 	}
 	uint64_t lost = atomic_load_explicit(&named_overflow, memory_order_relaxed);
 	if (lost) {
-		family(f, "nodd_metrics_overflow_total", "counter",
+		prom_family(f, "nodd_metrics_overflow_total", "counter",
 			"Event increments not counted because the table of counter names is full.");
-		fprintf(f, "nodd_metrics_overflow_total %llu\n", (unsigned long long)lost);
+		prom_sample(f, "nodd_metrics_overflow_total", NULL, NULL, NULL, NULL, lost);
 	}
 }
 
 static const char *const window_names[7] = { "5m", "10m", "30m", "1h", "3h", "12h", "24h" };
+
+void metrics_write(FILE *f, const struct metrics_gauges *g)
+{
+	prom_family(f, "nodd_build_info", "gauge", "Always 1; the version is in the label.");
+	prom_sample(f, "nodd_build_info", "version", NODD_VERSION, NULL, NULL, 1);
+	prom_family(f, "nodd_start_time_seconds", "gauge", "Unix time the daemon started.");
+	prom_sample_i(f, "nodd_start_time_seconds", NULL, NULL, g->start_time);
+
+	render_queries(f);
+
+	prom_family(f, "nodd_names_in_window", "gauge",
+		"Names listed in each rolling window (first seen less than the window ago).");
+	for (int w = 0; w < 7; w++)
+		prom_sample(f, "nodd_names_in_window", "window", window_names[w], NULL, NULL,
+			g->names_in_window[w]);
+	if (g->store_names >= 0) {
+		prom_family(f, "nodd_store_names", "gauge",
+			"Names in the first-seen store (all ever seen).");
+		prom_sample_i(f, "nodd_store_names", NULL, NULL, g->store_names);
+	}
+	prom_family(f, "nodd_index_names", "gauge", "Names of the last 24 hours held in memory.");
+	prom_sample(f, "nodd_index_names", NULL, NULL, NULL, NULL, g->index_names);
+	prom_family(f, "nodd_index_bytes", "gauge", "Approximate heap bytes of the in-memory index.");
+	prom_sample(f, "nodd_index_bytes", NULL, NULL, NULL, NULL, g->index_bytes);
+	prom_family(f, "nodd_zone_serial", "gauge", "SOA serial of each published zone.");
+	for (int z = 0; z < 8; z++)
+		prom_sample(f, "nodd_zone_serial", "zone", z < 7 ? window_names[z] : "dnsbl", NULL,
+			NULL, g->serial[z]);
+	prom_family(f, "nodd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
+	prom_sample(f, "nodd_tcp_connections_open", NULL, NULL, NULL, NULL, g->tcp_connections);
+
+	render_named(f);
+}
 
 char *metrics_render(const struct metrics_gauges *g)
 {
@@ -214,38 +235,7 @@ char *metrics_render(const struct metrics_gauges *g)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-
-	family(f, "nodd_build_info", "gauge", "Always 1; the version is in the label.");
-	fputs("nodd_build_info{version=\"", f);
-	put_label_value(f, NODD_VERSION);
-	fputs("\"} 1\n", f);
-	family(f, "nodd_start_time_seconds", "gauge", "Unix time the daemon started.");
-	fprintf(f, "nodd_start_time_seconds %lld\n", (long long)g->start_time);
-
-	render_queries(f);
-
-	family(f, "nodd_names_in_window", "gauge",
-		"Names listed in each rolling window (first seen less than the window ago).");
-	for (int w = 0; w < 7; w++)
-		fprintf(f, "nodd_names_in_window{window=\"%s\"} %zu\n", window_names[w],
-			g->names_in_window[w]);
-	if (g->store_names >= 0) {
-		family(f, "nodd_store_names", "gauge", "Names in the first-seen store (all ever seen).");
-		fprintf(f, "nodd_store_names %lld\n", (long long)g->store_names);
-	}
-	family(f, "nodd_index_names", "gauge", "Names of the last 24 hours held in memory.");
-	fprintf(f, "nodd_index_names %zu\n", g->index_names);
-	family(f, "nodd_index_bytes", "gauge", "Approximate heap bytes of the in-memory index.");
-	fprintf(f, "nodd_index_bytes %zu\n", g->index_bytes);
-	family(f, "nodd_zone_serial", "gauge", "SOA serial of each published zone.");
-	for (int z = 0; z < 8; z++)
-		fprintf(f, "nodd_zone_serial{zone=\"%s\"} %lu\n", z < 7 ? window_names[z] : "dnsbl",
-			(unsigned long)g->serial[z]);
-	family(f, "nodd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
-	fprintf(f, "nodd_tcp_connections_open %llu\n", (unsigned long long)g->tcp_connections);
-
-	render_named(f);
-
+	metrics_write(f, g);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct nod;
 
@@ -30,8 +31,10 @@ struct metrics_gauges {
 	int64_t start_time;
 };
 
-/* Render all counters and the gauges in Prometheus text exposition format 0.0.4 into a
- * malloc'd NUL-terminated string (caller frees). */
+/* Write all counters and the gauges in Prometheus text exposition format 0.0.4 to f. */
+void metrics_write(FILE *f, const struct metrics_gauges *g);
+
+/* The same into a malloc'd NUL-terminated string (caller frees); NULL when out of memory. */
 char *metrics_render(const struct metrics_gauges *g);
 
 #endif

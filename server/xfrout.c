@@ -524,7 +524,7 @@ static size_t signed_hook(void *ctx, const uint8_t *q, size_t qlen, const struct
 static void write_files(struct xfrout *x)
 {
 	const struct answer_cfg *c = atomic_load(x->acfgp);
-	struct export_params p;
+	struct files_params p;
 	memset(&p, 0, sizeof p);
 	p.dir = x->cfg->files_dir;
 	p.suffix = x->cfg->suffix;
@@ -540,9 +540,9 @@ static void write_files(struct xfrout *x)
 	p.rpz_nodata = c->rpz_nodata;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		p.serial[z] = nod_serial(x->nod, z);
-	char err[512];
-	if (export_write(&p, nod_index(x->nod), unix_now(), err, sizeof err) < 0) {
-		log_err("files: %s", err);
+	struct nodd_err e;
+	if (files_write(&p, nod_index(x->nod), unix_now(), &e) < 0) {
+		log_err("files: %s", e.msg);
 		metrics_inc("files_errors", 1);
 	} else {
 		metrics_inc("files_written", 1);

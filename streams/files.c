@@ -1,4 +1,6 @@
-/* export.c -- RPZ zone files and the rbldnsd dnset file, written as temp file + rename. */
+/* files.c -- the RPZ zone files and the rbldnsd dnset file (see files.h), each written as
+ * temp file + rename. Formats names and records; never decides what is listed beyond the
+ * window arithmetic of policy/window.h. */
 #include "streams/files.h"
 
 #include <errno.h>
@@ -15,7 +17,7 @@ struct wctx {
 	FILE *f;
 	int64_t now, w;
 	int dnsbl;
-	const struct export_params *p;
+	const struct files_params *p;
 };
 
 static int ends_in_invalid(const char *t)
@@ -53,15 +55,14 @@ static int mkdir_p(const char *dir)
 }
 
 /* Write path via path.tmp: body() fills the file. */
-static int write_atomic(const char *path, int (*body)(FILE *, void *), void *arg, char *err,
-	size_t errlen)
+static int write_atomic(const char *path, int (*body)(FILE *, void *), void *arg,
+	struct nodd_err *e)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
+		return nodd_fail(e, NODD_E_SYSTEM, "%s: %s", tmp, strerror(errno));
 	}
 	int rc = body(f, arg);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
@@ -69,7 +70,7 @@ static int write_atomic(const char *path, int (*body)(FILE *, void *), void *arg
 	if (fclose(f) != 0)
 		rc = -1;
 	if (rc < 0 || rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+		nodd_fail(e, NODD_E_SYSTEM, "%s: %s", path, strerror(errno ? errno : EIO));
 		unlink(tmp);
 		return -1;
 	}
@@ -77,7 +78,7 @@ static int write_atomic(const char *path, int (*body)(FILE *, void *), void *arg
 }
 
 struct body_arg {
-	const struct export_params *p;
+	const struct files_params *p;
 	nindex_t *ix;
 	int64_t now;
 	int zone;
@@ -86,7 +87,7 @@ struct body_arg {
 static int rpz_body(FILE *f, void *arg)
 {
 	struct body_arg *a = arg;
-	const struct export_params *p = a->p;
+	const struct files_params *p = a->p;
 	char zone[600];
 	published_zone_name(a->zone, p->suffix, zone, sizeof zone);
 	fprintf(f, "; %s -- written by nodd; names first seen in the last %s\n", zone,
@@ -104,7 +105,7 @@ static int rpz_body(FILE *f, void *arg)
 static int dnset_body(FILE *f, void *arg)
 {
 	struct body_arg *a = arg;
-	const struct export_params *p = a->p;
+	const struct files_params *p = a->p;
 	char zone[600];
 	published_zone_name(NOD_ZONE_DNSBL, p->suffix, zone, sizeof zone);
 	fprintf(f, "# %s -- rbldnsd dnset written by nodd\n", zone);
@@ -120,14 +121,12 @@ static int dnset_body(FILE *f, void *arg)
 	return ferror(f) ? -1 : 0;
 }
 
-int export_write(const struct export_params *p, nindex_t *ix, int64_t now, char *err,
-	size_t errlen)
+int files_write(const struct files_params *p, nindex_t *ix, int64_t now, struct nodd_err *e)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/rpz", p->dir);
 	if (mkdir_p(p->dir) < 0 || mkdir_p(path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return nodd_fail(e, NODD_E_SYSTEM, "%s: %s", path, strerror(errno));
 	}
 	struct body_arg a = { p, ix, now, 0 };
 	for (int w = 0; w < WINDOW_COUNT; w++) {
@@ -135,9 +134,9 @@ int export_write(const struct export_params *p, nindex_t *ix, int64_t now, char 
 		char zone[600];
 		published_zone_name(w, p->suffix, zone, sizeof zone);
 		snprintf(path, sizeof path, "%s/rpz/%s.zone", p->dir, zone);
-		if (write_atomic(path, rpz_body, &a, err, errlen) < 0)
+		if (write_atomic(path, rpz_body, &a, e) < 0)
 			return -1;
 	}
 	snprintf(path, sizeof path, "%s/nod.rbldnsd", p->dir);
-	return write_atomic(path, dnset_body, &a, err, errlen);
+	return write_atomic(path, dnset_body, &a, e);
 }

@@ -2,16 +2,18 @@
  * master files (loadable by BIND and named-checkzone) in <dir>/rpz/<w>.rpz.<suffix>.zone and
  * the DNSBL as an rbldnsd dnset file <dir>/nod.rbldnsd. Each file is written to a temporary
  * name in the same directory, flushed and renamed, so a reader (rsync, rbldnsd's reload on
- * mtime change) never sees a half-written file. Contents are those of the index at now. */
+ * mtime change) never sees a half-written file. Contents are those of the index at now.
+ * Reads the index only; decides nothing about when files are written (the caller does). */
 #ifndef NODD_FILES_H
 #define NODD_FILES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/err.h"
 #include "policy/index.h"
 
-struct export_params {
+struct files_params {
 	const char *dir;             /* borrowed; created (with rpz/) when missing */
 	const char *suffix;          /* norm text, e.g. "nod.example" */
 	uint32_t ttl;
@@ -24,8 +26,7 @@ struct export_params {
 };
 
 /* Write all eight files. The caller holds no lock (main thread, the index writer).
- * Returns 0, or -1 with a message in err. */
-int export_write(const struct export_params *p, nindex_t *ix, int64_t now, char *err,
-	size_t errlen);
+ * Returns 0, or -1 with e filled (NODD_E_SYSTEM, naming the file). */
+int files_write(const struct files_params *p, nindex_t *ix, int64_t now, struct nodd_err *e);
 
 #endif

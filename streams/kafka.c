@@ -6,10 +6,10 @@
  * librdkafka's memory queue). message.timeout.ms is 0 (never give up): during an outage
  * records wait and are delivered in order when the broker returns.
  * Delivery reports may arrive out of seq order across partitions, so acknowledged seqs
- * are marked in a ring and the outbox's "delivered" mark advances only over a contiguous
- * run: after a crash, everything above the mark is sent again (at-least-once; consumers
- * drop duplicates by the seq header). A fatal producer error destroys the producer, and
- * a new one resends from the mark.
+ * are marked in the cursor's ring (streams/sink.h) and the outbox's "delivered" mark
+ * advances only over a contiguous run: after a crash, everything above the mark is sent
+ * again (at-least-once; consumers drop duplicates by the seq header). A fatal producer
+ * error destroys the producer, and a new one resends from the mark.
  * librdkafka's main queue writes a byte to a pipe when events are ready; libevent watches
  * the pipe and we call rd_kafka_poll(), which runs the delivery callbacks here, on the
  * main thread (REFERENCE.md section 4). */
@@ -25,13 +25,12 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/prom.h"
+#include "streams/sink.h"
 
 struct ktopic {
 	rd_kafka_topic_t *rkt;
-	uint64_t delivered;   /* contiguous acknowledged mark (persisted) */
-	uint64_t next;        /* next seq to hand over */
-	uint8_t *acked;       /* ring: acked[(seq) % cap] for seq in (delivered, next) */
-	int dirty;            /* delivered moved; persist */
+	struct sink_cursor cur;   /* acked: the delivered mark, persisted in the outbox */
 };
 
 struct kafka_sink {
@@ -40,7 +39,6 @@ struct kafka_sink {
 	struct kafka_options opt;
 	rd_kafka_t *rk;
 	struct ktopic t[OUTBOX_TOPICS];
-	size_t cap;
 	int pipefd[2];
 	struct event *pipe_ev, *timer_ev;
 	int restart;          /* a fatal error: rebuild the producer */
@@ -66,7 +64,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	uintptr_t tag = (uintptr_t)m->_private;
 	int topic = (int)(tag & 1);
 	uint64_t seq = (uint64_t)(tag >> 1);
-	struct ktopic *t = &k->t[topic];
 	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return; /* our own restart: these are resent from the mark */
 	if (m->err) {
@@ -78,14 +75,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	}
 	k->stats.delivered++;
 	k->last_ok = unix_now();
-	if (seq <= t->delivered || seq >= t->next)
-		return; /* a duplicate from before a restart */
-	t->acked[seq % k->cap] = 1;
-	while (t->delivered + 1 < t->next && t->acked[(t->delivered + 1) % k->cap]) {
-		t->acked[(t->delivered + 1) % k->cap] = 0;
-		t->delivered++;
-		t->dirty = 1;
-	}
+	sink_cursor_ack(&k->t[topic].cur, seq); /* ignores a duplicate from before a restart */
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -128,8 +118,7 @@ static rd_kafka_t *make_producer(struct kafka_sink *k, char *err, size_t errlen)
 	rd_kafka_queue_destroy(q);
 	for (int i = 0; i < OUTBOX_TOPICS; i++) {
 		k->t[i].rkt = rd_kafka_topic_new(rk, k->opt.topic[i], NULL);
-		k->t[i].next = k->t[i].delivered + 1;
-		memset(k->t[i].acked, 0, k->cap);
+		sink_cursor_rewind(&k->t[i].cur);
 	}
 	return rk;
 fail:
@@ -157,42 +146,36 @@ struct fill_ctx {
 	int full;
 };
 
-static int fill_row(void *ctx, int topic, uint64_t seq, const char *key, const char *payload,
-	size_t len)
+/* Hand one record to librdkafka; refused when its queue is full (taken again later). */
+static int produce(void *ctx, const struct sink_record *r)
 {
 	struct fill_ctx *f = ctx;
 	struct kafka_sink *k = f->k;
-	struct ktopic *t = &k->t[topic];
 	char seqtxt[24];
-	int sl = snprintf(seqtxt, sizeof seqtxt, "%llu", (unsigned long long)seq);
+	int sl = snprintf(seqtxt, sizeof seqtxt, "%llu", (unsigned long long)r->seq);
 	rd_kafka_resp_err_t e = rd_kafka_producev(k->rk,
-		RD_KAFKA_V_RKT(t->rkt),
-		RD_KAFKA_V_KEY(key, strlen(key)),
-		RD_KAFKA_V_VALUE((void *)payload, len),
+		RD_KAFKA_V_RKT(k->t[r->topic].rkt),
+		RD_KAFKA_V_KEY(r->key, strlen(r->key)),
+		RD_KAFKA_V_VALUE((void *)r->payload, r->len),
 		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_HEADER("seq", seqtxt, sl),
-		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)((seq << 1) | (uint64_t)topic)),
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)((r->seq << 1) | (uint64_t)r->topic)),
 		RD_KAFKA_V_END);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-			log_warn("kafka: produce %s #%llu: %s", outbox_topic_name(topic),
-				(unsigned long long)seq, rd_kafka_err2str(e));
+			log_warn("kafka: produce %s #%llu: %s", outbox_topic_name(r->topic),
+				(unsigned long long)r->seq, rd_kafka_err2str(e));
 		f->full = 1;
 		return 1;
 	}
-	t->next = seq + 1;
 	k->stats.produced++;
 	return 0;
 }
 
 static void persist_marks(struct kafka_sink *k)
 {
-	for (int i = 0; i < OUTBOX_TOPICS; i++) {
-		if (!k->t[i].dirty)
-			continue;
-		if (outbox_set_delivered(k->ob, i, k->t[i].delivered) == 0)
-			k->t[i].dirty = 0;
-	}
+	for (int i = 0; i < OUTBOX_TOPICS; i++)
+		sink_cursor_save(&k->t[i].cur);
 }
 
 static void pump(struct kafka_sink *k)
@@ -213,16 +196,15 @@ static void pump(struct kafka_sink *k)
 	rd_kafka_poll(k->rk, 0);
 	persist_marks(k);
 	for (int i = 0; i < OUTBOX_TOPICS; i++) {
-		struct ktopic *t = &k->t[i];
+		struct sink_cursor *c = &k->t[i].cur;
 		struct fill_ctx f = { k, 0 };
-		while (!f.full && t->next - t->delivered - 1 < k->cap) {
-			size_t room = k->cap - (size_t)(t->next - t->delivered - 1);
-			int n = outbox_read(k->ob, i, t->next - 1, room < 1000 ? (int)room : 1000, fill_row, &f);
+		size_t room;
+		while (!f.full && (room = sink_cursor_room(c)) > 0) {
+			int n = sink_cursor_pull(c, room < 1000 ? (int)room : 1000, produce, &f);
 			if (n <= 0)
 				break;
 		}
-		uint64_t last = outbox_last_seq(k->ob, i);
-		k->stats.backlog[i] = last > t->delivered ? last - t->delivered : 0;
+		k->stats.backlog[i] = sink_cursor_backlog(c);
 	}
 }
 
@@ -258,19 +240,18 @@ struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
 	k->base = base;
 	k->ob = ob;
 	k->opt = *opt;
-	k->cap = opt->max_inflight ? opt->max_inflight : 20000;
+	size_t cap = opt->max_inflight ? opt->max_inflight : 20000;
 	k->pipefd[0] = k->pipefd[1] = -1;
 	if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "kafka: pipe: %s", strerror(errno));
 		goto fail;
 	}
 	for (int i = 0; i < OUTBOX_TOPICS; i++) {
-		k->t[i].acked = calloc(k->cap, 1);
-		if (!k->t[i].acked) {
-			snprintf(err, errlen, "out of memory");
+		struct nodd_err e;
+		if (sink_cursor_init_acked(&k->t[i].cur, ob, i, cap, &e) < 0) {
+			snprintf(err, errlen, "%s", e.msg);
 			goto fail;
 		}
-		k->t[i].delivered = outbox_delivered(ob, i);
 	}
 	k->rk = make_producer(k, err, errlen);
 	if (!k->rk)
@@ -283,7 +264,7 @@ struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
 	outbox_subscribe(ob, on_rows, k);
 	log_info("kafka: producing to %s (topics %s, %s); resuming after #%llu and #%llu",
 		opt->brokers, opt->topic[0], opt->topic[1],
-		(unsigned long long)k->t[0].delivered, (unsigned long long)k->t[1].delivered);
+		(unsigned long long)k->t[0].cur.acked, (unsigned long long)k->t[1].cur.acked);
 	pump(k);
 	return k;
 fail:
@@ -309,7 +290,7 @@ void kafka_stop(struct kafka_sink *k, int timeout_ms)
 		if (k->pipefd[i] >= 0)
 			close(k->pipefd[i]);
 	for (int i = 0; i < OUTBOX_TOPICS; i++)
-		free(k->t[i].acked);
+		sink_cursor_deinit(&k->t[i].cur);
 	free(k);
 }
 
@@ -317,4 +298,22 @@ void kafka_get_stats(struct kafka_sink *k, struct kafka_stats *out)
 {
 	*out = k->stats;
 	out->up = k->last_ok && unix_now() - k->last_ok < 30;
+}
+
+void kafka_metrics(void *arg, FILE *f)
+{
+	struct kafka_stats ks;
+	kafka_get_stats(arg, &ks);
+	prom_family(f, "nodd_outbox_backlog", "gauge",
+		"Stream records not yet acknowledged by Kafka.");
+	for (int t = 0; t < OUTBOX_TOPICS; t++)
+		prom_sample(f, "nodd_outbox_backlog", "topic", outbox_topic_name(t), NULL, NULL,
+			ks.backlog[t]);
+	prom_family(f, "nodd_kafka_delivered_total", "counter", "Records acknowledged by the brokers.");
+	prom_sample(f, "nodd_kafka_delivered_total", NULL, NULL, NULL, NULL, ks.delivered);
+	prom_family(f, "nodd_kafka_errors_total", "counter", "Delivery errors and producer restarts.");
+	prom_sample(f, "nodd_kafka_errors_total", NULL, NULL, NULL, NULL, ks.errors);
+	prom_family(f, "nodd_kafka_up", "gauge",
+		"1 when a broker acknowledged a record in the last 30 s.");
+	prom_sample_i(f, "nodd_kafka_up", NULL, NULL, ks.up);
 }

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy/outbox.h"
 
@@ -34,5 +35,8 @@ struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
 /* Wait up to timeout_ms for in-flight records, then destroy. NULL is a no-op. */
 void kafka_stop(struct kafka_sink *k, int timeout_ms);
 void kafka_get_stats(struct kafka_sink *k, struct kafka_stats *out);
+/* Metrics provider (k is a struct kafka_sink *): the backlog per topic, deliveries,
+ * errors and whether a broker answered recently, appended to f. */
+void kafka_metrics(void *k, FILE *f);
 
 #endif

@@ -7,14 +7,15 @@
  * and the request is never replied to through evhttp. Closing frees the evhttp
  * connection, which frees the bufferevent.
  *
- * Each client has a cursor (the next seq to send). Records are pulled from the outbox,
- * not pushed: a client is topped up only while its unsent output is below out_high, so a
- * slow client costs a cursor, never memory, and never slows ingestion or other clients.
- * A client whose output has stalled (the kernel takes nothing for two checks a second
- * apart) while it is more than max_lag records behind the newest is disconnected (close
- * code 1008) and counted. A reader that is merely behind after a burst keeps going. `?from=<seq>` starts the cursor in the history (rows older than
- * the history are gone; the stream starts at the oldest kept); without it the client
- * gets only new records. */
+ * Each client has an outbox cursor (streams/sink.h; the next seq to send, no
+ * acknowledgements). Records are pulled from the outbox, not pushed: a client is topped
+ * up only while its unsent output is below out_high, so a slow client costs a cursor,
+ * never memory, and never slows ingestion or other clients. A client whose output has
+ * stalled (the kernel takes nothing for two checks a second apart) while it is more than
+ * max_lag records behind the newest is disconnected and counted. A reader that is merely
+ * behind after a burst keeps going. `?from=<seq>` starts the cursor in the history (rows
+ * older than the history are gone; the stream starts at the oldest kept); without it the
+ * client gets only new records. */
 #include "streams/ws.h"
 
 #include <ctype.h>
@@ -31,6 +32,8 @@
 #include <wslay/wslay.h>
 
 #include "lib/log.h"
+#include "lib/prom.h"
+#include "streams/sink.h"
 #include "server/metrics.h"
 
 struct ws_client {
@@ -38,8 +41,7 @@ struct ws_client {
 	struct evhttp_connection *evcon;
 	struct bufferevent *bev;
 	wslay_event_context_ptr ctx;
-	int topic;
-	uint64_t next;           /* next seq to queue */
+	struct sink_cursor cur;  /* next: the next seq to queue */
 	struct ws_client *prev, *nx;
 	int closing;
 	size_t last_out;         /* unsent bytes at the previous check */
@@ -114,18 +116,15 @@ struct fill {
 	int stop;
 };
 
-static int queue_row(void *ctx, int topic, uint64_t seq, const char *key, const char *payload,
-	size_t len)
+/* Queue one record as a text frame; refused when wslay's queue is full. */
+static int queue_row(void *ctx, const struct sink_record *r)
 {
-	(void)topic;
-	(void)key;
 	struct fill *f = ctx;
-	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)payload, len };
+	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)r->payload, r->len };
 	if (wslay_event_queue_msg(f->c->ctx, &m) != 0) {
 		f->stop = 1;
 		return 1;
 	}
-	f->c->next = seq + 1;
 	f->c->ws->stats.messages++;
 	return 0;
 }
@@ -138,7 +137,7 @@ static int client_pump(struct ws_client *c)
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) < ws->opt.out_high &&
 	       wslay_event_get_queued_msg_length(c->ctx) < ws->opt.out_high) {
 		struct fill f = { c, 0 };
-		int n = outbox_read(ws->ob, c->topic, c->next - 1, 256, queue_row, &f);
+		int n = sink_cursor_pull(&c->cur, 256, queue_row, &f);
 		if (n < 0)
 			return -1;
 		if (wslay_event_send(c->ctx) != 0)
@@ -189,13 +188,12 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 		size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
 		c->stalled = (out > 0 && out >= c->last_out) ? c->stalled + 1 : 0;
 		c->last_out = out;
-		uint64_t last = outbox_last_seq(ws->ob, c->topic);
-		if (!c->closing && c->stalled >= 2 && last >= c->next &&
-		    last - c->next + 1 > ws->opt.max_lag) {
+		uint64_t lag = sink_cursor_lag(&c->cur);
+		if (!c->closing && c->stalled >= 2 && lag > ws->opt.max_lag) {
 			ws->stats.dropped_slow++;
 			metrics_inc("ws_dropped_slow", 1);
 			log_info("ws: client stalled %llu records behind on %s (limit %llu); disconnecting",
-				(unsigned long long)(last - c->next + 1), outbox_topic_name(c->topic),
+				(unsigned long long)lag, outbox_topic_name(c->cur.topic),
 				(unsigned long long)ws->opt.max_lag);
 			/* it reads nothing, so a close frame would never arrive: just close */
 			client_free(c);
@@ -250,6 +248,21 @@ void ws_free(struct ws_server *ws)
 
 void ws_get_stats(const struct ws_server *ws, struct ws_stats *out) { *out = ws->stats; }
 
+json_t *ws_status(void *arg)
+{
+	const struct ws_server *ws = arg;
+	return json_integer((json_int_t)ws->stats.clients);
+}
+
+void ws_metrics(void *arg, FILE *f)
+{
+	const struct ws_server *ws = arg;
+	prom_family(f, "nodd_ws_clients", "gauge", "WebSocket stream clients connected now.");
+	prom_sample(f, "nodd_ws_clients", NULL, NULL, NULL, NULL, ws->stats.clients);
+	prom_family(f, "nodd_ws_messages_total", "counter", "WebSocket records sent.");
+	prom_sample(f, "nodd_ws_messages_total", NULL, NULL, NULL, NULL, ws->stats.messages);
+}
+
 static int header_has_token(const char *v, const char *token)
 {
 	size_t tl = strlen(token);
@@ -280,69 +293,68 @@ static void send_error(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(b);
 }
 
-void ws_handle_request(struct ws_server *ws, struct evhttp_request *req)
+/* The topic named by the path (canonical name or Kafka alias), or -1. */
+static int path_topic(const struct ws_server *ws, const char *name)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = evhttp_uri_get_path(uri);
-	const char *query = evhttp_uri_get_query(uri);
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		send_error(req, 405, "Method Not Allowed", "WebSocket streams are opened with GET");
-		return;
-	}
-	const char *name = path + strlen("/ws/");
 	int topic = outbox_topic_by_name(name);
 	for (int i = 0; topic < 0 && i < OUTBOX_TOPICS; i++)
 		if (ws->opt.alias[i] && strcmp(ws->opt.alias[i], name) == 0)
 			topic = i;
-	if (topic < 0) {
-		send_error(req, 404, "Not Found", "unknown topic (zone_diff or newly_registered_domain)");
-		return;
+	return topic;
+}
+
+/* ?from=<seq>: 1 with *from set, 0 when absent, -1 when malformed. */
+static int query_from(const char *query, uint64_t *from)
+{
+	if (!query)
+		return 0;
+	int rc = 0;
+	struct evkeyvalq qs;
+	TAILQ_INIT(&qs);
+	if (evhttp_parse_query_str(query, &qs) == 0) {
+		const char *f = evhttp_find_header(&qs, "from");
+		if (f) {
+			char *end;
+			unsigned long long v = strtoull(f, &end, 10);
+			rc = (!*f || *end || f[0] == '-') ? -1 : 1;
+			*from = v;
+		}
 	}
+	evhttp_clear_headers(&qs);
+	return rc;
+}
+
+/* The RFC 6455 4.2.1 handshake headers; answers and returns -1 when they are wrong. */
+static int check_upgrade(struct evhttp_request *req, const char **key)
+{
 	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
 	const char *upgrade = evhttp_find_header(h, "Upgrade");
 	const char *conn = evhttp_find_header(h, "Connection");
 	const char *version = evhttp_find_header(h, "Sec-WebSocket-Version");
-	const char *key = evhttp_find_header(h, "Sec-WebSocket-Key");
+	*key = evhttp_find_header(h, "Sec-WebSocket-Key");
 	if (!upgrade || strcasecmp(upgrade, "websocket") != 0 || !conn ||
 	    !header_has_token(conn, "upgrade")) {
 		send_error(req, 426, "Upgrade Required", "this is a WebSocket endpoint");
-		return;
+		return -1;
 	}
 	if (!version || strcmp(version, "13") != 0) {
 		send_error(req, 426, "Upgrade Required", "only WebSocket version 13 is supported");
-		return;
+		return -1;
 	}
 	unsigned char raw[64];
-	if (!key || strlen(key) != 24 || EVP_DecodeBlock(raw, (const unsigned char *)key, 24) != 18) {
+	if (!*key || strlen(*key) != 24 ||
+	    EVP_DecodeBlock(raw, (const unsigned char *)*key, 24) != 18) {
 		send_error(req, 400, "Bad Request", "missing or malformed Sec-WebSocket-Key");
-		return;
+		return -1;
 	}
-	uint64_t from = 0;
-	int have_from = 0;
-	if (query) {
-		struct evkeyvalq qs;
-		TAILQ_INIT(&qs);
-		if (evhttp_parse_query_str(query, &qs) == 0) {
-			const char *f = evhttp_find_header(&qs, "from");
-			if (f) {
-				char *end;
-				unsigned long long v = strtoull(f, &end, 10);
-				if (!*f || *end || f[0] == '-') {
-					evhttp_clear_headers(&qs);
-					send_error(req, 400, "Bad Request", "from must be a sequence number");
-					return;
-				}
-				from = v;
-				have_from = 1;
-			}
-		}
-		evhttp_clear_headers(&qs);
-	}
-	if (ws->stats.clients >= (uint64_t)ws->opt.max_clients) {
-		send_error(req, 503, "Service Unavailable", "too many WebSocket clients");
-		return;
-	}
+	return 0;
+}
 
+/* Take the connection over from evhttp, answer 101 and start streaming topic from the
+ * requested place: ?from (clamped to the oldest row kept), else only new records. */
+static void client_start(struct ws_server *ws, struct evhttp_request *req, int topic,
+	const char *key, int have_from, uint64_t from)
+{
 	/* Sec-WebSocket-Accept = base64(SHA-1(key + GUID)) (RFC 6455 4.2.2) */
 	char cat[128];
 	unsigned char digest[SHA_DIGEST_LENGTH];
@@ -364,19 +376,15 @@ void ws_handle_request(struct ws_server *ws, struct evhttp_request *req)
 	}
 	wslay_event_config_set_max_recv_msg_length(c->ctx, 4096);
 	c->ws = ws;
-	c->topic = topic;
 	c->evcon = evhttp_request_get_connection(req);
 	c->bev = evhttp_connection_get_bufferevent(c->evcon);
 	uint64_t first = outbox_first_seq(ws->ob, topic);
 	uint64_t last = outbox_last_seq(ws->ob, topic);
+	uint64_t next = last + 1;
 	if (have_from)
-		c->next = from < first ? (first ? first : from) : from;
-	else
-		c->next = last + 1;
-	if (c->next == 0)
-		c->next = 1;
+		next = from < first ? (first ? first : from) : from;
+	sink_cursor_init(&c->cur, ws->ob, topic, next);
 
-	/* Take the connection over from evhttp. */
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	bufferevent_setwatermark(c->bev, EV_WRITE, ws->opt.out_high / 2, 0);
@@ -393,4 +401,32 @@ void ws_handle_request(struct ws_server *ws, struct evhttp_request *req)
 	metrics_inc("ws_accepted", 1);
 	if (client_pump(c) < 0)
 		client_free(c);
+}
+
+void ws_handle_request(struct ws_server *ws, struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		send_error(req, 405, "Method Not Allowed", "WebSocket streams are opened with GET");
+		return;
+	}
+	int topic = path_topic(ws, evhttp_uri_get_path(uri) + strlen("/ws/"));
+	if (topic < 0) {
+		send_error(req, 404, "Not Found", "unknown topic (zone_diff or newly_registered_domain)");
+		return;
+	}
+	const char *key;
+	if (check_upgrade(req, &key) < 0)
+		return;
+	uint64_t from = 0;
+	int have_from = query_from(evhttp_uri_get_query(uri), &from);
+	if (have_from < 0) {
+		send_error(req, 400, "Bad Request", "from must be a sequence number");
+		return;
+	}
+	if (ws->stats.clients >= (uint64_t)ws->opt.max_clients) {
+		send_error(req, 503, "Service Unavailable", "too many WebSocket clients");
+		return;
+	}
+	client_start(ws, req, topic, key, have_from, from);
 }

@@ -5,7 +5,9 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy/outbox.h"
 
@@ -34,5 +36,11 @@ void ws_free(struct ws_server *ws); /* closes every client; NULL is a no-op */
 void ws_handle_request(struct ws_server *ws, struct evhttp_request *req);
 
 void ws_get_stats(const struct ws_server *ws, struct ws_stats *out);
+
+/* Status and metrics providers (ws is a struct ws_server *): the number of clients
+ * connected now as a JSON integer (caller decrefs), and the nodd_ws_clients and
+ * nodd_ws_messages_total families appended to f. */
+json_t *ws_status(void *ws);
+void ws_metrics(void *ws, FILE *f);
 
 #endif

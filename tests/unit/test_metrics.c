@@ -1,9 +1,10 @@
-/* test_metrics.c -- counters, label escaping and the Prometheus text of server/metrics.c. */
+/* test_metrics.c -- counters, label escaping and the Prometheus text of server/metrics.c,
+ * written through lib/prom.h. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Included, not linked, to reach the static label escaper. */
+/* Included, not linked, to reach the static name sanitizer. */
 #include "server/metrics.c"
 
 #include "tests/unit/tap.h"
@@ -17,12 +18,34 @@ static int has_line(const char *text, const char *line)
 	return 0;
 }
 
-static char *escape(const char *s)
+/* The sample line prom_sample writes for x{l="s"} 1, as a malloc'd string. */
+static char *sample_line(const char *s)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	put_label_value(f, s);
+	prom_sample(f, "x", "l", s, NULL, NULL, 1);
+	fclose(f);
+	return buf;
+}
+
+/* What one prom_* call writes, as a malloc'd string. */
+static char *written(int which)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	static const char *const kv3[] = { "a", "1", "b", "2", "c", "3", NULL };
+	static const char *const kv0[] = { NULL };
+	switch (which) {
+	case 0: prom_family(f, "nodd_x", "gauge", "Help text."); break;
+	case 1: prom_sample(f, "nodd_x", NULL, NULL, NULL, NULL, UINT64_MAX); break;
+	case 2: prom_sample(f, "nodd_x", "a", "1", "b", "2", 0); break;
+	case 3: prom_sample_i(f, "nodd_x", "a", "1", -5); break;
+	case 4: prom_sample_kv(f, "nodd_x", kv3, 7); break;
+	case 5: prom_sample_kv(f, "nodd_x", kv0, 7); break;
+	case 6: prom_sample(f, "nodd_x", "a", NULL, NULL, NULL, 1); break;
+	}
 	fclose(f);
 	return buf;
 }
@@ -171,12 +194,29 @@ int main(void)
 	ok(strstr(t, "nodd_metrics_overflow_total ") != NULL, "overflow reported");
 	free(t);
 
-	char *e = escape("a\"b\\c\nd");
-	is_str(e, "a\\\"b\\\\c\\nd", "label value escaping");
+	char *e = sample_line("a\"b\\c\nd");
+	is_str(e, "x{l=\"a\\\"b\\\\c\\nd\"} 1\n", "label value escaping");
 	free(e);
-	e = escape("plain 5m");
-	is_str(e, "plain 5m", "plain label value unchanged");
+	e = sample_line("plain 5m");
+	is_str(e, "x{l=\"plain 5m\"} 1\n", "plain label value unchanged");
 	free(e);
+
+	static const struct {
+		const char *want, *what;
+	} lines[] = {
+		{ "# HELP nodd_x Help text.\n# TYPE nodd_x gauge\n", "family header" },
+		{ "nodd_x 18446744073709551615\n", "no labels, largest counter" },
+		{ "nodd_x{a=\"1\",b=\"2\"} 0\n", "two labels" },
+		{ "nodd_x{a=\"1\"} -5\n", "signed value" },
+		{ "nodd_x{a=\"1\",b=\"2\",c=\"3\"} 7\n", "three labels" },
+		{ "nodd_x 7\n", "empty label list" },
+		{ "nodd_x{a=\"\"} 1\n", "NULL label value is empty" },
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		e = written((int)i);
+		is_str(e, lines[i].want, lines[i].what);
+		free(e);
+	}
 	char nm[32];
 	sanitize_name("xfr.out-9_Z", nm, sizeof nm);
 	is_str(nm, "xfr_out_9_Z", "metric name sanitizing");
