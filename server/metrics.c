@@ -7,11 +7,8 @@
  * share a shard (more threads than shards), which is why the counters stay atomic. The
  * renderer sums the shards; a sum read while threads count is a moment's view, which is
  * all Prometheus asks of a counter (it never goes down).
- *
- * Named event counters are rare by comparison: one table of 64 slots, each claimed once
- * by compare-and-swap of its name pointer, then only incremented. Names are static
- * strings, compared by pointer first and by text when the pointers differ (the same
- * literal in two files may have two addresses).
+ * Named event counters (metrics_inc) live in lib/counters.c, where every folder can
+ * count; this file renders them after its own families.
  *
  * The text goes through lib/prom.h; this file never formats an exposition line itself. */
 #include "server/metrics.h"
@@ -28,7 +25,6 @@
 #endif
 
 #define METRICS_SHARDS 16
-#define METRICS_NAMED 64
 
 /* Query type buckets: the common types by name, then "other". */
 static const struct {
@@ -62,14 +58,6 @@ static struct shard shards[METRICS_SHARDS];
 static atomic_uint shard_next;
 static _Thread_local struct shard *my_shard;
 
-struct named {
-	_Atomic(const char *) name;
-	atomic_uint_least64_t value;
-};
-
-static struct named named[METRICS_NAMED];
-static atomic_uint_least64_t named_overflow; /* increments lost to a full table */
-
 static size_t qtype_index(unsigned qtype)
 {
 	for (size_t i = 0; i < NQTYPE - 1; i++)
@@ -89,49 +77,6 @@ void metrics_query(int proto, unsigned qtype, int rcode, int dropped)
 		: (rcode >= 0 && (size_t)rcode < NRCODE_NAMED) ? (size_t)rcode : RC_OTHER;
 	atomic_fetch_add_explicit(&s->q[proto ? 1 : 0][qtype_index(qtype)][rc], 1,
 		memory_order_relaxed);
-}
-
-void metrics_inc(const char *name, uint64_t by)
-{
-	for (size_t i = 0; i < METRICS_NAMED; i++) {
-		const char *n = atomic_load_explicit(&named[i].name, memory_order_acquire);
-		if (!n) {
-			const char *expect = NULL;
-			if (atomic_compare_exchange_strong_explicit(&named[i].name, &expect, name,
-				memory_order_acq_rel, memory_order_acquire))
-				n = name;
-			else
-				n = expect; /* another thread claimed the slot first */
-		}
-		if (n == name || strcmp(n, name) == 0) {
-			atomic_fetch_add_explicit(&named[i].value, by, memory_order_relaxed);
-			return;
-		}
-	}
-	atomic_fetch_add_explicit(&named_overflow, by, memory_order_relaxed);
-}
-
-/* A metric name part: [a-zA-Z0-9_] kept, anything else becomes '_'. */
-static void sanitize_name(const char *in, char *out, size_t outsz)
-{
-	size_t i = 0;
-	for (; in[i] && i + 1 < outsz; i++) {
-		char c = in[i];
-		int okc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			c == '_';
-		out[i] = okc ? c : '_';
-	}
-	out[i] = '\0';
-}
-
-struct named_snap {
-	char name[96];
-	uint64_t value;
-};
-
-static int named_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct named_snap *)a)->name, ((const struct named_snap *)b)->name);
 }
 
 static void render_queries(FILE *f)
@@ -157,40 +102,6 @@ static void render_queries(FILE *f)
 				};
 				prom_sample_kv(f, "nodd_dns_queries_total", kv, sum);
 			}
-}
-
-static void render_named(FILE *f)
-{
-	struct named_snap snap[METRICS_NAMED];
-	size_t n = 0;
-	for (size_t i = 0; i < METRICS_NAMED; i++) {
-		const char *nm = atomic_load_explicit(&named[i].name, memory_order_acquire);
-		if (!nm)
-			continue;
-		sanitize_name(nm, snap[n].name, sizeof snap[n].name);
-		snap[n].value = atomic_load_explicit(&named[i].value, memory_order_relaxed);
-		n++;
-	}
-	qsort(snap, n, sizeof snap[0], named_cmp);
-	for (size_t i = 0; i < n;) {
-		/* Two names that sanitize alike ("a-b", "a_b") are one series. */
-		uint64_t v = snap[i].value;
-		size_t j = i + 1;
-		while (j < n && strcmp(snap[j].name, snap[i].name) == 0)
-			v += snap[j++].value;
-		char name[128], help[128];
-		snprintf(name, sizeof name, "nodd_%s_total", snap[i].name);
-		snprintf(help, sizeof help, "Count of %s events.", snap[i].name);
-		prom_family(f, name, "counter", help);
-		prom_sample(f, name, NULL, NULL, NULL, NULL, v);
-		i = j;
-	}
-	uint64_t lost = atomic_load_explicit(&named_overflow, memory_order_relaxed);
-	if (lost) {
-		prom_family(f, "nodd_metrics_overflow_total", "counter",
-			"Event increments not counted because the table of counter names is full.");
-		prom_sample(f, "nodd_metrics_overflow_total", NULL, NULL, NULL, NULL, lost);
-	}
 }
 
 static const char *const window_names[7] = { "5m", "10m", "30m", "1h", "3h", "12h", "24h" };
@@ -225,7 +136,7 @@ void metrics_write(FILE *f, const struct metrics_gauges *g)
 	prom_family(f, "nodd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
 	prom_sample(f, "nodd_tcp_connections_open", NULL, NULL, NULL, NULL, g->tcp_connections);
 
-	render_named(f);
+	counters_write(f);
 }
 
 char *metrics_render(const struct metrics_gauges *g)

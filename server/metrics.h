@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/counters.h"
+#include <stdio.h>
+
 struct nod;
 
 /* Count one answered (or dropped) DNS query. proto: 0 UDP, 1 TCP.
@@ -16,9 +19,6 @@ struct nod;
  * dropped queries as rcode "dropped". */
 void metrics_query(int proto, unsigned qtype, int rcode, int dropped);
 
-/* Named event counters (TCP limits hit, HTTP requests, ...). name is a static string
- * that becomes nodd_<name>_total; at most 64 distinct names. */
-void metrics_inc(const char *name, uint64_t by);
 
 /* Gauges supplied at render time by the caller. */
 struct metrics_gauges {

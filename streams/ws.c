@@ -34,7 +34,7 @@
 #include "lib/log.h"
 #include "lib/prom.h"
 #include "streams/sink.h"
-#include "server/metrics.h"
+#include "lib/counters.h"
 
 struct ws_client {
 	struct ws_server *ws;

@@ -1,10 +1,11 @@
-/* test_metrics.c -- counters, label escaping and the Prometheus text of server/metrics.c,
- * written through lib/prom.h. */
+/* test_metrics.c -- counters, label escaping and the Prometheus text of server/metrics.c and
+ * lib/counters.c, written through lib/prom.h. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Included, not linked, to reach the static name sanitizer. */
+#include "lib/counters.c"
 #include "server/metrics.c"
 
 #include "tests/unit/tap.h"
