@@ -17,9 +17,9 @@ struct tsig_keyring *keys_load(const struct nodd_config *cfg, char *err, size_t 
 	for (int i = 0; i < cfg->nkeys; i++) {
 		const struct config_key *ck = &cfg->keys[i];
 		if (ck->file) {
-			char e[700];
-			if (keyfile_load(ck->file, kr, e, sizeof e) < 0) {
-				snprintf(err, errlen, "%s:%d: keys: %s", cfg->path, ck->line, e);
+			struct nodd_err e;
+			if (keyfile_load(ck->file, kr, &e) < 0) {
+				snprintf(err, errlen, "%s:%d: keys: %s", cfg->path, ck->line, e.msg);
 				goto fail;
 			}
 			continue;
