@@ -19,9 +19,9 @@ struct tsig_keyring *keys_load(const struct nodd_config *cfg, struct nodd_err *e
 	for (int i = 0; i < cfg->nkeys; i++) {
 		const struct config_key *ck = &cfg->keys[i];
 		if (ck->file) {
-			char why[700];
-			if (keyfile_load(ck->file, kr, why, sizeof why) < 0) {
-				nodd_fail(e, NODD_E_INVALID, "%s:%d: keys: %s", cfg->path, ck->line, why);
+			struct nodd_err fe;
+			if (keyfile_load(ck->file, kr, &fe) < 0) {
+				nodd_fail(e, fe.kind, "%s:%d: keys: %s", cfg->path, ck->line, fe.msg);
 				goto fail;
 			}
 			continue;

@@ -1,4 +1,7 @@
-/* keyfile.c -- BIND key-file reader (key "n" { algorithm a; secret "s"; };) for TSIG keys. */
+/* keyfile.c -- BIND key-file reader (key "n" { algorithm a; secret "s"; };) for TSIG keys:
+ * a tokenizer, the key clause, the skipping of other named.conf statements, and the
+ * all-or-nothing hand-over to the keyring. Reads text and files; never logs. Errors are
+ * struct nodd_err with "FILE:LINE: message". */
 #include "lib/keyfile.h"
 
 #include <errno.h>
@@ -20,28 +23,26 @@ struct kf {
 	int line;
 	int tok_line;              /* line where the last token started */
 	char tok[KF_TOKEN_MAX];
-	char *err;
-	size_t errsz;
+	struct nodd_err *e;
 	int failed;
 };
 
 static void kf_error(struct kf *k, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A NODD_E_INVALID failure "FILE:LINE: message"; only the first one of a parse is kept
+ * (later ones are its consequences). */
 static void kf_error(struct kf *k, int line, const char *fmt, ...)
 {
 	if (k->failed)
-		return; /* keep the first message: later ones are consequences */
+		return;
 	k->failed = 1;
-	if (!k->err || k->errsz == 0)
-		return;
-	int n = snprintf(k->err, k->errsz, "%s:%d: ", k->fname, line);
-	if (n < 0 || (size_t)n >= k->errsz)
-		return;
+	char msg[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(k->err + n, k->errsz - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	nodd_fail(k->e, NODD_E_INVALID, "%s:%d: %s", k->fname, line, msg);
 }
 
 /* Skip whitespace and the three comment styles. Returns -1 on an unterminated comment. */
@@ -285,16 +286,71 @@ out:
 	return rc;
 }
 
+/* A failure that is not the text's fault, "FILE:LINE: out of memory" or similar. */
+static void kf_fail(struct kf *k, enum nodd_errkind kind, int line, const char *what)
+{
+	if (k->failed)
+		return;
+	k->failed = 1;
+	nodd_fail(k->e, kind, "%s:%d: %s", k->fname, line, what);
+}
+
+struct pending_list {
+	struct pending *keys;
+	size_t n, cap;
+};
+
+/* After the word "key": read the clause into the list, refusing a name given twice in the
+ * text or already in kr. */
+static int kf_key_statement(struct kf *k, const struct tsig_keyring *kr, struct pending_list *l)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 4;
+		struct pending *nk = realloc(l->keys, nc * sizeof *nk);
+		if (!nk) {
+			kf_fail(k, NODD_E_NOMEM, k->tok_line, "out of memory");
+			return -1;
+		}
+		l->keys = nk;
+		l->cap = nc;
+	}
+	struct pending *p = &l->keys[l->n];
+	if (kf_key(k, p) < 0)
+		return -1;
+	l->n++;
+	for (size_t i = 0; i + 1 < l->n; i++)
+		if (l->keys[i].key.name_len == p->key.name_len &&
+			memcmp(l->keys[i].key.name, p->key.name, p->key.name_len) == 0) {
+			kf_error(k, p->line, "key \"%s\" defined twice (first at line %d)",
+				p->key.name_text, l->keys[i].line);
+			return -1;
+		}
+	if (tsig_keyring_find(kr, p->key.name, p->key.name_len)) {
+		kf_error(k, p->line, "key \"%s\" is already defined", p->key.name_text);
+		return -1;
+	}
+	return 0;
+}
+
+/* One top-level statement: a key clause, or one of the skipped named.conf statements. */
+static int kf_statement(struct kf *k, const struct tsig_keyring *kr, struct pending_list *l)
+{
+	if (strcasecmp(k->tok, "key") == 0)
+		return kf_key_statement(k, kr, l);
+	for (int i = 0; skipped[i]; i++)
+		if (strcasecmp(k->tok, skipped[i]) == 0)
+			return kf_skip_statement(k, k->tok_line, skipped[i]);
+	kf_error(k, k->tok_line, "unknown statement '%s' (expected key)", k->tok);
+	return -1;
+}
+
 int keyfile_parse(const char *text, size_t len, const char *fname, struct tsig_keyring *kr,
-	char *err, size_t errsz)
+	struct nodd_err *e)
 {
 	struct kf k = { .p = text, .end = text + len, .fname = fname ? fname : "(keys)", .line = 1,
-		.err = err, .errsz = errsz };
-	struct pending *keys = NULL;
-	size_t n = 0, cap = 0;
+		.e = e };
+	struct pending_list l = { NULL, 0, 0 };
 	int rc = -1;
-	if (err && errsz)
-		err[0] = '\0';
 	for (;;) {
 		enum kf_tok t = kf_next(&k);
 		if (t == KF_EOF)
@@ -305,105 +361,72 @@ int keyfile_parse(const char *text, size_t len, const char *fname, struct tsig_k
 			kf_error(&k, k.tok_line, "expected a statement, found '%s'", k.tok);
 			goto out;
 		}
-		if (strcasecmp(k.tok, "key") == 0) {
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 4;
-				struct pending *nk = realloc(keys, nc * sizeof *nk);
-				if (!nk) {
-					kf_error(&k, k.tok_line, "out of memory");
-					goto out;
-				}
-				keys = nk;
-				cap = nc;
-			}
-			if (kf_key(&k, &keys[n]) < 0)
-				goto out;
-			for (size_t i = 0; i < n; i++)
-				if (keys[i].key.name_len == keys[n].key.name_len &&
-					memcmp(keys[i].key.name, keys[n].key.name, keys[n].key.name_len) == 0) {
-					kf_error(&k, keys[n].line, "key \"%s\" defined twice (first at line %d)",
-						keys[n].key.name_text, keys[i].line);
-					n++;
-					goto out;
-				}
-			if (tsig_keyring_find(kr, keys[n].key.name, keys[n].key.name_len)) {
-				kf_error(&k, keys[n].line, "key \"%s\" is already defined",
-					keys[n].key.name_text);
-				n++;
-				goto out;
-			}
-			n++;
-			continue;
-		}
-		const char *skip = NULL;
-		for (int i = 0; skipped[i]; i++)
-			if (strcasecmp(k.tok, skipped[i]) == 0)
-				skip = skipped[i];
-		if (!skip) {
-			kf_error(&k, k.tok_line, "unknown statement '%s' (expected key)", k.tok);
-			goto out;
-		}
-		if (kf_skip_statement(&k, k.tok_line, skip) < 0)
+		if (kf_statement(&k, kr, &l) < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int r = tsig_keyring_add(kr, &keys[i].key);
+	for (size_t i = 0; i < l.n; i++) {
+		/* Only memory can fail here (the names were checked above); the keys added
+		 * before the failure stay in kr. */
+		int r = tsig_keyring_add(kr, &l.keys[i].key);
 		if (r < 0) {
-			/* Only memory can fail here (names were checked); undo is not possible for
-			 * keys already added, so say so. */
-			kf_error(&k, keys[i].line, "key \"%s\": %s", keys[i].key.name_text,
+			char what[400];
+			snprintf(what, sizeof what, "key \"%s\": %s", l.keys[i].key.name_text,
 				tsig_strerror(r));
+			kf_fail(&k, r == TSIG_E_NOMEM ? NODD_E_NOMEM : NODD_E_INVALID, l.keys[i].line,
+				what);
 			goto out;
 		}
 	}
-	rc = (int)n;
+	rc = (int)l.n;
 out:
-	if (keys) {
-		OPENSSL_cleanse(keys, cap * sizeof *keys);
-		free(keys);
+	if (l.keys) {
+		OPENSSL_cleanse(l.keys, l.cap * sizeof *l.keys);
+		free(l.keys);
 	}
 	return rc;
 }
 
-int keyfile_load(const char *path, struct tsig_keyring *kr, char *err, size_t errsz)
+/* The whole file at path into *buf (caller cleanses and frees), at most 16 MiB. */
+static int read_file(const char *path, char **buf, size_t *len, size_t *cap,
+	struct nodd_err *e)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (err && errsz)
-			snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	if (!f)
+		return nodd_fail(e, errno == ENOENT ? NODD_E_NOTFOUND : NODD_E_SYSTEM, "%s: %s", path,
+			strerror(errno));
+	*buf = NULL;
+	*len = *cap = 0;
 	for (;;) {
-		if (len == cap) {
-			size_t nc = cap ? cap * 2 : 4096;
-			char *nb = nc > (16u << 20) ? NULL : realloc(buf, nc);
+		if (*len == *cap) {
+			size_t nc = *cap ? *cap * 2 : 4096;
+			char *nb = nc > (16u << 20) ? NULL : realloc(*buf, nc);
 			if (!nb) {
-				if (err && errsz)
-					snprintf(err, errsz, "%s: file too large or out of memory", path);
 				fclose(f);
-				free(buf);
-				return -1;
+				return nodd_fail(e, NODD_E_LIMIT, "%s: file too large or out of memory",
+					path);
 			}
-			buf = nb;
-			cap = nc;
+			*buf = nb;
+			*cap = nc;
 		}
-		size_t r = fread(buf + len, 1, cap - len, f);
-		len += r;
+		size_t r = fread(*buf + *len, 1, *cap - *len, f);
+		*len += r;
 		if (r == 0)
 			break;
 	}
 	int rd_err = ferror(f);
 	fclose(f);
-	int rc;
-	if (rd_err) {
-		if (err && errsz)
-			snprintf(err, errsz, "%s: read error", path);
-		rc = -1;
-	} else {
-		rc = keyfile_parse(buf, len, path, kr, err, errsz);
-	}
+	if (rd_err)
+		return nodd_fail(e, NODD_E_SYSTEM, "%s: read error", path);
+	return 0;
+}
+
+int keyfile_load(const char *path, struct tsig_keyring *kr, struct nodd_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = read_file(path, &buf, &len, &cap, e);
+	if (rc == 0)
+		rc = keyfile_parse(buf, len, path, kr, e);
 	if (buf) {
 		OPENSSL_cleanse(buf, cap);
 		free(buf);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "lib/err.h"
 #include "lib/tsig.h"
 
 /* Grammar (named.conf subset, as written by tsig-keygen and published by registries):
@@ -20,12 +21,14 @@
 
 /* Parse text (len bytes, need not be NUL-terminated; borrowed). fname (borrowed) is used in
  * messages only. Borrows kr and adds copies of the keys to it. Returns the number of keys
- * added, or -1 with a message "FILE:LINE: message" written to err (errsz bytes, caller's). */
+ * added, or -1 with e set to "FILE:LINE: message": NODD_E_INVALID for the text's faults,
+ * NODD_E_NOMEM when memory ran out. */
 int keyfile_parse(const char *text, size_t len, const char *fname, struct tsig_keyring *kr,
-	char *err, size_t errsz);
+	struct nodd_err *e);
 
-/* Read the file at path (borrowed) and parse it as above; an unreadable file gives
- * "PATH: strerror". Returns the number of keys added, or -1 with err set. */
-int keyfile_load(const char *path, struct tsig_keyring *kr, char *err, size_t errsz);
+/* Read the file at path (borrowed) and parse it as above. A file that cannot be read gives
+ * "PATH: why" (NODD_E_NOTFOUND when it does not exist, NODD_E_SYSTEM, or NODD_E_LIMIT
+ * over 16 MiB). Returns the number of keys added, or -1 with e set. */
+int keyfile_load(const char *path, struct tsig_keyring *kr, struct nodd_err *e);
 
 #endif

@@ -2,6 +2,8 @@
  * single requests/responses and multi-message transfers in both directions.
  *
  * Everything works on uint8_t wire buffers, never on ldns_pkt (see tsig.c for why).
+ * Implemented in three parts: lib/tsig_key.c (algorithms, base64, keys, the keyring),
+ * lib/tsig_msg.c (finding, reading and appending the TSIG RR), lib/tsig.c (the MACs).
  * Time is always passed in by the caller (unix seconds), so tests choose it.
  *
  * Who calls what:
@@ -102,7 +104,8 @@ const char *tsig_alg_name(enum tsig_alg alg);
 size_t tsig_alg_mac_len(enum tsig_alg alg);
 
 /* Decode base64 text (whitespace between characters is skipped; padding required to a
- * multiple of 4). out has outsz bytes. Returns 0 and *outlen, or -1 with *why set to a
+ * multiple of 4; the first error met reading left to right is reported). out has outsz
+ * bytes. Returns 0 and *outlen, or -1 with *why set to a
  * static message ("invalid base64 character", "secret longer than 512 octets", ...). */
 int tsig_base64_decode(const char *in, uint8_t *out, size_t outsz, size_t *outlen,
 	const char **why);

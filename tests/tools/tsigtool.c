@@ -118,10 +118,11 @@ int main(int argc, char **argv)
 
 	struct tsig_keyring *kr = tsig_keyring_new();
 	const struct tsig_key *key;
-	char err[512];
 	if (kfile) {
-		if (keyfile_load(kfile, kr, err, sizeof err) < 1) {
-			fprintf(stderr, "tsigtool: %s\n", err);
+		struct nodd_err err;
+		int n = keyfile_load(kfile, kr, &err);
+		if (n < 1) {
+			fprintf(stderr, "tsigtool: %s\n", n < 0 ? err.msg : "no key in the file");
 			return 2;
 		}
 	} else {

@@ -23,20 +23,21 @@ static const char good[] =
 	"server 192.0.2.1 { keys { nod-xfr.example; }; };\n"
 	"key \"k3\" { secret \"Zm9vYmFy\"; algorithm hmac-sha1; }; // trailing comment\n";
 
-static int parse(const char *text, struct tsig_keyring *kr, char *err, size_t errsz)
+static int parse(const char *text, struct tsig_keyring *kr, struct nodd_err *err)
 {
-	return keyfile_parse(text, strlen(text), "keys.conf", kr, err, errsz);
+	return keyfile_parse(text, strlen(text), "keys.conf", kr, err);
 }
 
 /* Expect a parse failure whose message starts with prefix and contains needle. */
 static void bad(const char *text, const char *prefix, const char *needle, const char *what)
 {
 	struct tsig_keyring *kr = tsig_keyring_new();
-	char err[256] = "";
-	int rc = parse(text, kr, err, sizeof err);
+	struct nodd_err err = { NODD_OK, "" };
+	int rc = parse(text, kr, &err);
 	ok(rc == -1, "%s: refused", what);
-	okv(strncmp(err, prefix, strlen(prefix)) == 0 && strstr(err, needle) != NULL,
-		"%s: \"%s\"", what, err);
+	is_int(err.kind, NODD_E_INVALID, "%s: an invalid text", what);
+	okv(strncmp(err.msg, prefix, strlen(prefix)) == 0 && strstr(err.msg, needle) != NULL,
+		"%s: \"%s\"", what, err.msg);
 	is_int(tsig_keyring_count(kr), 0, "%s: nothing added", what);
 	tsig_keyring_free(kr);
 }
@@ -44,9 +45,9 @@ static void bad(const char *text, const char *prefix, const char *needle, const 
 int main(void)
 {
 	struct tsig_keyring *kr = tsig_keyring_new();
-	char err[256] = "";
-	int n = parse(good, kr, err, sizeof err);
-	is_int(n, 3, "three keys read (%s)", err);
+	struct nodd_err err = { NODD_OK, "" };
+	int n = parse(good, kr, &err);
+	is_int(n, 3, "three keys read (%s)", err.msg);
 	const struct tsig_key *k = tsig_keyring_find_text(kr, "tsig-zonedata-ch-public-21-01");
 	okv(k && k->alg == TSIG_ALG_SHA512 && k->secret_len == 58, "quoted name, sha512, secret");
 	k = tsig_keyring_find_text(kr, "nod-xfr.example.");
@@ -59,9 +60,9 @@ int main(void)
 	ok(tsig_keyring_find_text(kr, "fake") == NULL, "nothing read from comments");
 
 	/* Loading again: every name is taken now. */
-	n = parse("key k3 { algorithm hmac-sha256; secret \"Zm9v\"; };\n", kr, err, sizeof err);
-	okv(n == -1 && strstr(err, "keys.conf:1:") && strstr(err, "already defined"),
-		"key already in the keyring: %s", err);
+	n = parse("key k3 { algorithm hmac-sha256; secret \"Zm9v\"; };\n", kr, &err);
+	okv(n == -1 && strstr(err.msg, "keys.conf:1:") && strstr(err.msg, "already defined"),
+		"key already in the keyring: %s", err.msg);
 	is_int(tsig_keyring_count(kr), 3, "still three keys");
 	tsig_keyring_free(kr);
 
@@ -100,7 +101,7 @@ int main(void)
 	fputs(good, f);
 	fclose(f);
 	kr = tsig_keyring_new();
-	is_int(keyfile_load(path, kr, err, sizeof err), 3, "load from file");
+	is_int(keyfile_load(path, kr, &err), 3, "load from file");
 	tsig_keyring_free(kr);
 	f = fopen(path, "w");
 	fputs("key a {\n algorithm sha256;\n secret \"Zm9v\";\n};\n", f);
@@ -108,11 +109,13 @@ int main(void)
 	kr = tsig_keyring_new();
 	char want[300];
 	snprintf(want, sizeof want, "%s:2: ", path);
-	okv(keyfile_load(path, kr, err, sizeof err) == -1 && strncmp(err, want, strlen(want)) == 0,
-		"file errors name the path and line: %s", err);
+	okv(keyfile_load(path, kr, &err) == -1 && strncmp(err.msg, want, strlen(want)) == 0,
+		"file errors name the path and line: %s", err.msg);
+	is_int(err.kind, NODD_E_INVALID, "a file's text error is invalid input");
 	unlink(path);
-	okv(keyfile_load(path, kr, err, sizeof err) == -1 && strstr(err, "No such file"),
-		"missing file: %s", err);
+	okv(keyfile_load(path, kr, &err) == -1 && strstr(err.msg, "No such file"),
+		"missing file: %s", err.msg);
+	is_int(err.kind, NODD_E_NOTFOUND, "a missing file is not found");
 	tsig_keyring_free(kr);
 	return tap_done();
 }

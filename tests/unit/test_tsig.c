@@ -9,6 +9,7 @@
 
 #include "tests/unit/tap.h"
 #include "lib/tsig.h"
+#include "lib/wire.h"
 
 #define SECRET256 "a2V5LXNlY3JldC1mb3Itbm9kZC11bml0LXRlc3RzLTI1Ng=="
 #define SECRET512 "c2VjcmV0LWZvci1ub2RkLXRzaWctdW5pdC10ZXN0cy1obWFjLXNoYTUxMi1rZXktbWF0ZXJpYWwhIQ=="
@@ -16,11 +17,6 @@
 
 /* tap.h's ok() evaluates its condition twice; calls with side effects go through okv(). */
 #define okv(cond, ...) do { int okv_ = !!(cond); ok(okv_, __VA_ARGS__); } while (0)
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
 
 static void wr16(uint8_t *p, uint16_t v)
 {
@@ -122,14 +118,14 @@ static size_t macsize_at(const uint8_t *m, size_t off)
 static size_t truncate_mac(uint8_t *m, size_t len, size_t off, uint16_t newlen)
 {
 	size_t ms = macsize_at(m, off);
-	uint16_t old = rd16(m + ms);
+	uint16_t old = wire_get16(m + ms);
 	size_t o = off;
 	while (m[o])
 		o += 1 + m[o];
 	size_t rdlen_at = o + 1 + 8;
 	memmove(m + ms + 2 + newlen, m + ms + 2 + old, len - (ms + 2 + old));
 	wr16(m + ms, newlen);
-	wr16(m + rdlen_at, (uint16_t)(rd16(m + rdlen_at) - (old - newlen)));
+	wr16(m + rdlen_at, (uint16_t)(wire_get16(m + rdlen_at) - (old - newlen)));
 	return len - (old - newlen);
 }
 
@@ -201,7 +197,7 @@ static void test_roundtrip(enum tsig_alg alg, const char *algname, const char *s
 	is_int(tsig_sign_request(&key, m, len, sizeof m, T0, 0, &mac, &slen), TSIG_OK,
 		"%s: sign request", algname);
 	is_int(mac.len, tsig_alg_mac_len(alg), "%s: MAC length", algname);
-	is_int(rd16(m + 10), 2, "%s: ARCOUNT incremented", algname);
+	is_int(wire_get16(m + 10), 2, "%s: ARCOUNT incremented", algname);
 	struct tsig_result res;
 	is_int(tsig_verify_request(kr, m, slen, T0 + 10, &res), TSIG_V_OK, "%s: verifies", algname);
 	okv(res.key == tsig_keyring_find_text(kr, "xfr.key"), "%s: key reported", algname);
@@ -272,8 +268,8 @@ static void test_request_failures(void)
 	is_int(tsig_sign_response(&res, r, rlen, sizeof r, T0, &rs), TSIG_OK, "BADSIG response");
 	is_int(r[3] & 0x0f, TSIG_RCODE_NOTAUTH, "BADSIG response rcode NOTAUTH");
 	size_t ms = macsize_at(r, rlen);
-	is_int(rd16(r + ms), 0, "BADSIG response MAC size 0");
-	is_int(rd16(r + ms + 4), TSIG_ERR_BADSIG, "BADSIG response error field");
+	is_int(wire_get16(r + ms), 0, "BADSIG response MAC size 0");
+	is_int(wire_get16(r + ms + 4), TSIG_ERR_BADSIG, "BADSIG response error field");
 
 	/* Unknown key. */
 	struct tsig_key other = mkkey("other.key", "hmac-sha256", SECRET256);
@@ -286,8 +282,8 @@ static void test_request_failures(void)
 	is_int(tsig_sign_response(&res, r, rlen, sizeof r, T0, &rs), TSIG_OK, "BADKEY response");
 	okv(rs - rlen == 11 + 10 + 13 + 10 + 6, "BADKEY TSIG echoes key and alg names");
 	ms = macsize_at(r, rlen);
-	is_int(rd16(r + ms), 0, "BADKEY response unsigned");
-	is_int(rd16(r + ms + 4), TSIG_ERR_BADKEY, "BADKEY response error field");
+	is_int(wire_get16(r + ms), 0, "BADKEY response unsigned");
+	is_int(wire_get16(r + ms + 4), TSIG_ERR_BADKEY, "BADKEY response error field");
 	is_int(r[3] & 0x0f, TSIG_RCODE_NOTAUTH, "BADKEY response NOTAUTH");
 
 	/* Right name, wrong algorithm. */
@@ -338,11 +334,11 @@ static void test_badtime_response(void)
 	is_int(r[3] & 0x0f, TSIG_RCODE_NOTAUTH, "BADTIME response NOTAUTH");
 	size_t ms = macsize_at(r, rlen);
 	is_int(rd48(r + ms - 8), T0, "BADTIME Time Signed = request's");
-	is_int(rd16(r + ms - 2), 300, "BADTIME fudge = request's");
-	is_int(rd16(r + ms), 32, "BADTIME response is signed");
+	is_int(wire_get16(r + ms - 2), 300, "BADTIME fudge = request's");
+	is_int(wire_get16(r + ms), 32, "BADTIME response is signed");
 	size_t after = ms + 2 + 32;
-	is_int(rd16(r + after + 2), TSIG_ERR_BADTIME, "BADTIME error field");
-	is_int(rd16(r + after + 4), 6, "BADTIME Other Len 6");
+	is_int(wire_get16(r + after + 2), TSIG_ERR_BADTIME, "BADTIME error field");
+	is_int(wire_get16(r + after + 4), 6, "BADTIME Other Len 6");
 	is_int(rd48(r + after + 6), server_now, "BADTIME Other Data = server time");
 
 	struct tsig_verifier v;
@@ -387,7 +383,7 @@ static void test_format(void)
 	wr16(c + o + 2, 512);
 	memset(c + o + 4, 0, 6);
 	o += 10;
-	wr16(c + 10, (uint16_t)(rd16(c + 10) + 1));
+	wr16(c + 10, (uint16_t)(wire_get16(c + 10) + 1));
 	is_int(tsig_verify_request(kr, c, o, T0, &res), TSIG_V_FORMERR, "TSIG not last -> FORMERR");
 	is_int(res.rcode, TSIG_RCODE_FORMERR, "FORMERR rcode");
 	size_t rs;
@@ -458,7 +454,7 @@ static void test_truncated_macs(void)
 	is_int(tsig_verify_request(kr, c, cl, T0, &res), TSIG_V_BADTRUNC,
 		"correct 16-octet prefix, full MAC required -> BADTRUNC");
 	okv(tsig_sign_response(&res, m, len, sizeof m, T0, &cl) == TSIG_OK &&
-		rd16(m + macsize_at(m, len)) == 0, "BADTRUNC answered unsigned");
+		wire_get16(m + macsize_at(m, len)) == 0, "BADTRUNC answered unsigned");
 
 	struct tsig_keyring *kr2 = tsig_keyring_new();
 	struct tsig_key tk = key;
@@ -479,7 +475,7 @@ static void test_truncated_macs(void)
 	c[ms + 2 + 32] = 0;
 	wr16(c + ms, 33);
 	size_t rdl = len + 9 + 8;
-	wr16(c + rdl, (uint16_t)(rd16(c + rdl) + 1));
+	wr16(c + rdl, (uint16_t)(wire_get16(c + rdl) + 1));
 	is_int(tsig_verify_request(kr, c, slen + 1, T0, &res), TSIG_V_FORMERR, "MAC of 33 octets -> FORMERR");
 
 	/* Client side: a response with an empty MAC never verifies. */
@@ -703,7 +699,7 @@ static void test_ldns_cross(void)
 	tsig_keyring_free(kr);
 }
 
-/* A reload keeps the running keyring when the keys are the same (server/main.c). */
+/* A reload keeps the running keyring when the keys are the same (daemon/main.c). */
 static void test_keyring_same(void)
 {
 	struct tsig_keyring *a = tsig_keyring_new(), *b = tsig_keyring_new();
