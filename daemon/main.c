@@ -374,9 +374,10 @@ int main(int argc, char **argv)
 	d.ws = ws_new(d.base, d.ob, &wo);
 	/* issue 3: follow upstream zones; the NOTIFY hook is set before the UDP threads start */
 	if (d.cfg->nupstreams > 0) {
-		d.sec = secondary_start(d.base, d.cfg, d.nod, d.ob, d.kr, err, sizeof err);
+		struct nodd_err se = { 0 };
+		d.sec = secondary_start(d.base, d.cfg, d.nod, d.ob, d.kr, &se);
 		if (!d.sec) {
-			log_err("%s", err);
+			log_err("%s", se.msg);
 			goto out;
 		}
 		query_hooks.notify = secondary_notify;

@@ -1,6 +1,9 @@
 /* secondary.h -- nodd as a secondary for upstream zones: SOA probe, IXFR/AXFR with TSIG,
  * NOTIFY in; every applied transfer becomes observations and zone_diff records in one
- * store transaction. Main thread, except the NOTIFY hook (thread-safe). */
+ * store transaction. The one header the rest of nodd includes from zones/ (the parts:
+ * upstream.c life cycle and refresh, xfrclient.c the exchange with a primary, copy.c the
+ * stored copy, ixfr.c/axfrdiff.c the changesets, apply.c the transaction and the
+ * observations, notifyin.c NOTIFY in). Main thread, except the NOTIFY hook (thread-safe). */
 #ifndef NODD_SECONDARY_H
 #define NODD_SECONDARY_H
 
@@ -10,17 +13,19 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "conf/config.h"
+#include "lib/err.h"
+#include "lib/tsig.h"
 #include "policy/nod.h"
 #include "policy/outbox.h"
-#include "conf/config.h"
-#include "lib/tsig.h"
 
 struct secondary;
 
-/* cfg, nod, ob, kr are borrowed and must outlive the secondary. Host names among the
- * primaries are resolved here, once (getaddrinfo). NULL with err on failure. */
+/* cfg, nod, ob, kr are borrowed and must outlive the secondary. Addresses among the
+ * primaries are taken at once, host names looked up without blocking (evdns). NULL
+ * without upstreams, or NULL with e on failure. */
 struct secondary *secondary_start(struct event_base *base, const struct nodd_config *cfg,
-	nod_t *nod, outbox_t *ob, const struct tsig_keyring *kr, char *err, size_t errlen);
+	nod_t *nod, outbox_t *ob, const struct tsig_keyring *kr, struct nodd_err *e);
 void secondary_stop(struct secondary *s); /* NULL is a no-op */
 
 /* A reload's keys (borrowed; every upstream's key name present): the next transfer and

@@ -4,7 +4,7 @@
  * client is current), or AXFR-style (second record not an SOA), or incremental: SOA new,
  * then per difference SOA old + deletions, SOA new' + additions, and the SOA new again to
  * close. Whether the differences chain from our serial is checked when they are applied
- * (secondary.c apply_ixfr); here only the framing: the first record is the zone's SOA, the
+ * (zones/ixfr.c); here only the framing: the first record is the zone's SOA, the
  * serial does not go backwards, an AXFR has no apex SOA in the middle, nothing follows the
  * closing SOA. */
 #include "zones/xfrin.h"

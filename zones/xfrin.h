@@ -3,7 +3,7 @@
  *
  * Pure: no I/O, no store, no clock, so that the checks the secondary makes on what an
  * upstream sends have unit tests and a libFuzzer target (tests/fuzz/fuzz_xfrin.c).
- * zones/secondary.c parses each message with ldns, feeds the answer records here in
+ * zones/xfrclient.c parses each message with ldns, feeds the answer records here in
  * order, stages those it is told to, and ends the transfer when told so. */
 #ifndef NODD_XFRIN_H
 #define NODD_XFRIN_H

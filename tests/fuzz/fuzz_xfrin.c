@@ -1,6 +1,6 @@
 /* fuzz_xfrin.c -- libFuzzer target: arbitrary bytes as an upstream's answer to nodd's IXFR or
- * AXFR, read as zones/secondary.c reads it: each TCP-framed message parsed by ldns, its
- * answer records canonicalised and checked in order by zones/xfrin.c.
+ * AXFR, read as zones/xfrclient.c reads it: each TCP-framed message parsed by ldns, its
+ * answer records canonicalised (zones/rrtext.c) and checked in order by zones/xfrin.c.
  *
  * Input: one byte of flags (bit 0: the request was an IXFR, bit 1: a copy is held), four
  * bytes of the serial held, then messages each with a two-byte length. The checks: nothing
@@ -10,30 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zones/rrtext.h"
 #include "zones/xfrin.h"
 
 static uint8_t apex[DNAME_MAX_WIRE];
 static size_t apex_len;
 
-/* The record as secondary.c stages it: canonical (lower-case names), rdata fields joined. */
-static int rr_bytes(ldns_rr *rr, uint8_t *rd, size_t cap, size_t *rdlen)
-{
-	ldns_rr2canonical(rr);
-	size_t o = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		ldns_rdf *f = ldns_rr_rdf(rr, i);
-		if (o + ldns_rdf_size(f) > cap)
-			return -1;
-		memcpy(rd + o, ldns_rdf_data(f), ldns_rdf_size(f));
-		o += ldns_rdf_size(f);
-	}
-	*rdlen = o;
-	return ldns_rr_owner(rr) ? 0 : -1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t rd[65536];
+	static uint8_t *rd;
+	static size_t rdcap;
+	static char owner[RRTEXT_OWNER_MAX];
 	if (!apex_len)
 		apex_len = (size_t)dname_text_to_wire("nodtest", apex);
 	if (size < 5)
@@ -59,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ldns_rr_list *an = ldns_pkt_answer(p);
 		for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
 			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			size_t rdlen;
-			if (rr_bytes(rr, rd, sizeof rd, &rdlen) < 0) {
+			struct zone_rr z;
+			if (rrtext_from_ldns(rr, owner, &rd, &rdcap, &z) < 0) {
 				failed = 1;
 				break;
 			}
@@ -68,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t staged = x.staged, nrr = x.nrr;
 			const ldns_rdf *own = ldns_rr_owner(rr);
 			int v = xfrin_record(&x, ldns_rdf_data(own), ldns_rdf_size(own),
-				(uint16_t)ldns_rr_get_type(rr), rd, rdlen);
+				z.type, z.rd, z.rdlen);
 			if (was_ended && v != XFRIN_ERROR)
 				abort();
 			if (v == XFRIN_STAGE && (x.staged != staged + 1 || x.nrr != nrr + 1 || x.ended))

@@ -1,11 +1,10 @@
-/* test_outbox.c -- outbox sequences, transactions, reads, delivery mark, pruning; the
- * zone_diff record fields. */
+/* test_outbox.c -- outbox sequences, transactions, reads, delivery mark, pruning (the
+ * zone_diff record fields: test_record.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "policy/outbox.h"
-#include "policy/record.h"
 #include "policy/store.h"
 #include "tests/unit/tap.h"
 
@@ -103,26 +102,6 @@ int main(void)
 	outbox_append(ob, OUTBOX_NRD, "e.se", o, 300, &seq);
 	json_decref(o);
 	is_int(seq, 4, "sequence continues after reopen");
-
-	/* zone_diff record fields */
-	ldns_rr *rr = NULL;
-	ldns_rr_new_frm_str(&rr, "New.NodTest. 3600 IN NS ns1.Example.net.", 0, NULL, NULL);
-	json_t *r = record_zone_diff(rr, 1, "nodtest", 5, 6, 1700000000123LL);
-	is_str(json_string_value(json_object_get(r, "op")), "add", "op");
-	is_str(json_string_value(json_object_get(r, "query_name")), "new.nodtest", "query_name lowercased, no dot");
-	is_str(json_string_value(json_object_get(r, "response_type")), "NS", "response_type");
-	is_int(json_integer_value(json_object_get(r, "response_ttl")), 3600, "response_ttl");
-	is_str(json_string_value(json_object_get(r, "ns_address")), "ns1.example.net", "ns_address");
-	is_int(json_integer_value(json_object_get(r, "serial_to")), 6, "serial_to");
-	is_int(json_integer_value(json_object_get(r, "timestamp")), 1700000000123LL, "timestamp ms");
-	json_decref(r);
-	ldns_rr_free(rr);
-	ldns_rr_new_frm_str(&rr, "x.nodtest. 60 IN DS 12345 13 2 AABBCCDD", 0, NULL, NULL);
-	r = record_zone_diff(rr, 0, "nodtest", 5, 6, 0);
-	is_int(json_integer_value(json_object_get(r, "ds_key_tag")), 12345, "ds_key_tag");
-	is_str(json_string_value(json_object_get(r, "op")), "del", "del");
-	json_decref(r);
-	ldns_rr_free(rr);
 
 	outbox_close(ob);
 	store_close(st);

@@ -1,0 +1,92 @@
+/* test_axfrdiff.c -- the AXFR difference: a stored copy against a new complete copy gives
+ * exactly the records only in the old (removed) and only in the new (added), in key order:
+ * owners that sort close together ('-' and '.' and digits), case differences in owners and
+ * rdata names (no change), a TTL change alone (no change), the SOA carried like any record. */
+#include "tests/unit/copy_fixture.h"
+#include "tests/unit/tap.h"
+#include "zones/axfrdiff.h"
+
+#define SOA1 "nodtest. 300 IN SOA ns1.nodtest. h.nodtest. 1 3600 600 86400 300"
+#define SOA2 "nodtest. 300 IN SOA ns1.nodtest. h.nodtest. 2 3600 600 86400 300"
+
+struct diff_case {
+	const char *what;
+	const char *held[10];
+	const char *neu[10];
+	const char *removed;
+	const char *added;
+};
+
+static const struct diff_case cases[] = {
+	{ "case of owners and rdata names, and a TTL, make no difference",
+		{ SOA1, "a.nodtest. 300 IN NS ns1.nodtest.", "Mx.nodtest. 300 IN MX 10 Mail.nodtest." },
+		{ SOA1, "A.NodTest. 60 IN NS NS1.nodtest.", "mx.nodtest. 300 IN MX 10 mail.NODTEST." },
+		"", "" },
+	{ "owners that sort close together",
+		{ SOA1, "a.nodtest. 300 IN NS ns1.nodtest.", "a-.nodtest. 300 IN NS ns1.nodtest.",
+			"a-0.nodtest. 300 IN NS ns1.nodtest.", "a0.nodtest. 300 IN NS ns1.nodtest.",
+			"aa.nodtest. 300 IN NS ns1.nodtest." },
+		{ SOA1, "a.nodtest. 300 IN NS ns1.nodtest.", "a-1.nodtest. 300 IN NS ns1.nodtest.",
+			"a0.nodtest. 300 IN NS ns1.nodtest.", "aa.nodtest. 300 IN NS ns1.nodtest.",
+			"b-a.nodtest. 300 IN NS ns1.nodtest." },
+		"a-.nodtest. 300 IN NS ns1.nodtest.; a-0.nodtest. 300 IN NS ns1.nodtest.; ",
+		"a-1.nodtest. 300 IN NS ns1.nodtest.; b-a.nodtest. 300 IN NS ns1.nodtest.; " },
+	{ "a new serial: the SOA removed and added like any record",
+		{ SOA1, "a.nodtest. 300 IN NS ns1.nodtest." },
+		{ SOA2, "a.nodtest. 300 IN NS ns1.nodtest." },
+		"nodtest. 300 IN SOA ns1.nodtest. h.nodtest. 1 3600 600 86400 300; ",
+		"nodtest. 300 IN SOA ns1.nodtest. h.nodtest. 2 3600 600 86400 300; " },
+	{ "another rdata at the same owner and type",
+		{ SOA1, "a.nodtest. 300 IN NS ns1.nodtest.", "a.nodtest. 300 IN NS ns2.nodtest." },
+		{ SOA1, "a.nodtest. 300 IN NS ns2.nodtest.", "a.nodtest. 300 IN NS ns3.nodtest." },
+		"a.nodtest. 300 IN NS ns1.nodtest.; ", "a.nodtest. 300 IN NS ns3.nodtest.; " },
+	{ "the same owner with another type",
+		{ SOA1, "x.nodtest. 300 IN A 192.0.2.1" },
+		{ SOA1, "x.nodtest. 300 IN AAAA 2001:db8::1" },
+		"x.nodtest. 300 IN A 192.0.2.1; ", "x.nodtest. 300 IN AAAA 2001:db8::1; " },
+	{ "nothing new: everything removed",
+		{ SOA1, "a.nodtest. 300 IN NS ns1.nodtest." }, { NULL },
+		"a.nodtest. 300 IN NS ns1.nodtest.; nodtest. 300 IN SOA ns1.nodtest. h.nodtest. 1 3600 600 86400 300; ",
+		"" },
+};
+
+static void stage(struct copy *c, const char *const *rrs)
+{
+	for (int i = 0; i < 10 && rrs[i]; i++) {
+		struct zone_rr z = rr_of(rrs[i]);
+		copy_stage_axfr(c, &z);
+	}
+}
+
+int main(void)
+{
+	struct fixture f;
+	if (fixture_open(&f) < 0) {
+		ok(0, "fixture");
+		return tap_done();
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct diff_case *k = &cases[i];
+		/* the held copy: staged, then taken as a baseline */
+		copy_stage_clear(&f.copy);
+		stage(&f.copy, k->held);
+		copy_take_baseline(&f.copy, "nodtest");
+		copy_stage_clear(&f.copy);
+		stage(&f.copy, k->neu);
+		struct changeset cs;
+		changeset_init(&cs);
+		struct nodd_err e = { 0 };
+		is_int(axfrdiff_build(&f.copy, "nodtest", &cs, &e), 0, "%s: built (%s)", k->what, e.msg);
+		char rem[2048] = "", add[2048] = "";
+		for (size_t j = 0; j < cs.removed.n; j++)
+			append_rr(rem, sizeof rem, &cs.removed.v[j]);
+		for (size_t j = 0; j < cs.added.n; j++)
+			append_rr(add, sizeof add, &cs.added.v[j]);
+		is_str(rem, k->removed, "%s: removed", k->what);
+		is_str(add, k->added, "%s: added", k->what);
+		ok(cs.soa_to.type == 0, "%s: no SOA step", k->what);
+		changeset_deinit(&cs);
+	}
+	fixture_close(&f);
+	return tap_done();
+}

@@ -1,0 +1,276 @@
+/* copy.c -- the stored copy of the upstream zones and the staging tables: every SQL
+ * statement zones/ runs, behind functions that take and give struct zone_rr. Knows
+ * nothing of transfers, observations or the network. */
+#include "zones/copy.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "lib/serial.h"
+
+static const char *const sql_tmp =
+	"CREATE TEMP TABLE IF NOT EXISTS axfr_new(owner TEXT, type INTEGER, rdata BLOB, ttl INTEGER,"
+	" PRIMARY KEY(owner, type, rdata)) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(seq INTEGER PRIMARY KEY, owner TEXT, type INTEGER,"
+	" rdata BLOB, ttl INTEGER);"
+	/* owners that lost an NS record earlier in the transfer being applied: an NS added to
+	 * one of them later is a change of name servers, not a name returning */
+	"CREATE TEMP TABLE IF NOT EXISTS ns_lost(owner TEXT PRIMARY KEY) WITHOUT ROWID";
+
+static const char *const sql[C_COUNT] = {
+	[C_LOAD] = "SELECT serial, have_copy, last_success FROM upstream WHERE zone = ?1",
+	[C_SAVE] = "INSERT INTO upstream(zone, serial, have_copy, last_success) VALUES (?1, ?2, 1, ?3) "
+		"ON CONFLICT(zone) DO UPDATE SET serial = excluded.serial, have_copy = 1, "
+		"last_success = excluded.last_success",
+	[C_ADD] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[C_DEL] = "DELETE FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = ?3 AND rdata = ?4",
+	[C_CLEAR] = "DELETE FROM zone_rr WHERE zone = ?1",
+	[C_HELD_SOA] = "SELECT rdata FROM zone_rr WHERE zone = ?1 AND owner = ?1 AND type = 6",
+	[C_AXFR_ADD] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4)",
+	[C_AXFR_CLEAR] = "DELETE FROM axfr_new",
+	/* both in primary-key order, without a sort (the AXFR difference's merge join) */
+	[C_COPY_ORDERED] = "SELECT owner, type, rdata, ttl FROM zone_rr WHERE zone = ?1"
+		" ORDER BY owner, type, rdata",
+	[C_NEW_ORDERED] = "SELECT owner, type, rdata, ttl FROM axfr_new ORDER BY owner, type, rdata",
+	[C_BASE_COPY] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl)"
+		" SELECT ?1, owner, type, rdata, ttl FROM axfr_new",
+	[C_BASE_NAMES] = "SELECT DISTINCT owner FROM axfr_new WHERE type = 2",
+	[C_IXFR_ADD] = "INSERT INTO ixfr_seq(seq, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[C_IXFR_CLEAR] = "DELETE FROM ixfr_seq",
+	[C_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+	[C_IXFR_TO_AXFR] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl)"
+		" SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+	[C_NS_COUNT] = "SELECT count(*) FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = 2",
+	[C_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(owner) VALUES (?1)",
+	[C_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE owner = ?1",
+	[C_LOST_CLEAR] = "DELETE FROM ns_lost",
+};
+
+int copy_fail(struct copy *c, struct nodd_err *e, const char *what)
+{
+	return nodd_fail(e, NODD_E_STORE, "%s: %s", what, sqlite3_errmsg(c->db));
+}
+
+int copy_open(struct copy *c, sqlite3 *db, struct nodd_err *e)
+{
+	memset(c, 0, sizeof *c);
+	c->db = db;
+	if (sqlite3_exec(db, sql_tmp, NULL, NULL, NULL) != SQLITE_OK)
+		return nodd_fail(e, NODD_E_STORE, "upstreams: staging tables: %s", sqlite3_errmsg(db));
+	for (int i = 0; i < C_COUNT; i++)
+		if (sqlite3_prepare_v2(db, sql[i], -1, &c->st[i], NULL) != SQLITE_OK) {
+			nodd_fail(e, NODD_E_STORE, "upstreams: prepare: %s", sqlite3_errmsg(db));
+			copy_close(c);
+			return -1;
+		}
+	return 0;
+}
+
+void copy_close(struct copy *c)
+{
+	for (int i = 0; i < C_COUNT; i++) {
+		sqlite3_finalize(c->st[i]);
+		c->st[i] = NULL;
+	}
+}
+
+/* Step a statement that returns no rows, then reset it and drop its bindings. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Bind rr's owner, type, rdata (and ttl when ttl_at > 0) from column i on. */
+static void bind_rr(sqlite3_stmt *st, int i, const struct zone_rr *rr, int with_ttl)
+{
+	sqlite3_bind_text(st, i, rr->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i + 1, rr->type);
+	sqlite3_bind_blob(st, i + 2, rr->rd, (int)rr->rdlen, SQLITE_STATIC);
+	if (with_ttl)
+		sqlite3_bind_int64(st, i + 3, rr->ttl);
+}
+
+int copy_load_state(struct copy *c, const char *zone, struct copy_state *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *ld = c->st[C_LOAD];
+	sqlite3_bind_text(ld, 1, zone, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(ld);
+	if (rc == SQLITE_ROW) {
+		out->serial = (uint32_t)sqlite3_column_int64(ld, 0);
+		out->have_copy = sqlite3_column_int(ld, 1);
+		out->last_success = sqlite3_column_int64(ld, 2);
+	}
+	sqlite3_reset(ld);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	/* the timers of the held SOA: a restart keeps the zone's own refresh/retry/expire */
+	sqlite3_stmt *hs = c->st[C_HELD_SOA];
+	sqlite3_bind_text(hs, 1, zone, -1, SQLITE_STATIC);
+	if (out->have_copy && sqlite3_step(hs) == SQLITE_ROW &&
+	    serial_soa_fields(sqlite3_column_blob(hs, 0), (size_t)sqlite3_column_bytes(hs, 0), NULL,
+		    &out->refresh, &out->retry, &out->expire) == 0)
+		out->have_timers = 1;
+	sqlite3_reset(hs);
+	return 0;
+}
+
+int copy_save_state(struct copy *c, const char *zone, uint32_t serial, int64_t when)
+{
+	sqlite3_stmt *st = c->st[C_SAVE];
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, serial);
+	sqlite3_bind_int64(st, 3, when);
+	return run(st);
+}
+
+static int copy_op(struct copy *c, enum copy_stmt which, const char *zone, const struct zone_rr *rr)
+{
+	sqlite3_stmt *st = c->st[which];
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	bind_rr(st, 2, rr, which == C_ADD);
+	return run(st) < 0 ? -1 : sqlite3_changes(c->db);
+}
+
+int copy_add(struct copy *c, const char *zone, const struct zone_rr *rr)
+{
+	return copy_op(c, C_ADD, zone, rr);
+}
+
+int copy_del(struct copy *c, const char *zone, const struct zone_rr *rr)
+{
+	return copy_op(c, C_DEL, zone, rr);
+}
+
+long long copy_take_baseline(struct copy *c, const char *zone)
+{
+	sqlite3_bind_text(c->st[C_CLEAR], 1, zone, -1, SQLITE_STATIC);
+	if (run(c->st[C_CLEAR]) < 0)
+		return -1;
+	sqlite3_bind_text(c->st[C_BASE_COPY], 1, zone, -1, SQLITE_STATIC);
+	if (run(c->st[C_BASE_COPY]) < 0)
+		return -1;
+	return sqlite3_changes(c->db);
+}
+
+/* Run an owner statement (with zone first when not NULL); *out (may be NULL) gets the
+ * first column of its row, or 0 when there is none. */
+static int owner_step(struct copy *c, enum copy_stmt which, const char *zone, const char *owner,
+	int64_t *out)
+{
+	sqlite3_stmt *st = c->st[which];
+	int i = 1;
+	if (zone)
+		sqlite3_bind_text(st, i++, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i, owner, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (out)
+		*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int copy_ns_count(struct copy *c, const char *zone, const char *owner, int64_t *n)
+{
+	return owner_step(c, C_NS_COUNT, zone, owner, n);
+}
+
+int copy_lost_add(struct copy *c, const char *owner)
+{
+	return owner_step(c, C_LOST_ADD, NULL, owner, NULL);
+}
+
+int copy_lost_has(struct copy *c, const char *owner, int *has)
+{
+	int64_t v = 0;
+	int rc = owner_step(c, C_LOST_HAS, NULL, owner, &v);
+	*has = v != 0;
+	return rc;
+}
+
+int copy_stage_axfr(struct copy *c, const struct zone_rr *rr)
+{
+	bind_rr(c->st[C_AXFR_ADD], 1, rr, 1);
+	return run(c->st[C_AXFR_ADD]);
+}
+
+int copy_stage_ixfr(struct copy *c, int64_t seq, const struct zone_rr *rr)
+{
+	sqlite3_bind_int64(c->st[C_IXFR_ADD], 1, seq);
+	bind_rr(c->st[C_IXFR_ADD], 2, rr, 1);
+	return run(c->st[C_IXFR_ADD]);
+}
+
+int copy_stage_ixfr_to_axfr(struct copy *c)
+{
+	return run(c->st[C_IXFR_TO_AXFR]) < 0 || run(c->st[C_IXFR_CLEAR]) < 0 ? -1 : 0;
+}
+
+void copy_stage_clear(struct copy *c)
+{
+	run(c->st[C_AXFR_CLEAR]);
+	run(c->st[C_IXFR_CLEAR]);
+	run(c->st[C_LOST_CLEAR]);
+}
+
+int copy_stage_begin(struct copy *c)
+{
+	return sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int copy_stage_commit(struct copy *c)
+{
+	return sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void copy_stage_rollback(struct copy *c)
+{
+	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void copy_scan_begin(struct copy *c, enum copy_scan_of of, const char *zone, struct copy_scan *s)
+{
+	static const enum copy_stmt stmt[] = { [SCAN_HELD] = C_COPY_ORDERED,
+		[SCAN_STAGED_AXFR] = C_NEW_ORDERED, [SCAN_STAGED_IXFR] = C_IXFR_READ,
+		[SCAN_BASE_NAMES] = C_BASE_NAMES };
+	memset(s, 0, sizeof *s);
+	s->st = c->st[stmt[of]];
+	if (of == SCAN_HELD)
+		sqlite3_bind_text(s->st, 1, zone, -1, SQLITE_STATIC);
+}
+
+int copy_scan_next(struct copy_scan *s)
+{
+	int rc = sqlite3_step(s->st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
+	const char *owner = (const char *)sqlite3_column_text(s->st, 0);
+	s->row.owner = owner ? owner : "";
+	if (sqlite3_column_count(s->st) < 4) {
+		s->row.type = 0;
+		s->row.rd = NULL;
+		s->row.rdlen = 0;
+		s->row.ttl = 0;
+		return 1;
+	}
+	s->row.type = (uint16_t)sqlite3_column_int(s->st, 1);
+	s->row.rd = sqlite3_column_blob(s->st, 2);
+	s->row.rdlen = (size_t)sqlite3_column_bytes(s->st, 2);
+	s->row.ttl = (uint32_t)sqlite3_column_int64(s->st, 3);
+	return 1;
+}
+
+void copy_scan_end(struct copy_scan *s)
+{
+	if (s->st) {
+		sqlite3_reset(s->st);
+		sqlite3_clear_bindings(s->st);
+	}
+	s->st = NULL;
+}

@@ -1,0 +1,455 @@
+/* upstream.c -- the upstream zones nodd follows as a secondary: their life cycle, the
+ * refresh each runs, and their status and metrics.
+ *
+ * DESIGN
+ * Per upstream zone, one exchange at a time, all on the main libevent loop (the timers
+ * and their clamps are zones/refresh.c, pure in now; the exchange zones/xfrclient.c;
+ * applying zones/apply.c):
+ *
+ *     refresh timer / NOTIFY (zones/notifyin.c)
+ *            |
+ *            v
+ *     SOA probe (TCP) --- up to date ---------------------------> wait refresh
+ *            | newer serial, or no copy
+ *            v
+ *     IXFR (held SOA in authority) --- REFUSED/NOTIMP/FORMERR,
+ *            |                          AXFR-style answer ------> AXFR
+ *            v                                                     |
+ *     verify TSIG on every message (RFC 8945 5.3.1, lib/tsig.c)    |
+ *     stage its records in temp tables (one temp-only transaction  |
+ *     per message: memory stays flat for a zone the size of .se)   |
+ *            v                                                     v
+ *     a changeset per IXFR difference (zones/ixfr.c), or the AXFR difference
+ *     (zones/axfrdiff.c), applied in ONE transaction: zone copy, first-seen names,
+ *     zone_diff and newly_registered_domain outbox rows, refresh state ---> commit
+ *
+ * Any failure (connect, timeout, bad TSIG, malformed or cut stream, IXFR that starts at the
+ * wrong serial or deletes an absent record, a serial going backwards) discards the whole
+ * transfer: the transaction is rolled back, the last good version keeps serving, the error
+ * is kept for /api/v1/status, and the next primary is tried, then the retry timer. An
+ * IXFR that cannot be applied is followed at once by an AXFR.
+ *
+ * Observations: an owner below the apex that gains NS records is observed at commit time;
+ * the store keeps the earliest first_seen, so a name seen before (also in the baseline, the
+ * first AXFR of a zone) is not new. DNSSEC and glue changes add no NS and so observe
+ * nothing. A deleted name that comes back keeps its first_seen.
+ */
+#include "zones/upstream.h"
+
+#include <event2/dns.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/prom.h"
+#include "zones/apply.h"
+#include "zones/secondary.h"
+
+static double ts_diff(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static const char *zone_name(const struct upstream *up)
+{
+	return up->zone[0] ? up->zone : ".";
+}
+
+void upstream_schedule(struct upstream *up, int64_t delay)
+{
+	if (delay < 0)
+		delay = 0;
+	struct timeval tv = { (time_t)delay, 0 };
+	up->next_at = unix_now() + delay;
+	evtimer_add(up->timer, &tv);
+}
+
+void upstream_error(struct upstream *up, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(up->last_error, sizeof up->last_error, fmt, ap);
+	va_end(ap);
+	up->last_error_at = unix_now();
+	if (up->pi < up->nprim)
+		log_warn("upstream %s: %s: %s", zone_name(up), up->prim_text[up->pi], up->last_error);
+	else /* no primary address yet: the message names the primary it is about */
+		log_warn("upstream %s: %s", zone_name(up), up->last_error);
+}
+
+struct upstream *upstream_by_apex(struct secondary *s, const uint8_t *name, size_t len)
+{
+	struct upstream *up = NULL;
+	for (int i = 0; i < s->nups; i++)
+		if (s->ups[i].apex_len == len && memcmp(s->ups[i].apex, name, len) == 0)
+			up = &s->ups[i];
+	return up;
+}
+
+/* ---- the refresh ----------------------------------------------------------------- */
+
+static void start_exchange(struct upstream *up, enum xfr_kind kind);
+
+/* Wait for the refresh timer (or probe again at once after a NOTIFY that came in). */
+static void up_to_date(struct upstream *up)
+{
+	up->n_up_to_date++;
+	upstream_schedule(up, refresh_success(&up->rs, unix_now()));
+}
+
+/* Every primary tried has failed, or the transfer was discarded: wait for the retry. */
+static void wait_retry(struct upstream *up)
+{
+	up->n_fail++;
+	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
+}
+
+/* This primary failed: try the next one, or wait for the retry. */
+static void primary_failed(struct upstream *up, enum xfr_kind kind)
+{
+	copy_stage_clear(&up->sec->copy);
+	up->n_fail++;
+	if (up->pi + 1 < up->nprim) {
+		up->pi++;
+		start_exchange(up, kind == XFR_IXFR || kind == XFR_AXFR ? XFR_PROBE : kind);
+		return;
+	}
+	up->pi = 0;
+	if (refresh_expired(&up->rs, unix_now()))
+		log_warn("upstream %s: expired: no successful refresh for %lld s (serving the last copy)",
+			up->zone, (long long)(unix_now() - up->rs.last_success));
+	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
+}
+
+/* A complete, verified transfer: applied in one transaction. */
+static void apply_staged(struct upstream *up, enum xfr_kind kind)
+{
+	struct secondary *s = up->sec;
+	const struct xfrin *in = &up->conn.in;
+	int axfr = kind == XFR_AXFR || in->style == XFRIN_STYLE_AXFR;
+	struct apply a = { .copy = &s->copy, .nod = s->nod, .ob = s->ob, .zone = up->zone,
+		.keep_first_seen = up->cfg->keep_first_seen, .baseline = !up->rs.have_copy,
+		.from = up->rs.have_copy ? up->rs.serial : 0, .to = in->new_serial,
+		.now = unix_now() };
+	struct timespec t_recv, t_done;
+	clock_gettime(CLOCK_MONOTONIC, &t_recv);
+	struct nodd_err e = { 0 };
+	switch (apply_transfer(&a, axfr, &e)) {
+	case APPLY_FAILED:
+		upstream_error(up, "%s", e.msg);
+		wait_retry(up);
+		return;
+	case APPLY_DISCARDED:
+		upstream_error(up, "%s; transfer discarded, serial %u still served", e.msg,
+			up->rs.serial);
+		if (axfr) {
+			wait_retry(up);
+		} else { /* an inconsistent IXFR: fall back to AXFR at once */
+			up->n_fail++;
+			start_exchange(up, XFR_AXFR);
+		}
+		return;
+	case APPLY_COMMITTED:
+		break;
+	}
+	if (axfr)
+		up->n_axfr++;
+	else
+		up->n_ixfr++;
+	up->n_obs += a.obs;
+	clock_gettime(CLOCK_MONOTONIC, &t_done);
+	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
+		"(%llu records in %u messages received in %.2f s, applied in %.2f s)",
+		zone_name(up), axfr ? "AXFR" : "IXFR", a.from, a.to, (unsigned long long)a.adds,
+		(unsigned long long)a.dels, (unsigned long long)a.obs, a.baseline ? " (baseline)" : "",
+		(unsigned long long)in->nrr, in->msgs, ts_diff(&up->conn.t_start, &t_recv),
+		ts_diff(&t_recv, &t_done));
+	up->rs.have_copy = 1;
+	up->rs.serial = in->new_serial;
+	/* the zone's own SOA timers, clamped to the configured bounds */
+	refresh_set_soa(&up->rs, &up->bounds, in->refresh, in->retry, in->expire);
+	upstream_schedule(up, refresh_success(&up->rs, a.now));
+}
+
+/* The exchange with the primary ended (xfrclient closed it): what follows. */
+static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
+	const struct nodd_err *e)
+{
+	struct upstream *up = ctx;
+	enum xfr_kind kind = c->kind;
+	c->kind = XFR_NONE;
+	switch (next) {
+	case XFR_MORE:
+	case XFR_FAILED:
+		upstream_error(up, "%s", e && e->msg[0] ? e->msg : "failed");
+		primary_failed(up, kind);
+		break;
+	case XFR_OLDER: /* the primary answered; our copy stays */
+		upstream_error(up, "primary has serial %u, older than our %u; keeping ours",
+			c->probe_serial, up->rs.serial);
+		up_to_date(up);
+		break;
+	case XFR_UP_TO_DATE:
+		up_to_date(up);
+		break;
+	case XFR_CURRENT:
+		copy_stage_clear(&up->sec->copy);
+		up_to_date(up);
+		break;
+	case XFR_DO_IXFR:
+		start_exchange(up, XFR_IXFR);
+		break;
+	case XFR_DO_AXFR:
+		start_exchange(up, XFR_AXFR);
+		break;
+	case XFR_COMPLETE:
+		apply_staged(up, kind);
+		break;
+	}
+}
+
+static void start_exchange(struct upstream *up, enum xfr_kind kind)
+{
+	struct nodd_err e = { 0 };
+	log_debug("upstream %s: %s to %s", up->zone, xfr_kind_name(kind), up->prim_text[up->pi]);
+	/* the whole exchange verifies with the key it starts with */
+	if (xfr_start(&up->conn, kind, (struct sockaddr *)&up->prim[up->pi], up->prim_len[up->pi],
+		    up->apex, up->apex_len, &up->rs, atomic_load(&up->key), &e) < 0) {
+		up->conn.kind = XFR_NONE;
+		upstream_error(up, "%s", e.msg);
+		primary_failed(up, kind);
+	}
+}
+
+void upstream_refresh_now(struct upstream *up)
+{
+	up->pi = 0;
+	start_exchange(up, XFR_PROBE);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct upstream *up = arg;
+	if (up->conn.kind != XFR_NONE)
+		return;
+	if (up->nprim == 0) {
+		/* no primary resolved yet (offline at start?): try the names again */
+		for (int j = 0; j < up->cfg->nprimaries; j++) {
+			struct nodd_err e = { 0 };
+			if (upstream_resolve(up, up->cfg->primaries[j], &e) < 0)
+				upstream_error(up, "primary %s", e.msg);
+		}
+		if (up->nprim == 0) {
+			upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
+			return;
+		}
+		up->last_error[0] = '\0';
+	}
+	upstream_refresh_now(up);
+}
+
+/* NOTIFYs flagged by the UDP threads (zones/notifyin.c): refresh now, or after the
+ * exchange running. */
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct secondary *s = arg;
+	for (int i = 0; i < s->nups; i++) {
+		pthread_mutex_lock(&s->nlock);
+		int f = s->nflag[i];
+		s->nflag[i] = 0;
+		pthread_mutex_unlock(&s->nlock);
+		if (!f)
+			continue;
+		struct upstream *up = &s->ups[i];
+		if (up->conn.kind != XFR_NONE) {
+			up->rs.notified = 1; /* probe again when the current exchange ends */
+			continue;
+		}
+		evtimer_del(up->timer);
+		upstream_refresh_now(up);
+	}
+}
+
+/* ---- life cycle ------------------------------------------------------------------ */
+
+/* One upstream from its configuration: key, primaries, the state saved in the store. */
+static int upstream_init(struct secondary *s, struct upstream *up, const struct config_upstream *cu,
+	const struct tsig_keyring *kr, struct nodd_err *e)
+{
+	up->sec = s;
+	up->cfg = cu;
+	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
+		.done = on_exchange_done, .ctx = up };
+	snprintf(up->zone, sizeof up->zone, "%s", cu->zone);
+	int wl = dname_text_to_wire(cu->zone, up->apex);
+	up->apex_len = wl > 0 ? (size_t)wl : 1;
+	if (cu->key) {
+		atomic_init(&up->key, tsig_keyring_find_text(kr, cu->key));
+		if (!up->key) /* keys_check_refs() ran first; this is only a guard */
+			return nodd_fail(e, NODD_E_NOTFOUND, "upstreams.key %s: not among the keys", cu->key);
+	}
+	for (int j = 0; j < cu->nprimaries; j++) {
+		struct nodd_err re = { 0 };
+		if (upstream_resolve(up, cu->primaries[j], &re) < 0)
+			log_warn("upstream %s: primary %s; skipped", up->zone, re.msg);
+	}
+	up->bounds = (struct refresh_bounds){ cu->refresh_min, cu->refresh_max, cu->retry_min,
+		cu->retry_max, cu->expire_min, cu->expire_max };
+	refresh_init(&up->rs, &up->bounds);
+	up->timer = evtimer_new(s->base, on_timer, up);
+	struct copy_state cs;
+	if (copy_load_state(&s->copy, up->zone, &cs) == 0) {
+		up->rs.serial = cs.serial;
+		up->rs.have_copy = cs.have_copy;
+		up->rs.last_success = cs.last_success;
+		if (cs.have_timers) /* a restart keeps the zone's own refresh/retry/expire */
+			refresh_set_soa(&up->rs, &up->bounds, cs.refresh, cs.retry, cs.expire);
+	}
+	const struct tsig_key *key = atomic_load(&up->key);
+	log_info("upstream %s: %d primaries, %s%s, %s", zone_name(up), up->nprim,
+		key ? "TSIG key " : "no TSIG", key ? key->name_text : "",
+		up->rs.have_copy ? "resuming from the held serial" : "no copy yet (first AXFR is the baseline)");
+	if (up->rs.have_copy)
+		log_info("upstream %s: held serial %u", up->zone, up->rs.serial);
+	/* without an address yet, the resolver's answer starts the first refresh */
+	upstream_schedule(up, up->nprim == 0 ? (int64_t)cu->retry_min : 0);
+	return 0;
+}
+
+struct secondary *secondary_start(struct event_base *base, const struct nodd_config *cfg,
+	nod_t *nod, outbox_t *ob, const struct tsig_keyring *kr, struct nodd_err *e)
+{
+	if (cfg->nupstreams == 0)
+		return NULL;
+	struct secondary *s = calloc(1, sizeof *s);
+	if (!s) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	s->base = base;
+	s->nod = nod;
+	s->ob = ob;
+	atomic_init(&s->kr, kr);
+	pthread_mutex_init(&s->nlock, NULL);
+	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (!s->dns)
+		log_warn("upstreams: no resolver configured (/etc/resolv.conf); primaries must be addresses");
+	if (copy_open(&s->copy, store_db(nod_store(nod)), e) < 0) {
+		secondary_stop(s);
+		return NULL;
+	}
+	s->ups = calloc((size_t)cfg->nupstreams, sizeof *s->ups);
+	s->nflag = calloc((size_t)cfg->nupstreams, sizeof *s->nflag);
+	s->nev = event_new(base, -1, 0, on_notify, s);
+	if (!s->ups || !s->nflag || !s->nev) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		secondary_stop(s);
+		return NULL;
+	}
+	s->nups = cfg->nupstreams;
+	srandom((unsigned)unix_now() ^ (unsigned)getpid());
+	for (int i = 0; i < s->nups; i++)
+		if (upstream_init(s, &s->ups[i], &cfg->upstreams[i], kr, e) < 0) {
+			secondary_stop(s);
+			return NULL;
+		}
+	return s;
+}
+
+void secondary_stop(struct secondary *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nups; i++) {
+		xfr_deinit(&s->ups[i].conn);
+		if (s->ups[i].timer)
+			event_free(s->ups[i].timer);
+	}
+	copy_close(&s->copy);
+	if (s->nev)
+		event_free(s->nev);
+	if (s->dns)
+		evdns_base_free(s->dns, 1);
+	pthread_mutex_destroy(&s->nlock);
+	free(s->nflag);
+	free(s->ups);
+	free(s);
+}
+
+void secondary_set_keys(struct secondary *s, const struct tsig_keyring *kr)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nups; i++) {
+		struct upstream *up = &s->ups[i];
+		const struct tsig_key *k = up->cfg->key ? tsig_keyring_find_text(kr, up->cfg->key) : NULL;
+		if (k) /* checked by keys_check_refs before the swap; never unsign an upstream */
+			atomic_store(&up->key, k);
+	}
+	atomic_store(&s->kr, kr);
+}
+
+/* ---- status and metrics ---------------------------------------------------------- */
+
+json_t *secondary_status(struct secondary *s)
+{
+	json_t *a = json_array();
+	for (int i = 0; s && i < s->nups; i++) {
+		struct upstream *up = &s->ups[i];
+		int64_t now = unix_now();
+		enum xfr_kind k = up->conn.kind;
+		json_t *o = json_pack("{s:s, s:o, s:b, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:b, s:s}",
+			"zone", zone_name(up),
+			"serial", up->rs.have_copy ? json_integer(up->rs.serial) : json_null(),
+			"have_copy", up->rs.have_copy,
+			"last_success", (json_int_t)up->rs.last_success,
+			"last_error", up->last_error[0] ? json_string(up->last_error) : json_null(),
+			"last_error_at", up->last_error_at ? json_integer(up->last_error_at) : json_null(),
+			"next_refresh", k == XFR_NONE ? json_integer(up->next_at) : json_null(),
+			"transfers", "ixfr", (json_int_t)up->n_ixfr, "axfr", (json_int_t)up->n_axfr,
+			"failed", (json_int_t)up->n_fail, "up_to_date", (json_int_t)up->n_up_to_date,
+			"observations", (json_int_t)up->n_obs,
+			"expired", refresh_expired(&up->rs, now),
+			"state", k == XFR_NONE ? "idle" : k == XFR_PROBE ? "probing" : "transferring");
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+void secondary_metrics(struct secondary *s, FILE *f)
+{
+	if (!s)
+		return;
+	static const char *const kinds[] = { "ixfr", "axfr", "failed" };
+	prom_family(f, "nodd_upstream_serial", "gauge", "SOA serial held for the upstream zone.");
+	for (int i = 0; i < s->nups; i++)
+		prom_sample(f, "nodd_upstream_serial", "zone", s->ups[i].zone, NULL, NULL,
+			s->ups[i].rs.serial);
+	prom_family(f, "nodd_upstream_transfers_total", "counter", "Transfers by kind and outcome.");
+	for (int i = 0; i < s->nups; i++) {
+		const struct upstream *up = &s->ups[i];
+		const uint64_t n[] = { up->n_ixfr, up->n_axfr, up->n_fail };
+		for (int k = 0; k < 3; k++)
+			prom_sample(f, "nodd_upstream_transfers_total", "zone", up->zone, "kind", kinds[k],
+				n[k]);
+	}
+	prom_family(f, "nodd_upstream_observations_total", "counter",
+		"New names seen in the upstream zone.");
+	for (int i = 0; i < s->nups; i++)
+		prom_sample(f, "nodd_upstream_observations_total", "zone", s->ups[i].zone, NULL, NULL,
+			s->ups[i].n_obs);
+	prom_family(f, "nodd_upstream_expired", "gauge",
+		"1 when no refresh succeeded within the expire bound.");
+	for (int i = 0; i < s->nups; i++)
+		prom_sample(f, "nodd_upstream_expired", "zone", s->ups[i].zone, NULL, NULL,
+			(uint64_t)refresh_expired(&s->ups[i].rs, unix_now()));
+}

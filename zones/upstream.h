@@ -1,0 +1,97 @@
+/* upstream.h -- the registry of upstream zones inside zones/: per-upstream state (the
+ * options from conf/config.h, the primaries' addresses, the held copy's refresh state,
+ * the running exchange, the counters of status and metrics) and the secondary that holds
+ * them. For the files of zones/ only; the rest of nodd sees zones/secondary.h.
+ *
+ * Threads: everything is main thread, except what the NOTIFY hook reads on the UDP
+ * threads: the zones' apexes and primaries (fixed after start, or filled before the
+ * first refresh by the resolver on the main thread), key (atomic) and kr (atomic); it
+ * writes only the wake flags, under nlock. */
+#ifndef NODD_UPSTREAM_H
+#define NODD_UPSTREAM_H
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "conf/config.h"
+#include "lib/dname.h"
+#include "lib/tsig.h"
+#include "policy/nod.h"
+#include "policy/outbox.h"
+#include "zones/copy.h"
+#include "zones/refresh.h"
+#include "zones/xfrclient.h"
+
+struct secondary;
+
+struct upstream {
+	struct secondary *sec;
+	const struct config_upstream *cfg;    /* borrowed from the configuration */
+	char zone[DNAME_MAX_TEXT + 2];        /* norm text, "" for the root */
+	uint8_t apex[DNAME_MAX_WIRE];
+	size_t apex_len;
+	struct sockaddr_storage prim[CONFIG_MAX_PRIMARIES];
+	socklen_t prim_len[CONFIG_MAX_PRIMARIES];
+	char prim_text[CONFIG_MAX_PRIMARIES][160]; /* "spec (address)" for logs */
+	int nprim;
+	const struct tsig_key *_Atomic key;   /* by cfg->key; a reload replaces it */
+
+	/* the held copy's timers (serial and last success are saved in the upstream table,
+	 * the timers come back from the held SOA) */
+	struct refresh_bounds bounds;
+	struct refresh_state rs;
+	struct event *timer;
+	int64_t next_at;
+
+	/* the running exchange: one at a time, with primary pi */
+	struct xfrconn conn;                  /* conn.kind XFR_NONE when idle */
+	int pi;
+
+	/* status */
+	uint64_t n_ixfr, n_axfr, n_fail, n_obs, n_up_to_date;
+	char last_error[256];
+	int64_t last_error_at;
+};
+
+struct secondary {
+	struct event_base *base;
+	nod_t *nod;
+	outbox_t *ob;
+	struct copy copy;
+	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload */
+	struct upstream *ups;
+	int nups;
+	/* NOTIFY from the UDP threads: a flag per upstream under nlock, then nev */
+	pthread_mutex_t nlock;
+	int *nflag;
+	struct event *nev;
+	struct evdns_base *dns;   /* host names of primaries are resolved without blocking */
+};
+
+/* The upstream whose apex is name (wire, any case), or NULL. */
+struct upstream *upstream_by_apex(struct secondary *s, const uint8_t *name, size_t len);
+
+/* Note an error for status and log it with the zone and the primary being tried. */
+void upstream_error(struct upstream *up, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Resolve a primary "host[@port]": an address is taken at once, a host name is looked up
+ * with evdns (on_resolved adds its addresses and starts a waiting refresh). 0, or -1 with
+ * e for a malformed spec or no resolver. (zones/resolve.c) */
+int upstream_resolve(struct upstream *up, const char *spec, struct nodd_err *e);
+
+/* Start a refresh with an SOA probe of the first primary now. */
+void upstream_refresh_now(struct upstream *up);
+void upstream_schedule(struct upstream *up, int64_t delay);
+
+/* NOTIFY in (zones/notifyin.c): the answer to q (qlen bytes) from peer, written to out;
+ * *wake gets the index of the upstream whose refresh to wake, or -1. Returns the answer
+ * length, 0 for no answer (not a NOTIFY question we can read, or no room). Reads the
+ * upstreams as the UDP threads may (see above). */
+size_t notifyin_answer(const struct upstream *ups, int nups, const struct tsig_keyring *kr,
+	const uint8_t *q, size_t qlen, const struct sockaddr *peer, uint64_t now, uint8_t *out,
+	size_t outcap, int *wake);
+
+#endif

@@ -1,0 +1,334 @@
+/* xfrclient.c -- the TCP client of the transfers in: produce the query, consume the
+ * answer message by message. ldns parses each message (ldns_wire2pkt) and zones/xfrin.c
+ * checks the framing of the answer records; the client is ours because ldns's is
+ * blocking, checks no TSIG and stops after two SOAs (REFERENCE.md 0.3). Never touches the
+ * refresh timers, the observations or the copy itself (only its staging tables). */
+#include "zones/xfrclient.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <ldns/ldns.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/wire.h"
+
+#define XFR_TIMEOUT 30
+
+const char *xfr_kind_name(enum xfr_kind kind)
+{
+	return kind == XFR_PROBE ? "SOA query" : kind == XFR_IXFR ? "IXFR" : "AXFR";
+}
+
+/* ---- produce --------------------------------------------------------------------- */
+
+int xfr_query(struct xfrconn *c, enum xfr_kind kind, const uint8_t *apex, size_t apex_len,
+	const struct tsig_key *key, uint64_t now, uint8_t *buf, size_t cap, size_t *len,
+	struct nodd_err *e)
+{
+	struct wire w;
+	c->id = (uint16_t)(random() & 0xFFFF);
+	wire_init(&w, buf, cap);
+	wire_header(&w, c->id, 0);
+	uint16_t qtype = kind == XFR_PROBE ? WIRE_T_SOA : kind == XFR_IXFR ? WIRE_T_IXFR : WIRE_T_AXFR;
+	wire_question(&w, apex, apex_len, qtype, WIRE_C_IN);
+	if (kind == XFR_IXFR) {
+		/* our SOA in authority; only the serial matters to the server */
+		wire_section(&w, WIRE_NS);
+		wire_name_ptr(&w, WIRE_HEADER_SIZE);
+		size_t rdl = wire_rr_head(&w, WIRE_T_SOA, WIRE_C_IN, 0);
+		wire_put8(&w, 0); /* mname . */
+		wire_put8(&w, 0); /* rname . */
+		wire_put32(&w, c->rs ? c->rs->serial : 0);
+		for (int i = 0; i < 4; i++)
+			wire_put32(&w, 0);
+		wire_rr_end(&w, rdl);
+	}
+	*len = wire_finish(&w);
+	if (!*len)
+		return nodd_fail(e, NODD_E_LIMIT, "cannot build the query");
+	c->key = key;
+	if (!key)
+		return 0;
+	struct tsig_mac mac;
+	if (tsig_sign_request(key, buf, *len, cap, now, 0, &mac, len) != 0 ||
+	    tsig_verifier_init(&c->ver, key, &mac) != 0)
+		return nodd_fail(e, NODD_E_INVALID, "cannot build the query (TSIG)");
+	c->verifying = 1;
+	return 0;
+}
+
+/* ---- consume --------------------------------------------------------------------- */
+
+/* Verify the message's TSIG and give the message without it (ARCOUNT lowered too), in
+ * *bare: msg itself when it has none, else c->msg. 0, or -1 with e. */
+static int xfr_unsign(struct xfrconn *c, const uint8_t *msg, size_t len, uint64_t now,
+	const uint8_t **bare, size_t *barelen, struct nodd_err *e)
+{
+	size_t plen = len;
+	*bare = msg;
+	*barelen = len;
+	if (c->verifying) {
+		struct tsig_result res;
+		enum tsig_verdict v = tsig_verifier_feed(&c->ver, msg, len, now, &res);
+		if (v != TSIG_V_OK && v != TSIG_V_UNSIGNED)
+			return nodd_fail(e, NODD_E_REFUSED, "TSIG: %s (key %s)", tsig_verdict_str(v),
+				c->key->name_text);
+		plen = res.msg_len;
+	} else if (len >= 12 && tsig_find(msg, len, &plen) != 0) {
+		plen = len; /* an unexpected TSIG on an unsigned exchange: let ldns see it */
+	}
+	if (len < 12 || plen >= len)
+		return 0;
+	if (plen > c->msgcap) {
+		uint8_t *m = realloc(c->msg, plen);
+		if (!m)
+			return nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		c->msg = m;
+		c->msgcap = plen;
+	}
+	memcpy(c->msg, msg, plen);
+	unsigned ar = wire_get16(c->msg + 10);
+	ar = ar ? ar - 1 : 0;
+	c->msg[10] = (uint8_t)(ar >> 8);
+	c->msg[11] = (uint8_t)ar;
+	*bare = c->msg;
+	*barelen = plen;
+	return 0;
+}
+
+/* ID, QR and RCODE. XFR_MORE when the message answers our query with NOERROR. */
+static enum xfr_next xfr_check(struct xfrconn *c, const ldns_pkt *p, struct nodd_err *e)
+{
+	ldns_pkt_rcode rc = ldns_pkt_get_rcode(p);
+	if (ldns_pkt_id(p) != c->id || !ldns_pkt_qr(p)) {
+		nodd_fail(e, NODD_E_PEER, "answer with a wrong ID or without QR");
+		return XFR_FAILED;
+	}
+	if (rc == LDNS_RCODE_NOERROR)
+		return XFR_MORE;
+	if (c->kind == XFR_IXFR && (rc == LDNS_RCODE_NOTIMPL || rc == LDNS_RCODE_FORMERR ||
+		    rc == LDNS_RCODE_REFUSED)) {
+		log_info("upstream %s: IXFR answered RCODE %d; falling back to AXFR", c->zone, (int)rc);
+		return XFR_DO_AXFR;
+	}
+	nodd_fail(e, NODD_E_PEER, "%s answered with RCODE %d", xfr_kind_name(c->kind), (int)rc);
+	return XFR_FAILED;
+}
+
+/* The SOA probe's answer: the primary's serial against ours (zones/refresh.c). */
+static enum xfr_next xfr_probe_decide(struct xfrconn *c, const ldns_pkt *p, struct nodd_err *e)
+{
+	ldns_rr_list *an = ldns_pkt_answer(p);
+	ldns_rr *soa = an && ldns_rr_list_rr_count(an) ? ldns_rr_list_rr(an, 0) : NULL;
+	if (!soa || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(soa) < 7) {
+		nodd_fail(e, NODD_E_PEER, "SOA query: no SOA in the answer");
+		return XFR_FAILED;
+	}
+	c->probe_serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
+	if (c->verifying && tsig_verifier_end(&c->ver) != TSIG_V_OK) {
+		nodd_fail(e, NODD_E_REFUSED, "SOA query: the answer is not signed");
+		return XFR_FAILED;
+	}
+	switch (refresh_after_probe(c->rs, c->probe_serial)) {
+	case REFRESH_OLDER:
+		return XFR_OLDER;
+	case REFRESH_UP_TO_DATE:
+		return XFR_UP_TO_DATE;
+	case REFRESH_IXFR:
+		return XFR_DO_IXFR;
+	case REFRESH_AXFR:
+		break;
+	}
+	return XFR_DO_AXFR;
+}
+
+/* Stage one checked record where the transfer's style puts it. */
+static int xfr_stage_one(struct xfrconn *c, const struct zone_rr *rr)
+{
+	if (c->kind == XFR_AXFR || c->in.style == XFRIN_STYLE_AXFR)
+		return copy_stage_axfr(c->copy, rr);
+	return copy_stage_ixfr(c->copy, (int64_t)(c->in.nrr - 1), rr); /* its place in the stream */
+}
+
+/* The answer records of one message: checked in order (zones/xfrin.c) and staged. */
+static int xfr_take_records(struct xfrconn *c, ldns_rr_list *an, struct nodd_err *e)
+{
+	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		const ldns_rdf *own = ldns_rr_owner(rr);
+		struct zone_rr z;
+		if (!own || rrtext_from_ldns(rr, c->owner, &c->rd, &c->rdcap, &z) < 0)
+			return nodd_fail(e, NODD_E_PEER, "a record that cannot be stored");
+		int was = c->in.style;
+		int v = xfrin_record(&c->in, ldns_rdf_data(own), ldns_rdf_size(own), z.type, z.rd,
+			z.rdlen);
+		if (v == XFRIN_ERROR)
+			return nodd_fail(e, NODD_E_PEER, "%s", c->in.err);
+		if (was != c->in.style && c->in.style == XFRIN_STYLE_AXFR) {
+			/* From here on the records go straight to the AXFR table, keyed for the
+			 * difference; the one staged before the style was known (the SOA) moves
+			 * there too. Copying a whole AXFR-style answer across at apply time cost a
+			 * second per 700,000 records. */
+			log_info("upstream %s: AXFR-style answer to IXFR", c->zone);
+			if (copy_stage_ixfr_to_axfr(c->copy) < 0)
+				return copy_fail(c->copy, e, "staging");
+		}
+		if (v == XFRIN_STAGE && xfr_stage_one(c, &z) < 0)
+			return copy_fail(c->copy, e, "staging");
+	}
+	return 0;
+}
+
+/* A message of a transfer: its records staged in one temp-only transaction (it never
+ * spans a loop turn, so it cannot mix with other writers of the connection). */
+static enum xfr_next xfr_stage(struct xfrconn *c, const ldns_pkt *p, struct nodd_err *e)
+{
+	if (copy_stage_begin(c->copy) < 0) {
+		copy_fail(c->copy, e, "staging");
+		return XFR_FAILED;
+	}
+	if (xfr_take_records(c, ldns_pkt_answer(p), e) < 0) {
+		copy_stage_rollback(c->copy);
+		return XFR_FAILED;
+	}
+	if (copy_stage_commit(c->copy) < 0) {
+		copy_fail(c->copy, e, "staging");
+		copy_stage_rollback(c->copy);
+		return XFR_FAILED;
+	}
+	int done = xfrin_message_end(&c->in, ldns_pkt_ancount(p));
+	if (done == XFRIN_MORE)
+		return XFR_MORE;
+	if (c->verifying && tsig_verifier_end(&c->ver) != TSIG_V_OK) {
+		nodd_fail(e, NODD_E_REFUSED, "TSIG: the last message is not signed");
+		return XFR_FAILED;
+	}
+	return done == XFRIN_CURRENT ? XFR_CURRENT : XFR_COMPLETE;
+}
+
+enum xfr_next xfr_consume(struct xfrconn *c, const uint8_t *msg, size_t len, uint64_t now,
+	struct nodd_err *e)
+{
+	const uint8_t *bare;
+	size_t blen;
+	if (xfr_unsign(c, msg, len, now, &bare, &blen, e) < 0)
+		return XFR_FAILED;
+	ldns_pkt *p = NULL;
+	if (len < 12 || ldns_wire2pkt(&p, bare, blen) != LDNS_STATUS_OK) {
+		nodd_fail(e, NODD_E_PEER, "malformed message in the answer");
+		return XFR_FAILED;
+	}
+	enum xfr_next next = xfr_check(c, p, e);
+	if (next == XFR_MORE)
+		next = c->kind == XFR_PROBE ? xfr_probe_decide(c, p, e) : xfr_stage(c, p, e);
+	ldns_pkt_free(p);
+	return next;
+}
+
+/* ---- the connection -------------------------------------------------------------- */
+
+void xfr_close(struct xfrconn *c)
+{
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	if (c->verifying) {
+		tsig_verifier_deinit(&c->ver);
+		c->verifying = 0;
+	}
+}
+
+void xfr_deinit(struct xfrconn *c)
+{
+	xfr_close(c);
+	free(c->msg);
+	free(c->rd);
+	c->msg = c->rd = NULL;
+	c->msgcap = c->rdcap = 0;
+}
+
+static void xfr_end(struct xfrconn *c, enum xfr_next next, const struct nodd_err *e)
+{
+	xfr_close(c);
+	c->done(c->ctx, c, next, e);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct xfrconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	for (;;) {
+		uint8_t pfx[2];
+		if (evbuffer_copyout(in, pfx, 2) < 2)
+			return;
+		size_t len = wire_get16(pfx);
+		if (evbuffer_get_length(in) < len + 2)
+			return;
+		const uint8_t *msg = evbuffer_pullup(in, (ev_ssize_t)(len + 2));
+		struct nodd_err e = { 0 };
+		enum xfr_next next = msg ? xfr_consume(c, msg + 2, len, (uint64_t)unix_now(), &e)
+			: (nodd_fail(&e, NODD_E_NOMEM, "out of memory"), XFR_FAILED);
+		if (next != XFR_MORE) {
+			xfr_end(c, next, &e); /* frees bev and its buffer */
+			return;
+		}
+		evbuffer_drain(in, len + 2);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct xfrconn *c = arg;
+	struct nodd_err e = { 0 };
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_TIMEOUT)
+		nodd_fail(&e, NODD_E_LIMIT, "timed out");
+	else if (what & BEV_EVENT_EOF)
+		nodd_fail(&e, NODD_E_PEER, "connection closed in the middle of the %s",
+			c->kind == XFR_PROBE ? "SOA query" : "transfer");
+	else
+		nodd_fail(&e, NODD_E_SYSTEM, "connection failed: %s", strerror(EVUTIL_SOCKET_ERROR()));
+	xfr_end(c, XFR_FAILED, &e);
+}
+
+int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr,
+	socklen_t addrlen, const uint8_t *apex, size_t apex_len, const struct refresh_state *rs,
+	const struct tsig_key *key, struct nodd_err *e)
+{
+	c->kind = kind;
+	c->rs = rs;
+	xfrin_init(&c->in, apex, apex_len, kind == XFR_IXFR, rs->have_copy, rs->serial);
+	copy_stage_clear(c->copy);
+	uint8_t q[1024];
+	size_t qlen;
+	if (xfr_query(c, kind, apex, apex_len, key, (uint64_t)unix_now(), q, sizeof q, &qlen, e) < 0) {
+		xfr_close(c);
+		return -1;
+	}
+	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		xfr_close(c);
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	}
+	struct timeval to = { XFR_TIMEOUT, 0 };
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	bufferevent_set_timeouts(c->bev, &to, &to);
+	uint8_t pfx[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
+	bufferevent_write(c->bev, pfx, 2);
+	bufferevent_write(c->bev, q, qlen);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+	if (bufferevent_socket_connect(c->bev, addr, (int)addrlen) < 0) {
+		nodd_fail(e, NODD_E_SYSTEM, "connect: %s", strerror(errno));
+		xfr_close(c);
+		return -1;
+	}
+	return 0;
+}
