@@ -1,4 +1,4 @@
-"""Issue 4: BIND 9 as a resolver with response-policy, pulling nodd's 5m, 1h and 24h RPZ
+"""BIND 9 as a resolver with response-policy, pulling nodd's 5m, 1h and 24h RPZ
 zones as TSIG secondaries (AXFR, then NOTIFY + IXFR)."""
 import base64
 import os

@@ -1,4 +1,4 @@
-"""Issue 4: Unbound with rpz: pulling nodd's 5m zone by address ACL (Unbound has no TSIG
+"""Unbound with rpz: pulling nodd's 5m zone by address ACL (Unbound has no TSIG
 for rpz transfers) rewrites listed names and their subdomains to NXDOMAIN."""
 import os
 import shutil

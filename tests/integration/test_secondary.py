@@ -1,4 +1,4 @@
-"""Issue 3: nodd follows a real BIND primary as a TSIG secondary (NOTIFY -> IXFR, AXFR
+"""nodd follows a real BIND primary as a TSIG secondary (NOTIFY -> IXFR, AXFR
 fallback) and turns new delegations into observations."""
 import os
 import shutil

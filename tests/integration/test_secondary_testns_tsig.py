@@ -1,4 +1,4 @@
-"""Issue 3, TSIG against ldns-testns: after a good baseline, the upstream's answers carry a
+"""nodd as a secondary, TSIG against ldns-testns: after a good baseline, the upstream's answers carry a
 TSIG with a bad MAC or with a key nodd does not know. ldns-testns replays canned bytes, so
 these answers are made once here with dnspython and handed to it as HEX_ANSWER; it cannot
 compute a MAC over nodd's request, so a stale time with a valid MAC is covered by the

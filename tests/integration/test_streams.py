@@ -1,4 +1,4 @@
-"""Streams (issue 5): newly_registered_domain and zone_diff records through the durable
+"""Streams: newly_registered_domain and zone_diff records through the durable
 outbox to Kafka (librdkafka's mock cluster, read with kcat) and to WebSocket clients.
 
 Observations come through the HTTP API, and from a real BIND upstream (the last two
