@@ -245,6 +245,8 @@ def test_status(api):
 
 # ---- bearer token --------------------------------------------------------------------------
 def test_bearer_token(nodd_factory):
+    """With http-token set, writes need 'Authorization: Bearer <token>' (none, a wrong one
+    or no Bearer scheme is 401 and changes nothing); reads need no token."""
     n = nodd_factory(server={"http-token": "s3cret-token"}, name="nodd (token)")
     body = {"domain": "tok.se", "first_seen": int(time.time()) - 60, "source": "t"}
     st, _ = n.api("POST", "/api/v1/observations", body)
@@ -278,6 +280,7 @@ def _query_metric(samples, qtype, rcode):
 
 
 def test_metrics_query_counters(api):
+    """nodd_dns_queries_total rises by exactly the queries sent, by query type and RCODE."""
     m0 = api.metrics()
     txt_nx0 = _query_metric(m0, "TXT", "NXDOMAIN")
     a_ok0 = _query_metric(m0, "A", "NOERROR")
@@ -298,6 +301,7 @@ def test_metrics_query_counters(api):
 
 
 def test_metrics_names_in_window(nodd):
+    """nodd_names_in_window counts the names younger than each window."""
     now = int(time.time())
     ages = [60, 60, 60, 450, 450, 1200, 7200, 108000]
     nodd.observe_many([{"domain": "w%d.se" % i, "first_seen": now - a, "source": "t"}
@@ -318,6 +322,9 @@ def _ctl(n, *args, timeout=120):
 
 
 def test_noddctl_observe_lookup_status(api):
+    """noddctl observe lists a name, lookup prints the API's JSON (exit 1 and a message for
+    an unknown name), status prints the status keys, observe of a public suffix exits 1
+    with the API's error."""
     r = _ctl(api, "observe", "ctl-x.se")
     assert r.returncode == 0, r.stderr
     assert_a(api.query(bl("ctl-x.se"), "A"), bl("ctl-x.se"), "127.0.0.2")
@@ -339,6 +346,8 @@ def test_noddctl_observe_lookup_status(api):
 
 
 def test_noddctl_import(api, tmp_path):
+    """noddctl import of 20,000 names (with and without first_seen) lists each with the
+    code of its age."""
     now = int(time.time())
     ages = [60, 450, 1200, 2700, 7200, 21600, 64800, 108000, None]
     rnd = random.Random(20240601)

@@ -15,6 +15,8 @@ from publish_util import doc_block, substitute
 
 
 def test_unbound_rpz_by_address(tmp_path, nodd_factory):
+    """Unbound's rpz: recipe pulling 5m by address ACL rewrites listed names and their
+    subdomains to NXDOMAIN."""
     if not shutil.which("unbound"):
         pytest.skip("unbound is not installed")
     port = h.free_port()

@@ -44,6 +44,9 @@ def setup_pair(tmp_path, nodd_factory, names=("old1", "old2"), ixfr=True, key=Tr
 
 
 def test_baseline_then_nsupdate_appears_in_dnsbl(tmp_path, nodd_factory, need_named):
+    """The first AXFR is a baseline (nothing listed); a delegation added by nsupdate
+    reaches the DNSBL by NOTIFY + IXFR within 2.5 s; deletes, glue and DS changes
+    observe nothing."""
     n, named = setup_pair(tmp_path, nodd_factory)
     try:
         # the baseline (first AXFR) observes nothing new
