@@ -38,9 +38,9 @@ static const char *const migrations[] = {
 	("DROP INDEX names_first_seen;"
 	 "CREATE INDEX names_first_seen ON names(first_seen, baseline, name);"),
 	/* 4: the same covering index, partial: only store_each_since reads it and it skips
-	 * baseline names, which are most rows (the first AXFR of a TLD). Baseline rows no
-	 * longer cost an index entry on insert, and the start-up load no longer steps over
-	 * the baseline names of the last 24 h. */
+	 * baseline names, which are most rows (the first AXFR of a TLD). Baseline rows cost
+	 * no index entry on insert, and the start-up load does not step over the baseline
+	 * names of the last 24 h. */
 	("DROP INDEX names_first_seen;"
 	 "CREATE INDEX names_since ON names(first_seen, name) WHERE baseline = 0;"),
 	/* 5: the IXFR-out history survives restarts (policy/versions.h): each name's "added"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 3 benchmark: nodd as a secondary taking the AXFR of a generated zone of N
+"""Benchmark: nodd as a secondary taking the AXFR of a generated zone of N
 delegations (default 1,500,000, about .se) from a local NSD primary (seconds to serial held
 and committed, peak RSS), then a re-AXFR of the same zone with 1,000 changes (NSD 4.6 has
 no IXFR, so nodd diffs the new copy against the stored one). BIND as a secondary takes the

@@ -1,4 +1,4 @@
-"""Helpers for the issue 4 tests (test_publish_*.py): the recipes of docs/consumers.md read
+"""Helpers for the consumer tests (test_publish_*.py): the recipes of docs/consumers.md read
 out of the file, so that the consumers run exactly what the documentation says, with only
 named substitutions applied (each must match, so a drifting recipe fails the test)."""
 import os

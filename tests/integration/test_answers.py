@@ -127,6 +127,8 @@ def test_invalid_cannot_be_listed(srv):
 # ---- apex -------------------------------------------------------------------------------
 @pytest.mark.parametrize("zone", ZONES)
 def test_apex_soa(srv, zone):
+    """Each zone's apex SOA: one record, owner the apex, MNAME localhost., RNAME
+    hostmaster.nod.example., timers 60/60/21600/60, a unix-time serial; authoritative."""
     r = srv.query(zone, "SOA")
     assert r.rcode() == dns.rcode.NOERROR
     assert_flags(r)
@@ -143,6 +145,7 @@ def test_apex_soa(srv, zone):
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_apex_ns(srv, zone):
+    """Each zone's apex NS: exactly localhost., owner the apex, authoritative."""
     r = srv.query(zone, "NS")
     assert r.rcode() == dns.rcode.NOERROR
     assert_flags(r)
@@ -413,6 +416,7 @@ def test_ixfr_over_udp_only_soa(srv, zone, client_serial):
 
 # ---- TCP --------------------------------------------------------------------------------
 def test_tcp_answers(srv):
+    """Over TCP: a listed name's A code, NXDOMAIN with the SOA, an RPZ CNAME to the root."""
     assert_a(srv.query(bl("age3.se"), "A", tcp=True), bl("age3.se"), "127.0.0.3")
     assert_nxdomain(srv.query(bl("nosuch.se"), "A", tcp=True), bl("nosuch.se"))
     assert_cname_dot(srv.query(rpz("a.xq.se", "1h"), "A", tcp=True), rpz("a.xq.se", "1h"))
@@ -476,6 +480,7 @@ def test_tcp_query_split_across_writes(srv):
 
 
 def test_udp_many_queries(srv):
+    """200 UDP queries for names of every age (fixed seed) each get the A code of its age."""
     rnd = random.Random(7)
     names = [d for d in AGES if AGES[d] < 86400]
     for _ in range(200):
@@ -487,6 +492,9 @@ def test_udp_many_queries(srv):
 @pytest.mark.parametrize("tool", ["dig", "kdig"])
 @pytest.mark.parametrize("tcp", [False, True])
 def test_main_cases_with_dig_and_kdig(srv, tool, tcp):
+    """dig and kdig, over UDP and TCP: the A code of every age, TXT first_seen, NXDOMAIN
+    and NODATA with the SOA, the RFC 5782 entries, RPZ CNAMEs to the root, each apex's SOA
+    and NS, REFUSED outside our zones; QR and AA set, RA and TC clear, EDNS 1232."""
     need(tool)
 
     def run(qname, qtype, tcp):
@@ -550,6 +558,7 @@ def test_main_cases_with_dig_and_kdig(srv, tool, tcp):
 
 
 def test_dig_ixfr_over_udp(srv):
+    """dig's IXFR over UDP gets the current SOA alone (RFC 1995 2)."""
     need("dig")
     cur = srv.serial(DNSBL)
     r = srv.dig(DNSBL, "IXFR=1", extra=["+notcp"])
@@ -612,6 +621,8 @@ def test_tc_dig_retries_over_tcp(big_ns):
 
 
 def test_tc_kdig(big_ns):
+    """kdig without EDNS sees TC=1 for an NS set that does not fit 512 octets, and the
+    whole set over TCP."""
     need("kdig")
     r = big_ns.kdig(DNSBL, "NS", extra=["+noedns", "+ignore"])
     assert "tc" in r.flags, repr(r)

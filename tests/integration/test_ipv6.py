@@ -44,6 +44,8 @@ class NotifyTarget(h.UdpServer):
 
 
 def test_ipv6_listen_transfer_allow_and_notify(nodd_factory, need_ipv6):
+    """Over ::1: UDP and TCP answers, an AXFR allowed by an IPv6 prefix (refused from
+    127.0.0.1), NOTIFY to an IPv6 target acknowledged, the ::1 consumer in the status."""
     tgt = NotifyTarget()
     try:
         n = nodd_factory(start=False)

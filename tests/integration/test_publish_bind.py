@@ -1,4 +1,4 @@
-"""Issue 4: BIND 9 as a resolver with response-policy, pulling nodd's 5m, 1h and 24h RPZ
+"""BIND 9 as a resolver with response-policy, pulling nodd's 5m, 1h and 24h RPZ
 zones as TSIG secondaries (AXFR, then NOTIFY + IXFR)."""
 import base64
 import os
@@ -100,6 +100,9 @@ def nodd_yaml(resolver_port, files_dir):
 
 
 def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
+    """BIND's response-policy over nodd's 5m, 1h and 24h zones rewrites listed names and
+    their subdomains, picks up a new name by NOTIFY + IXFR, drops a name that ages out
+    of 5m while 1h still lists it; status shows BIND as a current consumer."""
     n = nodd_factory(start=False)
     now = int(time.time())
     rport = h.free_port()

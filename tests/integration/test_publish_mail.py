@@ -1,4 +1,4 @@
-"""Issue 4: the Postfix and SpamAssassin recipes of docs/consumers.md, read out of the file
+"""The Postfix and SpamAssassin recipes of docs/consumers.md, read out of the file
 (publish_util.doc_block) and run as written against a real nodd on loopback.
 
 The harness's suffix is the doc's own (nod.example), so the substitutions of the zone name

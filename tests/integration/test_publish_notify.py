@@ -1,4 +1,4 @@
-"""Issue 4: NOTIFY out (RFC 1996) to a transfer.notify target: every zone is notified of a
+"""NOTIFY out (RFC 1996) to a transfer.notify target: every zone is notified of a
 new version, signed with the target's key; unanswered NOTIFYs are retried with backoff at
 most 5 times and then given up (logged, counted); a verified answer stops the retries, an
 unsigned (forged) answer to a signed NOTIFY does not.

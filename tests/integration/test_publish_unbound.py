@@ -1,4 +1,4 @@
-"""Issue 4: Unbound with rpz: pulling nodd's 5m zone by address ACL (Unbound has no TSIG
+"""Unbound with rpz: pulling nodd's 5m zone by address ACL (Unbound has no TSIG
 for rpz transfers) rewrites listed names and their subdomains to NXDOMAIN."""
 import os
 import shutil
@@ -15,6 +15,8 @@ from publish_util import doc_block, substitute
 
 
 def test_unbound_rpz_by_address(tmp_path, nodd_factory):
+    """Unbound's rpz: recipe pulling 5m by address ACL rewrites listed names and their
+    subdomains to NXDOMAIN."""
     if not shutil.which("unbound"):
         pytest.skip("unbound is not installed")
     port = h.free_port()

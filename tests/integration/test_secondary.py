@@ -1,4 +1,4 @@
-"""Issue 3: nodd follows a real BIND primary as a TSIG secondary (NOTIFY -> IXFR, AXFR
+"""nodd follows a real BIND primary as a TSIG secondary (NOTIFY -> IXFR, AXFR
 fallback) and turns new delegations into observations."""
 import os
 import shutil
@@ -44,6 +44,9 @@ def setup_pair(tmp_path, nodd_factory, names=("old1", "old2"), ixfr=True, key=Tr
 
 
 def test_baseline_then_nsupdate_appears_in_dnsbl(tmp_path, nodd_factory, need_named):
+    """The first AXFR is a baseline (nothing listed); a delegation added by nsupdate
+    reaches the DNSBL by NOTIFY + IXFR within 2.5 s; deletes, glue and DS changes
+    observe nothing."""
     n, named = setup_pair(tmp_path, nodd_factory)
     try:
         # the baseline (first AXFR) observes nothing new
@@ -176,7 +179,7 @@ def test_wrong_key_keeps_the_last_good_version(tmp_path, nodd_factory, need_name
         named.update("add unseen.%s. 300 NS ns1.%s." % (ZONE, ZONE))
         h.wait_for(lambda: status_of(n)["last_error"], 10, what="the TSIG error reported")
         s = status_of(n)
-        assert "TSIG" in s["last_error"] or "RCODE" in s["last_error"], s
+        assert s["last_error"] == "TSIG: peer BADSIG (key nod-up)", s
         assert s["serial"] == good
         assert n.a_code("unseen.%s" % ZONE) == "NXDOMAIN"
         assert n.query("%s.v1.bl.%s" % ("test", h.SUFFIX), "A").answer  # still serving
@@ -222,7 +225,10 @@ def test_unreachable_primary_keeps_serving_and_retries(nodd_factory):
     assert s["last_error"] and s["have_copy"] is False and s["serial"] is None, s
     n.observe("stillserving.se")
     assert n.a_code("stillserving.se") == "127.0.0.2"
-    assert "connection failed" in n.log_text() or "connection refused" in n.log_text().lower()
+    log = n.log_text()
+    assert "upstream nodtest: 127.0.0.1@%d (127.0.0.1): connection failed: Connection refused" \
+        % closed in log, log
+    assert "cannot resolve primary no-such-host.invalid@53" in log, log
 
 
 def _counts(db):

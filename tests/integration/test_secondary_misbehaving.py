@@ -1,4 +1,4 @@
-"""Issue 3 against scripted misbehaving upstreams (ldns-testns): each bad transfer is
+"""nodd as a secondary of scripted misbehaving upstreams (ldns-testns): each bad transfer is
 discarded whole, the last good version keeps serving, and the error is in status."""
 import shutil
 

@@ -1,4 +1,4 @@
-"""Streams (issue 5): newly_registered_domain and zone_diff records through the durable
+"""Streams: newly_registered_domain and zone_diff records through the durable
 outbox to Kafka (librdkafka's mock cluster, read with kcat) and to WebSocket clients.
 
 Observations come through the HTTP API, and from a real BIND upstream (the last two
@@ -177,6 +177,8 @@ def need_websocket():
 
 
 def test_ws_live_then_resume_from_history(nodd, need_websocket):
+    """A WebSocket client gets records live in seq order; one that connects with ?from=2
+    gets seq 2 and 3 from history, then live records."""
     live = ws_connect(nodd, "/ws/" + NRD)
     for d in ("ws1.se", "ws2.se", "ws3.se"):
         nodd.observe(d)
@@ -194,6 +196,8 @@ def test_ws_live_then_resume_from_history(nodd, need_websocket):
 
 
 def test_ws_rejects_bad_requests(nodd, need_websocket):
+    """A plain GET on a stream is 426; an unknown topic or a non-numeric from= is refused
+    at the handshake."""
     st, body = nodd.api("GET", "/ws/" + NRD)
     assert st == 426, "a plain GET is told to upgrade: %s %s" % (st, body)
     import websocket

@@ -170,6 +170,7 @@ def test_bind_multi_message_axfr_verifies_hmac_sha512_from_key_file(named):
 
 
 def test_key_file_shared_with_named(named):
+    """A key file in named's format verifies named's signed AXFR."""
     r = axfr(named, keyfile=True)
     assert r["rc"] == 0 and r["verdict"] == "ok", r
 
