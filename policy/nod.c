@@ -181,27 +181,27 @@ void nod_close(nod_t *nod)
 	free(nod);
 }
 
-int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz, const char **why)
+int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,
+	enum nod_outcome *refusal, const char **why)
 {
 	const char *w = NULL;
 	if (dname_text_normalize(in, norm, normsz, &w) < 0) {
+		*refusal = NOD_REFUSED_INVALID;
 		if (why)
 			*why = w;
-		return NOD_OBS_INVALID;
+		return 0;
 	}
 	/* A listed name lists its subdomains too, so listing a public suffix (co.uk,
 	 * github.io) would list everyone under it. Never. */
-	if (!strchr(norm, '.')) {
+	if (!strchr(norm, '.') ||
+	    psl_is_public_suffix2(nod->psl, norm, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
+		*refusal = NOD_REFUSED_PUBLIC_SUFFIX;
 		if (why)
-			*why = "a top-level domain can never be listed";
-		return NOD_OBS_PUBLIC_SUFFIX;
+			*why = strchr(norm, '.') ? "a public suffix can never be listed"
+				: "a top-level domain can never be listed";
+		return 0;
 	}
-	if (psl_is_public_suffix2(nod->psl, norm, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
-		if (why)
-			*why = "a public suffix can never be listed";
-		return NOD_OBS_PUBLIC_SUFFIX;
-	}
-	return NOD_OBS_NEW;
+	return 1;
 }
 
 static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
@@ -284,61 +284,63 @@ static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *sour
 }
 
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
-	int64_t now, int64_t *stored_fs, const char **why)
+	int64_t now, int64_t *stored_fs, enum nod_outcome *out, const char **why)
 {
-	return nod_observe_from(nod, name, fs, source, baseline, now, NULL, 0, stored_fs, why);
+	return nod_observe_from(nod, name, fs, source, baseline, now, NULL, 0, stored_fs, out,
+		why);
 }
 
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
-	int64_t *stored_fs, const char **why);
+	int64_t *stored_fs, enum nod_outcome *out, const char **why);
 
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
-	int64_t now, const char *zone, int64_t serial, const char **why)
+	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why)
 {
 	if (!nod->in_tx) {
 		snprintf(nod->err, sizeof nod->err, "nod_observe_return outside a transaction");
 		if (why)
 			*why = "internal error";
-		return NOD_OBS_ERROR;
+		return -1;
 	}
-	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, why);
+	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, out, why);
 }
 
 int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
-	const char **why)
+	enum nod_outcome *out, const char **why)
 {
 	if (nod->in_tx || !nod->ob)
-		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, why);
+		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs,
+			out, why);
 	/* The name and its record commit together or not at all. */
 	if (nod_begin(nod) < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
 			*why = "store error";
-		return NOD_OBS_ERROR;
+		return -1;
 	}
-	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, why);
-	if (rc == NOD_OBS_ERROR || nod_commit(nod) < 0) {
+	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, out,
+		why);
+	if (rc < 0 || nod_commit(nod) < 0) {
 		nod_rollback(nod);
-		if (rc != NOD_OBS_ERROR)
+		if (rc == 0)
 			snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
 			*why = "store error";
-		return NOD_OBS_ERROR;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
-	int64_t *stored_fs, const char **why)
+	int64_t *stored_fs, enum nod_outcome *out, const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
-	int rc = nod_check_name(nod, name, norm, sizeof norm, why);
-	if (rc != NOD_OBS_NEW) {
+	if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
 		nod->stats.observations_refused++;
-		return rc;
+		return 0;
 	}
 	if (fs <= 0)
 		fs = now;
@@ -346,10 +348,12 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		nod->stats.observations_refused++;
 		if (why)
 			*why = "first_seen is in the future";
-		return NOD_OBS_FUTURE;
+		*out = NOD_REFUSED_FUTURE;
+		return 0;
 	}
 	int64_t kept = fs;
 	int64_t added = added_clock(nod, now);
+	int rc;
 	if (reset) {
 		rc = store_reset(nod->st, norm, fs, source ? source : "", added);
 		/* a returning name's time changes: older versions are no longer exact */
@@ -370,7 +374,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
 			*why = "store error";
-		return NOD_OBS_ERROR;
+		return -1;
 	}
 	if (stored_fs)
 		*stored_fs = kept;
@@ -389,7 +393,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			snprintf(nod->err, sizeof nod->err, "outbox: cannot append a record for %s", norm);
 			if (why)
 				*why = "store error";
-			return NOD_OBS_ERROR;
+			return -1;
 		}
 	}
 	if (listed && now - kept < WINDOW_MAX_SECS) {
@@ -403,7 +407,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 				struct pending *np = realloc(nod->pend, nc * sizeof *np);
 				if (!np) {
 					snprintf(nod->err, sizeof nod->err, "out of memory");
-					return NOD_OBS_ERROR;
+					return -1;
 				}
 				nod->pend = np;
 				nod->pend_cap = nc;
@@ -415,10 +419,11 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			p->added = added;
 			p->reset = (int8_t)reset;
 		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, added, 0) < 0) {
-			return NOD_OBS_ERROR;
+			return -1;
 		}
 	}
-	return rc == 1 ? NOD_OBS_NEW : NOD_OBS_KNOWN;
+	*out = rc == 1 ? NOD_NEW : NOD_KNOWN;
+	return 0;
 }
 
 int nod_begin(nod_t *nod)

@@ -29,25 +29,28 @@ struct nod_options {
 nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t errlen);
 void nod_close(nod_t *nod); /* NULL is a no-op */
 
-enum nod_obs {
-	NOD_OBS_NEW = 1,            /* first observation of the name */
-	NOD_OBS_KNOWN = 0,          /* known already; the earliest first_seen is kept */
-	NOD_OBS_ERROR = -1,         /* store failure; see nod_errmsg() */
-	NOD_OBS_INVALID = -2,       /* not a valid host name */
-	NOD_OBS_PUBLIC_SUFFIX = -3, /* a TLD or public suffix: never listed */
-	NOD_OBS_FUTURE = -4,        /* first_seen beyond now + future_skew */
+/* What became of an observation. None of these is a failure: a failure (the store, memory)
+ * is the -1 a function returns, with the message in nod_errmsg(). */
+enum nod_outcome {
+	NOD_NEW,                    /* first observation of the name */
+	NOD_KNOWN,                  /* known already; the earliest first_seen is kept */
+	NOD_REFUSED_INVALID,        /* not a valid host name */
+	NOD_REFUSED_PUBLIC_SUFFIX,  /* a TLD or public suffix: never listed */
+	NOD_REFUSED_FUTURE,         /* first_seen beyond now + future_skew */
 };
 
-/* Validate and normalise a name as typed by a user or feed. Returns NOD_OBS_NEW (as "ok")
- * with the norm text in norm, or NOD_OBS_INVALID / NOD_OBS_PUBLIC_SUFFIX with *why set. */
-int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz, const char **why);
+/* Validate and normalise a name as typed by a user or feed. Returns 1 with the norm text
+ * in norm, or 0 with *refusal (NOD_REFUSED_INVALID or NOD_REFUSED_PUBLIC_SUFFIX) and *why
+ * (may be NULL) set. */
+int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,
+	enum nod_outcome *refusal, const char **why);
 
 /* Record one observation (name in any case, validated here). fs <= 0 means now.
  * baseline: recorded as seen but never listed (first AXFR of an upstream zone).
- * *stored_fs (may be NULL) gets the first_seen kept. Returns an enum nod_obs value;
- * *why (may be NULL) is set for the negative ones. */
+ * *stored_fs (may be NULL) gets the first_seen kept. Returns 0 with the outcome in *out
+ * (*why, may be NULL, set for a refusal), or -1 on a failure. */
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
-	int64_t now, int64_t *stored_fs, const char **why);
+	int64_t now, int64_t *stored_fs, enum nod_outcome *out, const char **why);
 
 /* The same, for an observation that comes from an upstream zone transfer: zone (norm
  * text) and serial go into the newly_registered_domain record. When an outbox is set
@@ -55,14 +58,15 @@ int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, in
  * newly_registered_domain record to it, in the caller's transaction. */
 int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int64_t now, const char *zone, int64_t serial, int64_t *stored_fs,
-	const char **why);
+	enum nod_outcome *out, const char **why);
 
 /* A name that came back to its upstream zone after its delegation was deleted, with
  * upstreams.keep-first-seen: no: it is observed as new again, first_seen fs replacing the
  * stored time (and a baseline flag), with a newly_registered_domain record. Only inside
- * nod_begin()..nod_commit(). Returns NOD_OBS_NEW or a negative enum nod_obs value. */
+ * nod_begin()..nod_commit(). Returns 0 with the outcome (NOD_NEW or a refusal) in *out,
+ * or -1 on a failure. */
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
-	int64_t now, const char *zone, int64_t serial, const char **why);
+	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why);
 
 struct outbox;
 /* Borrowed; NULL for none. */

@@ -103,15 +103,14 @@ static int parse_item(const struct http_server *h, json_t *o, long idx, int64_t 
 	if (!json_is_string(d))
 		return item_refuse(e, idx, "domain", d ? "domain must be a string" : "domain is required");
 	const char *why = NULL;
-	int rc = nod_check_name(h->env.nod, json_string_value(d), it->norm, sizeof it->norm, &why);
-	if (rc == NOD_OBS_INVALID)
-		return item_refuse(e, idx, "domain", "invalid domain name: %s",
-			why ? why : "not a host name");
-	if (rc == NOD_OBS_PUBLIC_SUFFIX)
-		return item_refuse(e, idx, "domain", "%s is a public suffix and can never be listed",
-			it->norm);
-	if (rc != NOD_OBS_NEW)
-		return item_refuse(e, idx, "domain", "invalid domain name");
+	enum nod_outcome refusal;
+	if (!nod_check_name(h->env.nod, json_string_value(d), it->norm, sizeof it->norm, &refusal,
+		    &why))
+		return refusal == NOD_REFUSED_PUBLIC_SUFFIX
+			? item_refuse(e, idx, "domain", "%s is a public suffix and can never be listed",
+				it->norm)
+			: item_refuse(e, idx, "domain", "invalid domain name: %s",
+				why ? why : "not a host name");
 	if (parse_first_seen(h, json_object_get(o, "first_seen"), idx, now, &it->fs, e) < 0)
 		return -1;
 	it->source = HTTP_DEFAULT_SOURCE;
@@ -127,20 +126,20 @@ static int parse_item(const struct http_server *h, json_t *o, long idx, int64_t 
 	return 0;
 }
 
-/* The core refused an item that passed parse_item (a race with a reload, or a store
- * failure): turn its answer into an error. */
-static void core_error(const struct http_server *h, int rc, const char *why, long idx,
-	struct obs_item *it, struct obs_err *e)
+/* The core refused an item that passed parse_item (a race with a reload), or failed
+ * (failed: the store): turn its answer into an error. */
+static void core_error(const struct http_server *h, int failed, enum nod_outcome out,
+	const char *why, long idx, struct obs_item *it, struct obs_err *e)
 {
 	e->code = 400;
-	switch (rc) {
-	case NOD_OBS_FUTURE:
+	switch (failed ? NOD_NEW : out) {
+	case NOD_REFUSED_FUTURE:
 		item_refuse(e, idx, "first_seen", "first_seen is in the future");
 		break;
-	case NOD_OBS_PUBLIC_SUFFIX:
+	case NOD_REFUSED_PUBLIC_SUFFIX:
 		item_refuse(e, idx, "domain", "%s is a public suffix and can never be listed", it->norm);
 		break;
-	case NOD_OBS_INVALID:
+	case NOD_REFUSED_INVALID:
 		item_refuse(e, idx, "domain", "invalid domain name: %s", why ? why : "not a host name");
 		break;
 	default:
@@ -167,9 +166,10 @@ static void observe_one(struct http_server *h, struct evhttp_request *req, json_
 	}
 	int64_t kept = 0;
 	const char *why = NULL;
-	int rc = nod_observe(h->env.nod, it.norm, it.fs, it.source, 0, now, &kept, &why);
-	if (rc < 0) {
-		core_error(h, rc, why, -1, &it, &e);
+	enum nod_outcome out;
+	int rc = nod_observe(h->env.nod, it.norm, it.fs, it.source, 0, now, &kept, &out, &why);
+	if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
+		core_error(h, rc < 0, out, why, -1, &it, &e);
 		if (e.code == 500)
 			log_err("http: observation of %s: %s", it.norm, nod_errmsg(h->env.nod));
 		send_obs_error(req, &e);
@@ -178,7 +178,7 @@ static void observe_one(struct http_server *h, struct evhttp_request *req, json_
 	json_t *r = json_object();
 	json_object_set_new(r, "domain", json_string(it.norm));
 	json_object_set_new(r, "first_seen", json_integer(kept));
-	json_object_set_new(r, "new", json_boolean(rc == NOD_OBS_NEW));
+	json_object_set_new(r, "new", json_boolean(out == NOD_NEW));
 	http_send_json(req, 200, r);
 }
 
@@ -209,10 +209,11 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 		}
 		for (size_t i = 0; i < n; i++) {
 			const char *why = NULL;
+			enum nod_outcome out;
 			int rc = nod_observe(h->env.nod, items[i].norm, items[i].fs, items[i].source, 0,
-				now, NULL, &why);
-			if (rc < 0) {
-				core_error(h, rc, why, (long)i, &items[i], &e);
+				now, NULL, &out, &why);
+			if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
+				core_error(h, rc < 0, out, why, (long)i, &items[i], &e);
 				nod_rollback(h->env.nod);
 				if (e.code == 500)
 					log_err("http: batch item %zu (%s): %s", i, items[i].norm,
@@ -221,7 +222,7 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 				send_obs_error(req, &e);
 				return;
 			}
-			if (rc == NOD_OBS_NEW)
+			if (out == NOD_NEW)
 				fresh++;
 		}
 		if (nod_commit(h->env.nod) < 0) {

@@ -44,13 +44,14 @@ static int observe_added_ns(struct apply *a, const struct zone_rr *rr)
 	int back = a->keep_first_seen ? 0 : is_return(a, rr);
 	if (back < 0)
 		return -1;
+	enum nod_outcome out;
 	int rc = back ? nod_observe_return(a->nod, rr->owner, a->now, src, a->now, a->zone, a->to,
-			NULL)
+			&out, NULL)
 		: nod_observe_from(a->nod, rr->owner, a->now, src, 0, a->now, a->zone, a->to, NULL,
-			NULL);
-	if (rc == NOD_OBS_ERROR)
+			&out, NULL);
+	if (rc < 0)
 		return -1;
-	if (rc == NOD_OBS_NEW)
+	if (out == NOD_NEW)
 		a->obs++;
 	return 0;
 }

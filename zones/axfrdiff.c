@@ -72,8 +72,9 @@ static int take_baseline(struct apply *a, struct nodd_err *e)
 		const char *owner = names.row.owner;
 		if (!observe_is_delegation(owner, a->zone, WIRE_T_NS))
 			continue;
+		enum nod_outcome out;
 		if (nod_observe_from(a->nod, owner, a->now, src, 1, a->now, a->zone, a->to, NULL,
-			    NULL) == NOD_OBS_ERROR) {
+			    &out, NULL) < 0) {
 			rc = -1;
 			break;
 		}
