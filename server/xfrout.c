@@ -32,7 +32,6 @@
 #include "streams/files.h"
 #include "policy/versions.h"
 #include "server/acl.h"
-#include "server/hooks.h"
 #include "server/metrics.h"
 #include "server/notifyout.h"
 #include "lib/wire.h"
@@ -60,7 +59,6 @@ struct xfrout {
 	const struct nodd_config *cfg;
 	struct answer_cfg *_Atomic *acfgp;
 	nod_t *nod;
-	struct tcp_server *tcp;
 	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload, read by UDP threads */
 	versions_t *ver;
 	struct notifyout *notify;
@@ -69,8 +67,6 @@ struct xfrout {
 	struct consumer cons[XFR_CONSUMERS]; /* the last transfer per (peer, key, zone) */
 	int ncons;
 };
-
-static struct xfrout *hook_owner; /* for the signed-query hook (one xfrout per process) */
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 
@@ -166,7 +162,7 @@ struct section {
 };
 
 struct stream {
-	struct tcp_xfr_stream base;   /* first: tcp.c sees only this */
+	struct query_xfr_stream base;   /* first: tcp.c sees only this */
 	struct answer_cfg cfg;        /* copied: a reload must not change a transfer midway */
 	int zone;
 	uint8_t head[12 + DNAME_MAX_WIRE + 4]; /* header and question of the request */
@@ -181,7 +177,7 @@ struct stream {
 	uint64_t messages;
 };
 
-static void stream_free(struct tcp_xfr_stream *ts)
+static void stream_free(struct query_xfr_stream *ts)
 {
 	struct stream *s = (struct stream *)ts;
 	if (s->is_signed)
@@ -249,7 +245,7 @@ static int put_item(struct stream *s, struct wire *w)
 	return 1;
 }
 
-static int stream_fill(struct tcp_xfr_stream *ts, struct evbuffer *out)
+static int stream_fill(struct query_xfr_stream *ts, struct evbuffer *out)
 {
 	struct stream *s = (struct stream *)ts;
 	while (s->cur < s->nsec && evbuffer_get_length(out) < XFR_FILL) {
@@ -353,8 +349,8 @@ static int serial_ge(uint32_t s1, uint32_t s2)
 	return s1 == s2 || (int32_t)(s1 - s2) > 0;
 }
 
-static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
-	socklen_t peerlen, struct evbuffer *out, struct tcp_xfr_stream **streamp)
+int xfrout_transfer(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
+	socklen_t peerlen, struct evbuffer *out, struct query_xfr_stream **streamp)
 {
 	(void)peerlen;
 	struct xfrout *x = ctx;
@@ -485,40 +481,6 @@ static int xfr_handler(void *ctx, const uint8_t *q, size_t qlen, const struct so
 	return 0;
 }
 
-/* ---- signed queries (SOA refresh, etc.): any thread ---- */
-
-static size_t signed_hook(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
-	socklen_t peerlen, uint8_t *out, size_t rlen, size_t outcap, struct answer_info *info)
-{
-	(void)ctx;
-	(void)peer;
-	(void)peerlen;
-	struct xfrout *x = hook_owner;
-	if (!x)
-		return rlen;
-	uint64_t now = (uint64_t)unix_now();
-	struct tsig_result res;
-	enum tsig_verdict v = tsig_verify_request(atomic_load(&x->kr), q, qlen, now, &res);
-	if (v == TSIG_V_UNSIGNED)
-		return rlen;
-	size_t qend = info->question_end ? info->question_end : 12;
-	if (v == TSIG_V_FORMERR) {
-		info->rcode = 1;
-		return xfr_error_reply(q, qend, 1, out, outcap);
-	}
-	size_t len = rlen, sl;
-	if (v != TSIG_V_OK) {
-		metrics_inc("tsig_errors", 1);
-		len = xfr_error_reply(q, qend, res.rcode, out, outcap);
-		info->rcode = res.rcode;
-	}
-	if (!len || tsig_sign_response(&res, out, len, outcap, now, &sl) != 0) {
-		log_warn("signed query: cannot sign the reply; dropped");
-		return 0;
-	}
-	return sl;
-}
-
 /* ---- files ---- */
 
 static void write_files(struct xfrout *x)
@@ -577,8 +539,8 @@ static int load_version(void *ctx, int zone, uint32_t serial, int64_t vtime)
 }
 
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
-	struct answer_cfg *_Atomic *acfgp, nod_t *nod, struct tcp_server *tcp,
-	const struct tsig_keyring *kr, char *err, size_t errlen)
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, const struct tsig_keyring *kr, char *err,
+	size_t errlen)
 {
 	struct xfrout *x = calloc(1, sizeof *x);
 	if (!x) {
@@ -589,7 +551,6 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 	x->cfg = cfg;
 	x->acfgp = acfgp;
 	x->nod = nod;
-	x->tcp = tcp;
 	atomic_init(&x->kr, kr);
 	x->ver = versions_new();
 	if (!x->ver) {
@@ -616,10 +577,6 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 		}
 		write_files(x);
 	}
-	hook_owner = x;
-	query_hooks.signed_query = signed_hook;
-	query_hooks.signed_ctx = x;
-	tcp_set_xfr_handler(tcp, xfr_handler, x);
 	log_info("transfers out: %d allow entries, %zu TSIG keys, %d notify targets%s%s",
 		cfg->nxfr_allow, tsig_keyring_count(kr), cfg->nnotify,
 		cfg->files_dir ? ", files in " : "", cfg->files_dir ? cfg->files_dir : "");
@@ -651,12 +608,6 @@ void xfrout_stop(struct xfrout *x)
 {
 	if (!x)
 		return;
-	if (hook_owner == x) {
-		query_hooks.signed_query = NULL;
-		hook_owner = NULL;
-	}
-	if (x->tcp)
-		tcp_set_xfr_handler(x->tcp, NULL, NULL);
 	if (x->files_ev)
 		event_free(x->files_ev);
 	notifyout_stop(x->notify);
