@@ -10,7 +10,9 @@
 #include "policy/nod.h"
 #include "server/answer.h"
 #include "conf/config.h"
+#include "policy/versions.h"
 #include "server/query.h"
+#include "server/xfrreq.h"
 #include "lib/tsig.h"
 
 struct xfrout;
@@ -21,6 +23,24 @@ struct xfrout;
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
 	struct answer_cfg *_Atomic *acfgp, nod_t *nod, const struct tsig_keyring *kr, char *err,
 	size_t errlen);
+
+/* What a transfer request gets. */
+enum xfr_plan {
+	XFR_PLAN_AXFR,        /* AXFR: the whole zone */
+	XFR_PLAN_CURRENT,     /* IXFR from the current serial or one ahead of it (RFC 1982):
+	                       * the lone current SOA (RFC 1995 4) */
+	XFR_PLAN_INCREMENTAL, /* IXFR from a version the history can diff from: the condensed
+	                       * difference (RFC 1995 4) */
+	XFR_PLAN_AXFR_STYLE,  /* IXFR from a serial never issued, older than the history
+	                       * floor, or without the client's SOA: the whole zone */
+};
+
+/* The plan for a well-formed request r of our zone r->zone whose current version is cur,
+ * of version time cur_time, given the history ver (borrowed, only read). *to is the
+ * version time of the content to send (cur_time, or cur's time in the history for an
+ * incremental plan); *from, set for an incremental plan only, the client's. Pure. */
+enum xfr_plan xfrout_plan(const versions_t *ver, const struct xfr_req *r, uint32_t cur,
+	int64_t cur_time, int64_t *from, int64_t *to);
 
 /* The transfer handler (a query_xfr_fn, query_set_transfer() with ctx = the xfrout): an
  * AXFR/IXFR request checked in RFC 8945 5.2 order, then the ACL, answered with a stream
