@@ -1,5 +1,5 @@
 /* answer.c -- the query path: query bytes + index view -> reply bytes (see answer.h).
- * Pure: no I/O, no allocation, no locks; replies are written with server/wire.h.
+ * Pure: no I/O, no allocation, no locks; replies are written with lib/wire.h.
  *
  * Order of the checks (each one answers before the next is looked at):
  *   too short, QR=1 -> drop | opcode != QUERY -> NOTIMP | QDCOUNT != 1, bad question
