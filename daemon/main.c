@@ -30,7 +30,7 @@
 #include "server/xfrout.h" /* issue 4: transfers out */
 #include "streams/sink.h"
 #include "streams/ws.h"
-#include "server/hooks.h"
+#include "server/query.h"
 #include "conf/keys.h"
 #include "server/metrics.h"
 #include "zones/secondary.h"
@@ -177,6 +177,7 @@ static void reload_keys(struct daemon *d, const struct nodd_config *n)
 	d->old_kr = o;
 	d->kr = kr;
 	xfrout_set_keys(d->xfr, kr);
+	query_set_keys(kr);
 	secondary_set_keys(d->sec, kr);
 	log_info("reload: TSIG keys replaced (%zu keys)", tsig_keyring_count(kr));
 }
@@ -380,8 +381,7 @@ int main(int argc, char **argv)
 			log_err("%s", se.msg);
 			goto out;
 		}
-		query_hooks.notify = secondary_notify;
-		query_hooks.notify_ctx = d.sec;
+		query_set_notify(secondary_notify, d.sec);
 	}
 	int nthreads = d.cfg->udp_threads;
 	if (nthreads <= 0) {
@@ -404,11 +404,13 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
-	d.xfr = xfrout_start(d.base, d.cfg, &d.active, d.nod, d.tcp, d.kr, err, sizeof err); /* issue 4 */
+	d.xfr = xfrout_start(d.base, d.cfg, &d.active, d.nod, d.kr, err, sizeof err); /* issue 4 */
 	if (!d.xfr) {
 		log_err("%s", err);
 		goto out;
 	}
+	query_set_transfer(xfrout_transfer, d.xfr);
+	query_set_keys(d.kr);
 	if (d.cfg->has_http) {
 		d.henv.nod = d.nod;
 		d.henv.cfg = d.cfg;

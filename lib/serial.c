@@ -1,6 +1,8 @@
 /* serial.c -- RFC 1982 serial number arithmetic for SOA serials. */
 #include "lib/serial.h"
 
+#include "lib/wire.h"
+
 enum serial_order serial_compare(uint32_t a, uint32_t b)
 {
 	if (a == b)
@@ -13,6 +15,12 @@ enum serial_order serial_compare(uint32_t a, uint32_t b)
 }
 
 int serial_gt(uint32_t a, uint32_t b) { return serial_compare(a, b) == SERIAL_GT; }
+
+int serial_ge(uint32_t a, uint32_t b)
+{
+	enum serial_order o = serial_compare(a, b);
+	return o == SERIAL_EQ || o == SERIAL_GT;
+}
 
 static size_t skip_name(const uint8_t *rd, size_t rdlen, size_t o)
 {
@@ -27,11 +35,6 @@ static size_t skip_name(const uint8_t *rd, size_t rdlen, size_t o)
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int serial_soa_fields(const uint8_t *rd, size_t rdlen, uint32_t *serial, uint32_t *refresh,
 	uint32_t *retry, uint32_t *expire)
 {
@@ -41,12 +44,12 @@ int serial_soa_fields(const uint8_t *rd, size_t rdlen, uint32_t *serial, uint32_
 	if (!o || o + 20 != rdlen)
 		return -1;
 	if (serial)
-		*serial = get32(rd + o);
+		*serial = wire_get32(rd + o);
 	if (refresh)
-		*refresh = get32(rd + o + 4);
+		*refresh = wire_get32(rd + o + 4);
 	if (retry)
-		*retry = get32(rd + o + 8);
+		*retry = wire_get32(rd + o + 8);
 	if (expire)
-		*expire = get32(rd + o + 12);
+		*expire = wire_get32(rd + o + 12);
 	return 0;
 }

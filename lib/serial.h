@@ -17,6 +17,8 @@ enum serial_order serial_compare(uint32_t a, uint32_t b);
 
 /* 1 when a is strictly greater than b; an undefined comparison is not greater. */
 int serial_gt(uint32_t a, uint32_t b);
+/* 1 when a equals b or is greater; an undefined comparison is neither. */
+int serial_ge(uint32_t a, uint32_t b);
 
 /* The serial and timers of an SOA rdata in wire form (two uncompressed names, then
  * serial, refresh, retry, expire, minimum). rd is borrowed. Returns 0, or -1 when the

@@ -29,8 +29,9 @@ int sa_same_host(const struct sockaddr *a, const struct sockaddr *b);
 /* Same address and port, with the same IPv4-mapped rule. */
 int sa_same(const struct sockaddr *a, const struct sockaddr *b);
 
-/* The first prefix bits of the address of peer lie in net (an IPv4-mapped peer is
- * matched as IPv4 against an IPv4 net). 0 for prefix < 0. */
+/* The first prefix bits of the address of peer lie in net. An IPv4-mapped peer is
+ * matched as IPv4 against an IPv4 net and as the IPv6 address it is against an IPv6 net
+ * (so ::/0 takes every client of a dual-stack listener). 0 for prefix < 0. */
 int sa_in_prefix(const struct sockaddr *peer, const struct sockaddr *net, int prefix);
 
 #endif

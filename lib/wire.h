@@ -35,6 +35,17 @@
 #define WIRE_OPCODE(op) ((uint16_t)(((op) & 0x0F) << 11))
 #define WIRE_RCODE_MASK 0x000F
 
+/* Opcodes (RFC 1035 4.1.1, RFC 1996). */
+enum { WIRE_OPCODE_QUERY = 0, WIRE_OPCODE_NOTIFY = 4 };
+
+/* RCODEs (RFC 1035 4.1.1, RFC 2136, RFC 6891): the one spelling of the codes nodd sends
+ * and reads. BADVERS is an extended RCODE: its upper bits go into the OPT record. */
+enum {
+	WIRE_RCODE_NOERROR = 0, WIRE_RCODE_FORMERR = 1, WIRE_RCODE_SERVFAIL = 2,
+	WIRE_RCODE_NXDOMAIN = 3, WIRE_RCODE_NOTIMP = 4, WIRE_RCODE_REFUSED = 5,
+	WIRE_RCODE_NOTAUTH = 9, WIRE_RCODE_BADVERS = 16,
+};
+
 /* RR types and classes the writers use. */
 enum {
 	WIRE_T_A = 1, WIRE_T_NS = 2, WIRE_T_CNAME = 5, WIRE_T_SOA = 6, WIRE_T_TXT = 16,

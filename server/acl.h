@@ -7,9 +7,6 @@
 
 #include "conf/config.h"
 
-/* 1 when the peer address (borrowed) matches the prefix net/prefix, else 0. */
-int acl_addr_match(const struct sockaddr_storage *net, int prefix, const struct sockaddr *peer);
-
 /* 1 when some entry of acl[0..n) allows the peer. key_name: the presentation name of the
  * TSIG key the request verified with (no trailing dot), NULL for an unsigned request. */
 int acl_allows(const struct config_acl *acl, int n, const struct sockaddr *peer,

@@ -1,12 +1,14 @@
 /* answer.c -- the query path: query bytes + index view -> reply bytes (see answer.h).
- * Pure: no I/O, no allocation, no locks; replies are written with server/wire.h.
+ * Pure: no I/O, no allocation, no locks; replies are written with lib/wire.h.
  *
  * Order of the checks (each one answers before the next is looked at):
  *   too short, QR=1 -> drop | opcode != QUERY -> NOTIMP | QDCOUNT != 1, bad question
  *   -> FORMERR (header only) | other sections malformed, trailing bytes, 2 OPTs, OPT not
  *   at the root or outside additional, TSIG not last -> FORMERR | EDNS version > 0 ->
  *   BADVERS | MAILA/MAILB -> NOTIMP | class not IN/ANY -> REFUSED | outside our zones ->
- *   REFUSED | AXFR/IXFR over TCP -> handed back | AXFR over UDP -> FORMERR | the zone. */
+ *   REFUSED | AXFR/IXFR over TCP -> handed back | AXFR over UDP -> FORMERR | the zone.
+ * answer_parse() takes every decision up to the zone lookup in one pass over the bytes;
+ * answer_reply() writes the reply from that. */
 #include "server/answer.h"
 
 #include <stddef.h>
@@ -16,36 +18,16 @@
 #include "policy/lookup.h"
 #include "lib/wire.h"
 
-enum {
-	R_NOERROR = 0, R_FORMERR = 1, R_NXDOMAIN = 3, R_NOTIMP = 4, R_REFUSED = 5,
-	R_BADVERS = 16,
-};
-
 #define UDP_PLAIN 512  /* RFC 1035 4.2.1: UDP size without EDNS; also EDNS's floor */
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-/* A query as parsed from the wire (nothing is copied but the question name). */
-struct query {
-	uint8_t qname[DNAME_MAX_WIRE];   /* lowercase, with root */
-	size_t qname_len;
-	/* from here on zeroed for each query */
-	size_t qend;                     /* offset just after the question */
-	uint16_t qtype, qclass;
-	int edns, do_bit, badvers;
-	size_t payload;                  /* client's EDNS UDP size, at least 512 */
-	int has_tsig;
-	size_t tsig_reserve;             /* room kept for a TSIG the signed hook will add */
-};
-
 /* The question at offset 12: 0 and q->qend set, or -1 when malformed. */
-static int parse_question(const uint8_t *pkt, size_t len, struct query *q)
+static int parse_question(const uint8_t *pkt, size_t len, struct answer_req *q)
 {
 	size_t end = dname_wire_parse(pkt, len, WIRE_HEADER_SIZE, q->qname, &q->qname_len);
 	if (!end || len - end < 4)
 		return -1;
-	q->qtype = get16(pkt + end);
-	q->qclass = get16(pkt + end + 2);
+	q->qtype = wire_get16(pkt + end);
+	q->qclass = wire_get16(pkt + end + 2);
 	q->qend = end + 4;
 	return 0;
 }
@@ -57,7 +39,7 @@ static int options_ok(const uint8_t *pkt, size_t rd, size_t end)
 	while (rd < end) {
 		if (end - rd < 4)
 			return 0;
-		size_t olen = get16(pkt + rd + 2);
+		size_t olen = wire_get16(pkt + rd + 2);
 		if (end - rd - 4 < olen)
 			return 0;
 		rd += 4 + olen;
@@ -69,9 +51,9 @@ static int options_ok(const uint8_t *pkt, size_t rd, size_t end)
  * RDLENGTH must fit) and end exactly at the end of the message. At most one OPT, owned
  * by the root, in additional; a TSIG only as the very last record (RFC 8945 5.2).
  * Returns 0, or -1 for FORMERR. */
-static int parse_records(const uint8_t *pkt, size_t len, struct query *q)
+static int parse_records(const uint8_t *pkt, size_t len, struct answer_req *q)
 {
-	unsigned an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
+	unsigned an = wire_get16(pkt + 6), ns = wire_get16(pkt + 8), ar = wire_get16(pkt + 10);
 	unsigned total = an + ns + ar;
 	size_t off = q->qend;
 	for (unsigned i = 0; i < total; i++) {
@@ -80,8 +62,8 @@ static int parse_records(const uint8_t *pkt, size_t len, struct query *q)
 		size_t p = dname_wire_parse(pkt, len, off, name, &nl);
 		if (!p || len - p < 10)
 			return -1;
-		uint16_t type = get16(pkt + p);
-		size_t rdlen = get16(pkt + p + 8);
+		uint16_t type = wire_get16(pkt + p);
+		size_t rdlen = wire_get16(pkt + p + 8);
 		if (len - p - 10 < rdlen)
 			return -1;
 		size_t rd = p + 10;
@@ -91,7 +73,7 @@ static int parse_records(const uint8_t *pkt, size_t len, struct query *q)
 			if (!additional || q->edns || nl != 1 || !options_ok(pkt, rd, off))
 				return -1;
 			q->edns = 1;
-			q->payload = get16(pkt + p + 2);          /* CLASS = UDP payload size */
+			q->payload = wire_get16(pkt + p + 2);          /* CLASS = UDP payload size */
 			if (q->payload < UDP_PLAIN)
 				q->payload = UDP_PLAIN;
 			q->badvers = pkt[p + 5] != 0;             /* TTL: ext-rcode, VERSION, flags */
@@ -129,17 +111,17 @@ static int zone_for(const struct answer_cfg *cfg, const uint8_t *name, size_t le
 }
 
 /* The RCODE decided before looking at zone data, and the zone (-1 outside ours). */
-static int classify(const struct answer_cfg *cfg, const struct query *q, int *zone,
+static int decide(const struct answer_cfg *cfg, const struct answer_req *q, int *zone,
 	size_t *rel_len)
 {
 	if (q->badvers)
-		return R_BADVERS;      /* RFC 6891 6.1.3 */
+		return WIRE_RCODE_BADVERS;      /* RFC 6891 6.1.3 */
 	if (q->qtype == WIRE_T_MAILA || q->qtype == WIRE_T_MAILB)
-		return R_NOTIMP;
+		return WIRE_RCODE_NOTIMP;
 	if (q->qclass != WIRE_C_IN && q->qclass != WIRE_C_ANY)
-		return R_REFUSED;
+		return WIRE_RCODE_REFUSED;
 	*zone = zone_for(cfg, q->qname, q->qname_len, rel_len);
-	return *zone < 0 ? R_REFUSED : R_NOERROR;
+	return *zone < 0 ? WIRE_RCODE_REFUSED : WIRE_RCODE_NOERROR;
 }
 
 /* The zone's SOA. Its owner is the apex, which the question name ends with: a pointer
@@ -158,7 +140,7 @@ static void put_soa(struct wire *w, const struct answer_cfg *cfg, const struct a
 /* The answer section for a name inside zone; returns the RCODE. Writes nothing for
  * NODATA and NXDOMAIN. Owners are the question name, compressed to a pointer to it. */
 static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
-	const struct query *q, int zone, size_t rel_len)
+	const struct answer_req *q, int zone, size_t rel_len)
 {
 	const uint8_t *owner = NULL;            /* a pointer to the question name */
 	size_t olen = WIRE_HEADER_SIZE;
@@ -171,16 +153,16 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 		else if (qt == WIRE_T_NS)
 			for (int i = 0; i < cfg->nns; i++)
 				wire_rr_ns(w, owner, olen, cfg->ttl, cfg->ns[i], cfg->ns_len[i]);
-		return R_NOERROR;
+		return WIRE_RCODE_NOERROR;
 	}
 	if (zone == NOD_ZONE_DNSBL) {
 		int64_t fs = 0;
 		int code = 0;
 		switch (dnsbl_lookup(v->ix, q->qname, rel_len, v->now, &fs, &code)) {
 		case NOD_NXDOMAIN:
-			return R_NXDOMAIN;
+			return WIRE_RCODE_NXDOMAIN;
 		case NOD_NODATA:
-			return R_NOERROR;
+			return WIRE_RCODE_NOERROR;
 		case NOD_LISTED:
 			if (qt == WIRE_T_A || qt == WIRE_T_ANY) {
 				uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
@@ -191,15 +173,15 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 				int n = snprintf(txt, sizeof txt, "first_seen=%lld", (long long)fs);
 				wire_rr_txt(w, owner, olen, cfg->ttl, txt, (size_t)n);
 			}
-			return R_NOERROR;
+			return WIRE_RCODE_NOERROR;
 		}
-		return R_NOERROR;
+		return WIRE_RCODE_NOERROR;
 	}
 	switch (rpz_lookup(v->ix, zone, q->qname, rel_len, v->now)) {
 	case NOD_NXDOMAIN:
-		return R_NXDOMAIN;
+		return WIRE_RCODE_NXDOMAIN;
 	case NOD_NODATA:
-		return R_NOERROR;
+		return WIRE_RCODE_NOERROR;
 	case NOD_LISTED:
 		/* A CNAME owner answers its CNAME whatever the type (RFC 1034 3.6.2); the target
 		 * is the RPZ action, never chased. */
@@ -207,9 +189,9 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 			wire_rr_cname(w, owner, olen, cfg->ttl, (const uint8_t *)"\001*", 3);
 		else
 			wire_rr_cname(w, owner, olen, cfg->ttl, (const uint8_t *)"", 1);
-		return R_NOERROR;
+		return WIRE_RCODE_NOERROR;
 	}
-	return R_NOERROR;
+	return WIRE_RCODE_NOERROR;
 }
 
 size_t answer_error(const uint8_t *q, size_t qlen, int rcode, uint8_t *out, size_t outcap)
@@ -219,10 +201,10 @@ size_t answer_error(const uint8_t *q, size_t qlen, int rcode, uint8_t *out, size
 	struct wire w;
 	wire_init(&w, out, outcap);
 	/* QR, the opcode and RD copied; everything else clear */
-	wire_header(&w, get16(q), (uint16_t)(WIRE_QR | (get16(q + 2) & (0x7800 | WIRE_RD)) |
+	wire_header(&w, wire_get16(q), (uint16_t)(WIRE_QR | (wire_get16(q + 2) & (0x7800 | WIRE_RD)) |
 		(rcode & WIRE_RCODE_MASK)));
-	struct query qq;
-	if (get16(q + 4) == 1 && parse_question(q, qlen, &qq) == 0) {
+	struct answer_req qq;
+	if (wire_get16(q + 4) == 1 && parse_question(q, qlen, &qq) == 0) {
 		struct wire_mark m;
 		wire_mark(&w, &m);
 		wire_question_copy(&w, q + WIRE_HEADER_SIZE, qq.qend - WIRE_HEADER_SIZE);
@@ -232,115 +214,173 @@ size_t answer_error(const uint8_t *q, size_t qlen, int rcode, uint8_t *out, size
 	return wire_finish(&w);
 }
 
-/* FORMERR, with info filled in. */
-static size_t formerr(const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap,
-	struct answer_info *info)
+void answer_parse(const struct answer_cfg *cfg, const uint8_t *q, size_t qlen, int tcp,
+	struct answer_req *r)
 {
-	info->rcode = R_FORMERR;
-	return answer_error(q, qlen, R_FORMERR, out, outcap);
+	/* the name buffer needs no clearing */
+	memset((char *)r + offsetof(struct answer_req, qname_len), 0,
+		sizeof *r - offsetof(struct answer_req, qname_len));
+	r->q = q;
+	r->qlen = qlen;
+	r->tcp = tcp;
+	r->zone = -1;
+	r->status = ANSWER_DROP;
+	if (qlen < WIRE_HEADER_SIZE || (q[2] & 0x80))
+		return;
+	r->opcode = (q[2] >> 3) & 0x0F;
+	r->has_question = wire_get16(q + 4) == 1 && parse_question(q, qlen, r) == 0;
+	if (r->opcode != WIRE_OPCODE_QUERY) {
+		r->status = ANSWER_BAD_OPCODE;
+		return;
+	}
+	if (!r->has_question) {
+		r->status = ANSWER_BAD_QUESTION;
+		return;
+	}
+	if (parse_records(q, qlen, r) < 0) {
+		r->status = ANSWER_BAD_RECORDS;
+		return;
+	}
+	r->status = ANSWER_OK;
+	r->rcode = decide(cfg, r, &r->zone, &r->rel_len);
+	if (r->zone >= 0 && (r->qtype == WIRE_T_AXFR || r->qtype == WIRE_T_IXFR)) {
+		if (tcp)
+			r->xfr = 1;
+		else if (r->qtype == WIRE_T_AXFR)
+			r->rcode = WIRE_RCODE_FORMERR; /* AXFR over UDP is undefined (RFC 5936 4.2) */
+	}
 }
 
-size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view,
-	const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap, int tcp,
-	struct answer_info *info)
+void answer_info_of(const struct answer_req *r, struct answer_info *info)
 {
 	memset(info, 0, sizeof *info);
 	info->zone = -1;
-	if (qlen < WIRE_HEADER_SIZE || (q[2] & 0x80) || outcap < WIRE_HEADER_SIZE) {
+	if (r->status == ANSWER_DROP) {
+		info->dropped = 1;
+		return;
+	}
+	info->opcode = r->opcode;
+	if (r->has_question) {
+		info->qtype = r->qtype;
+		info->question_end = r->qend;
+	}
+	info->has_tsig = r->status == ANSWER_OK && r->has_tsig;
+}
+
+/* An error reply (header and, when it parses, the question of the first qlen bytes). */
+static size_t error_reply(const struct answer_req *r, size_t qlen, int rcode, uint8_t *out,
+	size_t outcap, struct answer_info *info)
+{
+	info->rcode = (uint8_t)rcode;
+	return answer_error(r->q, qlen, rcode, out, outcap);
+}
+
+/* The answer section, or the SOA in authority for NXDOMAIN/NODATA; TC when it does not
+ * fit. Returns the RCODE. */
+static int put_zone_answer(struct wire *w, const struct answer_cfg *cfg,
+	const struct answer_view *view, const struct answer_req *q, uint16_t *flags,
+	struct answer_info *info)
+{
+	struct wire_mark m;
+	*flags |= WIRE_AA;
+	wire_section(w, WIRE_AN);
+	wire_mark(w, &m);
+	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len);
+	if (w->err) {
+		/* the RRset does not fit: TC and an empty answer (RFC 2181 9) */
+		wire_rollback(w, &m);
+		*flags |= WIRE_TC;
+		info->truncated = 1;
+	} else if (w->count[WIRE_AN] == 0) {
+		/* NXDOMAIN/NODATA: the SOA, TTL min(ttl, minimum) (RFC 2308 3, 5) */
+		wire_section(w, WIRE_NS);
+		wire_mark(w, &m);
+		put_soa(w, cfg, view, q->zone, q->rel_len,
+			cfg->ttl < cfg->soa_minimum ? cfg->ttl : cfg->soa_minimum);
+		if (w->err) {
+			wire_rollback(w, &m);
+			*flags |= WIRE_TC;
+			info->truncated = 1;
+		}
+	}
+	return rcode;
+}
+
+size_t answer_reply(const struct answer_cfg *cfg, const struct answer_view *view,
+	const struct answer_req *qq, uint8_t *out, size_t outcap, struct answer_info *info)
+{
+	if (outcap < WIRE_HEADER_SIZE) {
+		memset(info, 0, sizeof *info);
+		info->zone = -1;
 		info->dropped = 1;
 		return 0;
 	}
-	info->opcode = (q[2] >> 3) & 0x0F;
-	struct query qq;
-	/* the name buffer needs no clearing */
-	memset((char *)&qq + offsetof(struct query, qend), 0, sizeof qq - offsetof(struct query, qend));
-	int qok = get16(q + 4) == 1 && parse_question(q, qlen, &qq) == 0;
-	if (qok) {
-		info->qtype = qq.qtype;
-		info->question_end = qq.qend;
+	answer_info_of(qq, info);
+	if (qq->status == ANSWER_DROP)
+		return 0;
+	const uint8_t *q = qq->q;
+	switch (qq->status) {
+	case ANSWER_BAD_OPCODE:
+		return error_reply(qq, qq->qlen, WIRE_RCODE_NOTIMP, out, outcap, info);
+	case ANSWER_BAD_QUESTION:
+		return error_reply(qq, WIRE_HEADER_SIZE, WIRE_RCODE_FORMERR, out, outcap, info);
+	case ANSWER_BAD_RECORDS:
+		return error_reply(qq, qq->qlen, WIRE_RCODE_FORMERR, out, outcap, info);
+	default:
+		break;
 	}
-	if (info->opcode != 0) {
-		/* NOTIFY (4) is answered by the notify hook in place of this */
-		info->rcode = R_NOTIMP;
-		return answer_error(q, qlen, R_NOTIMP, out, outcap);
-	}
-	if (!qok)
-		return formerr(q, WIRE_HEADER_SIZE, out, outcap, info);  /* header only */
-	if (parse_records(q, qlen, &qq) < 0)
-		return formerr(q, qlen, out, outcap, info);
-	info->has_tsig = qq.has_tsig;
 
 	size_t limit = 65535;
-	if (!tcp)
-		limit = !qq.edns ? UDP_PLAIN :
-			qq.payload < ANSWER_EDNS_SIZE ? qq.payload : ANSWER_EDNS_SIZE;
+	if (!qq->tcp)
+		limit = !qq->edns ? UDP_PLAIN :
+			qq->payload < ANSWER_EDNS_SIZE ? qq->payload : ANSWER_EDNS_SIZE;
 	if (limit > outcap)
 		limit = outcap;
 	/* what must still fit after the answer: our OPT, and the TSIG a signed reply gets */
-	size_t reserve = (qq.edns ? WIRE_OPT_SIZE : 0) + qq.tsig_reserve;
+	size_t reserve = (qq->edns ? WIRE_OPT_SIZE : 0) + qq->tsig_reserve;
 
 	struct wire w;
 	wire_init(&w, out, limit);
-	uint16_t flags = (uint16_t)(WIRE_QR | (get16(q + 2) & WIRE_RD));
-	wire_header(&w, get16(q), flags);
+	uint16_t flags = (uint16_t)(WIRE_QR | (wire_get16(q + 2) & WIRE_RD));
+	wire_header(&w, wire_get16(q), flags);
 	struct wire_mark m;
 	wire_mark(&w, &m);
-	wire_question_copy(&w, q + WIRE_HEADER_SIZE, qq.qend - WIRE_HEADER_SIZE);
+	wire_question_copy(&w, q + WIRE_HEADER_SIZE, qq->qend - WIRE_HEADER_SIZE);
+	int rcode = WIRE_RCODE_NOERROR;
 	if (w.err) {
 		/* only with an out buffer smaller than the question */
 		wire_rollback(&w, &m);
 		flags |= WIRE_TC;
 		info->truncated = 1;
-	}
-	wire_set_cap(&w, limit > reserve ? limit - reserve : 0);
-
-	int rcode = R_NOERROR, zone = -1;
-	size_t rel_len = 0;
-	if (!info->truncated)
-		rcode = classify(cfg, &qq, &zone, &rel_len);
-	if (zone >= 0 && (qq.qtype == WIRE_T_AXFR || qq.qtype == WIRE_T_IXFR)) {
-		if (tcp) {
-			info->zone = zone;
+	} else {
+		rcode = qq->rcode;
+		info->zone = qq->zone;
+		if (qq->xfr) {
 			info->xfr = 1;
 			return 0;
 		}
-		if (qq.qtype == WIRE_T_AXFR)
-			rcode = R_FORMERR;     /* AXFR over UDP is undefined (RFC 5936 4.2) */
 	}
-	if (zone >= 0)
-		info->zone = zone;
-	if (zone >= 0 && rcode == R_NOERROR) {
-		flags |= WIRE_AA;
-		wire_section(&w, WIRE_AN);
-		wire_mark(&w, &m);
-		rcode = put_answer(&w, cfg, view, &qq, zone, rel_len);
-		if (w.err) {
-			/* the RRset does not fit: TC and an empty answer (RFC 2181 9) */
-			wire_rollback(&w, &m);
-			flags |= WIRE_TC;
-			info->truncated = 1;
-		} else if (w.count[WIRE_AN] == 0) {
-			/* NXDOMAIN/NODATA: the SOA, TTL min(ttl, minimum) (RFC 2308 3, 5) */
-			wire_section(&w, WIRE_NS);
-			wire_mark(&w, &m);
-			put_soa(&w, cfg, view, zone, rel_len,
-				cfg->ttl < cfg->soa_minimum ? cfg->ttl : cfg->soa_minimum);
-			if (w.err) {
-				wire_rollback(&w, &m);
-				flags |= WIRE_TC;
-				info->truncated = 1;
-			}
-		}
-	}
+	wire_set_cap(&w, limit > reserve ? limit - reserve : 0);
+	if (info->zone >= 0 && rcode == WIRE_RCODE_NOERROR)
+		rcode = put_zone_answer(&w, cfg, view, qq, &flags, info);
 
 	wire_set_cap(&w, limit);
-	if (qq.edns) {
+	if (qq->edns) {
 		wire_mark(&w, &m);
-		wire_opt(&w, ANSWER_EDNS_SIZE, (uint8_t)(rcode >> 4), 0, qq.do_bit);
+		wire_opt(&w, ANSWER_EDNS_SIZE, (uint8_t)(rcode >> 4), 0, qq->do_bit);
 		if (w.err)
 			wire_rollback(&w, &m);   /* only with a tiny out buffer */
 	}
 	info->rcode = (uint8_t)rcode;
 	wire_set_flags(&w, (uint16_t)(flags | (rcode & WIRE_RCODE_MASK)));
 	return wire_finish(&w);
+}
+
+size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view,
+	const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap, int tcp,
+	struct answer_info *info)
+{
+	struct answer_req r;
+	answer_parse(cfg, q, qlen, tcp, &r);
+	return answer_reply(cfg, view, &r, out, outcap, info);
 }

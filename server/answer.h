@@ -58,9 +58,52 @@ struct answer_view {
 	int64_t now;
 };
 
-/* Answer one query. tcp: 1 when the query came over TCP (size limit 65535, AXFR/IXFR
- * handed back via info->xfr). Returns the reply length written to out (outcap >= 65535
- * for TCP, >= 4096 for UDP), or 0 when the query is dropped or handed back. */
+/* What answer_parse() made of a message. */
+enum answer_status {
+	ANSWER_DROP,         /* no reply: shorter than a header, or a response (QR=1) */
+	ANSWER_BAD_OPCODE,   /* opcode other than QUERY: NOTIMP */
+	ANSWER_BAD_QUESTION, /* QDCOUNT != 1 or the question does not parse: FORMERR */
+	ANSWER_BAD_RECORDS,  /* a record after the question is malformed or misplaced: FORMERR */
+	ANSWER_OK,           /* a well-formed standard query */
+};
+
+/* A message as parsed from the wire, with the decisions that need no zone data. Nothing
+ * is copied but the question name; q is borrowed and must outlive the struct. */
+struct answer_req {
+	const uint8_t *q;
+	size_t qlen;
+	int tcp;
+	enum answer_status status;
+	uint8_t opcode;
+	int has_question;                /* the question parsed (also for other opcodes) */
+	uint8_t qname[DNAME_MAX_WIRE];   /* lowercase, with root */
+	size_t qname_len;
+	size_t qend;                     /* offset just after the question */
+	uint16_t qtype, qclass;
+	int edns, do_bit, badvers;
+	size_t payload;                  /* client's EDNS UDP size, at least 512 */
+	int has_tsig;
+	size_t tsig_reserve;             /* room kept for the TSIG a signed reply gets */
+	/* ANSWER_OK only: */
+	int rcode;                       /* decided before looking at zone data */
+	int zone;                        /* published zone, -1 outside ours */
+	size_t rel_len;                  /* bytes of the name before the zone's apex */
+	int xfr;                         /* AXFR/IXFR over TCP for one of our zones */
+};
+
+/* Parse and classify one message (qlen bytes at q, borrowed by r). tcp: 1 when it came
+ * over TCP. Never fails: r->status says what the message is. One pass over the bytes. */
+void answer_parse(const struct answer_cfg *cfg, const uint8_t *q, size_t qlen, int tcp,
+	struct answer_req *r);
+
+/* The reply to a parsed message: the error for a bad one, else the answer from the zone.
+ * info is filled in. Returns the reply length written to out (outcap >= 65535 for TCP,
+ * >= 4096 for UDP), or 0 when the message is dropped or, for r->xfr, handed back to the
+ * transfer code (info->xfr set). */
+size_t answer_reply(const struct answer_cfg *cfg, const struct answer_view *view,
+	const struct answer_req *r, uint8_t *out, size_t outcap, struct answer_info *info);
+
+/* answer_parse() then answer_reply(). */
 size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view,
 	const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap, int tcp,
 	struct answer_info *info);
@@ -68,5 +111,10 @@ size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view
 /* A reply with this RCODE to a query whose header and question parse: header copied
  * (ID, opcode, RD), QR set, the question echoed. Returns its length or 0. */
 size_t answer_error(const uint8_t *q, size_t qlen, int rcode, uint8_t *out, size_t outcap);
+
+/* The part of info that parsing decides: dropped, opcode, qtype, question_end, has_tsig;
+ * zone -1, rcode 0, no transfer, not truncated. For messages that another handler than
+ * answer_reply() answers (NOTIFY, transfers). */
+void answer_info_of(const struct answer_req *r, struct answer_info *info);
 
 #endif

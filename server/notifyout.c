@@ -29,6 +29,7 @@
 #include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
+#include "lib/sockaddr.h"
 #include "server/metrics.h"
 #include "lib/wire.h"
 
@@ -84,7 +85,7 @@ static void send_one(struct pending *p)
 	struct wire w;
 	wire_init(&w, msg, sizeof msg);
 	wire_set_cap(&w, 512);
-	wire_header(&w, p->id, (uint16_t)(WIRE_OPCODE(4) | WIRE_AA));
+	wire_header(&w, p->id, (uint16_t)(WIRE_OPCODE(WIRE_OPCODE_NOTIFY) | WIRE_AA));
 	wire_question(&w, c->apex[p->zone], c->apex_len[p->zone], WIRE_T_SOA, WIRE_C_IN);
 	wire_section(&w, WIRE_AN);
 	struct wire_soa soa = { c->mname, c->mname_len, c->rname, c->rname_len, p->serial,
@@ -137,18 +138,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	send_one(p);
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-}
-
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -160,14 +149,16 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		ssize_t r = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
 		if (r < 0)
 			return;
-		if (r < 12 || !(buf[2] & 0x80) || ((buf[2] >> 3) & 0x0f) != 4)
+		if (r < WIRE_HEADER_SIZE || !(buf[2] & 0x80) ||
+		    ((buf[2] >> 3) & 0x0f) != WIRE_OPCODE_NOTIFY)
 			continue;
-		uint16_t id = (uint16_t)((buf[0] << 8) | buf[1]);
+		uint16_t id = wire_get16(buf);
 		int total = n->cfg->nnotify * NOD_ZONE_COUNT;
 		for (int i = 0; i < total; i++) {
 			struct pending *p = &n->p[i];
 			if (!p->active || p->id != id ||
-			    !same_addr(&from, &n->cfg->notify[p->target].addr.ss))
+			    !sa_same((const struct sockaddr *)&from,
+				    (const struct sockaddr *)&n->cfg->notify[p->target].addr.ss))
 				continue;
 			if (p->sent_key) {
 				struct tsig_verifier v;
@@ -182,19 +173,19 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 					continue;
 				}
 			}
-			int rcode = buf[3] & 0x0f;
-			if (rcode == 9 || rcode == 5) {
+			int rcode = buf[3] & WIRE_RCODE_MASK;
+			if (rcode == WIRE_RCODE_NOTAUTH || rcode == WIRE_RCODE_REFUSED) {
 				/* NOTAUTH / REFUSED: not a secondary of this zone (see the top). */
 				char z[300];
 				const struct answer_cfg *c = atomic_load(n->acfgp);
 				dname_wire_to_text(c->apex[p->zone], c->apex_len[p->zone], z, sizeof z);
 				log_info("notify %s zone %s: answered %s (not a secondary of it?); not "
 					"notified of this zone for %d s", n->cfg->notify[p->target].addr.text, z,
-					rcode == 9 ? "NOTAUTH" : "REFUSED", NOTIFY_MUTE_SECS);
+					rcode == WIRE_RCODE_NOTAUTH ? "NOTAUTH" : "REFUSED", NOTIFY_MUTE_SECS);
 				p->muted_until = unix_now() + NOTIFY_MUTE_SECS;
 				metrics_inc("notify_muted", 1);
 				p->state = "not a secondary";
-			} else if (rcode != 0) {
+			} else if (rcode != WIRE_RCODE_NOERROR) {
 				log_warn("notify %s: answered with rcode %d", n->cfg->notify[p->target].addr.text, rcode);
 				p->state = "error";
 			} else {

@@ -11,7 +11,6 @@
  * Runs on the main thread, which is the index writer, so no lock is needed to read it. */
 #include "server/tcp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -25,8 +24,9 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "server/hooks.h"
+#include "lib/sockaddr.h"
 #include "server/metrics.h"
+#include "server/query.h"
 
 #define TCP_MAX_LISTEN CONFIG_MAX_LISTEN
 
@@ -38,7 +38,7 @@ struct tcp_conn {
 	struct tcp_conn *prev, *next;
 	int paused;
 	time_t last_query;      /* when the last complete query arrived (or the accept) */
-	struct tcp_xfr_stream *xfr; /* transfer being streamed; queries wait behind it */
+	struct query_xfr_stream *xfr; /* transfer being streamed; queries wait behind it */
 };
 
 struct tcp_server {
@@ -50,35 +50,8 @@ struct tcp_server {
 	nod_t *nod;
 	struct tcp_conn *conns;
 	uint64_t nconns;
-	tcp_xfr_fn xfr;
-	void *xfr_ctx;
 	uint8_t *qbuf, *abuf;
 };
-
-static int same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-			&((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		&((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
-static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t n)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, sizeof host);
-		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, host, sizeof host);
-		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	}
-	snprintf(buf, n, "%s@%d", host, port);
-}
 
 static void conn_close(struct tcp_conn *c)
 {
@@ -150,8 +123,8 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		 * arrive within the idle timeout (slowloris). */
 		if (evbuffer_get_length(in) > 0 &&
 		    unix_now() - c->last_query > (time_t)s->lim.idle_timeout) {
-			char p[80];
-			peer_text(&c->peer, p, sizeof p);
+			char p[SA_TEXT_MAX];
+			sa_text((const struct sockaddr *)&c->peer, p, sizeof p);
 			log_debug("tcp %s: no complete query for %d s; closing", p, s->lim.idle_timeout);
 			metrics_inc("tcp_timeouts", 1);
 			conn_close(c);
@@ -161,8 +134,8 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			return;
 		size_t len = ((size_t)pfx[0] << 8) | pfx[1];
 		if (len < 12) {
-			char p[80];
-			peer_text(&c->peer, p, sizeof p);
+			char p[SA_TEXT_MAX];
+			sa_text((const struct sockaddr *)&c->peer, p, sizeof p);
 			log_debug("tcp %s: frame of %zu bytes is shorter than a DNS header; closing", p, len);
 			metrics_inc("tcp_bad_frames", 1);
 			conn_close(c);
@@ -181,27 +154,13 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		for (int z = 0; z < NOD_ZONE_COUNT; z++)
 			view.serial[z] = nod_serial(s->nod, z);
 		struct answer_info info;
-		size_t alen = answer_query(cfg, &view, s->qbuf, len, s->abuf, 65535, 1, &info);
-		struct tcp_xfr_stream *stream = NULL;
-		if (info.xfr) {
-			int done = s->xfr && s->xfr(s->xfr_ctx, s->qbuf, len,
-				(struct sockaddr *)&c->peer, c->peerlen, bufferevent_get_output(bev),
-				&stream) == 0;
-			if (!done) {
-				alen = answer_error(s->qbuf, len, 5 /* REFUSED */, s->abuf, 65535);
-				info.rcode = 5;
-			} else {
-				alen = 0;
-			}
-		}
-		else
-			alen = hooks_apply(s->qbuf, len, (struct sockaddr *)&c->peer, c->peerlen,
-				s->abuf, alen, 65535, &info);
-		metrics_query(1, info.qtype, info.rcode, alen == 0 && !info.xfr);
+		struct query_out o = { s->abuf, 65535, bufferevent_get_output(bev), NULL };
+		size_t alen = query_handle(cfg, &view, s->qbuf, len, (struct sockaddr *)&c->peer,
+			c->peerlen, &o, &info);
 		if (alen > 0)
 			conn_reply(c, s->abuf, alen);
-		if (stream) {
-			c->xfr = stream;
+		if (o.stream) {
+			c->xfr = o.stream;
 			if (conn_pump_xfr(c) != 0)
 				return;
 		}
@@ -231,8 +190,8 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	struct tcp_conn *c = arg;
 	if (what & BEV_EVENT_TIMEOUT) {
-		char p[80];
-		peer_text(&c->peer, p, sizeof p);
+		char p[SA_TEXT_MAX];
+		sa_text((const struct sockaddr *)&c->peer, p, sizeof p);
 		log_debug("tcp %s: idle timeout; closing", p);
 		metrics_inc("tcp_timeouts", 1);
 	}
@@ -256,10 +215,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	int same = 0;
 	for (struct tcp_conn *c = s->conns; c; c = c->next)
-		same += same_ip(&c->peer, &peer);
+		same += sa_same_host((const struct sockaddr *)&c->peer,
+			(const struct sockaddr *)&peer);
 	if (same >= s->lim.max_per_ip) {
-		char p[80];
-		peer_text(&peer, p, sizeof p);
+		char p[SA_TEXT_MAX];
+		sa_text((const struct sockaddr *)&peer, p, sizeof p);
 		metrics_inc("tcp_refused_per_ip_cap", 1);
 		log_debug("tcp %s: %d connections from this address (tcp-clients-per-ip); refusing", p, same);
 		close(fd);
@@ -324,12 +284,6 @@ struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *
 fail:
 	tcp_stop(s);
 	return NULL;
-}
-
-void tcp_set_xfr_handler(struct tcp_server *t, tcp_xfr_fn fn, void *ctx)
-{
-	t->xfr = fn;
-	t->xfr_ctx = ctx;
 }
 
 uint64_t tcp_open_connections(void *t)

@@ -2,7 +2,7 @@
  *
  * Each thread owns one socket per listen address (SO_REUSEPORT spreads the load) and
  * loops: poll, recvmmsg up to UDP_BATCH datagrams, take the index read lock once,
- * answer each with answer_query() into preallocated buffers, release the lock, sendmmsg.
+ * hand each to query_handle() with a preallocated reply buffer, release the lock, sendmmsg.
  * Nothing is allocated per query. The stop flag is checked at least every 200 ms. */
 #include "server/udp.h"
 
@@ -19,8 +19,7 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "server/hooks.h"
-#include "server/metrics.h"
+#include "server/query.h"
 
 #define UDP_BATCH 64
 #define UDP_INBUF 4096
@@ -116,11 +115,9 @@ static void *udp_main(void *arg)
 			nindex_rdlock(nod_index(u->nod));
 			for (int i = 0; i < n; i++) {
 				struct answer_info info;
-				size_t len = answer_query(cfg, &view, in[i], rmsg[i].msg_len,
-					out[ns], UDP_OUTBUF, 0, &info);
-				len = hooks_apply(in[i], rmsg[i].msg_len, (struct sockaddr *)&peers[i],
-					rmsg[i].msg_hdr.msg_namelen, out[ns], len, UDP_OUTBUF, &info);
-				metrics_query(0, info.qtype, info.rcode, len == 0);
+				struct query_out o = { out[ns], UDP_OUTBUF, NULL, NULL };
+				size_t len = query_handle(cfg, &view, in[i], rmsg[i].msg_len,
+					(struct sockaddr *)&peers[i], rmsg[i].msg_hdr.msg_namelen, &o, &info);
 				if (len == 0)
 					continue;
 				siov[ns].iov_base = out[ns];

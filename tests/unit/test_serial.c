@@ -24,6 +24,17 @@ int main(void)
 	ok(!serial_gt(4, 4), "4 is not > 4");
 	ok(!serial_gt(0x80000000u, 0), "undefined is not greater");
 	ok(!serial_gt(0, 0x80000000u), "either way");
+	static const struct { uint32_t a, b; int want; } ge[] = {
+		{ 4, 4, 1 },                     /* equal */
+		{ 5, 4, 1 },
+		{ 4, 5, 0 },
+		{ 0, 0xFFFFFFFFu, 1 },           /* wraps: 0 follows 2^32-1 */
+		{ 0xFFFFFFFFu, 0, 0 },
+		{ 0x80000000u, 0, 0 },           /* undefined: neither */
+		{ 0, 0x80000000u, 0 },
+	};
+	for (size_t i = 0; i < sizeof ge / sizeof ge[0]; i++)
+		is_int(serial_ge(ge[i].a, ge[i].b), ge[i].want, "ge(%u, %u)", ge[i].a, ge[i].b);
 
 	/* ns1.x. host.x. 7 3600 900 604800 300 */
 	uint8_t rd[] = { 3, 'n', 's', '1', 1, 'x', 0, 4, 'h', 'o', 's', 't', 1, 'x', 0,
