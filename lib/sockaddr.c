@@ -124,10 +124,11 @@ int sa_in_prefix(const struct sockaddr *peer, const struct sockaddr *net, int pr
 	if (prefix < 0 || !peer || !net)
 		return 0;
 	const uint8_t *na = host_bytes(net, &fn), *pa = host_bytes(peer, &fp);
-	if (fn == AF_INET6 && peer->sa_family == AF_INET6) {
+	if (net->sa_family == AF_INET6 && peer->sa_family == AF_INET6) {
 		/* an IPv6 net takes the peer's IPv6 bytes as they are, mapped or not */
+		na = ((const struct sockaddr_in6 *)(const void *)net)->sin6_addr.s6_addr;
 		pa = ((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr.s6_addr;
-		fp = AF_INET6;
+		fn = fp = AF_INET6;
 	}
 	if (!pa || !na || fp != fn || prefix > (fp == AF_INET ? 32 : 128))
 		return 0;
