@@ -1,0 +1,105 @@
+/* reload.c -- SIGHUP: re-read the configuration and the TSIG keys, apply what can change
+ * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys) and
+ * name in the log what waits for a restart; a file with an error changes nothing. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/keys.h"
+#include "daemon/daemon.h"
+#include "lib/log.h"
+#include "server/metrics.h"
+#include "server/query.h"
+#include "server/xfrout.h"
+#include "zones/secondary.h"
+
+/* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
+ * files), so a secret can be rotated without a restart, and take effect only when every
+ * key named by transfer.allow, transfer.notify and upstreams is there. The replaced keyring
+ * is not freed: a transfer in progress (in or out) goes on verifying or signing with the
+ * key it began with, and a UDP thread may be checking a query with it at this moment.
+ * Reloads that change keys are rare and a key is under 1 KB, so they are kept until exit;
+ * a reload with the same keys keeps the running keyring. */
+static void reload_keys(struct daemon *d, const struct nodd_config *n)
+{
+	struct nodd_err err;
+	struct tsig_keyring *kr = keys_load_checked(n, &err);
+	if (!kr || keys_check_refs(d->cfg, kr, &err) < 0) {
+		log_err("reload: %s (keeping the running keys)", err.msg);
+		metrics_inc("reload_errors", 1);
+		tsig_keyring_free(kr);
+		return;
+	}
+	if (tsig_keyring_same(kr, d->kr)) {
+		tsig_keyring_free(kr);
+		return;
+	}
+	struct old_keys *o = malloc(sizeof *o);
+	if (!o) {
+		log_err("reload: out of memory (keeping the running keys)");
+		metrics_inc("reload_errors", 1);
+		tsig_keyring_free(kr);
+		return;
+	}
+	o->kr = d->kr;
+	o->next = d->old_kr;
+	d->old_kr = o;
+	d->kr = kr;
+	xfrout_set_keys(d->xfr, kr);
+	query_set_keys(kr);
+	secondary_set_keys(d->sec, kr);
+	log_info("reload: TSIG keys replaced (%zu keys)", tsig_keyring_count(kr));
+}
+
+void daemon_reload(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct daemon *d = arg;
+	struct nodd_err cerr;
+	struct nodd_config *n = config_load(d->cfg->path, &cerr);
+	if (!n) {
+		log_err("reload: %s (keeping the running configuration)", cerr.msg);
+		metrics_inc("reload_errors", 1);
+		return;
+	}
+	struct config_changes later;
+	int nlater = config_restart_changes(d->cfg, n, &later);
+	/* A new suffix renames every zone: the whole publish section waits for the restart,
+	 * so that the answers, the transfers and the files keep agreeing. */
+	int same_suffix = strcmp(n->suffix, d->cfg->suffix) == 0;
+	if (same_suffix) {
+		struct answer_cfg *cur = atomic_load(&d->active);
+		struct answer_cfg *next = cur == &d->acfg[0] ? &d->acfg[1] : &d->acfg[0];
+		if (daemon_answer_cfg(n, next, &cerr) < 0) {
+			log_err("reload: %s (keeping the running configuration)", cerr.msg);
+			metrics_inc("reload_errors", 1);
+			config_free(n);
+			return;
+		}
+		atomic_store(&d->active, next);
+		d->cfg->ttl = n->ttl;
+	}
+	log_set_level((enum log_level)n->log_level);
+	/* Swap in the fields read live (main thread: HTTP, the transfer handler); the rest needs
+	 * a restart and is named in the log. */
+	char *tok = d->cfg->http_token;
+	d->cfg->http_token = n->http_token;
+	n->http_token = tok;
+	d->cfg->log_level = n->log_level;
+	d->cfg->future_skew = n->future_skew;
+	struct config_acl *acl = d->cfg->xfr_allow;
+	int nacl = d->cfg->nxfr_allow;
+	d->cfg->xfr_allow = n->xfr_allow;
+	d->cfg->nxfr_allow = n->nxfr_allow;
+	n->xfr_allow = acl;
+	n->nxfr_allow = nacl;
+	reload_keys(d, n); /* after the swap: the refs checked are the allow list now in use */
+	config_free(n);
+	if (nlater)
+		log_warn("reload: changed %s: %s at the next restart%s", later.names,
+			nlater == 1 ? "takes effect" : "take effect",
+			same_suffix ? "" : " (the publish section is kept as running until then)");
+	log_info("reload: configuration re-read");
+	metrics_inc("reloads", 1);
+}
