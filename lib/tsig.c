@@ -229,14 +229,14 @@ enum tsig_verdict tsig_verify_request(const struct tsig_keyring *kr, const uint8
 	size_t off = 0;
 	int r = tsig_find(msg, len, &off);
 	if (r < 0)
-		return fail_with(res, TSIG_V_FORMERR, TSIG_RCODE_FORMERR, 0);
+		return fail_with(res, TSIG_V_FORMERR, WIRE_RCODE_FORMERR, 0);
 	if (r == 0) {
 		res->verdict = TSIG_V_UNSIGNED;
 		return TSIG_V_UNSIGNED;
 	}
 	struct tsig_rr t;
 	if (tsig_rr_parse(msg, len, off, &t) < 0)
-		return fail_with(res, TSIG_V_FORMERR, TSIG_RCODE_FORMERR, 0);
+		return fail_with(res, TSIG_V_FORMERR, WIRE_RCODE_FORMERR, 0);
 	tsig_result_from_rr(res, &t, off);
 	res->error = 0;
 	res->other_time = 0;
@@ -244,19 +244,19 @@ enum tsig_verdict tsig_verify_request(const struct tsig_keyring *kr, const uint8
 	const struct tsig_key *key = tsig_keyring_find_alg(kr, t.key_name, t.key_name_len,
 		tsig_alg_from_wire(t.alg_name, t.alg_name_len));
 	if (!key)
-		return fail_with(res, TSIG_V_BADKEY, TSIG_RCODE_NOTAUTH, TSIG_ERR_BADKEY);
+		return fail_with(res, TSIG_V_BADKEY, WIRE_RCODE_NOTAUTH, TSIG_ERR_BADKEY);
 	size_t full = tsig_alg_mac_len(key->alg);
 	/* An empty or short MAC is a format error, never "unsigned" and never checked as a
 	 * prefix: the CVE-2017-3142/3143 class of bypasses lived in such paths. */
 	if (!mac_len_ok(t.mac_len, full))
-		return fail_with(res, TSIG_V_FORMERR, TSIG_RCODE_FORMERR, 0);
+		return fail_with(res, TSIG_V_FORMERR, WIRE_RCODE_FORMERR, 0);
 
 	EVP_MAC_CTX *ctx = mac_new();
 	struct tsig_mac calc;
 	int err = 0;
 	if (!ctx || mac_init(ctx, key) < 0) {
 		EVP_MAC_CTX_free(ctx);
-		return fail_with(res, TSIG_V_BADSIG, TSIG_RCODE_NOTAUTH, TSIG_ERR_BADSIG);
+		return fail_with(res, TSIG_V_BADSIG, WIRE_RCODE_NOTAUTH, TSIG_ERR_BADSIG);
 	}
 	mac_feed_msg(ctx, msg, off, t.orig_id, (uint16_t)(wire_get16(msg + 10) - 1), &err);
 	struct tsig_vars vars = tsig_rr_vars(&t);
@@ -264,12 +264,12 @@ enum tsig_verdict tsig_verify_request(const struct tsig_keyring *kr, const uint8
 	int fin = mac_final(ctx, &calc, err);
 	EVP_MAC_CTX_free(ctx);
 	if (fin < 0 || CRYPTO_memcmp(calc.data, t.mac, t.mac_len) != 0)
-		return fail_with(res, TSIG_V_BADSIG, TSIG_RCODE_NOTAUTH, TSIG_ERR_BADSIG);
+		return fail_with(res, TSIG_V_BADSIG, WIRE_RCODE_NOTAUTH, TSIG_ERR_BADSIG);
 	res->key = key;
 	if (t.mac_len < mac_policy(key))
-		return fail_with(res, TSIG_V_BADTRUNC, TSIG_RCODE_NOTAUTH, TSIG_ERR_BADTRUNC);
+		return fail_with(res, TSIG_V_BADTRUNC, WIRE_RCODE_NOTAUTH, TSIG_ERR_BADTRUNC);
 	if (!time_ok(now, t.time, t.fudge))
-		return fail_with(res, TSIG_V_BADTIME, TSIG_RCODE_NOTAUTH, TSIG_ERR_BADTIME);
+		return fail_with(res, TSIG_V_BADTIME, WIRE_RCODE_NOTAUTH, TSIG_ERR_BADTIME);
 	res->verdict = TSIG_V_OK;
 	return TSIG_V_OK;
 }
@@ -294,7 +294,7 @@ static int sign_badtime(const struct tsig_result *req, uint8_t *msg, size_t len,
 	vars.error = TSIG_ERR_BADTIME;
 	vars.other = other;
 	vars.other_len = sizeof other;
-	set_rcode(msg, TSIG_RCODE_NOTAUTH);
+	set_rcode(msg, WIRE_RCODE_NOTAUTH);
 	EVP_MAC_CTX *ctx = mac_new();
 	struct tsig_mac m;
 	int err = 0, rc = TSIG_E_CRYPTO;
@@ -336,7 +336,7 @@ int tsig_sign_response(const struct tsig_result *req, uint8_t *msg, size_t len, 
 			.alg_name = req->alg_name, .alg_name_len = req->alg_name_len,
 			.time = now, .fudge = req->fudge, .error = req->error,
 		};
-		set_rcode(msg, TSIG_RCODE_NOTAUTH);
+		set_rcode(msg, WIRE_RCODE_NOTAUTH);
 		return tsig_rr_append(msg, len, cap, &vars, NULL, 0, wire_get16(msg), out_len);
 	}
 	default:

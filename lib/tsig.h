@@ -8,7 +8,7 @@
  *
  * Who calls what:
  *   client (xfrin, probe):  tsig_sign_request()  ->  tsig_verifier_{init,feed,end}()
- *   server (hooks, xfrout): tsig_verify_request() -> tsig_sign_response()  (one reply)
+ *   server (query, signed, xfrout): tsig_verify_request() -> tsig_sign_response()  (one reply)
  *                                                 or tsig_signer_{init,sign,deinit}()
  *
  * Server-side check order (RFC 8945 5.2): malformed placement -> FORMERR; unknown key or
@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/wire.h"
+
 #define TSIG_MAX_MAC 64          /* octets, hmac-sha512 */
 #define TSIG_MAX_SECRET 512      /* octets of decoded secret we accept */
 #define TSIG_MAX_NAME 255        /* wire octets, with the root label */
@@ -30,11 +32,8 @@
 #define TSIG_RR_TYPE 250
 #define TSIG_CLASS_ANY 255
 
-/* DNS RCODE and TSIG Error values used here. */
+/* TSIG Error values (RFC 8945 5.2); the RCODEs are lib/wire.h's WIRE_RCODE_ names. */
 enum tsig_code {
-	TSIG_RCODE_NOERROR = 0,
-	TSIG_RCODE_FORMERR = 1,
-	TSIG_RCODE_NOTAUTH = 9,
 	TSIG_ERR_BADSIG = 16,
 	TSIG_ERR_BADKEY = 17,
 	TSIG_ERR_BADTIME = 18,

@@ -39,8 +39,9 @@ json_t *secondary_status(struct secondary *s);
 /* Prometheus lines for /metrics, appended to f. */
 void secondary_metrics(struct secondary *s, FILE *f);
 
-/* query_hooks.notify: answer a NOTIFY for one of our upstream zones from one of its
- * primaries (TSIG-checked when the upstream has a key) and wake its refresh. */
+/* The NOTIFY handler the daemon registers with server/query.c (query_set_notify): answer
+ * a NOTIFY for one of our upstream zones from one of its primaries (TSIG-checked when the
+ * upstream has a key) and wake its refresh. Called from the UDP threads. */
 size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
 	socklen_t peerlen, uint8_t *out, size_t outcap);
 

@@ -258,7 +258,7 @@ static void test_request_failures(void)
 	memcpy(c, m, slen);
 	c[14] ^= 0x20; /* qname case: still part of the digest */
 	is_int(tsig_verify_request(kr, c, slen, T0, &res), TSIG_V_BADSIG, "tampered byte -> BADSIG");
-	is_int(res.rcode, TSIG_RCODE_NOTAUTH, "BADSIG rcode NOTAUTH");
+	is_int(res.rcode, WIRE_RCODE_NOTAUTH, "BADSIG rcode NOTAUTH");
 	is_int(res.error, TSIG_ERR_BADSIG, "BADSIG error");
 
 	/* BADSIG response: unsigned TSIG, NOTAUTH in the header. */
@@ -266,7 +266,7 @@ static void test_request_failures(void)
 	size_t rlen = build_query(r, 42, "example.com", 6), rs;
 	r[2] |= 0x80;
 	is_int(tsig_sign_response(&res, r, rlen, sizeof r, T0, &rs), TSIG_OK, "BADSIG response");
-	is_int(r[3] & 0x0f, TSIG_RCODE_NOTAUTH, "BADSIG response rcode NOTAUTH");
+	is_int(r[3] & 0x0f, WIRE_RCODE_NOTAUTH, "BADSIG response rcode NOTAUTH");
 	size_t ms = macsize_at(r, rlen);
 	is_int(wire_get16(r + ms), 0, "BADSIG response MAC size 0");
 	is_int(wire_get16(r + ms + 4), TSIG_ERR_BADSIG, "BADSIG response error field");
@@ -284,7 +284,7 @@ static void test_request_failures(void)
 	ms = macsize_at(r, rlen);
 	is_int(wire_get16(r + ms), 0, "BADKEY response unsigned");
 	is_int(wire_get16(r + ms + 4), TSIG_ERR_BADKEY, "BADKEY response error field");
-	is_int(r[3] & 0x0f, TSIG_RCODE_NOTAUTH, "BADKEY response NOTAUTH");
+	is_int(r[3] & 0x0f, WIRE_RCODE_NOTAUTH, "BADKEY response NOTAUTH");
 
 	/* Right name, wrong algorithm. */
 	struct tsig_key wrongalg = mkkey("xfr.key", "hmac-sha512", SECRET256);
@@ -305,7 +305,7 @@ static void test_request_failures(void)
 	is_int(tsig_verify_request(kr, c, slen, T0 - 300, &res), TSIG_V_OK, "exactly fudge early ok");
 	is_int(tsig_verify_request(kr, c, slen, T0 + 1000, &res), TSIG_V_BADTIME, "late -> BADTIME");
 	is_int(tsig_verify_request(kr, c, slen, T0 - 301, &res), TSIG_V_BADTIME, "early -> BADTIME");
-	is_int(res.rcode, TSIG_RCODE_NOTAUTH, "BADTIME rcode NOTAUTH");
+	is_int(res.rcode, WIRE_RCODE_NOTAUTH, "BADTIME rcode NOTAUTH");
 	okv(res.key != NULL, "BADTIME: key known (MAC verified)");
 	/* Wrong secret and bad time: BADSIG wins (time is checked last). */
 	len = build_query(c, 47, "example.com", 6);
@@ -331,7 +331,7 @@ static void test_badtime_response(void)
 	r[2] |= 0x80;
 	is_int(tsig_sign_response(&res, r, rlen, sizeof r, server_now, &rs), TSIG_OK,
 		"BADTIME response built");
-	is_int(r[3] & 0x0f, TSIG_RCODE_NOTAUTH, "BADTIME response NOTAUTH");
+	is_int(r[3] & 0x0f, WIRE_RCODE_NOTAUTH, "BADTIME response NOTAUTH");
 	size_t ms = macsize_at(r, rlen);
 	is_int(rd48(r + ms - 8), T0, "BADTIME Time Signed = request's");
 	is_int(wire_get16(r + ms - 2), 300, "BADTIME fudge = request's");
@@ -385,7 +385,7 @@ static void test_format(void)
 	o += 10;
 	wr16(c + 10, (uint16_t)(wire_get16(c + 10) + 1));
 	is_int(tsig_verify_request(kr, c, o, T0, &res), TSIG_V_FORMERR, "TSIG not last -> FORMERR");
-	is_int(res.rcode, TSIG_RCODE_FORMERR, "FORMERR rcode");
+	is_int(res.rcode, WIRE_RCODE_FORMERR, "FORMERR rcode");
 	size_t rs;
 	is_int(tsig_sign_response(&res, c, o, sizeof c, T0, &rs), TSIG_E_INVAL,
 		"no TSIG on a FORMERR reply");
