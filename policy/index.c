@@ -259,34 +259,9 @@ static int anc_update(struct ntab *anc, const uint8_t *rel, size_t len, int64_t 
 	return 0;
 }
 
-int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
-{
-	if (!rel_valid(rel, len))
-		return -1;
-	uint32_t h = key_hash(rel, len);
-	int rc;
-	pthread_rwlock_wrlock(&ix->lock);
-	struct ent *e = ntab_find(ix->names, rel, len, h);
-	if (e) {
-		rc = 0;
-		if (fs < e->v) {
-			e->v = fs;
-			ix->fsv_stale = 1;
-			ix->lowered++;
-		}
-		fs = e->v; /* the ancestors see the time kept, not the one offered */
-	} else if (ntab_add(ix->names, rel, len, h, fs, ix->clock) && fsv_push(ix, fs) == 0) {
-		rc = 1;
-	} else {
-		rc = -1;
-	}
-	if (rc >= 0 && anc_update(ix->anc, rel, len, fs) < 0)
-		rc = -1;
-	pthread_rwlock_unlock(&ix->lock);
-	return rc;
-}
-
-int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
+/* Add the name, or change the time of a known one: put keeps the earlier of the two
+ * (set = 0), set takes fs whatever it was (set = 1). 1 added, 0 known, -1 out of memory. */
+static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs, int set)
 {
 	if (!rel_valid(rel, len))
 		return -1;
@@ -295,12 +270,15 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
 	pthread_rwlock_wrlock(&ix->lock);
 	struct ent *e = ntab_find(ix->names, rel, len, h);
 	if (e) {
-		if (fs != e->v) {
+		if (set ? fs != e->v : fs < e->v) {
 			e->v = fs;
-			e->added = ix->clock;
+			if (set)
+				e->added = ix->clock;
 			ix->fsv_stale = 1;
 			ix->lowered++;
 		}
+		if (!set)
+			fs = e->v; /* the ancestors see the time kept, not the one offered */
 	} else if (ntab_add(ix->names, rel, len, h, fs, ix->clock) && fsv_push(ix, fs) == 0) {
 		rc = 1;
 	} else {
@@ -312,6 +290,16 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
 		rc = -1;
 	pthread_rwlock_unlock(&ix->lock);
 	return rc;
+}
+
+int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
+{
+	return put_or_set(ix, rel, len, fs, 0);
+}
+
+int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
+{
+	return put_or_set(ix, rel, len, fs, 1);
 }
 
 /* 1 and the entry's value in *v when the table holds the key, else 0. */

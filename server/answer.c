@@ -384,3 +384,11 @@ size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view
 	answer_parse(cfg, q, qlen, tcp, &r);
 	return answer_reply(cfg, view, &r, out, outcap, info);
 }
+
+void answer_view_of(struct answer_view *v, nod_t *nod, int64_t now)
+{
+	v->ix = nod_index(nod);
+	v->now = now;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		v->serial[z] = nod_serial(nod, z);
+}

@@ -58,6 +58,9 @@ struct answer_view {
 	int64_t now;
 };
 
+/* The view of nod at now: its index and the serials of the published zones. */
+void answer_view_of(struct answer_view *v, nod_t *nod, int64_t now);
+
 /* What answer_parse() made of a message. */
 enum answer_status {
 	ANSWER_DROP,         /* no reply: shorter than a header, or a response (QR=1) */

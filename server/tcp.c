@@ -149,10 +149,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 
 		const struct answer_cfg *cfg = atomic_load(s->cfgp);
 		struct answer_view view;
-		view.ix = nod_index(s->nod);
-		view.now = unix_now();
-		for (int z = 0; z < NOD_ZONE_COUNT; z++)
-			view.serial[z] = nod_serial(s->nod, z);
+		answer_view_of(&view, s->nod, unix_now());
 		struct answer_info info;
 		struct query_out o = { s->abuf, 65535, bufferevent_get_output(bev), NULL };
 		size_t alen = query_handle(cfg, &view, s->qbuf, len, (struct sockaddr *)&c->peer,

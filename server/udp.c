@@ -65,6 +65,19 @@ static int udp_socket(const struct config_addr *a, int reuse, char *err, size_t 
 	return fd;
 }
 
+/* One datagram of a recvmmsg/sendmmsg batch: its buffer and its peer's address. */
+static void msg_set(struct mmsghdr *m, struct iovec *iov, void *buf, size_t len, void *peer,
+	socklen_t peerlen)
+{
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	memset(&m->msg_hdr, 0, sizeof m->msg_hdr);
+	m->msg_hdr.msg_iov = iov;
+	m->msg_hdr.msg_iovlen = 1;
+	m->msg_hdr.msg_name = peer;
+	m->msg_hdr.msg_namelen = peerlen;
+}
+
 static void *udp_main(void *arg)
 {
 	struct udp_thread *t = arg;
@@ -93,24 +106,14 @@ static void *udp_main(void *arg)
 		for (int f = 0; f < t->nfds; f++) {
 			if (!(pfd[f].revents & POLLIN))
 				continue;
-			for (int i = 0; i < UDP_BATCH; i++) {
-				riov[i].iov_base = in[i];
-				riov[i].iov_len = UDP_INBUF;
-				memset(&rmsg[i].msg_hdr, 0, sizeof rmsg[i].msg_hdr);
-				rmsg[i].msg_hdr.msg_iov = &riov[i];
-				rmsg[i].msg_hdr.msg_iovlen = 1;
-				rmsg[i].msg_hdr.msg_name = &peers[i];
-				rmsg[i].msg_hdr.msg_namelen = sizeof peers[i];
-			}
+			for (int i = 0; i < UDP_BATCH; i++)
+				msg_set(&rmsg[i], &riov[i], in[i], UDP_INBUF, &peers[i], sizeof peers[i]);
 			int n = recvmmsg(t->fds[f], rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
 			if (n <= 0)
 				continue;
 			const struct answer_cfg *cfg = atomic_load(u->cfgp);
 			struct answer_view view;
-			view.ix = nod_index(u->nod);
-			view.now = unix_now();
-			for (int z = 0; z < NOD_ZONE_COUNT; z++)
-				view.serial[z] = nod_serial(u->nod, z);
+			answer_view_of(&view, u->nod, unix_now());
 			int ns = 0;
 			nindex_rdlock(nod_index(u->nod));
 			for (int i = 0; i < n; i++) {
@@ -120,13 +123,8 @@ static void *udp_main(void *arg)
 					(struct sockaddr *)&peers[i], rmsg[i].msg_hdr.msg_namelen, &o, &info);
 				if (len == 0)
 					continue;
-				siov[ns].iov_base = out[ns];
-				siov[ns].iov_len = len;
-				memset(&smsg[ns].msg_hdr, 0, sizeof smsg[ns].msg_hdr);
-				smsg[ns].msg_hdr.msg_iov = &siov[ns];
-				smsg[ns].msg_hdr.msg_iovlen = 1;
-				smsg[ns].msg_hdr.msg_name = &peers[i];
-				smsg[ns].msg_hdr.msg_namelen = rmsg[i].msg_hdr.msg_namelen;
+				msg_set(&smsg[ns], &siov[ns], out[ns], len, &peers[i],
+					rmsg[i].msg_hdr.msg_namelen);
 				ns++;
 			}
 			nindex_rdunlock(nod_index(u->nod));
