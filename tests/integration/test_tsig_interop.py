@@ -1,5 +1,5 @@
 """TSIG interop with BIND named: our signed requests are accepted by BIND, and every message
-of BIND's signed multi-message AXFR verifies with our streaming verifier (zones/tsig.c).
+of BIND's signed multi-message AXFR verifies with our streaming verifier (lib/tsig.c).
 
 The helper tests/tools/tsigtool (built by meson) signs the request, talks to named on
 127.0.0.1 and prints key=value results. named runs in the foreground on a kernel-chosen
