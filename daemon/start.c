@@ -129,7 +129,6 @@ static void add_http_sections(struct daemon *d)
 
 static int start_store(struct daemon *d)
 {
-	char err[1024];
 	struct nodd_err ke;
 	/* One keyring for transfers out, NOTIFY and the secondary; key files are read here,
 	 * so the names they bring are checked here too. */
@@ -144,14 +143,14 @@ static int start_store(struct daemon *d)
 		.future_skew = d->cfg->future_skew,
 		.psl_file = d->cfg->psl_file,
 	};
-	d->nod = nod_open(&no, unix_now(), err, sizeof err);
+	d->nod = nod_open(&no, unix_now(), &ke);
 	if (!d->nod) {
-		log_err("%s", err);
+		log_err("%s", ke.msg);
 		return -1;
 	}
-	d->ob = outbox_open(nod_store(d->nod), err, sizeof err);
+	d->ob = outbox_open(nod_store(d->nod), &ke);
 	if (!d->ob) {
-		log_err("%s", err);
+		log_err("%s", ke.msg);
 		return -1;
 	}
 	nod_set_outbox(d->nod, d->ob);
@@ -160,7 +159,6 @@ static int start_store(struct daemon *d)
 
 static int start_sinks(struct daemon *d)
 {
-	char err[1024];
 	if (d->cfg->kafka_brokers) {
 		struct kafka_options ko = {
 			.brokers = d->cfg->kafka_brokers,
@@ -168,9 +166,10 @@ static int start_sinks(struct daemon *d)
 			.props = d->cfg->kafka_props,
 			.nprops = d->cfg->nkafka_props,
 		};
-		d->kafka = kafka_start(d->base, d->ob, &ko, err, sizeof err);
+		struct nodd_err ke;
+		d->kafka = kafka_start(d->base, d->ob, &ko, &ke);
 		if (!d->kafka) {
-			log_err("%s", err);
+			log_err("%s", ke.msg);
 			return -1;
 		}
 	}
@@ -199,17 +198,16 @@ static int start_sources(struct daemon *d)
 
 static int start_listeners(struct daemon *d)
 {
-	char err[1024];
+	struct nodd_err le;
 	int nthreads = d->cfg->udp_threads;
 	if (nthreads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		nthreads = n > 0 ? (int)n : 1;
 	}
 	d->udp_threads = nthreads;
-	d->udp = udp_start(d->cfg->listen, d->cfg->nlisten, nthreads, &d->active, d->nod, err,
-		sizeof err);
+	d->udp = udp_start(d->cfg->listen, d->cfg->nlisten, nthreads, &d->active, d->nod, &le);
 	if (!d->udp) {
-		log_err("%s", err);
+		log_err("%s", le.msg);
 		return -1;
 	}
 	struct tcp_limits lim = {
@@ -219,14 +217,14 @@ static int start_listeners(struct daemon *d)
 		.out_high = 1 << 20,
 	};
 	d->tcp = tcp_start(d->base, d->cfg->listen, d->cfg->nlisten, &lim, &d->active, d->nod,
-		err, sizeof err);
+		&le);
 	if (!d->tcp) {
-		log_err("%s", err);
+		log_err("%s", le.msg);
 		return -1;
 	}
-	d->xfr = xfrout_start(d->base, d->cfg, &d->active, d->nod, d->kr, err, sizeof err);
+	d->xfr = xfrout_start(d->base, d->cfg, &d->active, d->nod, d->kr, &le);
 	if (!d->xfr) {
-		log_err("%s", err);
+		log_err("%s", le.msg);
 		return -1;
 	}
 	query_set_transfer(xfrout_transfer, d->xfr);

@@ -80,7 +80,7 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 		}
 	if (nindex_put(nod->ix, wire, (size_t)wl - 1, fs) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
-		return -1;
+		return 1; /* stops the walk: store_each_since returns it, nod_open reports nod->err */
 	}
 	return 0;
 }
@@ -90,28 +90,28 @@ static void meta_key(char *buf, size_t n, int z, const char *what)
 	snprintf(buf, n, "zone.%s.%s", z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], what);
 }
 
-nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t errlen)
+nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 {
 	nod_t *nod = calloc(1, sizeof *nod);
 	if (!nod) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	nod->opt = *opt;
 	if (nod->opt.min_interval < 1)
 		nod->opt.min_interval = 1;
-	nod->st = store_open(opt->database, err, errlen);
+	nod->st = store_open(opt->database, e);
 	if (!nod->st)
 		goto fail;
 	nod->psl = psl_latest(opt->psl_file);
 	if (!nod->psl) {
-		snprintf(err, errlen, "cannot load the public suffix list%s%s",
+		nodd_fail(e, NODD_E_INVALID, "cannot load the public suffix list%s%s",
 			opt->psl_file ? " " : "", opt->psl_file ? opt->psl_file : "");
 		goto fail;
 	}
 	nod->ix = nindex_new();
 	if (!nod->ix) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	int64_t oldest = now;
@@ -154,7 +154,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 	if (rc < 0)
 		goto store_fail;
 	if (rc > 0) {
-		snprintf(err, errlen, "%s", nod->err);
+		nodd_fail(e, NODD_E_NOMEM, "%s", nod->err);
 		goto fail;
 	}
 	nod->last_check = oldest;
@@ -163,7 +163,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 		(long long)store_count(nod->st), nindex_count(nod->ix));
 	return nod;
 store_fail:
-	snprintf(err, errlen, "%s", store_errmsg(nod->st));
+	nodd_fail(e, NODD_E_STORE, "%s", store_errmsg(nod->st));
 fail:
 	nod_close(nod);
 	return NULL;

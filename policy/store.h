@@ -10,12 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/err.h"
+
 typedef struct store store_t;
 
 /* Open (creating when absent) the database at path, its directory must exist. Sets WAL,
  * synchronous=NORMAL, busy_timeout, and runs the schema migrations. On failure returns
- * NULL and writes a message into err. */
-store_t *store_open(const char *path, char *err, size_t errlen);
+ * NULL with e set: NODD_E_STORE, "store: PATH: why". */
+store_t *store_open(const char *path, struct nodd_err *e);
 void store_close(store_t *st); /* NULL is a no-op */
 const char *store_errmsg(const store_t *st);
 

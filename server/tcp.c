@@ -252,19 +252,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *addrs,
 	int naddrs, const struct tcp_limits *lim, struct answer_cfg *_Atomic *cfgp, nod_t *nod,
-	char *err, size_t errlen)
+	struct nodd_err *e)
 {
-	struct tcp_server *s = calloc(1, sizeof *s);
-	if (!s)
+	struct tcp_server *s = malloc(sizeof *s);
+	if (!s) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		return NULL;
-	s->base = base;
-	s->lim = *lim;
-	s->cfgp = cfgp;
-	s->nod = nod;
-	s->qbuf = malloc(65536);
-	s->abuf = malloc(65536);
+	}
+	*s = (struct tcp_server){ .base = base, .lim = *lim, .cfgp = cfgp, .nod = nod,
+		.qbuf = malloc(65536), .abuf = malloc(65536) };
 	if (!s->qbuf || !s->abuf) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	for (int i = 0; i < naddrs && i < TCP_MAX_LISTEN; i++) {
@@ -272,7 +270,8 @@ struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *
 			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 			128, (const struct sockaddr *)&addrs[i].ss, (int)addrs[i].len);
 		if (!s->lev[i]) {
-			snprintf(err, errlen, "listen %s (tcp): %s", addrs[i].text, strerror(errno));
+			nodd_fail(e, NODD_E_SYSTEM, "listen %s (tcp): %s", addrs[i].text,
+				strerror(errno));
 			goto fail;
 		}
 		s->nlev = i + 1;
