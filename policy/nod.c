@@ -90,6 +90,18 @@ static void meta_key(char *buf, size_t n, int z, const char *what)
 	snprintf(buf, n, "zone.%s.%s", z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], what);
 }
 
+void nod_close(nod_t *nod)
+{
+	if (!nod)
+		return;
+	store_close(nod->st);
+	nindex_free(nod->ix);
+	if (nod->psl)
+		psl_free(nod->psl);
+	free(nod->pend);
+	free(nod);
+}
+
 nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 {
 	nod_t *nod = calloc(1, sizeof *nod);
@@ -167,18 +179,6 @@ store_fail:
 fail:
 	nod_close(nod);
 	return NULL;
-}
-
-void nod_close(nod_t *nod)
-{
-	if (!nod)
-		return;
-	store_close(nod->st);
-	nindex_free(nod->ix);
-	if (nod->psl)
-		psl_free(nod->psl);
-	free(nod->pend);
-	free(nod);
 }
 
 int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,

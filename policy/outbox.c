@@ -49,6 +49,20 @@ static const char schema_sql[] =
 	" last_seq INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0);"
 	"INSERT OR IGNORE INTO outbox_state(topic) VALUES (0), (1);";
 
+void outbox_close(outbox_t *ob)
+{
+	if (!ob)
+		return;
+	sqlite3_finalize(ob->next_seq);
+	sqlite3_finalize(ob->insert);
+	sqlite3_finalize(ob->read);
+	sqlite3_finalize(ob->first);
+	sqlite3_finalize(ob->set_delivered);
+	sqlite3_finalize(ob->prune);
+	sqlite3_finalize(ob->state);
+	free(ob);
+}
+
 outbox_t *outbox_open(store_t *st, struct nodd_err *e)
 {
 	outbox_t *ob = calloc(1, sizeof *ob);
@@ -86,20 +100,6 @@ outbox_t *outbox_open(store_t *st, struct nodd_err *e)
 		}
 	}
 	return ob;
-}
-
-void outbox_close(outbox_t *ob)
-{
-	if (!ob)
-		return;
-	sqlite3_finalize(ob->next_seq);
-	sqlite3_finalize(ob->insert);
-	sqlite3_finalize(ob->read);
-	sqlite3_finalize(ob->first);
-	sqlite3_finalize(ob->set_delivered);
-	sqlite3_finalize(ob->prune);
-	sqlite3_finalize(ob->state);
-	free(ob);
 }
 
 int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t now,

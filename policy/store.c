@@ -145,6 +145,18 @@ static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 	return 0;
 }
 
+void store_close(store_t *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(s->st[i]);
+	/* Statements other modules prepared on store_db() must be finalized by then; if
+	 * not, sqlite3_close_v2 still releases the handle once they are. */
+	sqlite3_close_v2(s->db);
+	free(s);
+}
+
 store_t *store_open(const char *path, struct nodd_err *e)
 {
 	store_t *s = calloc(1, sizeof *s);
@@ -175,18 +187,6 @@ store_t *store_open(const char *path, struct nodd_err *e)
 fail:
 	store_close(s);
 	return NULL;
-}
-
-void store_close(store_t *s)
-{
-	if (!s)
-		return;
-	for (int i = 0; i < S_NSTMT; i++)
-		sqlite3_finalize(s->st[i]);
-	/* Statements other modules prepared on store_db() must be finalized by then; if
-	 * not, sqlite3_close_v2 still releases the handle once they are. */
-	sqlite3_close_v2(s->db);
-	free(s);
 }
 
 const char *store_errmsg(const store_t *s)

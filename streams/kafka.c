@@ -229,16 +229,11 @@ static void on_rows(void *arg)
 struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
 	const struct kafka_options *opt, struct nodd_err *e)
 {
-	struct kafka_sink *k = calloc(1, sizeof *k);
-	if (!k) {
-		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	struct kafka_sink *k = nodd_calloc(1, sizeof *k, e);
+	if (!k)
 		return NULL;
-	}
-	k->base = base;
-	k->ob = ob;
-	k->opt = *opt;
+	*k = (struct kafka_sink){ .base = base, .ob = ob, .opt = *opt, .pipefd = { -1, -1 } };
 	size_t cap = opt->max_inflight ? opt->max_inflight : 20000;
-	k->pipefd[0] = k->pipefd[1] = -1;
 	if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
 		nodd_fail(e, NODD_E_SYSTEM, "kafka: pipe: %s", strerror(errno));
 		goto fail;
