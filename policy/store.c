@@ -265,17 +265,19 @@ int store_observe(store_t *s, const char *name, int64_t first_seen, const char *
 }
 
 int store_reset(store_t *s, const char *name, int64_t first_seen, const char *source,
-	int64_t added)
+	int64_t added, enum store_outcome *out)
 {
 	sqlite3_stmt *st = s->st[S_INSERT];
 	store_bind_row(st, name, first_seen, source, 0, added);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
+	*out = STORE_INSERTED;
 	if (sqlite3_changes(s->db) == 1)
-		return 1;
+		return 0;
+	*out = STORE_RESET;
 	st = s->st[S_RESET];
 	store_bind_row(st, name, first_seen, source, 0, added);
-	return store_run(s, st, "reset", name) < 0 ? -1 : 0;
+	return store_run(s, st, "reset", name);
 }
 
 int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source,

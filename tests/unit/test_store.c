@@ -92,7 +92,10 @@ int main(void)
 	store_each_since(st, 300, collect, &c);
 	ok(c.n == 3 && strcmp(c.names[0], "base.se") == 0 && c.added[0] == 2300,
 		"the listed baseline name has the new stamp");
-	is_int(store_reset(st, "b.se", 5000, "zone se serial 9", 5100), 0, "reset a known name");
+	is_int(store_reset(st, "b.se", 5000, "zone se serial 9", 5100, &so) == 0 ? (int)so : -1,
+		STORE_RESET, "reset a known name");
+	is_int(store_reset(st, "back.se", 100, "zone se serial 9", 5100, &so) == 0 ? (int)so : -1,
+		STORE_INSERTED, "reset an unknown name inserts it");
 	struct acc d = { 0 };
 	store_each_since(st, 4000, collect, &d);
 	ok(d.n == 1 && d.fs[0] == 5000 && d.added[0] == 5100, "reset takes the time and the stamp");
