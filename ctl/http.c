@@ -248,8 +248,7 @@ void http_client_free(struct http_client *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	curl_easy_cleanup(c->curl); /* NULL is a no-op */
 	curl_slist_free_all(c->hdr_get);
 	curl_slist_free_all(c->hdr_post);
 	curl_global_cleanup();

@@ -127,40 +127,35 @@ static void add_http_sections(struct daemon *d)
 		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);
 }
 
+/* A start step failed: its message goes to the log (tests read it there). */
+static int start_failed(const struct nodd_err *e)
+{
+	log_err("%s", e->msg);
+	return -1;
+}
+
 static int start_store(struct daemon *d)
 {
-	char err[1024];
 	struct nodd_err ke;
 	/* One keyring for transfers out, NOTIFY and the secondary; key files are read here,
 	 * so the names they bring are checked here too. */
 	d->kr = keys_load_checked(d->cfg, &ke);
-	if (!d->kr) {
-		log_err("%s", ke.msg);
-		return -1;
-	}
-	struct nod_options no = {
-		.database = d->cfg->database,
-		.min_interval = d->cfg->min_interval,
-		.future_skew = d->cfg->future_skew,
-		.psl_file = d->cfg->psl_file,
-	};
-	d->nod = nod_open(&no, unix_now(), err, sizeof err);
-	if (!d->nod) {
-		log_err("%s", err);
-		return -1;
-	}
-	d->ob = outbox_open(nod_store(d->nod), err, sizeof err);
-	if (!d->ob) {
-		log_err("%s", err);
-		return -1;
-	}
+	if (!d->kr)
+		return start_failed(&ke);
+	d->nod = nod_open(&(struct nod_options){ .database = d->cfg->database,
+		.min_interval = d->cfg->min_interval, .future_skew = d->cfg->future_skew,
+		.psl_file = d->cfg->psl_file }, unix_now(), &ke);
+	if (!d->nod)
+		return start_failed(&ke);
+	d->ob = outbox_open(nod_store(d->nod), &ke);
+	if (!d->ob)
+		return start_failed(&ke);
 	nod_set_outbox(d->nod, d->ob);
 	return 0;
 }
 
 static int start_sinks(struct daemon *d)
 {
-	char err[1024];
 	if (d->cfg->kafka_brokers) {
 		struct kafka_options ko = {
 			.brokers = d->cfg->kafka_brokers,
@@ -168,11 +163,10 @@ static int start_sinks(struct daemon *d)
 			.props = d->cfg->kafka_props,
 			.nprops = d->cfg->nkafka_props,
 		};
-		d->kafka = kafka_start(d->base, d->ob, &ko, err, sizeof err);
-		if (!d->kafka) {
-			log_err("%s", err);
-			return -1;
-		}
+		struct nodd_err ke;
+		d->kafka = kafka_start(d->base, d->ob, &ko, &ke);
+		if (!d->kafka)
+			return start_failed(&ke);
 	}
 	struct ws_options wo = {
 		.max_lag = d->cfg->ws_max_lag,
@@ -189,29 +183,24 @@ static int start_sources(struct daemon *d)
 		return 0;
 	struct nodd_err se = { 0 };
 	d->sec = secondary_start(d->base, d->cfg, d->nod, d->ob, d->kr, &se);
-	if (!d->sec) {
-		log_err("%s", se.msg);
-		return -1;
-	}
+	if (!d->sec)
+		return start_failed(&se);
 	query_set_notify(secondary_notify, d->sec);
 	return 0;
 }
 
 static int start_listeners(struct daemon *d)
 {
-	char err[1024];
+	struct nodd_err le;
 	int nthreads = d->cfg->udp_threads;
 	if (nthreads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		nthreads = n > 0 ? (int)n : 1;
 	}
 	d->udp_threads = nthreads;
-	d->udp = udp_start(d->cfg->listen, d->cfg->nlisten, nthreads, &d->active, d->nod, err,
-		sizeof err);
-	if (!d->udp) {
-		log_err("%s", err);
-		return -1;
-	}
+	d->udp = udp_start(d->cfg->listen, d->cfg->nlisten, nthreads, &d->active, d->nod, &le);
+	if (!d->udp)
+		return start_failed(&le);
 	struct tcp_limits lim = {
 		.idle_timeout = d->cfg->tcp_idle_timeout,
 		.max_clients = d->cfg->tcp_clients,
@@ -219,16 +208,12 @@ static int start_listeners(struct daemon *d)
 		.out_high = 1 << 20,
 	};
 	d->tcp = tcp_start(d->base, d->cfg->listen, d->cfg->nlisten, &lim, &d->active, d->nod,
-		err, sizeof err);
-	if (!d->tcp) {
-		log_err("%s", err);
-		return -1;
-	}
-	d->xfr = xfrout_start(d->base, d->cfg, &d->active, d->nod, d->kr, err, sizeof err);
-	if (!d->xfr) {
-		log_err("%s", err);
-		return -1;
-	}
+		&le);
+	if (!d->tcp)
+		return start_failed(&le);
+	d->xfr = xfrout_start(d->base, d->cfg, &d->active, d->nod, d->kr, &le);
+	if (!d->xfr)
+		return start_failed(&le);
 	query_set_transfer(xfrout_transfer, d->xfr);
 	query_set_keys(d->kr);
 	return 0;
@@ -247,10 +232,8 @@ static int start_http(struct daemon *d)
 	add_http_sections(d);
 	struct nodd_err he;
 	d->http = http_start(d->base, &d->henv, &he);
-	if (!d->http) {
-		log_err("%s", he.msg);
-		return -1;
-	}
+	if (!d->http)
+		return start_failed(&he);
 	return 0;
 }
 

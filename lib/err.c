@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int nodd_fail(struct nodd_err *e, enum nodd_errkind kind, const char *fmt, ...)
@@ -37,6 +38,14 @@ int nodd_wrap(struct nodd_err *e, const char *fmt, ...)
 	memcpy(e->msg + n + 2, old, ol);
 	e->msg[n + 2 + ol] = '\0';
 	return -1;
+}
+
+void *nodd_calloc(size_t n, size_t size, struct nodd_err *e)
+{
+	void *p = calloc(n, size);
+	if (!p)
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	return p;
 }
 
 const char *nodd_errkind_name(enum nodd_errkind kind)

@@ -34,6 +34,10 @@ int nodd_fail(struct nodd_err *e, enum nodd_errkind kind, const char *fmt, ...)
 /* Prefix e's message with "what: " (context added on the way up); returns -1. */
 int nodd_wrap(struct nodd_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* calloc(n, size), or NULL with e set to NODD_E_NOMEM "out of memory": the first step of a
+ * constructor, whose fields then come in one designated-initializer assignment. */
+void *nodd_calloc(size_t n, size_t size, struct nodd_err *e);
+
 /* "invalid", "not found", ... for logs and status JSON. */
 const char *nodd_errkind_name(enum nodd_errkind kind);
 

@@ -260,13 +260,15 @@ static int anc_update(struct ntab *anc, const uint8_t *rel, size_t len, int64_t 
 }
 
 /* Add the name, or change the time of a known one: put keeps the earlier of the two
- * (set = 0), set takes fs whatever it was (set = 1). 1 added, 0 known, -1 out of memory. */
-static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs, int set)
+ * (set = 0), set takes fs whatever it was (set = 1). 0 with *out, -1 out of memory. */
+static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs, int set,
+	enum nindex_outcome *out)
 {
 	if (!rel_valid(rel, len))
 		return -1;
 	uint32_t h = key_hash(rel, len);
 	int rc = 0;
+	enum nindex_outcome o = NINDEX_KNOWN;
 	pthread_rwlock_wrlock(&ix->lock);
 	struct ent *e = ntab_find(ix->names, rel, len, h);
 	if (e) {
@@ -280,26 +282,30 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs, 
 		if (!set)
 			fs = e->v; /* the ancestors see the time kept, not the one offered */
 	} else if (ntab_add(ix->names, rel, len, h, fs, ix->clock) && fsv_push(ix, fs) == 0) {
-		rc = 1;
+		o = NINDEX_ADDED;
 	} else {
 		rc = -1;
 	}
 	/* ancestors keep the newest time below them: a raised time only raises theirs, and a
 	 * lowered one leaves them at most too new, which the next purge rebuild corrects */
-	if (rc >= 0 && anc_update(ix->anc, rel, len, fs) < 0)
+	if (rc == 0 && anc_update(ix->anc, rel, len, fs) < 0)
 		rc = -1;
 	pthread_rwlock_unlock(&ix->lock);
+	if (rc == 0 && out)
+		*out = o;
 	return rc;
 }
 
-int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
+int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
+	enum nindex_outcome *out)
 {
-	return put_or_set(ix, rel, len, fs, 0);
+	return put_or_set(ix, rel, len, fs, 0, out);
 }
 
-int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs)
+int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
+	enum nindex_outcome *out)
 {
-	return put_or_set(ix, rel, len, fs, 1);
+	return put_or_set(ix, rel, len, fs, 1, out);
 }
 
 /* 1 and the entry's value in *v when the table holds the key, else 0. */

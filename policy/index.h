@@ -24,15 +24,23 @@ void nindex_free(nindex_t *ix); /* NULL is a no-op */
 void nindex_rdlock(nindex_t *ix);
 void nindex_rdunlock(nindex_t *ix);
 
-/* Insert a name or lower its first_seen. Returns 1 when added, 0 when it was there
- * (its time lowered when fs is earlier), -1 when out of memory or the name is invalid. */
-int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs);
+/* What nindex_put and nindex_set did with a name. */
+enum nindex_outcome {
+	NINDEX_ADDED,   /* the name was not there */
+	NINDEX_KNOWN,   /* it was there (its time changed as the function says) */
+};
+
+/* Insert a name or lower its first_seen (kept when fs is earlier). Returns 0 with the
+ * outcome in *out (may be NULL), -1 when out of memory or the name is invalid. */
+int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
+	enum nindex_outcome *out);
 
 /* Insert a name or set its first_seen to fs whatever it was (a name that returned to its
  * zone with keep-first-seen: no; the name's "added" becomes the clock). A changed time
  * counts in nindex_lowered(), since older versions can no longer be diffed exactly.
- * Returns 1 when added, 0 when it was there, -1 as nindex_put. */
-int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs);
+ * Returns 0 with *out (may be NULL), -1 as nindex_put. */
+int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
+	enum nindex_outcome *out);
 
 /* 1 and *fs when the name is present, else 0. */
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);

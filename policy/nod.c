@@ -78,9 +78,9 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 			if (added > nod->vtime[z] && nod->load_now - fs < w)
 				nod->pending[z] = 1;
 		}
-	if (nindex_put(nod->ix, wire, (size_t)wl - 1, fs) < 0) {
+	if (nindex_put(nod->ix, wire, (size_t)wl - 1, fs, NULL) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
-		return -1;
+		return 1; /* stops the walk: store_each_since returns it, nod_open reports nod->err */
 	}
 	return 0;
 }
@@ -90,28 +90,40 @@ static void meta_key(char *buf, size_t n, int z, const char *what)
 	snprintf(buf, n, "zone.%s.%s", z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], what);
 }
 
-nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t errlen)
+void nod_close(nod_t *nod)
+{
+	if (!nod)
+		return;
+	store_close(nod->st);
+	nindex_free(nod->ix);
+	if (nod->psl)
+		psl_free(nod->psl);
+	free(nod->pend);
+	free(nod);
+}
+
+nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 {
 	nod_t *nod = calloc(1, sizeof *nod);
 	if (!nod) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	nod->opt = *opt;
 	if (nod->opt.min_interval < 1)
 		nod->opt.min_interval = 1;
-	nod->st = store_open(opt->database, err, errlen);
+	nod->st = store_open(opt->database, e);
 	if (!nod->st)
 		goto fail;
 	nod->psl = psl_latest(opt->psl_file);
 	if (!nod->psl) {
-		snprintf(err, errlen, "cannot load the public suffix list%s%s",
+		nodd_fail(e, NODD_E_INVALID, "cannot load the public suffix list%s%s",
 			opt->psl_file ? " " : "", opt->psl_file ? opt->psl_file : "");
 		goto fail;
 	}
 	nod->ix = nindex_new();
 	if (!nod->ix) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	int64_t oldest = now;
@@ -154,7 +166,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 	if (rc < 0)
 		goto store_fail;
 	if (rc > 0) {
-		snprintf(err, errlen, "%s", nod->err);
+		nodd_fail(e, NODD_E_NOMEM, "%s", nod->err);
 		goto fail;
 	}
 	nod->last_check = oldest;
@@ -163,22 +175,10 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t er
 		(long long)store_count(nod->st), nindex_count(nod->ix));
 	return nod;
 store_fail:
-	snprintf(err, errlen, "%s", store_errmsg(nod->st));
+	nodd_fail(e, NODD_E_STORE, "%s", store_errmsg(nod->st));
 fail:
 	nod_close(nod);
 	return NULL;
-}
-
-void nod_close(nod_t *nod)
-{
-	if (!nod)
-		return;
-	store_close(nod->st);
-	nindex_free(nod->ix);
-	if (nod->psl)
-		psl_free(nod->psl);
-	free(nod->pend);
-	free(nod);
 }
 
 int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,
@@ -255,7 +255,7 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 	nindex_set_clock(nod->ix, added);
 	int64_t before = 0;
 	int had = nindex_get(nod->ix, rel, len, &before);
-	if ((reset ? nindex_set(nod->ix, rel, len, fs) : nindex_put(nod->ix, rel, len, fs)) < 0) {
+	if ((reset ? nindex_set : nindex_put)(nod->ix, rel, len, fs, NULL) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory");
 		return -1;
 	}
@@ -353,22 +353,19 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	}
 	int64_t kept = fs;
 	int64_t added = added_clock(nod, now);
+	enum store_outcome so;
 	int rc;
 	if (reset) {
-		rc = store_reset(nod->st, norm, fs, source ? source : "", added);
+		rc = store_reset(nod->st, norm, fs, source ? source : "", added, &so);
 		/* a returning name's time changes: older versions are no longer exact */
-		if (rc == 0 && raise_floor(nod, added) < 0)
+		if (rc == 0 && so == STORE_RESET && raise_floor(nod, added) < 0)
 			rc = -1;
-		rc = rc < 0 ? -1 : 1;
 	} else {
 		/* baseline rows are not listed: no stamp (NULL costs no space in the row) */
-		enum store_outcome so;
 		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline,
 			baseline ? STORE_ADDED_UNKNOWN : added, &kept, &so);
-		if (rc == 0 && so == STORE_INSERTED)
-			rc = 1;
-		else if (rc == 0 && so == STORE_LOWERED)
-			rc = raise_floor(nod, added) < 0 ? -1 : 0;
+		if (rc == 0 && so == STORE_LOWERED && raise_floor(nod, added) < 0)
+			rc = -1;
 	}
 	if (rc < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
@@ -378,8 +375,10 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	}
 	if (stored_fs)
 		*stored_fs = kept;
+	/* a returning name is new again, whether its row was kept or not */
+	int fresh = reset || so == STORE_INSERTED;
 	int listed = !baseline;
-	if (rc == 0) {
+	if (!fresh) {
 		nod->stats.observations_known++;
 		int bl = 0;
 		if (store_lookup(nod->st, norm, NULL, NULL, 0, &bl) == 1)
@@ -422,7 +421,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	*out = rc == 1 ? NOD_NEW : NOD_KNOWN;
+	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;
 }
 

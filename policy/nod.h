@@ -25,8 +25,8 @@ struct nod_options {
 };
 
 /* Open the store, load the names of the last 24 h into the index and the zone serials.
- * Returns NULL with a message in err on failure. */
-nod_t *nod_open(const struct nod_options *opt, int64_t now, char *err, size_t errlen);
+ * Returns NULL with e set on failure. */
+nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e);
 void nod_close(nod_t *nod); /* NULL is a no-op */
 
 /* What became of an observation. None of these is a failure: a failure (the store, memory)

@@ -49,18 +49,32 @@ static const char schema_sql[] =
 	" last_seq INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0);"
 	"INSERT OR IGNORE INTO outbox_state(topic) VALUES (0), (1);";
 
-outbox_t *outbox_open(store_t *st, char *err, size_t errlen)
+void outbox_close(outbox_t *ob)
+{
+	if (!ob)
+		return;
+	sqlite3_finalize(ob->next_seq);
+	sqlite3_finalize(ob->insert);
+	sqlite3_finalize(ob->read);
+	sqlite3_finalize(ob->first);
+	sqlite3_finalize(ob->set_delivered);
+	sqlite3_finalize(ob->prune);
+	sqlite3_finalize(ob->state);
+	free(ob);
+}
+
+outbox_t *outbox_open(store_t *st, struct nodd_err *e)
 {
 	outbox_t *ob = calloc(1, sizeof *ob);
 	if (!ob) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	ob->st = st;
 	ob->db = store_db(st);
 	char *msg = NULL;
 	if (sqlite3_exec(ob->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "outbox: create tables: %s", msg ? msg : "?");
+		nodd_fail(e, NODD_E_STORE, "outbox: create tables: %s", msg ? msg : "?");
 		sqlite3_free(msg);
 		free(ob);
 		return NULL;
@@ -80,26 +94,12 @@ outbox_t *outbox_open(store_t *st, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
 		if (sqlite3_prepare_v3(ob->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
 			    stmts[i].st, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "outbox: prepare: %s", sqlite3_errmsg(ob->db));
+			nodd_fail(e, NODD_E_STORE, "outbox: prepare: %s", sqlite3_errmsg(ob->db));
 			outbox_close(ob);
 			return NULL;
 		}
 	}
 	return ob;
-}
-
-void outbox_close(outbox_t *ob)
-{
-	if (!ob)
-		return;
-	sqlite3_finalize(ob->next_seq);
-	sqlite3_finalize(ob->insert);
-	sqlite3_finalize(ob->read);
-	sqlite3_finalize(ob->first);
-	sqlite3_finalize(ob->set_delivered);
-	sqlite3_finalize(ob->prune);
-	sqlite3_finalize(ob->state);
-	free(ob);
 }
 
 int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t now,

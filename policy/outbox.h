@@ -25,8 +25,8 @@ enum outbox_topic {
 
 typedef struct outbox outbox_t;
 
-/* Borrows st (the outbox lives in the same database). NULL with err on failure. */
-outbox_t *outbox_open(store_t *st, char *err, size_t errlen);
+/* Borrows st (the outbox lives in the same database). NULL with e set on failure. */
+outbox_t *outbox_open(store_t *st, struct nodd_err *e);
 void outbox_close(outbox_t *ob); /* NULL is a no-op */
 
 /* Canonical topic names ("zone_diff", "newly_registered_domain"), and back (-1). */

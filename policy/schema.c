@@ -67,60 +67,57 @@ static const char *const migrations[] = {
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_VERSION, "SCHEMA_VERSION must count the migrations");
 
-static int read_version(sqlite3 *db, int *version, char *err, size_t errlen)
+static int read_version(sqlite3 *db, int *version, struct nodd_err *e)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "read schema version: %s", sqlite3_errmsg(db));
-		return -1;
-	}
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return nodd_fail(e, NODD_E_STORE, "read schema version: %s", sqlite3_errmsg(db));
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*version = sqlite3_column_int(st, 0);
 	else
-		snprintf(err, errlen, "read schema version: %s", sqlite3_errmsg(db));
+		nodd_fail(e, NODD_E_STORE, "read schema version: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int too_new(int version, char *err, size_t errlen)
+static int too_new(int version, struct nodd_err *e)
 {
-	snprintf(err, errlen, "database schema version %d is newer than this nodd (%d)",
+	return nodd_fail(e, NODD_E_INVALID, "database schema version %d is newer than this nodd (%d)",
 		version, SCHEMA_VERSION);
-	return -1;
 }
 
-int schema_migrate(sqlite3 *db, char *err, size_t errlen)
+int schema_migrate(sqlite3 *db, struct nodd_err *e)
 {
 	int have = 0;
-	if (read_version(db, &have, err, errlen) < 0)
+	if (read_version(db, &have, e) < 0)
 		return -1;
 	if (have > SCHEMA_VERSION)
-		return too_new(have, err, errlen);
+		return too_new(have, e);
 	/* Up to date: no write lock taken, so opening never waits behind another writer. */
 	while (have < SCHEMA_VERSION) {
 		char *msg = NULL;
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
-			snprintf(err, errlen, "schema migration %d: begin: %s", have + 1,
+			nodd_fail(e, NODD_E_STORE, "schema migration %d: begin: %s", have + 1,
 				msg ? msg : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			return -1;
 		}
 		/* Read again under the lock: another process may have migrated meanwhile. */
-		if (read_version(db, &have, err, errlen) < 0) {
+		if (read_version(db, &have, e) < 0) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
 		if (have >= SCHEMA_VERSION) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return have > SCHEMA_VERSION ? too_new(have, err, errlen) : 0;
+			return have > SCHEMA_VERSION ? too_new(have, e) : 0;
 		}
 		char bump[64];
 		snprintf(bump, sizeof bump, "PRAGMA user_version = %d", have + 1);
 		if (sqlite3_exec(db, migrations[have], NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			snprintf(err, errlen, "schema migration %d: %s", have + 1,
+			nodd_fail(e, NODD_E_STORE, "schema migration %d: %s", have + 1,
 				msg ? msg : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

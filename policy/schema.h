@@ -3,7 +3,8 @@
 #define NODD_SCHEMA_H
 
 #include <sqlite3.h>
-#include <stddef.h>
+
+#include "lib/err.h"
 
 /* The schema version this build writes: the number of migrations in schema.c (checked at
  * compile time there). Bump it together with appending a migration. */
@@ -11,7 +12,7 @@
 
 /* Bring db (borrowed) to SCHEMA_VERSION, one transaction per migration, recorded in
  * PRAGMA user_version. Refuses a database written by a newer nodd ("database schema
- * version N is newer than this nodd (M)"). Returns 0, or -1 with a message in err. */
-int schema_migrate(sqlite3 *db, char *err, size_t errlen);
+ * version N is newer than this nodd (M)"). Returns 0, or -1 with e set (NODD_E_STORE; NODD_E_INVALID for a newer schema). */
+int schema_migrate(sqlite3 *db, struct nodd_err *e);
 
 #endif

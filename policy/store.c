@@ -94,7 +94,7 @@ static int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char 
 
 /* Explain an open failure: sqlite's "unable to open database file" does not say that the
  * directory is missing, which is the usual cause. */
-static void store_open_error(const char *path, int rc, sqlite3 *db, char *err, size_t errlen)
+static int store_open_error(const char *path, int rc, sqlite3 *db, struct nodd_err *e)
 {
 	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
 	const char *slash = strrchr(path, '/');
@@ -102,38 +102,33 @@ static void store_open_error(const char *path, int rc, sqlite3 *db, char *err, s
 		char dir[4096];
 		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
 		struct stat sb;
-		if (stat(dir, &sb) < 0) {
-			snprintf(err, errlen, "store: %s: %s (directory %s: %s)", path, msg, dir,
-				strerror(errno));
-			return;
-		}
-		if (!S_ISDIR(sb.st_mode)) {
-			snprintf(err, errlen, "store: %s: %s (%s is not a directory)", path, msg, dir);
-			return;
-		}
+		if (stat(dir, &sb) < 0)
+			return nodd_fail(e, NODD_E_STORE, "store: %s: %s (directory %s: %s)", path, msg,
+				dir, strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			return nodd_fail(e, NODD_E_STORE, "store: %s: %s (%s is not a directory)", path,
+				msg, dir);
 	}
-	snprintf(err, errlen, "store: %s: %s", path, msg);
+	return nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, msg);
 }
 
 /* Apply the connection settings; journal_mode is checked because sqlite silently keeps
  * the old mode when it cannot switch, and our durability argument needs WAL. */
-static int store_configure(store_t *s, const char *path, char *err, size_t errlen)
+static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 {
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "store: %s: %s", path, sqlite3_errmsg(s->db));
-		return -1;
-	}
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+		return nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, sqlite3_errmsg(s->db));
 	int rc = sqlite3_step(st);
 	const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
 	int ok = mode && (strcmp(mode, "wal") == 0 || strcmp(mode, "memory") == 0);
 	if (!ok) {
 		if (rc == SQLITE_ROW)
-			snprintf(err, errlen, "store: %s: cannot use WAL (journal_mode is %s)", path,
-				mode ? mode : "unknown");
+			nodd_fail(e, NODD_E_STORE, "store: %s: cannot use WAL (journal_mode is %s)",
+				path, mode ? mode : "unknown");
 		else
-			snprintf(err, errlen, "store: %s: %s", path, sqlite3_errmsg(s->db));
+			nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, sqlite3_errmsg(s->db));
 	}
 	sqlite3_finalize(st);
 	if (!ok)
@@ -143,44 +138,11 @@ static int store_configure(store_t *s, const char *path, char *err, size_t errle
 	snprintf(pragmas, sizeof pragmas, "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; "
 		"PRAGMA cache_size=-%d;", STORE_SYNCHRONOUS, STORE_CACHE_KIB);
 	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "store: %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+		nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
-}
-
-store_t *store_open(const char *path, char *err, size_t errlen)
-{
-	store_t *s = calloc(1, sizeof *s);
-	if (!s) {
-		snprintf(err, errlen, "store: %s: out of memory", path);
-		return NULL;
-	}
-	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		store_open_error(path, rc, s->db, err, errlen);
-		goto fail;
-	}
-	if (store_configure(s, path, err, errlen) < 0)
-		goto fail;
-	char merr[256];
-	if (schema_migrate(s->db, merr, sizeof merr) < 0) {
-		snprintf(err, errlen, "store: %s: %s", path, merr);
-		goto fail;
-	}
-	for (int i = 0; i < S_NSTMT; i++) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-			    NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "store: %s: prepare: %s", path, sqlite3_errmsg(s->db));
-			goto fail;
-		}
-	}
-	return s;
-fail:
-	store_close(s);
-	return NULL;
 }
 
 void store_close(store_t *s)
@@ -193,6 +155,38 @@ void store_close(store_t *s)
 	 * not, sqlite3_close_v2 still releases the handle once they are. */
 	sqlite3_close_v2(s->db);
 	free(s);
+}
+
+store_t *store_open(const char *path, struct nodd_err *e)
+{
+	store_t *s = calloc(1, sizeof *s);
+	if (!s) {
+		nodd_fail(e, NODD_E_NOMEM, "store: %s: out of memory", path);
+		return NULL;
+	}
+	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		store_open_error(path, rc, s->db, e);
+		goto fail;
+	}
+	if (store_configure(s, path, e) < 0)
+		goto fail;
+	if (schema_migrate(s->db, e) < 0) {
+		nodd_wrap(e, "store: %s", path);
+		goto fail;
+	}
+	for (int i = 0; i < S_NSTMT; i++) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+			    NULL) != SQLITE_OK) {
+			nodd_fail(e, NODD_E_STORE, "store: %s: prepare: %s", path, sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	store_close(s);
+	return NULL;
 }
 
 const char *store_errmsg(const store_t *s)
@@ -271,17 +265,19 @@ int store_observe(store_t *s, const char *name, int64_t first_seen, const char *
 }
 
 int store_reset(store_t *s, const char *name, int64_t first_seen, const char *source,
-	int64_t added)
+	int64_t added, enum store_outcome *out)
 {
 	sqlite3_stmt *st = s->st[S_INSERT];
 	store_bind_row(st, name, first_seen, source, 0, added);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
+	*out = STORE_INSERTED;
 	if (sqlite3_changes(s->db) == 1)
-		return 1;
+		return 0;
+	*out = STORE_RESET;
 	st = s->st[S_RESET];
 	store_bind_row(st, name, first_seen, source, 0, added);
-	return store_run(s, st, "reset", name) < 0 ? -1 : 0;
+	return store_run(s, st, "reset", name);
 }
 
 int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source,

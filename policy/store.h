@@ -10,12 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/err.h"
+
 typedef struct store store_t;
 
 /* Open (creating when absent) the database at path, its directory must exist. Sets WAL,
  * synchronous=NORMAL, busy_timeout, and runs the schema migrations. On failure returns
- * NULL and writes a message into err. */
-store_t *store_open(const char *path, char *err, size_t errlen);
+ * NULL with e set: NODD_E_STORE, "store: PATH: why". */
+store_t *store_open(const char *path, struct nodd_err *e);
 void store_close(store_t *st); /* NULL is a no-op */
 const char *store_errmsg(const store_t *st);
 
@@ -38,16 +40,17 @@ enum store_outcome {
 	STORE_INSERTED,   /* a new row */
 	STORE_LOWERED,    /* the row existed and took the earlier first_seen */
 	STORE_UNCHANGED,  /* the row existed with an earlier or equal first_seen */
+	STORE_RESET,      /* the row existed and took the new first_seen (store_reset) */
 };
 int store_observe(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added, int64_t *stored_fs, enum store_outcome *out);
 
 /* A name that returns to its zone after being deleted, when the operator chose not to keep
  * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source, added and
- * baseline 0 whatever it held. Returns 1 when the row was inserted, 0 when it existed, -1
- * on error. */
+ * baseline 0 whatever it held. Returns 0 with *out STORE_INSERTED (a new row) or STORE_RESET,
+ * or -1 on error. */
 int store_reset(store_t *st, const char *name, int64_t first_seen, const char *source,
-	int64_t added);
+	int64_t added, enum store_outcome *out);
 
 /* Look a name up. Returns 1 when found (filling the non-NULL outputs; source is
  * truncated to srclen), 0 when absent, -1 on error. */

@@ -215,19 +215,13 @@ static int open_sock(int family, struct event_base *base, struct notifyout *n, s
 }
 
 struct notifyout *notifyout_start(struct event_base *base, const struct nodd_config *cfg,
-	const struct tsig_keyring *kr, struct answer_cfg *_Atomic *acfgp, char *err,
-	size_t errlen)
+	const struct tsig_keyring *kr, struct answer_cfg *_Atomic *acfgp, struct nodd_err *e)
 {
-	struct notifyout *n = calloc(1, sizeof *n);
-	if (!n) {
-		snprintf(err, errlen, "out of memory");
+	struct notifyout *n = nodd_calloc(1, sizeof *n, e);
+	if (!n)
 		return NULL;
-	}
-	n->base = base;
-	n->cfg = cfg;
-	n->acfgp = acfgp;
-	n->fd4 = n->fd6 = -1;
-	n->next_id = (uint16_t)(unix_now() ^ getpid());
+	*n = (struct notifyout){ .base = base, .cfg = cfg, .acfgp = acfgp, .fd4 = -1, .fd6 = -1,
+		.next_id = (uint16_t)(unix_now() ^ getpid()) };
 	int need4 = 0, need6 = 0;
 	for (int i = 0; i < cfg->nnotify; i++) {
 		if (cfg->notify[i].addr.ss.ss_family == AF_INET6)
@@ -237,43 +231,34 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 	}
 	if ((need4 && (n->fd4 = open_sock(AF_INET, base, n, &n->ev4)) < 0) ||
 	    (need6 && (n->fd6 = open_sock(AF_INET6, base, n, &n->ev6)) < 0)) {
-		snprintf(err, errlen, "notify: socket: %s", strerror(errno));
-		notifyout_stop(n);
-		return NULL;
+		nodd_fail(e, NODD_E_SYSTEM, "notify: socket: %s", strerror(errno));
+		goto fail;
 	}
-	n->p = calloc((size_t)cfg->nnotify * NOD_ZONE_COUNT, sizeof *n->p);
-	if (!n->p && cfg->nnotify) {
-		snprintf(err, errlen, "out of memory");
-		notifyout_stop(n);
-		return NULL;
-	}
+	n->p = nodd_calloc((size_t)cfg->nnotify * NOD_ZONE_COUNT, sizeof *n->p, e);
+	if (!n->p && cfg->nnotify)
+		goto fail;
 	for (int t = 0; t < cfg->nnotify; t++) {
 		const struct tsig_key *key = NULL;
-		if (cfg->notify[t].key) {
-			key = tsig_keyring_find_text(kr, cfg->notify[t].key);
-			if (!key) {
-				/* keys_check_refs() ran first; this is only a guard */
-				snprintf(err, errlen, "transfer.notify.key %s: not among the keys",
-					cfg->notify[t].key);
-				notifyout_stop(n);
-				return NULL;
-			}
+		/* keys_check_refs() ran first; this is only a guard */
+		if (cfg->notify[t].key && !(key = tsig_keyring_find_text(kr, cfg->notify[t].key))) {
+			nodd_fail(e, NODD_E_NOTFOUND, "transfer.notify.key %s: not among the keys",
+				cfg->notify[t].key);
+			goto fail;
 		}
 		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 			struct pending *p = &n->p[t * NOD_ZONE_COUNT + z];
-			p->n = n;
-			p->target = t;
-			p->zone = z;
-			p->key = key;
+			*p = (struct pending){ .n = n, .target = t, .zone = z, .key = key };
 			p->timer = evtimer_new(base, on_timer, p);
 			if (!p->timer) {
-				snprintf(err, errlen, "out of memory");
-				notifyout_stop(n);
-				return NULL;
+				nodd_fail(e, NODD_E_NOMEM, "out of memory");
+				goto fail;
 			}
 		}
 	}
 	return n;
+fail:
+	notifyout_stop(n);
+	return NULL;
 }
 
 void notifyout_set_keys(struct notifyout *n, const struct tsig_keyring *kr)

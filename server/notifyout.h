@@ -9,14 +9,14 @@
 
 #include "server/answer.h"
 #include "conf/config.h"
+#include "lib/err.h"
 #include "lib/tsig.h"
 
 struct notifyout;
 
-/* Borrows base, cfg, kr and acfgp (they must outlive it). NULL with err on failure. */
+/* Borrows base, cfg, kr and acfgp (they must outlive it). NULL with e set on failure. */
 struct notifyout *notifyout_start(struct event_base *base, const struct nodd_config *cfg,
-	const struct tsig_keyring *kr, struct answer_cfg *_Atomic *acfgp, char *err,
-	size_t errlen);
+	const struct tsig_keyring *kr, struct answer_cfg *_Atomic *acfgp, struct nodd_err *e);
 
 /* Tell every target that zone (0..7) now has serial. NULL n is a no-op. */
 void notifyout_zone(struct notifyout *n, int zone, uint32_t serial);

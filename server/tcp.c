@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@ struct tcp_conn {
 	struct bufferevent *bev;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	struct tcp_conn *prev, *next;
+	LIST_ENTRY(tcp_conn) link; /* in the server's conns */
 	int paused;
 	time_t last_query;      /* when the last complete query arrived (or the accept) */
 	struct query_xfr_stream *xfr; /* transfer being streamed; queries wait behind it */
@@ -48,7 +49,7 @@ struct tcp_server {
 	struct tcp_limits lim;
 	struct answer_cfg *_Atomic *cfgp;
 	nod_t *nod;
-	struct tcp_conn *conns;
+	LIST_HEAD(, tcp_conn) conns;
 	uint64_t nconns;
 	uint8_t *qbuf, *abuf;
 };
@@ -56,12 +57,7 @@ struct tcp_server {
 static void conn_close(struct tcp_conn *c)
 {
 	struct tcp_server *s = c->srv;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	s->nconns--;
 	if (c->xfr)
 		c->xfr->free(c->xfr);
@@ -211,8 +207,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	int same = 0;
-	for (struct tcp_conn *c = s->conns; c; c = c->next)
-		same += sa_same_host((const struct sockaddr *)&c->peer,
+	struct tcp_conn *o;
+	LIST_FOREACH(o, &s->conns, link)
+		same += sa_same_host((const struct sockaddr *)&o->peer,
 			(const struct sockaddr *)&peer);
 	if (same >= s->lim.max_per_ip) {
 		char p[SA_TEXT_MAX];
@@ -237,10 +234,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	c->last_query = unix_now();
 	c->peer = peer;
 	c->peerlen = (socklen_t)salen;
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
+	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->nconns++;
 	metrics_inc("tcp_connections", 1);
 	struct timeval idle = { s->lim.idle_timeout, 0 };
@@ -252,19 +246,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *addrs,
 	int naddrs, const struct tcp_limits *lim, struct answer_cfg *_Atomic *cfgp, nod_t *nod,
-	char *err, size_t errlen)
+	struct nodd_err *e)
 {
-	struct tcp_server *s = calloc(1, sizeof *s);
-	if (!s)
+	struct tcp_server *s = malloc(sizeof *s);
+	if (!s) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		return NULL;
-	s->base = base;
-	s->lim = *lim;
-	s->cfgp = cfgp;
-	s->nod = nod;
-	s->qbuf = malloc(65536);
-	s->abuf = malloc(65536);
+	}
+	*s = (struct tcp_server){ .base = base, .lim = *lim, .cfgp = cfgp, .nod = nod,
+		.qbuf = malloc(65536), .abuf = malloc(65536) };
 	if (!s->qbuf || !s->abuf) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	for (int i = 0; i < naddrs && i < TCP_MAX_LISTEN; i++) {
@@ -272,7 +264,8 @@ struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *
 			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 			128, (const struct sockaddr *)&addrs[i].ss, (int)addrs[i].len);
 		if (!s->lev[i]) {
-			snprintf(err, errlen, "listen %s (tcp): %s", addrs[i].text, strerror(errno));
+			nodd_fail(e, NODD_E_SYSTEM, "listen %s (tcp): %s", addrs[i].text,
+				strerror(errno));
 			goto fail;
 		}
 		s->nlev = i + 1;
@@ -292,8 +285,8 @@ void tcp_stop(struct tcp_server *s)
 {
 	if (!s)
 		return;
-	while (s->conns)
-		conn_close(s->conns);
+	while (!LIST_EMPTY(&s->conns))
+		conn_close(LIST_FIRST(&s->conns));
 	for (int i = 0; i < s->nlev; i++)
 		evconnlistener_free(s->lev[i]);
 	free(s->qbuf);

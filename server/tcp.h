@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "lib/err.h"
 #include "policy/nod.h"
 #include "server/answer.h"
 #include "conf/config.h"
@@ -24,7 +25,7 @@ struct tcp_limits {
 
 struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *addrs,
 	int naddrs, const struct tcp_limits *lim, struct answer_cfg *_Atomic *cfgp, nod_t *nod,
-	char *err, size_t errlen);
+	struct nodd_err *e);
 uint64_t tcp_open_connections(void *tcp_server);
 void tcp_stop(struct tcp_server *t); /* NULL is a no-op */
 

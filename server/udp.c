@@ -41,13 +41,12 @@ struct udp_server {
 	int nthreads;
 };
 
-static int udp_socket(const struct config_addr *a, int reuse, char *err, size_t errlen)
+static int udp_socket(const struct config_addr *a, int reuse, struct nodd_err *e)
 {
 	int fd = socket(a->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "listen %s (udp): socket: %s", a->text, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return nodd_fail(e, NODD_E_SYSTEM, "listen %s (udp): socket: %s", a->text,
+			strerror(errno));
 	int one = 1;
 	if (reuse)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -58,7 +57,7 @@ static int udp_socket(const struct config_addr *a, int reuse, char *err, size_t 
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof rcv);
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
-		snprintf(err, errlen, "listen %s (udp): bind: %s", a->text, strerror(errno));
+		nodd_fail(e, NODD_E_SYSTEM, "listen %s (udp): bind: %s", a->text, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -149,21 +148,20 @@ static void *udp_main(void *arg)
 }
 
 struct udp_server *udp_start(const struct config_addr *addrs, int naddrs, int nthreads,
-	struct answer_cfg *_Atomic *cfgp, nod_t *nod, char *err, size_t errlen)
+	struct answer_cfg *_Atomic *cfgp, nod_t *nod, struct nodd_err *e)
 {
 	if (nthreads < 1)
 		nthreads = 1;
-	struct udp_server *u = calloc(1, sizeof *u);
-	if (!u)
-		return NULL;
-	u->cfgp = cfgp;
-	u->nod = nod;
-	u->nthreads = nthreads;
-	u->threads = calloc((size_t)nthreads, sizeof *u->threads);
-	if (!u->threads) {
+	struct udp_server *u = malloc(sizeof *u);
+	struct udp_thread *threads = calloc((size_t)nthreads, sizeof *threads);
+	if (!u || !threads) {
 		free(u);
+		free(threads);
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		return NULL;
 	}
+	*u = (struct udp_server){ .cfgp = cfgp, .nod = nod, .threads = threads,
+		.nthreads = nthreads };
 	for (int t = 0; t < nthreads; t++) {
 		u->threads[t].u = u;
 		for (int a = 0; a < naddrs; a++)
@@ -172,7 +170,7 @@ struct udp_server *udp_start(const struct config_addr *addrs, int naddrs, int nt
 	for (int a = 0; a < naddrs; a++) {
 		struct config_addr addr = addrs[a];
 		for (int t = 0; t < nthreads; t++) {
-			int fd = udp_socket(&addr, nthreads > 1, err, errlen);
+			int fd = udp_socket(&addr, nthreads > 1, e);
 			if (fd < 0)
 				goto fail;
 			if (t == 0) {
@@ -185,8 +183,9 @@ struct udp_server *udp_start(const struct config_addr *addrs, int naddrs, int nt
 		}
 	}
 	for (int t = 0; t < nthreads; t++) {
-		if (pthread_create(&u->threads[t].tid, NULL, udp_main, &u->threads[t]) != 0) {
-			snprintf(err, errlen, "cannot start UDP thread: %s", strerror(errno));
+		int rc = pthread_create(&u->threads[t].tid, NULL, udp_main, &u->threads[t]);
+		if (rc != 0) {
+			nodd_fail(e, NODD_E_SYSTEM, "cannot start UDP thread: %s", strerror(rc));
 			goto fail;
 		}
 		u->threads[t].started = 1;

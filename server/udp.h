@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include "lib/err.h"
 #include "policy/nod.h"
 #include "server/answer.h"
 #include "conf/config.h"
@@ -14,9 +15,9 @@ struct udp_server;
 /* Bind UDP sockets for every listen address (nthreads sockets each, sharing the port by
  * SO_REUSEPORT) and start the threads. *cfgp is read at each batch, so a reload can swap
  * it. nod: borrowed; read-only from the threads (index under its read lock, serials).
- * Returns NULL with a message in err. */
+ * Returns NULL with e set. */
 struct udp_server *udp_start(const struct config_addr *addrs, int naddrs, int nthreads,
-	struct answer_cfg *_Atomic *cfgp, nod_t *nod, char *err, size_t errlen);
+	struct answer_cfg *_Atomic *cfgp, nod_t *nod, struct nodd_err *e);
 void udp_stop(struct udp_server *u); /* joins the threads; NULL is a no-op */
 
 #endif

@@ -341,22 +341,16 @@ static int load_version(void *ctx, int zone, uint32_t serial, int64_t vtime)
 }
 
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
-	struct answer_cfg *_Atomic *acfgp, nod_t *nod, const struct tsig_keyring *kr, char *err,
-	size_t errlen)
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, const struct tsig_keyring *kr,
+	struct nodd_err *e)
 {
-	struct xfrout *x = calloc(1, sizeof *x);
-	if (!x) {
-		snprintf(err, errlen, "out of memory");
+	struct xfrout *x = nodd_calloc(1, sizeof *x, e);
+	if (!x)
 		return NULL;
-	}
-	x->base = base;
-	x->cfg = cfg;
-	x->acfgp = acfgp;
-	x->nod = nod;
-	atomic_init(&x->kr, kr);
-	x->ver = versions_new();
+	*x = (struct xfrout){ .base = base, .cfg = cfg, .acfgp = acfgp, .nod = nod, .kr = kr,
+		.ver = versions_new() };
 	if (!x->ver) {
-		snprintf(err, errlen, "out of memory");
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	/* The history from before this start (policy/nod.c keeps it in the store). */
@@ -366,7 +360,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 	versions_set_floor(x->ver, nod_history_floor(nod));
 	sync_versions(x, 0, unix_now());
 	if (cfg->nnotify > 0) {
-		x->notify = notifyout_start(base, cfg, kr, acfgp, err, errlen);
+		x->notify = notifyout_start(base, cfg, kr, acfgp, e);
 		if (!x->notify)
 			goto fail;
 	}
@@ -374,7 +368,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 		x->files_ev = event_new(base, -1, EV_PERSIST, on_files, x);
 		struct timeval iv = { (time_t)cfg->files_interval, 0 };
 		if (!x->files_ev || event_add(x->files_ev, &iv) < 0) {
-			snprintf(err, errlen, "cannot start the files timer");
+			nodd_fail(e, NODD_E_SYSTEM, "cannot start the files timer");
 			goto fail;
 		}
 		write_files(x);

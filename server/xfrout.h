@@ -13,16 +13,17 @@
 #include "policy/versions.h"
 #include "server/query.h"
 #include "server/xfrreq.h"
+#include "lib/err.h"
 #include "lib/tsig.h"
 
 struct xfrout;
 
 /* Start: loads the version history, opens the NOTIFY socket and the files timer. Borrows
  * everything; cfg, acfgp, nod and kr (the keys, conf/keys.h, their names checked with
- * keys_check_refs) must outlive the xfrout. NULL with a message in err on failure. */
+ * keys_check_refs) must outlive the xfrout. NULL with e set on failure. */
 struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *cfg,
-	struct answer_cfg *_Atomic *acfgp, nod_t *nod, const struct tsig_keyring *kr, char *err,
-	size_t errlen);
+	struct answer_cfg *_Atomic *acfgp, nod_t *nod, const struct tsig_keyring *kr,
+	struct nodd_err *e);
 
 /* What a transfer request gets. */
 enum xfr_plan {

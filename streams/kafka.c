@@ -44,16 +44,13 @@ struct kafka_sink {
 	int restart;          /* a fatal error: rebuild the producer */
 	int64_t last_ok;
 	struct kafka_stats stats;
-	char errbuf[512];
 };
 
-static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
+static int set_conf(rd_kafka_conf_t *conf, const char *k, const char *v, struct nodd_err *e)
 {
-	char e[256];
-	if (rd_kafka_conf_set(conf, k, v, e, sizeof e) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka.properties: %s: %s", k, e);
-		return -1;
-	}
+	char why[256];
+	if (rd_kafka_conf_set(conf, k, v, why, sizeof why) != RD_KAFKA_CONF_OK)
+		return nodd_fail(e, NODD_E_INVALID, "kafka.properties: %s: %s", k, why);
 	return 0;
 }
 
@@ -93,24 +90,24 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	log_debug("kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
 }
 
-static rd_kafka_t *make_producer(struct kafka_sink *k, char *err, size_t errlen)
+static rd_kafka_t *make_producer(struct kafka_sink *k, struct nodd_err *e)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	if (set_conf(conf, "bootstrap.servers", k->opt.brokers, err, errlen) < 0 ||
-	    set_conf(conf, "enable.idempotence", "true", err, errlen) < 0 ||
-	    set_conf(conf, "message.timeout.ms", "0", err, errlen) < 0 ||
-	    set_conf(conf, "linger.ms", "5", err, errlen) < 0)
+	if (set_conf(conf, "bootstrap.servers", k->opt.brokers, e) < 0 ||
+	    set_conf(conf, "enable.idempotence", "true", e) < 0 ||
+	    set_conf(conf, "message.timeout.ms", "0", e) < 0 ||
+	    set_conf(conf, "linger.ms", "5", e) < 0)
 		goto fail;
 	for (int i = 0; i < k->opt.nprops; i++)
-		if (set_conf(conf, k->opt.props[2 * i], k->opt.props[2 * i + 1], err, errlen) < 0)
+		if (set_conf(conf, k->opt.props[2 * i], k->opt.props[2 * i + 1], e) < 0)
 			goto fail;
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_opaque(conf, k);
-	char e[512];
-	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+	char why[512];
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
 	if (!rk) {
-		snprintf(err, errlen, "kafka: %s", e);
+		nodd_fail(e, NODD_E_INVALID, "kafka: %s", why);
 		return NULL; /* rd_kafka_new frees conf only on success */
 	}
 	rd_kafka_queue_t *q = rd_kafka_queue_get_main(rk);
@@ -183,10 +180,10 @@ static void pump(struct kafka_sink *k)
 	if (k->restart) {
 		k->restart = 0;
 		destroy_producer(k);
-		char err[512];
-		k->rk = make_producer(k, err, sizeof err);
+		struct nodd_err e;
+		k->rk = make_producer(k, &e);
 		if (!k->rk) {
-			log_err("%s", err);
+			log_err("%s", e.msg);
 			k->restart = 1;
 			return;
 		}
@@ -230,30 +227,21 @@ static void on_rows(void *arg)
 }
 
 struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
-	const struct kafka_options *opt, char *err, size_t errlen)
+	const struct kafka_options *opt, struct nodd_err *e)
 {
-	struct kafka_sink *k = calloc(1, sizeof *k);
-	if (!k) {
-		snprintf(err, errlen, "out of memory");
+	struct kafka_sink *k = nodd_calloc(1, sizeof *k, e);
+	if (!k)
 		return NULL;
-	}
-	k->base = base;
-	k->ob = ob;
-	k->opt = *opt;
+	*k = (struct kafka_sink){ .base = base, .ob = ob, .opt = *opt, .pipefd = { -1, -1 } };
 	size_t cap = opt->max_inflight ? opt->max_inflight : 20000;
-	k->pipefd[0] = k->pipefd[1] = -1;
 	if (pipe2(k->pipefd, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "kafka: pipe: %s", strerror(errno));
+		nodd_fail(e, NODD_E_SYSTEM, "kafka: pipe: %s", strerror(errno));
 		goto fail;
 	}
-	for (int i = 0; i < OUTBOX_TOPICS; i++) {
-		struct nodd_err e;
-		if (sink_cursor_init_acked(&k->t[i].cur, ob, i, cap, &e) < 0) {
-			snprintf(err, errlen, "%s", e.msg);
+	for (int i = 0; i < OUTBOX_TOPICS; i++)
+		if (sink_cursor_init_acked(&k->t[i].cur, ob, i, cap, e) < 0)
 			goto fail;
-		}
-	}
-	k->rk = make_producer(k, err, errlen);
+	k->rk = make_producer(k, e);
 	if (!k->rk)
 		goto fail;
 	k->pipe_ev = event_new(base, k->pipefd[0], EV_READ | EV_PERSIST, on_pipe, k);

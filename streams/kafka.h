@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/err.h"
 #include "policy/outbox.h"
 
 struct kafka_options {
@@ -29,9 +30,9 @@ struct kafka_stats {
 struct kafka_sink;
 
 /* Create the producer; ob and base are borrowed. A bad property is an error naming it.
- * Returns NULL with err on failure. */
+ * Returns NULL with e set on failure. */
 struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
-	const struct kafka_options *opt, char *err, size_t errlen);
+	const struct kafka_options *opt, struct nodd_err *e);
 /* Wait up to timeout_ms for in-flight records, then destroy. NULL is a no-op. */
 void kafka_stop(struct kafka_sink *k, int timeout_ms);
 void kafka_get_stats(struct kafka_sink *k, struct kafka_stats *out);

@@ -42,7 +42,7 @@ struct ws_client {
 	struct bufferevent *bev;
 	wslay_event_context_ptr ctx;
 	struct sink_cursor cur;  /* next: the next seq to queue */
-	struct ws_client *prev, *nx;
+	LIST_ENTRY(ws_client) link; /* in the server's clients */
 	int closing;
 	size_t last_out;         /* unsent bytes at the previous check */
 	int stalled;             /* checks in a row with no progress */
@@ -52,7 +52,7 @@ struct ws_server {
 	struct event_base *base;
 	outbox_t *ob;
 	struct ws_options opt;
-	struct ws_client *clients;
+	LIST_HEAD(, ws_client) clients;
 	struct ws_stats stats;
 	struct event *check_ev;
 };
@@ -60,12 +60,7 @@ struct ws_server {
 static void client_free(struct ws_client *c)
 {
 	struct ws_server *ws = c->ws;
-	if (c->prev)
-		c->prev->nx = c->nx;
-	else
-		ws->clients = c->nx;
-	if (c->nx)
-		c->nx->prev = c->prev;
+	LIST_REMOVE(c, link);
 	ws->stats.clients--;
 	wslay_event_context_free(c->ctx);
 	/* frees the request and the bufferevent */
@@ -182,9 +177,9 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ws_server *ws = arg;
-	struct ws_client *c = ws->clients;
+	struct ws_client *c = LIST_FIRST(&ws->clients);
 	while (c) {
-		struct ws_client *next = c->nx;
+		struct ws_client *next = LIST_NEXT(c, link);
 		size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
 		c->stalled = (out > 0 && out >= c->last_out) ? c->stalled + 1 : 0;
 		c->last_out = out;
@@ -205,9 +200,9 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 static void on_rows(void *arg)
 {
 	struct ws_server *ws = arg;
-	struct ws_client *c = ws->clients;
+	struct ws_client *c = LIST_FIRST(&ws->clients);
 	while (c) {
-		struct ws_client *next = c->nx;
+		struct ws_client *next = LIST_NEXT(c, link);
 		if (client_pump(c) < 0)
 			client_free(c);
 		c = next;
@@ -239,8 +234,8 @@ void ws_free(struct ws_server *ws)
 {
 	if (!ws)
 		return;
-	while (ws->clients)
-		client_free(ws->clients);
+	while (!LIST_EMPTY(&ws->clients))
+		client_free(LIST_FIRST(&ws->clients));
 	if (ws->check_ev)
 		event_free(ws->check_ev);
 	free(ws);
@@ -392,10 +387,7 @@ static void client_start(struct ws_server *ws, struct evhttp_request *req, int t
 		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		"Sec-WebSocket-Accept: %s\r\n\r\n", accept);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->nx = ws->clients;
-	if (ws->clients)
-		ws->clients->prev = c;
-	ws->clients = c;
+	LIST_INSERT_HEAD(&ws->clients, c, link);
 	ws->stats.clients++;
 	ws->stats.accepted++;
 	metrics_inc("ws_accepted", 1);

@@ -330,17 +330,12 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 {
 	if (cfg->nupstreams == 0)
 		return NULL;
-	struct secondary *s = calloc(1, sizeof *s);
-	if (!s) {
-		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	struct secondary *s = nodd_calloc(1, sizeof *s, e);
+	if (!s)
 		return NULL;
-	}
-	s->base = base;
-	s->nod = nod;
-	s->ob = ob;
-	atomic_init(&s->kr, kr);
+	*s = (struct secondary){ .base = base, .nod = nod, .ob = ob, .kr = kr,
+		.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS) };
 	pthread_mutex_init(&s->nlock, NULL);
-	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (!s->dns)
 		log_warn("upstreams: no resolver configured (/etc/resolv.conf); primaries must be addresses");
 	if (copy_open(&s->copy, store_db(nod_store(nod)), e) < 0) {

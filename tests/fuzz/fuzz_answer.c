@@ -42,7 +42,7 @@ static void setup(void)
 	for (int i = 0; i < 4; i++) {
 		uint8_t w[DNAME_MAX_WIRE];
 		int l = dname_text_to_wire(names[i], w);
-		nindex_put(ix, w, (size_t)l - 1, now - i * 1000);
+		nindex_put(ix, w, (size_t)l - 1, now - i * 1000, NULL);
 	}
 	view.ix = ix;
 	view.now = now;

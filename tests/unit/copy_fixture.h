@@ -23,18 +23,19 @@ struct fixture {
 
 static inline int fixture_open(struct fixture *f)
 {
-	char path[128], err[512];
+	char path[128];
+	struct nodd_err e = { 0 };
 	snprintf(f->dir, sizeof f->dir, "/tmp/nodd-zones-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
 	snprintf(path, sizeof path, "%s/t.db", f->dir);
 	struct nod_options o = { .database = path, .min_interval = 1, .future_skew = 3600 };
-	f->nod = nod_open(&o, 1700000000, err, sizeof err);
+	f->nod = nod_open(&o, 1700000000, &e);
 	if (!f->nod) {
-		fprintf(stderr, "nod_open: %s\n", err);
+		fprintf(stderr, "nod_open: %s\n", e.msg);
 		return -1;
 	}
-	f->ob = outbox_open(nod_store(f->nod), err, sizeof err);
+	f->ob = outbox_open(nod_store(f->nod), &e);
 	nod_set_outbox(f->nod, f->ob);
 	return f->ob && copy_open(&f->copy, store_db(nod_store(f->nod)), NULL) == 0 ? 0 : -1;
 }

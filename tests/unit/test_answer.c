@@ -53,7 +53,7 @@ static void put_name(nindex_t *ix, const char *name, int64_t fs)
 {
 	uint8_t w[DNAME_MAX_WIRE];
 	size_t l = tow(name, w);
-	nindex_put(ix, w, l - 1, fs);
+	nindex_put(ix, w, l - 1, fs, NULL);
 }
 
 /* ---- building queries ---- */

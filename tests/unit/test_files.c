@@ -58,7 +58,7 @@ static void put(nindex_t *ix, const char *name, int64_t fs)
 {
 	uint8_t w[DNAME_MAX_WIRE];
 	int l = dname_text_to_wire(name, w);
-	nindex_put(ix, w, (size_t)l - 1, fs);
+	nindex_put(ix, w, (size_t)l - 1, fs, NULL);
 }
 
 static char *slurp(const char *path)

@@ -18,22 +18,29 @@ static void count_cb(void *ctx, const uint8_t *r, size_t len, int64_t fs)
 	(*(size_t *)ctx)++;
 }
 
+/* The outcome of nindex_put (set = 0) or nindex_set (set = 1), or -1 when it failed. */
+static int put_outcome(nindex_t *ix, const uint8_t *w, size_t l, int64_t fs, int set)
+{
+	enum nindex_outcome o;
+	return (set ? nindex_set : nindex_put)(ix, w, l, fs, &o) == 0 ? (int)o : -1;
+}
+
 int main(void)
 {
 	nindex_t *ix = nindex_new();
 	uint8_t w[DNAME_MAX_WIRE];
 	int64_t fs;
 	size_t l = rel("x.se", w);
-	is_int(nindex_put(ix, w, l, 1000), 1, "new name");
-	is_int(nindex_put(ix, w, l, 2000), 0, "known name");
+	is_int(put_outcome(ix, w, l, 1000, 0), NINDEX_ADDED, "new name");
+	is_int(put_outcome(ix, w, l, 2000, 0), NINDEX_KNOWN, "known name");
 	ok(nindex_get(ix, w, l, &fs) && fs == 1000, "later time does not replace the earlier");
-	is_int(nindex_put(ix, w, l, 900), 0, "earlier time");
+	is_int(put_outcome(ix, w, l, 900, 0), NINDEX_KNOWN, "earlier time");
 	ok(nindex_get(ix, w, l, &fs) && fs == 900, "earlier time kept");
-	is_int(nindex_put(ix, w, 0, 1), -1, "empty name refused");
-	is_int(nindex_put(ix, (const uint8_t *)"\005ab", 3, 1), -1, "bad label length refused");
+	is_int(put_outcome(ix, w, 0, 1, 0), -1, "empty name refused");
+	is_int(put_outcome(ix, (const uint8_t *)"\005ab", 3, 1, 0), -1, "bad label length refused");
 
 	l = rel("a.b.c.se", w);
-	nindex_put(ix, w, l, 1500);
+	nindex_put(ix, w, l, 1500, NULL);
 	ok(nindex_ancestor(ix, (const uint8_t *)"\001b\001c\002se", 7, &fs) && fs == 1500, "ancestor b.c.se");
 	ok(nindex_ancestor(ix, (const uint8_t *)"\002se", 3, &fs) && fs == 1500, "ancestor se has the newest");
 	ok(!nindex_ancestor(ix, w, l, NULL), "a name is not its own ancestor");
@@ -43,19 +50,19 @@ int main(void)
 	/* nindex_set: a returning name (keep-first-seen: no) takes the new time, later or not */
 	nindex_t *ix2 = nindex_new();
 	l = rel("a.b.c.se", w);
-	nindex_put(ix2, w, l, 1500);
+	nindex_put(ix2, w, l, 1500, NULL);
 	uint64_t low = nindex_lowered(ix2);
 	int64_t added = 0;
 	nindex_set_clock(ix2, 7777);
-	is_int(nindex_set(ix2, w, l, 5000), 0, "set on a known name");
+	is_int(put_outcome(ix2, w, l, 5000, 1), NINDEX_KNOWN, "set on a known name");
 	ok(nindex_get(ix2, w, l, &fs) && fs == 5000, "set raises first_seen");
 	ok(nindex_get_added(ix2, w, l, &added) && added == 7777, "set stamps added");
 	ok(nindex_lowered(ix2) == low + 1, "a changed time makes older versions undiffable");
 	ok(nindex_ancestor(ix2, (const uint8_t *)"\002se", 3, &fs) && fs == 5000, "ancestor follows the raised time");
-	is_int(nindex_set(ix2, w, l, 5000), 0, "set to the same time");
+	is_int(put_outcome(ix2, w, l, 5000, 1), NINDEX_KNOWN, "set to the same time");
 	ok(nindex_lowered(ix2) == low + 1, "the same time changes nothing");
 	size_t l2 = rel("new.se", w);
-	is_int(nindex_set(ix2, w, l2, 6000), 1, "set on an absent name adds it");
+	is_int(put_outcome(ix2, w, l2, 6000, 1), NINDEX_ADDED, "set on an absent name adds it");
 	ok(nindex_get(ix2, w, l2, &fs) && fs == 6000, "added with its time");
 	is_int(nindex_count_since(ix2, 4999), 2, "counts see the raised time");
 	nindex_free(ix2);
@@ -65,7 +72,7 @@ int main(void)
 	for (int i = 0; i < 100000; i++) {
 		snprintf(buf, sizeof buf, "n%d.example.ch", i);
 		l = rel(buf, w);
-		nindex_put(ix, w, l, 10000 + i);
+		nindex_put(ix, w, l, 10000 + i, NULL);
 	}
 	is_int(nindex_count(ix), 100002, "count");
 	is_int(nindex_count_since(ix, 10000 + 49999), 50000, "count since");
@@ -103,7 +110,7 @@ int main(void)
 		l = rel(name, w);
 		/* mostly increasing, batches of older names now and then */
 		truth[i] = i % 700 < 600 ? 100000 + i : 100000 + i - rand() % 50000;
-		nindex_put(ix, w, l, truth[i]);
+		nindex_put(ix, w, l, truth[i], NULL);
 		if (i % 97 == 0 && i > 0 && (i / 5000) % 2 == 1) {
 			/* lower one earlier name's time (half of the time: a lowered time makes the
 			 * next count rebuild the array from the table instead of merging) */
@@ -111,7 +118,7 @@ int main(void)
 			snprintf(name, sizeof name, "r%05d.se", j);
 			l = rel(name, w);
 			int64_t lower = truth[j] - rand() % 1000;
-			nindex_put(ix, w, l, lower);
+			nindex_put(ix, w, l, lower, NULL);
 			if (lower < truth[j])
 				truth[j] = lower;
 		}

@@ -17,7 +17,7 @@ static size_t rel(const char *text)
 static void put(const char *name, int64_t fs)
 {
 	size_t l = rel(name);
-	nindex_put(ix, w, l, fs);
+	nindex_put(ix, w, l, fs, NULL);
 }
 
 static int bl(const char *name, int64_t now, int *code, int64_t *fs)

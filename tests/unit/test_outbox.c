@@ -32,14 +32,15 @@ static void on_rows(void *ctx) { (void)ctx; notified++; }
 
 int main(void)
 {
-	char dir[] = "/tmp/nodd-outbox-XXXXXX", path[128], err[256];
+	char dir[] = "/tmp/nodd-outbox-XXXXXX", path[128];
+	struct nodd_err err = { 0 };
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof path, "%s/t.db", dir);
-	store_t *st = store_open(path, err, sizeof err);
-	ok(st != NULL, "store opens (%s)", err);
-	outbox_t *ob = outbox_open(st, err, sizeof err);
-	ok(ob != NULL, "outbox opens (%s)", err);
+	store_t *st = store_open(path, &err);
+	ok(st != NULL, "store opens (%s)", err.msg);
+	outbox_t *ob = outbox_open(st, &err);
+	ok(ob != NULL, "outbox opens (%s)", err.msg);
 	if (!st || !ob)
 		return tap_done();
 	outbox_subscribe(ob, on_rows, NULL);
@@ -96,8 +97,8 @@ int main(void)
 	/* reopen: sequences persist */
 	outbox_close(ob);
 	store_close(st);
-	st = store_open(path, err, sizeof err);
-	ob = outbox_open(st, err, sizeof err);
+	st = store_open(path, &err);
+	ob = outbox_open(st, &err);
 	o = json_pack("{s:s}", "domain", "e.se");
 	outbox_append(ob, OUTBOX_NRD, "e.se", o, 300, &seq);
 	json_decref(o);

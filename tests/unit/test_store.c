@@ -44,12 +44,13 @@ static int vcollect(void *ctx, int zone, uint32_t serial, int64_t vtime)
 
 int main(void)
 {
-	char dir[] = "/tmp/nodd-store-XXXXXX", path[128], err[512], src[64];
+	char dir[] = "/tmp/nodd-store-XXXXXX", path[128], src[64];
+	struct nodd_err err = { 0 };
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof path, "%s/t.db", dir);
-	store_t *st = store_open(path, err, sizeof err);
-	ok(st != NULL, "opens (%s)", err);
+	store_t *st = store_open(path, &err);
+	ok(st != NULL, "opens (%s)", err.msg);
 	if (!st)
 		return tap_done();
 	int64_t fs = 0;
@@ -91,7 +92,10 @@ int main(void)
 	store_each_since(st, 300, collect, &c);
 	ok(c.n == 3 && strcmp(c.names[0], "base.se") == 0 && c.added[0] == 2300,
 		"the listed baseline name has the new stamp");
-	is_int(store_reset(st, "b.se", 5000, "zone se serial 9", 5100), 0, "reset a known name");
+	is_int(store_reset(st, "b.se", 5000, "zone se serial 9", 5100, &so) == 0 ? (int)so : -1,
+		STORE_RESET, "reset a known name");
+	is_int(store_reset(st, "back.se", 100, "zone se serial 9", 5100, &so) == 0 ? (int)so : -1,
+		STORE_INSERTED, "reset an unknown name inserts it");
 	struct acc d = { 0 };
 	store_each_since(st, 4000, collect, &d);
 	ok(d.n == 1 && d.fs[0] == 5000 && d.added[0] == 5100, "reset takes the time and the stamp");
@@ -131,7 +135,7 @@ int main(void)
 	int sv = store_schema_version(st);
 	store_close(st);
 
-	st = store_open(path, err, sizeof err);
+	st = store_open(path, &err);
 	ok(st && store_lookup(st, "kept.se", NULL, NULL, 0, NULL) == 1, "committed row survives reopen");
 	ok(st && store_meta_get_int(st, "k", &v) == 1 && v == 43, "meta survives reopen");
 	store_close(st);
@@ -143,8 +147,9 @@ int main(void)
 	snprintf(sqlbuf, sizeof sqlbuf, "PRAGMA user_version = %d", sv + 5);
 	sqlite3_exec(db, sqlbuf, NULL, NULL, NULL);
 	sqlite3_close(db);
-	st = store_open(path, err, sizeof err);
-	ok(!st && strstr(err, "newer than this nodd"), "newer schema refused (%s)", err);
+	st = store_open(path, &err);
+	ok(!st && err.kind == NODD_E_INVALID && strstr(err.msg, "newer than this nodd"),
+		"newer schema refused as invalid (%s)", err.msg);
 	store_close(st);
 
 	/* a database of schema version 4 (before the IXFR history) is upgraded: its names
@@ -168,8 +173,8 @@ int main(void)
 		xerr ? xerr : "");
 	sqlite3_free(xerr);
 	sqlite3_close(db);
-	st = store_open(old4, err, sizeof err);
-	ok(st != NULL, "version 4 upgraded (%s)", err);
+	st = store_open(old4, &err);
+	ok(st != NULL, "version 4 upgraded (%s)", err.msg);
 	if (st) {
 		struct acc u = { 0 };
 		store_each_since(st, 0, collect, &u);
@@ -182,8 +187,9 @@ int main(void)
 		store_close(st);
 	}
 
-	st = store_open("/nonexistent-dir/x.db", err, sizeof err);
-	ok(!st && strstr(err, "/nonexistent-dir/x.db"), "bad path named (%s)", err);
+	st = store_open("/nonexistent-dir/x.db", &err);
+	ok(!st && err.kind == NODD_E_STORE && strstr(err.msg, "/nonexistent-dir/x.db"),
+		"bad path named, a store error (%s)", err.msg);
 	snprintf(sqlbuf, sizeof sqlbuf, "rm -rf %s", dir);
 	if (system(sqlbuf) != 0)
 		return 1;

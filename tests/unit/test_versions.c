@@ -106,7 +106,7 @@ static void put(nindex_t *ix, const char *name, int64_t fs)
 		l += n;
 		p += n + (d ? 1 : 0);
 	}
-	nindex_put(ix, w, l, fs);
+	nindex_put(ix, w, l, fs, NULL);
 }
 
 int main(void)
