@@ -1,7 +1,8 @@
 /* keys.h -- the TSIG keyring built from the configuration's keys: inline keys and BIND key
  * files (key "name" { algorithm hmac-sha256; secret "base64"; };), as operators receive
  * them from tsig-keygen. Used by transfers out, NOTIFY out, signed queries and the
- * secondary; one keyring per process, replaced whole by a reload (daemon/main.c). */
+ * secondary; one keyring per process, replaced whole by a reload (daemon/main.c).
+ * Never reads the network or the store; a keyring it returns is the caller's. */
 #ifndef NODD_KEYS_H
 #define NODD_KEYS_H
 

@@ -1,5 +1,6 @@
 /* main.c -- nodd's command line: -c FILE, --check-config, --version; then start the
- * daemon (start.c), run its event loop until SIGTERM/SIGINT, and stop it. */
+ * daemon (start.c), run its event loop until SIGTERM/SIGINT, and stop it.
+ * Holds no logic of a part: it parses the command line and calls start.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

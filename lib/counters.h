@@ -1,7 +1,7 @@
 /* counters.h -- process-wide named event counters (TCP limits hit, WebSocket clients
  * dropped, NOTIFY retries, ...), bumped from any thread with relaxed atomics and written
  * as Prometheus counters nodd_<name>_total. Any folder may count; server/metrics.c
- * renders them on /metrics. */
+ * renders them on /metrics. Holds no other state and renders nothing but its own counters. */
 #ifndef NODD_COUNTERS_H
 #define NODD_COUNTERS_H
 

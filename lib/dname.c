@@ -1,5 +1,6 @@
 /* dname.c -- domain-name helpers. The wire parser sits on the query path, so it does no
- * allocation and is fuzzed (tests/fuzz/fuzz_dname.c). */
+ * allocation and is fuzzed (tests/fuzz/fuzz_dname.c).
+ * Knows no zone and no index; allocates nothing on the wire path. */
 #include "lib/dname.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* err.c -- the error model (see err.h). */
+/* err.c -- the error model (see err.h).
+ * Logs nothing: the caller decides where a message goes. */
 #include "lib/err.h"
 
 #include <stdarg.h>

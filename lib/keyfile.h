@@ -1,4 +1,5 @@
-/* keyfile.h -- read TSIG keys from BIND key files, the form operators receive them in. */
+/* keyfile.h -- read TSIG keys from BIND key files, the form operators receive them in.
+ * Reads files only when asked; never logs and never keeps a file open. */
 #ifndef NODD_KEYFILE_H
 #define NODD_KEYFILE_H
 

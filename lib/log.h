@@ -1,4 +1,5 @@
-/* log.h -- leveled logging to stderr, one line per event. */
+/* log.h -- leveled logging to stderr, one line per event.
+ * The only writer of log lines; it never exits the process or buffers a line. */
 #ifndef NODD_LOG_H
 #define NODD_LOG_H
 

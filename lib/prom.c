@@ -1,4 +1,5 @@
-/* prom.c -- Prometheus text writer (see prom.h). */
+/* prom.c -- Prometheus text writer (see prom.h).
+ * Holds no state; never decides which metrics exist. */
 #include "lib/prom.h"
 
 #include <inttypes.h>

@@ -1,4 +1,5 @@
-/* serial.c -- RFC 1982 serial number arithmetic for SOA serials. */
+/* serial.c -- RFC 1982 serial number arithmetic for SOA serials.
+ * Pure functions; no clock is read here. */
 #include "lib/serial.h"
 
 #include "lib/wire.h"

@@ -1,4 +1,5 @@
-/* serial.h -- RFC 1982 serial number arithmetic for SOA serials (REFERENCE.md 3.5). */
+/* serial.h -- RFC 1982 serial number arithmetic for SOA serials (REFERENCE.md 3.5).
+ * Pure functions: no clock, no state. */
 #ifndef NODD_SERIAL_H
 #define NODD_SERIAL_H
 

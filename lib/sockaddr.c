@@ -1,4 +1,5 @@
-/* sockaddr.c -- address text and equality (see sockaddr.h). */
+/* sockaddr.c -- address text and equality (see sockaddr.h).
+ * Never resolves names and never touches a socket. */
 #include "lib/sockaddr.h"
 
 #include <arpa/inet.h>

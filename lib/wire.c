@@ -1,4 +1,5 @@
-/* wire.c -- the DNS message writer (see wire.h): sticky-error buffer, compression. */
+/* wire.c -- the DNS message writer (see wire.h): sticky-error buffer, compression.
+ * Never allocates and never writes past the buffer it is given. */
 #include "lib/wire.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* lookup.c -- the contents of the published zones, computed from the index and the time.
- * Pure functions: the same index and time always give the same answer. */
+ * Pure functions: the same index and time always give the same answer.
+ * Pure: reads the index, never writes it, never touches the store. */
 #include "policy/lookup.h"
 
 #include <string.h>

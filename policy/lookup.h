@@ -2,7 +2,8 @@
  * and the time. server/answer.c turns the result into records.
  *
  * rel is the query name relative to the zone apex: lowercase labels without the root
- * label, len 0 for the apex itself. The caller holds the index read lock. */
+ * label, len 0 for the apex itself. The caller holds the index read lock.
+ * No store, no network, no wire format. */
 #ifndef NODD_LOOKUP_H
 #define NODD_LOOKUP_H
 

@@ -3,7 +3,8 @@
  * upstream transfers) goes through nod_observe(); every output reads from here.
  *
  * Threading: all functions are for the main thread, except nod_serial() and nod_index()
- * (with the index read lock), which the UDP threads call. */
+ * (with the index read lock), which the UDP threads call.
+ * Knows neither the network nor the upstreams: sources call in, listeners read out. */
 #ifndef NODD_NOD_H
 #define NODD_NOD_H
 

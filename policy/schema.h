@@ -1,4 +1,5 @@
-/* schema.h -- the database schema version and its migrations (internal to policy/). */
+/* schema.h -- the database schema version and its migrations (internal to policy/).
+ * Only store.c calls it; nothing else may change the schema. */
 #ifndef NODD_SCHEMA_H
 #define NODD_SCHEMA_H
 

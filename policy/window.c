@@ -1,4 +1,5 @@
-/* window.c -- rolling window bounds and DNSBL age codes. */
+/* window.c -- rolling window bounds and DNSBL age codes.
+ * Pure functions and constants; no clock is read here. */
 #include "policy/window.h"
 
 #include <stdio.h>

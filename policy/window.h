@@ -2,7 +2,8 @@
  *
  * A name first seen at t is in window W while now - t < W. Windows nest, so a name's
  * DNSBL code is that of the smallest window holding it: 5m -> 127.0.0.2 ... 24h -> .8.
- * A first_seen slightly in the future (clock skew between feeds) counts as age 0. */
+ * A first_seen slightly in the future (clock skew between feeds) counts as age 0.
+ * Pure: no clock, no index, no store. */
 #ifndef NODD_WINDOW_H
 #define NODD_WINDOW_H
 

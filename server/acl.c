@@ -1,6 +1,7 @@
 /* acl.c -- transfer ACL: key names and address prefixes. Prefixes are matched by
  * lib/sockaddr.h: an IPv4-mapped IPv6 peer (::ffff:a.b.c.d, as a dual-stack listener
- * reports an IPv4 client) is matched as the IPv4 address it carries. */
+ * reports an IPv4 client) is matched as the IPv4 address it carries.
+ * Decides only; never logs and never answers. */
 #include "server/acl.h"
 
 #include <strings.h>

@@ -1,5 +1,5 @@
 /* acl.h -- who may transfer the published zones (transfer.allow): an entry names a TSIG key,
- * an address prefix, or both (then both must match). */
+ * an address prefix, or both (then both must match). Decides only: no logging, no reply. */
 #ifndef NODD_ACL_H
 #define NODD_ACL_H
 

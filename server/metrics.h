@@ -1,5 +1,6 @@
 /* metrics.h -- process-wide counters, updated from any thread with relaxed atomics, and
- * their Prometheus text rendering for GET /metrics. */
+ * their Prometheus text rendering for GET /metrics.
+ * Never counts anything itself; callers count, this file renders. */
 #ifndef NODD_METRICS_H
 #define NODD_METRICS_H
 

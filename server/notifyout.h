@@ -1,6 +1,7 @@
 /* notifyout.h -- NOTIFY (RFC 1996) to every transfer.notify target when a published zone
  * gets a new version: signed when the target has a key, retried with backoff (1, 2, 4, 8,
- * 16 s) until answered, at most 5 retries. A newer version replaces a pending one. */
+ * 16 s) until answered, at most 5 retries. A newer version replaces a pending one.
+ * Sends and retries NOTIFY only; never transfers a zone and never changes a version. */
 #ifndef NODD_NOTIFYOUT_H
 #define NODD_NOTIFYOUT_H
 

@@ -1,5 +1,6 @@
 /* udp.h -- UDP service: one thread per core, each with its own SO_REUSEPORT socket per
- * listen address, answering batches with recvmmsg/sendmmsg. */
+ * listen address, answering batches with recvmmsg/sendmmsg.
+ * The UDP threads only read the index and the answer configuration; they never write either. */
 #ifndef NODD_UDP_H
 #define NODD_UDP_H
 

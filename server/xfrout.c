@@ -4,7 +4,9 @@
  *
  * A transfer request is checked in RFC 8945 5.2 order (TSIG first: FORMERR, BADKEY, BADSIG,
  * BADTIME; then NOTAUTH outside our zones, then the ACL: REFUSED). xfrout_plan() then
- * picks the answer from the request and the history alone. */
+ * picks the answer from the request and the history alone.
+ * Never makes a version (policy/nod.c does, on the tick): it keeps their history for
+ * IXFR and serves them. */
 #include "server/xfrout.h"
 
 #include <event2/buffer.h>

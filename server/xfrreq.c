@@ -1,4 +1,5 @@
-/* xfrreq.c -- see xfrreq.h. */
+/* xfrreq.c -- see xfrreq.h.
+ * Pure: parses, never answers. */
 #include "server/xfrreq.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* axfrdiff.h -- the AXFR difference: the stored copy against a new complete copy (staged
- * in axfr_new), giving the changeset an IXFR would have carried. */
+ * in axfr_new), giving the changeset an IXFR would have carried.
+ * Applies nothing itself beyond the changeset it hands to apply.c; never talks to a primary. */
 #ifndef NODD_AXFRDIFF_H
 #define NODD_AXFRDIFF_H
 

@@ -1,7 +1,8 @@
 /* changeset.h -- one change of an upstream zone, the shape every transfer ends in: an
  * IXFR difference (zones/ixfr.c) and the difference of two AXFR copies (zones/axfrdiff.c)
  * both become a changeset, and zones/apply.c applies it to the stored copy and observes
- * each change. Owns its records; knows neither sqlite nor the network. */
+ * each change. Owns its records; knows neither sqlite nor the network.
+ * A value type: no SQL, no network. */
 #ifndef NODD_CHANGESET_H
 #define NODD_CHANGESET_H
 

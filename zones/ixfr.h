@@ -1,5 +1,6 @@
 /* ixfr.h -- IXFR apply: the staged answer of an incremental transfer (RFC 1995), read
- * difference by difference into changesets and applied to the stored copy. */
+ * difference by difference into changesets and applied to the stored copy.
+ * Never talks to a primary; what was staged is all it reads. */
 #ifndef NODD_IXFR_H
 #define NODD_IXFR_H
 

@@ -1,4 +1,5 @@
-/* observe.c -- which changes of an upstream zone are newly observed domains. */
+/* observe.c -- which changes of an upstream zone are newly observed domains.
+ * Pure: no store, no network. */
 #include "zones/observe.h"
 
 #include <stdio.h>

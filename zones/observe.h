@@ -1,4 +1,5 @@
-/* observe.h -- which changes of an upstream zone are newly observed domains. */
+/* observe.h -- which changes of an upstream zone are newly observed domains.
+ * Pure: decides, never records. */
 #ifndef NODD_OBSERVE_H
 #define NODD_OBSERVE_H
 

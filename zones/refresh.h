@@ -1,5 +1,6 @@
 /* refresh.h -- the refresh/retry/expire state of one upstream zone, pure in `now` (the
- * caller owns timers and sockets; tests choose the time). */
+ * caller owns timers and sockets; tests choose the time).
+ * Never schedules an event or reads the clock itself. */
 #ifndef NODD_REFRESH_H
 #define NODD_REFRESH_H
 

@@ -1,6 +1,7 @@
 /* rrtext.h -- the one place zones/ converts records between ldns and the stored copy's
  * form (struct zone_rr): a parsed answer record to the copy's form, and a stored record
- * to presentation text for zone_diff records and error messages. */
+ * to presentation text for zone_diff records and error messages.
+ * No SQL, no network; the rest of zones/ never calls ldns to convert a record. */
 #ifndef NODD_RRTEXT_H
 #define NODD_RRTEXT_H
 
