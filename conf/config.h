@@ -42,6 +42,10 @@ struct config_upstream {
 	int64_t retry_min, retry_max;
 	int64_t expire_min, expire_max;
 	int keep_first_seen;                     /* a deleted name that returns keeps its first_seen */
+	/* a transfer in past one of these is cut and discarded (zones/xfrclient.c) */
+	int64_t max_transfer_time;               /* seconds from the query to the last message */
+	int64_t max_transfer_idle;               /* seconds without a complete message */
+	int64_t max_records;                     /* records staged by one transfer */
 	int line;
 };
 

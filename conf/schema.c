@@ -417,6 +417,13 @@ const struct opt_row config_schema[] = {
 	{ ROW("upstreams", "expire-max", OPT_DURATION), UPS(expire_max), .def = 30 * DAY, .min = 1,
 	  .max = 365 * DAY },
 	{ ROW("upstreams", "keep-first-seen", OPT_BOOL), UPS(keep_first_seen), .def = 1 },
+	/* transfers in: BIND's max-transfer-time-in default; a record count far above any TLD */
+	{ ROW("upstreams", "max-transfer-time", OPT_DURATION), UPS(max_transfer_time), .def = 7200,
+	  .min = 1, .max = 7 * DAY },
+	{ ROW("upstreams", "max-transfer-idle", OPT_DURATION), UPS(max_transfer_idle), .def = 60,
+	  .min = 1, .max = DAY },
+	{ ROW("upstreams", "max-records", OPT_INT), UPS(max_records), .def = 100000000, .min = 1,
+	  .max = 4000000000LL },
 
 	{ ROW("transfer", "allow", OPT_LIST), .list = &allow_list, .reload = OPT_RELOADED },
 	{ ROW("transfer", "notify", OPT_LIST), .list = &notify_list, .reload = OPT_RESTART },

@@ -186,6 +186,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 	switch (next) {
 	case XFR_MORE:
 	case XFR_FAILED:
+		if (c->cut != XFR_CUT_NONE) /* discarded like any failed transfer, and counted */
+			up->n_cut[c->cut]++;
 		upstream_error(up, "%s", e && e->msg[0] ? e->msg : "failed");
 		primary_failed(up, kind);
 		break;
@@ -288,7 +290,8 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 	up->sec = s;
 	up->cfg = cu;
 	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
-		.done = on_exchange_done, .ctx = up };
+		.done = on_exchange_done, .ctx = up, .lim = { cu->max_transfer_time,
+		cu->max_transfer_idle, (uint64_t)cu->max_records } };
 	snprintf(up->zone, sizeof up->zone, "%s", cu->zone);
 	int wl = dname_text_to_wire(cu->zone, up->apex);
 	up->apex_len = wl > 0 ? (size_t)wl : 1;
@@ -437,6 +440,12 @@ void secondary_metrics(struct secondary *s, FILE *f)
 			prom_sample(f, "nodd_upstream_transfers_total", "zone", up->zone, "kind", kinds[k],
 				n[k]);
 	}
+	prom_family(f, "nodd_upstream_transfers_cut_total", "counter",
+		"Transfers in cut and discarded by a limit (max-transfer-time, -idle, max-records).");
+	for (int i = 0; i < s->nups; i++)
+		for (int k = XFR_CUT_TIME; k < XFR_CUT_COUNT; k++)
+			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", s->ups[i].zone, "limit",
+				xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
 	prom_family(f, "nodd_upstream_observations_total", "counter",
 		"New names seen in the upstream zone.");
 	for (int i = 0; i < s->nups; i++)

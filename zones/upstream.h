@@ -51,6 +51,7 @@ struct upstream {
 
 	/* status */
 	uint64_t n_ixfr, n_axfr, n_fail, n_obs, n_up_to_date;
+	uint64_t n_cut[XFR_CUT_COUNT];        /* exchanges cut by a limit, by enum xfr_cut */
 	char last_error[256];
 	int64_t last_error_at;
 };

@@ -16,11 +16,35 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 
-#define XFR_TIMEOUT 30
+#define XFR_CONNECT_TIMEOUT 30 /* connecting and sending the query; reading is c->lim's */
 
 const char *xfr_kind_name(enum xfr_kind kind)
 {
 	return kind == XFR_PROBE ? "SOA query" : kind == XFR_IXFR ? "IXFR" : "AXFR";
+}
+
+const char *xfr_cut_name(enum xfr_cut cut)
+{
+	return cut == XFR_CUT_TIME ? "time" : cut == XFR_CUT_IDLE ? "idle" : "records";
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Mark the exchange cut by a limit: e says which, in the words docs/secondary.md gives. */
+static void xfr_cut(struct xfrconn *c, enum xfr_cut cut, struct nodd_err *e)
+{
+	static const char *const key[] = { [XFR_CUT_TIME] = "max-transfer-time",
+		[XFR_CUT_IDLE] = "max-transfer-idle", [XFR_CUT_RECORDS] = "max-records" };
+	const int64_t val[] = { [XFR_CUT_TIME] = c->lim.time, [XFR_CUT_IDLE] = c->lim.idle,
+		[XFR_CUT_RECORDS] = (int64_t)c->lim.records };
+	c->cut = cut;
+	nodd_fail(e, NODD_E_LIMIT, "%s exceeded %s %lld%s", c->kind == XFR_PROBE ? "SOA query"
+		: "transfer", key[cut], (long long)val[cut], cut == XFR_CUT_RECORDS ? "" : "s");
 }
 
 /* ---- produce --------------------------------------------------------------------- */
@@ -168,6 +192,10 @@ static int xfr_take_records(struct xfrconn *c, ldns_rr_list *an, struct nodd_err
 			z.rdlen);
 		if (v == XFRIN_ERROR)
 			return nodd_fail(e, NODD_E_PEER, "%s", c->in.err);
+		if (v == XFRIN_STAGE && c->in.staged > c->lim.records) {
+			xfr_cut(c, XFR_CUT_RECORDS, e);
+			return -1;
+		}
 		if (was != c->in.style && c->in.style == XFRIN_STYLE_AXFR) {
 			/* From here on the records go straight to the AXFR table, keyed for the
 			 * difference; the one staged before the style was known (the SOA) moves
@@ -233,6 +261,8 @@ enum xfr_next xfr_consume(struct xfrconn *c, const uint8_t *msg, size_t len, uin
 
 void xfr_close(struct xfrconn *c)
 {
+	if (c->limit_timer)
+		evtimer_del(c->limit_timer);
 	if (c->bev) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
@@ -246,6 +276,9 @@ void xfr_close(struct xfrconn *c)
 void xfr_deinit(struct xfrconn *c)
 {
 	xfr_close(c);
+	if (c->limit_timer)
+		event_free(c->limit_timer);
+	c->limit_timer = NULL;
 	free(c->msg);
 	free(c->rd);
 	c->msg = c->rd = NULL;
@@ -277,6 +310,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			xfr_end(c, next, &e); /* frees bev and its buffer */
 			return;
 		}
+		c->last_msg_ms = mono_ms(); /* progress: the idle limit counts from here */
 		evbuffer_drain(in, len + 2);
 	}
 }
@@ -298,12 +332,46 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	xfr_end(c, XFR_FAILED, &e);
 }
 
+/* Arm the limit timer for the nearer of the time limit and the idle limit. */
+static void limit_arm(struct xfrconn *c, int64_t now)
+{
+	int64_t start = (int64_t)c->t_start.tv_sec * 1000 + c->t_start.tv_nsec / 1000000;
+	int64_t at = start + c->lim.time * 1000, idle_at = c->last_msg_ms + c->lim.idle * 1000;
+	int64_t wait = (idle_at < at ? idle_at : at) - now;
+	if (wait < 0)
+		wait = 0;
+	struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+	evtimer_add(c->limit_timer, &tv);
+}
+
+/* The limit timer: cut the exchange past a limit, else wait for the next one. Progress
+ * only moves last_msg_ms; the timer re-arms itself here rather than per message. */
+static void on_limit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct xfrconn *c = arg;
+	int64_t now = mono_ms();
+	int64_t start = (int64_t)c->t_start.tv_sec * 1000 + c->t_start.tv_nsec / 1000000;
+	struct nodd_err e = { 0 };
+	if (now - start >= c->lim.time * 1000)
+		xfr_cut(c, XFR_CUT_TIME, &e);
+	else if (now - c->last_msg_ms >= c->lim.idle * 1000)
+		xfr_cut(c, XFR_CUT_IDLE, &e);
+	else {
+		limit_arm(c, now);
+		return;
+	}
+	xfr_end(c, XFR_FAILED, &e);
+}
+
 int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr,
 	socklen_t addrlen, const uint8_t *apex, size_t apex_len, const struct refresh_state *rs,
 	const struct tsig_key *key, struct nodd_err *e)
 {
 	c->kind = kind;
 	c->rs = rs;
+	c->cut = XFR_CUT_NONE;
 	xfrin_init(&c->in, apex, apex_len, kind == XFR_IXFR, rs->have_copy, rs->serial);
 	copy_stage_clear(c->copy);
 	uint8_t q[1024];
@@ -312,19 +380,23 @@ int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr
 		xfr_close(c);
 		return -1;
 	}
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->limit_timer)
+		c->limit_timer = evtimer_new(c->base, on_limit, c);
+	c->bev = c->limit_timer ? bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!c->bev) {
 		xfr_close(c);
 		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
 	}
-	struct timeval to = { XFR_TIMEOUT, 0 };
+	struct timeval to = { XFR_CONNECT_TIMEOUT, 0 };
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-	bufferevent_set_timeouts(c->bev, &to, &to);
+	bufferevent_set_timeouts(c->bev, NULL, &to);
 	uint8_t pfx[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
 	bufferevent_write(c->bev, pfx, 2);
 	bufferevent_write(c->bev, q, qlen);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+	c->last_msg_ms = mono_ms();
+	limit_arm(c, c->last_msg_ms);
 	if (bufferevent_socket_connect(c->bev, addr, (int)addrlen) < 0) {
 		nodd_fail(e, NODD_E_SYSTEM, "connect: %s", strerror(errno));
 		xfr_close(c);

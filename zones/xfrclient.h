@@ -7,7 +7,14 @@
  *            not implemented falls back to AXFR), then either the SOA probe's decision
  *            or the records checked by zones/xfrin.c and staged in the copy.
  * The exchange ends with one call of the owner's done callback, the connection already
- * closed; the owner decides what follows (zones/upstream.c). Main thread. */
+ * closed; the owner decides what follows (zones/upstream.c). Main thread.
+ *
+ * Limits (struct xfr_limits, the upstream's max-transfer-time, max-transfer-idle and
+ * max-records): an exchange running longer than time seconds from its query, going idle
+ * seconds without a complete message (bytes that never complete one are no progress), or
+ * staging more than records records is cut: done gets XFR_FAILED, kind NODD_E_LIMIT,
+ * c->cut saying which limit, and the message "transfer exceeded max-transfer-time 7200s"
+ * ("SOA query exceeded ..." for the probe). Nothing of a cut transfer has been applied. */
 #ifndef NODD_XFRCLIENT_H
 #define NODD_XFRCLIENT_H
 
@@ -38,6 +45,16 @@ enum xfr_next {
 	XFR_COMPLETE,    /* a transfer is staged and verified: apply it */
 };
 
+/* The bounds of one exchange (from conf/config.h's upstream entry). */
+struct xfr_limits {
+	int64_t time;      /* seconds from the query sent to the last message */
+	int64_t idle;      /* seconds without a complete message */
+	uint64_t records;  /* records staged (the closing SOA is not staged) */
+};
+
+/* Which limit cut the last exchange. */
+enum xfr_cut { XFR_CUT_NONE = 0, XFR_CUT_TIME, XFR_CUT_IDLE, XFR_CUT_RECORDS, XFR_CUT_COUNT };
+
 struct xfrconn;
 typedef void (*xfr_done_fn)(void *ctx, struct xfrconn *c, enum xfr_next next,
 	const struct nodd_err *e);
@@ -49,6 +66,7 @@ struct xfrconn {
 	const char *zone;            /* borrowed: norm text, for logs */
 	xfr_done_fn done;
 	void *ctx;
+	struct xfr_limits lim;
 	/* the exchange (xfr_start) */
 	enum xfr_kind kind;
 	struct bufferevent *bev;
@@ -59,6 +77,9 @@ struct xfrconn {
 	const struct refresh_state *rs; /* borrowed: the probe's decision reads it */
 	struct xfrin in;             /* the answer stream's framing (zones/xfrin.h) */
 	struct timespec t_start;     /* the query sent (CLOCK_MONOTONIC) */
+	int64_t last_msg_ms;         /* the last complete message, or the start (monotonic) */
+	struct event *limit_timer;   /* fires at the nearer of the time and idle limits */
+	enum xfr_cut cut;            /* after XFR_FAILED: the limit that cut it, or none */
 	uint32_t probe_serial;       /* the primary's serial, after a probe */
 	/* buffers sized by the data, kept between messages */
 	uint8_t *msg;                /* the message being read */
@@ -76,7 +97,7 @@ int xfr_query(struct xfrconn *c, enum xfr_kind kind, const uint8_t *apex, size_t
 	struct nodd_err *e);
 
 /* Start an exchange of kind with the primary at addr (borrowed): staging emptied, query
- * written, connection opened with a 30 s timeout. 0; or -1 with e and the connection
+ * written, connection opened with a 30 s connect timeout and c->lim's limits. 0; or -1 with e and the connection
  * closed (done is not called). */
 int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr,
 	socklen_t addrlen, const uint8_t *apex, size_t apex_len, const struct refresh_state *rs,
@@ -93,5 +114,6 @@ void xfr_close(struct xfrconn *c);
 void xfr_deinit(struct xfrconn *c);
 
 const char *xfr_kind_name(enum xfr_kind kind); /* "SOA query", "IXFR", "AXFR" */
+const char *xfr_cut_name(enum xfr_cut cut);    /* "time", "idle", "records" (metric labels) */
 
 #endif

@@ -107,6 +107,25 @@ int main(void)
 	}
 	config_free(c);
 
+	/* the limits of transfers in: defaults, given values, and no zero */
+	c = load(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n"
+		"  - zone: li.\n    primaries: [a@1]\n    max-transfer-time: 3s\n"
+		"    max-transfer-idle: 2m\n    max-records: 50\n");
+	ok(c != NULL, "transfer limits load (%s)", err);
+	if (c) {
+		is_int(c->upstreams[0].max_transfer_time, 7200, "max-transfer-time defaults to 2h");
+		is_int(c->upstreams[0].max_transfer_idle, 60, "max-transfer-idle defaults to 60s");
+		is_int(c->upstreams[0].max_records, 100000000, "max-records defaults to 100000000");
+		is_int(c->upstreams[1].max_transfer_time, 3, "max-transfer-time: 3s");
+		is_int(c->upstreams[1].max_transfer_idle, 120, "max-transfer-idle: 2m");
+		is_int(c->upstreams[1].max_records, 50, "max-records: 50");
+	}
+	config_free(c);
+	fails(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    max-records: 0\n", 12,
+		"max-records", "max-records: 0 is refused");
+	fails(GOOD "upstreams:\n  - zone: ch.\n    primaries: [a@1]\n    max-transfer-idle: 0s\n",
+		12, "max-transfer-idle", "max-transfer-idle: 0s is refused");
+
 	/* publish.min-interval and transfer.min-interval are one setting: either gives it,
 	 * both must agree, and a disagreement is an error at the second naming the first. */
 	{
