@@ -20,6 +20,12 @@ struct old_keys {
 	struct old_keys *next;
 };
 
+/* An answer configuration made by a reload; kept until exit (reload.c says why). */
+struct reloaded_acfg {
+	struct answer_cfg cfg;
+	struct reloaded_acfg *next;
+};
+
 struct daemon {
 	struct nodd_config *cfg;
 	struct event_base *base;
@@ -31,7 +37,8 @@ struct daemon {
 	struct tsig_keyring *kr;     /* the keys in use (conf/keys.h) */
 	struct old_keys *old_kr;     /* replaced by reloads; freed at exit (reload.c says why) */
 	int64_t last_prune;
-	struct answer_cfg acfg[2];   /* the answer configuration: one active, one for a reload */
+	struct answer_cfg acfg[1];   /* the answer configuration of the start */
+	struct reloaded_acfg *reloaded; /* those of reloads, newest first; freed at exit */
 	struct answer_cfg *_Atomic active;
 	int udp_threads;
 	struct udp_server *udp;

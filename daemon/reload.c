@@ -51,6 +51,12 @@ static void reload_keys(struct daemon *d, const struct nodd_config *n)
 	log_info("reload: TSIG keys replaced (%zu keys)", tsig_keyring_count(kr));
 }
 
+/* The answer configuration: each reload builds a new one and publishes it with one atomic
+ * store; the one it replaces is never written again and is freed only at exit. A UDP thread
+ * loads the pointer once per query and may still be reading the old one when the next
+ * reload comes, so flipping between two buffers (or freeing) could change or free it under
+ * that reader. Keeping them costs a few KB per reload, and reloads are rare; an epoch or
+ * RCU scheme would add a per-query step to every UDP thread to save that. */
 void daemon_reload(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
@@ -69,15 +75,18 @@ void daemon_reload(evutil_socket_t sig, short what, void *arg)
 	 * so that the answers, the transfers and the files keep agreeing. */
 	int same_suffix = strcmp(n->suffix, d->cfg->suffix) == 0;
 	if (same_suffix) {
-		struct answer_cfg *cur = atomic_load(&d->active);
-		struct answer_cfg *next = cur == &d->acfg[0] ? &d->acfg[1] : &d->acfg[0];
-		if (daemon_answer_cfg(n, next, &cerr) < 0) {
-			log_err("reload: %s (keeping the running configuration)", cerr.msg);
+		struct reloaded_acfg *next = calloc(1, sizeof *next);
+		if (!next || daemon_answer_cfg(n, &next->cfg, &cerr) < 0) {
+			log_err("reload: %s (keeping the running configuration)",
+				next ? cerr.msg : "out of memory");
 			metrics_inc("reload_errors", 1);
+			free(next);
 			config_free(n);
 			return;
 		}
-		atomic_store(&d->active, next);
+		next->next = d->reloaded;
+		d->reloaded = next;
+		atomic_store(&d->active, &next->cfg);
 		d->cfg->ttl = n->ttl;
 	}
 	log_set_level((enum log_level)n->log_level);

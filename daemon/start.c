@@ -298,6 +298,11 @@ void daemon_stop(struct daemon *d)
 	udp_stop(d->udp);
 	xfrout_stop(d->xfr); /* after TCP/UDP: their transfers use it */
 	secondary_stop(d->sec);
+	while (d->reloaded) { /* no reader is left: listeners, transfers, NOTIFY stopped */
+		struct reloaded_acfg *r = d->reloaded;
+		d->reloaded = r->next;
+		free(r);
+	}
 	tsig_keyring_free(d->kr);
 	while (d->old_kr) {
 		struct old_keys *o = d->old_kr;

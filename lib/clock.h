@@ -1,4 +1,6 @@
-/* clock.h -- the wall clock nodd reads: unix seconds from CLOCK_REALTIME.
+/* clock.h -- the clocks nodd reads: unix seconds from CLOCK_REALTIME for every timestamp
+ * (unix_now), and seconds from CLOCK_MONOTONIC (mono_now) for pacing, which a wall clock
+ * stepped back or forth must not stop or hurry.
  *
  * Not time(): on Linux glibc answers time() from the coarse clock of the last timer tick,
  * which lags CLOCK_REALTIME (what sqlite's 'now', BIND, dig and the tests' Python read) by
@@ -16,6 +18,14 @@ static inline int64_t unix_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Seconds since an unspecified start; never goes backwards. For intervals only. */
+static inline int64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec;
 }
 

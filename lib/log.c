@@ -1,12 +1,15 @@
-/* log.c -- leveled logging to stderr.
+/* log.c -- leveled logging to stderr, and the rate limit of repeated lines (log.h).
  * One write(2) per line so lines from the UDP threads do not interleave. */
 #include "lib/log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lib/clock.h"
 
 static volatile int cur_level = LOG_INFO;
 
@@ -56,4 +59,83 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(lvl, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- rate limit ---- */
+
+struct limit_slot {
+	char key[LOG_LIMIT_KEY];
+	int64_t last;              /* monotonic second of the last line written */
+	unsigned long suppressed;  /* lines counted since */
+	int used;
+};
+
+#define LIMIT_PROBE 8
+
+static struct limit_slot limit_slots[LOG_LIMIT_SLOTS];
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t key_hash(const char *k)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; k[i] && i < LOG_LIMIT_KEY - 1; i++)
+		h = (h ^ (uint8_t)k[i]) * 16777619u;
+	return h;
+}
+
+/* The key's slot, or the slot to give it: a free one, else the least recently logged of
+ * the probed ones. */
+static struct limit_slot *limit_slot(const char *key)
+{
+	uint32_t h = key_hash(key);
+	struct limit_slot *victim = NULL;
+	for (int i = 0; i < LIMIT_PROBE; i++) {
+		struct limit_slot *s = &limit_slots[(h + (uint32_t)i) % LOG_LIMIT_SLOTS];
+		if (s->used && strncmp(s->key, key, LOG_LIMIT_KEY - 1) == 0)
+			return s;
+		if (!s->used) {
+			if (!victim || victim->used)
+				victim = s; /* the first free slot */
+		} else if (!victim || (victim->used && s->last < victim->last)) {
+			victim = s;
+		}
+	}
+	memset(victim, 0, sizeof *victim);
+	snprintf(victim->key, sizeof victim->key, "%s", key);
+	return victim;
+}
+
+int log_limit_admit(const char *key, int64_t mono, unsigned long *suppressed)
+{
+	pthread_mutex_lock(&limit_lock);
+	struct limit_slot *s = limit_slot(key);
+	int admit = !s->used || mono - s->last >= LOG_LIMIT_SECS;
+	if (admit) {
+		*suppressed = s->suppressed;
+		s->used = 1;
+		s->last = mono;
+		s->suppressed = 0;
+	} else {
+		s->suppressed++;
+	}
+	pthread_mutex_unlock(&limit_lock);
+	return admit;
+}
+
+void log_limited(enum log_level lvl, const char *key, const char *fmt, ...)
+{
+	if ((int)lvl > cur_level)
+		return;
+	unsigned long n;
+	if (!log_limit_admit(key, mono_now(), &n))
+		return;
+	char msg[1900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n)
+		log_msg(lvl, "%s (%lu more suppressed)", msg, n);
+	else
+		log_msg(lvl, "%s", msg);
 }

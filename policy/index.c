@@ -54,6 +54,8 @@ struct nindex {
 	int fsv_stale;      /* a first_seen was lowered: rebuild from the table */
 	int64_t clock;      /* "added" of names put from now on (nindex_set_clock) */
 	uint64_t lowered;   /* times a first_seen was lowered */
+	int anc_stale;      /* a first_seen was lowered: an ancestor may hold a newer time
+	                     * than any name below it, until the next purge rebuilds them */
 };
 
 static uint32_t key_hash(const uint8_t *k, size_t len)
@@ -273,6 +275,7 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs, 
 	struct ent *e = ntab_find(ix->names, rel, len, h);
 	if (e) {
 		if (set ? fs != e->v : fs < e->v) {
+			ix->anc_stale |= fs < e->v;
 			e->v = fs;
 			if (set)
 				e->added = ix->clock;
@@ -386,6 +389,7 @@ static size_t fsv_upper(const nindex_t *ix, int64_t x)
 }
 
 size_t nindex_count(const nindex_t *ix) { return ix->names->count; }
+int nindex_ancestors_stale(const nindex_t *ix) { return ix->anc_stale; }
 
 size_t nindex_count_since(nindex_t *ix, int64_t since)
 {
@@ -405,7 +409,7 @@ long nindex_purge(nindex_t *ix, int64_t before)
 {
 	fsv_prepare(ix);
 	size_t gone = fsv_upper(ix, before);
-	if (gone == 0)
+	if (gone == 0 && !ix->anc_stale)
 		return 0;
 	const struct ntab *old = ix->names;
 	size_t keep = old->count - gone;
@@ -435,6 +439,7 @@ long nindex_purge(nindex_t *ix, int64_t before)
 	ix->fsv_cap = keep ? keep : 1;
 	ix->fsv_sorted = 1;
 	ix->fsv_stale = 0;
+	ix->anc_stale = 0;
 	pthread_rwlock_unlock(&ix->lock);
 	ntab_free(on);
 	ntab_free(oa);

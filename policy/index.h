@@ -49,9 +49,14 @@ int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
  * first_seen among the names below it, else 0. */
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest);
 
-/* Remove every name with first_seen <= before, and ancestors left without names.
- * Returns the number of names removed, or -1 when out of memory (nothing changed). */
+/* Remove every name with first_seen <= before, and ancestors left without names; when a
+ * first_seen was lowered since the last purge, the ancestors are rebuilt even when no name
+ * goes (nindex_ancestors_stale). Returns the number of names removed, or -1 when out of
+ * memory (nothing changed). */
 long nindex_purge(nindex_t *ix, int64_t before);
+/* 1 when a lowered first_seen may have left an ancestor newer than every name below it
+ * (an empty non-terminal still answered as in a window) until the next nindex_purge. */
+int nindex_ancestors_stale(const nindex_t *ix);
 
 /* Number of names held. */
 size_t nindex_count(const nindex_t *ix);

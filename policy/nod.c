@@ -8,8 +8,11 @@
  * Zone versions: zone z has a serial (unix time of its version) and a version time.
  * Its content changes when a name enters it (an observation) or leaves it (ageing across
  * the window edge). nod_tick() notices both, and makes a new version when the content
- * changed and min_interval has passed since the last one, with serial = max(now,
- * serial + 1) so serials never go backwards, even when the clock does. Serials and
+ * changed and min_interval has passed since the last one on the monotonic clock (a wall
+ * clock stepped back neither freezes nor hurries the versions). A version's time is now, or
+ * one second after the newest version of any zone when the wall clock is behind that, so
+ * version times and the names' "added" stamps only go forward; its serial is that time,
+ * or serial + 1 when not greater (RFC 1982), so serials never go backwards. Serials and
  * version times are kept in the store's meta table: after a restart the same serial is
  * served unless the content changed while nodd was down (names that aged out), which the
  * first tick detects because the index is loaded back to the oldest version time.
@@ -41,8 +44,11 @@ struct nod {
 	_Atomic uint32_t serial[NOD_ZONE_COUNT];
 	int64_t vtime[NOD_ZONE_COUNT];
 	int pending[NOD_ZONE_COUNT];
+	int64_t vmono[NOD_ZONE_COUNT]; /* monotonic time of each zone's last version */
+	int mono_set;         /* vmono holds values (set by the first tick) */
+	int64_t max_added;    /* the newest "added" stamp handed out or loaded */
 	int64_t last_check;   /* edges crossed up to here are accounted for */
-	int64_t last_purge;
+	int64_t last_purge;   /* monotonic */
 	struct nod_stats stats;
 	outbox_t *ob;
 	int in_tx;
@@ -70,6 +76,8 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 	}
 	/* the stamp stored with the name; none (from before the history was kept): always there */
 	nindex_set_clock(nod->ix, added == STORE_ADDED_UNKNOWN ? INT64_MIN : added);
+	if (added != STORE_ADDED_UNKNOWN && added > nod->max_added)
+		nod->max_added = added;
 	/* Committed after the last version of a zone that lists it (nodd stopped within
 	 * min-interval of the commit): no version holds it yet, so the first tick makes one. */
 	if (added != STORE_ADDED_UNKNOWN)
@@ -135,7 +143,9 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		meta_key(k, sizeof k, z, "vtime");
 		if (have == 1 && store_meta_get_int(nod->st, k, &vt) == 1) {
 			atomic_store(&nod->serial[z], (uint32_t)s);
-			nod->vtime[z] = vt < now ? vt : now;
+			/* kept as stored even when ahead of the wall clock: names stamped after it
+			 * must be in the next version, made after it */
+			nod->vtime[z] = vt;
 		} else {
 			atomic_store(&nod->serial[z], (uint32_t)now);
 			nod->vtime[z] = now;
@@ -170,7 +180,6 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		goto fail;
 	}
 	nod->last_check = oldest;
-	nod->last_purge = 0;
 	log_info("store %s: %lld names, %zu in the last 24 h", opt->database,
 		(long long)store_count(nod->st), nindex_count(nod->ix));
 	return nod;
@@ -221,12 +230,14 @@ void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
  * same value goes to the store with the row and to the index at commit: no version can be
  * made in between, since nod_begin()..nod_commit() runs without returning to the event
  * loop. */
-static int64_t added_clock(const nod_t *nod, int64_t now)
+static int64_t added_clock(nod_t *nod, int64_t now)
 {
 	int64_t added = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (nod->vtime[z] + 1 > added)
 			added = nod->vtime[z] + 1;
+	if (added > nod->max_added)
+		nod->max_added = added;
 	return added;
 }
 
@@ -395,9 +406,12 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	if (listed && now - kept < WINDOW_MAX_SECS) {
-		uint8_t wire[DNAME_MAX_WIRE];
-		int wl = dname_text_to_wire(norm, wire);
+	uint8_t wire[DNAME_MAX_WIRE];
+	int wl = listed ? dname_text_to_wire(norm, wire) : -1;
+	/* In a window, or in the index already: a first_seen moved back beyond 24 h must take
+	 * the name out of the zones it is in now, at once (a new version of each). */
+	if (wl > 1 && (now - kept < WINDOW_MAX_SECS || nindex_get(nod->ix, wire, (size_t)wl - 1,
+		NULL))) {
 		if (nod->in_tx) {
 			/* Answers must never show what is not committed: the index takes
 			 * the name at nod_commit(). */
@@ -459,9 +473,82 @@ int nod_rollback(nod_t *nod)
 	return store_rollback(nod->st);
 }
 
-unsigned nod_tick(nod_t *nod, int64_t now)
+/* The monotonic times of the versions loaded at start: as old as their wall-clock age,
+ * at most min_interval (a version made just before a restart still paces the next one;
+ * one dated ahead of the wall clock counts as made now). */
+static void mono_init(nod_t *nod, int64_t now, int64_t mono)
+{
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		int64_t age = now - nod->vtime[z];
+		age = age < 0 ? 0 : age > nod->opt.min_interval ? nod->opt.min_interval : age;
+		nod->vmono[z] = mono - age;
+	}
+	nod->last_purge = mono - 60;
+	nod->mono_set = 1;
+}
+
+/* The time of versions made now: now, or one second after the newest version of any zone
+ * when the wall clock is not past it (stepped back, or a second tick in one second), and
+ * never before the newest "added" stamp (names committed just before a step back are
+ * stamped with the wall clock of then), so the new versions hold every committed name. */
+static int64_t version_clock(const nod_t *nod, int64_t now)
+{
+	int64_t newest = INT64_MIN;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (nod->vtime[z] > newest)
+			newest = nod->vtime[z];
+	int64_t vt = now > newest ? now : newest + 1;
+	return vt > nod->max_added ? vt : nod->max_added;
+}
+
+/* New versions of the pending zones whose last version is min_interval old (monotonic). */
+static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 {
 	unsigned mask = 0;
+	int64_t vt = version_clock(nod, now);
+	int began = 0;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		if (!nod->pending[z] || mono - nod->vmono[z] < nod->opt.min_interval)
+			continue;
+		uint32_t cur = atomic_load(&nod->serial[z]);
+		uint32_t next = (uint32_t)vt;
+		/* RFC 1982: the new serial must be greater than the old one. */
+		if ((int32_t)(next - cur) <= 0)
+			next = cur + 1;
+		if (!began && store_begin(nod->st) == 0)
+			began = 1;
+		char k[64];
+		meta_key(k, sizeof k, z, "serial");
+		int ok = store_meta_set_int(nod->st, k, next) == 0;
+		meta_key(k, sizeof k, z, "vtime");
+		ok = ok && store_meta_set_int(nod->st, k, vt) == 0;
+		ok = ok && store_version_add(nod->st, z, next, vt) == 0;
+		if (!ok) {
+			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
+			continue; /* keep serving the old version; try again next tick */
+		}
+		atomic_store(&nod->serial[z], next);
+		nod->vtime[z] = vt;
+		nod->vmono[z] = mono;
+		nod->pending[z] = 0;
+		mask |= 1u << z;
+	}
+	if (began && store_commit(nod->st) < 0) {
+		log_err("cannot commit zone serials: %s", store_errmsg(nod->st));
+		store_rollback(nod->st);
+	}
+	return mask;
+}
+
+unsigned nod_tick(nod_t *nod, int64_t now)
+{
+	return nod_tick_at(nod, now, mono_now());
+}
+
+unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono)
+{
+	if (!nod->mono_set)
+		mono_init(nod, now, mono);
 	if (now > nod->last_check) {
 		for (int w = 0; w < WINDOW_COUNT; w++) {
 			if (nindex_any_between(nod->ix, nod->last_check - window_secs[w],
@@ -472,38 +559,11 @@ unsigned nod_tick(nod_t *nod, int64_t now)
 		}
 		nod->last_check = now;
 	}
-	int began = 0;
-	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
-		if (!nod->pending[z] || now - nod->vtime[z] < nod->opt.min_interval)
-			continue;
-		uint32_t cur = atomic_load(&nod->serial[z]);
-		uint32_t next = (uint32_t)now;
-		/* RFC 1982: the new serial must be greater than the old one. */
-		if ((int32_t)(next - cur) <= 0)
-			next = cur + 1;
-		if (!began && store_begin(nod->st) == 0)
-			began = 1;
-		char k[64];
-		meta_key(k, sizeof k, z, "serial");
-		int ok = store_meta_set_int(nod->st, k, next) == 0;
-		meta_key(k, sizeof k, z, "vtime");
-		ok = ok && store_meta_set_int(nod->st, k, now) == 0;
-		ok = ok && store_version_add(nod->st, z, next, now) == 0;
-		if (!ok) {
-			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
-			continue; /* keep serving the old version; try again next tick */
-		}
-		atomic_store(&nod->serial[z], next);
-		nod->vtime[z] = now;
-		nod->pending[z] = 0;
-		mask |= 1u << z;
-	}
-	if (began && store_commit(nod->st) < 0) {
-		log_err("cannot commit zone serials: %s", store_errmsg(nod->st));
-		store_rollback(nod->st);
-	}
-	if (now - nod->last_purge >= 60) {
-		nod->last_purge = now;
+	unsigned mask = make_versions(nod, now, mono);
+	/* every minute, and soon after a lowered first_seen left an ancestor too new */
+	if (mono - nod->last_purge >= 60 || (nindex_ancestors_stale(nod->ix) &&
+		    mono - nod->last_purge >= nod->opt.min_interval)) {
+		nod->last_purge = mono;
 		/* Names stay in memory 24 h after leaving the 24 h window: an IXFR from a version
 		 * up to 24 h old must still list their deletion (policy/versions.c). Lookups
 		 * check the window themselves. */

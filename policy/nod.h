@@ -84,10 +84,14 @@ int nod_rollback(nod_t *nod);
  * min_interval, and drops names older than 24 h from memory. Call about once a second.
  * Returns a bit mask of the zones that got a new version. */
 unsigned nod_tick(nod_t *nod, int64_t now);
+/* The same with the monotonic clock given (seconds, as mono_now() in lib/clock.h), which
+ * paces the versions: min_interval apart on it, whatever the wall clock (now) does. */
+unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono);
 
 /* Current serial of a published zone; safe from any thread. */
 uint32_t nod_serial(const nod_t *nod, int zone);
-/* Unix time of the zone's current version. */
+/* Unix time of the zone's current version (ahead of the wall clock after a step back:
+ * one second after the newest version until the wall clock passes it). */
 int64_t nod_version_time(const nod_t *nod, int zone);
 
 /* The IXFR-out history kept in the store (policy/versions.h): every version made in the

@@ -13,12 +13,15 @@
 #include "policy/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "lib/log.h"
 #include "policy/schema.h"
 
 #define STORE_SYNCHRONOUS "NORMAL"
@@ -145,6 +148,21 @@ static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 	return 0;
 }
 
+/* A new database file is created here with STORE_MODE before sqlite opens it, whatever
+ * the umask (sqlite gives its -wal and -shm files the database's mode); an existing file
+ * keeps the mode the operator gave it. Paths sqlite treats specially are left to it. */
+static void store_create(const char *path)
+{
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0 || !*path)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, STORE_MODE);
+	if (fd < 0)
+		return; /* there already, or sqlite's open names the failure */
+	if (fchmod(fd, STORE_MODE) < 0)
+		log_warn("store: %s: cannot set mode %o: %s", path, STORE_MODE, strerror(errno));
+	close(fd);
+}
+
 void store_close(store_t *s)
 {
 	if (!s)
@@ -164,6 +182,7 @@ store_t *store_open(const char *path, struct nodd_err *e)
 		nodd_fail(e, NODD_E_NOMEM, "store: %s: out of memory", path);
 		return NULL;
 	}
+	store_create(path);
 	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 		SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

@@ -30,6 +30,9 @@ int store_rollback(store_t *st);
 /* "added" is the index clock when a listed name entered it (policy/versions.h: the IXFR
  * history); STORE_ADDED_UNKNOWN is stored as NULL, read back as "always there". */
 #define STORE_ADDED_UNKNOWN INT64_MIN
+/* Mode of a database file store_open creates (owner only: it holds every name observed
+ * and their sources). An existing file keeps its mode. */
+#define STORE_MODE 0600
 
 /* Record an observation. When the name is new a row is inserted with added; when it exists and
  * first_seen is earlier than the stored one, the row takes the earlier time (and its

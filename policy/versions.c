@@ -157,13 +157,19 @@ int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *se
 	v->ix = ix;
 	uint64_t lowered = nindex_lowered(ix);
 	if (v->synced && lowered != v->lowered) {
-		/* Older versions' contents moved: they can no longer be diffed exactly. */
-		v->floor = now;
+		/* Older versions' contents moved: they can no longer be diffed exactly. The
+		 * versions made now (after the move) can; their time may be ahead of now when the
+		 * wall clock was stepped back (policy/nod.c). */
+		int64_t floor = INT64_MAX;
+		for (int z = 0; z < VERSIONS_ZONES; z++)
+			if ((mask & (1u << z)) && vtime[z] < floor)
+				floor = vtime[z];
+		v->floor = floor == INT64_MAX ? now : floor;
 	}
 	v->lowered = lowered;
 	for (int z = 0; z < VERSIONS_ZONES; z++) {
 		if (mask & (1u << z)) {
-			if (hist_push(&v->z[z], serial[z], now) < 0)
+			if (hist_push(&v->z[z], serial[z], vtime[z]) < 0)
 				return -1;
 		} else if (!v->synced) {
 			if (hist_push(&v->z[z], serial[z], vtime[z]) < 0)
@@ -202,6 +208,10 @@ void versions_set_floor(versions_t *v, int64_t floor)
 int versions_find(const versions_t *v, int zone, uint32_t serial, int64_t *vtime)
 {
 	if (zone < 0 || zone >= VERSIONS_ZONES)
+		return 0;
+	/* A first_seen moved since the last sync: no version can be diffed before the next
+	 * one (made at once by policy/nod.c, whose tick syncs here). */
+	if (v->synced && v->ix && nindex_lowered(v->ix) != v->lowered)
 		return 0;
 	const struct zhist *h = &v->z[zone];
 	for (size_t i = h->n; i-- > 0;) {

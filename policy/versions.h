@@ -57,7 +57,8 @@ versions_t *versions_new(void);
 void versions_free(versions_t *v); /* NULL is a no-op */
 
 /* Take in the index after nod_tick() (borrowed; it carries first_seen and added of every
- * name, see nindex_set_clock); a lowered first_seen forgets older versions; each zone z in mask records (serial[z], now) as a version.
+ * name, see nindex_set_clock); a lowered first_seen forgets the versions older than those
+ * made now; each zone z in mask records (serial[z], vtime[z]) as a version.
  * first_call_serial_time: on the first call the current versions of every zone are
  * recorded with serial[z] and vtime[z] even when not in mask. Returns 0, -1 on no memory. */
 int versions_sync(versions_t *v, nindex_t *ix, unsigned mask, const uint32_t *serial,

@@ -4,7 +4,8 @@
  * is just "keep reading"). Limits, all logged and counted in /metrics:
  *  - idle timeout: no complete query for idle_timeout seconds -> close (slowloris);
  *  - a frame shorter than a DNS header -> close;
- *  - global and per-address connection caps -> new connections closed at once;
+ *  - global and per-client connection caps -> new connections closed at once (a client
+ *    is an IPv4 address or an IPv6 /64: tcp_same_client);
  *  - output high-water: when a client does not read its answers and the unsent output
  *    passes out_high, we stop reading from it until it drains (and the idle timeout then
  *    closes it), so memory per client is bounded.
@@ -192,6 +193,14 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c);
 }
 
+int tcp_same_client(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (b->sa_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)b)->sin6_addr))
+		return sa_in_prefix(a, b, TCP_CLIENT_PREFIX6);
+	return sa_same_host(a, b);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	int salen, void *arg)
 {
@@ -209,13 +218,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	int same = 0;
 	struct tcp_conn *o;
 	LIST_FOREACH(o, &s->conns, link)
-		same += sa_same_host((const struct sockaddr *)&o->peer,
+		same += tcp_same_client((const struct sockaddr *)&o->peer,
 			(const struct sockaddr *)&peer);
 	if (same >= s->lim.max_per_ip) {
 		char p[SA_TEXT_MAX];
 		sa_text((const struct sockaddr *)&peer, p, sizeof p);
 		metrics_inc("tcp_refused_per_ip_cap", 1);
-		log_debug("tcp %s: %d connections from this address (tcp-clients-per-ip); refusing", p, same);
+		log_debug("tcp %s: %d connections from this address (an IPv6 /64 counts as one; "
+			"tcp-clients-per-ip); refusing", p, same);
 		close(fd);
 		return;
 	}

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "lib/err.h"
 #include "policy/nod.h"
@@ -27,6 +28,12 @@ struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *
 	int naddrs, const struct tcp_limits *lim, struct answer_cfg *_Atomic *cfgp, nod_t *nod,
 	struct nodd_err *e);
 uint64_t tcp_open_connections(void *tcp_server);
+
+/* One client for tcp-clients-per-ip: b's IPv4 address (an IPv4-mapped one too), or b's IPv6
+ * /64, since one end site usually holds a whole /64 and could fill every slot with whole
+ * addresses. 1 when a falls in it. */
+#define TCP_CLIENT_PREFIX6 64
+int tcp_same_client(const struct sockaddr *a, const struct sockaddr *b);
 void tcp_stop(struct tcp_server *t); /* NULL is a no-op */
 
 #endif

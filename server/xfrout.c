@@ -163,8 +163,10 @@ static int admit(struct xfrout *x, struct request *rq, size_t qlen, const struct
 	zone_text(rq->cfg, r->zone, rq->zt, sizeof rq->zt);
 	const char *kind = r->qtype == WIRE_T_AXFR ? "AXFR" : "IXFR";
 	if (rq->v != TSIG_V_OK && rq->v != TSIG_V_UNSIGNED) {
-		log_info("xfr out %s %s from %s: TSIG %s; refused", kind, rq->zt, rq->who,
-			tsig_verdict_str(rq->v));
+		char key[LOG_LIMIT_KEY];
+		snprintf(key, sizeof key, "xfr out tsig %s", rq->who);
+		log_limited(LOG_INFO, key, "xfr out %s %s from %s: TSIG %s; refused", kind, rq->zt,
+			rq->who, tsig_verdict_str(rq->v));
 		metrics_inc("xfr_out_tsig_errors", 1);
 		reply_single(&rq->res, q, r->qend, rq->res.rcode, out);
 		return 0;
@@ -176,8 +178,10 @@ static int admit(struct xfrout *x, struct request *rq, size_t qlen, const struct
 		return 0;
 	}
 	if (!acl_allows(x->cfg->xfr_allow, x->cfg->nxfr_allow, peer, rq->keyname)) {
-		log_info("xfr out %s %s from %s%s%s: not allowed (transfer.allow); REFUSED", kind,
-			rq->zt, rq->who, rq->keyname ? " key " : " unsigned",
+		char key[LOG_LIMIT_KEY];
+		snprintf(key, sizeof key, "xfr out refused %s", rq->who);
+		log_limited(LOG_INFO, key, "xfr out %s %s from %s%s%s: not allowed (transfer.allow); "
+			"REFUSED", kind, rq->zt, rq->who, rq->keyname ? " key " : " unsigned",
 			rq->keyname ? rq->keyname : "");
 		metrics_inc("xfr_out_refused", 1);
 		reply_single(signer, q, r->qend, WIRE_RCODE_REFUSED, out);

@@ -54,15 +54,25 @@ static int mkdir_p(const char *dir)
 	return -1;
 }
 
-/* Write path via path.tmp: body() fills the file. */
+/* Write path via a temp file in the same directory, created by mkstemp (O_CREAT|O_EXCL:
+ * a name planted there, a symlink included, is never opened, whatever its name), given
+ * FILES_MODE and renamed over path (rename replaces a symlink at path, never follows it).
+ * body() fills the file. */
 static int write_atomic(const char *path, int (*body)(FILE *, void *), void *arg,
 	struct nodd_err *e)
 {
 	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
+		return nodd_fail(e, NODD_E_INVALID, "%s: path too long", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
 		return nodd_fail(e, NODD_E_SYSTEM, "%s: %s", tmp, strerror(errno));
+	FILE *f = fchmod(fd, FILES_MODE) == 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		nodd_fail(e, NODD_E_SYSTEM, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
 	}
 	int rc = body(f, arg);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)

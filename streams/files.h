@@ -2,7 +2,9 @@
  * master files (loadable by BIND and named-checkzone) in <dir>/rpz/<w>.rpz.<suffix>.zone and
  * the DNSBL as an rbldnsd dnset file <dir>/nod.rbldnsd. Each file is written to a temporary
  * name in the same directory, flushed and renamed, so a reader (rsync, rbldnsd's reload on
- * mtime change) never sees a half-written file. Contents are those of the index at now.
+ * mtime change) never sees a half-written file. The temporary file is made by mkstemp
+ * (O_EXCL: nothing planted at a temp name is followed or overwritten) and every file is
+ * given mode FILES_MODE (0644, whatever the umask: the files are published). Contents are those of the index at now.
  * Reads the index only; decides nothing about when files are written (the caller does). */
 #ifndef NODD_FILES_H
 #define NODD_FILES_H
@@ -12,6 +14,8 @@
 
 #include "lib/err.h"
 #include "policy/index.h"
+
+#define FILES_MODE 0644
 
 struct files_params {
 	const char *dir;             /* borrowed; created (with rpz/) when missing */

@@ -72,8 +72,10 @@ size_t notifyin_answer(const struct upstream *ups, int nups, const struct tsig_k
 	char pt[SA_TEXT_MAX];
 	sa_host_text(peer, pt, sizeof pt);
 	if (rcode != RC_NOERROR) {
-		log_info("NOTIFY from %s for a zone we do not follow from there, or with a bad TSIG (%s); %s",
-			pt, tsig_verdict_str(v), rcode == RC_REFUSED ? "refused" : "rejected");
+		/* UDP sources can be forged: one key for all, not one per address */
+		log_limited(LOG_INFO, "notify in refused", "NOTIFY from %s for a zone we do not "
+			"follow from there, or with a bad TSIG (%s); %s", pt, tsig_verdict_str(v),
+			rcode == RC_REFUSED ? "refused" : "rejected");
 		return len;
 	}
 	log_debug("NOTIFY from %s for %s", pt, up->zone);

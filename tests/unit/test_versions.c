@@ -144,8 +144,10 @@ int main(void)
 			put(ix, name, fs);
 			k++;
 		}
-		for (int z = 0; z < 8; z++)
+		for (int z = 0; z < 8; z++) {
 			serial[z] = (uint32_t)t;
+			vtime[z] = t;
+		}
 		ok(versions_sync(v, ix, 0xff, serial, vtime, t) == 0, "sync at +%lld", (long long)(t - T0));
 		times[nt++] = t;
 	}
@@ -255,8 +257,12 @@ int main(void)
 	/* A lowered first_seen forgets the versions before it. */
 	ok(versions_find(v, 0, (uint32_t)times[0], &t1), "old version known before");
 	put(ix, "n1.example.se", T0 - 50000);
-	for (int z = 0; z < 8; z++)
+	ok(!versions_find(v, 0, (uint32_t)times[nt - 1], &t1),
+		"after a first_seen moved, not even the current version is diffable until the sync");
+	for (int z = 0; z < 8; z++) {
 		serial[z] = (uint32_t)(last + 7);
+		vtime[z] = last + 7;
+	}
 	versions_sync(v, ix, 0xff, serial, vtime, last + 7);
 	ok(!versions_find(v, 0, (uint32_t)times[0], &t1), "forgotten after a first_seen moved");
 	ok(versions_find(v, 0, (uint32_t)(last + 7), &t1) && t1 == last + 7, "the new version is known");
