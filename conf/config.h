@@ -42,6 +42,7 @@ struct config_upstream {
 	int64_t retry_min, retry_max;
 	int64_t expire_min, expire_max;
 	int keep_first_seen;                     /* a deleted name that returns keeps its first_seen */
+	int64_t notify_min_interval;             /* least time between probes NOTIFYs cause (s) */
 	int line;
 };
 

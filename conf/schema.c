@@ -417,6 +417,8 @@ const struct opt_row config_schema[] = {
 	{ ROW("upstreams", "expire-max", OPT_DURATION), UPS(expire_max), .def = 30 * DAY, .min = 1,
 	  .max = 365 * DAY },
 	{ ROW("upstreams", "keep-first-seen", OPT_BOOL), UPS(keep_first_seen), .def = 1 },
+	{ ROW("upstreams", "notify-min-interval", OPT_DURATION), UPS(notify_min_interval), .def = 1,
+	  .max = 3600 },
 
 	{ ROW("transfer", "allow", OPT_LIST), .list = &allow_list, .reload = OPT_RELOADED },
 	{ ROW("transfer", "notify", OPT_LIST), .list = &notify_list, .reload = OPT_RESTART },
