@@ -306,10 +306,11 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 		struct upstream *up = &s->ups[i];
 		int64_t now = mono_ms();
 		int64_t d = notify_gate_notify(&up->gate, now, notify_interval_ms(up));
-		if (d > 0 && !up->notify_paced) /* once per episode: until a NOTIFY finds the pace free */
+		if (d > 0 && (!up->paced_logged_ms || now - up->paced_logged_ms >= 60000)) {
+			up->paced_logged_ms = now; /* at most once a minute per zone */
 			log_info("upstream %s: NOTIFYs come faster than notify-min-interval %llds; "
 				"probing at that pace", zone_name(up), (long long)up->cfg->notify_min_interval);
-		up->notify_paced = d > 0;
+		}
 		if (up->conn.kind != XFR_NONE) {
 			up->rs.notified = 1; /* probe again when the current exchange ends */
 		} else if (d == 0) {

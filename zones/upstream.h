@@ -54,7 +54,7 @@ struct upstream {
 
 	/* NOTIFY in: the pace of the probes it causes (notify-min-interval) */
 	struct notify_gate gate;
-	int notify_paced;                     /* the last NOTIFY had to wait for the pace */
+	int64_t paced_logged_ms;              /* when a paced NOTIFY was last logged, 0 never */
 	atomic_uint_fast64_t n_notify;        /* NOTIFYs accepted (counted on the UDP threads) */
 	uint64_t n_probes;                    /* SOA probes started, for any cause */
 

@@ -2,8 +2,6 @@
 accepts them) leaves nodd responsive: DNS over TCP and the HTTP API answer within bounded
 times, a change on the real BIND primary still arrives, the SOA probes the NOTIFYs cause
 are paced per zone, and SIGTERM stops nodd within 5 s."""
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +14,7 @@ import pytest
 
 import nodd_harness as h
 from bind_util import Named, ZONE, upstream_yaml
+from test_secondary import need_named  # noqa: F401 (a fixture)
 
 # Sends NOTIFY for the zone to nodd from 127.0.0.1 (the primary's address) over 8 sockets,
 # paced at about RATE a second, until killed or for at most LIMIT seconds; never reads answers.
@@ -50,14 +49,6 @@ while time.monotonic() < end:
 
 RATE = 5000          # NOTIFYs a second: thousands, without taking a whole core
 INTERVAL = 1         # notify-min-interval's default (docs/configuration.md)
-
-
-@pytest.fixture
-def need_named():
-    if not shutil.which("named") and not os.path.exists("/usr/sbin/named"):
-        pytest.skip("named is not installed (Debian: bind9)")
-    if not shutil.which("nsupdate"):
-        pytest.skip("nsupdate is not installed (Debian: bind9-dnsutils)")
 
 
 def upstream_of(n):
