@@ -3,7 +3,8 @@
  * store transaction. The one header the rest of nodd includes from zones/ (the parts:
  * upstream.c life cycle and refresh, xfrclient.c the exchange with a primary, copy.c the
  * stored copy, ixfr.c/axfrdiff.c the changesets, apply.c the transaction and the
- * observations, notifyin.c NOTIFY in, notifygate.c its wake and pace). Main thread, except the NOTIFY hook (thread-safe). */
+ * observations, notifyin.c NOTIFY in, notifygate.c its wake and pace). Main thread,
+ * except the NOTIFY hook (thread-safe). */
 #ifndef NODD_SECONDARY_H
 #define NODD_SECONDARY_H
 
