@@ -46,6 +46,7 @@ struct config_upstream {
 	int64_t max_transfer_time;               /* seconds from the query to the last message */
 	int64_t max_transfer_idle;               /* seconds without a complete message */
 	int64_t max_records;                     /* records staged by one transfer */
+	int64_t notify_min_interval;             /* least time between probes NOTIFYs cause (s) */
 	int line;
 };
 

@@ -424,6 +424,8 @@ const struct opt_row config_schema[] = {
 	  .min = 1, .max = DAY },
 	{ ROW("upstreams", "max-records", OPT_INT), UPS(max_records), .def = 100000000, .min = 1,
 	  .max = 4000000000LL },
+	{ ROW("upstreams", "notify-min-interval", OPT_DURATION), UPS(notify_min_interval), .def = 1,
+	  .max = 3600 },
 
 	{ ROW("transfer", "allow", OPT_LIST), .list = &allow_list, .reload = OPT_RELOADED },
 	{ ROW("transfer", "notify", OPT_LIST), .list = &notify_list, .reload = OPT_RESTART },

@@ -1,7 +1,7 @@
 /* notifyin.c -- NOTIFY in (RFC 1996), on the UDP threads: a NOTIFY for a zone we follow,
  * from one of its primaries (an IPv4-mapped address counts as the IPv4 address), and
- * TSIG-signed with the upstream's key when it has one, is answered NOERROR and wakes the
- * zone's refresh on the main loop. Anything else is answered REFUSED (or FORMERR /
+ * TSIG-signed with the upstream's key when it has one, is answered NOERROR and marks the
+ * zone for a refresh on the main loop (coalesced and paced: zones/notifygate.h). Anything else is answered REFUSED (or FORMERR /
  * NOTAUTH for a bad TSIG) and wakes nothing. Reads the upstreams, never writes them. */
 #include <stdatomic.h>
 #include <string.h>
@@ -50,7 +50,8 @@ size_t notifyin_answer(const struct upstream *ups, int nups, const struct tsig_k
 		if (ups[i].apex_len == nl && memcmp(ups[i].apex, name, nl) == 0)
 			up = &ups[i];
 	int from_primary = 0;
-	for (int i = 0; up && i < up->nprim; i++)
+	int nprim = up ? atomic_load_explicit(&up->nprim, memory_order_acquire) : 0;
+	for (int i = 0; i < nprim; i++) /* the slots below nprim are complete (upstream.h) */
 		from_primary |= sa_same_host(peer, (const struct sockaddr *)&up->prim[i]);
 	struct tsig_result res;
 	memset(&res, 0, sizeof res);
@@ -91,11 +92,9 @@ size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct s
 	int wake;
 	size_t len = notifyin_answer(s->ups, s->nups, atomic_load(&s->kr), q, qlen, peer,
 		(uint64_t)unix_now(), out, outcap, &wake);
-	if (wake >= 0) {
-		pthread_mutex_lock(&s->nlock);
-		s->nflag[wake] = 1;
-		pthread_mutex_unlock(&s->nlock);
-		event_active(s->nev, EV_READ, 0);
+	if (wake >= 0) { /* coalesced: a flood is one wake of the loop (zones/notifygate.c) */
+		atomic_fetch_add_explicit(&s->ups[wake].n_notify, 1, memory_order_relaxed);
+		notify_wake_mark(&s->wake, wake);
 	}
 	return len;
 }

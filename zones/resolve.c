@@ -1,8 +1,9 @@
 /* resolve.c -- the addresses of an upstream's primaries: an address is taken at once; a
  * host name is looked up with evdns, so an unreachable resolver never blocks the loop.
- * Main thread. Starts nothing but the first refresh of an upstream that was waiting for
- * an address. */
+ * Main thread (the UDP threads read what it publishes). Starts nothing but the first
+ * refresh of an upstream that was waiting for an address. */
 #include <event2/dns.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,19 @@
 #include "lib/sockaddr.h"
 #include "zones/upstream.h"
 
+/* Append the addresses of res. The UDP threads read the slots below nprim while this
+ * runs: a slot is filled first, then published by raising nprim (release); no published
+ * slot is written again (zones/upstream.h). */
 static void add_addrs(struct upstream *up, const char *spec, struct evutil_addrinfo *res)
 {
-	for (struct evutil_addrinfo *ai = res; ai && up->nprim < CONFIG_MAX_PRIMARIES; ai = ai->ai_next) {
-		memcpy(&up->prim[up->nprim], ai->ai_addr, ai->ai_addrlen);
-		up->prim_len[up->nprim] = (socklen_t)ai->ai_addrlen;
+	int k = atomic_load_explicit(&up->nprim, memory_order_relaxed); /* only we write it */
+	for (struct evutil_addrinfo *ai = res; ai && k < CONFIG_MAX_PRIMARIES; ai = ai->ai_next) {
+		memcpy(&up->prim[k], ai->ai_addr, ai->ai_addrlen);
+		up->prim_len[k] = (socklen_t)ai->ai_addrlen;
 		char a[SA_TEXT_MAX];
 		sa_host_text(ai->ai_addr, a, sizeof a);
-		snprintf(up->prim_text[up->nprim], sizeof up->prim_text[0], "%s (%s)", spec, a);
-		up->nprim++;
+		snprintf(up->prim_text[k], sizeof up->prim_text[0], "%s (%s)", spec, a);
+		atomic_store_explicit(&up->nprim, ++k, memory_order_release);
 	}
 }
 

@@ -3,8 +3,9 @@
  * store transaction. The one header the rest of nodd includes from zones/ (the parts:
  * upstream.c life cycle and refresh, xfrclient.c the exchange with a primary, copy.c the
  * stored copy, ixfr.c/axfrdiff.c the changesets, apply.c the transaction and the
- * observations, notifyin.c NOTIFY in). Main thread, except the NOTIFY hook (thread-safe).
- * Never includes the server: the daemon hands the NOTIFY handler to the query dispatcher. */
+ * observations, notifyin.c NOTIFY in, notifygate.c its wake and pace). Main thread,
+ * except the NOTIFY hook (thread-safe). Never includes the server: the daemon hands the
+ * NOTIFY handler to the query dispatcher. */
 #ifndef NODD_SECONDARY_H
 #define NODD_SECONDARY_H
 
@@ -42,7 +43,9 @@ void secondary_metrics(struct secondary *s, FILE *f);
 
 /* The NOTIFY handler the daemon registers with server/query.c (query_set_notify): answer
  * a NOTIFY for one of our upstream zones from one of its primaries (TSIG-checked when the
- * upstream has a key) and wake its refresh. Called from the UDP threads. */
+ * upstream has a key) and mark its refresh; the main loop wakes at once, once per burst,
+ * and probes at the pace of upstreams.notify-min-interval. Called from the UDP threads;
+ * takes no lock and makes no libevent call. */
 size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,
 	socklen_t peerlen, uint8_t *out, size_t outcap);
 

@@ -60,13 +60,44 @@ static const char *zone_name(const struct upstream *up)
 	return up->zone[0] ? up->zone : ".";
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The least time between SOA probes answering NOTIFYs (upstreams.notify-min-interval). */
+static int64_t notify_interval_ms(const struct upstream *up)
+{
+	return up->cfg->notify_min_interval * 1000;
+}
+
+static void schedule_ms(struct upstream *up, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	up->next_at = unix_now() + (ms + 999) / 1000;
+	up->due_ms = mono_ms() + ms;
+	evtimer_add(up->timer, &tv);
+}
+
 void upstream_schedule(struct upstream *up, int64_t delay)
 {
-	if (delay < 0)
-		delay = 0;
-	struct timeval tv = { (time_t)delay, 0 };
-	up->next_at = unix_now() + delay;
-	evtimer_add(up->timer, &tv);
+	schedule_ms(up, delay < 0 ? 0 : delay * 1000);
+}
+
+/* A refresh succeeded: wait for the refresh timer, or, when NOTIFYs came in during the
+ * exchange, probe once more as soon as their pace allows. */
+static void schedule_after_success(struct upstream *up, int64_t now)
+{
+	int notified = up->rs.notified;
+	int64_t d = refresh_success(&up->rs, now);
+	if (notified)
+		schedule_ms(up, notify_gate_due(&up->gate, mono_ms(), notify_interval_ms(up)));
+	else
+		upstream_schedule(up, d);
 }
 
 void upstream_error(struct upstream *up, const char *fmt, ...)
@@ -99,7 +130,7 @@ static void start_exchange(struct upstream *up, enum xfr_kind kind);
 static void up_to_date(struct upstream *up)
 {
 	up->n_up_to_date++;
-	upstream_schedule(up, refresh_success(&up->rs, unix_now()));
+	schedule_after_success(up, unix_now());
 }
 
 /* Every primary tried has failed, or the transfer was discarded: wait for the retry. */
@@ -173,7 +204,7 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 	up->rs.serial = in->new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
 	refresh_set_soa(&up->rs, &up->bounds, in->refresh, in->retry, in->expire);
-	upstream_schedule(up, refresh_success(&up->rs, a.now));
+	schedule_after_success(up, a.now);
 }
 
 /* The exchange with the primary ended (xfrclient closed it): what follows. */
@@ -219,6 +250,10 @@ static void start_exchange(struct upstream *up, enum xfr_kind kind)
 {
 	struct nodd_err e = { 0 };
 	log_debug("upstream %s: %s to %s", up->zone, xfr_kind_name(kind), up->prim_text[up->pi]);
+	if (kind == XFR_PROBE) {
+		up->n_probes++;
+		notify_gate_probe(&up->gate, mono_ms()); /* answers the NOTIFYs waiting */
+	}
 	/* the whole exchange verifies with the key it starts with */
 	if (xfr_start(&up->conn, kind, (struct sockaddr *)&up->prim[up->pi], up->prim_len[up->pi],
 		    up->apex, up->apex_len, &up->rs, atomic_load(&up->key), &e) < 0) {
@@ -257,27 +292,35 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	upstream_refresh_now(up);
 }
 
-/* NOTIFYs flagged by the UDP threads (zones/notifyin.c): refresh now, or after the
- * exchange running. */
+/* NOTIFYs marked by the UDP threads (zones/notifyin.c), however many, for one zone: a
+ * probe now; or when the last probe answering NOTIFYs is younger than the zone's
+ * notify-min-interval, at the interval's end (unless the timer fires sooner); or, during
+ * an exchange, one probe after it. */
 static void on_notify(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct secondary *s = arg;
+	notify_wake_drain(&s->wake);
 	for (int i = 0; i < s->nups; i++) {
-		pthread_mutex_lock(&s->nlock);
-		int f = s->nflag[i];
-		s->nflag[i] = 0;
-		pthread_mutex_unlock(&s->nlock);
-		if (!f)
+		if (!notify_wake_take(&s->wake, i))
 			continue;
 		struct upstream *up = &s->ups[i];
+		int64_t now = mono_ms();
+		int64_t d = notify_gate_notify(&up->gate, now, notify_interval_ms(up));
+		if (d > 0 && (!up->paced_logged_ms || now - up->paced_logged_ms >= 60000)) {
+			up->paced_logged_ms = now; /* at most once a minute per zone */
+			log_info("upstream %s: NOTIFYs come faster than notify-min-interval %llds; "
+				"probing at that pace", zone_name(up), (long long)up->cfg->notify_min_interval);
+		}
 		if (up->conn.kind != XFR_NONE) {
 			up->rs.notified = 1; /* probe again when the current exchange ends */
-			continue;
+		} else if (d == 0) {
+			evtimer_del(up->timer);
+			upstream_refresh_now(up);
+		} else if (!evtimer_pending(up->timer, NULL) || up->due_ms > now + d) {
+			schedule_ms(up, d);
 		}
-		evtimer_del(up->timer);
-		upstream_refresh_now(up);
 	}
 }
 
@@ -289,6 +332,8 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 {
 	up->sec = s;
 	up->cfg = cu;
+	atomic_init(&up->nprim, 0);
+	atomic_init(&up->n_notify, 0);
 	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
 		.done = on_exchange_done, .ctx = up, .lim = { cu->max_transfer_time,
 		cu->max_transfer_idle, (uint64_t)cu->max_records } };
@@ -336,9 +381,8 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 	struct secondary *s = nodd_calloc(1, sizeof *s, e);
 	if (!s)
 		return NULL;
-	*s = (struct secondary){ .base = base, .nod = nod, .ob = ob, .kr = kr,
+	*s = (struct secondary){ .base = base, .nod = nod, .ob = ob, .kr = kr, .wake.fd = -1,
 		.dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS) };
-	pthread_mutex_init(&s->nlock, NULL);
 	if (!s->dns)
 		log_warn("upstreams: no resolver configured (/etc/resolv.conf); primaries must be addresses");
 	if (copy_open(&s->copy, store_db(nod_store(nod)), e) < 0) {
@@ -346,9 +390,14 @@ struct secondary *secondary_start(struct event_base *base, const struct nodd_con
 		return NULL;
 	}
 	s->ups = calloc((size_t)cfg->nupstreams, sizeof *s->ups);
-	s->nflag = calloc((size_t)cfg->nupstreams, sizeof *s->nflag);
-	s->nev = event_new(base, -1, 0, on_notify, s);
-	if (!s->ups || !s->nflag || !s->nev) {
+	if (!s->ups || notify_wake_init(&s->wake, cfg->nupstreams, e) < 0) {
+		if (!s->ups)
+			nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		secondary_stop(s);
+		return NULL;
+	}
+	s->nev = event_new(base, s->wake.fd, EV_READ | EV_PERSIST, on_notify, s);
+	if (!s->nev || event_add(s->nev, NULL) < 0) {
 		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		secondary_stop(s);
 		return NULL;
@@ -377,8 +426,7 @@ void secondary_stop(struct secondary *s)
 		event_free(s->nev);
 	if (s->dns)
 		evdns_base_free(s->dns, 1);
-	pthread_mutex_destroy(&s->nlock);
-	free(s->nflag);
+	notify_wake_free(&s->wake); /* the UDP threads have stopped */
 	free(s->ups);
 	free(s);
 }
@@ -451,6 +499,16 @@ void secondary_metrics(struct secondary *s, FILE *f)
 	for (int i = 0; i < s->nups; i++)
 		prom_sample(f, "nodd_upstream_observations_total", "zone", s->ups[i].zone, NULL, NULL,
 			s->ups[i].n_obs);
+	prom_family(f, "nodd_upstream_notify_total", "counter",
+		"NOTIFYs accepted for the upstream zone (from a primary, TSIG-checked).");
+	for (int i = 0; i < s->nups; i++)
+		prom_sample(f, "nodd_upstream_notify_total", "zone", s->ups[i].zone, NULL, NULL,
+			(uint64_t)atomic_load_explicit(&s->ups[i].n_notify, memory_order_relaxed));
+	prom_family(f, "nodd_upstream_probes_total", "counter",
+		"SOA probes of the upstream zone's primaries (refresh timer, retry or NOTIFY).");
+	for (int i = 0; i < s->nups; i++)
+		prom_sample(f, "nodd_upstream_probes_total", "zone", s->ups[i].zone, NULL, NULL,
+			s->ups[i].n_probes);
 	prom_family(f, "nodd_upstream_expired", "gauge",
 		"1 when no refresh succeeded within the expire bound.");
 	for (int i = 0; i < s->nups; i++)

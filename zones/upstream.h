@@ -4,14 +4,19 @@
  * them. For the files of zones/ only; the rest of nodd sees zones/secondary.h.
  *
  * Threads: everything is main thread, except what the NOTIFY hook reads on the UDP
- * threads: the zones' apexes and primaries (fixed after start, or filled before the
- * first refresh by the resolver on the main thread), key (atomic) and kr (atomic); it
- * writes only the wake flags, under nlock. */
+ * threads: the zones' apexes (fixed after start), the primaries' addresses, key (atomic)
+ * and kr (atomic); it writes only the wake marks and n_notify (atomics).
+ *
+ * The primaries' addresses are published, not locked: the resolver (main thread) only
+ * ever appends, filling prim[k] before it raises nprim to k + 1 (an atomic increment,
+ * which releases), and never rewrites or removes a slot; a UDP thread loads nprim
+ * (acquire) and reads only the slots below it. So a reader sees complete addresses with
+ * neither a lock nor a copy, and at most CONFIG_MAX_PRIMARIES are ever written. */
 #ifndef NODD_UPSTREAM_H
 #define NODD_UPSTREAM_H
 
 #include <event2/event.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -21,6 +26,7 @@
 #include "policy/nod.h"
 #include "policy/outbox.h"
 #include "zones/copy.h"
+#include "zones/notifygate.h"
 #include "zones/refresh.h"
 #include "zones/xfrclient.h"
 
@@ -35,7 +41,7 @@ struct upstream {
 	struct sockaddr_storage prim[CONFIG_MAX_PRIMARIES];
 	socklen_t prim_len[CONFIG_MAX_PRIMARIES];
 	char prim_text[CONFIG_MAX_PRIMARIES][160]; /* "spec (address)" for logs */
-	int nprim;
+	_Atomic int nprim;                    /* slots of prim in use; only grows (see above) */
 	const struct tsig_key *_Atomic key;   /* by cfg->key; a reload replaces it */
 
 	/* the held copy's timers (serial and last success are saved in the upstream table,
@@ -44,6 +50,13 @@ struct upstream {
 	struct refresh_state rs;
 	struct event *timer;
 	int64_t next_at;
+	int64_t due_ms;                       /* when the timer fires (monotonic ms) */
+
+	/* NOTIFY in: the pace of the probes it causes (notify-min-interval) */
+	struct notify_gate gate;
+	int64_t paced_logged_ms;              /* when a paced NOTIFY was last logged, 0 never */
+	atomic_uint_fast64_t n_notify;        /* NOTIFYs accepted (counted on the UDP threads) */
+	uint64_t n_probes;                    /* SOA probes started, for any cause */
 
 	/* the running exchange: one at a time, with primary pi */
 	struct xfrconn conn;                  /* conn.kind XFR_NONE when idle */
@@ -64,10 +77,9 @@ struct secondary {
 	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload */
 	struct upstream *ups;
 	int nups;
-	/* NOTIFY from the UDP threads: a flag per upstream under nlock, then nev */
-	pthread_mutex_t nlock;
-	int *nflag;
-	struct event *nev;
+	/* NOTIFY from the UDP threads: a mark per upstream, one eventfd wake (notifygate.h) */
+	struct notify_wake wake;
+	struct event *nev;        /* watches wake.fd */
 	struct evdns_base *dns;   /* host names of primaries are resolved without blocking */
 };
 
