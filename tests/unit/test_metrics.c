@@ -215,7 +215,7 @@ int main(void)
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		e = written((int)i);
-		is_str(e, lines[i].want, lines[i].what);
+		is_str(e, lines[i].want, "%s", lines[i].what);
 		free(e);
 	}
 	char nm[32];
