@@ -413,6 +413,8 @@ class Nodd:
         req = urllib.request.Request(self.url(path), data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        if token is None and method == "POST":
+            token = self.file_token()
         if token is not None:
             req.add_header("Authorization", "Bearer " + token)
         for k, v in (headers or {}).items():
@@ -426,6 +428,16 @@ class Nodd:
             return status, json.loads(text)
         except ValueError:
             return status, text
+
+    def file_token(self):
+        """The token nodd made in <database>.token when server.http-token is not set."""
+        if self.server_extra.get("http-token"):
+            return None
+        try:
+            with open(self.db + ".token") as f:
+                return f.read().strip() or None
+        except FileNotFoundError:
+            return None
 
     def observe(self, domain, first_seen=None, source="integration-test", expect=200, token=None):
         body = {"domain": domain, "source": source}
@@ -466,7 +478,8 @@ class Nodd:
         binary = noddctl_binary()
         if binary is None:
             raise RuntimeError("noddctl is not built under %s" % BUILD)
-        return subprocess.run([binary, "-s", "http://127.0.0.1:%d" % self.http_port] + list(args),
+        return subprocess.run([binary, "-c", self.config_path,
+                               "-s", "http://127.0.0.1:%d" % self.http_port] + list(args),
                               capture_output=True, text=True, timeout=timeout)
 
 
