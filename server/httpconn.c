@@ -401,9 +401,26 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 	resume_accepting(arg);
 }
 
+/* The listener's argument is evhttp's (evhttp_bind_listener sets it): the servers with a
+ * listener are found by their evhttp. Main thread only, like every listener. */
+#define MAX_SERVERS 4
+static struct http_server *servers[MAX_SERVERS];
+
+static struct http_server *server_of(const void *http)
+{
+	for (int i = 0; i < MAX_SERVERS; i++)
+		if (servers[i] && servers[i]->http == http)
+			return servers[i];
+	return NULL;
+}
+
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-	struct http_server *h = arg;
+	struct http_server *h = server_of(arg);
+	if (!h) {
+		evconnlistener_disable(l);
+		return;
+	}
 	int err = EVUTIL_SOCKET_ERROR();
 	evconnlistener_disable(l);
 	h->accept_paused = 1;
@@ -427,6 +444,12 @@ int httpconn_start(struct http_server *h, struct evconnlistener *l, struct nodd_
 	h->resume_ev = evtimer_new(base, on_resume, h);
 	if (!h->admit_ev || !h->resume_ev)
 		return nodd_fail(e, NODD_E_NOMEM, "http: out of memory");
+	int slot = 0;
+	while (slot < MAX_SERVERS && servers[slot])
+		slot++;
+	if (slot == MAX_SERVERS)
+		return nodd_fail(e, NODD_E_LIMIT, "http: more than %d listeners", MAX_SERVERS);
+	servers[slot] = h;
 	evconnlistener_set_error_cb(l, on_accept_error);
 	evhttp_set_bevcb(h->http, new_bev, h);
 	return 0;
@@ -462,6 +485,9 @@ void httpconn_stopping(struct http_server *h)
 
 void httpconn_free(struct http_server *h)
 {
+	for (int i = 0; i < MAX_SERVERS; i++)
+		if (servers[i] == h)
+			servers[i] = NULL;
 	for (size_t i = 0; i < h->nfresh; i++)
 		bufferevent_decref(h->fresh[i]);
 	free(h->fresh);

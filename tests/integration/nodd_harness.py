@@ -170,6 +170,7 @@ class Nodd:
         self.policy_extra = dict(policy or {})
         self.extra = extra
         self.token = self.server_extra.get("http-token")
+        self.nofile = None  # RLIMIT_NOFILE for the process (None: inherited)
         self.proc = None
         self.log_path = os.path.join(self.dir, "nodd.log")
         self.logs = []      # log files of earlier runs of this instance (restarts)
@@ -237,8 +238,15 @@ class Nodd:
             self.log_path = os.path.join(self.dir, "nodd.%d.log" % self.runs)
         self.logs.append(self.log_path)
         self._logf = open(self.log_path, "wb")
+        nofile = self.nofile
+
+        def limit():
+            if nofile is not None:
+                import resource
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([binary, "-c", self.config_path], stdout=self._logf,
-                                     stderr=subprocess.STDOUT, cwd=self.dir)
+                                     stderr=subprocess.STDOUT, cwd=self.dir,
+                                     preexec_fn=limit if nofile is not None else None)
         self.last_rc = None
 
     def wait_ready(self, timeout=START_TIMEOUT):
