@@ -70,7 +70,7 @@ struct nodd_config {
 	int nlisten;
 	struct config_addr http;
 	int has_http;              /* always 1: the HTTP listener cannot be turned off */
-	char *http_token;          /* NULL: write endpoints open (listener is loopback) */
+	char *http_token;          /* NULL: writes need the token of <database>.token */
 	char *database;
 	int udp_threads;           /* 0: one per core */
 	int log_level;             /* enum log_level */

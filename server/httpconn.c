@@ -58,7 +58,7 @@ struct http_conn {
 	enum conn_phase phase;
 	size_t scanned;      /* bytes of the header block whose lines were looked at */
 	int rewriting;       /* the gate is editing the input buffer: ignore its callback */
-	struct http_conn *prev, *next;
+	struct http_conn *next;
 };
 
 static int64_t mono_now(void)
@@ -272,12 +272,11 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	struct http_server *h = c->h;
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->cbent);
 	event_free(c->deadline);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	for (struct http_conn **pp = &h->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
 	h->nconns--;
 	free(c);
 	resume_accepting(h);
@@ -346,19 +345,14 @@ static void admit(struct http_server *h, struct bufferevent *bev, struct evhttp_
 		memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 			: sizeof(struct sockaddr_in));
 	c->next = h->conns;
-	if (c->next)
-		c->next->prev = c;
 	h->conns = c;
 	h->nconns++;
 	evhttp_connection_set_closecb(evcon, on_close, c);
 	gate_hold(c);
 }
 
-static void on_admit(evutil_socket_t fd, short what, void *arg)
+static void admit_fresh(struct http_server *h)
 {
-	(void)fd;
-	(void)what;
-	struct http_server *h = arg;
 	for (size_t i = 0; i < h->nfresh; i++) {
 		void *evcon = NULL;
 		bufferevent_getcb(h->fresh[i], NULL, NULL, NULL, &evcon);
@@ -367,6 +361,13 @@ static void on_admit(evutil_socket_t fd, short what, void *arg)
 		bufferevent_decref(h->fresh[i]);
 	}
 	h->nfresh = 0;
+}
+
+static void on_admit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	admit_fresh(arg);
 }
 
 static struct bufferevent *new_bev(struct event_base *base, void *arg)
