@@ -16,6 +16,7 @@
 #define CONFIG_MAX_NS 8
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
+#define CONFIG_MAX_HTTP_HOSTS 8
 
 struct config_addr {
 	struct sockaddr_storage ss;
@@ -74,13 +75,18 @@ struct nodd_config {
 	int nlisten;
 	struct config_addr http;
 	int has_http;              /* always 1: the HTTP listener cannot be turned off */
-	char *http_token;          /* NULL: write endpoints open (listener is loopback) */
+	char *http_token;          /* NULL: writes need the token of <database>.token */
 	char *database;
 	int udp_threads;           /* 0: one per core */
 	int log_level;             /* enum log_level */
 	int tcp_idle_timeout;      /* seconds */
 	int tcp_clients;           /* global cap on TCP connections */
 	int tcp_clients_per_ip;
+	int http_clients;          /* global cap on HTTP connections (WebSocket included) */
+	int http_clients_per_ip;   /* per IPv4 address, per IPv6 /64 */
+	int http_timeout;          /* seconds to send a whole request (headers and body) */
+	char *http_hosts[CONFIG_MAX_HTTP_HOSTS]; /* Host names accepted besides addresses */
+	int nhttp_hosts;
 
 	/* publish: */
 	char *suffix;              /* norm text, e.g. "nod.example" */

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "ctl/config.h"
 #include "ctl/http.h"
 #include "lib/dname.h"
 #include "lib/err.h"
@@ -90,8 +91,8 @@ static void print_error(const struct http_reply *r, const char *what)
 		fprintf(stderr, "%s: %s%sHTTP %d%s%.*s\n", prog, what ? what : "", what ? ": " : "",
 			r->status, r->len ? ": " : "", (int)strcspn(r->body, "\r\n"), r->body);
 	if (r->status == 401)
-		fprintf(stderr, "%s: the daemon wants a bearer token: give it with -t or NODD_TOKEN\n",
-			prog);
+		fprintf(stderr, "%s: the daemon wants a bearer token: give it with -t, --token-file "
+			"or -c (the daemon's configuration)\n", prog);
 	json_decref(j);
 }
 
@@ -357,7 +358,7 @@ static int cmd_import(struct http_client *c, const char *path, const char *sourc
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: noddctl [-s URL] [-t TOKEN] COMMAND [ARGS]\n"
+		"usage: noddctl [-c CONFIG] [-s URL] [-t TOKEN | --token-file FILE] COMMAND [ARGS]\n"
 		"commands:\n"
 		"  observe NAME [--at UNIX] [--source S]  record an observation (default source \"noddctl\")\n"
 		"  lookup NAME                            what nodd knows of a name\n"
@@ -366,7 +367,10 @@ static void usage(FILE *f)
 		"         [--source S]                    sent in batches of %d (default source \"import\")\n"
 		"options:\n"
 		"  -s, --server URL   daemon HTTP API (env NODD_URL; default %s)\n"
+		"  -c, --config FILE  nodd's configuration: URL from server.http, token from\n"
+		"                     server.http-token or <server.database>.token (env NODD_CONFIG)\n"
 		"  -t, --token TOKEN  bearer token for observe/import (env NODD_TOKEN)\n"
+		"  --token-file FILE  read the bearer token from FILE (env NODD_TOKEN_FILE)\n"
 		"  -V, --version      print the version\n"
 		"  -h, --help         this text\n"
 		"exit: 0 ok; 1 refused, not found or bad input; 2 daemon unreachable; 64 usage\n",
@@ -388,24 +392,63 @@ static const char *sub_opt(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
+/* Fill what the command line and environment left open: the token from a token file,
+ * then URL and token from the daemon's configuration. An empty value counts as unset. */
+static void find_credentials(const char **url, const char **token, const char *token_file,
+	const char *config, char **url_buf, char **token_buf)
+{
+	struct nodd_err e;
+	if (*url && !**url)
+		*url = NULL;
+	if (*token && !**token)
+		*token = NULL;
+	if (!*token && token_file && *token_file) {
+		if (ctl_token_file(token_file, token_buf, &e) < 0)
+			die(EXIT_USAGE, "%s", e.msg);
+		*token = *token_buf;
+	}
+	if (!config || !*config || (*url && *token))
+		return;
+	char *cu = NULL, *ct = NULL;
+	if (ctl_config_read(config, &cu, &ct, &e) < 0)
+		die(EXIT_USAGE, "%s", e.msg);
+	if (!*url && cu) {
+		*url = cu;
+		*url_buf = cu;
+	} else {
+		free(cu);
+	}
+	if (!*token && ct) {
+		*token = ct;
+		free(*token_buf);
+		*token_buf = ct;
+	} else {
+		free(ct);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *url = getenv("NODD_URL");
 	const char *token = getenv("NODD_TOKEN");
-	if (url && !*url)
-		url = NULL;
+	const char *token_file = getenv("NODD_TOKEN_FILE");
+	const char *config = getenv("NODD_CONFIG");
 	int ch;
-	while ((ch = getopt_long(argc, argv, "+s:t:Vh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:s:t:Vh", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c': config = optarg; break;
 		case 's': url = optarg; break;
 		case 't': token = optarg; break;
+		case 'T': token_file = optarg; break;
 		case 'V': printf("noddctl %s\n", NODD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -415,8 +458,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (token && !*token)
-		token = NULL;
+	char *url_buf = NULL, *token_buf = NULL;
+	find_credentials(&url, &token, token_file, config, &url_buf, &token_buf);
 	if (token && strpbrk(token, "\r\n"))
 		die(EXIT_USAGE, "the token must be one line");
 	const char *cmd = argv[optind++];
@@ -480,5 +523,7 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "%s: unknown command (see noddctl --help)", cmd);
 	}
 	http_client_free(c);
+	free(url_buf);
+	free(token_buf);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* http.c -- the HTTP listener: evhttp set-up, routing by path, the reply helpers every
- * endpoint answers with, and the bearer-token check. The endpoints themselves are in
+ * endpoint answers with, and the refusals of server/httpauth.c's checks (Host, Origin,
+ * bearer token, Content-Type) before any endpoint runs. The endpoints themselves are in
  * server/api.c; /ws/ paths are handed to the WebSocket stream. Owns no data of its own
  * beyond the listener; never formats an endpoint's body here.
  *
@@ -8,7 +9,9 @@
  * JSON error shape as everything else (evhttp's own pages are HTML).
  *
  * The body cap is evhttp's (evhttp_set_max_body_size): a larger body is refused with 413
- * by libevent itself before this file sees the request; its body is libevent's text. */
+ * by libevent itself before this file sees the request; its body is libevent's text.
+ * Connections (caps, deadline, the check before a body is read, the accept pause) are
+ * server/httpconn.c's. */
 #include "server/http.h"
 
 #include <arpa/inet.h>
@@ -27,6 +30,7 @@
 
 #include "lib/log.h"
 #include "server/api.h"
+#include "server/httpconn.h"
 #include "server/metrics.h"
 #include "streams/ws.h"
 
@@ -39,8 +43,11 @@ static const char *reason_phrase(int code)
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
+	case 403: return "Forbidden";
 	case 405: return "Method Not Allowed";
 	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 421: return "Misdirected Request";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Error";
@@ -113,42 +120,6 @@ int http_refuse_unless_get(struct evhttp_request *req)
 	return 1;
 }
 
-/* ---- auth ------------------------------------------------------------------------- */
-
-/* Compare in time that depends on the lengths only, never on where the bytes differ. */
-static int token_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	unsigned char diff = (unsigned char)(alen != blen);
-	size_t n = alen > blen ? alen : blen;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = i < alen ? (unsigned char)a[i] : 0;
-		unsigned char y = i < blen ? (unsigned char)b[i] : 0;
-		diff |= (unsigned char)(x ^ y);
-	}
-	return diff == 0;
-}
-
-int http_authorized(const struct http_server *h, struct evhttp_request *req)
-{
-	const char *want = h->env.cfg ? h->env.cfg->http_token : NULL;
-	if (!want || !*want)
-		return 1;
-	const char *got = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	if (!got)
-		return 0;
-	while (*got == ' ' || *got == '\t')
-		got++;
-	if (strncasecmp(got, "Bearer", 6) != 0 || (got[6] != ' ' && got[6] != '\t'))
-		return 0;
-	got += 6;
-	while (*got == ' ' || *got == '\t')
-		got++;
-	size_t glen = strlen(got);
-	while (glen && (got[glen - 1] == ' ' || got[glen - 1] == '\t'))
-		glen--;
-	return token_equal(got, glen, want, strlen(want));
-}
-
 /* ---- sections and routing ---------------------------------------------------------- */
 
 int http_add_section(struct http_env *env, const char *name, json_t *(*status)(void *ctx),
@@ -172,7 +143,24 @@ static void on_request(struct evhttp_request *req, void *arg)
 		http_send_error(req, 400, "bad request target", NULL);
 		return;
 	}
-	if (strcmp(path, "/api/v1/observations") == 0)
+	const char *msg = NULL;
+	int code = http_check_request(h, evhttp_request_get_command(req), path,
+		evhttp_request_get_input_headers(req), &msg);
+	int ws = !code && h->env.ws && strncmp(path, "/ws/", 4) == 0;
+	httpconn_request_done(h, req, ws);
+	if (code) {
+		if (code == 401) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+				"Bearer realm=\"nodd\"");
+			metrics_inc("http_unauthorized", 1);
+		} else {
+			metrics_inc(code == 421 ? "http_wrong_host" : code == 403 ? "http_cross_origin"
+				: "http_wrong_content_type", 1);
+		}
+		http_send_error(req, code, msg, NULL);
+		return;
+	}
+	if (strcmp(path, HTTP_OBSERVATIONS_PATH) == 0)
 		api_observations(h, req);
 	else if (strncmp(path, DOMAINS_PREFIX, sizeof DOMAINS_PREFIX - 1) == 0)
 		api_domain(h, req, path + sizeof DOMAINS_PREFIX - 1);
@@ -180,7 +168,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		api_status(h, req);
 	else if (strcmp(path, "/metrics") == 0)
 		api_metrics(h, req);
-	else if (h->env.ws && strncmp(path, "/ws/", 4) == 0)
+	else if (ws)
 		ws_handle_request(h->env.ws, req);
 	else
 		http_send_error(req, 404, "no such endpoint", NULL);
@@ -198,15 +186,21 @@ struct http_server *http_start(struct event_base *base, const struct http_env *e
 		return NULL;
 	}
 	h->env = *env;
+	if ((!env->cfg->http_token || !*env->cfg->http_token) &&
+	    http_token_file(env->cfg->database, &h->file_token, e) < 0) {
+		free(h);
+		return NULL;
+	}
 	h->http = evhttp_new(base);
 	if (!h->http) {
 		nodd_fail(e, NODD_E_SYSTEM, "http: cannot create the HTTP server");
+		free(h->file_token);
 		free(h);
 		return NULL;
 	}
 	evhttp_set_max_body_size(h->http, (ev_ssize_t)HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(h->http, 64 * 1024);
-	evhttp_set_timeout(h->http, 120);
+	evhttp_set_timeout(h->http, env->cfg->http_timeout);
 	/* Let every method reach on_request, so a wrong one gets a JSON 405 with Allow. */
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 		EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -220,6 +214,7 @@ struct http_server *http_start(struct event_base *base, const struct http_env *e
 	if (!l) {
 		nodd_fail(e, NODD_E_SYSTEM, "http: cannot listen on %s: %s", a->text, strerror(errno));
 		evhttp_free(h->http);
+		free(h->file_token);
 		free(h);
 		return NULL;
 	}
@@ -227,7 +222,12 @@ struct http_server *http_start(struct event_base *base, const struct http_env *e
 		nodd_fail(e, NODD_E_SYSTEM, "http: cannot bind the listener on %s", a->text);
 		evconnlistener_free(l);
 		evhttp_free(h->http);
+		free(h->file_token);
 		free(h);
+		return NULL;
+	}
+	if (httpconn_start(h, l, e) < 0) {
+		http_stop(h);
 		return NULL;
 	}
 	struct sockaddr_storage ss;
@@ -245,7 +245,10 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
+	httpconn_stopping(h);
 	evhttp_free(h->http); /* frees the bound listener and open connections */
+	httpconn_free(h);
+	free(h->file_token);
 	free(h);
 }
 

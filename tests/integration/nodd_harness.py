@@ -170,6 +170,7 @@ class Nodd:
         self.policy_extra = dict(policy or {})
         self.extra = extra
         self.token = self.server_extra.get("http-token")
+        self.nofile = None  # RLIMIT_NOFILE for the process (None: inherited)
         self.proc = None
         self.log_path = os.path.join(self.dir, "nodd.log")
         self.logs = []      # log files of earlier runs of this instance (restarts)
@@ -237,8 +238,15 @@ class Nodd:
             self.log_path = os.path.join(self.dir, "nodd.%d.log" % self.runs)
         self.logs.append(self.log_path)
         self._logf = open(self.log_path, "wb")
+        nofile = self.nofile
+
+        def limit():
+            if nofile is not None:
+                import resource
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([binary, "-c", self.config_path], stdout=self._logf,
-                                     stderr=subprocess.STDOUT, cwd=self.dir)
+                                     stderr=subprocess.STDOUT, cwd=self.dir,
+                                     preexec_fn=limit if nofile is not None else None)
         self.last_rc = None
 
     def wait_ready(self, timeout=START_TIMEOUT):
@@ -413,6 +421,8 @@ class Nodd:
         req = urllib.request.Request(self.url(path), data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        if token is None and method == "POST":
+            token = self.file_token()
         if token is not None:
             req.add_header("Authorization", "Bearer " + token)
         for k, v in (headers or {}).items():
@@ -426,6 +436,16 @@ class Nodd:
             return status, json.loads(text)
         except ValueError:
             return status, text
+
+    def file_token(self):
+        """The token nodd made in <database>.token when server.http-token is not set."""
+        if self.server_extra.get("http-token"):
+            return None
+        try:
+            with open(self.db + ".token") as f:
+                return f.read().strip() or None
+        except FileNotFoundError:
+            return None
 
     def observe(self, domain, first_seen=None, source="integration-test", expect=200, token=None):
         body = {"domain": domain, "source": source}
@@ -466,7 +486,8 @@ class Nodd:
         binary = noddctl_binary()
         if binary is None:
             raise RuntimeError("noddctl is not built under %s" % BUILD)
-        return subprocess.run([binary, "-s", "http://127.0.0.1:%d" % self.http_port] + list(args),
+        return subprocess.run([binary, "-c", self.config_path,
+                               "-s", "http://127.0.0.1:%d" % self.http_port] + list(args),
                               capture_output=True, text=True, timeout=timeout)
 
 

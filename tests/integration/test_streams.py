@@ -214,7 +214,7 @@ def test_ws_client_that_never_reads_is_dropped(nodd_factory, need_websocket):
     stuck = socket.create_connection(("127.0.0.1", n.http_port))
     stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     key = base64.b64encode(os.urandom(16)).decode()
-    stuck.sendall(("GET /ws/%s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    stuck.sendall(("GET /ws/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (NRD, key)).encode())
     total = 30000
     received = []
