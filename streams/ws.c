@@ -13,9 +13,10 @@
  * never memory, and never slows ingestion or other clients. A client whose output has
  * stalled (the kernel takes nothing for two checks a second apart) while it is more than
  * max_lag records behind the newest is disconnected and counted. A reader that is merely
- * behind after a burst keeps going. `?from=<seq>` starts the cursor in the history (rows
- * older than the history are gone; the stream starts at the oldest kept); without it the
- * client gets only new records. */
+ * behind after a burst keeps going: progress is the bytes the kernel took, not the
+ * length of the output buffer (which the pump keeps topping up). `?from=<seq>` starts the
+ * cursor in the history (rows older than the history are gone; the stream starts at the
+ * oldest kept); without it the client gets only new records. */
 #include "streams/ws.h"
 
 #include <ctype.h>
@@ -44,7 +45,8 @@ struct ws_client {
 	struct sink_cursor cur;  /* next: the next seq to queue */
 	LIST_ENTRY(ws_client) link; /* in the server's clients */
 	int closing;
-	size_t last_out;         /* unsent bytes at the previous check */
+	uint64_t queued;         /* bytes ever added to the output buffer */
+	uint64_t last_taken;     /* bytes the kernel had taken at the previous check */
 	int stalled;             /* checks in a row with no progress */
 };
 
@@ -94,6 +96,7 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
+	c->queued += len;
 	return (ssize_t)len;
 }
 
@@ -180,9 +183,12 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 	struct ws_client *c = LIST_FIRST(&ws->clients);
 	while (c) {
 		struct ws_client *next = LIST_NEXT(c, link);
+		/* progress is what the kernel took, not the buffer's length: a reader that
+		 * keeps up is topped up again and again, so its buffer need not shrink */
 		size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
-		c->stalled = (out > 0 && out >= c->last_out) ? c->stalled + 1 : 0;
-		c->last_out = out;
+		uint64_t taken = c->queued - out;
+		c->stalled = (out > 0 && taken == c->last_taken) ? c->stalled + 1 : 0;
+		c->last_taken = taken;
 		uint64_t lag = sink_cursor_lag(&c->cur);
 		if (!c->closing && c->stalled >= 2 && lag > ws->opt.max_lag) {
 			ws->stats.dropped_slow++;
@@ -386,6 +392,7 @@ static void client_start(struct ws_server *ws, struct evhttp_request *req, int t
 	evbuffer_add_printf(bufferevent_get_output(c->bev),
 		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		"Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	c->queued = evbuffer_get_length(bufferevent_get_output(c->bev));
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&ws->clients, c, link);
 	ws->stats.clients++;
