@@ -1,0 +1,249 @@
+/* fuzz_http.c -- the HTTP listener as a client sees it: the real http_start() server with
+ * a real core (sqlite in a temporary directory), the outbox and the WebSocket stream,
+ * on a loopback port. Each input is sent on a new connection, the write side is closed,
+ * and the event loop runs until the server closes the connection (bounded). The first
+ * octet chooses what the rest is:
+ *   0: a whole raw request (or several, pipelined), as is;
+ *   1: the JSON body of POST /api/v1/observations (valid token, content type, length);
+ *   2: the name of GET /api/v1/domains/<name>, as is in the path;
+ *   3: the value of GET /ws/nrd?from=<value> with a valid WebSocket upgrade.
+ * Every reply must start with an HTTP/1.x status line (FUZZ_HTTP_SHOW=1 prints them)
+ * whose status is one that mode allows; a ?from= of digits only gets 101 when it fits 64
+ * bits and 400 when it does not. Never touches anything outside its
+ * temporary directory; the daemon's other parts (DNS, upstreams) are not started. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf/config.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "policy/nod.h"
+#include "policy/outbox.h"
+#include "server/http.h"
+#include "streams/ws.h"
+
+#define TOKEN "fuzz-token-0123456789"
+
+static struct event_base *base;
+static struct http_server *srv;
+static int port;
+static char dir[64];
+
+static void cleanup(void)
+{
+	char cmd[128];
+	if (!dir[0])
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz_http: cannot remove %s\n", dir);
+}
+
+static void setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/fuzz_http.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		abort();
+	atexit(cleanup);
+	log_set_level(LOG_ERR);
+	char path[128], db[128];
+	snprintf(path, sizeof path, "%s/nodd.yaml", dir);
+	snprintf(db, sizeof db, "%s/nodd.db", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		abort();
+	fprintf(f, "server:\n  listen: [127.0.0.1@0]\n  http: 127.0.0.1@0\n  database: %s\n"
+		"  http-token: %s\npublish:\n  suffix: nod.example.\n", db, TOKEN);
+	fclose(f);
+	struct nodd_err e;
+	static struct nodd_config *cfg;
+	cfg = config_load(path, &e);
+	if (!cfg) {
+		fprintf(stderr, "fuzz_http: %s\n", e.msg);
+		abort();
+	}
+	char err[512];
+	struct nod_options no = { .database = cfg->database, .min_interval = 1,
+		.future_skew = cfg->future_skew, .psl_file = cfg->psl_file };
+	nod_t *nod = nod_open(&no, unix_now(), err, sizeof err);
+	outbox_t *ob = nod ? outbox_open(nod_store(nod), err, sizeof err) : NULL;
+	if (!ob) {
+		fprintf(stderr, "fuzz_http: %s\n", err);
+		abort();
+	}
+	nod_set_outbox(nod, ob);
+	base = event_base_new();
+	struct ws_options wo = { .max_lag = 1000, .alias = { "zone_diff", "nrd" } };
+	static struct http_env env;
+	env.nod = nod;
+	env.cfg = cfg;
+	env.start_time = unix_now();
+	env.ws = ws_new(base, ob, &wo);
+	srv = http_start(base, &env, &e);
+	if (!srv) {
+		fprintf(stderr, "fuzz_http: %s\n", e.msg);
+		abort();
+	}
+	port = http_port(srv);
+}
+
+/* The request the input stands for (mode in data[0]); malloc'd, length in *len. */
+static char *request(const uint8_t *data, size_t size, size_t *len)
+{
+	const char *rest = (const char *)data + 1;
+	size_t n = size - 1;
+	char head[512];
+	int hl;
+	switch (data[0] % 4) {
+	case 1:
+		hl = snprintf(head, sizeof head, "POST /api/v1/observations HTTP/1.1\r\n"
+			"Host: 127.0.0.1:%d\r\nAuthorization: Bearer " TOKEN "\r\n"
+			"Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n", port, n);
+		break;
+	case 2:
+		hl = snprintf(head, sizeof head, "GET /api/v1/domains/");
+		break;
+	case 3:
+		hl = snprintf(head, sizeof head, "GET /ws/nrd?from=");
+		break;
+	default:
+		hl = 0;
+	}
+	char tail[256] = "";
+	if (data[0] % 4 == 2)
+		snprintf(tail, sizeof tail, " HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+	if (data[0] % 4 == 3)
+		snprintf(tail, sizeof tail, " HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+			"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			"Sec-WebSocket-Version: 13\r\n\r\n", port);
+	size_t tl = strlen(tail);
+	char *out = malloc((size_t)hl + n + tl + 1);
+	if (!out)
+		abort();
+	memcpy(out, head, (size_t)hl);
+	memcpy(out + hl, rest, n);
+	memcpy(out + (size_t)hl + n, tail, tl);
+	*len = (size_t)hl + n + tl;
+	return out;
+}
+
+/* Send req on a new connection, close the write side, and run the loop until the server
+ * closes (or about 5 s pass). The reply's first octets go to reply. */
+static size_t exchange(const char *req, size_t len, char *reply, size_t cap)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
+		abort();
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	size_t sent = 0, got = 0;
+	int closed_w = 0;
+	for (int round = 0; round < 500; round++) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (sent < len) {
+			ssize_t w = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+			if (w > 0)
+				sent += (size_t)w;
+			else if (w < 0 && errno != EAGAIN)
+				sent = len; /* the server closed early */
+		}
+		if (sent == len && !closed_w) {
+			shutdown(fd, SHUT_WR);
+			closed_w = 1;
+		}
+		char buf[4096];
+		ssize_t r = recv(fd, buf, sizeof buf, 0);
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			break;
+		if (r > 0) {
+			size_t take = got < cap ? cap - got : 0;
+			memcpy(reply + got, buf, (size_t)r < take ? (size_t)r : take);
+			got += (size_t)r;
+			continue;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		poll(&p, 1, 10);
+	}
+	close(fd);
+	/* let the server see the close and free the connection */
+	for (int i = 0; i < 3; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	return got;
+}
+
+/* The status the listener must give mode's input (0: any), from what the input is. */
+static int expected_status(const uint8_t *data, size_t size)
+{
+	if (data[0] % 4 != 3)
+		return 0;
+	/* ?from= made of digits only: 101 when it fits 64 bits, else 400 (no number) */
+	if (size == 1)
+		return 400;
+	uint64_t v = 0;
+	for (size_t i = 1; i < size; i++) {
+		if (data[i] < '0' || data[i] > '9')
+			return 0;
+		unsigned d = (unsigned)(data[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return 400;
+		v = v * 10 + d;
+	}
+	return 101;
+}
+
+/* Status codes each mode may answer with: a 500 or anything unlisted is a defect. */
+static int allowed_status(int mode, int status)
+{
+	static const int codes[4][6] = {
+		{ 0 },                        /* raw: any status line */
+		{ 200, 400, 0 },              /* observations with the token and JSON type */
+		{ 200, 400, 404, 0 },         /* lookup */
+		{ 101, 400, 0 },              /* WebSocket */
+	};
+	if (mode == 0)
+		return 1;
+	for (int i = 0; codes[mode][i]; i++)
+		if (codes[mode][i] == status)
+			return 1;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!base)
+		setup();
+	if (size < 1 || size > 65536)
+		return 0;
+	size_t len;
+	char *req = request(data, size, &len);
+	char reply[16];
+	size_t got = exchange(req, len, reply, sizeof reply);
+	free(req);
+	if (getenv("FUZZ_HTTP_SHOW")) /* FUZZ_HTTP_SHOW=1 replay_http DIR: each status line */
+		fprintf(stderr, "%zu octets: %.12s\n", got, got ? reply : "");
+	if (got == 0 && data[0] % 4 == 0)
+		return 0; /* a raw request may be closed without a reply */
+	if (got < 12 || memcmp(reply, "HTTP/1.", 7) != 0 || reply[8] != ' ') {
+		fprintf(stderr, "fuzz_http: no status line in the reply (%zu octets)\n", got);
+		abort();
+	}
+	int status = atoi(reply + 9), want = expected_status(data, size);
+	if (!allowed_status(data[0] % 4, status) || (want && status != want)) {
+		fprintf(stderr, "fuzz_http: status %d for mode %d (expected %d)\n", status,
+			data[0] % 4, want);
+		abort();
+	}
+	return 0;
+}
