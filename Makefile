@@ -3,6 +3,8 @@
 #   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
 #   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
+#   make chaos   kill -9 nodd at random moments while a BIND primary feeds it (tests/chaos/):
+#                CHAOS_KILLS=200 by default, CHAOS_SEED=N repeats a run's kill schedule
 #   make demo    the whole pipeline offline: local BIND primary -> nodd -> dig, kcat
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -16,7 +18,7 @@ TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dn
 	libclang-rt-14-dev curl procps postfix spamassassin rsync \
 	sqlite3 systemd
 
-.PHONY: all deps deps-test build run test bench demo clean
+.PHONY: all deps deps-test build run test bench chaos demo clean
 
 all: deps build
 
@@ -41,6 +43,10 @@ test: deps-test build
 
 bench: deps-test build
 	tests/bench/run_bench.sh $(BUILD)
+
+CHAOS_KILLS ?= 200
+chaos: deps-test build
+	NODD_BUILD=$(BUILD) $(PY) tests/chaos/chaos.py --kills $(CHAOS_KILLS) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 demo: deps-test build
 	tests/tools/demo.sh $(BUILD)
