@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -154,8 +155,9 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		x->done = 1;
 		return;
 	}
-	if ((what & EV_WRITE) && x->sent < x->len) {
-		ssize_t w = send(fd, x->req + x->sent, x->len - x->sent, MSG_NOSIGNAL);
+	if (what & EV_WRITE) {
+		ssize_t w = x->sent < x->len
+			? send(fd, x->req + x->sent, x->len - x->sent, MSG_NOSIGNAL) : 0;
 		if (w > 0)
 			x->sent += (size_t)w;
 		else if (w < 0 && errno != EAGAIN)
@@ -186,7 +188,7 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Send req on a new connection, close the write side, and run the loop until the server
- * closes (or 5 s pass without a word from it). The reply's first octets go to reply. */
+ * closes (or 5 s pass without a word from it, 10 s in all). The reply's first octets go to reply. */
 static size_t exchange(const char *req, size_t len, char *reply, size_t cap)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -199,7 +201,8 @@ static size_t exchange(const char *req, size_t len, char *reply, size_t cap)
 	x.ev = event_new(base, fd, EV_READ | EV_WRITE | EV_PERSIST, on_client, &x);
 	struct timeval five = { 5, 0 };
 	event_add(x.ev, &five);
-	while (!x.done)
+	time_t deadline = time(NULL) + 10;
+	while (!x.done && time(NULL) < deadline)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(x.ev);
 	close(fd);
