@@ -194,8 +194,16 @@ static size_t exchange(const char *req, size_t len, char *reply, size_t cap)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
+	/* each connection from the next of 65,000 loopback source addresses: the TIME_WAITs
+	 * of a long run do not use up one address's ports */
+	static uint32_t src;
+	struct sockaddr_in from = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(0x7f000002u + src++ % 65000u) };
+	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof from) < 0 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		fprintf(stderr, "fuzz_http: cannot connect: %s\n", strerror(errno));
 		abort();
+	}
 	evutil_make_socket_nonblocking(fd);
 	struct exchange x = { .fd = fd, .req = req, .len = len, .reply = reply, .cap = cap };
 	x.ev = event_new(base, fd, EV_READ | EV_WRITE | EV_PERSIST, on_client, &x);
