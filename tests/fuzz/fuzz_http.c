@@ -199,12 +199,14 @@ static size_t exchange(const char *req, size_t len, char *reply, size_t cap)
 	static uint32_t src;
 	struct sockaddr_in from = { .sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(0x7f000002u + src++ % 65000u) };
+	/* connect without blocking (libFuzzer's timer signal would interrupt a blocking one);
+	 * the loop sends once the socket is writable */
 	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof from) < 0 ||
-	    connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+	    evutil_make_socket_nonblocking(fd) < 0 ||
+	    (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)) {
 		fprintf(stderr, "fuzz_http: cannot connect: %s\n", strerror(errno));
 		abort();
 	}
-	evutil_make_socket_nonblocking(fd);
 	struct exchange x = { .fd = fd, .req = req, .len = len, .reply = reply, .cap = cap };
 	x.ev = event_new(base, fd, EV_READ | EV_WRITE | EV_PERSIST, on_client, &x);
 	struct timeval five = { 5, 0 };
