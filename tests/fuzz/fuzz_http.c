@@ -230,10 +230,11 @@ static int expected_status(const uint8_t *data, size_t size)
 	/* ?from= made of digits only: 101 when it fits 64 bits, else 400 (no number) */
 	if (size == 1)
 		return 400;
-	uint64_t v = 0;
-	for (size_t i = 1; i < size; i++) {
+	for (size_t i = 1; i < size; i++)
 		if (data[i] < '0' || data[i] > '9')
 			return 0;
+	uint64_t v = 0;
+	for (size_t i = 1; i < size; i++) {
 		unsigned d = (unsigned)(data[i] - '0');
 		if (v > (UINT64_MAX - d) / 10)
 			return 400;
