@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import sys
@@ -256,14 +257,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=200)
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--dir", default=None, help="work directory (default: a new temporary one)")
+    ap.add_argument("--dir", default=None,
+                    help="work directory, kept (default: a temporary one, removed unless a "
+                    "defect was found)")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1 << 31)
     workdir = a.dir or tempfile.mkdtemp(prefix="nodd-chaos.")
     summary, problems = run(workdir, a.kills, seed)
     for p in problems:
         print("DEFECT: %s" % p)
-    print("seed %d, work directory %s" % (seed, workdir))
+    if problems or a.dir:
+        print("seed %d, work directory %s (logs, database)" % (seed, workdir))
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        print("seed %d" % seed)
     print(summary)
     sys.exit(1 if problems else 0)
 
