@@ -2,10 +2,14 @@
 #   make         install missing Debian packages (needs root), build build/daemon/nodd, noddctl
 #   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
+#                (release, ASan/UBSan, and the threaded ones under TSan)
 #   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
+#   make chaos   kill -9 nodd at random moments while a BIND primary feeds it (tests/chaos/):
+#                CHAOS_KILLS=200 by default, CHAOS_SEED=N repeats a run's kill schedule
 #   make demo    the whole pipeline offline: local BIND primary -> nodd -> dig, kcat
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 PY := /usr/bin/python3
 
 BUILD_PKGS := gcc pkg-config meson ninja-build libldns-dev libevent-dev libssl-dev \
@@ -16,7 +20,7 @@ TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dn
 	libclang-rt-14-dev curl procps postfix spamassassin rsync \
 	sqlite3 systemd
 
-.PHONY: all deps deps-test build run test bench demo clean
+.PHONY: all deps deps-test build run test bench chaos demo clean
 
 all: deps build
 
@@ -37,13 +41,17 @@ run: all
 	$(BUILD)/daemon/nodd -c examples/nodd.yaml
 
 test: deps-test build
-	@tools/run-tests $(BUILD) $(ASAN_BUILD)
+	@tools/run-tests $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 bench: deps-test build
 	tests/bench/run_bench.sh $(BUILD)
+
+CHAOS_KILLS ?= 200
+chaos: deps-test build
+	NODD_BUILD=$(BUILD) $(PY) tests/chaos/chaos.py --kills $(CHAOS_KILLS) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 demo: deps-test build
 	tests/tools/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) var
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) var

@@ -20,6 +20,7 @@
 #include "streams/ws.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
@@ -315,9 +316,11 @@ static int query_from(const char *query, uint64_t *from)
 	if (evhttp_parse_query_str(query, &qs) == 0) {
 		const char *f = evhttp_find_header(&qs, "from");
 		if (f) {
+			/* digits only, within 64 bits: no sign, no space, no saturated value */
 			char *end;
+			errno = 0;
 			unsigned long long v = strtoull(f, &end, 10);
-			rc = (!*f || *end || f[0] == '-') ? -1 : 1;
+			rc = (f[0] < '0' || f[0] > '9' || *end || errno == ERANGE) ? -1 : 1;
 			*from = v;
 		}
 	}

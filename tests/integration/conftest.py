@@ -86,12 +86,31 @@ def pytest_runtest_setup(item):
     item._nodd_first = len(h.INSTANCES)
 
 
+def _sanitizer_failure(rep):
+    """Fail a test's teardown when a daemon wrote a sanitizer report (ASan, LSan, UBSan,
+    TSan) while the test ran or while it was stopped at the test's end."""
+    reports = []
+    for n in h.INSTANCES:
+        if n.proc is not None or n.unscanned:
+            reports += ["%s: %s" % (n.name, r) for r in n.sanitizer_reports()]
+    if not reports:
+        return
+    text = "sanitizer report in a daemon's log:\n\n" + "\n\n".join(reports)
+    if rep.failed:
+        rep.sections.append(("sanitizer reports", text))
+    else:
+        rep.outcome = "failed"
+        rep.longrepr = text
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """On failure, attach the logs of the daemons this test used: its fixtures' and those
-    made while it ran."""
+    made while it ran. At teardown, a sanitizer report in any daemon's log fails the test."""
     outcome = yield
     rep = outcome.get_result()
+    if call.when == "teardown":
+        _sanitizer_failure(rep)
     if not rep.failed:
         return
     used = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, h.Nodd)]

@@ -4,6 +4,9 @@ dig, kdig) and HTTP (the JSON API, /metrics), and stop it by its PID.
 
 Env: NODD_BUILD = meson build directory, relative to the repo root or absolute (default
 "build"). The binaries are <build>/daemon/nodd and <build>/ctl/noddctl (or <build>/nodd).
+
+A sanitizer build (ASan/UBSan, TSan) writes its reports to nodd's stderr, which is the log
+file here: sanitizer_reports() finds them and conftest fails the test that ran the daemon.
 """
 import json
 import os
@@ -41,8 +44,13 @@ ZONES = [RPZ[w] for w in WINDOWS] + [DNSBL]
 # DNSBL age code: the smallest window holding the name -> 127.0.0.N
 CODE = {"5m": 2, "10m": 3, "30m": 4, "1h": 5, "3h": 6, "12h": 7, "24h": 8}
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+START_TIMEOUT = float(os.environ.get("NODD_START_TIMEOUT", "10"))
+STOP_TIMEOUT = float(os.environ.get("NODD_STOP_TIMEOUT", "10"))
+
+# The first line of every report of AddressSanitizer (and its LeakSanitizer), UBSan and
+# ThreadSanitizer.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 
 # Every Nodd started in this session; conftest attaches the logs of those used by a failed
 # test to its report.
@@ -176,6 +184,8 @@ class Nodd:
         self.logs = []      # log files of earlier runs of this instance (restarts)
         self.runs = 0
         self.last_rc = None
+        self.scanned = {}   # log path -> octets already searched for sanitizer reports
+        self.unscanned = False  # logs written since the last sanitizer_reports()
         self.write_config()
         INSTANCES.append(self)
 
@@ -237,6 +247,7 @@ class Nodd:
         if self.runs > 1:
             self.log_path = os.path.join(self.dir, "nodd.%d.log" % self.runs)
         self.logs.append(self.log_path)
+        self.unscanned = True
         self._logf = open(self.log_path, "wb")
         nofile = self.nofile
 
@@ -328,6 +339,30 @@ class Nodd:
 
     def log_tail(self, n=6000):
         return self.log_text()[-n:]
+
+    def sanitizer_reports(self, context=4000):
+        """Sanitizer reports written to the logs since the last call: a list of excerpts,
+        each from its marker line on (context characters)."""
+        found = []
+        for p in self.logs:
+            try:
+                with open(p, "rb") as f:
+                    f.seek(self.scanned.get(p, 0))
+                    data = f.read()
+            except OSError:
+                continue
+            # search whole lines only: a report being written is taken at the next call
+            end = data.rfind(b"\n") + 1
+            if self.proc is None:
+                end = len(data)
+            text = data[:end].decode("utf-8", "replace")
+            self.scanned[p] = self.scanned.get(p, 0) + end
+            at = min([i for i in (text.find(m) for m in SANITIZER_MARKERS) if i >= 0], default=-1)
+            if at >= 0:
+                start = text.rfind("\n", 0, at) + 1
+                found.append("%s:\n%s" % (p, text[start:start + context]))
+        self.unscanned = self.proc is not None
+        return found
 
     # ---- DNS --------------------------------------------------------------------------
     def make_query(self, qname, qtype="A", edns=None, payload=None, options=None, want_dnssec=False,
