@@ -191,7 +191,7 @@ start_nodd() {
 start_nodd
 log "nodd: importing $NAMES names (noddctl import)"
 t0=$(now_ns)
-if ! timeout 900 "$NODDCTL" -s "http://127.0.0.1:$HPORT" import "$TMP/data/names.txt" > "$TMP/nodd/import.log" 2>&1; then
+if ! timeout 900 "$NODDCTL" -c "$TMP/nodd/nodd.yaml" import "$TMP/data/names.txt" > "$TMP/nodd/import.log" 2>&1; then
 	log "nodd: import failed"; tail -n 5 "$TMP/nodd/import.log" >&2; exit 0
 fi
 log "nodd: import took $(secs $(($(now_ns) - t0))) s; restarting on the same database"
@@ -397,13 +397,14 @@ EOF
 	done
 	if grep -q "zone $Z5/IN: transferred serial" "$TMP/bind/named.log"; then
 		log "bind: first transfer of $Z5 done; $SAMPLES samples"
-		"$PY" - "$BPORT" "$HPORT" "$SAMPLES" > "$TMP/bind/latency.txt" <<'EOF' && LAT_OK=1
+		"$PY" - "$BPORT" "$HPORT" "$SAMPLES" "$TMP/nodd/nodd.db.token" > "$TMP/bind/latency.txt" <<'EOF' && LAT_OK=1
 # One observation at a time; time until BIND answers NXDOMAIN for it (polled every 20 ms).
 # Samples are 6-9 s apart, so they fall at different moments of BIND's 5 s
 # min-update-interval, which nodd's versions (one per second while names age out) keep busy.
 import json, random, socket, struct, sys, time, urllib.request
 import dns.message, dns.query, dns.rcode
 bport, hport, samples = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+token = open(sys.argv[4]).read().strip()   # the token nodd made next to its database
 rng = random.Random(7)
 out = []
 for i in range(samples):
@@ -412,7 +413,8 @@ for i in range(samples):
     assert before.rcode() == dns.rcode.NOERROR, before
     body = json.dumps({"domain": name}).encode()
     req = urllib.request.Request("http://127.0.0.1:%d/api/v1/observations" % hport, data=body,
-                                 method="POST", headers={"Content-Type": "application/json"})
+                                 method="POST", headers={"Content-Type": "application/json",
+                                                          "Authorization": "Bearer " + token})
     t0 = time.monotonic()
     urllib.request.urlopen(req, timeout=10).read()
     deadline = t0 + 60

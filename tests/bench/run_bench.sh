@@ -179,7 +179,7 @@ EOF
 		sleep 0.1
 	done
 	t0=$(now_ns)
-	timeout 600 "$NODDCTL" -s "http://127.0.0.1:$hport" import "$TMP/data/names.txt" \
+	timeout 600 "$NODDCTL" -c "$conf" import "$TMP/data/names.txt" \
 		> "$TMP/nodd/import.log" 2>&1
 	rc=$?
 	t1=$(now_ns)
