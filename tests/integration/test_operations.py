@@ -22,8 +22,8 @@ def _unit_for(n, tmp_path):
     """examples/nodd.service with the installed paths pointed at this build and n's config."""
     with open(UNIT, encoding="utf-8") as f:
         text = f.read()
-    assert "/usr/local/bin/nodd -c /etc/nodd/nodd.yaml" in text
-    text = text.replace("/usr/local/bin/nodd", h.nodd_binary()).replace(
+    assert "/usr/local/sbin/nodd -c /etc/nodd/nodd.yaml" in text
+    text = text.replace("/usr/local/sbin/nodd", h.nodd_binary()).replace(
         "/etc/nodd/nodd.yaml", n.config_path)
     path = tmp_path / "nodd.service"
     path.write_text(text)
