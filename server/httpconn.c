@@ -200,8 +200,11 @@ static void gate_decide(struct http_conn *c, struct evbuffer *in, size_t len)
 	}
 	blk[len] = '\0';
 	if (parse_block(blk, &hdrs, &cmd, path, sizeof path) < 0) {
-		/* evhttp judges it, but reads no body for it */
+		/* a block this gate cannot read (a NUL in a header, a folded line) is not a write
+		 * it wants: evhttp judges the rest, and no body is read for it, not even one a
+		 * client announces and never sends */
 		evhttp_connection_set_max_body_size(c->evcon, 0);
+		strip_body(c, in, blk, len);
 	} else {
 		const char *msg = NULL;
 		int code = http_check_request(c->h, cmd, path, &hdrs, &msg);
