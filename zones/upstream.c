@@ -471,6 +471,33 @@ json_t *secondary_status(struct secondary *s)
 	return a;
 }
 
+/* The per-zone value of one single-label metric family. */
+static uint64_t m_serial(const struct upstream *up) { return up->rs.serial; }
+static uint64_t m_obs(const struct upstream *up) { return up->n_obs; }
+static uint64_t m_probes(const struct upstream *up) { return up->n_probes; }
+static uint64_t m_notify(const struct upstream *up)
+{
+	return atomic_load_explicit(&up->n_notify, memory_order_relaxed);
+}
+static uint64_t m_expired(const struct upstream *up)
+{
+	return (uint64_t)refresh_expired(&up->rs, unix_now());
+}
+
+static const struct {
+	const char *name, *type, *help;
+	uint64_t (*value)(const struct upstream *);
+} zone_metrics[] = {
+	{ "nodd_upstream_observations_total", "counter", "New names seen in the upstream zone.",
+	  m_obs },
+	{ "nodd_upstream_notify_total", "counter",
+	  "NOTIFYs accepted for the upstream zone (from a primary, TSIG-checked).", m_notify },
+	{ "nodd_upstream_probes_total", "counter",
+	  "SOA probes of the upstream zone's primaries (refresh timer, retry or NOTIFY).", m_probes },
+	{ "nodd_upstream_expired", "gauge", "1 when no refresh succeeded within the expire bound.",
+	  m_expired },
+};
+
 void secondary_metrics(struct secondary *s, FILE *f)
 {
 	if (!s)
@@ -479,7 +506,7 @@ void secondary_metrics(struct secondary *s, FILE *f)
 	prom_family(f, "nodd_upstream_serial", "gauge", "SOA serial held for the upstream zone.");
 	for (int i = 0; i < s->nups; i++)
 		prom_sample(f, "nodd_upstream_serial", "zone", s->ups[i].zone, NULL, NULL,
-			s->ups[i].rs.serial);
+			m_serial(&s->ups[i]));
 	prom_family(f, "nodd_upstream_transfers_total", "counter", "Transfers by kind and outcome.");
 	for (int i = 0; i < s->nups; i++) {
 		const struct upstream *up = &s->ups[i];
@@ -494,24 +521,10 @@ void secondary_metrics(struct secondary *s, FILE *f)
 		for (int k = XFR_CUT_TIME; k < XFR_CUT_COUNT; k++)
 			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", s->ups[i].zone, "limit",
 				xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
-	prom_family(f, "nodd_upstream_observations_total", "counter",
-		"New names seen in the upstream zone.");
-	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_observations_total", "zone", s->ups[i].zone, NULL, NULL,
-			s->ups[i].n_obs);
-	prom_family(f, "nodd_upstream_notify_total", "counter",
-		"NOTIFYs accepted for the upstream zone (from a primary, TSIG-checked).");
-	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_notify_total", "zone", s->ups[i].zone, NULL, NULL,
-			(uint64_t)atomic_load_explicit(&s->ups[i].n_notify, memory_order_relaxed));
-	prom_family(f, "nodd_upstream_probes_total", "counter",
-		"SOA probes of the upstream zone's primaries (refresh timer, retry or NOTIFY).");
-	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_probes_total", "zone", s->ups[i].zone, NULL, NULL,
-			s->ups[i].n_probes);
-	prom_family(f, "nodd_upstream_expired", "gauge",
-		"1 when no refresh succeeded within the expire bound.");
-	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_expired", "zone", s->ups[i].zone, NULL, NULL,
-			(uint64_t)refresh_expired(&s->ups[i].rs, unix_now()));
+	for (size_t m = 0; m < sizeof zone_metrics / sizeof zone_metrics[0]; m++) {
+		prom_family(f, zone_metrics[m].name, zone_metrics[m].type, zone_metrics[m].help);
+		for (int i = 0; i < s->nups; i++)
+			prom_sample(f, zone_metrics[m].name, "zone", s->ups[i].zone, NULL, NULL,
+				zone_metrics[m].value(&s->ups[i]));
+	}
 }
