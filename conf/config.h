@@ -145,4 +145,9 @@ struct config_changes {
 int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n,
 	struct config_changes *out);
 
+/* The other changed settings: those a reload applies at once, named as above. Returns
+ * how many. */
+int config_reload_changes(const struct nodd_config *run, const struct nodd_config *n,
+	struct config_changes *out);
+
 #endif

@@ -64,4 +64,9 @@ void daemon_stop(struct daemon *d);
 /* SIGHUP: re-read the configuration and keys and apply what can change at once. */
 void daemon_reload(evutil_socket_t sig, short what, void *arg);
 
+/* The same reload, saying in out what came of it (POST /api/v1/reload): ok 0 with error
+ * when the file has an error (nothing changed), else the changed settings applied and
+ * those that wait for a restart (with a new suffix the publish ones wait too). */
+void daemon_reload_run(struct daemon *d, struct http_reload *out);
+
 #endif

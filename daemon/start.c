@@ -116,6 +116,30 @@ static json_t *publish_status(void *xfr)
 	return xfr ? xfrout_status(xfr) : json_object();
 }
 
+/* The control endpoints' view of the upstream zones and of the reload. */
+static json_t *upstream_status_cb(void *sec, const char *zone)
+{
+	return zone ? secondary_zone_status(sec, zone) : secondary_status(sec);
+}
+
+static int upstream_kick_cb(void *sec, const char *zone, int full)
+{
+	return secondary_kick(sec, zone, full ? SECONDARY_RETRANSFER : SECONDARY_REFRESH);
+}
+
+static void reload_cb(void *d, struct http_reload *out)
+{
+	daemon_reload_run(d, out);
+}
+
+static void set_http_control(struct daemon *d)
+{
+	d->henv.xfr = d->xfr;
+	d->henv.control = (struct http_control){ .upstream_status = upstream_status_cb,
+		.upstream_kick = upstream_kick_cb, .upstream_ctx = d->sec, .reload = reload_cb,
+		.reload_ctx = d };
+}
+
 static void add_http_sections(struct daemon *d)
 {
 	if (d->ws)
@@ -230,6 +254,7 @@ static int start_http(struct daemon *d)
 	d->henv.ctx = d->tcp;
 	d->henv.ws = d->ws;
 	add_http_sections(d);
+	set_http_control(d);
 	struct nodd_err he;
 	d->http = http_start(d->base, &d->henv, &he);
 	if (!d->http)

@@ -45,6 +45,7 @@ static const char *reason_phrase(int code)
 	case 404: return "Not Found";
 	case 403: return "Forbidden";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 421: return "Misdirected Request";
@@ -132,6 +133,7 @@ int http_add_section(struct http_env *env, const char *name, json_t *(*status)(v
 }
 
 #define DOMAINS_PREFIX "/api/v1/domains/"
+#define ZONES_PREFIX "/api/v1/zones"
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -168,6 +170,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 		api_status(h, req);
 	else if (strcmp(path, "/metrics") == 0)
 		api_metrics(h, req);
+	else if (strncmp(path, ZONES_PREFIX, sizeof ZONES_PREFIX - 1) == 0)
+		api_zones(h, req, path + sizeof ZONES_PREFIX - 1);
+	else if (strcmp(path, "/api/v1/notify") == 0)
+		api_notify(h, req);
+	else if (strcmp(path, "/api/v1/reload") == 0)
+		api_reload(h, req);
 	else if (ws)
 		ws_handle_request(h->env.ws, req);
 	else

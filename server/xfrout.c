@@ -417,27 +417,55 @@ void xfrout_stop(struct xfrout *x)
 	free(x);
 }
 
+static json_t *consumer_json(struct xfrout *x, const struct consumer *c,
+	const struct answer_cfg *cfg)
+{
+	char zt[300];
+	zone_text(cfg, c->zone, zt, sizeof zt);
+	json_t *e = json_object();
+	json_object_set_new(e, "peer", json_string(c->peer));
+	json_object_set_new(e, "key", c->key[0] ? json_string(c->key) : json_null());
+	json_object_set_new(e, "zone", json_string(zt));
+	json_object_set_new(e, "serial", json_integer(c->serial));
+	json_object_set_new(e, "current", json_boolean(c->serial == nod_serial(x->nod, c->zone)));
+	json_object_set_new(e, "last", json_string(c->kind));
+	json_object_set_new(e, "at", json_integer(c->at));
+	json_object_set_new(e, "transfers", json_integer((json_int_t)c->count));
+	return e;
+}
+
 json_t *xfrout_status(struct xfrout *x)
 {
 	json_t *o = json_object();
 	json_t *cons = json_array();
 	const struct answer_cfg *cfg = atomic_load(x->acfgp);
-	for (int i = 0; i < x->ncons; i++) {
-		const struct consumer *c = &x->cons[i];
-		char zt[300];
-		zone_text(cfg, c->zone, zt, sizeof zt);
-		json_t *e = json_object();
-		json_object_set_new(e, "peer", json_string(c->peer));
-		json_object_set_new(e, "key", c->key[0] ? json_string(c->key) : json_null());
-		json_object_set_new(e, "zone", json_string(zt));
-		json_object_set_new(e, "serial", json_integer(c->serial));
-		json_object_set_new(e, "current", json_boolean(c->serial == nod_serial(x->nod, c->zone)));
-		json_object_set_new(e, "last", json_string(c->kind));
-		json_object_set_new(e, "at", json_integer(c->at));
-		json_object_set_new(e, "transfers", json_integer((json_int_t)c->count));
-		json_array_append_new(cons, e);
-	}
+	for (int i = 0; i < x->ncons; i++)
+		json_array_append_new(cons, consumer_json(x, &x->cons[i], cfg));
 	json_object_set_new(o, "consumers", cons);
 	json_object_set_new(o, "notify", x->notify ? notifyout_status(x->notify) : json_array());
 	return o;
+}
+
+json_t *xfrout_zone_status(struct xfrout *x, int zone)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "serial", json_integer(nod_serial(x->nod, zone)));
+	json_object_set_new(o, "version_time", json_integer(nod_version_time(x->nod, zone)));
+	json_t *cons = json_array();
+	const struct answer_cfg *cfg = atomic_load(x->acfgp);
+	for (int i = 0; i < x->ncons; i++)
+		if (x->cons[i].zone == zone)
+			json_array_append_new(cons, consumer_json(x, &x->cons[i], cfg));
+	json_object_set_new(o, "consumers", cons);
+	json_object_set_new(o, "notify", notifyout_zone_status(x->notify, zone));
+	return o;
+}
+
+int xfrout_notify(struct xfrout *x, int zone)
+{
+	int sent = 0;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (zone < 0 || z == zone)
+			sent += notifyout_resend(x->notify, z, nod_serial(x->nod, z));
+	return sent;
 }

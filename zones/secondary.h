@@ -38,6 +38,20 @@ void secondary_set_keys(struct secondary *s, const struct tsig_keyring *kr);
 /* Per upstream status for GET /api/v1/status (a new array; caller decrefs). */
 json_t *secondary_status(struct secondary *s);
 
+/* The status of the upstream zone named zone (norm text, "" for the root), the object
+ * secondary_status gives for it; NULL when zone is not an upstream. New reference. */
+json_t *secondary_zone_status(struct secondary *s, const char *zone);
+
+/* Control of one upstream zone (zone as above), as rndc refresh / retransfer. */
+enum secondary_kick {
+	SECONDARY_REFRESH,     /* an SOA query now; a transfer when the serial is newer */
+	SECONDARY_RETRANSFER,  /* a full AXFR now, even when the serial is current; every
+	                        * attempt is an AXFR until one is applied */
+};
+/* Start it now: 1; or, while an exchange runs, once that one ends: 0; -1 when zone is
+ * not an upstream. Main thread. */
+int secondary_kick(struct secondary *s, const char *zone, enum secondary_kick what);
+
 /* Prometheus lines for /metrics, appended to f. */
 void secondary_metrics(struct secondary *s, FILE *f);
 

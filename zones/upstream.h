@@ -62,8 +62,18 @@ struct upstream {
 	struct xfrconn conn;                  /* conn.kind XFR_NONE when idle */
 	int pi;
 
+	/* a full AXFR is wanted (noddctl retransfer): every start of an exchange is an AXFR
+	 * until one is applied */
+	int want_axfr;
+
 	/* status */
 	uint64_t n_ixfr, n_axfr, n_fail, n_obs, n_up_to_date;
+	uint64_t n_errors;                    /* errors noted (upstream_error) */
+	/* the last transfer (IXFR or AXFR, not an SOA probe): when it ended, its kind, its
+	 * result ("applied", "current", "failed"), the serials */
+	int64_t last_xfr_at;
+	const char *last_xfr_kind, *last_xfr_result;
+	uint32_t last_xfr_from, last_xfr_to;
 	uint64_t n_cut[XFR_CUT_COUNT];        /* exchanges cut by a limit, by enum xfr_cut */
 	char last_error[256];
 	int64_t last_error_at;
