@@ -213,13 +213,11 @@ static int zone_status(struct http_client *c, const char *zone, int json)
 	free(r.body);
 	if (!j)
 		return EXIT_REFUSED;
-	if (json)
-		; /* printed by call() */
-	else if (!zone)
+	if (!json && !zone) /* with --json, call() printed the answer */
 		zones_table(j);
-	else if (strcmp(jstr(j, "type", ""), "upstream") == 0)
+	else if (!json && strcmp(jstr(j, "type", ""), "upstream") == 0)
 		upstream_detail(j);
-	else
+	else if (!json)
 		published_detail(j);
 	json_decref(j);
 	return 0;

@@ -410,7 +410,7 @@ static void usage(FILE *f)
 		"  -s, --server URL   daemon HTTP API (env NODD_URL; default %s)\n"
 		"  -c, --config FILE  nodd's configuration: URL from server.http, token from\n"
 		"                     server.http-token or <server.database>.token (env NODD_CONFIG)\n"
-		"  -t, --token TOKEN  bearer token for observe/import (env NODD_TOKEN)\n"
+		"  -t, --token TOKEN  bearer token for the writes (env NODD_TOKEN)\n"
 		"  --token-file FILE  read the bearer token from FILE (env NODD_TOKEN_FILE)\n"
 		"  --json             (after the command) print the server's JSON\n"
 		"  -V, --version      print the version\n"

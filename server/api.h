@@ -53,7 +53,7 @@ int http_refuse_unless_get(struct evhttp_request *req);
 void http_send_method_not_allowed(struct evhttp_request *req, const char *allow);
 /* server/httpauth.c: 0 when a request with these headers may go on, else the status it
  * is refused with (421 wrong Host; for any POST 403 foreign Origin, 401 missing or wrong
- * bearer token, 415 a body that is not application/json) and *msg the reason. */
+ * bearer token, 415 observations not sent as application/json) and *msg the reason. */
 int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const char *path,
 	const struct evkeyvalq *hdrs, const char **msg);
 /* Read <database>.token, or create it (mode 0600, 64 hex digits) when it is not there. */

@@ -1,7 +1,7 @@
 /* httpauth.c -- who may use the HTTP listener: the checks every request passes before it
  * is routed (the Host it names, and for a write, any POST, its Origin, bearer token and,
- * when it has a body, Content-Type), and the token file generated next to the database when no
- * server.http-token is configured. Reads headers only; never reads or answers a body
+ * for the observations, Content-Type), and the token file generated next to the
+ * database when no server.http-token is configured. Reads headers only; never reads or answers a body
  * (server/http.c answers, server/httpconn.c applies the same checks before the body is read).
  *
  * DESIGN
@@ -210,20 +210,6 @@ static int json_media_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* A body follows the headers: a Content-Length other than 0, or a Transfer-Encoding. The
- * control endpoints take none, so `curl -X POST` with the token is enough for them. */
-static int has_body(const struct evkeyvalq *hdrs)
-{
-	const char *cl = evhttp_find_header(hdrs, "Content-Length");
-	if (evhttp_find_header(hdrs, "Transfer-Encoding"))
-		return 1;
-	if (!cl)
-		return 0;
-	while (*cl == ' ' || *cl == '\t' || *cl == '0')
-		cl++;
-	return *cl != '\0' && *cl != ' ' && *cl != '\t';
-}
-
 int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const char *path,
 	const struct evkeyvalq *hdrs, const char **msg)
 {
@@ -233,8 +219,7 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 			"server.http-hosts";
 		return 421;
 	}
-	(void)path; /* every POST is a write: observations and the control endpoints */
-	if (cmd != EVHTTP_REQ_POST)
+	if (cmd != EVHTTP_REQ_POST) /* every POST is a write: observations and the control */
 		return 0;
 	const char *origin = evhttp_find_header(hdrs, "Origin");
 	if (origin && !origin_same(origin, host)) {
@@ -245,7 +230,10 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 		*msg = "missing or wrong bearer token";
 		return 401;
 	}
-	if (has_body(hdrs) && !json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
+	/* The control endpoints take no body (one sent is never read: server/httpconn.c), so
+	 * `curl -X POST` with the token is enough for them. */
+	if (strcmp(path, HTTP_OBSERVATIONS_PATH) == 0 &&
+	    !json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		*msg = "writes must be sent as Content-Type: application/json";
 		return 415;
 	}
