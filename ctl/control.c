@@ -56,6 +56,22 @@ static json_t *call(struct http_client *c, const char *method, const char *path,
 	return j;
 }
 
+/* call() on /api/v1/zones/ZONE<tail>, or on all when zone is NULL; what names it in
+ * errors when zone does not. */
+static json_t *zone_call(struct http_client *c, const char *method, const char *zone,
+	const char *tail, const char *all, int json, const char *what)
+{
+	char path[1200];
+	if (zone)
+		zone_path(path, sizeof path, zone, tail);
+	else
+		snprintf(path, sizeof path, "%s", all);
+	struct http_reply r;
+	json_t *j = call(c, method, path, json, zone ? zone : what, &r);
+	free(r.body);
+	return j;
+}
+
 static long long jint(const json_t *o, const char *key)
 {
 	return (long long)json_integer_value(json_object_get(o, key));
@@ -203,14 +219,7 @@ static void zones_table(const json_t *all)
 
 static int zone_status(struct http_client *c, const char *zone, int json)
 {
-	char path[1200];
-	if (zone)
-		zone_path(path, sizeof path, zone, "");
-	else
-		snprintf(path, sizeof path, "/api/v1/zones");
-	struct http_reply r;
-	json_t *j = call(c, "GET", path, json, zone ? zone : "zone-status", &r);
-	free(r.body);
+	json_t *j = zone_call(c, "GET", zone, "", "/api/v1/zones", json, "zone-status");
 	if (!j)
 		return EXIT_REFUSED;
 	if (!json && !zone) /* with --json, call() printed the answer */
@@ -227,12 +236,9 @@ static int zone_status(struct http_client *c, const char *zone, int json)
 
 static int zone_action(struct http_client *c, const char *zone, const char *action, int json)
 {
-	char path[1200], tail[32];
+	char tail[32];
 	snprintf(tail, sizeof tail, "/%s", action);
-	zone_path(path, sizeof path, zone, tail);
-	struct http_reply r;
-	json_t *j = call(c, "POST", path, json, zone, &r);
-	free(r.body);
+	json_t *j = zone_call(c, "POST", zone, tail, NULL, json, NULL);
 	if (!j)
 		return EXIT_REFUSED;
 	if (!json)
@@ -243,14 +249,7 @@ static int zone_action(struct http_client *c, const char *zone, const char *acti
 
 static int notify(struct http_client *c, const char *zone, int json)
 {
-	char path[1200];
-	if (zone)
-		zone_path(path, sizeof path, zone, "/notify");
-	else
-		snprintf(path, sizeof path, "/api/v1/notify");
-	struct http_reply r;
-	json_t *j = call(c, "POST", path, json, zone ? zone : "notify", &r);
-	free(r.body);
+	json_t *j = zone_call(c, "POST", zone, "/notify", "/api/v1/notify", json, "notify");
 	if (!j)
 		return EXIT_REFUSED;
 	if (!json && jint(j, "targets") == 0) {
@@ -280,9 +279,7 @@ static void names_line(const char *label, const json_t *a)
 
 static int reload(struct http_client *c, int json)
 {
-	struct http_reply r;
-	json_t *j = call(c, "POST", "/api/v1/reload", json, "reload", &r);
-	free(r.body);
+	json_t *j = zone_call(c, "POST", NULL, NULL, "/api/v1/reload", json, "reload");
 	if (!j)
 		return EXIT_REFUSED;
 	if (!json) {

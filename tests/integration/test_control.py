@@ -5,7 +5,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 
@@ -227,8 +226,9 @@ def test_reload_reports_applied_and_restart_keys(nodd_factory):
 
 # ---- NOTIFY to a real BIND secondary of the DNSBL zone --------------------------------------
 
-class Secondary:
-    """named as a secondary of nodd's DNSBL zone (AXFR from nodd, NOTIFY from nodd)."""
+class Secondary(Named):
+    """named as a secondary of nodd's DNSBL zone (AXFR from nodd, NOTIFY from nodd); its
+    log and stop are Named's."""
 
     def __init__(self, workdir, port, nodd_port):
         self.dir = str(workdir)
@@ -242,21 +242,7 @@ class Secondary:
 };
 zone "%s" { type secondary; primaries port %d { 127.0.0.1; }; file "bl.db"; };
 """ % (self.dir, port, h.DNSBL, nodd_port))
-        self.p, self.logf = start_named(self.conf, self.dir)
-
-    def log(self):
-        self.logf.flush()
-        with open(os.path.join(self.dir, "named.log")) as f:
-            return f.read()
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-        self.logf.close()
+        self.p, self.log = start_named(self.conf, self.dir)
 
 
 def test_notify_reaches_a_bind_secondary(tmp_path, nodd_factory, need_named):
@@ -267,15 +253,15 @@ def test_notify_reaches_a_bind_secondary(tmp_path, nodd_factory, need_named):
     try:
         serial = n.serials()[h.DNSBL]
         h.wait_for(lambda: "transfer of '%s/IN' from 127.0.0.1#%d: Transfer completed"
-                   % (h.DNSBL, n.port) in sec.log(), 20, what="BIND's first AXFR")
+                   % (h.DNSBL, n.port) in sec.log_text(), 20, what="BIND's first AXFR")
         got = "zone %s/IN: notify from 127.0.0.1#" % h.DNSBL
-        before = sec.log().count(got)
+        before = sec.log_text().count(got)
         sent = h.metric_sum(n.metrics(), "nodd_notify_sent_total")
         r = n.noddctl("notify", h.DNSBL)
         assert r.returncode == 0, r.stderr
         assert r.stdout == ("NOTIFY %s serial %d\nsent 1 NOTIFY messages to 1 targets\n"
                             % (h.DNSBL, serial)), r.stdout
-        h.wait_for(lambda: sec.log().count(got) == before + 1, 10, what="BIND got the NOTIFY")
+        h.wait_for(lambda: sec.log_text().count(got) == before + 1, 10, what="BIND got the NOTIFY")
         assert h.metric_sum(n.metrics(), "nodd_notify_sent_total") == sent + 1
         h.wait_for(lambda: json.loads(n.noddctl("zone-status", h.DNSBL, "--json").stdout)
                    ["notify"][0]["state"] == "acknowledged", 10, what="the NOTIFY acknowledged")
@@ -288,7 +274,7 @@ def test_notify_reaches_a_bind_secondary(tmp_path, nodd_factory, need_named):
         r = n.noddctl("notify")
         assert r.returncode == 0, r.stderr
         assert r.stdout.endswith("sent 8 NOTIFY messages to 1 targets\n"), r.stdout
-        h.wait_for(lambda: sec.log().count(got) == before + 2, 10, what="the second NOTIFY")
+        h.wait_for(lambda: sec.log_text().count(got) == before + 2, 10, what="the second NOTIFY")
         assert h.metric_sum(n.metrics(), "nodd_notify_sent_total") == sent + 9
     finally:
         sec.stop()
