@@ -234,6 +234,13 @@ static int parse_acl_address(struct cctx *c, const struct opt_row *r, void *base
 	return 0;
 }
 
+/* Two entries allow the same addresses when they were written the same ("host/prefix"). */
+static int same_acl_address(const struct opt_row *r, const void *a, const void *b)
+{
+	(void)r;
+	return strcmp(((const struct config_acl *)a)->text, ((const struct config_acl *)b)->text) == 0;
+}
+
 static int acl_done(struct cctx *c, void *item, int index, yaml_node_t *e, const char *key)
 {
 	(void)index;
@@ -440,7 +447,8 @@ const struct opt_row config_schema[] = {
 	{ ROW("transfer", "min-interval", OPT_DURATION), CFG(xfr_min_interval), .min = 1, .max = DAY,
 	  .parse = parse_min_interval, .same = same_min_interval, .reload = OPT_RESTART },
 	{ ROW("transfer.allow", "key", OPT_NAME), AT(struct config_acl, key) },
-	{ ROW("transfer.allow", "address", OPT_CUSTOM), .parse = parse_acl_address },
+	{ ROW("transfer.allow", "address", OPT_CUSTOM), .parse = parse_acl_address,
+	  .same = same_acl_address },
 	{ ROW("transfer.notify", "address", OPT_ADDR), AT(struct config_notify, addr), .defport = 53,
 	  .required = "" },
 	{ ROW("transfer.notify", "key", OPT_NAME), AT(struct config_notify, key) },

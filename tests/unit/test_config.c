@@ -249,6 +249,10 @@ int main(void)
 			is_int(config_restart_changes(a, b, &why), 0,
 				"SOA timers and transfer.allow are applied by a reload");
 			is_str(why.names, "", "nothing named");
+			is_int(config_reload_changes(a, b, &why), 2, "two settings applied");
+			is_str(why.names, "publish.soa-refresh, transfer.allow",
+				"the applied ones are named, in order");
+			is_int(config_reload_changes(a, a, &why), 0, "no change: nothing applied");
 		}
 		config_free(b);
 		b = load("server:\n  listen: 127.0.0.1@5354\n  database: /tmp/x.db\n"
@@ -263,6 +267,9 @@ int main(void)
 			is_str(why.names, "server.listen, server.tcp-clients, publish.suffix, "
 				"transfer.notify, transfer.min-interval, files", "each named once, in order");
 			is_int(why.count, 6, "and counted");
+			config_reload_changes(a, b, &why);
+			is_str(why.names, "publish.hostmaster, keys, transfer.allow",
+				"what a reload applies is named apart from what waits");
 		}
 		config_free(a);
 		config_free(b);
