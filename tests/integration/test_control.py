@@ -138,6 +138,10 @@ def test_unknown_zone_exits_1(pair):
     assert r.returncode == 1 and "is a published zone" in r.stderr, r.stderr
     r = ctl(n, "notify", ZONE)
     assert r.returncode == 1 and "is an upstream zone" in r.stderr, r.stderr
+    st, _ = n.api("GET", "/api/v1/zones/%s/refresh" % ZONE)
+    assert st == 405
+    st, _ = n.api("POST", "/api/v1/zones/%s/frobnicate" % ZONE)
+    assert st == 404
     st, body = n.api("GET", "/api/v1/zones/no-such.zone")
     assert st == 404 and body == {"error": "no such zone: nodd neither follows nor publishes it",
                                   "zone": "no-such.zone"}
@@ -186,6 +190,11 @@ def test_import_baseline_is_known_but_never_listed_nor_streamed(pair, tmp_path):
     h.wait_for(lambda: n.a_code("not-base.se") == "127.0.0.2", 5, what="not-base.se listed")
     assert h.metric_sum(n.metrics(), "nodd_outbox_last_seq",
                         topic="newly_registered_domain") == last + 1
+    # the batch form's own errors; an older nodd refuses the shape (no domain) the same way
+    for body, field in (({"baseline": True, "observations": {}}, "observations"),
+                        ({"baseline": "yes", "observations": []}, "baseline")):
+        st, resp = n.api("POST", "/api/v1/observations", body)
+        assert st == 400 and resp["field"] == field, resp
     # a baseline import of a name already listed leaves it listed (the earliest wins)
     f.write_text("not-base.se\n")
     r = ctl(n, "import", "--baseline", str(f))
@@ -215,6 +224,9 @@ def test_reload_reports_applied_and_restart_keys(nodd_factory):
     n.observe("ttl-check.se")  # the new TTL answers
     h.wait_for(lambda: n.a_code("ttl-check.se") == "127.0.0.2", 5, what="ttl-check.se listed")
     assert n.query("ttl-check.se." + h.DNSBL, "A").answer[0].ttl == 30
+    r = n.noddctl("notify")
+    assert (r.returncode, r.stdout) == (0, "no transfer.notify targets are configured: "
+                                           "nothing sent\n"), r.stderr
     # a file with an error changes nothing and exits 1
     with open(n.config_path, "a") as f:
         f.write("bogus-section: 1\n")
