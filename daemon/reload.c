@@ -20,8 +20,8 @@
  * is not freed: a transfer in progress (in or out) goes on verifying or signing with the
  * key it began with, and a UDP thread may be checking a query with it at this moment.
  * Reloads that change keys are rare and a key is under 1 KB, so they are kept until exit;
- * a reload with the same keys keeps the running keyring. */
-/* Returns 1 when the keys were replaced, 0 when they are the same, -1 when they are
+ * a reload with the same keys keeps the running keyring.
+ * Returns 1 when the keys were replaced, 0 when they are the same, -1 when they are
  * kept because the new ones cannot be used (why in out->keys_error). */
 static int reload_keys(struct daemon *d, const struct nodd_config *n, struct http_reload *out)
 {
