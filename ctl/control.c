@@ -83,7 +83,8 @@ static const char *jstr(const json_t *o, const char *key, const char *dflt)
 	return s ? s : dflt;
 }
 
-/* A unix time as "2026-12-03T16:30:01Z (12 s ago)" or "(in 48 s)"; "-" for none. */
+/* A unix time as "2026-12-03T16:30:01Z (12 s ago)", "(now)" or "(in 48 s)"; "-" for
+ * none. */
 static const char *when(long long t, char *buf, size_t n)
 {
 	if (t <= 0)
@@ -94,8 +95,10 @@ static const char *when(long long t, char *buf, size_t n)
 	char iso[32];
 	strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	long long d = t - (long long)time(NULL);
-	if (d >= 0)
+	if (d > 0)
 		snprintf(buf, n, "%s (in %lld s)", iso, d);
+	else if (d == 0)
+		snprintf(buf, n, "%s (now)", iso);
 	else
 		snprintf(buf, n, "%s (%lld s ago)", iso, -d);
 	return buf;
@@ -191,28 +194,41 @@ static void notify_summary(const json_t *p, char *buf, size_t n)
 		snprintf(buf, n, "%zu/%zu acknowledged", acked, json_array_size(nt));
 }
 
+/* The widest zone name of the list, at least min: the first column's width. */
+static int zone_width(const json_t *list, int min)
+{
+	size_t i, w = (size_t)min;
+	const json_t *e;
+	json_array_foreach(list, i, e)
+		if (strlen(jstr(e, "zone", "")) > w)
+			w = strlen(jstr(e, "zone", ""));
+	return (int)w;
+}
+
 static void zones_table(const json_t *all)
 {
 	size_t i;
 	const json_t *e;
 	char ser[24], b1[96], b2[96];
 	const json_t *ups = json_object_get(all, "upstreams");
+	const json_t *pub = json_object_get(all, "published");
+	int w = zone_width(ups, zone_width(pub, 9));
 	if (json_array_size(ups)) {
-		printf("%-24s %-10s %-28s %-40s %s\n", "UPSTREAM", "SERIAL", "LAST TRANSFER",
+		printf("%-*s %-10s %-40s %-34s %s\n", w, "UPSTREAM", "SERIAL", "LAST TRANSFER",
 			"NEXT REFRESH", "ERRORS");
 		json_array_foreach(ups, i, e) {
 			serial_text(e, ser, sizeof ser);
-			printf("%-24s %-10s %-28s %-40s %lld\n", jstr(e, "zone", "?"), ser,
+			printf("%-*s %-10s %-40s %-34s %lld\n", w, jstr(e, "zone", "?"), ser,
 				transfer_text(e, b1, sizeof b1),
 				json_is_integer(json_object_get(e, "next_refresh"))
 				? when(jint(e, "next_refresh"), b2, sizeof b2) : "running", jint(e, "errors"));
 		}
 		printf("\n");
 	}
-	printf("%-24s %-10s %-10s %s\n", "PUBLISHED", "SERIAL", "CONSUMERS", "NOTIFY");
-	json_array_foreach(json_object_get(all, "published"), i, e) {
+	printf("%-*s %-10s %-10s %s\n", w, "PUBLISHED", "SERIAL", "CONSUMERS", "NOTIFY");
+	json_array_foreach(pub, i, e) {
 		notify_summary(e, b1, sizeof b1);
-		printf("%-24s %-10lld %-10zu %s\n", jstr(e, "zone", "?"), jint(e, "serial"),
+		printf("%-*s %-10lld %-10zu %s\n", w, jstr(e, "zone", "?"), jint(e, "serial"),
 			json_array_size(json_object_get(e, "consumers")), b1);
 	}
 }

@@ -282,6 +282,14 @@ def test_notify_reaches_a_bind_secondary(tmp_path, nodd_factory, need_named):
         assert st["notify"][0]["serial"] == serial
         assert [c["peer"] for c in st["consumers"]] == ["127.0.0.1"]
         assert st["consumers"][0]["serial"] == serial and st["consumers"][0]["current"] is True
+        r = n.noddctl("zone-status", h.DNSBL)
+        assert r.returncode == 0, r.stderr
+        t = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \((now|\d+ s ago)\)"
+        assert re.fullmatch(
+            r"zone:           %s\ntype:           published\nserial:         %d\n"
+            r"consumers:      127\.0\.0\.1 serial %d \(current\), AXFR at %s\n"
+            r"notify:         127\.0\.0\.1@%d acknowledged, serial %d, 1 tries, at %s\n"
+            % (re.escape(h.DNSBL), serial, serial, t, port, serial, t), r.stdout), r.stdout
         # every zone: BIND answers NOTAUTH for the seven it does not hold, and says so
         r = n.noddctl("notify")
         assert r.returncode == 0, r.stderr
