@@ -91,6 +91,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, code, body, ctype="text/plain", headers=None):
         if isinstance(body, str):
             body = body.encode()
+        item, self.pending = getattr(self, "pending", None), None
+        if item is not None:  # logged before the client can see the answer
+            item["status"] = code
+            item.pop("log").note_request(item)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -102,6 +106,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return code
 
     def _dispatch(self, method):
+        self.pending = None
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.split("/")
         log = self.server_ref.logs.get(parts[1]) if len(parts) > 2 else None
@@ -122,19 +127,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         item = {"time": time.time(), "method": method,
                 "path": rest + ("?" + url.query if url.query else ""),
                 "user_agent": self.headers.get("User-Agent"),
-                "accept_encoding": self.headers.get("Accept-Encoding")}
+                "accept_encoding": self.headers.get("Accept-Encoding"), "log": log}
+        self.pending = item
         delay = log.faults["delay"]
         if delay:
             time.sleep(delay)
         forced = log.take_status_fault(rest)
         if forced:
-            item["status"] = self._send(forced[0], "slow down\n", headers=forced[1])
-        else:
-            try:
-                item["status"] = self._route(log, method, rest, query)
-            except HTTPError as e:
-                item["status"] = self._send(e.code, json.dumps({"error": str(e)}), JSON)
-        log.note_request(item)
+            self._send(forced[0], "slow down\n", headers=forced[1])
+            return
+        try:
+            self._route(log, method, rest, query)
+        except HTTPError as e:
+            self._send(e.code, json.dumps({"error": str(e)}), JSON)
+        except Exception as e:  # a bug here must show as a 500, not a dropped connection
+            self._send(500, json.dumps({"error": repr(e)}), JSON)
 
     # --- control ----------------------------------------------------------------------
     def _control(self, log, method, what, query, body):

@@ -127,8 +127,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def _send(self, code, obj, headers=None, ctype="application/rdap+json"):
+    def _send(self, code, obj, headers=None, ctype="application/rdap+json", item=None):
         body = json.dumps(obj).encode()
+        if item is not None:  # logged before the client can see the answer
+            item["status"] = code
+            self.srv.note(item)
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -161,24 +164,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "user_agent": self.headers.get("User-Agent"),
                 "accept": self.headers.get("Accept")}
         if not url.path.startswith("/domain/") or "/" in url.path[8:] or len(url.path) == 8:
-            item["status"] = self._send(400, {"errorCode": 400, "title": "Bad Request"})
-            self.srv.note(item)
+            self._send(400, {"errorCode": 400, "title": "Bad Request"}, item=item)
             return
         name = urllib.parse.unquote(url.path[8:])
         item["domain"] = name
         answer = self.srv.answer(name)
         status = answer["status"]
         if status == 200:
-            item["status"] = self._send(200, _domain_object(name.lower().rstrip("."), answer))
+            self._send(200, _domain_object(name.lower().rstrip("."), answer), item=item)
         elif status == 429:
             ra = answer.get("retry_after", 1)
             value = (email.utils.formatdate(time.time() + ra, usegmt=True) if answer.get("date")
                      else str(int(ra)))
-            item["status"] = self._send(429, {"errorCode": 429, "title": "Too Many Requests"},
-                                        {"Retry-After": value})
+            self._send(429, {"errorCode": 429, "title": "Too Many Requests"},
+                       {"Retry-After": value}, item=item)
         else:
-            item["status"] = self._send(status, {"errorCode": status, "title": "Not Found"})
-        self.srv.note(item)
+            self._send(status, {"errorCode": status, "title": "Not Found"}, item=item)
 
 
 def start(port=0):
