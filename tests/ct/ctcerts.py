@@ -191,6 +191,14 @@ def split_tile_leaf(record, head_len):
     return b"\x00\x00" + record[:head_len], entry_type, precert, fps
 
 
+def tile_leaf_length(data, pos, head_len):
+    """Length of the TileLeaf at data[pos:] whose timestamp..extensions part is head_len."""
+    end = pos + head_len
+    if struct.unpack(">H", data[pos + 8:pos + 10])[0] == PRECERT_ENTRY:
+        end += 3 + int.from_bytes(data[end:end + 3], "big")
+    return end + 2 + struct.unpack(">H", data[end:end + 2])[0] - pos
+
+
 def extra_data(entry_type, precert, chain):
     certs = b"".join(u24(len(c)) + c for c in chain)
     body = u24(len(certs)) + certs

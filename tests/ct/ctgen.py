@@ -20,7 +20,8 @@ Names: token = 3 characters from the log name + the index in base 36 (5 characte
 logs of one state directory do not share names; the shapes (SHAPES) vary the number of
 names (1-4), wildcards, www/mail/api labels and TLDs, including a two-label ICANN suffix
 (co.uk) and a private suffix (github.io). Timestamps are now - N ms + index.
-Speed: about 1 minute per 500k entries per core; --jobs worker processes.
+Speed: about 10,000 entries/s with --jobs 2 on a busy 2-core machine (a million entries,
+about 600 MB, in under two minutes); loading that log to serve it takes seconds.
 """
 import hashlib
 import multiprocessing

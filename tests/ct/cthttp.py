@@ -186,8 +186,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if call == "get-sth":
             out = log.sth()
         elif call == "get-entries":
+            span = _entries_range(log, query)
             out = {"entries": [{"leaf_input": _b64(li), "extra_data": _b64(ed)}
-                               for li, ed in (log.entry(i) for i in _entries_range(log, query))]}
+                               for li, ed in log.entries(span.start, span.stop)]}
         elif call == "get-sth-consistency":
             first, second = _int(query, "first"), _int(query, "second")
             if not 0 < first <= second <= log.published:

@@ -65,6 +65,7 @@ import base64
 import email.utils
 import hashlib
 import json
+import mmap
 import os
 import signal
 import struct
@@ -121,20 +122,20 @@ class Log:
 
     # --- storage ----------------------------------------------------------------------
     def _load(self):
-        if not os.path.exists(self.path):
+        if not os.path.exists(self.path) or not os.path.getsize(self.path):
             return
-        with open(self.path, "rb") as f:
-            data = f.read()
-        pos = 0
-        while pos + 8 <= len(data):
-            n, head = struct.unpack(">II", data[pos:pos + 8])
-            if pos + 8 + n > len(data):
-                break  # a record cut by a crash: dropped, the file is truncated below
-            self.offsets.append(pos + 8)
-            self.heads.append(head)
-            self.tree.append(merkle.leaf_hash(b"\x00\x00" + data[pos + 8:pos + 8 + head]))
-            pos += 8 + n
-        if pos != len(data):
+        with open(self.path, "r+b") as f, mmap.mmap(f.fileno(), 0) as data:
+            view, pos, total = memoryview(data), 0, len(data)
+            while pos + 8 <= total:
+                n, head = struct.unpack_from(">II", data, pos)
+                if pos + 8 + n > total:
+                    break  # a record cut by a crash: dropped, the file is truncated below
+                self.offsets.append(pos + 8)
+                self.heads.append(head)
+                self.tree.append(hashlib.sha256(b"\x00\x00\x00" + view[pos + 8:pos + 8 + head]).digest())
+                pos += 8 + n
+            view.release()
+        if pos != total:
             os.truncate(self.path, pos)
         self.end = pos
         meta = os.path.join(self.dir, "published.json")
@@ -229,7 +230,21 @@ class Log:
 
     def entry(self, i):
         """(leaf_input, extra_data) of entry i as served."""
-        rec, head = self.record(i)
+        return self._served(*self.record(i))
+
+    def entries(self, lo, hi):
+        """[(leaf_input, extra_data)] of entries lo..hi-1 as served, read at once."""
+        data = self.records(lo, hi)
+        out, pos = [], 0
+        for i in range(lo, hi):
+            with self.lock:
+                head = self.altered[i][1] if i in self.altered else self.heads[i]
+            end = pos + ctcerts.tile_leaf_length(data, pos, head)
+            out.append(self._served(data[pos:end], head))
+            pos = end
+        return out
+
+    def _served(self, rec, head):
         leaf_input, entry_type, precert, fps = ctcerts.split_tile_leaf(rec, head)
         chain = [self.issuers[fp] for fp in fps]
         return leaf_input, ctcerts.extra_data(entry_type, precert, chain)

@@ -652,3 +652,17 @@ def test_rdap_server_answers_from_its_table(tmp_path):
         assert [s[1] for s in doc["services"] if "test" in s[0]] == [[base]]
     finally:
         srv.stop()
+
+
+def test_rsa_log_signs_tree_heads_with_pkcs1(logs):
+    from cryptography.hazmat.primitives.asymmetric import padding
+    log = logs("r", key="rsa")
+    log.add(["rsa.test"])
+    sth = get_json(log.url + "ct/v1/get-sth")
+    sig = base64.b64decode(sth["tree_head_signature"])
+    assert sig[:2] == b"\x04\x01" and len(sig) == 4 + 256
+    signed = b"\x00\x01" + struct.pack(">QQ", sth["timestamp"], 1) + log.root(1)
+    load_der_public_key(base64.b64decode(log.key_b64)).verify(
+        sig[4:], signed, padding.PKCS1v15(), hashes.SHA256())
+    _, _, _, _, csig = parse_checkpoint(get(log.url + "checkpoint")[2].decode())
+    assert csig[12:14] == b"\x04\x01"
