@@ -83,25 +83,43 @@ def _patch(tbs, token, serial):
     return tbs.replace(TOKEN, token).replace(b"\x02\x10" + SERIAL, b"\x02\x10" + serial)
 
 
-def _chunk(bounds):
+def _chunk(bounds, ctx=None):
     lo, hi = bounds
-    ca, tpl, salt, ratio, ts0, leaf_index = (_G[k] for k in
-                                             ("ca", "tpl", "salt", "ratio", "ts0", "leaf_index"))
+    ctx = ctx or _G
+    ca, tpl, salt, ratio, leaf_index = (ctx[k] for k in ("ca", "tpl", "salt", "ratio", "leaf_index"))
+    ts0 = ctx.get("ts0")
     out = []
     for i in range(lo, hi):
         token = (salt + b36(i, 5)).encode()
         serial = b"\x5a" + hashlib.sha256(token + b"serial").digest()[:15]
         plain, poison = tpl[(i // 2) % len(tpl)]
         ext = ctcerts.leaf_index_ext(i) if leaf_index else b""
+        ts = ts0 + i if ts0 is not None else int(time.time() * 1000)
         tbs = _patch(plain, token, serial)
         if int((i + 1) * ratio) > int(i * ratio):
             pre_tbs = _patch(poison, token, serial)
             precert = ctcerts.der_cert(pre_tbs, ca.sign_tbs(pre_tbs))
-            out.append(ctcerts.tile_leaf(ts0 + i, PRECERT_ENTRY, tbs, ext, ca, precert))
+            out.append(ctcerts.tile_leaf(ts, PRECERT_ENTRY, tbs, ext, ca, precert))
         else:
             cert = ctcerts.der_cert(tbs, ca.sign_tbs(tbs))
-            out.append(ctcerts.tile_leaf(ts0 + i, X509_ENTRY, cert, ext, ca))
+            out.append(ctcerts.tile_leaf(ts, X509_ENTRY, cert, ext, ca))
     return out
+
+
+def _context(log, ratio):
+    salt = b36(int.from_bytes(hashlib.sha256(log.name.encode()).digest()[:4], "big"), 3)
+    return dict(ca=log.ca, tpl=_templates(log.ca), salt=salt, ratio=ratio,
+                leaf_index=log.leaf_index)
+
+
+def grow(log, count, ratio=0.5):
+    """Append `count` generated entries to a running log (timestamps now), in this
+    process; the names continue the generated series of that log. Returns the first index."""
+    ctx = getattr(log, "_gen_ctx", None)
+    if ctx is None or ctx["ratio"] != ratio:
+        ctx = log._gen_ctx = _context(log, ratio)
+    with log.lock:
+        return log.append_records(_chunk((log.size, log.size + count), ctx))
 
 
 def generate(state_dir, name, count, ratio=0.5, jobs=1, progress=None, chunk=2000):
@@ -110,9 +128,7 @@ def generate(state_dir, name, count, ratio=0.5, jobs=1, progress=None, chunk=200
     log = ctlog.Log(state_dir, name, publish="manual")
     if log.size >= count:
         return log
-    salt = b36(int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big"), 3)
-    _G.update(ca=log.ca, tpl=_templates(log.ca), salt=salt, ratio=ratio,
-              ts0=int(time.time() * 1000) - count, leaf_index=log.leaf_index)
+    _G.update(_context(log, ratio), ts0=int(time.time() * 1000) - count)
     bounds = [(lo, min(lo + chunk, count)) for lo in range(log.size, count, chunk)]
     started = time.time()
     ctx = multiprocessing.get_context("fork")

@@ -151,6 +151,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if final is not None:
                 final = self.server_ref.logs[final]
             out = log.add(final_log=final, **args)
+        elif what == "grow" and method == "POST":
+            out = {"index": log.grow(int(args["count"]), float(args.get("ratio", 0.5)))}
         elif what == "publish" and method == "POST":
             out = log.publish(args.get("size"))
         elif what == "fault" and method == "POST":

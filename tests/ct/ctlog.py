@@ -21,6 +21,8 @@ Module API (add tests/ct to sys.path, then `import ctlog`):
         "both": the precertificate here, then the final certificate (SCT list with this
         log's SCT) here or in final_log.
     log.add_der(cert_der)          an arbitrary certificate as an x509 entry -> index
+    log.grow(count, ratio=0.5)     append `count` generated entries (ctgen.py names, half
+                                   precerts, about 0.1 ms each) -> first index
     log.publish(size=None)         sign a tree head for `size` (default: all entries);
                                    publish="auto" does this after every add
     log.fault(**knobs) / log.fault(reset=True)   see FAULTS below; returns the knobs
@@ -47,11 +49,13 @@ FAULTS (log.fault(...) or POST <url>control/fault with the same JSON keys):
 
 Control endpoint, under each log's URL: POST control/add (the add() keywords as JSON),
 POST control/publish {"size": N}, POST control/fault {...}, GET control/requests[?clear=1],
-GET control/state. Control requests are not in the request log.
+POST control/grow {"count": N, "ratio": 0.5}, GET control/state. Control requests are
+not in the request log.
 
 Command line: ctlog.py --state DIR [--port 0] [--logs a,b] [--cap N] [--publish manual]
-[--log-list FILE [--tiled]] [--generate N [--precert-ratio 0.5]]. With --port it serves
-until SIGTERM and prints one JSON line {"port", "pid", "logs": {name: url}} on stdout;
+[--log-list FILE [--tiled]] [--generate N [--precert-ratio 0.5]] [--rate R]. With --port
+it serves until SIGTERM and prints one JSON line {"port", "pid", "logs": {name: url}} on
+stdout; --rate R grows every log by R generated entries per second (published at once);
 --generate N first appends generated entries until each log has N (see ctgen.py) and,
 without --port, exits.
 
@@ -227,6 +231,10 @@ class Log:
         with self.lock:
             return self.append_records(
                 [self._leaf(X509_ENTRY, cert_der, timestamp or now_ms(), self.size)])
+
+    def grow(self, count, ratio=0.5):
+        import ctgen
+        return ctgen.grow(self, count, ratio)
 
     def entry(self, i):
         """(leaf_input, extra_data) of entry i as served."""
@@ -406,6 +414,21 @@ def start(state_dir, name="log0", server=None, port=0, **opts):
     return log
 
 
+def _feed(logs, rate, ratio, done):
+    """Until done: grow each log by `rate` entries per second, in steps of 0.1 s."""
+    if rate <= 0:
+        while not done.wait(3600):
+            pass
+        return
+    started, added = time.time(), 0
+    while not done.wait(0.1):
+        due = int((time.time() - started) * rate) - added
+        if due > 0:
+            for log in logs:
+                log.grow(due, ratio)
+            added += due
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="local CT log (RFC 6962 + static-ct-api)")
     p.add_argument("--state", required=True)
@@ -419,6 +442,7 @@ def main(argv=None):
     p.add_argument("--generate", type=int)
     p.add_argument("--precert-ratio", type=float, default=0.5)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--rate", type=float, default=0, help="generated entries/s added to each log")
     a = p.parse_args(argv)
     names = a.logs.split(",")
     if a.generate:
@@ -439,8 +463,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: done.set())
     print(json.dumps({"port": first.server.port, "pid": os.getpid(),
                       "logs": {lg.name: lg.url for lg in logs}}), flush=True)
-    while not done.wait(3600):
-        pass
+    _feed(logs, a.rate, a.precert_ratio, done)
     first.server.stop()
     return 0
 

@@ -585,12 +585,33 @@ def test_program_control_endpoint_and_log_list(tmp_path):
         assert post(p + "control/fault", {"cap": 7})["cap"] == 7
         get(p + "ct/v1/get-sth")
         assert [r["path"] for r in get_json(p + "control/requests")] == ["ct/v1/get-sth"]
+        assert post(q + "control/grow", {"count": 3})["index"] == 1
+        assert get_json(q + "control/state")["size"] == 4
         doc = json.load(open(tmp_path / "list.json"))
         listed = doc["operators"][0]["logs"]
         assert sorted(e["url"] for e in listed) == sorted([p, q])
         for e in listed:
             assert base64.b64decode(e["log_id"]) == h(base64.b64decode(e["key"]))
             assert list(e["state"]) == ["usable"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+
+
+def test_program_grows_its_logs_at_a_rate(tmp_path):
+    proc = subprocess.Popen([sys.executable, os.path.join(CT_DIR, "ctlog.py"), "--state",
+                             str(tmp_path / "ct"), "--port", "0", "--logs", "g1,g2", "--rate", "200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        urls = json.loads(proc.stdout.readline())["logs"]
+        deadline = time.time() + 20
+        while min(get_json(u + "ct/v1/get-sth")["tree_size"] for u in urls.values()) < 100:
+            assert time.time() < deadline
+            time.sleep(0.1)
+        for u in urls.values():
+            got = get_json(u + "ct/v1/get-entries?start=0&end=99")["entries"]
+            types = [base64.b64decode(e["leaf_input"])[10:12] for e in got]
+            assert types == [b"\x00\x00", b"\x00\x01"] * 50
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
