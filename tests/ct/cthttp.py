@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.parse
 
+import httputil
 import merkle
 
 JSON = "application/json"
@@ -43,11 +44,7 @@ class Server:
         class Handler(_Handler):
             server_ref = outer
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.httpd, self.port = httputil.serve(Handler, port)
 
     def add(self, log):
         self.logs[log.name] = log
@@ -95,15 +92,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if item is not None:  # logged before the client can see the answer
             item["status"] = code
             item.pop("log").note_request(item)
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-        return code
+        return httputil.send(self, code, body, ctype, headers)
 
     def _dispatch(self, method):
         self.pending = None

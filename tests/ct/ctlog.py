@@ -6,7 +6,8 @@ tree heads, fault knobs and a request log. Nothing here talks to anything but lo
 
 Owns: log state (entries file, published tree head), the HTTP server, control endpoint,
 faults, the Chrome log list v3 writer and the command line. Certificates live in
-ctcerts.py, the tree in merkle.py, bulk generation in ctgen.py, HTTP routes in cthttp.py.
+ctcerts.py, the tree in merkle.py, bulk generation in ctgen.py, HTTP routes in cthttp.py,
+the HTTP pieces shared with rdap.py in httputil.py.
 
 Module API (add tests/ct to sys.path, then `import ctlog`):
     log = ctlog.start(state_dir, name="a", cap=1000, publish="auto", key="ec",
@@ -66,7 +67,6 @@ started again on the same directory reloads its entries and tree head.
 import argparse
 import array
 import base64
-import email.utils
 import hashlib
 import json
 import mmap
@@ -79,6 +79,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctcerts  # noqa: E402
+import httputil  # noqa: E402
 import merkle  # noqa: E402
 from ctcerts import PRECERT_ENTRY, X509_ENTRY  # noqa: E402
 
@@ -116,7 +117,7 @@ class Log:
         self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
         self.faults["cap"] = cap
         self.altered = {}
-        self._requests = []
+        self._requests = httputil.RequestLog()
         self.server = None
         self.head = None  # (size, timestamp, root)
         self.path = os.path.join(self.dir, "entries.bin")
@@ -342,24 +343,15 @@ class Log:
                 return None
             st["count"] = st.get("count", 1) - 1
             headers = {}
-            ra = st.get("retry_after")
-            if ra is not None:
-                if st.get("date"):
-                    headers["Retry-After"] = email.utils.formatdate(time.time() + ra, usegmt=True)
-                else:
-                    headers["Retry-After"] = str(int(ra))
+            if st.get("retry_after") is not None:
+                headers["Retry-After"] = httputil.retry_after(st["retry_after"], st.get("date"))
             return st.get("code", 503), headers
 
     def note_request(self, item):
-        with self.lock:
-            self._requests.append(item)
+        self._requests.note(item)
 
     def requests(self, clear=False):
-        with self.lock:
-            out = list(self._requests)
-            if clear:
-                self._requests = []
-            return out
+        return self._requests.items(clear)
 
     # --- serving ----------------------------------------------------------------------
     @property

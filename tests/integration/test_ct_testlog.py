@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -187,6 +186,17 @@ def certspotter_state(state):
         return {}  # being written
 
 
+def stop(proc):
+    """SIGTERM by PID, SIGKILL if still running after 10 s; the exit status."""
+    proc.terminate()
+    deadline = time.time() + 10
+    while proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.kill()
+    return proc.wait(5)
+
+
 def run_certspotter(tmp, log_list, done, timeout=30):
     """certspotter 0.16 on `log_list` until done(state_dict, stderr_text), then SIGTERM.
     Returns (state, stdout, stderr, [certs/*.v1.json dicts with their file name])."""
@@ -209,12 +219,7 @@ def run_certspotter(tmp, log_list, done, timeout=30):
         else:
             pytest.fail("certspotter did not get there in %ds: %s" % (timeout, (tmp / "cs.err").read_text()))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
         out.close()
         err.close()
     certs = []
@@ -594,8 +599,7 @@ def test_program_control_endpoint_and_log_list(tmp_path):
             assert base64.b64decode(e["log_id"]) == h(base64.b64decode(e["key"]))
             assert list(e["state"]) == ["usable"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert stop(proc) == 0
 
 
 def test_program_grows_its_logs_at_a_rate(tmp_path):
@@ -613,8 +617,7 @@ def test_program_grows_its_logs_at_a_rate(tmp_path):
             types = [base64.b64decode(e["leaf_input"])[10:12] for e in got]
             assert types == [b"\x00\x00", b"\x00\x01"] * 50
     finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert stop(proc) == 0
 
 
 def test_log_list_states(logs, tmp_path):
