@@ -38,6 +38,7 @@ class Server:
         self.ca = ca
         self.logs = {}
         self.conns = set()
+        self.stopped = False
         self.lock = threading.Lock()
         outer = self
 
@@ -51,6 +52,9 @@ class Server:
         log.server = self
 
     def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
         self.httpd.shutdown()
         self.httpd.server_close()
         with self.lock:

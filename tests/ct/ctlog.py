@@ -26,10 +26,12 @@ Module API (add tests/ct to sys.path, then `import ctlog`):
                                    precerts, about 0.1 ms each) -> first index
     log.publish(size=None)         sign a tree head for `size` (default: all entries);
                                    publish="auto" does this after every add
-    log.fault(**knobs) / log.fault(reset=True)   see FAULTS below; returns the knobs
+    log.fault(**knobs) / log.fault(reset=True)   see FAULTS below (reset: none, the
+                                   cap given to start()); returns the knobs
     log.requests(clear=False)      [{"time","method","path","user_agent","accept_encoding",
                                      "status"}] of every non-control request, in order
-    log.entry(i) -> (leaf_input, extra_data); log.root(size); log.sth() -> dict
+    log.entry(i) -> (leaf_input, extra_data); log.entries(lo, hi) -> [(leaf_input,
+    extra_data)]; log.root(size); log.sth() -> get-sth JSON; log.checkpoint() -> text
     log.list_entry(state="usable", tiled=False, description=None) -> log list v3 entry
     log.stop()                     stops the server (and every log on it)
     ctlog.write_log_list(path, [log | log.list_entry(...), ...]) writes a log list v3
@@ -114,8 +116,8 @@ class Log:
         self.tree = merkle.Tree()
         self.offsets = array.array("Q")
         self.heads = array.array("I")
-        self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
-        self.faults["cap"] = cap
+        self.cap = cap
+        self.faults = dict(json.loads(json.dumps(DEFAULT_FAULTS)), cap=cap)
         self.altered = {}
         self._requests = httputil.RequestLog()
         self.server = None
@@ -313,7 +315,7 @@ class Log:
     def fault(self, reset=False, **knobs):
         with self.lock:
             if reset:
-                self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
+                self.faults = dict(json.loads(json.dumps(DEFAULT_FAULTS)), cap=self.cap)
                 self.altered = {}
             for k, v in knobs.items():
                 if k not in DEFAULT_FAULTS:
@@ -379,7 +381,9 @@ class Log:
     def stop(self):
         if self.server:
             self.server.stop()
-        os.close(self.fd)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def write_log_list(path, logs, operator="nodd test"):
