@@ -246,10 +246,11 @@ class Log:
     def entries(self, lo, hi):
         """[(leaf_input, extra_data)] of entries lo..hi-1 as served, read at once."""
         data = self.records(lo, hi)
+        with self.lock:
+            heads = [self.altered[i][1] if i in self.altered else self.heads[i]
+                     for i in range(lo, hi)]
         out, pos = [], 0
-        for i in range(lo, hi):
-            with self.lock:
-                head = self.altered[i][1] if i in self.altered else self.heads[i]
+        for head in heads:
             end = pos + ctcerts.tile_leaf_length(data, pos, head)
             out.append(self._served(data[pos:end], head))
             pos = end
