@@ -40,8 +40,9 @@ FAULTS (log.fault(...) or POST <url>control/fault with the same JSON keys):
     cap=N            get-entries returns at most N entries (short answers); align=True
                      truncates at the next multiple of N like Trillian
     status={"code": 429|503, "count": N, "retry_after": S, "date": bool, "match": "str"}
-                     the next N requests whose path contains "match" get that status, with
-                     Retry-After: S seconds (or the HTTP-date S seconds ahead when date)
+                     the next N requests (count null: all) whose path contains "match" get
+                     that status, with Retry-After: S seconds (or the HTTP-date S seconds
+                     ahead when date; no header when retry_after is null)
     bad_signature=True|"sth"|"checkpoint"   tree heads signed over the wrong input
     shrink_to=N      get-sth and checkpoint serve a correctly signed head of size N
     alter={index: [names]}   those entries are served as other certificates (same
@@ -342,9 +343,13 @@ class Log:
         """The (code, headers) a request must get instead of its answer, or None."""
         with self.lock:
             st = self.faults["status"]
-            if not st or st.get("count", 1) <= 0 or st.get("match", "") not in path:
+            if not st or st.get("match", "") not in path:
                 return None
-            st["count"] = st.get("count", 1) - 1
+            count = st.get("count", 1)
+            if count is not None:
+                if count <= 0:
+                    return None
+                st["count"] = count - 1
             headers = {}
             if st.get("retry_after") is not None:
                 headers["Retry-After"] = httputil.retry_after(st["retry_after"], st.get("date"))

@@ -496,8 +496,12 @@ def test_faults_and_request_log(logs):
     when = email.utils.parsedate_to_datetime(headers["Retry-After"]).timestamp()
     assert status == 503 and 100 < when - time.time() <= 121
     assert get(log.url + "checkpoint")[0] == 200
+    log.fault(status={"code": 503, "count": None, "match": "get-sth"})
+    assert [get(log.url + "ct/v1/get-sth")[0] for _ in range(3)] == [503] * 3
+    assert "Retry-After" not in get(log.url + "ct/v1/get-sth")[1]
+    log.fault(status=None)
     reqs = log.requests(clear=True)
-    assert [r["status"] for r in reqs] == [200, 429, 429, 200, 503, 200]
+    assert [r["status"] for r in reqs] == [200, 429, 429, 200, 503, 200] + [503] * 4
     assert {r["user_agent"] for r in reqs} == {"nodd-test (t@nodd.test)"}
     assert log.requests() == []
 
@@ -690,3 +694,20 @@ def test_rsa_log_signs_tree_heads_with_pkcs1(logs):
         sig[4:], signed, padding.PKCS1v15(), hashes.SHA256())
     _, _, _, _, csig = parse_checkpoint(get(log.url + "checkpoint")[2].decode())
     assert csig[12:14] == b"\x04\x01"
+
+
+def test_rdap_program_writes_the_bootstrap_and_serves(tmp_path):
+    boot = tmp_path / "dns.json"
+    proc = subprocess.Popen([sys.executable, os.path.join(CT_DIR, "rdap.py"), "--port", "0",
+                             "--bootstrap", str(boot), "--tlds", "test,example"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        info = json.loads(proc.stdout.readline())
+        assert info["pid"] == proc.pid and info["url"] == "http://127.0.0.1:%d/" % info["port"]
+        assert json.load(open(boot))["services"] == [[["example", "test"], [info["url"]]]]
+        post(info["url"] + "control/set", {"domain": "x.example", "answers": [rdap.no_events()]})
+        assert get_json(info["url"] + "domain/x.example")["ldhName"] == "X.EXAMPLE"
+        assert get(info["url"] + "domain/y.example")[0] == 404
+        assert get(info["url"] + "nameserver/ns.example")[0] == 400
+    finally:
+        assert stop(proc) == 0
