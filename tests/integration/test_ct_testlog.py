@@ -291,6 +291,18 @@ def test_certspotter_reports_the_names_of_certs_and_precerts(logs, tmp_path):
     assert all(r["user_agent"] is None for r in log.requests())  # certspotter 0.16 sends none
 
 
+def test_names_are_written_as_given(logs):
+    log = logs()
+    names = ["B\u00fccher.test", "UPPER.test", "a" * 70 + ".test", "bad name.test", "*.*.x.test"]
+    i = log.add(names, cn="\u00fc.test")["index"]
+    leaf = log.entry(i)[0]
+    der = leaf[15:15 + int.from_bytes(leaf[12:15], "big")]
+    for n in names:  # IA5String, the bytes as given (UTF-8 for the U-label)
+        raw = n.encode()
+        assert bytes([0x82, len(raw)]) + raw in der, n
+    assert b"\x0c\x07\xc3\xbc.test" in der  # the CN as a UTF8String
+
+
 def test_certspotter_reads_a_generated_log(tmp_path):
     state_dir = str(tmp_path / "ct")
     ctgen.generate(state_dir, "gen", 600, ratio=0.5, jobs=2)
