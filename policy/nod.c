@@ -281,14 +281,19 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
 	const char *zone, int64_t serial, int64_t now)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "domain", json_string(norm));
-	json_object_set_new(o, "timestamp", json_integer(fs));
-	json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
-	json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
-	json_object_set_new(o, "source", json_string(source ? source : ""));
-	int rc = outbox_append(nod->ob, OUTBOX_NRD, norm, o, now, NULL);
-	json_decref(o);
+	outbox_t *ob = nod->ob;
+	outbox_rec_begin(ob);
+	outbox_rec_str(ob, "domain", norm);
+	outbox_rec_int(ob, "timestamp", fs);
+	if (zone) {
+		outbox_rec_str(ob, "zone", zone);
+		outbox_rec_int(ob, "serial", serial);
+	} else {
+		outbox_rec_null(ob, "zone");
+		outbox_rec_null(ob, "serial");
+	}
+	outbox_rec_str(ob, "source", source ? source : "");
+	int rc = outbox_rec_append(ob, OUTBOX_NRD, norm, now, NULL);
 	if (rc == 0)
 		nod->ob_dirty = 1;
 	return rc;
@@ -362,7 +367,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		*out = NOD_REFUSED_FUTURE;
 		return 0;
 	}
-	int64_t kept = fs;
+	struct store_kept row = { fs, 0 };
 	int64_t added = added_clock(nod, now);
 	enum store_outcome so;
 	int rc;
@@ -373,11 +378,12 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			rc = -1;
 	} else {
 		/* baseline rows are not listed: no stamp (NULL costs no space in the row) */
-		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline,
-			baseline ? STORE_ADDED_UNKNOWN : added, &kept, &so);
+		rc = store_observe_kept(nod->st, norm, fs, source ? source : "", baseline,
+			baseline ? STORE_ADDED_UNKNOWN : added, &row, &so);
 		if (rc == 0 && so == STORE_LOWERED && raise_floor(nod, added) < 0)
 			rc = -1;
 	}
+	int64_t kept = row.first_seen;
 	if (rc < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
@@ -391,9 +397,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int listed = !baseline;
 	if (!fresh) {
 		nod->stats.observations_known++;
-		int bl = 0;
-		if (store_lookup(nod->st, norm, NULL, NULL, 0, &bl) == 1)
-			listed = !bl;
+		listed = !row.baseline;
 	} else {
 		nod->stats.observations_new++;
 		if (!baseline && nod->ob &&

@@ -62,6 +62,11 @@ static const char *const migrations[] = {
 	 "  SELECT 'versions.floor', CAST(strftime('%s', 'now') AS INTEGER)"
 	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0)"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
+	/* 6: the number of names, counted once here and from then on kept by the store in the
+	 * transaction that changes it (policy/store.h, store_names): status and /metrics read
+	 * it instead of walking the table. */
+	("INSERT INTO meta(key, value) SELECT 'names.count', count(*) FROM names WHERE 1"
+	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
