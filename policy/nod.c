@@ -181,7 +181,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	}
 	nod->last_check = oldest;
 	log_info("store %s: %lld names, %zu in the last 24 h", opt->database,
-		(long long)store_count(nod->st), nindex_count(nod->ix));
+		(long long)store_names(nod->st), nindex_count(nod->ix));
 	return nod;
 store_fail:
 	nodd_fail(e, NODD_E_STORE, "%s", store_errmsg(nod->st));

@@ -63,6 +63,7 @@ void outbox_close(outbox_t *ob)
 {
 	if (!ob)
 		return;
+	store_off_commit(ob->st, ob);
 	sqlite3_finalize(ob->next_seq);
 	sqlite3_finalize(ob->insert);
 	sqlite3_finalize(ob->read);

@@ -271,6 +271,15 @@ int store_on_commit(store_t *s, int (*pre_commit)(void *ctx), void (*rolled_back
 	return 0;
 }
 
+void store_off_commit(store_t *s, void *ctx)
+{
+	for (int i = 0; i < s->nhooks; i++)
+		if (s->hooks[i].ctx == ctx) {
+			s->hooks[i] = s->hooks[--s->nhooks];
+			i--;
+		}
+}
+
 static int store_meta_write(store_t *s, const char *key, int64_t val);
 
 int store_commit(store_t *s)

@@ -37,6 +37,8 @@ int store_in_tx(const store_t *st);
  * -1 when full. */
 int store_on_commit(store_t *st, int (*pre_commit)(void *ctx), void (*rolled_back)(void *ctx),
 	void *ctx);
+/* Remove the hooks registered with ctx (before ctx goes away). */
+void store_off_commit(store_t *st, void *ctx);
 
 /* "added" is the index clock when a listed name entered it (policy/versions.h: the IXFR
  * history); STORE_ADDED_UNKNOWN is stored as NULL, read back as "always there". */

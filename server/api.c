@@ -182,14 +182,28 @@ static void observe_one(struct http_server *h, struct evhttp_request *req, json_
 	http_send_json(req, 200, r);
 }
 
+/* The order a batch is applied in: by name (the store's B-tree is then walked forward,
+ * not at random), the same name in the order given, so the earliest time still wins
+ * and the first item of a name is the one that counts as new. */
+static int item_order(const void *a, const void *b, void *ctx)
+{
+	const struct obs_item *items = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(items[i].norm, items[j].norm);
+	return c ? c : (i > j) - (i < j);
+}
+
 /* A batch; baseline: its names are recorded as known, never new, listed or streamed. */
 static void observe_batch(struct http_server *h, struct evhttp_request *req, json_t *arr,
 	int baseline, int64_t now)
 {
 	size_t n = json_array_size(arr);
 	struct obs_item *items = n ? malloc(n * sizeof *items) : NULL;
+	size_t *order = n ? malloc(n * sizeof *order) : NULL;
 	struct obs_err e;
-	if (n && !items) {
+	if (n && (!items || !order)) {
+		free(items);
+		free(order);
 		http_send_error(req, 500, "out of memory", NULL);
 		return;
 	}
@@ -197,18 +211,24 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 		if (parse_item(h, json_array_get(arr, i), (long)i, now, &items[i], &e) < 0) {
 			h->refused++;
 			free(items);
+			free(order);
 			send_obs_error(req, &e);
 			return;
 		}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, item_order, items);
 	uint64_t fresh = 0;
 	if (n) {
 		if (nod_begin(h->env.nod) < 0) {
 			log_err("http: batch: cannot begin: %s", store_errmsg(nod_store(h->env.nod)));
 			free(items);
+			free(order);
 			http_send_error(req, 500, "store error: cannot begin a transaction", NULL);
 			return;
 		}
-		for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < n; k++) {
+			size_t i = order[k];
 			const char *why = NULL;
 			enum nod_outcome out;
 			int rc = nod_observe(h->env.nod, items[i].norm, items[i].fs, items[i].source,
@@ -220,6 +240,7 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 					log_err("http: batch item %zu (%s): %s", i, items[i].norm,
 						nod_errmsg(h->env.nod));
 				free(items);
+				free(order);
 				send_obs_error(req, &e);
 				return;
 			}
@@ -230,11 +251,13 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 			log_err("http: batch: commit failed: %s", store_errmsg(nod_store(h->env.nod)));
 			nod_rollback(h->env.nod);
 			free(items);
+			free(order);
 			http_send_error(req, 500, "store error: commit failed", NULL);
 			return;
 		}
 	}
 	free(items);
+	free(order);
 	json_t *r = json_object();
 	json_object_set_new(r, "accepted", json_integer((json_int_t)n));
 	/* a baseline name is never new: the count is of names the store did not hold */
@@ -381,7 +404,7 @@ static json_t *core_status(struct http_server *h, int64_t now)
 	json_object_set_new(o, "now", json_integer(now));
 	json_object_set_new(o, "start_time", json_integer(h->env.start_time));
 	json_object_set_new(o, "uptime", json_integer(now - h->env.start_time));
-	int64_t stored = store_count(nod_store(nod));
+	int64_t stored = store_names(nod_store(nod));
 	json_object_set_new(o, "store_names", stored >= 0 ? json_integer(stored) : json_null());
 	json_object_set_new(o, "memory_names", json_integer((json_int_t)nindex_count(ix)));
 	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)nindex_memory(ix)));
@@ -433,7 +456,7 @@ static void core_metrics(struct http_server *h, FILE *f, int64_t now)
 	memset(&g, 0, sizeof g);
 	for (int w = 0; w < WINDOW_COUNT && w < 7; w++)
 		g.names_in_window[w] = nindex_count_since(ix, now - window_secs[w]);
-	g.store_names = store_count(nod_store(nod));
+	g.store_names = store_names(nod_store(nod));
 	g.index_names = nindex_count(ix);
 	g.index_bytes = nindex_memory(ix);
 	for (int z = 0; z < NOD_ZONE_COUNT && z < 8; z++)

@@ -10,7 +10,8 @@
 #
 # usage: tests/bench/bench_import.sh [BUILD_DIR]     (default: build)
 # Environment: BENCH_NAMES (1000000), BENCH_KEEP (1 = keep the temp dir),
-# BENCH_PERF (1 = record a perf profile of nodd during the first import, in the temp dir).
+# BENCH_PERF (1 = record a perf profile of nodd during the first import, 2 = during the
+# second; kept in the temp dir with BENCH_KEEP=1).
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -76,10 +77,18 @@ for ((i = 0; i < 300; i++)); do
 done
 
 PERF_PID=
-if [ "${BENCH_PERF:-0}" = 1 ] && command -v perf > /dev/null; then
-	perf record -g -o "$TMP/perf.data" -p "$PID" > "$TMP/perf.log" 2>&1 &
+perf_start() {
+	[ "${BENCH_PERF:-0}" = "$1" ] && command -v perf > /dev/null || return 0
+	perf record --call-graph dwarf,16384 -F 250 -o "$TMP/perf.data" -p "$PID" \
+		> "$TMP/perf.log" 2>&1 &
 	PERF_PID=$!
-fi
+	sleep 1
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID"; wait "$PERF_PID"; PERF_PID=
+	log "profile of the import: perf report -i $TMP/perf.data"
+}
 
 # CPU seconds (user + system) nodd has used so far, and those of each noddctl run: on a
 # shared machine the wall time also counts the time other processes held the cores.
@@ -94,12 +103,12 @@ import() {
 		log "import $1 failed:"; cat "$TMP/import.$1.log" "$TMP/nodd.log" >&2; exit 1; }
 }
 ctl_cpu() { awk '{ printf "%.2f", $1 + $2 }' "$TMP/import.$1.cpu"; }
+perf_start 1
 w0=$(nodd_wait); c0=$(nodd_cpu); t0=$(now_ns); import first; t1=$(now_ns); c1=$(nodd_cpu); w1=$(nodd_wait)
-if [ -n "$PERF_PID" ]; then
-	kill -INT "$PERF_PID"; wait "$PERF_PID"
-	log "profile of the first import: perf report -i $TMP/perf.data"
-fi
+perf_stop
+perf_start 2
 c2=$(nodd_cpu); t2=$(now_ns); import again; t3=$(now_ns); c3=$(nodd_cpu)
+perf_stop
 
 # The status and metrics calls: the best of 5 (other processes share the machine).
 best() {
