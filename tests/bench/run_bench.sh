@@ -184,6 +184,7 @@ EOF
 	rc=$?
 	t1=$(now_ns)
 	R[nodd.import]=$(awk -v d="$((t1 - t0))" 'BEGIN { printf "%.1f", d / 1e9 }')
+	R[nodd.import_rate]=$(awk -v n="$NAMES" -v d="$((t1 - t0))" 'BEGIN { printf "%.0f", n / (d / 1e9) }')
 	tail -n 3 "$TMP/nodd/import.log" | sed 's/^/    /' >&2
 	if [ $rc != 0 ]; then
 		log "nodd: import failed (exit $rc)"; tail -n 20 "$TMP/nodd/load.log" >&2
@@ -267,7 +268,7 @@ for s in nodd rbldnsd; do
 		"${R[$s.startup]:--}" "${R[$s.cpu]:--}" "${R[$s.gencpu]:--}" "${R[$s.dnsperf]:--}" \
 		"${R[$s.wrong]:--}"
 done
-[ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s"
+[ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s, ${R[nodd.import_rate]} names/s (goal >= 250000; tests/bench/bench_import.sh: re-import and status too)"
 ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
 	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), dnsperf q/s $(ratio dnsperf)"
