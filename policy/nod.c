@@ -52,6 +52,7 @@ struct nod {
 	struct nod_stats stats;
 	outbox_t *ob;
 	int in_tx;
+	int checked;          /* inside nod_observe_checked: the name is checked norm text */
 	struct pending {
 		uint8_t rel[DNAME_MAX_WIRE];
 		uint8_t len;
@@ -310,6 +311,15 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
 	int64_t *stored_fs, enum nod_outcome *out, const char **why);
 
+int nod_observe_checked(nod_t *nod, const char *norm, int64_t fs, const char *source,
+	int baseline, int64_t now, enum nod_outcome *out, const char **why)
+{
+	nod->checked = 1;
+	int rc = nod_observe(nod, norm, fs, source, baseline, now, NULL, out, why);
+	nod->checked = 0;
+	return rc;
+}
+
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why)
 {
@@ -354,7 +364,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t *stored_fs, enum nod_outcome *out, const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
-	if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
+	if (nod->checked && strlen(name) < sizeof norm) {
+		strcpy(norm, name);
+	} else if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
 		nod->stats.observations_refused++;
 		return 0;
 	}
@@ -411,7 +423,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		}
 	}
 	uint8_t wire[DNAME_MAX_WIRE];
-	int wl = listed ? dname_text_to_wire(norm, wire) : -1;
+	/* a row that did not change needs nothing of the index: it holds the name already
+	 * when it is in a window (put when it was stored, or loaded at start) */
+	int wl = listed && (fresh || so != STORE_UNCHANGED) ? dname_text_to_wire(norm, wire) : -1;
 	/* In a window, or in the index already: a first_seen moved back beyond 24 h must take
 	 * the name out of the zones it is in now, at once (a new version of each). */
 	if (wl > 1 && (now - kept < WINDOW_MAX_SECS || nindex_get(nod->ix, wire, (size_t)wl - 1,

@@ -219,8 +219,8 @@ static void apply_batch(struct http_server *h, struct evhttp_request *req,
 		size_t i = order[k];
 		const char *why = NULL;
 		enum nod_outcome out;
-		int rc = nod_observe(h->env.nod, items[i].norm, items[i].fs, items[i].source,
-			baseline, now, NULL, &out, &why);
+		int rc = nod_observe_checked(h->env.nod, items[i].norm, items[i].fs, items[i].source,
+			baseline, now, &out, &why);
 		if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
 			core_error(h, rc < 0, out, why, (long)i, &items[i], &e);
 			nod_rollback(h->env.nod);
