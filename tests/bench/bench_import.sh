@@ -13,13 +13,12 @@
 # BENCH_PERF (1 = record a perf profile of nodd during the first import, 2 = during the
 # second; kept in the temp dir with BENCH_KEEP=1).
 set -u
-
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-PY=/usr/bin/python3
 NAMES=${BENCH_NAMES:-1000000}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${1:-build}
+# a relative build directory is taken from the top of the tree
+case "$BUILD" in /*) ;; *) BUILD="$(cd "$HERE/../.." && pwd)/$BUILD" ;; esac
 NODD="$BUILD/daemon/nodd"
 NODDCTL="$BUILD/ctl/noddctl"
 
