@@ -54,8 +54,18 @@ rate() { awk -v n="$1" -v d="$(($3 - $2))" 'BEGIN { printf "%.0f", n / (d / 1e9)
 log "generating $NAMES names"
 "$PY" "$HERE/gen_names.py" "$TMP/data" --count "$NAMES" --queries 2 --dnsperf 1 || exit 1
 
-HPORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DPORT=$("$PY" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The HTTP port, and a DNS port free for TCP and for UDP (nodd listens on both).
+read -r HPORT DPORT <<< "$("$PY" -c '
+import socket
+h = socket.socket(); h.bind(("127.0.0.1", 0))
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("127.0.0.1", p))
+        break
+    except OSError:
+        t.close()
+print(h.getsockname()[1], p)')"
 CONF="$TMP/nodd.yaml"
 cat > "$CONF" <<EOF
 server:
