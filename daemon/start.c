@@ -159,7 +159,8 @@ static int start_sinks(struct daemon *d)
 	if (d->cfg->kafka_brokers) {
 		struct kafka_options ko = {
 			.brokers = d->cfg->kafka_brokers,
-			.topic = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd },
+			.topic = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd,
+				d->cfg->kafka_topic_nrfqdn, d->cfg->kafka_topic_confirmed },
 			.props = d->cfg->kafka_props,
 			.nprops = d->cfg->nkafka_props,
 		};
@@ -170,7 +171,8 @@ static int start_sinks(struct daemon *d)
 	}
 	struct ws_options wo = {
 		.max_lag = d->cfg->ws_max_lag,
-		.alias = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd },
+		.alias = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd,
+			d->cfg->kafka_topic_nrfqdn, d->cfg->kafka_topic_confirmed },
 	};
 	d->ws = ws_new(d->base, d->ob, &wo);
 	return 0;
