@@ -582,6 +582,8 @@ const struct opt_row config_schema[] = {
 	  .min = 1 << 16, .max = 1LL << 30, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "max-unverified", OPT_INT), CFG(ct_max_unverified), .def = 100000,
 	  .min = 256, .max = 10000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "partial-tile-wait", OPT_DURATION), CFG(ct_partial_tile_wait), .def = 300,
+	  .max = DAY, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "dedup-keep", OPT_INT), CFG(ct_dedup_keep), .def = 1000000, .min = 1000,
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct.logs", "url", OPT_STRING), CTL(url), .parse = parse_ct_url },

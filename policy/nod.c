@@ -279,13 +279,23 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 }
 
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
-	const char *zone, int64_t serial, int64_t now)
+	const char *zone, int64_t serial, const struct nod_ct_fields *ct, int64_t now)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "domain", json_string(norm));
+	if (ct) {
+		/* the fields of Zonestream's CT records, so its consumers read them unchanged */
+		json_object_set_new(o, "cert_index", json_integer(ct->cert_index));
+		json_object_set_new(o, "ct_name", json_string(ct->ct_name ? ct->ct_name : ""));
+	}
 	json_object_set_new(o, "timestamp", json_integer(fs));
-	json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
-	json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
+	if (ct)
+		json_object_set_new(o, "submission_timestamp",
+			json_integer(ct->submission_timestamp));
+	else {
+		json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
+		json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
+	}
 	json_object_set_new(o, "source", json_string(source ? source : ""));
 	int rc = outbox_append(nod->ob, OUTBOX_NRD, norm, o, now, NULL);
 	json_decref(o);
@@ -303,7 +313,21 @@ int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, in
 
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
-	int64_t *stored_fs, enum nod_outcome *out, const char **why);
+	const struct nod_ct_fields *ct, int64_t *stored_fs, enum nod_outcome *out,
+	const char **why);
+
+int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
+	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why)
+{
+	if (!nod->in_tx) {
+		snprintf(nod->err, sizeof nod->err, "nod_observe_ct outside a transaction");
+		if (why)
+			*why = "internal error";
+		return -1;
+	}
+	return observe(nod, domain, fs, source, ct->learning || !ct->listed, 0, now, NULL, 0, ct,
+		NULL, out, why);
+}
 
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why)
@@ -314,7 +338,7 @@ int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *sou
 			*why = "internal error";
 		return -1;
 	}
-	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, out, why);
+	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, NULL, out, why);
 }
 
 int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
@@ -322,8 +346,8 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	enum nod_outcome *out, const char **why)
 {
 	if (nod->in_tx || !nod->ob)
-		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs,
-			out, why);
+		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, NULL,
+			stored_fs, out, why);
 	/* The name and its record commit together or not at all. */
 	if (nod_begin(nod) < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
@@ -331,8 +355,8 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 			*why = "store error";
 		return -1;
 	}
-	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, out,
-		why);
+	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, NULL, stored_fs,
+		out, why);
 	if (rc < 0 || nod_commit(nod) < 0) {
 		nod_rollback(nod);
 		if (rc == 0)
@@ -344,9 +368,12 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
+/* ct: from a CT log (baseline then means "not listed"; the record goes out for every
+ * candidate outside the learning period, listed or not) */
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
-	int64_t *stored_fs, enum nod_outcome *out, const char **why)
+	const struct nod_ct_fields *ct, int64_t *stored_fs, enum nod_outcome *out,
+	const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
 	if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
@@ -396,8 +423,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			listed = !bl;
 	} else {
 		nod->stats.observations_new++;
-		if (!baseline && nod->ob &&
-		    nrd_record(nod, norm, kept, source, zone, serial, now) < 0) {
+		int record = ct ? !ct->learning : !baseline;
+		if (record && nod->ob &&
+		    nrd_record(nod, norm, kept, source, zone, serial, ct, now) < 0) {
 			/* In a batch the caller rolls back; alone, the row stays and the
 			 * record is lost, so say so loudly. */
 			snprintf(nod->err, sizeof nod->err, "outbox: cannot append a record for %s", norm);

@@ -69,6 +69,25 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why);
 
+/* What a Certificate Transparency source knows of an observation. */
+struct nod_ct_fields {
+	int64_t cert_index;            /* the entry's index in its log */
+	const char *ct_name;           /* the log's description */
+	int64_t submission_timestamp;  /* the entry's timestamp (SCT), unix seconds */
+	int learning;                  /* the CT learning period runs: baseline, no record */
+	int listed;                    /* a candidate enters the zones now (ct.list: all) */
+};
+
+/* A registrable domain read from a CT log, first_seen fs (the time it was read). A name
+ * never seen before (any source, any time) is NOD_NEW: outside the learning period a
+ * candidate, with one newly_registered_domain record carrying the CT fields (domain,
+ * cert_index, ct_name, timestamp, submission_timestamp, source, seq); listed at once only
+ * with ct->listed, else stored unlisted (baseline flag) until confirmed. In the learning
+ * period it is stored as baseline, without a record. Only inside nod_begin()..nod_commit().
+ * Returns 0 with the outcome in *out, or -1 on a failure. */
+int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
+	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why);
+
 struct outbox;
 /* Borrowed; NULL for none. */
 void nod_set_outbox(nod_t *nod, struct outbox *ob);

@@ -62,6 +62,25 @@ static const char *const migrations[] = {
 	 "  SELECT 'versions.floor', CAST(strftime('%s', 'now') AS INTEGER)"
 	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0)"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
+	/* 6: placeholder, taken by the allow-list migration when the branches merge */
+	"SELECT 1;",
+	/* 7: the CT source (ct/state.c): per log, the position and the compact Merkle range of
+	 * the entries read (frontier, its size is the next index) with the last verified tree
+	 * head; the issuance keys seen lately (a precert and its certificate, in any log, count
+	 * once; bounded by ct.dedup-keep, oldest rowid first); the CT candidates (listed: in the
+	 * zones already; confirmed: 0 unconfirmed, 1 confirmed); the host names already streamed
+	 * under a candidate (kept a little over 24 h). */
+	("CREATE TABLE ct_log("
+	 "  log_id BLOB PRIMARY KEY, next INTEGER NOT NULL, frontier BLOB NOT NULL,"
+	 "  sth_size INTEGER NOT NULL, sth_time INTEGER NOT NULL, sth_root BLOB NOT NULL"
+	 ") WITHOUT ROWID;"
+	 "CREATE TABLE ct_issuance(key BLOB NOT NULL UNIQUE);"
+	 "CREATE TABLE ct_candidate("
+	 "  domain TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, listed INTEGER NOT NULL,"
+	 "  confirmed INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"
+	 "CREATE TABLE ct_fqdn(fqdn TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"
+	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
