@@ -58,7 +58,7 @@ int ct_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf_hash[3
 	const uint8_t root[32], const uint8_t (*path)[32], size_t npath);
 
 /* A static-ct-api tile path relative to the monitoring prefix: "tile/<level>/<N>" for level
- * 0..5, "tile/data/<N>" for level -1, N in 3-digit groups ("x001/x234/067"), and ".p/<W>"
+ * 0..63, "tile/data/<N>" for level -1, N in 3-digit groups ("x001/x234/067"), and ".p/<W>"
  * appended when partial_width is 1..255 (0 or 256: a full tile). Returns the length written
  * (NUL not counted), or -1 for a level out of range, a width over 256 or buf too small. */
 int ct_tile_path(char *buf, size_t n, int level, uint64_t index, unsigned partial_width);
