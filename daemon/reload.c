@@ -11,6 +11,7 @@
 #include "server/metrics.h"
 #include "server/query.h"
 #include "server/xfrout.h"
+#include "ct/source.h"
 #include "zones/secondary.h"
 
 /* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
@@ -105,6 +106,7 @@ void daemon_reload(evutil_socket_t sig, short what, void *arg)
 	n->nxfr_allow = nacl;
 	reload_keys(d, n); /* after the swap: the refs checked are the allow list now in use */
 	config_free(n);
+	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
 	if (nlater)
 		log_warn("reload: changed %s: %s at the next restart%s", later.names,
 			nlater == 1 ? "takes effect" : "take effect",

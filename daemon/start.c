@@ -23,6 +23,7 @@
 #include "streams/sink.h"
 #include "streams/ws.h"
 #include "conf/keys.h"
+#include "ct/source.h"
 #include "zones/secondary.h"
 
 static int name_wire(const char *norm, uint8_t *wire, size_t *len)
@@ -122,6 +123,8 @@ static void add_http_sections(struct daemon *d)
 		http_add_section(&d->henv, "ws_clients", ws_status, ws_metrics, d->ws);
 	http_add_section(&d->henv, "upstreams", upstreams_status, upstreams_metrics, d->sec);
 	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
+	if (d->ct)
+		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
 	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
 		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);
@@ -189,6 +192,14 @@ static int start_sources(struct daemon *d)
 		return start_failed(&se);
 	query_set_notify(secondary_notify, d->sec);
 	return 0;
+}
+
+/* Certificate Transparency logs, when ct names any. */
+static int start_ct(struct daemon *d)
+{
+	struct nodd_err ce = { 0 };
+	d->ct = ct_source_start(d->base, d->cfg, d->nod, d->ob, &ce);
+	return !d->ct && ce.kind ? start_failed(&ce) : 0;
 }
 
 static int start_listeners(struct daemon *d)
@@ -283,8 +294,8 @@ int daemon_start(struct daemon *d)
 		log_err("cannot create the event loop");
 		return -1;
 	}
-	if (start_sinks(d) < 0 || start_sources(d) < 0 || start_listeners(d) < 0 ||
-	    start_http(d) < 0)
+	if (start_sinks(d) < 0 || start_sources(d) < 0 || start_ct(d) < 0 ||
+	    start_listeners(d) < 0 || start_http(d) < 0)
 		return -1;
 	start_events(d);
 	log_started(d);
@@ -300,6 +311,7 @@ void daemon_stop(struct daemon *d)
 	udp_stop(d->udp);
 	xfrout_stop(d->xfr); /* after TCP/UDP: their transfers use it */
 	secondary_stop(d->sec);
+	ct_source_stop(d->ct);
 	while (d->reloaded) { /* no reader is left: listeners, transfers, NOTIFY stopped */
 		struct reloaded_acfg *r = d->reloaded;
 		d->reloaded = r->next;
