@@ -34,11 +34,17 @@ long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
 			c == '+' || c == '/'))
 			return -1;
 	}
-	if (outsz < len / 4 * 3)
+	if (outsz < len / 4 * 3 - pad)
 		return -1;
-	int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	if (n < 0 || (size_t)n != len / 4 * 3)
+	/* EVP_DecodeBlock writes the padding out as zero bytes: the last group goes through a
+	 * small buffer, so an out of exactly the decoded length is enough */
+	size_t head = len > 4 ? len - 4 : 0;
+	int n = head ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)head) : 0;
+	uint8_t last[3];
+	if (n < 0 || (size_t)n != head / 4 * 3 ||
+	    EVP_DecodeBlock(last, (const unsigned char *)in + head, 4) != 3)
 		return -1;
+	memcpy(out + n, last, 3 - pad);
 	return (long)(len / 4 * 3 - pad);
 }
 
