@@ -140,9 +140,177 @@ def test_names_and_registrable_domains_from_rfc6962(logs, nodd_factory):
     # github.io is a public suffix (private section): never a domain of its own
     assert n.lookup("github.io")[0] == 404
     # listed at once with list: all
-    assert n.a_code("shop-one.se") is not None
+    assert n.a_code("shop-one.se") == "127.0.0.2"
     fq = {r["fqdn"] for r in ws_records(n, FQDN, 8)}
     assert fq == {"www.shop-one.se", "shop-one.se", "mail.shop-one.se", "a.b.two-shop.co.uk",
                   "xn--bcher-kva.ch", "three.example.com"}
     reqs = a.requests()
     assert reqs and all(r["user_agent"] == UA for r in reqs)
+
+
+def test_static_ct_api_log_full_and_partial_tiles(logs, nodd_factory):
+    a = logs("s")
+    want = set()
+    for i in range(300):
+        a.add(names=["host%d.tiled%d.se" % (i, i)])
+        want.add("tiled%d.se" % i)
+    n = nodd_factory(extra=ct_yaml([a], tiled=True))
+    st = wait_position(n, "log-s", 300, timeout=40)
+    assert st["protocol"] == "static-ct-api" and st["last_error"] is None
+    got = {r["domain"] for r in ws_records(n, NRD, 300)}
+    assert got == want
+    paths = [r["path"] for r in a.requests()]
+    assert "tile/data/000" in paths and "tile/data/001.p/44" in paths
+    # the tail is checked against the checkpoint through the partial level-0 tile
+    assert "tile/0/001.p/44" in paths
+    assert not any("/ct/v1/" in p for p in paths)
+
+
+def test_precert_and_final_cert_in_two_logs_count_once(logs, nodd_factory):
+    a = logs("a")
+    b = logs("b", server=a.server)
+    a.add(names=["www.twice.se", "twice.se"], kind="both", final_log=b)
+    a.add(names=["once.ch"])
+    n = nodd_factory(extra=ct_yaml([a, b]))
+    wait_position(n, "log-a", 2)
+    wait_position(n, "log-b", 1)
+    st = ct_status(n)
+    assert st["log-a"]["duplicates"] + st["log-b"]["duplicates"] == 1
+    nrd = ws_records(n, NRD, 3, timeout=3)
+    assert sorted(r["domain"] for r in nrd) == ["once.ch", "twice.se"]
+    fq = ws_records(n, FQDN, 4, timeout=3)
+    assert sorted(r["fqdn"] for r in fq) == ["once.ch", "twice.se", "www.twice.se"]
+
+
+def test_short_batches_are_read_to_the_end(logs, nodd_factory):
+    a = logs("a", cap=3)
+    for i in range(10):
+        a.add(names=["short%d.se" % i])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 10)
+    assert {r["domain"] for r in ws_records(n, NRD, 10)} == {"short%d.se" % i for i in range(10)}
+    gets = [r["path"] for r in a.requests() if "get-entries" in r["path"]]
+    assert any("start=0&end=9" in p for p in gets), gets
+    assert any("start=3&end=9" in p for p in gets), gets
+
+
+@pytest.mark.parametrize("date", [False, True])
+def test_429_retry_after_is_honoured(logs, nodd_factory, date):
+    a = logs("a")
+    for i in range(3):
+        a.add(names=["wait%d.se" % i])
+    a.fault(status={"code": 429, "count": 1, "retry_after": 3, "date": date,
+                    "match": "get-entries"})
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 3)
+    gets = [r for r in a.requests() if "get-entries" in r["path"]]
+    assert gets[0]["status"] == 429 and gets[1]["status"] == 200
+    # an HTTP-date has whole seconds: 3 s ahead is at least 2 s after the answer
+    assert gets[1]["time"] - gets[0]["time"] >= (1.9 if date else 2.9), gets
+    assert n.lookup("wait2.se")[0] == 200
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory, tiled):
+    a = logs("a")
+    a.add(names=["unsigned.se"])
+    a.fault(bad_signature=True)
+    n = nodd_factory(extra=ct_yaml([a], tiled=tiled))
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
+                    15, what="log failing")
+    assert "signature" in st["last_error"] and st["position"] == 0
+    assert n.lookup("unsigned.se")[0] == 404
+    m = n.metrics()
+    assert h.metric_sum(m, "nodd_ct_failing", log="log-a") == 1
+
+
+def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
+    a = logs("a")
+    for i in range(4):
+        a.add(names=["before%d.se" % i])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 4)
+    a.fault(shrink_to=2)
+    a.add(names=["after-shrink.se"])
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
+                    15, what="log failing")
+    assert "shrank" in st["last_error"]
+    a.fault(reset=True)
+    time.sleep(2.5)
+    assert ct_status(n)["log-a"]["state"] == "failing"
+    assert n.lookup("after-shrink.se")[0] == 404
+
+
+def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
+    a = logs("a")
+    for i in range(4):
+        a.add(names=["root%d.se" % i])
+    a.fault(alter={2: ["forged.se"]})
+    n = nodd_factory(extra=ct_yaml([a]))
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
+                    15, what="log failing")
+    assert "do not match the signed root" in st["last_error"] and st["position"] == 0
+    for d in ["root0.se", "root1.se", "forged.se", "root3.se"]:
+        assert n.lookup(d)[0] == 404, d
+
+
+def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
+    a = logs("a")
+    b = logs("b", server=a.server)
+    a.add(names=["in-a.se"])
+    b.add(names=["in-b.se"])
+    ll = str(tmp_path / "log_list.json")
+    ctlog.write_log_list(ll, [a.list_entry(description="log-a")])
+    n = nodd_factory(extra=ct_yaml([], log_list=ll))
+    wait_position(n, "log-a", 1)
+    assert "log-b" not in ct_status(n)
+    ctlog.write_log_list(ll, [a.list_entry(description="log-a"),
+                              b.list_entry(description="log-b")])
+    n.send_signal(signal.SIGHUP)
+    wait_position(n, "log-b", 1)
+    assert n.lookup("in-b.se")[0] == 200
+    ctlog.write_log_list(ll, [b.list_entry(description="log-b"),
+                              a.list_entry(state="retired", description="log-a")])
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "log-a" not in ct_status(n), 10, what="log-a no longer followed")
+    before = len(a.requests())
+    a.add(names=["late-a.se"])
+    time.sleep(2.5)
+    assert len(a.requests()) == before and n.lookup("late-a.se")[0] == 404
+
+
+def test_learning_period_names_are_baseline(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["early.se", "www.early.se"])
+    n = nodd_factory(extra=ct_yaml([a], learning="3s"))
+    wait_position(n, "log-a", 1)
+    st, body = n.lookup("early.se")
+    assert st == 200 and n.a_code("early.se") == "NXDOMAIN"
+    time.sleep(3.5)
+    a.add(names=["late.se", "early.se"])
+    wait_position(n, "log-a", 2)
+    recs = ws_records(n, NRD, 2, timeout=3)
+    assert [r["domain"] for r in recs] == ["late.se"]
+    assert ct_status(n)["log-a"]["candidates"] == 1
+
+
+def test_confirmed_mode_records_but_does_not_list(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["unconfirmed.se"])
+    n = nodd_factory(extra=ct_yaml([a], list_="confirmed"))
+    wait_position(n, "log-a", 1)
+    assert [r["domain"] for r in ws_records(n, NRD, 1)] == ["unconfirmed.se"]
+    assert n.a_code("unconfirmed.se") == "NXDOMAIN"
+    assert n.lookup("unconfirmed.se")[0] == 200
+
+
+def test_start_at_end_reads_only_new_entries(logs, nodd_factory):
+    a = logs("a")
+    for i in range(5):
+        a.add(names=["old%d.se" % i])
+    n = nodd_factory(extra=ct_yaml([a], start="end"))
+    wait_position(n, "log-a", 5)
+    a.add(names=["fresh.se"])
+    wait_position(n, "log-a", 6)
+    assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=3)] == ["fresh.se"]
+    assert any("get-entry-and-proof" in r["path"] for r in a.requests())
