@@ -12,6 +12,8 @@ import time
 import pytest
 
 import nodd_harness as h
+from conftest import need
+from test_streams import KafkaMock, kcat_records
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ct"))
 import ctlog  # noqa: E402
@@ -314,3 +316,64 @@ def test_start_at_end_reads_only_new_entries(logs, nodd_factory):
     wait_position(n, "log-a", 6)
     assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=3)] == ["fresh.se"]
     assert any("get-entry-and-proof" in r["path"] for r in a.requests())
+
+
+def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
+    a = logs("a", cap=7)
+    total = 120
+    for i in range(total):
+        a.add(names=["k%d.crash%d.se" % (i, i)])
+    a.fault(delay=0.03)
+    extra = ct_yaml([a]).replace("  rate: 50", "  rate: 50\n  batch-size: 10\n"
+                                    "  max-unverified: 20")
+    n = nodd_factory(extra=extra)
+    h.wait_for(lambda: 0 < ct_status(n)["log-a"]["position"] < total, 20,
+               what="reading under way")
+    n.stop(signal.SIGKILL)
+    n.start()
+    a.fault(reset=True)
+    wait_position(n, "log-a", total, timeout=40)
+    recs = ws_records(n, NRD, total + 1, timeout=3)
+    assert [r["seq"] for r in recs] == list(range(1, total + 1))
+    assert sorted(r["domain"] for r in recs) == sorted("crash%d.se" % i for i in range(total))
+    fq = ws_records(n, FQDN, total + 1, timeout=3)
+    assert [r["seq"] for r in fq] == list(range(1, total + 1))
+    # positions short of the tree head were proved consistent with it
+    assert any("get-sth-consistency" in r["path"] for r in a.requests())
+    assert len({r["fqdn"] for r in fq}) == total
+
+
+def test_three_topics_through_kafka(logs, nodd_factory):
+    need("kcat")
+    k = KafkaMock(topics=("zone_diff", NRD, FQDN, "confirmed_newly_registered_domain"))
+    try:
+        a = logs("a")
+        a.add(names=["www.kafka-ct.se", "api.kafka-ct.se"])
+        n = nodd_factory(extra=ct_yaml([a]) + "kafka:\n  brokers: %s\n" % k.bootstrap)
+        wait_position(n, "log-a", 1)
+
+        def have():
+            nrd = kcat_records(k.bootstrap, NRD)
+            fq = kcat_records(k.bootstrap, FQDN)
+            return (nrd, fq) if len(nrd) >= 1 and len(fq) >= 2 else None
+        nrd, fq = h.wait_for(have, 30, interval=0.5, what="records in Kafka")
+        assert [(key, r["domain"], r["seq"]) for key, _, r in nrd] == [("kafka-ct.se", "kafka-ct.se", 1)]
+        assert "seq=1" in nrd[0][1]
+        assert sorted(r["fqdn"] for _, _, r in fq) == ["api.kafka-ct.se", "www.kafka-ct.se"]
+        assert kcat_records(k.bootstrap, "confirmed_newly_registered_domain") == []
+    finally:
+        k.stop()
+
+
+def test_readonly_log_is_read_to_its_final_tree_head(logs, nodd_factory, tmp_path):
+    a = logs("a")
+    for i in range(3):
+        a.add(names=["final%d.se" % i])
+    ll = str(tmp_path / "log_list.json")
+    ctlog.write_log_list(ll, [a.list_entry(state="readonly", description="log-a")])
+    a.add(names=["beyond-final.se"])
+    n = nodd_factory(extra=ct_yaml([], log_list=ll))
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "drained" and ct_status(n)["log-a"],
+                    20, what="log-a drained")
+    assert st["position"] == 3
+    assert n.lookup("final2.se")[0] == 200 and n.lookup("beyond-final.se")[0] == 404
