@@ -4,7 +4,7 @@
  * head:  poll the tree head (get-sth or checkpoint); its signature is checked by ct/sth.c.
  *        A head smaller than the verified one, or another root for the same size, marks the
  *        log failing. A log never read gets its frontier at the start position first
- *        (RFC 6962: get-entry-and-proof of the last leaf before it; static: hash tiles).
+ *        (RFC 6962: get-entry-and-proof of the last leaf before it; static logs start at 0).
  * read:  the target is the head's size (static logs: the last full data tile), at most
  *        ct.max-unverified entries past the committed position. Aligned batches, several in
  *        flight, arrive in any order and are applied in order: each leaf hash extends a
@@ -17,7 +17,7 @@
  *        and repeats nothing.
  * Pacing: at most `rate` requests a second and `parallel` in flight; a failed request
  * waits 1 s doubling to 5 min with up to 50 % jitter, or what Retry-After says. */
-#include "ct/follow.h"
+#include "ct/follow_int.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -31,64 +31,6 @@
 #include "ct/merkle.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "lib/prom.h"
-
-enum fstate { F_HEAD, F_INIT, F_READ, F_CHECK, F_IDLE, F_DONE, F_FAILING };
-static const char *const state_names[] = { "polling", "starting", "reading", "verifying",
-	"caught-up", "drained", "failing" };
-
-enum { B_QUEUED, B_FLIGHT, B_DONE };
-
-struct held {               /* an entry read and not committed yet */
-	uint64_t index;
-	int64_t ts;             /* its timestamp, unix seconds */
-	uint8_t key[32];
-	int has_key;
-	char *names;            /* NUL-separated, an empty string ends them; NULL: none */
-};
-
-struct batch {
-	struct ct_follow *f;
-	uint64_t start, end;    /* [start, end) asked */
-	int state;
-	struct ct_req *req;
-	struct held *h;
-	uint8_t (*lh)[32];
-	size_t n;
-	struct batch *next;     /* sorted by start */
-};
-
-struct ct_follow {
-	struct ct_env env;
-	char *desc, *url, *mon;
-	char origin[512];
-	int tiled;
-	struct ct_logkey *key;
-	int parallel, rate, batch;
-	uint64_t final_size;
-	struct ct_frontier done;    /* committed: the entries [0, done.size) */
-	struct ct_sth vsth;         /* the last verified head committed */
-	int have_state;
-	struct ct_sth sth;          /* the head being read to */
-	struct ct_frontier work;    /* done + the entries applied since */
-	uint64_t target, next_req;
-	struct held *hold;
-	size_t nhold, caphold;
-	struct batch *batches;
-	int inflight;
-	struct ct_req *ctl;         /* the one head, start or proof request */
-	int state;
-	struct event *timer;
-	int64_t not_before;         /* monotonic ms: pacing and backoff */
-	int64_t partial_since;      /* monotonic ms the head first ended in a partial tile */
-	uint64_t partial_size;
-	int attempts;
-	char last_error[256];
-	uint64_t entries, names, candidates, errors, dups;
-	int64_t rate_t;             /* entries/s and names/s over the last 10 s or more */
-	uint64_t rate_e, rate_n;
-	double eps, nps;
-};
 
 static int64_t now_ms(void)
 {
@@ -193,120 +135,6 @@ static struct ct_req *get(struct ct_follow *f, const char *url, ct_http_cb cb, v
 	return r;
 }
 
-/* ---- names of an entry ---- */
-
-struct names_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int add_name(void *ctx, const char *fqdn)
-{
-	struct names_buf *nb = ctx;
-	size_t l = strlen(fqdn) + 1;
-	if (nb->len + l + 1 > nb->cap) {
-		size_t cap = nb->cap ? nb->cap * 2 : 256;
-		while (cap < nb->len + l + 1)
-			cap *= 2;
-		char *np = realloc(nb->p, cap);
-		if (!np)
-			return 1;
-		nb->p = np;
-		nb->cap = cap;
-	}
-	memcpy(nb->p + nb->len, fqdn, l);
-	nb->len += l;
-	nb->p[nb->len] = '\0';
-	return 0;
-}
-
-/* Hash the leaf and read its names into h (a malformed certificate holds no name). */
-static void read_leaf(struct ct_follow *f, const uint8_t *leaf, size_t len, uint64_t index,
-	struct held *h, uint8_t lh[32], const struct ct_leaf *parsed)
-{
-	struct ct_leaf l;
-	struct nodd_err e = { 0 };
-	memset(h, 0, sizeof *h);
-	h->index = index;
-	if (parsed) {
-		l = *parsed;
-	} else if (ct_leaf_parse(leaf, len, &l, &e) < 0) {
-		ct_hash_leaf(leaf, len, lh);
-		log_debug("ct %s: entry %" PRIu64 ": %s", f->desc, index, e.msg);
-		return;
-	}
-	memcpy(lh, l.leaf_hash, 32);
-	h->ts = (int64_t)(l.timestamp_ms / 1000);
-	struct names_buf nb = { 0 };
-	if (ct_names_extract(&l, add_name, &nb, h->key, &e) < 0) {
-		log_debug("ct %s: entry %" PRIu64 ": %s", f->desc, index, e.msg);
-		free(nb.p);
-		return;
-	}
-	h->has_key = 1;
-	h->names = nb.p;
-}
-
-/* ---- commit ---- */
-
-static int fqdn_record(struct ct_follow *f, const char *fqdn, const struct held *h,
-	const char *source, int64_t now)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "fqdn", json_string(fqdn));
-	json_object_set_new(o, "cert_index", json_integer((json_int_t)h->index));
-	json_object_set_new(o, "ct_name", json_string(f->desc));
-	json_object_set_new(o, "timestamp", json_integer(now));
-	json_object_set_new(o, "submission_timestamp", json_integer(h->ts));
-	json_object_set_new(o, "source", json_string(source));
-	int rc = outbox_append(f->env.ob, OUTBOX_NRFQDN, fqdn, o, now, NULL);
-	json_decref(o);
-	return rc;
-}
-
-/* The observations and records of one entry. 0, or -1 on a store failure. */
-static int observe_entry(struct ct_follow *f, const struct held *h, int64_t now, int *records)
-{
-	if (!h->names)
-		return 0;
-	int fresh = ct_state_issuance(f->env.st, h->key);
-	if (fresh < 0)
-		return -1;
-	if (!fresh) {
-		f->dups++;
-		return 0;
-	}
-	char source[600], dom[CT_NAME_MAX];
-	snprintf(source, sizeof source, "ct %s %" PRIu64, f->desc, h->index);
-	struct nod_ct_fields ct = { .cert_index = (int64_t)h->index, .ct_name = f->desc,
-		.submission_timestamp = h->ts, .learning = now < f->env.learning_end,
-		.listed = f->env.list_all };
-	for (const char *n = h->names; *n; n += strlen(n) + 1) {
-		f->names++;
-		if (!ct_registrable(f->env.psl, n, dom, sizeof dom))
-			continue;
-		enum nod_outcome out;
-		if (nod_observe_ct(f->env.nod, dom, now, source, now, &ct, &out, NULL) < 0)
-			return -1;
-		if (out == NOD_NEW && !ct.learning) {
-			f->candidates++;
-			if (ct_state_candidate_add(f->env.st, dom, now, ct.listed) < 0)
-				return -1;
-		}
-		int64_t fs;
-		int c = ct_state_candidate(f->env.st, dom, &fs);
-		if (c < 0)
-			return -1;
-		if (c == 1 && now - fs < 86400) {
-			int nf = ct_state_fqdn(f->env.st, n, now);
-			if (nf < 0 || (nf == 1 && fqdn_record(f, n, h, source, now) < 0))
-				return -1;
-			*records += nf;
-		}
-	}
-	return 0;
-}
-
 static void rates(struct ct_follow *f)
 {
 	int64_t t = now_ms();
@@ -337,7 +165,7 @@ static void commit(struct ct_follow *f)
 		goto retry;
 	}
 	for (size_t i = 0; i < f->nhold; i++)
-		if (observe_entry(f, &f->hold[i], now, &records) < 0)
+		if (ct_ingest_entry(f, &f->hold[i], now, &records) < 0)
 			goto rollback;
 	if (ct_state_save(f->env.st, ct_logkey_id(f->key), &f->work, &f->sth) < 0)
 		goto rollback;
@@ -559,7 +387,7 @@ static int take_entry(void *ctx, const uint8_t *leaf, size_t leaflen, const uint
 	struct batch *b = ec->b;
 	if (b->start + b->n >= b->end)
 		return 1; /* more than asked */
-	read_leaf(b->f, leaf, leaflen, b->start + b->n, &b->h[b->n], b->lh[b->n], NULL);
+	ct_ingest_leaf(b->f, leaf, leaflen, b->start + b->n, &b->h[b->n], b->lh[b->n], NULL);
 	b->n++;
 	return 0;
 }
@@ -583,7 +411,7 @@ static int take_tile(struct batch *b, const struct ct_http *r, const char **why)
 			return -1;
 		}
 		if (i >= b->start) {
-			read_leaf(b->f, NULL, 0, i, &b->h[b->n], b->lh[b->n], &l);
+			ct_ingest_leaf(b->f, NULL, 0, i, &b->h[b->n], b->lh[b->n], &l);
 			b->n++;
 		}
 		i++;
@@ -925,69 +753,3 @@ void ct_follow_stop(struct ct_follow *f)
 
 const uint8_t *ct_follow_log_id(const struct ct_follow *f) { return ct_logkey_id(f->key); }
 const char *ct_follow_description(const struct ct_follow *f) { return f->desc; }
-
-static uint64_t lag_entries(const struct ct_follow *f)
-{
-	return f->sth.tree_size > f->done.size ? f->sth.tree_size - f->done.size : 0;
-}
-
-/* Seconds the committed position is behind: since the head it has not reached yet was
- * signed; 0 when caught up. */
-static int64_t lag_seconds(const struct ct_follow *f)
-{
-	if (!lag_entries(f))
-		return 0;
-	int64_t d = unix_now() - (int64_t)(f->sth.timestamp_ms / 1000);
-	return d > 0 ? d : 0;
-}
-
-json_t *ct_follow_status(const struct ct_follow *f)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "log", json_string(f->desc));
-	json_object_set_new(o, "url", json_string(f->tiled ? f->mon : f->url));
-	json_object_set_new(o, "protocol", json_string(f->tiled ? "static-ct-api" : "rfc6962"));
-	json_object_set_new(o, "state", json_string(state_names[f->state]));
-	json_object_set_new(o, "tree_size", json_integer((json_int_t)f->sth.tree_size));
-	json_object_set_new(o, "position", json_integer((json_int_t)f->done.size));
-	json_object_set_new(o, "verified_tree_size", json_integer((json_int_t)f->vsth.tree_size));
-	json_object_set_new(o, "lag_entries", json_integer((json_int_t)lag_entries(f)));
-	json_object_set_new(o, "lag_seconds", json_integer(lag_seconds(f)));
-	json_object_set_new(o, "entries_per_second", json_real(f->eps));
-	json_object_set_new(o, "names_per_second", json_real(f->nps));
-	json_object_set_new(o, "entries", json_integer((json_int_t)f->entries));
-	json_object_set_new(o, "names", json_integer((json_int_t)f->names));
-	json_object_set_new(o, "duplicates", json_integer((json_int_t)f->dups));
-	json_object_set_new(o, "candidates", json_integer((json_int_t)f->candidates));
-	json_object_set_new(o, "errors", json_integer((json_int_t)f->errors));
-	json_object_set_new(o, "last_error", f->last_error[0] ? json_string(f->last_error)
-		: json_null());
-	return o;
-}
-
-void ct_follow_metrics(struct ct_follow *const *fs, size_t n, FILE *out)
-{
-	static const struct {
-		const char *name, *type, *help;
-	} fam[] = {
-		{ "nodd_ct_tree_size", "gauge", "Entries in the log's newest verified tree head." },
-		{ "nodd_ct_position", "gauge", "Entries read, verified and committed." },
-		{ "nodd_ct_lag_entries", "gauge", "Entries of the tree head not committed yet." },
-		{ "nodd_ct_lag_seconds", "gauge", "Age of the tree head the log is read to, while behind." },
-		{ "nodd_ct_entries_total", "counter", "Entries committed." },
-		{ "nodd_ct_names_total", "counter", "Host names taken from committed entries." },
-		{ "nodd_ct_candidates_total", "counter", "Registrable domains never seen before." },
-		{ "nodd_ct_errors_total", "counter", "Failed requests, verifications and commits." },
-		{ "nodd_ct_failing", "gauge", "1 when the log failed verification and is not read." },
-	};
-	for (size_t k = 0; k < sizeof fam / sizeof fam[0]; k++) {
-		prom_family(out, fam[k].name, fam[k].type, fam[k].help);
-		for (size_t i = 0; i < n; i++) {
-			const struct ct_follow *f = fs[i];
-			uint64_t v[] = { f->sth.tree_size, f->done.size, lag_entries(f),
-				(uint64_t)lag_seconds(f), f->entries, f->names, f->candidates,
-				f->errors, f->state == F_FAILING };
-			prom_sample(out, fam[k].name, "log", f->desc, NULL, NULL, v[k]);
-		}
-	}
-}
