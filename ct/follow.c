@@ -97,7 +97,8 @@ static void backoff(struct ct_follow *f, const char *what, const struct ct_http 
 		snprintf(f->last_error, sizeof f->last_error, "%s: HTTP %ld", what, r->status);
 	int64_t wait;
 	if ((r->status == 429 || r->status == 503) && r->retry_after >= 0) {
-		wait = r->retry_after * 1000;
+		/* at most an hour: a log asking for longer is asked again then */
+		wait = (r->retry_after < 3600 ? r->retry_after : 3600) * 1000;
 	} else {
 		int a = f->attempts < 9 ? f->attempts : 9;
 		wait = 1000LL << a;
