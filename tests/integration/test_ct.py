@@ -306,16 +306,25 @@ def test_confirmed_mode_records_but_does_not_list(logs, nodd_factory):
     assert n.lookup("unconfirmed.se")[0] == 200
 
 
-def test_start_at_end_reads_only_new_entries(logs, nodd_factory):
+@pytest.mark.parametrize("tiled", [False, True])
+def test_start_at_end_reads_only_new_entries(logs, nodd_factory, tiled):
     a = logs("a")
-    for i in range(5):
+    old = 600 if tiled else 5
+    for i in range(old):
         a.add(names=["old%d.se" % i])
-    n = nodd_factory(extra=ct_yaml([a], start="end"))
-    wait_position(n, "log-a", 5)
+    n = nodd_factory(extra=ct_yaml([a], start="end", tiled=tiled))
+    wait_position(n, "log-a", old, timeout=30)
     a.add(names=["fresh.se"])
-    wait_position(n, "log-a", 6)
+    wait_position(n, "log-a", old + 1, timeout=30)
     assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=3)] == ["fresh.se"]
-    assert any("get-entry-and-proof" in r["path"] for r in a.requests())
+    assert ct_status(n)["log-a"]["last_error"] is None
+    paths = [r["path"] for r in a.requests()]
+    if tiled:
+        # the frontier at 600 = 512 + 64 + 16 + 8: from the level-1 tile and level-0 tile 2
+        assert "tile/1/000.p/2" in paths and "tile/0/002.p/88" in paths, paths
+        assert "tile/data/000" not in paths and "tile/data/001" not in paths
+    else:
+        assert any("get-entry-and-proof" in p for p in paths)
 
 
 def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
