@@ -283,3 +283,33 @@ for name, obj in (("certs", certs), ("merkle", merkle), ("sth", sthj)):
 with open(os.path.join(HERE, "loglist.json"), "w") as f:
     json.dump(loglist, f, indent=1)
     f.write("\n")
+
+# ---- seed corpora of the fuzz targets (tests/fuzz/corpus/{ctleaf,ctjson,loglist}) ----
+# ctjson verifies with a fixed key: derived here from a constant, its SPKI in fuzz_ctjson.c.
+fuzz_log = ec.derive_private_key(0x6e6f6464, ec.SECP256R1())
+fuzz_id = hashlib.sha256(spki(fuzz_log)).digest()
+fuzz_kid = hashlib.sha256(origin.encode() + b"\n\x05" + fuzz_id).digest()[:4]
+fuzz_cp = cp_body + "\u2014 grease.invalid %s\n" % b64(bytes(40)) + "\u2014 %s %s\n" % (
+    origin, b64(fuzz_kid + u(8, cp_ts) + sign(fuzz_log, tree_head_input(cp_ts, 9, root9))))
+incl = [h.hex() for h in path(8, mleaves)]
+seeds = {
+    "ctleaf": {"leaf_names": b"\x00" + leaves["names"], "leaf_precert": b"\x00" + leaves["precert"],
+               "leaf_cn_only": b"\x00" + leaves["cn_only"], "tile": b"\x01" + tile},
+    "ctjson": {
+        "sth": b"\x00" + sth(fuzz_log, 1767225600999, 9, root9).encode(),
+        "checkpoint": b"\x01" + fuzz_cp.encode(),
+        "entries": b"\x02" + certs["get_entries"].encode(),
+        "entry_and_proof": b"\x03" + json.dumps({
+            "leaf_input": b64(leaves["final"]), "extra_data": "",
+            "audit_path": [b64(bytes.fromhex(h)) for h in incl]}).encode(),
+        "consistency": b"\x07" + json.dumps({"consistency": [
+            b64(h) for h in subproof(3, mleaves, True)]}).encode(),
+    },
+    "loglist": {"loglist": json.dumps(loglist).encode()},
+}
+for target, files in seeds.items():
+    d = os.path.join(HERE, "..", "..", "fuzz", "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
