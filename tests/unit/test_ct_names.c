@@ -71,9 +71,28 @@ static void test_certs(json_t *c)
 	is_str(e.msg, "certificate: no TBSCertificate with serial, algorithm and issuer", "... and said");
 }
 
+struct name_case {
+	const char *in, *out; /* out NULL: dropped, or a public suffix itself */
+};
+
+/* Each case through ct_registrable with p, or through ct_name_normalise when p is NULL. */
+static void run_cases(const struct name_case *cases, size_t n, const struct ct_psl *p)
+{
+	for (size_t i = 0; i < n; i++) {
+		char out[CT_NAME_MAX] = "";
+		int rc = p ? ct_registrable(p, cases[i].in, out, sizeof out)
+			: ct_name_normalise(cases[i].in, strlen(cases[i].in), out, sizeof out);
+		if (cases[i].out)
+			ok(rc == 1 && strcmp(out, cases[i].out) == 0, "\"%s\" -> \"%s\" (got %d \"%s\")",
+				cases[i].in, cases[i].out, rc, out);
+		else
+			is_int(rc, 0, "\"%s\" is %s", cases[i].in, p ? "a public suffix itself" : "dropped");
+	}
+}
+
 static void test_normalise(void)
 {
-	static const struct { const char *in, *out; } cases[] = {
+	static const struct name_case cases[] = {
 		{ "Example.COM", "example.com" },
 		{ "*.example.com", "example.com" },
 		{ "example.com.", "example.com" },
@@ -102,15 +121,7 @@ static void test_normalise(void)
 		{ "...", NULL },
 		{ "Example Corp", NULL },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		char out[CT_NAME_MAX] = "";
-		int rc = ct_name_normalise(cases[i].in, strlen(cases[i].in), out, sizeof out);
-		if (cases[i].out)
-			ok(rc == 1 && strcmp(out, cases[i].out) == 0, "\"%s\" -> \"%s\" (got %d \"%s\")",
-				cases[i].in, cases[i].out, rc, out);
-		else
-			is_int(rc, 0, "\"%s\" is dropped", cases[i].in);
-	}
+	run_cases(cases, sizeof cases / sizeof *cases, NULL);
 	char label63[80], label64[80], name[300], out[CT_NAME_MAX];
 	memset(label63, 'a', 63);
 	strcpy(label63 + 63, ".com");
@@ -135,7 +146,7 @@ static void test_psl(void)
 	ok(p != NULL, "the system public suffix list loads (%s)", e.msg);
 	if (!p)
 		return;
-	static const struct { const char *in, *out; } cases[] = {
+	static const struct name_case cases[] = {
 		{ "user.github.io", "github.io" },      /* a PRIVATE suffix is not a registry */
 		{ "github.io", "github.io" },
 		{ "shop.newdomain.co.uk", "newdomain.co.uk" },
@@ -151,15 +162,7 @@ static void test_psl(void)
 		{ "nonexistenttld", NULL },
 		{ "foo.ck", NULL },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		char out[CT_NAME_MAX] = "";
-		int rc = ct_registrable(p, cases[i].in, out, sizeof out);
-		if (cases[i].out)
-			ok(rc == 1 && strcmp(out, cases[i].out) == 0, "%s -> %s (got %d %s)", cases[i].in,
-				cases[i].out, rc, out);
-		else
-			is_int(rc, 0, "%s is a public suffix itself", cases[i].in);
-	}
+	run_cases(cases, sizeof cases / sizeof *cases, p);
 	char small[8];
 	is_int(ct_registrable(p, "a.example.com", small, sizeof small), 0, "no room: 0");
 	ct_psl_close(p);
