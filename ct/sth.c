@@ -34,16 +34,18 @@ long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
 			c == '+' || c == '/'))
 			return -1;
 	}
-	size_t outlen = len / 4 * 3 - pad;
-	if (outsz < outlen)
+	if (outsz < len / 4 * 3 - pad)
 		return -1;
-	/* the last quad goes through a scratch buffer: out need not hold its padding bytes */
+	/* EVP_DecodeBlock writes the padding out as zero bytes: the last group goes through a
+	 * small buffer, so an out of exactly the decoded length is enough */
+	size_t head = len > 4 ? len - 4 : 0;
+	int n = head ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)head) : 0;
 	uint8_t last[3];
-	if ((len > 4 && EVP_DecodeBlock(out, (const unsigned char *)in, (int)(len - 4)) < 0) ||
-		EVP_DecodeBlock(last, (const unsigned char *)in + len - 4, 4) != 3)
+	if (n < 0 || (size_t)n != head / 4 * 3 ||
+	    EVP_DecodeBlock(last, (const unsigned char *)in + head, 4) != 3)
 		return -1;
-	memcpy(out + (len / 4 - 1) * 3, last, 3 - pad);
-	return (long)outlen;
+	memcpy(out + n, last, 3 - pad);
+	return (long)(len / 4 * 3 - pad);
 }
 
 struct ct_logkey *ct_logkey_new_der(const uint8_t *spki, size_t len, struct nodd_err *e)
