@@ -1,6 +1,7 @@
 /* fuzz_ctleaf.c -- libFuzzer target: a CT log entry as bytes, then its certificate's names.
- * The first byte picks the form: even, an RFC 6962 MerkleTreeLeaf (ct_leaf_parse); odd, a
- * static-ct-api data tile read leaf by leaf (ct_tileleaf_next). Every leaf that parses goes
+ * The first byte modulo 4 picks the form: 0 an RFC 6962 MerkleTreeLeaf (ct_leaf_parse), 1 a
+ * static-ct-api data tile read leaf by leaf (ct_tileleaf_next), 2 a name as a certificate
+ * carries it (ct_name_normalise), 3 a precertificate TBS alone. Every leaf that parses goes
  * through ct_names_extract and each name through ct_registrable. Checked: a failure says
  * why, a tile read never moves backwards or past its end, every name given is already in
  * normal form and unique within its certificate. */
@@ -58,7 +59,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct ct_leaf l;
 	struct nodd_err e = { NODD_OK, "" };
-	if (!(data[0] & 1)) {
+	if (data[0] % 4 == 2) {
+		char out[CT_NAME_MAX];
+		if (ct_name_normalise((const char *)data + 1, size - 1, out, sizeof out) == 1)
+			check_name(&(struct seen){ .n = 0 }, out);
+		return 0;
+	}
+	if (data[0] % 4 == 3) {
+		l = (struct ct_leaf){ .entry_type = CT_ENTRY_PRECERT, .cert = data + 1,
+			.cert_len = size - 1, .leaf_index = -1 };
+		names(&l);
+		return 0;
+	}
+	if (data[0] % 4 == 0) {
 		if (ct_leaf_parse(data + 1, size - 1, &l, &e) == 0)
 			names(&l);
 		else if (e.kind != NODD_E_INVALID || e.msg[0] == '\0')

@@ -294,7 +294,9 @@ fuzz_cp = cp_body + "\u2014 grease.invalid %s\n" % b64(bytes(40)) + "\u2014 %s %
 incl = [h.hex() for h in path(8, mleaves)]
 seeds = {
     "ctleaf": {"leaf_names": b"\x00" + leaves["names"], "leaf_precert": b"\x00" + leaves["precert"],
-               "leaf_cn_only": b"\x00" + leaves["cn_only"], "tile": b"\x01" + tile},
+               "leaf_cn_only": b"\x00" + leaves["cn_only"], "tile": b"\x01" + tile,
+               "name_wildcard": b"\x02*.Example-NRD.co.uk.", "name_idn": b"\x02www.xn--bcher-kva.ch",
+               "tbs": b"\x03" + tbs},
     "ctjson": {
         "sth": b"\x00" + sth(fuzz_log, 1767225600999, 9, root9).encode(),
         "checkpoint": b"\x01" + fuzz_cp.encode(),
