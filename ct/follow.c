@@ -127,6 +127,16 @@ int ct_follow_may_send(struct ct_follow *f)
 	return 1;
 }
 
+int ct_follow_answered(struct ct_follow *f, const char *what, const struct ct_http *r)
+{
+	f->ctl = NULL;
+	if (!r->error && r->status == 200)
+		return 1;
+	ct_follow_backoff(f, what, r);
+	ct_follow_kick(f);
+	return 0;
+}
+
 struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb, void *ctx)
 {
 	struct nodd_err e = { 0 };
@@ -294,12 +304,8 @@ static void check_root(struct ct_follow *f)
 static void on_proof(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		ct_follow_backoff(f, "get-sth-consistency", r);
-		ct_follow_kick(f);
+	if (!ct_follow_answered(f, "get-sth-consistency", r))
 		return;
-	}
 	uint8_t proof[CT_PROOF_MAX][32], root[32];
 	size_t np = 0;
 	struct nodd_err e = { 0 };
@@ -321,12 +327,8 @@ static void on_proof(void *ctx, const struct ct_http *r)
 static void on_tail(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		ct_follow_backoff(f, "level-0 tile", r);
-		ct_follow_kick(f);
+	if (!ct_follow_answered(f, "level-0 tile", r))
 		return;
-	}
 	uint64_t w = f->sth.tree_size - f->target;
 	if (r->len != w * 32) {
 		ct_follow_fail(f, "level-0 tile %" PRIu64 ": %zu bytes for %" PRIu64 " hashes",
@@ -577,12 +579,8 @@ static void begin_log(struct ct_follow *f)
 static void on_init(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		ct_follow_backoff(f, "get-entry-and-proof", r);
-		ct_follow_kick(f);
+	if (!ct_follow_answered(f, "get-entry-and-proof", r))
 		return;
-	}
 	uint8_t path[CT_PROOF_MAX][32], lh[32];
 	size_t np = 0, ll = 0;
 	uint8_t *leaf = NULL;
@@ -617,13 +615,9 @@ void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr)
 static void on_head(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
 	const char *what = f->tiled ? "checkpoint" : "get-sth";
-	if (r->error || r->status != 200) {
-		ct_follow_backoff(f, what, r);
-		ct_follow_kick(f);
+	if (!ct_follow_answered(f, what, r))
 		return;
-	}
 	struct ct_sth s;
 	struct nodd_err e = { 0 };
 	int rc = f->tiled ? ct_checkpoint_parse(r->body, r->len, f->origin, f->key, &s, &e)

@@ -79,6 +79,9 @@ void ct_follow_fail(struct ct_follow *f, const char *fmt, ...);
 void ct_follow_backoff(struct ct_follow *f, const char *what, const struct ct_http *r);
 int ct_follow_may_send(struct ct_follow *f);
 struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb, void *ctx);
+/* The answer to the one control request (head, start, proof, tile) came: 1 when it is a
+ * 200, else 0 after scheduling the retry. */
+int ct_follow_answered(struct ct_follow *f, const char *what, const struct ct_http *r);
 void ct_follow_kick(struct ct_follow *f);
 void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr);
 

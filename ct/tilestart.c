@@ -23,12 +23,8 @@ static void next_tile(struct ct_follow *f);
 static void on_tile(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		ct_follow_backoff(f, "hash tile", r);
-		ct_follow_kick(f);
+	if (!ct_follow_answered(f, "hash tile", r))
 		return;
-	}
 	uint8_t *copy = malloc(r->len ? r->len : 1);
 	if (!copy) {
 		struct ct_http oom = { .status = r->status, .error = "out of memory", .retry_after = -1 };
