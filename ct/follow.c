@@ -146,14 +146,14 @@ struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb
 	return r;
 }
 
-static void rates(struct ct_follow *f)
+void ct_follow_rates(struct ct_follow *f)
 {
 	int64_t t = now_ms();
 	if (!f->rate_t) {
 		f->rate_t = t;
 		return;
 	}
-	if (t - f->rate_t < 10000)
+	if (t - f->rate_t < 9000)
 		return;
 	double s = (double)(t - f->rate_t) / 1000;
 	f->eps = (double)(f->entries - f->rate_e) / s;
@@ -190,7 +190,7 @@ static void commit(struct ct_follow *f)
 	f->done = f->work;
 	f->vsth = f->sth;
 	f->have_state = 1;
-	rates(f);
+	ct_follow_rates(f);
 	after_commit(f);
 	return;
 rollback:
