@@ -258,6 +258,10 @@ static void after_commit(struct ct_follow *f)
 	} else {
 		f->state = F_IDLE;
 		int64_t wait = f->env.poll;
+		/* a log that grew since the last look is looked at again soon */
+		if (f->done.size > f->idle_size && wait > 5)
+			wait = 5;
+		f->idle_size = f->done.size;
 		if (f->partial_since && f->env.partial_wait < wait)
 			wait = f->env.partial_wait; /* look again when the tail may be fetched */
 		struct timeval tv = { (time_t)(wait > 0 ? wait : 1), 0 };
