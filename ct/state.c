@@ -80,6 +80,15 @@ static int run(sqlite3_stmt *q)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* After reading a row (rc the step's result, found what the caller made of it): -1 when
+ * the step failed, else found; the statement made reusable. */
+static int done_row(sqlite3_stmt *q, int rc, int found)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
 int ct_state_load(struct ct_state *s, const uint8_t log_id[32], struct ct_frontier *f,
 	struct ct_sth *sth)
 {
@@ -98,12 +107,8 @@ int ct_state_load(struct ct_state *s, const uint8_t log_id[32], struct ct_fronti
 			found = -1;
 		else
 			memcpy(sth->root, root, 32);
-	} else if (rc != SQLITE_DONE) {
-		found = -1;
 	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return found;
+	return done_row(q, rc, found);
 }
 
 int ct_state_save(struct ct_state *s, const uint8_t log_id[32], const struct ct_frontier *f,
@@ -143,16 +148,10 @@ int ct_state_candidate(struct ct_state *s, const char *domain, int64_t *fs)
 {
 	sqlite3_stmt *q = s->cand;
 	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q), found = 0;
-	if (rc == SQLITE_ROW) {
+	int rc = sqlite3_step(q), found = rc == SQLITE_ROW;
+	if (found)
 		*fs = sqlite3_column_int64(q, 0);
-		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		found = -1;
-	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return found;
+	return done_row(q, rc, found);
 }
 
 int ct_state_fqdn(struct ct_state *s, const char *fqdn, int64_t now)
@@ -194,19 +193,14 @@ int ct_state_rdap_next(struct ct_state *s, int64_t now, char *domain, size_t len
 {
 	sqlite3_stmt *q = s->rq_next;
 	sqlite3_bind_int64(q, 1, now);
-	int rc = sqlite3_step(q), found = 0;
-	if (rc == SQLITE_ROW) {
+	int rc = sqlite3_step(q), found = rc == SQLITE_ROW;
+	if (found) {
 		const unsigned char *d = sqlite3_column_text(q, 0);
 		snprintf(domain, len, "%s", d ? (const char *)d : "");
 		*tries = sqlite3_column_int(q, 1);
 		*fs = sqlite3_column_int64(q, 2);
-		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		found = -1;
 	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return found;
+	return done_row(q, rc, found);
 }
 
 int ct_state_rdap_retry(struct ct_state *s, const char *domain, int64_t due)
