@@ -158,7 +158,7 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 	if (zone == NOD_ZONE_DNSBL) {
 		int64_t fs = 0;
 		int code = 0;
-		switch (dnsbl_lookup(v->ix, q->qname, rel_len, v->now, &fs, &code)) {
+		switch (dnsbl_lookup(v->ix, v->allow, q->qname, rel_len, v->now, &fs, &code)) {
 		case NOD_NXDOMAIN:
 			return WIRE_RCODE_NXDOMAIN;
 		case NOD_NODATA:
@@ -177,7 +177,15 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 		}
 		return WIRE_RCODE_NOERROR;
 	}
-	switch (rpz_lookup(v->ix, zone, q->qname, rel_len, v->now)) {
+	if (zone == NOD_ZONE_ALLOW) {
+		/* "pattern CNAME rpz-passthru.", synthesised for a wildcard pattern */
+		int m = allow_zone_lookup(v->allow, q->qname, rel_len);
+		if (m == 2)
+			wire_rr_cname(w, owner, olen, cfg->ttl,
+				(const uint8_t *)"\014rpz-passthru", 14);
+		return m ? WIRE_RCODE_NOERROR : WIRE_RCODE_NXDOMAIN;
+	}
+	switch (rpz_lookup(v->ix, v->allow, zone, q->qname, rel_len, v->now)) {
 	case NOD_NXDOMAIN:
 		return WIRE_RCODE_NXDOMAIN;
 	case NOD_NODATA:
@@ -388,6 +396,7 @@ size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view
 void answer_view_of(struct answer_view *v, nod_t *nod, int64_t now)
 {
 	v->ix = nod_index(nod);
+	v->allow = nod_allow(nod);
 	v->now = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		v->serial[z] = nod_serial(nod, z);

@@ -308,6 +308,7 @@ static void write_files(struct xfrout *x)
 	p.ns = (const char *const *)x->cfg->ns;
 	p.nns = x->cfg->nns;
 	p.rpz_nodata = c->rpz_nodata;
+	p.allow = nod_allow(x->nod);
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		p.serial[z] = nod_serial(x->nod, z);
 	struct nodd_err e;
@@ -364,6 +365,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 		log_warn("xfr out: cannot load the stored zone versions (%s); IXFR from versions "
 			"before this start answers AXFR-style", store_errmsg(nod_store(nod)));
 	versions_set_floor(x->ver, nod_history_floor(nod));
+	versions_set_allow(x->ver, nod_allow(nod));
 	sync_versions(x, 0, unix_now());
 	if (cfg->nnotify > 0) {
 		x->notify = notifyout_start(base, cfg, kr, acfgp, e);

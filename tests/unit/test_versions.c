@@ -250,7 +250,7 @@ int main(void)
 		xfr_list_free(&a1);
 		xfr_list_free(&d2);
 		xfr_list_free(&a2);
-		ok(versions_add(r, 8, 1, 1) < 0, "a bad zone is refused");
+		ok(versions_add(r, NOD_ZONE_COUNT, 1, 1) < 0, "a bad zone is refused");
 		versions_free(r);
 	}
 
