@@ -17,6 +17,7 @@
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
 #define CONFIG_MAX_HTTP_HOSTS 8
+#define CONFIG_MAX_ALLOW 1024
 
 struct config_addr {
 	struct sockaddr_storage ss;
@@ -99,6 +100,8 @@ struct nodd_config {
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
+	char *allow[CONFIG_MAX_ALLOW]; /* policy.allow: norm text, "*.x" for a wildcard */
+	int nallow;
 
 	/* keys: */
 	struct config_key *keys;

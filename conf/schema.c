@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include "lib/dname.h"
 #include "lib/log.h"
 
 /* ---- readers referenced by rows ---- */
@@ -178,6 +179,44 @@ static int parse_primaries(struct cctx *c, const struct opt_row *r, void *base, 
 			atoi(at + 1) < 1 || atoi(at + 1) > 65535)))
 			return cerr(c, v, key, "\"%s\": expected host or address, optionally @port", s);
 		u->primaries[u->nprimaries++] = strdup(s);
+	}
+	return 0;
+}
+
+/* policy.allow: names, or "*.name" for every name below name (as an RPZ wildcard);
+ * a scalar or a list, empty allowed. */
+static int parse_allow(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	char **out = OPT_FIELD(r, base);
+	int *n = (int *)(void *)((char *)base + r->count_off);
+	for (; *n > 0; (*n)--)
+		free(out[*n - 1]), out[*n - 1] = NULL;
+	int seq = v->type == YAML_SEQUENCE_NODE;
+	if (!seq && v->type != YAML_SCALAR_NODE)
+		return cerr(c, v, key, "expected a list of names or *.names");
+	long count = seq ? (long)(v->data.sequence.items.top - v->data.sequence.items.start) : 1;
+	for (long i = 0; i < count; i++) {
+		yaml_node_t *e = seq ? yaml_document_get_node(c->doc, v->data.sequence.items.start[i])
+			: v;
+		if (!e)
+			return cerr(c, v, key, "expected a list of names or *.names");
+		if (*n == r->max)
+			return cerr(c, e, key, "at most %lld entries", r->max);
+		const char *s = conf_scalar(c, e, key);
+		if (!s)
+			return -1;
+		int wild = strncmp(s, "*.", 2) == 0;
+		char norm[DNAME_MAX_TEXT + 1];
+		const char *why = NULL;
+		if (dname_text_normalize(s + (wild ? 2 : 0), norm, sizeof norm, &why) < 0)
+			return cerr(c, e, key, "\"%s\" is not a name or *.name: %s", s, why);
+		out[*n] = malloc(strlen(norm) + 3);
+		if (out[*n])
+			sprintf(out[*n], "%s%s", wild ? "*." : "", norm);
+		if (!out[(*n)++])
+			return conf_fail(c, NODD_E_NOMEM, e, key, "out of memory");
 	}
 	return 0;
 }
@@ -405,6 +444,8 @@ const struct opt_row config_schema[] = {
 
 	{ ROW("policy", "future-skew", OPT_DURATION), CFG(future_skew), .def = 300, .max = DAY },
 	{ ROW("policy", "public-suffix-list", OPT_STRING), CFG(psl_file), .reload = OPT_RESTART },
+	{ ROW("policy", "allow", OPT_NAMES), CFG(allow), COUNT(struct nodd_config, nallow),
+	  .max = CONFIG_MAX_ALLOW, .parse = parse_allow },
 
 	{ ROW("keys", "name", OPT_NAME), AT(struct config_key, name) },
 	{ ROW("keys", "algorithm", OPT_STRING), AT(struct config_key, algorithm),

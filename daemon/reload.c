@@ -1,11 +1,13 @@
 /* reload.c -- SIGHUP: re-read the configuration and the TSIG keys, apply what can change
- * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys) and
+ * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys, the
+ * allow-list) and
  * name in the log what waits for a restart; a file with an error changes nothing. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/keys.h"
+#include "lib/clock.h"
 #include "daemon/daemon.h"
 #include "lib/log.h"
 #include "server/metrics.h"
@@ -104,6 +106,13 @@ void daemon_reload(evutil_socket_t sig, short what, void *arg)
 	n->xfr_allow = acl;
 	n->nxfr_allow = nacl;
 	reload_keys(d, n); /* after the swap: the refs checked are the allow list now in use */
+	int nallow = nod_allow_config(d->nod, n->allow, n->nallow, unix_now());
+	if (nallow < 0) {
+		log_err("reload: policy.allow: %s", nod_errmsg(d->nod));
+		metrics_inc("reload_errors", 1);
+	} else if (nallow > 0) {
+		log_info("reload: policy.allow: %d entries added or removed", nallow);
+	}
 	config_free(n);
 	if (nlater)
 		log_warn("reload: changed %s: %s at the next restart%s", later.names,

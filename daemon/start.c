@@ -83,8 +83,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (mask & (1u << z))
-			log_debug("zone %s: new version, serial %u",
-				z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], nod_serial(d->nod, z));
+			log_debug("zone %s: new version, serial %u", published_zone_label(z),
+				nod_serial(d->nod, z));
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -144,13 +144,18 @@ static int start_store(struct daemon *d)
 		return start_failed(&ke);
 	d->nod = nod_open(&(struct nod_options){ .database = d->cfg->database,
 		.min_interval = d->cfg->min_interval, .future_skew = d->cfg->future_skew,
-		.psl_file = d->cfg->psl_file }, unix_now(), &ke);
+		.psl_file = d->cfg->psl_file, .suffix = d->cfg->suffix, .ttl = d->cfg->ttl },
+		unix_now(), &ke);
 	if (!d->nod)
 		return start_failed(&ke);
 	d->ob = outbox_open(nod_store(d->nod), &ke);
 	if (!d->ob)
 		return start_failed(&ke);
 	nod_set_outbox(d->nod, d->ob);
+	if (nod_allow_config(d->nod, d->cfg->allow, d->cfg->nallow, unix_now()) < 0) {
+		nodd_fail(&ke, NODD_E_STORE, "policy.allow: %s", nod_errmsg(d->nod));
+		return start_failed(&ke);
+	}
 	return 0;
 }
 

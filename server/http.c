@@ -166,6 +166,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		api_domain(h, req, path + sizeof DOMAINS_PREFIX - 1);
 	else if (strcmp(path, "/api/v1/status") == 0)
 		api_status(h, req);
+	else if (api_allow_path(path))
+		api_allow(h, req, path + api_allow_path(path));
 	else if (strcmp(path, "/metrics") == 0)
 		api_metrics(h, req);
 	else if (ws)

@@ -219,7 +219,8 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 			"server.http-hosts";
 		return 421;
 	}
-	if (cmd != EVHTTP_REQ_POST || strcmp(path, HTTP_OBSERVATIONS_PATH) != 0)
+	int allow = api_allow_path(path) && (cmd == EVHTTP_REQ_POST || cmd == EVHTTP_REQ_DELETE);
+	if (!allow && (cmd != EVHTTP_REQ_POST || strcmp(path, HTTP_OBSERVATIONS_PATH) != 0))
 		return 0;
 	const char *origin = evhttp_find_header(hdrs, "Origin");
 	if (origin && !origin_same(origin, host)) {
@@ -230,7 +231,7 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 		*msg = "missing or wrong bearer token";
 		return 401;
 	}
-	if (!json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
+	if (cmd == EVHTTP_REQ_POST && !json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		*msg = "writes must be sent as Content-Type: application/json";
 		return 415;
 	}
