@@ -95,19 +95,26 @@ struct body_arg {
 	int zone;
 };
 
+/* A master file's head: comment, $ORIGIN, $TTL, the apex SOA and NS of zone. */
+static void master_head(FILE *f, const struct files_params *p, int zone, const char *what)
+{
+	char name[600];
+	published_zone_name(zone, p->suffix, name, sizeof name);
+	fprintf(f, "; %s -- written by nodd; %s\n", name, what);
+	fprintf(f, "$ORIGIN %s.\n$TTL %u\n", name, p->ttl);
+	fprintf(f, "@\tSOA\t%s. %s. %u %u %u %u %u\n", p->mname, p->rname, p->serial[zone],
+		p->refresh, p->retry, p->expire, p->minimum);
+	for (int i = 0; i < p->nns; i++)
+		fprintf(f, "@\tNS\t%s.\n", p->ns[i]);
+}
+
 static int rpz_body(FILE *f, void *arg)
 {
 	struct body_arg *a = arg;
 	const struct files_params *p = a->p;
-	char zone[600];
-	published_zone_name(a->zone, p->suffix, zone, sizeof zone);
-	fprintf(f, "; %s -- written by nodd; names first seen in the last %s\n", zone,
-		window_label[a->zone]);
-	fprintf(f, "$ORIGIN %s.\n$TTL %u\n", zone, p->ttl);
-	fprintf(f, "@\tSOA\t%s. %s. %u %u %u %u %u\n", p->mname, p->rname, p->serial[a->zone],
-		p->refresh, p->retry, p->expire, p->minimum);
-	for (int i = 0; i < p->nns; i++)
-		fprintf(f, "@\tNS\t%s.\n", p->ns[i]);
+	char what[64];
+	snprintf(what, sizeof what, "names first seen in the last %s", window_label[a->zone]);
+	master_head(f, p, a->zone, what);
 	struct wctx c = { f, a->now, window_secs[a->zone], 0, p };
 	nindex_foreach(a->ix, rec_cb, &c);
 	return ferror(f) ? -1 : 0;
@@ -126,16 +133,8 @@ static int allow_line(void *ctx, const uint8_t *owner, size_t len, int in1, int 
 /* The allow zone: one passthru per pattern of an open entry. */
 static int allow_body(FILE *f, void *arg)
 {
-	struct body_arg *a = arg;
-	const struct files_params *p = a->p;
-	char zone[600];
-	published_zone_name(NOD_ZONE_ALLOW, p->suffix, zone, sizeof zone);
-	fprintf(f, "; %s -- written by nodd; the allow-list (names never listed)\n", zone);
-	fprintf(f, "$ORIGIN %s.\n$TTL %u\n", zone, p->ttl);
-	fprintf(f, "@\tSOA\t%s. %s. %u %u %u %u %u\n", p->mname, p->rname,
-		p->serial[NOD_ZONE_ALLOW], p->refresh, p->retry, p->expire, p->minimum);
-	for (int i = 0; i < p->nns; i++)
-		fprintf(f, "@\tNS\t%s.\n", p->ns[i]);
+	const struct files_params *p = ((struct body_arg *)arg)->p;
+	master_head(f, p, NOD_ZONE_ALLOW, "the allow-list (names never listed)");
 	/* every entry still open applies at the last time before ALLOW_OPEN */
 	allow_zone_walk(p->allow, ALLOW_OPEN - 1, ALLOW_OPEN - 1, allow_line, f);
 	return ferror(f) ? -1 : 0;

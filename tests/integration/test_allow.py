@@ -14,6 +14,7 @@ import dns.rdatatype
 import pytest
 
 import nodd_harness as h
+from test_streams import need_websocket, ws_connect, ws_records  # noqa: F401 (a fixture)
 
 ALLOW = "allow.rpz." + h.SUFFIX
 LISTED = [h.RPZ[w] for w in h.WINDOWS] + [h.DNSBL]
@@ -55,16 +56,10 @@ def entries(n):
 
 
 def zone_diff_records(n, count):
-    import websocket
-    ws = websocket.create_connection("ws://127.0.0.1:%d/ws/zone_diff?from=1" % n.http_port,
-                                     timeout=10)
+    """The first count records of the zone_diff stream (history from seq 1)."""
+    ws = ws_connect(n, "/ws/zone_diff?from=1")
     try:
-        out = []
-        deadline = time.monotonic() + 15
-        while len(out) < count and time.monotonic() < deadline:
-            ws.settimeout(max(0.1, deadline - time.monotonic()))
-            out.append(json.loads(ws.recv()))
-        return out
+        return ws_records(ws, count, timeout=15)
     finally:
         ws.close()
 
@@ -82,14 +77,6 @@ def check_zone_diff_schema(rec):
         elif want == "string":
             assert isinstance(v, str), (k, rec)
     assert rec["op"] in schema["properties"]["op"]["enum"], rec
-
-
-@pytest.fixture
-def need_websocket():
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        pytest.skip("python3-websocket is not installed")
 
 
 def test_allow_from_config_and_noddctl(nodd_factory, need_websocket):
