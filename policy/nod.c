@@ -747,13 +747,14 @@ unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono)
 		/* IXFR from versions up to a day old (policy/versions.h); a minute's slack */
 		if (store_version_trim(nod->st, now - WINDOW_MAX_SECS - 60) < 0)
 			log_warn("cannot trim old zone versions: %s", store_errmsg(nod->st));
-		/* allow-list entries: as long as the versions they shape */
-		if (allow_trim(nod->allow, now - WINDOW_MAX_SECS - 60) > 0 &&
-		    allow_rebuild(nod->allow, nod->ix) < 0)
-			log_warn("allow-list: out of memory while trimming; will retry");
-		if (allow_store_trim(nod->st, now - WINDOW_MAX_SECS - 60, nod->err,
-			    sizeof nod->err) < 0)
-			log_warn("%s", nod->err);
+		/* allow-list entries: kept as long as the versions they shape */
+		if (allow_trim(nod->allow, now - WINDOW_MAX_SECS - 60) > 0) {
+			if (allow_rebuild(nod->allow, nod->ix) < 0)
+				log_warn("allow-list: out of memory while trimming; will retry");
+			if (allow_store_trim(nod->st, now - WINDOW_MAX_SECS - 60, nod->err,
+				    sizeof nod->err) < 0)
+				log_warn("%s", nod->err);
+		}
 		if (n > 0)
 			log_debug("index: %ld names dropped from memory", n);
 		else if (n < 0)

@@ -71,6 +71,21 @@ int main(void)
 	}
 	config_free(c);
 
+	/* policy.allow: names and *.names, normalised; a scalar; an empty list */
+	c = load(GOOD "policy:\n  allow: [Example.COM., \"*.Bank.Example\"]\n");
+	ok(c && c->nallow == 2 && strcmp(c->allow[0], "example.com") == 0 &&
+		strcmp(c->allow[1], "*.bank.example") == 0, "policy.allow normalised (%s)", err);
+	config_free(c);
+	c = load(GOOD "policy:\n  allow: one.example\n");
+	ok(c && c->nallow == 1 && strcmp(c->allow[0], "one.example") == 0, "policy.allow scalar");
+	config_free(c);
+	c = load(GOOD "policy:\n  allow: []\n");
+	ok(c && c->nallow == 0, "policy.allow empty list (%s)", err);
+	config_free(c);
+	fails(GOOD "policy:\n  allow:\n    - ok.example\n    - bad..example\n", 12,
+		"policy.allow: \"bad..example\" is not a name or *.name", "policy.allow: a bad name");
+	fails(GOOD "policy:\n  allow: [\"a.*.example\"]\n", 10, "is not a name or *.name",
+		"policy.allow: * inside a name");
 	fails("server:\n  database: /tmp/x.db\n  colour: blue\npublish:\n  suffix: x.\n", 3,
 		"server.colour: unknown key", "unknown key names its line");
 	fails("server:\n  database: /tmp/x.db\npublish:\n  suffix: x.\n  ttl: abc\n", 5,
