@@ -130,9 +130,9 @@ void metrics_write(FILE *f, const struct metrics_gauges *g)
 	prom_family(f, "nodd_index_bytes", "gauge", "Approximate heap bytes of the in-memory index.");
 	prom_sample(f, "nodd_index_bytes", NULL, NULL, NULL, NULL, g->index_bytes);
 	prom_family(f, "nodd_zone_serial", "gauge", "SOA serial of each published zone.");
-	for (int z = 0; z < 8; z++)
-		prom_sample(f, "nodd_zone_serial", "zone", z < 7 ? window_names[z] : "dnsbl", NULL,
-			NULL, g->serial[z]);
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		prom_sample(f, "nodd_zone_serial", "zone", z < 7 ? window_names[z] :
+			z == NOD_ZONE_DNSBL ? "dnsbl" : "allow", NULL, NULL, g->serial[z]);
 	prom_family(f, "nodd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
 	prom_sample(f, "nodd_tcp_connections_open", NULL, NULL, NULL, NULL, g->tcp_connections);
 

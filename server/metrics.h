@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "lib/counters.h"
+#include "policy/window.h"
 #include <stdio.h>
 
 struct nod;
@@ -27,7 +28,7 @@ struct metrics_gauges {
 	int64_t store_names;        /* rows in the store */
 	size_t index_names;         /* names in memory */
 	size_t index_bytes;
-	uint32_t serial[8];         /* zone serials: 7 RPZ then DNSBL */
+	uint32_t serial[NOD_ZONE_COUNT]; /* zone serials: 7 RPZ, DNSBL, allow */
 	uint64_t tcp_connections;   /* open now */
 	int64_t start_time;
 };
