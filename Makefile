@@ -19,7 +19,7 @@ TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dn
 	kcat faketime python3 python3-dnspython python3-pytest python3-websocket clang \
 	libclang-rt-14-dev curl procps postfix spamassassin rsync \
 	sqlite3 systemd \
-	debhelper dpkg-dev build-essential fakeroot lintian man-db groff-base adduser
+	debhelper dpkg-dev build-essential fakeroot lintian man-db groff-base adduser strace
 
 .PHONY: all deps deps-test build run test bench chaos demo clean
 

@@ -188,71 +188,149 @@ def test_installed_unit_verifies_and_is_not_enabled(installed):
     assert r.stdout.strip() == "disabled", r.stdout + r.stderr
 
 
-def start_as_nodd(workdir, conf):
-    """Start the installed nodd as the user nodd; returns (process, log path)."""
+def start_as_nodd(workdir, conf, trace):
+    """Start the installed nodd as the user nodd under strace (which counts its system
+    calls into trace); returns (strace's process, nodd's pid or None, log path)."""
     log = os.path.join(workdir, "nodd.log")
-    u = pwd.getpwnam("nodd")
     with open(log, "wb") as logf:
-        proc = subprocess.Popen(["/usr/sbin/nodd", "-c", conf], stdout=logf,
-                                stderr=subprocess.STDOUT, cwd=workdir, user=u.pw_uid,
-                                group=u.pw_gid, extra_groups=[], env={"PATH": "/usr/bin:/bin"})
-    return proc, log
+        proc = subprocess.Popen(["strace", "-f", "-qq", "-c", "-o", trace, "-u", "nodd",
+                                 "/usr/sbin/nodd", "-c", conf], stdout=logf,
+                                stderr=subprocess.STDOUT, cwd=workdir,
+                                env={"PATH": "/usr/bin:/bin"})
+    pids = wait_until(lambda: proc.poll() is None and
+                      run(["pgrep", "-P", str(proc.pid), "-x", "nodd"]).stdout.split())
+    return proc, int(pids[0]) if pids else None, log
 
 
-def dig(port, name, rtype):
+def stop_traced(proc, pid):
+    """SIGKILL nodd (strace leaves a tracee running when it is killed) and strace."""
+    for p in (pid, proc.pid):
+        if p is not None and proc.poll() is None:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    proc.wait(timeout=10)
+
+
+def wait_until(cond, timeout=10):
+    """cond() once it is true, or its last value after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(0.1)
+
+
+def dig(port, name, rtype, *opts):
     r = run(["dig", "@127.0.0.1", "-p", str(port), name, rtype, "+short", "+time=1",
-             "+tries=1"], timeout=10)
+             "+tries=1"] + list(opts), timeout=10)
     return r.stdout.split()
 
 
+def axfr(port):
+    return run(["dig", "@127.0.0.1", "-p", str(port), "v1.bl.nod.example", "AXFR", "+time=2",
+                "+tries=1", "+noall", "+answer"], timeout=10).stdout
+
+
 def wait_answering(proc, port):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        if dig(port, "v1.bl.nod.example", "SOA"):
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(lambda: proc.poll() is None and dig(port, "v1.bl.nod.example", "SOA"))
 
 
-def test_installed_nodd_runs_as_user_nodd_and_answers_dig(installed):
+def syscall_set(group, seen=None):
+    """The system calls of a systemd filter group, its nested groups expanded."""
+    seen = set() if seen is None else seen
+    out = run(["systemd-analyze", "syscall-filter", group]).stdout
+    calls = set()
+    for line in (l.strip() for l in out.splitlines()):
+        if not line or line.startswith("#") or line == group:
+            continue
+        if line.startswith("@"):
+            if line not in seen:
+                seen.add(line)
+                calls |= syscall_set(line, seen)
+        else:
+            calls.add(line)
+    return calls
+
+
+def traced_syscalls(trace):
+    """The system call names of strace -c's table."""
+    names = set()
+    for line in open(trace).read().splitlines():
+        fields = line.split()
+        if (fields and re.fullmatch(r"[a-z_0-9]+", fields[-1])
+                and fields[-1] not in ("total", "syscall")):
+            names.add(fields[-1])
+    return names
+
+
+def nodd_config(workdir, port, http):
+    return ("server:\n  listen: [127.0.0.1@%d]\n  http: 127.0.0.1@%d\n"
+            "  database: %s/nodd.db\npublish:\n  suffix: nod.example.\n"
+            "transfer:\n  allow:\n    - address: 127.0.0.1/32\n"
+            "files:\n  dir: %s/files\n  interval: 1s\n" % (port, http, workdir, workdir))
+
+
+def test_installed_nodd_runs_as_nodd_within_the_units_syscall_filter(installed):
+    """Start, UDP and TCP answers, an observation through the installed noddctl, a
+    transfer out, files, SIGHUP and SIGTERM: every system call nodd made is one the
+    unit's SystemCallFilter= allows."""
+    for prog in ("strace", "dig", "pgrep"):
+        if shutil.which(prog) is None:
+            pytest.fail("%s is not installed (Debian: strace, bind9-dnsutils, procps)" % prog,
+                        pytrace=False)
     workdir = tempfile.mkdtemp(prefix="nodd-package-")
     u = pwd.getpwnam("nodd")
     os.chown(workdir, u.pw_uid, u.pw_gid)
     os.chmod(workdir, 0o700)
-    conf = os.path.join(workdir, "nodd.yaml")
-    proc = None
+    conf, trace = os.path.join(workdir, "nodd.yaml"), os.path.join(workdir, "strace.txt")
+    proc = pid = None
     try:
         for attempt in range(3):   # a kernel-picked port may be taken before nodd binds it
             port = free_port()
             http = free_tcp_port(exclude=(port,))
             with open(conf, "w") as f:
-                f.write("server:\n  listen: [127.0.0.1@%d]\n  http: 127.0.0.1@%d\n"
-                        "  database: %s/nodd.db\npublish:\n  suffix: nod.example.\n"
-                        % (port, http, workdir))
-            proc, log = start_as_nodd(workdir, conf)
-            if wait_answering(proc, port):
+                f.write(nodd_config(workdir, port, http))
+            proc, pid, log = start_as_nodd(workdir, conf, trace)
+            if pid is not None and wait_answering(proc, port):
                 break
-            proc.kill()
-            proc.wait(timeout=10)
+            stop_traced(proc, pid)
             text = open(log).read()
             assert attempt < 2 and "Address already in use" in text, text
-        with open("/proc/%d/status" % proc.pid) as f:
+        with open("/proc/%d/status" % pid) as f:
             uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
         assert int(uid) == u.pw_uid
+        # the token for writes nodd makes at start (no server.http-token), read by noddctl -c
+        assert wait_until(lambda: os.path.exists(os.path.join(workdir, "nodd.db.token")))
         r = run(["/usr/bin/noddctl", "-c", conf, "observe", "package-test-name.example"])
         assert r.returncode == 0, r.stdout + r.stderr
-        assert dig(port, "package-test-name.example.v1.bl.nod.example", "A") == ["127.0.0.2"]
+        name = "package-test-name.example.v1.bl.nod.example"
+        assert dig(port, name, "A") == ["127.0.0.2"]
+        assert dig(port, name, "A", "+tcp") == ["127.0.0.2"]
         assert dig(port, "never-seen-name.example.v1.bl.nod.example", "A") == []
-        proc.send_signal(signal.SIGTERM)
+        listed = re.compile(r"^%s\.\s.*\sA\s+127\.0\.0\.2$" % re.escape(name), re.M)
+        assert wait_until(lambda: listed.search(axfr(port))), axfr(port)   # next version
+        rbldnsd = os.path.join(workdir, "files", "nod.rbldnsd")
+        assert wait_until(lambda: os.path.exists(rbldnsd) and
+                          "package-test-name.example" in open(rbldnsd).read())
+        os.kill(pid, signal.SIGHUP)
+        assert wait_until(lambda: "reload: configuration re-read" in open(log).read())
+        assert dig(port, name, "A") == ["127.0.0.2"]
+        os.kill(pid, signal.SIGTERM)
         assert proc.wait(timeout=15) == 0, open(log).read()
-        st = os.stat(os.path.join(workdir, "nodd.db"))
-        assert st.st_uid == u.pw_uid
+        assert os.stat(os.path.join(workdir, "nodd.db")).st_uid == u.pw_uid
+        unit = open(UNIT).read()
+        groups = re.findall(r"^SystemCallFilter=(.+)$", unit, re.M)
+        assert groups == ["@system-service"], groups
+        allowed = syscall_set("@system-service")
+        used = traced_syscalls(trace)
+        assert {"bind", "recvmmsg", "accept4", "fdatasync"} <= used, sorted(used)
+        assert sorted(used - allowed) == [], "system calls the unit's filter refuses"
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc is not None:
+            stop_traced(proc, pid)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
