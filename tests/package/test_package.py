@@ -2,7 +2,8 @@
 dpkg-buildpackage (release build, tests left to the other steps), lintian has nothing to
 say above info, `dpkg -i` installs it into this machine, the installed configuration is
 valid, the installed unit passes systemd-analyze, the installed nodd runs as the user
-nodd and answers dig, the installed manual pages render without a groff warning and
+nodd, answers dig and makes no system call outside the unit's SystemCallFilter=, the
+installed manual pages render without a groff warning and
 cover every configuration key and noddctl command, and `dpkg --purge` leaves the machine
 as it was found (the user nodd is removed by this test when it made it).
 
