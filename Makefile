@@ -18,12 +18,9 @@ BUILD_PKGS := gcc pkg-config meson ninja-build libldns-dev libevent-dev libssl-d
 TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dnsperf \
 	kcat faketime python3 python3-dnspython python3-pytest python3-websocket clang \
 	libclang-rt-14-dev curl procps postfix spamassassin rsync \
-<<<<<<< HEAD
-	sqlite3 systemd certspotter python3-cryptography
-=======
 	sqlite3 systemd \
+	certspotter python3-cryptography \
 	debhelper dpkg-dev build-essential fakeroot lintian man-db groff-base adduser strace
->>>>>>> w-deb
 
 .PHONY: all deps deps-test build run test bench chaos demo clean
 
