@@ -48,6 +48,8 @@ struct config_upstream {
 	int64_t max_transfer_idle;               /* seconds without a complete message */
 	int64_t max_records;                     /* records staged by one transfer */
 	int64_t notify_min_interval;             /* least time between probes NOTIFYs cause (s) */
+	int notify_key_required;                 /* notify-key: 0 optional (an unsigned NOTIFY
+	                                          * from a primary is taken), 1 required */
 	int line;
 };
 

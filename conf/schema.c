@@ -345,6 +345,7 @@ LIST(allow_list, "transfer.allow", struct config_acl, xfr_allow, nxfr_allow, acl
 LIST(notify_list, "transfer.notify", struct config_notify, notify, nnotify, notify_done);
 
 static const char *const rpz_actions[] = { "nxdomain", "nodata", NULL };
+static const char *const notify_key_modes[] = { "optional", "required", NULL };
 
 #define DAY 86400LL
 #define UPS(m) AT(struct config_upstream, m)
@@ -434,6 +435,9 @@ const struct opt_row config_schema[] = {
 	  .max = 4000000000LL },
 	{ ROW("upstreams", "notify-min-interval", OPT_DURATION), UPS(notify_min_interval), .def = 1,
 	  .max = 3600 },
+	/* a NOTIFY only wakes a (signed) SOA query: unsigned ones from a primary are taken */
+	{ ROW("upstreams", "notify-key", OPT_ENUM), UPS(notify_key_required),
+	  .words = notify_key_modes },
 
 	{ ROW("transfer", "allow", OPT_LIST), .list = &allow_list, .reload = OPT_RELOADED },
 	{ ROW("transfer", "notify", OPT_LIST), .list = &notify_list, .reload = OPT_RESTART },

@@ -332,6 +332,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 {
 	up->sec = s;
 	up->cfg = cu;
+	up->notify_key_required = cu->notify_key_required;
 	atomic_init(&up->nprim, 0);
 	atomic_init(&up->n_notify, 0);
 	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
