@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	log_detect_journal(); /* under systemd: "<N>" priority prefixes for the journal */
 	const char *path = NULL;
 	int check = 0, ch;
 	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
@@ -85,5 +86,6 @@ int main(int argc, char **argv)
 		log_info("stopped");
 	}
 	daemon_stop(&d);
+	log_use_syslog(-1);
 	return rc;
 }
