@@ -51,6 +51,19 @@ def test_journal_lines_carry_their_priority(nodd_factory, monkeypatch):
     assert not any(re.search(r"nodd\[\d+\]", l) for l in lines), lines
 
 
+def test_journal_start_error_is_an_error(nodd_factory, monkeypatch):
+    """A configuration that does not load stops the start with its FILE:LINE message at
+    priority 3 in the journal."""
+    n = nodd_factory(start=False)
+    n.write_config("server:\n  colour: blue\n")
+    journal_env(monkeypatch, n)
+    n.start(wait=False)
+    assert n.proc.wait(10) == 1
+    text = open(n.log_path).read()
+    assert text.startswith("<3>%s:2: server.colour: unknown key" % n.config_path), text
+    assert text.count("\n") == 1, text
+
+
 def test_plain_lines_when_stderr_is_not_the_journal(nodd_factory, monkeypatch):
     """JOURNAL_STREAM naming another file (a child of a service whose stderr was redirected):
     the plain format, time, pid and level word, as without systemd."""
