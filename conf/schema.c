@@ -18,16 +18,25 @@
 
 /* server.log-level (the older spelling) and log.level are one setting: either may give
  * it; both must agree. */
-static int parse_log_level(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
-	yaml_node_t *v, const char *key)
+/* A level word: its enum log_level, or -1 with the error. */
+static int level_of(struct cctx *c, yaml_node_t *v, const char *key)
 {
-	(void)k;
 	const char *s = conf_scalar(c, v, key);
 	if (!s)
 		return -1;
 	int l = log_level_parse(s);
 	if (l < 0)
 		return cerr(c, v, key, "expected error, warning, info or debug, not \"%s\"", s);
+	return l;
+}
+
+static int parse_log_level(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	int l = level_of(c, v, key);
+	if (l < 0)
+		return -1;
 	int in_log = strcmp(r->section, "log") == 0;
 	int other = c->log_level_line[!in_log];
 	if (other && l != (int)opt_get_num(r, base))
@@ -49,14 +58,20 @@ static int category_pair(struct cctx *c, void *arg, yaml_node_t *k, yaml_node_t 
 	if (cat < 0)
 		return cerr(c, k, key, "unknown category \"%s\" (general, xfr-in, xfr-out, notify, "
 			"api, ct, security, queries)", name);
-	const char *s = conf_scalar(c, v, key);
-	if (!s)
-		return -1;
-	int l = log_level_parse(s);
+	int l = level_of(c, v, key);
 	if (l < 0)
-		return cerr(c, v, key, "expected error, warning, info or debug, not \"%s\"", s);
+		return -1;
 	cfg->log_cat_level[cat] = l + 1;
 	return 0;
+}
+
+/* A mapping read pair by pair with fn; "key:" alone is an empty one. */
+static int parse_pairs(struct cctx *c, yaml_node_t *v, const char *key, conf_pair_fn fn,
+	void *base)
+{
+	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
+		return 0;
+	return conf_each_pair(c, v, key, fn, base);
 }
 
 /* log.categories: {xfr-in: debug, api: warning}; a category not named follows log.level. */
@@ -67,9 +82,7 @@ static int parse_categories(struct cctx *c, const struct opt_row *r, void *base,
 	(void)k;
 	struct nodd_config *cfg = base;
 	memset(cfg->log_cat_level, 0, sizeof cfg->log_cat_level);
-	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
-		return 0;
-	return conf_each_pair(c, v, key, category_pair, base);
+	return parse_pairs(c, v, key, category_pair, base);
 }
 
 static int parse_facility(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
@@ -355,9 +368,7 @@ static int parse_props(struct cctx *c, const struct opt_row *r, void *base, yaml
 {
 	(void)r;
 	(void)k;
-	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
-		return 0;
-	return conf_each_pair(c, v, key, props_pair, base);
+	return parse_pairs(c, v, key, props_pair, base);
 }
 
 static int same_props(const struct opt_row *r, const void *a, const void *b)

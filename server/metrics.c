@@ -95,6 +95,12 @@ static size_t qtype_index(unsigned qtype)
 	return NQTYPE - 1;
 }
 
+const char *metrics_qtype_name(unsigned qtype)
+{
+	size_t i = qtype_index(qtype);
+	return i < NQTYPE - 1 ? qtypes[i].name : NULL;
+}
+
 void metrics_query(int proto, unsigned qtype, int rcode, int dropped)
 {
 	struct shard *s = my_shard;

@@ -19,6 +19,8 @@ struct nod;
  * name (NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, NOTAUTH, BADVERS, ...),
  * dropped queries as rcode "dropped". */
 void metrics_query(int proto, unsigned qtype, int rcode, int dropped);
+/* The name a type is counted by ("A", "AAAA", ...), NULL for those counted as "other". */
+const char *metrics_qtype_name(unsigned qtype);
 
 
 /* Gauges supplied at render time by the caller. */

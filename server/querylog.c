@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/sockaddr.h"
 #include "lib/wire.h"
+#include "server/metrics.h"
 
 static atomic_int qlog_on;
 static atomic_int_fast64_t qlog_interval_ns = 10000000; /* 1 s / rate */
@@ -58,19 +59,12 @@ static const char *rcode_text(int rc, char *buf, size_t n)
 	return buf;
 }
 
+/* The type's mnemonic for the common ones (the metrics' names), else TYPEn (RFC 3597). */
 static const char *type_text(unsigned t, char *buf, size_t n)
 {
-	static const struct {
-		unsigned type;
-		const char *name;
-	} types[] = {
-		{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 15, "MX" },
-		{ 16, "TXT" }, { 28, "AAAA" }, { 33, "SRV" }, { 251, "IXFR" }, { 252, "AXFR" },
-		{ 255, "ANY" },
-	};
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (types[i].type == t)
-			return types[i].name;
+	const char *name = metrics_qtype_name(t);
+	if (name)
+		return name;
 	snprintf(buf, n, "TYPE%u", t);
 	return buf;
 }
