@@ -5,7 +5,11 @@ refused (logged, counted, the serial stays) and the signed one works. The refres
 are an hour, so only the NOTIFY can explain a transfer within the test."""
 import os
 import shutil
+import struct
 
+import dns.message
+import dns.opcode
+import dns.tsig
 import pytest
 
 import nodd_harness as h
@@ -94,3 +98,35 @@ def test_notify_key_required_takes_a_signed_notify(tmp_path, nodd_factory, need_
         assert h.metric_sum(n.metrics(), "nodd_notify_in_refused_total") == 0
     finally:
         named.stop()
+
+
+def test_badly_signed_notify_is_rejected(nodd_factory):
+    """From the primary's address, default notify-key: a NOTIFY signed with a wrong secret
+    is answered NOTAUTH with TSIG error BADSIG, one signed with an unknown key NOTAUTH with
+    BADKEY; neither wakes a probe. An unsigned one is taken (NOERROR)."""
+    n = nodd_factory(start=False)
+    n.extra = ("keys:\n  - name: %s\n    algorithm: hmac-sha512\n    secret: \"%s\"\n"
+               "upstreams:\n  - zone: %s.\n    primaries: [127.0.0.1@%d]\n    key: %s\n"
+               "    refresh-min: 1h\n    refresh-max: 1h\n    retry-min: 1h\n    retry-max: 1h\n"
+               % (KEY, SECRET, ZONE, h.free_port(), KEY))
+    n.write_config()
+    n.start()
+
+    def notify(keyname=None, secret=None):
+        q = dns.message.make_query(ZONE + ".", "SOA")
+        q.set_opcode(dns.opcode.NOTIFY)
+        if keyname:
+            q.use_tsig(dns.tsig.Key(keyname, secret, dns.tsig.HMAC_SHA512))
+        return n.udp_raw(q.to_wire(), timeout=2)
+
+    wrong = "d3Jvbmcgc2VjcmV0LCB3cm9uZyBzZWNyZXQsIHdyb25nIHNlY3JldCE="
+    for keyname, secret, tsig_error in ((KEY, wrong, 16), ("no-such-key", SECRET, 17)):
+        r = notify(keyname, secret)
+        assert r[3] & 0x0F == 9, (keyname, r.hex())                    # NOTAUTH
+        assert struct.unpack("!H", r[-4:-2])[0] == tsig_error, r.hex()  # TSIG Error
+    assert h.metric_sum(n.metrics(), "nodd_notify_in_refused_total") == 2
+    assert h.metric_sum(n.metrics(), "nodd_upstream_notify_total", zone=ZONE) == 0
+    assert "NOTIFY from 127.0.0.1 for %s: TSIG BADSIG; rejected" % ZONE in n.log_text()
+    r = notify()
+    assert r[3] & 0x0F == 0, r.hex()                                   # NOERROR
+    assert h.metric_sum(n.metrics(), "nodd_upstream_notify_total", zone=ZONE) == 1
