@@ -199,3 +199,17 @@ def test_metrics_list_every_counter_at_zero_from_start(nodd):
             assert got == [0.0], (proto, rcode)
     zones = {lab["zone"] for n, lab, _ in samples if n == "nodd_zone_serial"}
     assert zones == set(h.ZONES), zones
+
+
+def test_reload_turns_the_query_log_on(nodd):
+    """log.queries and log.categories are applied by a reload (SIGHUP), without a restart."""
+    nodd.observe("reloaded.se")
+    assert nodd.a_code("reloaded.se") == "127.0.0.2"
+    assert not query_lines(nodd)
+    nodd.write_config(nodd.config_text() + "log:\n  queries: true\n  categories: {queries: info}\n")
+    nodd.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "configuration re-read" in nodd.log_text(), 5, 0.1, what="the reload")
+    assert "at the next restart" not in nodd.log_text()
+    assert nodd.a_code("reloaded.se") == "127.0.0.2"
+    h.wait_for(lambda: any("query reloaded.se.%s A: listed 127.0.0.2" % h.DNSBL in l
+                           for l in query_lines(nodd)), 5, 0.1, what="the query logged")
