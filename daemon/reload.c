@@ -120,7 +120,7 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 		atomic_store(&d->active, &next->cfg);
 		d->cfg->ttl = n->ttl;
 	}
-	log_set_level((enum log_level)n->log_level);
+	daemon_log_apply(n);
 	/* Swap in the fields read live (main thread: HTTP, the transfer handler); the rest needs
 	 * a restart and is named in the log. */
 	char *tok = d->cfg->http_token;

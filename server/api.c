@@ -8,6 +8,7 @@
  * and checked item by item (name, public suffix, first_seen range, source), and only
  * then applied in one nod_begin()/nod_commit() transaction, rolled back if the core still
  * refuses an item. So a refused request changes nothing, neither the store nor the index. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/api.h"
 
 #include <stdarg.h>

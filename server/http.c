@@ -12,6 +12,7 @@
  * by libevent itself before this file sees the request; its body is libevent's text.
  * Connections (caps, deadline, the check before a body is read, the accept pause) are
  * server/httpconn.c's. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/http.h"
 
 #include <arpa/inet.h>

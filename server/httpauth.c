@@ -12,6 +12,7 @@
  * foreign page does not know it), a cross-site form cannot send application/json without
  * a CORS preflight nodd never answers, and a foreign Origin is refused. DNS rebinding is
  * refused by the Host check: a page served under an attacker's name carries that name. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/api.h"
 
 #include <arpa/inet.h>
