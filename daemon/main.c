@@ -13,7 +13,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nodd -c FILE [--check-config]\n"
-		"  -c, --config FILE   YAML configuration (see docs/configuration.md)\n"
+		"  -c, --config FILE   YAML configuration (see nodd.yaml(5))\n"
 		"      --check-config  validate FILE and exit: 0 when good, 1 with FILE:LINE: message\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
