@@ -24,6 +24,8 @@ struct cctx {
 	/* line of the publish.min-interval and transfer.min-interval values (0: not given):
 	 * the two spell one setting, so the second must agree with the first */
 	int min_interval_line[2];
+	/* line of the server.log-level and log.level values (0: not given): one setting too */
+	int log_level_line[2];
 };
 
 enum opt_type {

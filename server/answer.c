@@ -140,7 +140,7 @@ static void put_soa(struct wire *w, const struct answer_cfg *cfg, const struct a
 /* The answer section for a name inside zone; returns the RCODE. Writes nothing for
  * NODATA and NXDOMAIN. Owners are the question name, compressed to a pointer to it. */
 static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
-	const struct answer_req *q, int zone, size_t rel_len)
+	const struct answer_req *q, int zone, size_t rel_len, struct answer_info *info)
 {
 	const uint8_t *owner = NULL;            /* a pointer to the question name */
 	size_t olen = WIRE_HEADER_SIZE;
@@ -164,6 +164,8 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 		case NOD_NODATA:
 			return WIRE_RCODE_NOERROR;
 		case NOD_LISTED:
+			info->listed = 1;
+			info->code = code;
 			if (qt == WIRE_T_A || qt == WIRE_T_ANY) {
 				uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
 				wire_rr_a(w, owner, olen, cfg->ttl, a);
@@ -191,6 +193,7 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 	case NOD_NODATA:
 		return WIRE_RCODE_NOERROR;
 	case NOD_LISTED:
+		info->listed = 1;
 		/* A CNAME owner answers its CNAME whatever the type (RFC 1034 3.6.2); the target
 		 * is the RPZ action, never chased. */
 		if (cfg->rpz_nodata)
@@ -293,7 +296,7 @@ static int put_zone_answer(struct wire *w, const struct answer_cfg *cfg,
 	*flags |= WIRE_AA;
 	wire_section(w, WIRE_AN);
 	wire_mark(w, &m);
-	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len);
+	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len, info);
 	if (w->err) {
 		/* the RRset does not fit: TC and an empty answer (RFC 2181 9) */
 		wire_rollback(w, &m);

@@ -48,6 +48,8 @@ struct answer_info {
 	                     * as long as the query's plus 6, is kept under the UDP limit) */
 	int truncated;      /* TC was set */
 	int dropped;        /* no reply (QR=1 query, or too short to echo) */
+	int listed;         /* the name (or its parent) is listed in the DNSBL or RPZ zone */
+	int code;           /* DNSBL: the age code, 127.0.0.<code>, when listed */
 	size_t question_end; /* offset just after the question in the query */
 };
 

@@ -23,6 +23,7 @@
  *   close callback is the one place a connection is forgotten.
  * - accept() failing (EMFILE, ENFILE, ENOBUFS) turns the listener off for a second (or
  *   until a connection closes) instead of libevent logging each failed accept. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/httpconn.h"
 
 #include <errno.h>

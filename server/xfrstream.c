@@ -13,6 +13,7 @@
  * n, and a name's TXT points at its owner. Offsets stay below the 14-bit pointer limit
  * because the budget does. Every message is TSIG-signed when the request was
  * (RFC 8945 5.3.1, as BIND does). */
+#define LOG_CATEGORY LOG_CAT_XFR_OUT
 #include "server/xfrstream.h"
 
 #include <event2/buffer.h>

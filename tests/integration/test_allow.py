@@ -16,7 +16,7 @@ import pytest
 import nodd_harness as h
 from test_streams import need_websocket, ws_connect, ws_records  # noqa: F401 (a fixture)
 
-ALLOW = "allow.rpz." + h.SUFFIX
+ALLOW = h.ALLOW
 LISTED = [h.RPZ[w] for w in h.WINDOWS] + [h.DNSBL]
 XFR = "transfer:\n  allow:\n    - address: 127.0.0.1/32\n"
 
