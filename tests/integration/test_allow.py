@@ -186,6 +186,14 @@ def test_allow_from_config_and_noddctl(nodd_factory, need_websocket):
     assert "x.bank.nodtld.%s." % h.RPZ["5m"] in owners
     assert entries(n) == {("bank.nodtld", "config"), ("*.target.nodtld", "api"),
                           ("other.nodtld", "api")}
+    # noddctl reload names policy.allow among what it applied, once
+    n.policy_extra = {"allow": ["bank.nodtld", "cfg.nodtld"]}
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 0 and "applied:        policy.allow\n" in r.stdout, r.stdout
+    assert n.a_code("cfg.nodtld") == "NXDOMAIN"
+    r = n.noddctl("reload")
+    assert r.returncode == 0 and "applied:        -\n" in r.stdout, r.stdout
 
 
 def test_bind_consumer_passes_allowed_names(tmp_path, nodd_factory):
