@@ -106,20 +106,17 @@ int allow_add(allow_t *a, const char *pattern, enum allow_origin origin, int64_t
 	uint8_t key[DNAME_MAX_WIRE], len, wild;
 	if (strlen(pattern) > ALLOW_MAX_TEXT || pattern_key(pattern, key, &len, &wild) < 0)
 		return -1;
+	/* entries are an operator's exceptions: a few, grown 16 at a time */
 	if (a->n == a->cap) {
-		size_t nc = a->cap ? a->cap * 2 : 16;
-		struct allow_entry *ne = realloc(a->e, nc * sizeof *ne);
+		struct allow_entry *ne = reallocarray(a->e, a->cap + 16, sizeof *ne);
 		if (!ne)
 			return -1;
 		a->e = ne;
-		a->cap = nc;
+		a->cap += 16;
 	}
 	struct allow_entry *e = &a->e[a->n++];
-	memset(e, 0, sizeof *e);
+	*e = (struct allow_entry){ .origin = origin, .since = since, .until = until };
 	strcpy(e->pattern, pattern);
-	e->origin = origin;
-	e->since = since;
-	e->until = until;
 	return 0;
 }
 

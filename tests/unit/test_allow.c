@@ -165,17 +165,26 @@ static void test_zone(void)
 	allow_zone_walk(a, 50, 50, walk_cb, &wk);
 	is_str(wk.s, "", "nothing before the first entry");
 
-	is_int(zl(a, "example.com"), 2, "zone: exact owner");
-	is_int(zl(a, "www.example.com"), 0, "zone: nothing below an exact owner");
-	is_int(zl(a, "com"), 1, "zone: empty non-terminal");
-	is_int(zl(a, "*.shop.example"), 2, "zone: the wildcard owner");
-	is_int(zl(a, "www.shop.example"), 2, "zone: synthesised from the wildcard");
-	is_int(zl(a, "a.b.shop.example"), 2, "zone: deeper synthesis");
-	is_int(zl(a, "shop.example"), 1, "zone: the wildcard's base exists, no CNAME");
-	is_int(zl(a, "x.shop.example"), 1, "zone: an ENT above an exact owner");
-	is_int(zl(a, "q.x.shop.example"), 0, "zone: a closer encloser without a wildcard");
-	is_int(zl(a, "x.bank.example"), 0, "zone: an ended wildcard is gone");
-	is_int(zl(a, "other.example"), 0, "zone: nothing else");
+	static const struct {
+		const char *name;
+		int want;
+		const char *what;
+	} zone[] = {
+		{ "example.com", 2, "exact owner" },
+		{ "www.example.com", 0, "nothing below an exact owner" },
+		{ "com", 1, "empty non-terminal" },
+		{ "*.shop.example", 2, "the wildcard owner" },
+		{ "www.shop.example", 2, "synthesised from the wildcard" },
+		{ "a.b.shop.example", 2, "deeper synthesis" },
+		{ "shop.example", 1, "the wildcard's base exists, no CNAME" },
+		{ "x.shop.example", 1, "an ENT above an exact owner" },
+		{ "q.x.shop.example", 0, "a closer encloser without a wildcard" },
+		{ "x.bank.example", 0, "an ended wildcard is gone" },
+		{ "other.example", 0, "nothing else" },
+	};
+	for (size_t i = 0; i < sizeof zone / sizeof zone[0]; i++)
+		is_int(zl(a, zone[i].name), zone[i].want, "zone: %s (%s)", zone[i].what,
+			zone[i].name);
 	is_int(zl(a, ""), 1, "zone: apex");
 	allow_free(a);
 }
