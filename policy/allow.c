@@ -200,6 +200,26 @@ int allow_rebuild(allow_t *a, nindex_t *ix)
 	return 0;
 }
 
+char (*allow_config_gone(const allow_t *a, char *const *patterns, int n,
+	size_t *count))[ALLOW_MAX_TEXT + 3]
+{
+	char (*gone)[ALLOW_MAX_TEXT + 3] = calloc(a->n ? a->n : 1, sizeof *gone);
+	*count = 0;
+	for (size_t i = 0; gone && i < a->n; i++) {
+		const struct allow_entry *e = &a->e[i];
+		int named = 0;
+		for (int k = 0; k < n && !named && e->origin == ALLOW_CONFIG; k++) {
+			char norm[ALLOW_MAX_TEXT + 3];
+			const char *why;
+			named = allow_parse(patterns[k], norm, sizeof norm, &why) == 0 &&
+				strcmp(norm, e->pattern) == 0;
+		}
+		if (e->origin == ALLOW_CONFIG && e->until == ALLOW_OPEN && !named)
+			strcpy(gone[(*count)++], e->pattern);
+	}
+	return gone;
+}
+
 void allow_each(const allow_t *a, allow_entry_cb cb, void *ctx)
 {
 	for (size_t i = 0; i < a->n; i++)

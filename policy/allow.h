@@ -65,6 +65,12 @@ size_t allow_trim(allow_t *a, int64_t before);
  * runs yet). Returns 0, -1 when out of memory (the old tables stay). */
 int allow_rebuild(allow_t *a, nindex_t *ix);
 
+/* The open entries of the configuration that patterns (n, as typed) no longer name: a
+ * malloc'd array (caller frees) of their patterns, their number in *count; NULL when out
+ * of memory. */
+char (*allow_config_gone(const allow_t *a, char *const *patterns, int n,
+	size_t *count))[ALLOW_MAX_TEXT + 3];
+
 /* Call cb for each entry (open and ended), in insertion order. */
 typedef void (*allow_entry_cb)(void *ctx, const struct allow_entry *e);
 void allow_each(const allow_t *a, allow_entry_cb cb, void *ctx);

@@ -1,8 +1,12 @@
-/* allow_store.c -- the allow-list's rows in the store (table allow_entry, schema 6).
- * Owns the SQL of that table only; the in-memory entries are policy/allow.c's and the
- * decisions (when an entry starts or ends) are policy/nod.c's. Statements are prepared
+/* allow_store.c -- the allow-list's rows in the store (table allow_entry, schema 6) and
+ * the zone_diff records of the allow zone. Owns the SQL of that table only; the in-memory
+ * entries are policy/allow.c's and the decisions (when an entry starts or ends, when a
+ * version is made) are policy/nod.c's. Statements are prepared
  * per call: allow-list changes are operator actions, a few a day. */
 #include "policy/allow_store.h"
+
+#include "policy/record.h"
+#include "policy/window.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -84,4 +88,36 @@ int allow_store_load(store_t *st, allow_t *a, int64_t *newest, char *err, size_t
 		snprintf(err, errsz, "store: load the allow-list: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct records {
+	outbox_t *ob;
+	char zone[DNAME_MAX_TEXT + 2];
+	uint32_t ttl, from, to;
+	int64_t ms;
+	int n;
+};
+
+static int record_cb(void *ctx, const uint8_t *owner, size_t len, int in1, int in2)
+{
+	struct records *r = ctx;
+	if (in1 == in2)
+		return 0;
+	char text[DNAME_MAX_TEXT + 4];
+	if (dname_wire_to_text(owner, len, text, sizeof text) < 0)
+		return 0;
+	static const char *const target[] = { "rpz-passthru." };
+	struct record_rr rr = { text, 5, "CNAME", r->ttl, target, 1 };
+	if (record_append_zone_diff(r->ob, &rr, in2, r->zone, r->from, r->to, r->ms) < 0)
+		return -1;
+	r->n++;
+	return 0;
+}
+
+int allow_zone_records(const allow_t *a, outbox_t *ob, const char *suffix, uint32_t ttl,
+	int64_t t1, int64_t t2, uint32_t from, uint32_t to, int64_t ms)
+{
+	struct records r = { ob, "", ttl, from, to, ms, 0 };
+	published_zone_name(NOD_ZONE_ALLOW, suffix, r.zone, sizeof r.zone);
+	return allow_zone_walk(a, t1, t2, record_cb, &r) != 0 ? -1 : r.n;
 }

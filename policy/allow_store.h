@@ -1,6 +1,6 @@
-/* allow_store.h -- the allow-list's rows in the store: added, ended, trimmed, loaded.
- * Each call is one statement, part of the caller's transaction when one is open. Errors
- * return -1 with the message in err. Main thread only. */
+/* allow_store.h -- the allow-list's rows in the store (added, ended, trimmed, loaded) and
+ * its records in the outbox. Each call is part of the caller's transaction when one is
+ * open. Errors return -1 (with the message in err where there is one). Main thread only. */
 #ifndef NODD_ALLOW_STORE_H
 #define NODD_ALLOW_STORE_H
 
@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "policy/allow.h"
+#include "policy/outbox.h"
 #include "policy/store.h"
 
 /* "config" or "api": the origin as stored and as the API shows it. */
@@ -24,5 +25,11 @@ int allow_store_trim(store_t *st, int64_t before, char *err, size_t errsz);
 /* Every row into a (allow_add; unreadable rows skipped); *newest gets the latest since or
  * until (INT64_MIN when none). */
 int allow_store_load(store_t *st, allow_t *a, int64_t *newest, char *err, size_t errsz);
+
+/* One zone_diff record per owner of the allow zone allow.rpz.<suffix> added ("add") or
+ * deleted ("del") between version times t1 and t2 (serials from, to): CNAME
+ * rpz-passthru with ttl, timestamp ms. Returns the number appended, or -1. */
+int allow_zone_records(const allow_t *a, outbox_t *ob, const char *suffix, uint32_t ttl,
+	int64_t t1, int64_t t2, uint32_t from, uint32_t to, int64_t ms);
 
 #endif

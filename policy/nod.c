@@ -34,7 +34,6 @@
 #include "lib/log.h"
 #include "policy/allow_store.h"
 #include "policy/outbox.h"
-#include "policy/record.h"
 
 #define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
 
@@ -473,21 +472,35 @@ static int load_allow(nod_t *nod)
 
 struct allow_mark {
 	nod_t *nod;
-	const char *pattern;
+	const allow_t *changed;
 	int64_t now;
 };
 
+/* The zones listing a name that a changed entry matches get a new version: one walk of
+ * the index for all the entries changed together (changed: their patterns, open). */
 static void allow_mark_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
 {
 	struct allow_mark *m = ctx;
-	if (m->now - fs < WINDOW_MAX_SECS && allow_pattern_match(m->pattern, rel, len))
+	if (m->now - fs < WINDOW_MAX_SECS && allow_match_now(m->changed, rel, len))
 		mark_pending(m->nod, m->now, fs);
 }
 
-/* Start or end one entry at the next versions: stored, in memory, and the zones whose
- * content it changes marked for a new version. */
+static int allow_mark(nod_t *nod, allow_t *changed, int64_t now)
+{
+	if (allow_rebuild(changed, NULL) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	nod->pending[NOD_ZONE_ALLOW] = 1;
+	struct allow_mark m = { nod, changed, now };
+	nindex_foreach(nod->ix, allow_mark_cb, &m);
+	return 0;
+}
+
+/* Start or end one entry at the next versions: stored, in memory, and its pattern added
+ * to changed for allow_mark(). */
 static int allow_change(nod_t *nod, const char *norm, enum allow_origin origin, int on,
-	int64_t now)
+	int64_t now, allow_t *changed)
 {
 	int64_t t = added_clock(nod, now);
 	int rc = on ? allow_store_add(nod->st, norm, origin, t, nod->err, sizeof nod->err)
@@ -497,20 +510,20 @@ static int allow_change(nod_t *nod, const char *norm, enum allow_origin origin, 
 	int mem = on ? allow_add(nod->allow, norm, origin, t, ALLOW_OPEN) : 0;
 	if (!on)
 		allow_end(nod->allow, norm, origin, t);
-	if (mem < 0 || allow_rebuild(nod->allow, nod->ix) < 0) {
+	if (mem < 0 || allow_add(changed, norm, origin, 0, ALLOW_OPEN) < 0 ||
+	    allow_rebuild(nod->allow, nod->ix) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory");
 		return -1;
 	}
-	nod->pending[NOD_ZONE_ALLOW] = 1;
-	struct allow_mark m = { nod, norm, now };
-	nindex_foreach(nod->ix, allow_mark_cb, &m);
 	log_info("allow-list: %s (%s) %s", norm, allow_origin_name(origin),
 		on ? "added: no longer listed" : "removed: listed again while within 24 h");
 	return 0;
 }
 
-int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
-	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why)
+/* nod_allow_set() with the changed patterns collected in changed (not marked). */
+static int allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why,
+	allow_t *changed)
 {
 	const char *w = NULL;
 	if (allow_parse(pattern, norm, normsz, &w) < 0) {
@@ -524,87 +537,65 @@ int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int
 		return 0;
 	}
 	*out = NOD_ALLOW_CHANGED;
-	return allow_change(nod, norm, origin, on, now);
+	return allow_change(nod, norm, origin, on, now, changed);
 }
 
-struct config_walk {
-	char *const *patterns;
-	int n;
-	char (*gone)[ALLOW_MAX_TEXT + 3];
-	size_t ngone;
-};
-
-static void config_gone_cb(void *ctx, const struct allow_entry *e)
+int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why)
 {
-	struct config_walk *c = ctx;
-	if (e->origin != ALLOW_CONFIG || e->until != ALLOW_OPEN)
-		return;
-	char norm[ALLOW_MAX_TEXT + 3];
-	const char *why;
-	for (int i = 0; i < c->n; i++)
-		if (allow_parse(c->patterns[i], norm, sizeof norm, &why) == 0 &&
-		    strcmp(norm, e->pattern) == 0)
-			return;
-	strcpy(c->gone[c->ngone++], e->pattern);
+	allow_t *changed = allow_new();
+	if (!changed) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int rc = allow_set(nod, pattern, origin, on, now, norm, normsz, out, why, changed);
+	if (rc == 0 && *out == NOD_ALLOW_CHANGED)
+		rc = allow_mark(nod, changed, now);
+	allow_free(changed);
+	return rc;
 }
 
 int nod_allow_config(nod_t *nod, char *const *patterns, int n, int64_t now)
 {
-	size_t open = allow_count_open(nod->allow);
-	struct config_walk c = { patterns, n, calloc(open ? open : 1, sizeof *c.gone), 0 };
-	if (!c.gone) {
+	size_t ngone = 0;
+	char (*gone)[ALLOW_MAX_TEXT + 3] = allow_config_gone(nod->allow, patterns, n, &ngone);
+	allow_t *changed = allow_new();
+	if (!gone || !changed) {
+		free(gone);
+		allow_free(changed);
 		snprintf(nod->err, sizeof nod->err, "out of memory");
 		return -1;
 	}
-	allow_each(nod->allow, config_gone_cb, &c);
-	int changed = 0, rc = 0;
-	for (size_t i = 0; i < c.ngone && rc == 0; i++, changed++)
-		rc = allow_change(nod, c.gone[i], ALLOW_CONFIG, 0, now);
+	int count = 0, rc = 0;
+	for (size_t i = 0; i < ngone && rc == 0; i++, count++)
+		rc = allow_change(nod, gone[i], ALLOW_CONFIG, 0, now, changed);
 	for (int i = 0; i < n && rc == 0; i++) {
 		char norm[ALLOW_MAX_TEXT + 3];
 		enum nod_allow_outcome out;
 		const char *why = NULL;
-		rc = nod_allow_set(nod, patterns[i], ALLOW_CONFIG, 1, now, norm, sizeof norm, &out,
-			&why);
+		rc = allow_set(nod, patterns[i], ALLOW_CONFIG, 1, now, norm, sizeof norm, &out,
+			&why, changed);
 		if (rc == 0 && out == NOD_ALLOW_INVALID)
 			log_warn("policy.allow: %s: %s; ignored", patterns[i], why);
-		changed += rc == 0 && out == NOD_ALLOW_CHANGED;
+		count += rc == 0 && out == NOD_ALLOW_CHANGED;
 	}
-	free(c.gone);
-	return rc < 0 ? -1 : changed;
+	/* what changed before a failure is stored: its zones get their versions too */
+	if (count > 0 && allow_mark(nod, changed, now) < 0)
+		rc = -1;
+	free(gone);
+	allow_free(changed);
+	return rc < 0 ? -1 : count;
 }
 
-/* The allow zone's new version: one zone_diff record per owner it added or deleted. */
-struct allow_rec {
-	nod_t *nod;
-	char zone[DNAME_MAX_TEXT + 2];
-	uint32_t from, to;
-	int64_t ms;
-};
-
-static int allow_rec_cb(void *ctx, const uint8_t *owner, size_t len, int in1, int in2)
-{
-	struct allow_rec *r = ctx;
-	if (in1 == in2)
-		return 0;
-	char text[DNAME_MAX_TEXT + 4];
-	if (dname_wire_to_text(owner, len, text, sizeof text) < 0)
-		return 0;
-	static const char *const target[] = { "rpz-passthru." };
-	struct record_rr rr = { text, 5, "CNAME", r->nod->opt.ttl, target, 1 };
-	return record_append_zone_diff(r->nod->ob, &rr, in2, r->zone, r->from, r->to, r->ms);
-}
-
+/* The allow zone's new version: its zone_diff records (policy/allow_store.h). */
 static int allow_records(nod_t *nod, int64_t t1, int64_t t2, uint32_t from, uint32_t to)
 {
 	if (!nod->ob)
 		return 0;
-	struct allow_rec r = { nod, "", from, to, unix_now() * 1000 };
-	published_zone_name(NOD_ZONE_ALLOW, nod->opt.suffix, r.zone, sizeof r.zone);
-	if (allow_zone_walk(nod->allow, t1, t2, allow_rec_cb, &r) != 0)
-		return -1;
-	nod->ob_dirty = 1;
-	return 0;
+	int n = allow_zone_records(nod->allow, nod->ob, nod->opt.suffix, nod->opt.ttl, t1, t2,
+		from, to, unix_now() * 1000);
+	nod->ob_dirty |= n > 0;
+	return n < 0 ? -1 : 0;
 }
 
 allow_t *nod_allow(nod_t *nod) { return nod->allow; }

@@ -128,6 +128,22 @@ static void test_time(void)
 	allow_free(a);
 }
 
+static void test_config_gone(void)
+{
+	allow_t *a = allow_new();
+	allow_add(a, "keep.example", ALLOW_CONFIG, 0, ALLOW_OPEN);
+	allow_add(a, "*.drop.example", ALLOW_CONFIG, 0, ALLOW_OPEN);
+	allow_add(a, "api.example", ALLOW_API, 0, ALLOW_OPEN);
+	allow_add(a, "ended.example", ALLOW_CONFIG, 0, 10);
+	char *const patterns[] = { "KEEP.example.", "new.example" };
+	size_t n = 9;
+	char (*gone)[ALLOW_MAX_TEXT + 3] = allow_config_gone(a, patterns, 2, &n);
+	ok(gone && n == 1 && strcmp(gone[0], "*.drop.example") == 0,
+		"config entries no longer named: only the open config one (%zu)", n);
+	free(gone);
+	allow_free(a);
+}
+
 struct walked {
 	char s[512];
 };
@@ -274,6 +290,7 @@ int main(void)
 	test_match();
 	test_case();
 	test_time();
+	test_config_gone();
 	test_zone();
 	test_versions();
 	return tap_done();
