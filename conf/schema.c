@@ -484,7 +484,7 @@ const struct opt_row config_schema[] = {
 	{ ROW("server", "udp-threads", OPT_INT), CFG(udp_threads), .min = 0, .max = 64,
 	  .reload = OPT_RESTART },
 	{ ROW("server", "log-level", OPT_INT), CFG(log_level), .def = LOG_INFO,
-	  .parse = parse_log_level, .reload = OPT_RELOADED },
+	  .parse = parse_log_level, .reload = OPT_RELOADED, .alias = 1 },
 	{ ROW("server", "tcp-idle-timeout", OPT_DURATION), CFG(tcp_idle_timeout), .def = 30,
 	  .min = 1, .max = 3600, .reload = OPT_RESTART },
 	{ ROW("server", "tcp-clients", OPT_INT), CFG(tcp_clients), .def = 150, .min = 1,

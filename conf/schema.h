@@ -83,6 +83,8 @@ struct opt_row {
 	opt_parse_fn parse;         /* replaces the type's reader; the type still frees */
 	opt_same_fn same;           /* replaces the type's comparison in the reload diff */
 	opt_free_fn free;           /* OPT_CUSTOM memory */
+	int alias;                  /* another spelling of a setting another row names: left
+	                             * out of the reload report, which names that row */
 };
 
 /* The table (conf/schema.c), ended by a row with key NULL. */

@@ -215,7 +215,7 @@ def test_reload_reports_applied_and_restart_keys(nodd_factory):
     r = n.noddctl("reload")
     assert r.returncode == 0, r.stderr
     assert r.stdout == ("configuration reloaded\n"
-                        "applied:        server.log-level, publish.ttl\n"
+                        "applied:        log.level, publish.ttl\n"
                         "restart needed: server.listen\n"), r.stdout
     # again: what was applied is running now; the listener still waits for a restart
     st, body = n.api("POST", "/api/v1/reload")
