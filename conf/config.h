@@ -17,6 +17,7 @@
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
 #define CONFIG_MAX_HTTP_HOSTS 8
+#define CONFIG_MAX_TEST_NAMES 4
 
 struct config_addr {
 	struct sockaddr_storage ss;
@@ -97,6 +98,8 @@ struct nodd_config {
 	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
 	int64_t min_interval;      /* seconds: publish.min-interval or transfer.min-interval */
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
+	char *test_names[CONFIG_MAX_TEST_NAMES]; /* publish.test-names: DNSBL test entries */
+	int ntest_names;
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
 
@@ -116,6 +119,7 @@ struct nodd_config {
 	/* files: */
 	char *files_dir;           /* NULL: no files written */
 	int64_t files_interval;
+	int files_layout;          /* files.layout: nodd (0) or nod (1), see streams/files.h */
 	/* kafka: */
 	char *kafka_brokers;       /* NULL: Kafka off */
 	char *kafka_topic_zone_diff;

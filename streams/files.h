@@ -1,6 +1,6 @@
 /* files.h -- the published zones as files for rsync and rbldnsd: the seven RPZ zones as
- * master files (loadable by BIND and named-checkzone) in <dir>/rpz/<w>.rpz.<suffix>.zone and
- * the DNSBL as an rbldnsd dnset file <dir>/nod.rbldnsd. Each file is written to a temporary
+ * master files (loadable by BIND and named-checkzone) and the DNSBL as an rbldnsd dnset
+ * file, at the paths of the layout below. Each file is written to a temporary
  * name in the same directory, flushed and renamed, so a reader (rsync, rbldnsd's reload on
  * mtime change) never sees a half-written file. The temporary file is made by mkstemp
  * (O_EXCL: nothing planted at a temp name is followed or overwritten) and every file is
@@ -27,7 +27,16 @@ struct files_params {
 	int nns;
 	int rpz_nodata;              /* "CNAME *." instead of "CNAME ." */
 	uint32_t serial[8];          /* 7 RPZ then DNSBL */
+	int layout;                  /* FILES_LAYOUT_* */
+	const char *const *tests;    /* publish.test-names, norm text: listed in the dnset; */
+	int ntests;                  /* "invalid.<rest>" of a "test.<rest>" excluded */
 };
+
+/* Where the files go under dir:
+ *   FILES_LAYOUT_NODD  rpz/<w>.rpz.<suffix>.zone      nod.rbldnsd
+ *   FILES_LAYOUT_NOD   nod/rpz/<w>.rpz.<suffix>.zone  v1/nod.rbldnsd  (the commercial
+ *                      feed's rsync tree, so mirrors of it keep their paths) */
+enum { FILES_LAYOUT_NODD = 0, FILES_LAYOUT_NOD = 1 };
 
 /* Write all eight files. The caller holds no lock (main thread, the index writer).
  * Returns 0, or -1 with e filled (NODD_E_SYSTEM, naming the file). */
