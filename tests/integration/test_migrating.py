@@ -9,11 +9,13 @@ One nodd (the page's config) serves the tests of this module that only read from
 import base64
 import email
 import fcntl
+import json
 import os
 import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
@@ -448,3 +450,123 @@ def test_cron_script_mirrors_and_reloads_named(tmp_path, feed):
         except subprocess.TimeoutExpired:
             p.kill()
         logf.close()
+
+
+# ---- Spark schema ------------------------------------------------------------------------
+
+SPARK_TYPES = {"StringType": str, "LongType": int}
+
+
+def spark_schema():
+    """{field: python type} of the StructType in the page's Spark example."""
+    block = code_blocks(doc_section("Spark"))[0]
+    fields = re.findall(r'StructField\("(\w+)", (\w+)\(\)\)', block)
+    assert fields and all(t in SPARK_TYPES for _, t in fields), fields
+    return {f: SPARK_TYPES[t] for f, t in fields}
+
+
+def test_spark_schema_reads_the_records_nodd_writes_to_kafka(tmp_path):
+    """The page's schema holds Zonestream's four fields; every field of the records kcat
+    reads from nodd's newly_registered_domain topic (names from the API) is in the schema
+    with its type or null, and the schema's fields these records lack are the CT-only
+    ones."""
+    need("kcat")
+    from test_streams import NRD, KafkaMock, wait_records
+    schema = spark_schema()
+    assert list(schema)[:4] == ["domain", "cert_index", "ct_name", "timestamp"], schema
+    kafka = KafkaMock()
+    try:
+        n = start_feed_nodd(tmp_path / "n", interval="60s")
+        n.extra = "kafka:\n  brokers: %s\n" % kafka.bootstrap
+        n.stop()
+        n.write_config(n.feed_config())
+        n.start()
+        n.observe("spark-one.nodtld", first_seen=NOW - 10)
+        n.observe("spark-two.nodtld", first_seen=NOW - 5)
+        recs = [r[2] for r in wait_records(kafka.bootstrap, NRD, {1, 2})]
+        n.stop()
+    finally:
+        kafka.stop()
+    assert sorted(r["domain"] for r in recs) == ["spark-one.nodtld", "spark-two.nodtld"]
+    for r in recs:
+        for k, v in r.items():
+            assert k in schema, (k, schema)
+            assert v is None or isinstance(v, schema[k]), (k, v, schema[k])
+        assert set(schema) - set(r) == {"cert_index", "ct_name"}, (r, schema)
+
+
+# ---- wss through nginx ------------------------------------------------------------------
+
+def start_nginx(tmp_path, nodd_http_port):
+    """nginx from Debian with the page's server block, on a kernel-picked port and a
+    certificate made here; replaced: the port, the certificate paths and nodd's address.
+    Returns (process, port, certificate)."""
+    d = tmp_path / "nginx"
+    (d / "logs").mkdir(parents=True)
+    cert, key = d / "cert.pem", d / "key.pem"
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=nod.example.org", "-addext",
+                        "subjectAltName=DNS:nod.example.org",
+                        "-keyout", str(key), "-out", str(cert)], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    port = h.free_tcp_port()
+    server = substitute(example("nginx-nodd-ws.conf"),
+                        ("listen 443 ssl;", "listen 127.0.0.1:%d ssl;" % port),
+                        ("/etc/ssl/certs/nod.example.org.pem", str(cert)),
+                        ("/etc/ssl/private/nod.example.org.key", str(key)),
+                        ("http://127.0.0.1:8053", "http://127.0.0.1:%d" % nodd_http_port))
+    conf = d / "nginx.conf"
+    conf.write_text(
+        "daemon off;\nmaster_process off;\npid %s/nginx.pid;\nerror_log %s/logs/error.log info;\n"
+        "events { worker_connections 64; }\nhttp {\n    access_log %s/logs/access.log;\n"
+        "    client_body_temp_path %s/tmp_body;\n    proxy_temp_path %s/tmp_proxy;\n"
+        "%s}\n" % (d, d, d, d, d, server))
+    p = subprocess.Popen(["nginx", "-p", str(d), "-c", str(conf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    return p, port, str(cert)
+
+
+def _connects(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_websocket_stream_over_wss_through_nginx(tmp_path, nodd):
+    """A WebSocket client over TLS, trusting the test's certificate, gets the
+    newly_registered_domain records through nginx as nodd sends them; a path outside /ws/
+    gets nginx's 404."""
+    need("nginx")
+    need("openssl")
+    import ssl
+    import urllib.error
+    import urllib.request
+    import websocket
+    p, port, cert = start_nginx(tmp_path, nodd.http_port)
+    try:
+        h.wait_for(lambda: p.poll() is not None or _connects(port), 10, what="nginx listening")
+        assert p.poll() is None, p.stderr.read().decode()
+        # the certificate's name is checked (SNI and verification as nod.example.org)
+        ws = websocket.create_connection(
+            "wss://127.0.0.1:%d/ws/newly_registered_domain" % port, timeout=10,
+            host="nod.example.org",
+            sslopt={"ca_certs": cert, "cert_reqs": ssl.CERT_REQUIRED,
+                    "server_hostname": "nod.example.org"})
+        try:
+            nodd.observe("wss-one.nodtld")
+            nodd.observe("wss-two.nodtld")
+            got = [json.loads(ws.recv()) for _ in range(2)]
+            assert [r["domain"] for r in got] == ["wss-one.nodtld", "wss-two.nodtld"], got
+        finally:
+            ws.close()
+        ctx = ssl.create_default_context(cafile=cert)
+        req = urllib.request.Request("https://127.0.0.1:%d/api/v1/status" % port)
+        ctx.check_hostname = False
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, context=ctx, timeout=10)
+        assert e.value.code == 404
+    finally:
+        p.terminate()
+        p.wait(10)
