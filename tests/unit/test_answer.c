@@ -697,6 +697,46 @@ static void test_answer_error(void)
 	is_int(answer_error(q, n, 2, out, 20), 12, "no room for the question: header only");
 	is_int(answer_error(q, 8, 2, out, sizeof out), 0, "short query: nothing");
 }
+/* publish.test-names: test.dns-nod.net listed as RFC 5782's test is; its invalid twin and
+ * the names below it never, though dns-nod.net itself is listed; the empty non-terminal
+ * above an entry is NODATA when nothing else lists it. */
+static void test_test_names(void)
+{
+	struct answer_cfg c = cfg;
+	memcpy(c.test_rel[0], "\004test\007dns-nod\003net", 17);
+	c.test_len[0] = 17;
+	memcpy(c.invalid_rel[0], "\007invalid\007dns-nod\003net", 20);
+	c.invalid_len[0] = 20;
+	memcpy(c.test_rel[1], "\004test\005other\007example", 19);
+	c.test_len[1] = 19;
+	c.ntests = 2;
+	struct answer_cfg saved = cfg;
+	cfg = c;
+	ldns_pkt *p = query("test.dns-nod.net." BL, LDNS_RR_TYPE_A, NULL);
+	ok(a_is(one_answer(p, LDNS_RR_TYPE_A, "test.dns-nod.net." BL), 2), "test name: 127.0.0.2");
+	p = query("TEST.dns-nod.NET." BL, LDNS_RR_TYPE_TXT, NULL);
+	ok(txt_is(one_answer(p, LDNS_RR_TYPE_TXT, "test.dns-nod.net." BL), "first_seen=0"),
+	   "test name TXT first_seen=0");
+	p = query("invalid.dns-nod.net." BL, LDNS_RR_TYPE_A, NULL);
+	ok(negative(p, LDNS_RCODE_NXDOMAIN, NOD_ZONE_DNSBL), "invalid twin: NXDOMAIN");
+	p = query("a.invalid.dns-nod.net." BL, LDNS_RR_TYPE_A, NULL);
+	ok(negative(p, LDNS_RCODE_NXDOMAIN, NOD_ZONE_DNSBL), "below the invalid twin: NXDOMAIN");
+	p = query("www.dns-nod.net." BL, LDNS_RR_TYPE_A, NULL);
+	ok(a_is(one_answer(p, LDNS_RR_TYPE_A, "www.dns-nod.net." BL), 2),
+	   "the listed parent still lists its other subdomains");
+	p = query("x.test.dns-nod.net." BL, LDNS_RR_TYPE_A, NULL);
+	ok(a_is(one_answer(p, LDNS_RR_TYPE_A, "x.test.dns-nod.net." BL), 2),
+	   "below the test name: the listed parent's answer");
+	p = query("other.example." BL, LDNS_RR_TYPE_A, NULL);
+	ok(negative(p, LDNS_RCODE_NOERROR, NOD_ZONE_DNSBL), "above a test name: NODATA");
+	p = query("example." BL, LDNS_RR_TYPE_A, NULL);
+	ok(negative(p, LDNS_RCODE_NOERROR, NOD_ZONE_DNSBL), "two labels above: NODATA");
+	p = query("invalid.other.example." BL, LDNS_RR_TYPE_A, NULL);
+	ok(negative(p, LDNS_RCODE_NXDOMAIN, NOD_ZONE_DNSBL), "no twin configured: NXDOMAIN");
+	p = query("test." BL, LDNS_RR_TYPE_A, NULL);
+	ok(a_is(one_answer(p, LDNS_RR_TYPE_A, "test." BL), 2), "RFC 5782 test unchanged");
+	cfg = saved;
+}
 
 int main(void)
 {
@@ -706,12 +746,14 @@ int main(void)
 	put_name(ix, "old.se", NOW - 1200);             /* 30m, .4 */
 	put_name(ix, "deep.sub.example.nu", NOW - 60);  /* ENTs example.nu, sub.example.nu */
 	put_name(ix, "gone.se", NOW - 90000);           /* older than 24 h */
+	put_name(ix, "dns-nod.net", NOW - 60);          /* parent of a test name, .2 */
 	view.ix = ix;
 	view.now = NOW;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		view.serial[z] = (uint32_t)(NOW - 1000 + z);
 
 	test_dnsbl();
+	test_test_names();
 	test_apex();
 	test_rpz();
 	test_case_echo();
