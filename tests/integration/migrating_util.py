@@ -5,6 +5,8 @@ config (docs/examples/nodd-feed.yaml) with only addresses, paths and the secret 
 import base64
 import os
 import re
+import signal
+import subprocess
 
 import dns.rcode
 import dns.rdatatype
@@ -19,6 +21,21 @@ DNSBL = "v1.bl." + SUFFIX
 RPZ5, RPZ24 = "5m.rpz." + SUFFIX, "24h.rpz." + SUFFIX
 KEY = "nod-xfr"
 SECRET = base64.b64encode(b"nodd migration test key, 32 oct.").decode()
+
+
+def stop_process(p, *files):
+    """Stop a peer we started: SIGTERM, then SIGKILL if it is still there after a bounded
+    wait; then close its log files."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        if p.poll() is not None:
+            break
+        p.send_signal(sig)
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            continue
+    for f in files:
+        f.close()
 
 
 def example(name):

@@ -14,7 +14,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -28,8 +27,9 @@ import pytest
 
 import nodd_harness as h
 from conftest import need
-from migrating_util import (DNSBL, DOC, EXAMPLES, KEY, RPZ5, SECRET, SUFFIX, code_blocks,
-                            doc_section, doc_text, example, start_feed_nodd)
+from migrating_util import (DNSBL, EXAMPLES, KEY, RPZ5, SECRET, SUFFIX, code_blocks,
+                            doc_section, doc_text, example, start_feed_nodd,
+                            stop_process)
 from publish_util import substitute
 
 NOW = int(time.time())
@@ -444,12 +444,7 @@ def test_cron_script_mirrors_and_reloads_named(tmp_path, feed):
         ans = dns.query.udp(q, "127.0.0.1", port=port, timeout=2)
         assert [rd.to_text() for rrs in ans.answer for rd in rrs] == ["."], ans
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-        logf.close()
+        stop_process(p, logf)
 
 
 # ---- Spark schema ------------------------------------------------------------------------
@@ -568,5 +563,4 @@ def test_websocket_stream_over_wss_through_nginx(tmp_path, nodd):
             urllib.request.urlopen(req, context=ctx, timeout=10)
         assert e.value.code == 404
     finally:
-        p.terminate()
-        p.wait(10)
+        stop_process(p)

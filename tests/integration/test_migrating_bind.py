@@ -7,7 +7,6 @@ Replaced in the recipes: the nodd addresses (two ports on 127.0.0.1), file paths
 secret, and min-update-interval 5 -> 1 (a new version is applied as soon as it comes)."""
 import os
 import re
-import signal
 import subprocess
 import time
 
@@ -19,7 +18,8 @@ import pytest
 
 import nodd_harness as h
 from bind_util import start_named
-from migrating_util import (DNSBL, RPZ5, RPZ24, SECRET, SUFFIX, example, start_feed_nodd)
+from migrating_util import (DNSBL, RPZ5, RPZ24, SECRET, SUFFIX, example, start_feed_nodd,
+                            stop_process)
 from publish_util import substitute
 
 NOW = int(time.time())
@@ -124,14 +124,7 @@ class Resolver:
         return got if got else dns.rcode.to_text(r.rcode())
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(5)
-        self.logf.close()
+        stop_process(self.p, self.logf)
 
 
 def transfers_done(res, n):
