@@ -145,6 +145,22 @@ def test_default_layout_is_unchanged(tmp_path, nodd_factory):
     assert n.alive()
 
 
+@pytest.mark.parametrize("body,line,message", [
+    ("publish:\n  suffix: a.example.\n  test-names: [a.b, c.d, e.f, g.h, i.j]\n", 5,
+     "publish.test-names: at most 4 names"),
+    ("publish:\n  suffix: a.example.\n  test-names: [test.a.example, \"bad name\"]\n", 5,
+     'publish.test-names: "bad name" is not a valid domain name'),
+    ("publish:\n  suffix: a.example.\nfiles:\n  dir: /tmp/x\n  layout: rsync\n", 7,
+     'files.layout: expected nodd or nod, not "rsync"'),
+])
+def test_check_config_names_bad_test_names_and_layouts(tmp_path, body, line, message):
+    path = tmp_path / "nodd.yaml"
+    path.write_text("server:\n  database: %s\n" % (tmp_path / "db") + body)
+    r = subprocess.run([h.nodd_binary(), "-c", str(path), "--check-config"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "%s:%d: %s" % (path, line, message) in r.stderr, r
+
+
 # ---- dig -y troubleshooting --------------------------------------------------------------
 
 def quoted_lines(block):
@@ -168,14 +184,15 @@ def run(argv, timeout=30, env=None):
 def test_dig_tsig_errors_are_the_lines_the_page_quotes(feed, need_dig):
     """dig -y with the right key, a wrong secret, an unknown key name and another
     algorithm; no key; kdig under faketime 600 s behind: each prints the lines the page
-    quotes for it, and nodd logs the refusal."""
+    quotes for it, and nodd logs the refusal. dig's line for an answer signed with another
+    secret, from a stand-in server."""
     need("faketime")
     need("kdig")
     sec = doc_section("Troubleshooting transfers")
     blocks = code_blocks(sec)
-    # blocks: the command, success, BADSIG, BADKEY, no key, BADTIME, the faketime command,
-    # nodd's log line
-    assert len(blocks) == 8, blocks
+    # blocks: the command, success, BADSIG, BADKEY, no key, an answer signed with another
+    # secret, BADTIME, the faketime command, nodd's log line
+    assert len(blocks) == 9, blocks
     cmd = shlex.split(substitute(blocks[0], ("@192.0.2.1", "@127.0.0.1"),
                                  ("<secret>", SECRET)))
     cmd[1:1] = ["-p", str(feed.port)]
@@ -196,17 +213,34 @@ def test_dig_tsig_errors_are_the_lines_the_page_quotes(feed, need_dig):
         assert "listed.nodtld" not in out, out
     # the wrong algorithm with the right name: BADKEY, with the key's name
     assert re.search(r"^%s\.\s+0\s+ANY\s+TSIG\s+hmac-sha512\..* BADKEY 0" % KEY, outputs[3], re.M)
-    fake = shlex.split(substitute(blocks[6], ("@192.0.2.1", "@127.0.0.1"), ("<secret>", SECRET)))
+    fake = shlex.split(substitute(blocks[7], ("@192.0.2.1", "@127.0.0.1"), ("<secret>", SECRET)))
     assert fake[:3] == ["faketime", "-f", "-600s"] and fake[3] == "kdig", fake
     fake[4:4] = ["-p", str(feed.port), "+timeout=3", "+retry=0"]
     out = run(fake)
-    for rx in quoted_lines(blocks[5]):
+    for rx in quoted_lines(blocks[6]):
         assert rx.search(out), (rx.pattern, out)
     # the first refusal is logged as the page quotes it (then once a minute per client);
     # every one is counted
-    logged = substitute(blocks[7], ("from 192.0.2.53:", "from 127.0.0.1:")).strip()
+    logged = substitute(blocks[8], ("from 192.0.2.53:", "from 127.0.0.1:")).strip()
     assert logged in feed.log_text(), feed.log_tail()
     assert h.metric_sum(feed.metrics(), "nodd_xfr_out_tsig_errors_total") >= 4
+    # a server that signs its answer with another secret (nodd never does: a stand-in)
+    right = dns.tsigkeyring.from_text({KEY: SECRET})
+    other = dns.tsigkeyring.from_text({KEY: "B" * 43 + "="})
+
+    class OtherSecret(h.UdpServer):
+        def handle(self, data, peer):
+            r = dns.message.make_response(dns.message.from_wire(data, keyring=right))
+            r.use_tsig(other, keyname=KEY, algorithm="hmac-sha256")
+            self.sock.sendto(r.to_wire(), peer)
+    srv = OtherSecret()
+    try:
+        soa = [a for a in cmd if a != "AXFR"] + ["SOA", "+time=3", "+tries=1"]
+        out = run([str(srv.port) if a == str(feed.port) else a for a in soa])
+    finally:
+        srv.close()
+    for rx in quoted_lines(blocks[5]):
+        assert rx.search(out), (rx.pattern, out)
 
 
 # ---- SpamAssassin -----------------------------------------------------------------------
