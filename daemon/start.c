@@ -45,15 +45,15 @@ static int answer_cfg_tests(const struct nodd_config *cfg, struct answer_cfg *a,
 		if (name_wire(cfg->test_names[i], w, &l) < 0 || l + apex - 1 > DNAME_MAX_WIRE)
 			return nodd_fail(e, NODD_E_INVALID, "%s: publish.test-names: %s.v1.bl.%s "
 				"is too long", cfg->path, cfg->test_names[i], cfg->suffix);
-		memcpy(a->test_rel[i], w, l - 1);
-		a->test_len[i] = l - 1;
+		memcpy(a->tests.test_rel[i], w, l - 1);
+		a->tests.test_len[i] = l - 1;
 		if (w[0] == 4 && memcmp(w + 1, "test", 4) == 0 && l - 1 > 5 &&
 		    l + 2 + apex <= DNAME_MAX_WIRE) {
-			memcpy(a->invalid_rel[i], "\007invalid", 8);
-			memcpy(a->invalid_rel[i] + 8, w + 5, l - 6);
-			a->invalid_len[i] = l - 6 + 8;
+			memcpy(a->tests.invalid_rel[i], "\007invalid", 8);
+			memcpy(a->tests.invalid_rel[i] + 8, w + 5, l - 6);
+			a->tests.invalid_len[i] = l - 6 + 8;
 		}
-		a->ntests = i + 1;
+		a->tests.n = i + 1;
 	}
 	return 0;
 }

@@ -154,14 +154,14 @@ static int rel_ends_in(const uint8_t *rel, size_t len, const uint8_t *tail, size
 static int test_entry(const struct answer_cfg *cfg, const uint8_t *rel, size_t len,
 	int64_t *fs, int *code)
 {
-	for (int i = 0; i < cfg->ntests; i++) {
-		if (len == cfg->test_len[i] && memcmp(rel, cfg->test_rel[i], len) == 0) {
+	for (int i = 0; i < cfg->tests.n; i++) {
+		if (len == cfg->tests.test_len[i] && memcmp(rel, cfg->tests.test_rel[i], len) == 0) {
 			*fs = 0;
 			*code = 2;
 			return NOD_LISTED;
 		}
-		if (cfg->invalid_len[i] &&
-		    rel_ends_in(rel, len, cfg->invalid_rel[i], cfg->invalid_len[i]))
+		if (cfg->tests.invalid_len[i] &&
+		    rel_ends_in(rel, len, cfg->tests.invalid_rel[i], cfg->tests.invalid_len[i]))
 			return NOD_NXDOMAIN;
 	}
 	return -1;
@@ -169,9 +169,9 @@ static int test_entry(const struct answer_cfg *cfg, const uint8_t *rel, size_t l
 
 static int test_ancestor(const struct answer_cfg *cfg, const uint8_t *rel, size_t len)
 {
-	for (int i = 0; i < cfg->ntests; i++)
-		if (len < cfg->test_len[i] &&
-		    rel_ends_in(cfg->test_rel[i], cfg->test_len[i], rel, len))
+	for (int i = 0; i < cfg->tests.n; i++)
+		if (len < cfg->tests.test_len[i] &&
+		    rel_ends_in(cfg->tests.test_rel[i], cfg->tests.test_len[i], rel, len))
 			return 1;
 	return 0;
 }

@@ -37,12 +37,15 @@ struct answer_cfg {
 	/* publish.test-names: DNSBL test entries besides RFC 5782's "test", relative to the
 	 * DNSBL apex (wire labels, no root label). Each is listed as 127.0.0.2 with
 	 * first_seen=0; for an entry "test.<rest>", invalid_rel is "invalid.<rest>", never
-	 * listed (invalid_len 0 otherwise). */
-	uint8_t test_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
-	size_t test_len[ANSWER_MAX_TESTS];
-	uint8_t invalid_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
-	size_t invalid_len[ANSWER_MAX_TESTS];
-	int ntests;
+	 * listed (invalid_len 0 otherwise). One member, so a reload can keep the running
+	 * entries whole (they change at a restart only). */
+	struct answer_tests {
+		uint8_t test_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
+		size_t test_len[ANSWER_MAX_TESTS];
+		uint8_t invalid_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
+		size_t invalid_len[ANSWER_MAX_TESTS];
+		int n;
+	} tests;
 };
 
 /* What one query asked for, as looked at by the answer path: the caller counts it in

@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -95,7 +96,8 @@ def test_feed_zone_names_and_test_entries(feed):
 def test_test_domain_is_an_entry_without_its_parent_listed(tmp_path):
     """With nothing observed, test.dns-nod.net is still listed, its parent dns-nod.net is an
     empty non-terminal (NODATA) and invalid.dns-nod.net is NXDOMAIN; a full transfer of the
-    DNSBL zone carries the test entry with its A and TXT."""
+    DNSBL zone carries the test entry with its A and TXT; a reload does not change the test
+    names (a restart does)."""
     n = start_feed_nodd(tmp_path / "n", interval="60s")
     try:
         assert n.code("test." + SUFFIX) == "127.0.0.2"
@@ -113,6 +115,15 @@ def test_test_domain_is_an_entry_without_its_parent_listed(tmp_path):
         owner = "test." + SUFFIX
         assert (owner, "A", "127.0.0.2") in got and (owner, "TXT", '"first_seen=0"') in got, got
         assert not [g for g in got if g[0].startswith("invalid")], got
+        # a reload with other test names keeps the running ones and says they wait
+        n.write_config(n.feed_config().replace("test-names: [test.dns-nod.net]",
+                                               "test-names: [test.other.example]"))
+        n.send_signal(signal.SIGHUP)
+        h.wait_for(lambda: "publish.test-names" in n.log_text(), 10, what="the reload's log")
+        assert re.search(r"reload: changed publish\.test-names: takes effect at "
+                         r"the next restart", n.log_text()), n.log_tail()
+        assert n.code("test." + SUFFIX) == "127.0.0.2"
+        assert n.code("test.other.example") == "NXDOMAIN"
     finally:
         n.stop()
 

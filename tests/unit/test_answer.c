@@ -721,13 +721,13 @@ static void test_test_names(void)
 		{ "test", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 2, "RFC 5782 test unchanged" },
 	};
 	struct answer_cfg saved = cfg;
-	memcpy(cfg.test_rel[0], "\004test\007dns-nod\003net", 17);
-	cfg.test_len[0] = 17;
-	memcpy(cfg.invalid_rel[0], "\007invalid\007dns-nod\003net", 20);
-	cfg.invalid_len[0] = 20;
-	memcpy(cfg.test_rel[1], "\004test\005other\007example", 19);
-	cfg.test_len[1] = 19;
-	cfg.ntests = 2;
+	memcpy(cfg.tests.test_rel[0], "\004test\007dns-nod\003net", 17);
+	cfg.tests.test_len[0] = 17;
+	memcpy(cfg.tests.invalid_rel[0], "\007invalid\007dns-nod\003net", 20);
+	cfg.tests.invalid_len[0] = 20;
+	memcpy(cfg.tests.test_rel[1], "\004test\005other\007example", 19);
+	cfg.tests.test_len[1] = 19;
+	cfg.tests.n = 2;
 	char q[128];
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		snprintf(q, sizeof q, "%s." BL, rows[i].name);
