@@ -59,7 +59,7 @@ class Resolver:
     """named built from the page's files; recursion to a local root zone in which every
     name under nodtld. exists (A 192.0.2.1) unless a policy rewrites it."""
 
-    def __init__(self, workdir, port, a, b, response_policy, extra=(), logging=""):
+    def __init__(self, workdir, port, a, b, response_policy, extra=(), logging="", options=""):
         self.dir = str(workdir)
         os.makedirs(self.dir, exist_ok=True)
         self.port = port
@@ -79,7 +79,7 @@ class Resolver:
         # no control channel: named would open 127.0.0.1#953 when /etc/bind/rndc.key exists
         policy = substitute(example(response_policy),
                             ("min-update-interval 5;", "min-update-interval 1;"))
-        conf = "controls { };\noptions {\n%s%s};\n" % (env, policy) + logging
+        conf = "controls { };\noptions {\n%s    %s\n%s};\n" % (env, options, policy) + logging
         conf += substitute(example("bind-rpz-zones.conf"),
                            ('include "/etc/bind/nod-primaries.conf";', 'include "%s";' % inc),
                            ("/var/cache/bind/", self.dir + "/"))
@@ -182,8 +182,14 @@ def test_passthru_audit_logs_and_dnsbl_forward_zone(tmp_path, pair):
     forward = substitute(example("bind-dnsbl-forward.conf"),
                          ("192.0.2.1 port 53;", "127.0.0.1 port %d;" % a.port),
                          ("192.0.2.2 port 53;", "127.0.0.1 port %d;" % b.port))
+    with open(os.path.join(h.ROOT, "docs", "migrating.md"), encoding="utf-8") as f:
+        doc = f.read()
+    # the page's validate-except line, in the options (validation is off in the test, so
+    # named-checkconf and named reading it is what is checked)
+    vx = re.search(r'`(validate-except \{ "v1\.bl\.dns-nod\.net"; \};)`', doc)
+    assert vx, "docs/migrating.md: no validate-except line"
     res = Resolver(tmp_path / "bind", rport, a, b, "bind-response-policy-audit.conf",
-                   extra=[forward], logging=logging)
+                   extra=[forward], logging=logging, options=vx.group(1))
     try:
         h.wait_for(lambda: transfers_done(res, 2), 20, what="BIND's transfers of 5m and 24h")
         assert res.a("listed.nodtld") == ["192.0.2.1"]
@@ -194,8 +200,6 @@ def test_passthru_audit_logs_and_dnsbl_forward_zone(tmp_path, pair):
                 return open(str(logdir / "rpz.log")).read()
             except OSError:
                 return ""
-        with open(os.path.join(h.ROOT, "docs", "migrating.md"), encoding="utf-8") as f:
-            doc = f.read()
         quoted = re.search(r"^rpz-passthru: info: client @0x7f… 192\.0\.2\.10#53211 \(listed\.example\): "
                            r"(rpz QNAME PASSTHRU rewrite listed\.example/A/IN via "
                            r"listed\.example\.5m\.rpz\.dns-nod\.net)$", doc, re.M)
