@@ -62,6 +62,13 @@ static const char *const migrations[] = {
 	 "  SELECT 'versions.floor', CAST(strftime('%s', 'now') AS INTEGER)"
 	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0)"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
+	/* 6: the allow-list (policy/allow.h): one row per entry and interval; until NULL
+	 * while the entry applies. Ended rows are kept a day for the IXFR history. */
+	("CREATE TABLE allow_entry("
+	 "  pattern TEXT NOT NULL, origin TEXT NOT NULL,"
+	 "  since INTEGER NOT NULL, until INTEGER,"
+	 "  PRIMARY KEY(pattern, origin, since)"
+	 ") WITHOUT ROWID;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
