@@ -129,11 +129,12 @@ def test_test_domain_is_an_entry_without_its_parent_listed(tmp_path):
 
 
 def test_files_in_the_feed_layout(feed):
-    """files.layout: nod writes nod/rpz/<window>.rpz.dns-nod.net.zone and v1/nod.rbldnsd
-    (and not the default layout's paths); the dnset lists the test domain and excludes its
+    """files.layout: nod writes nod/rpz/<window>.rpz.dns-nod.net.zone (and the allow zone
+    there) and v1/nod.rbldnsd (and not the default layout's paths); the dnset lists the test domain and excludes its
     invalid twin."""
     d = feed.files_dir
-    want = ["nod/rpz/%s.rpz.%s.zone" % (w, SUFFIX) for w in h.WINDOWS] + ["v1/nod.rbldnsd"]
+    want = ["nod/rpz/%s.rpz.%s.zone" % (w, SUFFIX) for w in h.WINDOWS + ["allow"]]
+    want.append("v1/nod.rbldnsd")
     h.wait_for(lambda: all(os.path.exists(os.path.join(d, p)) for p in want), 10,
                what="the files in the feed's layout")
     assert not os.path.exists(os.path.join(d, "rpz")) and not os.path.exists(
