@@ -17,6 +17,7 @@
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
 #define CONFIG_MAX_HTTP_HOSTS 8
+#define CONFIG_MAX_TEST_NAMES 4
 #define CONFIG_MAX_ALLOW 1024
 #define CONFIG_LOG_CATS 16       /* room for lib/log.h's categories (checked in schema.c) */
 
@@ -108,6 +109,8 @@ struct nodd_config {
 	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
 	int64_t min_interval;      /* seconds: publish.min-interval or transfer.min-interval */
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
+	char *test_names[CONFIG_MAX_TEST_NAMES]; /* publish.test-names: DNSBL test entries */
+	int ntest_names;
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
 	char *allow[CONFIG_MAX_ALLOW]; /* policy.allow: norm text, "*.x" for a wildcard */
@@ -129,6 +132,7 @@ struct nodd_config {
 	/* files: */
 	char *files_dir;           /* NULL: no files written */
 	int64_t files_interval;
+	int files_layout;          /* files.layout: nodd (0) or nod (1), see streams/files.h */
 	/* kafka: */
 	char *kafka_brokers;       /* NULL: Kafka off */
 	char *kafka_topic_zone_diff;

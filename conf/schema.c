@@ -456,6 +456,7 @@ LIST(allow_list, "transfer.allow", struct config_acl, xfr_allow, nxfr_allow, acl
 LIST(notify_list, "transfer.notify", struct config_notify, notify, nnotify, notify_done);
 
 static const char *const rpz_actions[] = { "nxdomain", "nodata", NULL };
+static const char *const files_layouts[] = { "nodd", "nod", NULL };
 static const char *const notify_key_modes[] = { "optional", "required", NULL };
 
 #define DAY 86400LL
@@ -525,6 +526,9 @@ const struct opt_row config_schema[] = {
 	{ ROW("publish", "soa-expire", OPT_DURATION), CFG(soa_expire), .def = 21600, .max = 4 * 28 * DAY },
 	{ ROW("publish", "soa-minimum", OPT_DURATION), CFG(soa_minimum), .def = 60, .max = 4 * 28 * DAY },
 	{ ROW("publish", "rpz-action", OPT_ENUM), CFG(rpz_nodata), .words = rpz_actions },
+	/* in every transfer of the DNSBL zone: a change waits for a restart */
+	{ ROW("publish", "test-names", OPT_NAMES), CFG(test_names), COUNT(struct nodd_config,
+	  ntest_names), .max = CONFIG_MAX_TEST_NAMES, .reload = OPT_RESTART },
 
 	{ ROW("policy", "future-skew", OPT_DURATION), CFG(future_skew), .def = 300, .max = DAY },
 	{ ROW("policy", "public-suffix-list", OPT_STRING), CFG(psl_file), .reload = OPT_RESTART },
@@ -576,6 +580,8 @@ const struct opt_row config_schema[] = {
 
 	{ ROW("files", "dir", OPT_STRING), CFG(files_dir), .reload = OPT_RESTART_SECTION },
 	{ ROW("files", "interval", OPT_DURATION), CFG(files_interval), .def = 60, .min = 1, .max = DAY,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("files", "layout", OPT_ENUM), CFG(files_layout), .words = files_layouts,
 	  .reload = OPT_RESTART_SECTION },
 
 	{ ROW("kafka", "brokers", OPT_STRING), CFG(kafka_brokers), .parse = parse_brokers,

@@ -139,6 +139,8 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 			config_free(n);
 			return;
 		}
+		/* publish.test-names wait for a restart: every full transfer carries them */
+		next->cfg.tests = atomic_load(&d->active)->tests;
 		next->next = d->reloaded;
 		d->reloaded = next;
 		atomic_store(&d->active, &next->cfg);

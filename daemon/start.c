@@ -35,6 +35,30 @@ static int name_wire(const char *norm, uint8_t *wire, size_t *len)
 	return 0;
 }
 
+/* publish.test-names as names relative to the DNSBL apex, with their "invalid." twins. */
+static int answer_cfg_tests(const struct nodd_config *cfg, struct answer_cfg *a,
+	struct nodd_err *e)
+{
+	size_t apex = a->apex_len[NOD_ZONE_DNSBL];
+	for (int i = 0; i < cfg->ntest_names && i < ANSWER_MAX_TESTS; i++) {
+		uint8_t w[DNAME_MAX_WIRE];
+		size_t l;
+		if (name_wire(cfg->test_names[i], w, &l) < 0 || l + apex - 1 > DNAME_MAX_WIRE)
+			return nodd_fail(e, NODD_E_INVALID, "%s: publish.test-names: %s.v1.bl.%s "
+				"is too long", cfg->path, cfg->test_names[i], cfg->suffix);
+		memcpy(a->tests.test_rel[i], w, l - 1);
+		a->tests.test_len[i] = l - 1;
+		if (w[0] == 4 && memcmp(w + 1, "test", 4) == 0 && l - 1 > 5 &&
+		    l + 2 + apex <= DNAME_MAX_WIRE) {
+			memcpy(a->tests.invalid_rel[i], "\007invalid", 8);
+			memcpy(a->tests.invalid_rel[i] + 8, w + 5, l - 6);
+			a->tests.invalid_len[i] = l - 6 + 8;
+		}
+		a->tests.n = i + 1;
+	}
+	return 0;
+}
+
 int daemon_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a, struct nodd_err *e)
 {
 	memset(a, 0, sizeof *a);
@@ -64,7 +88,7 @@ int daemon_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a, struc
 			cfg->path);
 	}
 	a->rpz_nodata = cfg->rpz_nodata;
-	return 0;
+	return answer_cfg_tests(cfg, a, e);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
