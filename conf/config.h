@@ -162,6 +162,16 @@ struct nodd_config {
 	int64_t ct_max_unverified; /* entries read ahead of a verified tree head, per log */
 	int64_t ct_partial_tile_wait; /* seconds before a static log's partial data tile is read */
 	int64_t ct_dedup_keep;     /* issuance keys kept for precert/cert deduplication */
+
+	/* rdap: CT candidates confirmed by their registry's creation date */
+	int rdap_enabled;
+	char *rdap_bootstrap;      /* the IANA dns.json, a file or an http(s) URL */
+	int64_t rdap_interval_ms;  /* rdap.rate: milliseconds between two requests */
+	int rdap_parallel;         /* requests in flight */
+	int64_t rdap_queue_max;    /* candidates waiting at most */
+	int64_t rdap_timeout;      /* seconds for one request */
+	int64_t rdap_retry;        /* seconds before a candidate without an answer is asked again (doubling) */
+	int rdap_max_tries;        /* requests per candidate at most */
 };
 
 /* Parse and validate a file. Returns a new config (config_free), or NULL with

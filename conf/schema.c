@@ -349,6 +349,32 @@ static int parse_ct_start(struct cctx *c, const struct opt_row *r, void *base, y
 	return 0;
 }
 
+/* rdap.rate: "N/s", "N/m", "N/h" or a bare N (per second) -> milliseconds between two
+ * requests. */
+static int parse_rdap_rate(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	long long per = 1000;
+	if (strcmp(end, "/m") == 0 || strcmp(end, "/min") == 0)
+		per = 60000;
+	else if (strcmp(end, "/h") == 0)
+		per = 3600000;
+	else if (*end && strcmp(end, "/s") != 0)
+		end = NULL;
+	if (!end || end == s || errno || n < 1 || n > 1000)
+		return cerr(c, v, key, "expected requests per second, minute or hour (2/s, "
+			"30/m, 100/h; 1 to 1000), not \"%s\"", s);
+	opt_set_num(r, base, per / n > 0 ? per / n : 1);
+	return 0;
+}
+
 /* An http(s) prefix; a missing trailing slash is added (endpoints are appended to it). */
 static int parse_ct_url(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
 	yaml_node_t *v, const char *key)
@@ -390,6 +416,9 @@ static int ct_log_done(struct cctx *c, void *item, int index, yaml_node_t *e, co
 int conf_ct_finish(struct cctx *c, yaml_node_t *root)
 {
 	struct nodd_config *cfg = c->cfg;
+	if (cfg->rdap_enabled && !cfg->rdap_bootstrap)
+		return cerr(c, root, "rdap.bootstrap", "required when rdap is enabled: the IANA "
+			"RDAP bootstrap file (dns.json) or its URL");
 	if (!cfg->ct_log_list && cfg->nct_logs == 0)
 		return 0;
 	yaml_node_t *at = root;
@@ -443,6 +472,7 @@ const struct opt_row config_schema[] = {
 	{ ROW("", "kafka", OPT_SECTION) },
 	{ ROW("", "streams", OPT_SECTION) },
 	{ ROW("", "ct", OPT_SECTION) },
+	{ ROW("", "rdap", OPT_SECTION) },
 
 	{ ROW("server", "listen", OPT_ADDRS), CFG(listen), COUNT(struct nodd_config, nlisten),
 	  .max = CONFIG_MAX_LISTEN, .def_text = "127.0.0.1@5353", .defport = 53,
@@ -586,6 +616,20 @@ const struct opt_row config_schema[] = {
 	  .max = DAY, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "dedup-keep", OPT_INT), CFG(ct_dedup_keep), .def = 1000000, .min = 1000,
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "enabled", OPT_BOOL), CFG(rdap_enabled), .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "bootstrap", OPT_STRING), CFG(rdap_bootstrap), .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "rate", OPT_INT), CFG(rdap_interval_ms), .def = 500,
+	  .parse = parse_rdap_rate, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "parallel", OPT_INT), CFG(rdap_parallel), .def = 2, .min = 1, .max = 64,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "queue-max", OPT_INT), CFG(rdap_queue_max), .def = 100000, .min = 1,
+	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "timeout", OPT_DURATION), CFG(rdap_timeout), .def = 30, .min = 1,
+	  .max = 600, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "retry", OPT_DURATION), CFG(rdap_retry), .def = 3600, .min = 1,
+	  .max = 7 * DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "max-tries", OPT_INT), CFG(rdap_max_tries), .def = 5, .min = 1, .max = 100,
+	  .reload = OPT_RESTART_SECTION },
 	{ ROW("ct.logs", "url", OPT_STRING), CTL(url), .parse = parse_ct_url },
 	{ ROW("ct.logs", "monitoring-url", OPT_STRING), CTL(monitoring_url), .parse = parse_ct_url },
 	{ ROW("ct.logs", "submission-url", OPT_STRING), CTL(submission_url), .parse = parse_ct_url },

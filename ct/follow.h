@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ct/confirm.h"
 #include "ct/fetch.h"
 #include "ct/names.h"
 #include "ct/state.h"
@@ -32,6 +33,7 @@ struct ct_env {
 	int64_t poll;             /* seconds between tree heads when caught up */
 	uint64_t max_unverified;  /* entries held before they are verified */
 	int64_t partial_wait;     /* seconds a static log's last tile may stay partial */
+	struct ct_confirm *confirm; /* the RDAP queue (ct/confirm.h) */
 };
 
 /* A log to follow. Strings are copied. */

@@ -111,7 +111,8 @@ int ct_ingest_entry(struct ct_follow *f, const struct held *h, int64_t now, int 
 			return -1;
 		if (out == NOD_NEW && !ct.learning) {
 			f->candidates++;
-			if (ct_state_candidate_add(f->env.st, dom, now, ct.listed) < 0)
+			if (ct_state_candidate_add(f->env.st, dom, now, ct.listed) < 0 ||
+			    ct_confirm_candidate(f->env.confirm, dom, now) < 0)
 				return -1;
 		}
 		int64_t fs;

@@ -213,7 +213,8 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		.max_body = (size_t)cfg->ct_max_response };
 	if (!(s->env.fetch = ct_fetch_new(base, &fo, e)) ||
 	    !(s->env.st = ct_state_open(nod_store(nod), e)) ||
-	    !(s->env.psl = ct_psl_open(cfg->psl_file, e)))
+	    !(s->env.psl = ct_psl_open(cfg->psl_file, e)) ||
+	    !(s->env.confirm = ct_confirm_start(base, cfg, nod, e)))
 		goto fail;
 	int64_t now = unix_now(), learn = now;
 	if (ct_state_learning_start(s->env.st, now, &learn) < 0) {
@@ -254,6 +255,7 @@ void ct_source_stop(struct ct_source *s)
 		ct_fetch_cancel(s->env.fetch, s->list_req);
 	if (s->timer)
 		event_free(s->timer);
+	ct_confirm_stop(s->env.confirm);
 	ct_fetch_free(s->env.fetch);
 	ct_state_close(s->env.st);
 	ct_psl_close(s->env.psl);
@@ -281,4 +283,14 @@ void ct_source_metrics(void *arg, FILE *out)
 		fs[i] = s->logs[i].f;
 	ct_follow_metrics(fs, s->nlogs, out);
 	free(fs);
+}
+
+json_t *ct_source_rdap_status(void *s)
+{
+	return ct_confirm_status(((struct ct_source *)s)->env.confirm);
+}
+
+void ct_source_rdap_metrics(void *s, FILE *out)
+{
+	ct_confirm_metrics(((struct ct_source *)s)->env.confirm, out);
 }

@@ -125,6 +125,9 @@ static void add_http_sections(struct daemon *d)
 	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
 	if (d->ct)
 		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
+	if (d->ct)
+		http_add_section(&d->henv, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
+			d->ct);
 	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
 		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);

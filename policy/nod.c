@@ -32,6 +32,7 @@
 #include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
+#include "policy/confirm.h"
 #include "policy/outbox.h"
 
 #define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
@@ -368,6 +369,55 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
+/* A listed name (first_seen fs) for the index: in a window, or in the index already (a
+ * first_seen moved back beyond 24 h must take the name out of the zones it is in now, at
+ * once: a new version of each). Inside a transaction the index takes it at nod_commit():
+ * answers must never show what is not committed. 0, or -1 out of memory. */
+static int hold(nod_t *nod, const char *norm, int64_t fs, int64_t now, int64_t added, int reset)
+{
+	uint8_t wire[DNAME_MAX_WIRE];
+	int wl = dname_text_to_wire(norm, wire);
+	if (wl <= 1 || (now - fs >= WINDOW_MAX_SECS && !nindex_get(nod->ix, wire, (size_t)wl - 1,
+		NULL)))
+		return 0;
+	if (!nod->in_tx)
+		return index_name(nod, wire, (size_t)wl - 1, fs, now, added, 0);
+	if (nod->npend == nod->pend_cap) {
+		size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
+		struct pending *np = realloc(nod->pend, nc * sizeof *np);
+		if (!np) {
+			snprintf(nod->err, sizeof nod->err, "out of memory");
+			return -1;
+		}
+		nod->pend = np;
+		nod->pend_cap = nc;
+	}
+	struct pending *p = &nod->pend[nod->npend++];
+	memcpy(p->rel, wire, (size_t)wl - 1);
+	p->len = (uint8_t)(wl - 1);
+	p->fs = fs;
+	p->added = added;
+	p->reset = (int8_t)reset;
+	return 0;
+}
+
+int64_t nod_stamp(nod_t *nod, int64_t now) { return added_clock(nod, now); }
+
+int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now)
+{
+	return hold(nod, norm, fs, now, added, 0);
+}
+
+int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now)
+{
+	if (!nod->ob)
+		return 0;
+	int rc = outbox_append(nod->ob, topic, key, o, now, NULL);
+	if (rc == 0)
+		nod->ob_dirty = 1;
+	return rc;
+}
+
 /* ct: from a CT log (baseline then means "not listed"; the record goes out for every
  * candidate outside the learning period, listed or not) */
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
@@ -421,6 +471,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		int bl = 0;
 		if (store_lookup(nod->st, norm, NULL, NULL, 0, &bl) == 1)
 			listed = !bl;
+		/* a delegation of a CT candidate: the zone confirms it (policy/confirm.h) */
+		if (zone && !reset && nod_confirm_zone(nod, norm, now, zone, serial, baseline) < 0)
+			return -1;
 	} else {
 		nod->stats.observations_new++;
 		int record = ct ? !ct->learning : !baseline;
@@ -434,35 +487,8 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	uint8_t wire[DNAME_MAX_WIRE];
-	int wl = listed ? dname_text_to_wire(norm, wire) : -1;
-	/* In a window, or in the index already: a first_seen moved back beyond 24 h must take
-	 * the name out of the zones it is in now, at once (a new version of each). */
-	if (wl > 1 && (now - kept < WINDOW_MAX_SECS || nindex_get(nod->ix, wire, (size_t)wl - 1,
-		NULL))) {
-		if (nod->in_tx) {
-			/* Answers must never show what is not committed: the index takes
-			 * the name at nod_commit(). */
-			if (nod->npend == nod->pend_cap) {
-				size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
-				struct pending *np = realloc(nod->pend, nc * sizeof *np);
-				if (!np) {
-					snprintf(nod->err, sizeof nod->err, "out of memory");
-					return -1;
-				}
-				nod->pend = np;
-				nod->pend_cap = nc;
-			}
-			struct pending *p = &nod->pend[nod->npend++];
-			memcpy(p->rel, wire, (size_t)wl - 1);
-			p->len = (uint8_t)(wl - 1);
-			p->fs = kept;
-			p->added = added;
-			p->reset = (int8_t)reset;
-		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, added, 0) < 0) {
-			return -1;
-		}
-	}
+	if (listed && hold(nod, norm, kept, now, added, reset) < 0)
+		return -1;
 	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;
 }

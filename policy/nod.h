@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "policy/index.h"
 #include "policy/store.h"
 #include "policy/window.h"
@@ -87,6 +89,15 @@ struct nod_ct_fields {
  * Returns 0 with the outcome in *out, or -1 on a failure. */
 int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
 	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why);
+
+/* For policy/confirm.c, which lists a stored, unlisted name (a confirmed CT candidate) with
+ * its first_seen. nod_stamp: the "added" stamp of a name listed now (after every version
+ * made so far). nod_hold: the listed name (first_seen fs, stamp added) enters the index,
+ * at nod_commit() inside a transaction. nod_record: a record appended to the outbox (none
+ * set: nothing), the streams told at nod_commit(). 0, or -1 (memory, the store). */
+int64_t nod_stamp(nod_t *nod, int64_t now);
+int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now);
+int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now);
 
 struct outbox;
 /* Borrowed; NULL for none. */

@@ -81,6 +81,14 @@ static const char *const migrations[] = {
 	 ") WITHOUT ROWID;"
 	 "CREATE TABLE ct_fqdn(fqdn TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"
 	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"),
+	/* 8: the RDAP queue (ct/confirm.c): candidates waiting for their registry's creation
+	 * date, when they are asked next (a request in flight holds a lease) and how often
+	 * they were asked. ct_candidate.confirmed gains 2: known (registered long before). */
+	("CREATE TABLE rdap_queue("
+	 "  domain TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, next_try INTEGER NOT NULL,"
+	 "  tries INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"
+	 "CREATE INDEX rdap_queue_next ON rdap_queue(next_try);"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
