@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ct/bootstrap.h"
 #include "ct/fetch.h"
@@ -30,7 +31,7 @@ static const char *const outcome_names[A_COUNT] = { "registration_recent",
 
 struct server {
 	char *url;
-	int64_t until;          /* unix time before which it is not asked */
+	int64_t until_ms;       /* unix time (ms) before which it is not asked */
 	int fails;              /* 429s in a row, for the backoff without Retry-After */
 };
 
@@ -60,6 +61,14 @@ struct ct_confirm {
 	int64_t queue_len;      /* rows, counted each tick and on insert */
 	uint64_t answers[A_COUNT], dropped, gave_up, no_server, queued;
 };
+
+/* A Retry-After of 2 s must mean 2 s, not "the second after next": milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t count_queue(struct ct_confirm *c)
 {
@@ -156,18 +165,19 @@ static void retry_later(struct ct_confirm *c, const struct flight *fl, int64_t n
 }
 
 /* A 429 (or 503): the server rests for its Retry-After, or 60 s doubling. */
-static void throttled(struct ct_confirm *c, const struct flight *fl, int64_t ra, int64_t now)
+static void throttled(struct ct_confirm *c, const struct flight *fl, int64_t ra)
 {
 	struct server *s = fl->srv;
 	int64_t wait = ra >= 0 ? ra : 60LL << (s->fails < 6 ? s->fails : 6);
 	if (wait > BACKOFF_MAX)
 		wait = BACKOFF_MAX;
 	s->fails++;
-	if (now + wait > s->until)
-		s->until = now + wait;
+	int64_t until = now_ms() + wait * 1000;
+	if (until > s->until_ms)
+		s->until_ms = until;
 	log_info("rdap: %s asks to wait %lld s", s->url, (long long)wait);
 	row_exec(c, "UPDATE rdap_queue SET next_try = ?2 WHERE domain = ?1", fl->domain,
-		s->until, 0);
+		(s->until_ms + 999) / 1000, 0);
 }
 
 /* A registration date: confirmed or known, with the queue row, in one transaction. */
@@ -210,7 +220,7 @@ static void on_answer(void *ctx, const struct ct_http *r)
 	struct nodd_err e = { 0 };
 	if (!r->error && (r->status == 429 || (r->status == 503 && r->retry_after >= 0))) {
 		c->answers[A_THROTTLED]++;
-		throttled(c, fl, r->retry_after, now);
+		throttled(c, fl, r->retry_after);
 	} else if (!r->error && r->status == 200 &&
 		   ct_rdap_parse(r->body, r->len, fl->domain, &a, &created, &e) == 0) {
 		fl->srv->fails = 0;
@@ -274,9 +284,9 @@ static int ask(struct ct_confirm *c, const struct due *d, int64_t now)
 	struct server *s = server_for(c, base);
 	if (!s)
 		return 0;
-	if (s->until > now) {
+	if (s->until_ms > now_ms()) {
 		row_exec(c, "UPDATE rdap_queue SET next_try = ?2 WHERE domain = ?1", d->domain,
-			s->until, 0);
+			(s->until_ms + 999) / 1000, 0);
 		return 0;
 	}
 	struct flight *fl = calloc(1, sizeof *fl);
