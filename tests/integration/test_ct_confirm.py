@@ -4,6 +4,7 @@ zone from a real BIND primary. With ct.list: confirmed only confirmed candidates
 with the time nodd first read them.
 
 Each test starts its own log, RDAP server and nodd; waits are bounded."""
+import json
 import os
 import shutil
 import sys
@@ -40,6 +41,16 @@ def rdap_status(n):
     return body["rdap"]
 
 
+def check_schema(rec):
+    """The record has every required field of docs/schemas and no field it does not name."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                        "schemas", CONFIRMED + ".schema.json")
+    with open(path) as f:
+        schema = json.load(f)
+    assert set(schema["required"]) <= set(rec), rec
+    assert set(rec) <= set(schema["properties"]), rec
+
+
 def asked(srv, domain):
     return [r for r in srv.requests() if r["domain"] == domain]
 
@@ -73,6 +84,7 @@ def test_rdap_registration_dates_decide_the_confidence(logs, nodd_factory, rdap_
     recs = ws_records(n, CONFIRMED, 2, timeout=2)
     assert [r["domain"] for r in recs] == ["fresh-reg.se"]
     c = recs[0]
+    check_schema(c)
     assert c["confidence"] == "confirmed"
     assert c["timestamp"] == nrd["fresh-reg.se"]["timestamp"]
     assert c["confirmed_by"].startswith("rdap ") and c["rdap_server"] == srv.url
@@ -174,6 +186,7 @@ def test_followed_zone_confirms_by_ixfr_and_knows_its_baseline(logs, nodd_factor
         recs = h.wait_for(lambda: ws_records(n, CONFIRMED, 1, timeout=1), 15,
                           what="the confirmed record")
         c = recs[0]
+        check_schema(c)
         assert c["domain"] == "shop.%s" % ZONE and c["confidence"] == "confirmed"
         assert c["zone"] == ZONE and c["serial"] == serial
         assert c["confirmed_by"] == "zone %s serial %d" % (ZONE, serial)
