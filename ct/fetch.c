@@ -160,7 +160,8 @@ static size_t header_cb(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static void req_free(struct ct_fetch *f, struct ct_req *r)
+/* Out of the list of requests and of the multi handle. */
+static void req_unlink(struct ct_fetch *f, struct ct_req *r)
 {
 	if (r->prev)
 		r->prev->next = r->next;
@@ -168,7 +169,13 @@ static void req_free(struct ct_fetch *f, struct ct_req *r)
 		f->reqs = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
 	curl_multi_remove_handle(f->multi, r->h);
+}
+
+static void req_free(struct ct_fetch *f, struct ct_req *r)
+{
+	req_unlink(f, r);
 	curl_easy_cleanup(r->h);
 	free(r->body);
 	free(r);
@@ -191,15 +198,7 @@ static void check_done(struct ct_fetch *f)
 			res.error = "response too long (ct.max-response)";
 		else if (rc != CURLE_OK)
 			res.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
-		/* unlinked first: the callback may start and cancel requests */
-		if (r->prev)
-			r->prev->next = r->next;
-		else
-			f->reqs = r->next;
-		if (r->next)
-			r->next->prev = r->prev;
-		r->prev = r->next = NULL;
-		curl_multi_remove_handle(f->multi, r->h);
+		req_unlink(f, r); /* first: the callback may start and cancel requests */
 		r->cb(r->ctx, &res);
 		curl_easy_cleanup(r->h);
 		free(r->body);

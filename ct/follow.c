@@ -4,7 +4,7 @@
  * head:  poll the tree head (get-sth or checkpoint); its signature is checked by ct/sth.c.
  *        A head smaller than the verified one, or another root for the same size, marks the
  *        log failing. A log never read gets its frontier at the start position first
- *        (RFC 6962: get-entry-and-proof of the last leaf before it; static logs start at 0).
+ *        (RFC 6962: get-entry-and-proof of the last leaf before it; static: hash tiles).
  * read:  the target is the head's size (static logs: the last full data tile), at most
  *        ct.max-unverified entries past the committed position. Aligned batches, several in
  *        flight, arrive in any order and are applied in order: each leaf hash extends a
@@ -39,7 +39,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void kick(struct ct_follow *f);
 
 static void held_free(struct held *h, size_t n)
 {
@@ -71,10 +70,11 @@ static void drop_work(struct ct_follow *f)
 	held_free(f->hold, f->nhold);
 	f->nhold = 0;
 	f->work = f->done;
+	ct_tiles_free(f);
 }
 
 __attribute__((format(printf, 2, 3)))
-static void failing(struct ct_follow *f, const char *fmt, ...)
+void ct_follow_fail(struct ct_follow *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -88,7 +88,7 @@ static void failing(struct ct_follow *f, const char *fmt, ...)
 }
 
 /* A request failed for a reason that may pass: wait and try again. */
-static void backoff(struct ct_follow *f, const char *what, const struct ct_http *r)
+void ct_follow_backoff(struct ct_follow *f, const char *what, const struct ct_http *r)
 {
 	f->errors++;
 	if (r->error)
@@ -114,7 +114,7 @@ static void backoff(struct ct_follow *f, const char *what, const struct ct_http 
 }
 
 /* One request may go now (pacing); else the timer is armed for when it may. */
-static int may_send(struct ct_follow *f)
+int ct_follow_may_send(struct ct_follow *f)
 {
 	int64_t now = now_ms();
 	if (now < f->not_before) {
@@ -127,7 +127,17 @@ static int may_send(struct ct_follow *f)
 	return 1;
 }
 
-static struct ct_req *get(struct ct_follow *f, const char *url, ct_http_cb cb, void *ctx)
+int ct_follow_answered(struct ct_follow *f, const char *what, const struct ct_http *r)
+{
+	f->ctl = NULL;
+	if (!r->error && r->status == 200)
+		return 1;
+	ct_follow_backoff(f, what, r);
+	ct_follow_kick(f);
+	return 0;
+}
+
+struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb, void *ctx)
 {
 	struct nodd_err e = { 0 };
 	struct ct_req *r = ct_fetch_get(f->env.fetch, url, cb, ctx, &e);
@@ -136,14 +146,14 @@ static struct ct_req *get(struct ct_follow *f, const char *url, ct_http_cb cb, v
 	return r;
 }
 
-static void rates(struct ct_follow *f)
+void ct_follow_rates(struct ct_follow *f)
 {
 	int64_t t = now_ms();
 	if (!f->rate_t) {
 		f->rate_t = t;
 		return;
 	}
-	if (t - f->rate_t < 10000)
+	if (t - f->rate_t < 9000)
 		return;
 	double s = (double)(t - f->rate_t) / 1000;
 	f->eps = (double)(f->entries - f->rate_e) / s;
@@ -180,7 +190,7 @@ static void commit(struct ct_follow *f)
 	f->done = f->work;
 	f->vsth = f->sth;
 	f->have_state = 1;
-	rates(f);
+	ct_follow_rates(f);
 	after_commit(f);
 	return;
 rollback:
@@ -194,7 +204,7 @@ retry:
 	drop_work(f);
 	f->state = F_HEAD;
 	f->not_before = now_ms() + 5000;
-	kick(f);
+	ct_follow_kick(f);
 }
 
 /* ---- reading entries ---- */
@@ -248,13 +258,17 @@ static void after_commit(struct ct_follow *f)
 	} else {
 		f->state = F_IDLE;
 		int64_t wait = f->env.poll;
+		/* a log that grew since the last look is looked at again soon */
+		if (f->done.size > f->idle_size && wait > 5)
+			wait = 5;
+		f->idle_size = f->done.size;
 		if (f->partial_since && f->env.partial_wait < wait)
 			wait = f->env.partial_wait; /* look again when the tail may be fetched */
 		struct timeval tv = { (time_t)(wait > 0 ? wait : 1), 0 };
 		evtimer_add(f->timer, &tv);
 		return;
 	}
-	kick(f);
+	ct_follow_kick(f);
 }
 
 static void on_proof(void *ctx, const struct ct_http *r);
@@ -268,7 +282,7 @@ static void check_root(struct ct_follow *f)
 	if (f->target == f->sth.tree_size) {
 		ct_frontier_root(&f->work, root);
 		if (memcmp(root, f->sth.root, 32) != 0) {
-			failing(f, "entries [%" PRIu64 ", %" PRIu64 ") do not match the signed root of "
+			ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") do not match the signed root of "
 				"size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 			return;
 		}
@@ -276,41 +290,37 @@ static void check_root(struct ct_follow *f)
 		return;
 	}
 	f->state = F_CHECK;
-	if (!may_send(f))
+	if (!ct_follow_may_send(f))
 		return;
 	if (f->tiled) {
 		char path[128];
 		ct_tile_path(path, sizeof path, 0, f->target / 256,
 			(unsigned)(f->sth.tree_size - f->target));
 		snprintf(url, sizeof url, "%s%s", f->mon, path);
-		f->ctl = get(f, url, on_tail, f);
+		f->ctl = ct_follow_get(f, url, on_tail, f);
 	} else {
 		snprintf(url, sizeof url, "%sct/v1/get-sth-consistency?first=%" PRIu64
 			"&second=%" PRIu64, f->url, f->target, f->sth.tree_size);
-		f->ctl = get(f, url, on_proof, f);
+		f->ctl = ct_follow_get(f, url, on_proof, f);
 	}
 }
 
 static void on_proof(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		backoff(f, "get-sth-consistency", r);
-		kick(f);
+	if (!ct_follow_answered(f, "get-sth-consistency", r))
 		return;
-	}
 	uint8_t proof[CT_PROOF_MAX][32], root[32];
 	size_t np = 0;
 	struct nodd_err e = { 0 };
 	if (ct_proof_parse_json(r->body, r->len, proof, CT_PROOF_MAX, &np, NULL, NULL, &e) < 0) {
-		failing(f, "get-sth-consistency: %s", e.msg);
+		ct_follow_fail(f, "get-sth-consistency: %s", e.msg);
 		return;
 	}
 	ct_frontier_root(&f->work, root);
 	if (!ct_verify_consistency(f->target, f->sth.tree_size, root, f->sth.root,
 		    (const uint8_t (*)[32])proof, np)) {
-		failing(f, "entries [%" PRIu64 ", %" PRIu64 ") are not consistent with the signed "
+		ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") are not consistent with the signed "
 			"root of size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 		return;
 	}
@@ -321,15 +331,11 @@ static void on_proof(void *ctx, const struct ct_http *r)
 static void on_tail(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		backoff(f, "level-0 tile", r);
-		kick(f);
+	if (!ct_follow_answered(f, "level-0 tile", r))
 		return;
-	}
 	uint64_t w = f->sth.tree_size - f->target;
 	if (r->len != w * 32) {
-		failing(f, "level-0 tile %" PRIu64 ": %zu bytes for %" PRIu64 " hashes",
+		ct_follow_fail(f, "level-0 tile %" PRIu64 ": %zu bytes for %" PRIu64 " hashes",
 			f->target / 256, r->len, w);
 		return;
 	}
@@ -339,7 +345,7 @@ static void on_tail(void *ctx, const struct ct_http *r)
 	uint8_t root[32];
 	ct_frontier_root(&t, root);
 	if (memcmp(root, f->sth.root, 32) != 0) {
-		failing(f, "entries [%" PRIu64 ", %" PRIu64 ") do not match the signed root of "
+		ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") do not match the signed root of "
 			"size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 		return;
 	}
@@ -433,8 +439,8 @@ static void on_batch(void *ctx, const struct ct_http *r)
 	b->state = B_QUEUED;
 	const char *what = f->tiled ? "data tile" : "get-entries";
 	if (r->error || r->status != 200) {
-		backoff(f, what, r);
-		kick(f);
+		ct_follow_backoff(f, what, r);
+		ct_follow_kick(f);
 		return;
 	}
 	size_t want = (size_t)(b->end - b->start);
@@ -461,8 +467,8 @@ static void on_batch(void *ctx, const struct ct_http *r)
 		b->lh = NULL;
 		b->n = 0;
 		struct ct_http bad = { .status = r->status, .error = why, .retry_after = -1 };
-		backoff(f, what, &bad);
-		kick(f);
+		ct_follow_backoff(f, what, &bad);
+		ct_follow_kick(f);
 		return;
 	}
 	f->attempts = 0;
@@ -478,7 +484,7 @@ static void on_batch(void *ctx, const struct ct_http *r)
 		b->end = b->start + b->n;
 	}
 	apply(f);
-	kick(f);
+	ct_follow_kick(f);
 }
 
 static void send_batch(struct ct_follow *f, struct batch *b)
@@ -492,7 +498,7 @@ static void send_batch(struct ct_follow *f, struct batch *b)
 		snprintf(url, sizeof url, "%sct/v1/get-entries?start=%" PRIu64 "&end=%" PRIu64,
 			f->url, b->start, b->end - 1);
 	}
-	b->req = get(f, url, on_batch, b);
+	b->req = ct_follow_get(f, url, on_batch, b);
 	if (b->req) {
 		b->state = B_FLIGHT;
 		f->inflight++;
@@ -522,7 +528,7 @@ static void read_more(struct ct_follow *f)
 				pp = &(*pp)->next;
 			*pp = b;
 		}
-		if (!may_send(f))
+		if (!ct_follow_may_send(f))
 			return;
 		send_batch(f, b);
 		if (!b->req)
@@ -537,12 +543,12 @@ static void on_init(void *ctx, const struct ct_http *r);
 
 static void send_head(struct ct_follow *f)
 {
-	if (!may_send(f))
+	if (!ct_follow_may_send(f))
 		return;
 	char url[1024];
 	snprintf(url, sizeof url, "%s%s", f->tiled ? f->mon : f->url,
 		f->tiled ? "checkpoint" : "ct/v1/get-sth");
-	f->ctl = get(f, url, on_head, f);
+	f->ctl = ct_follow_get(f, url, on_head, f);
 }
 
 /* A log never read: its frontier at the start position, then reading from there. */
@@ -560,82 +566,79 @@ static void begin_log(struct ct_follow *f)
 		start_reading(f);
 		return;
 	}
-	if (f->tiled) {
-		failing(f, "a static-ct-api log can only start at earliest (ct.start: earliest)");
-		return;
-	}
 	f->state = F_INIT;
 	f->target = k;
-	if (!may_send(f))
+	if (f->tiled) {
+		ct_tiles_start(f);
+		return;
+	}
+	if (!ct_follow_may_send(f))
 		return;
 	char url[1024];
 	snprintf(url, sizeof url, "%sct/v1/get-entry-and-proof?leaf_index=%" PRIu64
 		"&tree_size=%" PRIu64, f->url, k - 1, k);
-	f->ctl = get(f, url, on_init, f);
+	f->ctl = ct_follow_get(f, url, on_init, f);
 }
 
 static void on_init(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
-	if (r->error || r->status != 200) {
-		backoff(f, "get-entry-and-proof", r);
-		kick(f);
+	if (!ct_follow_answered(f, "get-entry-and-proof", r))
 		return;
-	}
 	uint8_t path[CT_PROOF_MAX][32], lh[32];
 	size_t np = 0, ll = 0;
 	uint8_t *leaf = NULL;
 	struct nodd_err e = { 0 };
 	if (ct_proof_parse_json(r->body, r->len, path, CT_PROOF_MAX, &np, &leaf, &ll, &e) < 0) {
-		failing(f, "get-entry-and-proof: %s", e.msg);
+		ct_follow_fail(f, "get-entry-and-proof: %s", e.msg);
 		return;
 	}
 	ct_hash_leaf(leaf, ll, lh);
 	free(leaf);
 	struct ct_frontier fr;
 	if (ct_frontier_from_audit(&fr, f->target, lh, (const uint8_t (*)[32])path, np) < 0) {
-		failing(f, "get-entry-and-proof: an audit path of the wrong length");
+		ct_follow_fail(f, "get-entry-and-proof: an audit path of the wrong length");
 		return;
 	}
+	ct_follow_started(f, &fr);
+}
+
+void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr)
+{
 	/* Checked against the signed root when the reading reaches the head (at once when
 	 * starting at its end). */
-	f->done = fr;
+	f->done = *fr;
 	f->have_state = 1;
-	log_info("ct %s: starting at entry %" PRIu64, f->desc, fr.size);
+	log_info("ct %s: starting at entry %" PRIu64, f->desc, fr->size);
 	start_reading(f);
 	if (f->target == f->done.size)
 		check_root(f);
-	kick(f);
+	ct_follow_kick(f);
 }
 
 static void on_head(void *ctx, const struct ct_http *r)
 {
 	struct ct_follow *f = ctx;
-	f->ctl = NULL;
 	const char *what = f->tiled ? "checkpoint" : "get-sth";
-	if (r->error || r->status != 200) {
-		backoff(f, what, r);
-		kick(f);
+	if (!ct_follow_answered(f, what, r))
 		return;
-	}
 	struct ct_sth s;
 	struct nodd_err e = { 0 };
 	int rc = f->tiled ? ct_checkpoint_parse(r->body, r->len, f->origin, f->key, &s, &e)
 		: ct_sth_parse_json(r->body, r->len, f->key, &s, &e);
 	if (rc < 0) {
-		failing(f, "%s: %s", what, e.msg);
+		ct_follow_fail(f, "%s: %s", what, e.msg);
 		return;
 	}
 	uint64_t have = f->have_state ? f->vsth.tree_size : 0;
 	if (f->have_state && s.tree_size < have) {
-		failing(f, "the tree shrank from %" PRIu64 " to %" PRIu64 " entries", have,
+		ct_follow_fail(f, "the tree shrank from %" PRIu64 " to %" PRIu64 " entries", have,
 			s.tree_size);
 		return;
 	}
 	if (f->have_state && s.tree_size == have && have > 0 &&
 	    memcmp(s.root, f->vsth.root, 32) != 0) {
-		failing(f, "two different roots for the tree of %" PRIu64 " entries", have);
+		ct_follow_fail(f, "two different roots for the tree of %" PRIu64 " entries", have);
 		return;
 	}
 	f->attempts = 0;
@@ -648,7 +651,7 @@ static void on_head(void *ctx, const struct ct_http *r)
 		after_commit(f);
 		return;
 	}
-	kick(f);
+	ct_follow_kick(f);
 }
 
 /* ---- the loop ---- */
@@ -676,7 +679,7 @@ static void step(struct ct_follow *f)
 	}
 }
 
-static void kick(struct ct_follow *f)
+void ct_follow_kick(struct ct_follow *f)
 {
 	step(f);
 }
@@ -730,7 +733,7 @@ struct ct_follow *ct_follow_start(const struct ct_env *env, const struct ct_log_
 	f->state = F_HEAD;
 	log_info("ct %s: following (%s)%s", f->desc, f->tiled ? "static-ct-api" : "RFC 6962",
 		f->have_state ? "" : ", never read before");
-	kick(f);
+	ct_follow_kick(f);
 	return f;
 fail:
 	ct_follow_stop(f);

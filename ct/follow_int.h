@@ -57,13 +57,40 @@ struct ct_follow {
 	int64_t not_before;         /* monotonic ms: pacing and backoff */
 	int64_t partial_since;      /* monotonic ms the head first ended in a partial tile */
 	uint64_t partial_size;
+	uint64_t idle_size;         /* the position when the log was last caught up */
 	int attempts;
 	char last_error[256];
 	uint64_t entries, names, candidates, errors, dups;
 	int64_t rate_t;             /* entries/s and names/s over the last 10 s or more */
 	uint64_t rate_e, rate_n;
 	double eps, nps;
+	/* static logs never read: the hash tiles holding the frontier at the start */
+	struct ct_tile_span spans[64];
+	int nspans, got;
+	uint8_t *tiles[64];
+	size_t tile_len[64];
 };
+
+/* follow.c, for the other files of the follower: a check failed (the log is failing, what
+ * was held dropped); a request failed (wait, then again); may a request go now (else the
+ * timer is armed); start a GET; take the next step; the frontier at the start position
+ * is known (reading begins). */
+__attribute__((format(printf, 2, 3)))
+void ct_follow_fail(struct ct_follow *f, const char *fmt, ...);
+void ct_follow_backoff(struct ct_follow *f, const char *what, const struct ct_http *r);
+int ct_follow_may_send(struct ct_follow *f);
+struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb, void *ctx);
+/* The answer to the one control request (head, start, proof, tile) came: 1 when it is a
+ * 200, else 0 after scheduling the retry. */
+int ct_follow_answered(struct ct_follow *f, const char *what, const struct ct_http *r);
+void ct_follow_kick(struct ct_follow *f);
+void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr);
+
+/* tilestart.c: a static log never read, starting at f->target: fetch the hash tiles that
+ * hold its frontier there, then ct_follow_started. Again from the start when called again;
+ * ct_tiles_free drops what was fetched. */
+void ct_tiles_start(struct ct_follow *f);
+void ct_tiles_free(struct ct_follow *f);
 
 /* ingest.c: read an entry's leaf hash, timestamp, names and issuance key into h (a
  * malformed leaf or certificate holds no name; its hash still counts). parsed: the leaf

@@ -92,16 +92,18 @@ static int take_state(json_t *log, struct ct_loginfo *l, const char **why)
 }
 
 /* One log object; -1 with *why naming what was wrong. */
-static int take_log(json_t *log, int tiled, struct ct_loginfo *l, const char **why)
+static int take_log(json_t *log, int tiled, struct ct_loginfo *l, const char **why,
+	struct nodd_err *e)
 {
 	json_t *key = json_object_get(log, "key"), *id = json_object_get(log, "log_id");
-	*why = "key";
+	*why = "key (no string)";
 	if (!json_is_string(key))
 		return -1;
-	struct nodd_err e = { NODD_OK, "" };
-	struct ct_logkey *k = ct_logkey_new(json_string_value(key), &e);
-	if (!k)
+	struct ct_logkey *k = ct_logkey_new(json_string_value(key), e);
+	if (!k) {
+		*why = e->msg;
 		return -1;
+	}
 	memcpy(l->log_id, ct_logkey_id(k), 32);
 	ct_logkey_free(k);
 	uint8_t listed[32];
@@ -168,10 +170,11 @@ int ct_loglist_parse(const char *json, size_t len, struct ct_loginfo **out, size
 		for (int t = 0; t < 2; t++) {
 			json_t *arr = json_object_get(op, t ? "tiled_logs" : "logs");
 			for (size_t j = 0; j < json_array_size(arr); j++) {
-				const char *why = "not an object";
+				const char *why = "entry (not an object)";
+				struct nodd_err ke = { NODD_OK, "" };
 				struct ct_loginfo *l = &logs[cnt];
 				json_t *log = json_array_get(arr, j);
-				if (json_is_object(log) && take_log(log, t, l, &why) == 0) {
+				if (json_is_object(log) && take_log(log, t, l, &why, &ke) == 0) {
 					if (!duplicate(logs, cnt, l->log_id)) {
 						cnt++;
 						continue;

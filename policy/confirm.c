@@ -27,15 +27,13 @@ static int fail(nod_t *nod, sqlite3 *db)
 	return -1;
 }
 
-/* Run sql with text ?1 and, when have2, integer ?2. */
-static int exec_bind(sqlite3 *db, const char *sql, const char *t1, int64_t i2, int have2)
+/* Run sql with the text ?1. 0 or -1. */
+static int exec_bind(sqlite3 *db, const char *sql, const char *t1)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
-	if (have2)
-		sqlite3_bind_int64(st, 2, i2);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -120,24 +118,23 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 	int is = candidate(db, domain, &fs, &listed);
 	if (is <= 0)
 		return is < 0 ? fail(nod, db) : 0;
-	if (exec_bind(db, "DELETE FROM rdap_queue WHERE domain = ?1", domain, 0, 0) < 0)
+	if (exec_bind(db, "DELETE FROM rdap_queue WHERE domain = ?1", domain) < 0)
 		return fail(nod, db);
 	if (c->known) {
-		if (exec_bind(db, "UPDATE ct_candidate SET confirmed = 2 WHERE domain = ?1", domain,
-			    0, 0) < 0)
+		if (exec_bind(db, "UPDATE ct_candidate SET confirmed = 2 WHERE domain = ?1",
+			    domain) < 0)
 			return fail(nod, db);
 		*res = NOD_CONFIRM_KNOWN;
 		(*(c->zone ? &stats.known_zone : &stats.known_rdap))++;
 		return 0;
 	}
 	if (exec_bind(db, "UPDATE ct_candidate SET confirmed = 1, listed = 1 WHERE domain = ?1",
-		    domain, 0, 0) < 0)
+		    domain) < 0)
 		return fail(nod, db);
 	if (!listed) {
 		/* listed with the time nodd first read it, stamped now for the IXFR history */
 		int64_t added = nod_stamp(nod, now);
-		if (exec_bind(db, "UPDATE names SET baseline = 0, added = ?2 "
-			    "WHERE name = ?1 AND baseline = 1", domain, added, 1) < 0 ||
+		if (store_list(nod_store(nod), domain, added) < 0 ||
 		    nod_hold(nod, domain, fs, added, now) < 0)
 			return fail(nod, db);
 	}

@@ -33,7 +33,7 @@
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
-	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_NSTMT
+	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -65,6 +65,7 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_LIST] = "UPDATE names SET baseline = 0, added = ?2 WHERE name = ?1 AND baseline = 1",
 };
 
 struct store {
@@ -453,4 +454,12 @@ int store_meta_set_text(store_t *s, const char *key, const char *val)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, val ? val : "", -1, SQLITE_STATIC);
 	return store_run(s, st, "write meta", key);
+}
+
+int store_list(store_t *s, const char *name, int64_t added)
+{
+	sqlite3_stmt *st = s->st[S_LIST];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, added);
+	return store_run(s, st, "list", name);
 }

@@ -6,9 +6,9 @@ issuance (precertificate with the critical poison, the precert TBS without it, a
 final certificate carrying an SCT list), and the byte layouts of TileLeaf / MerkleTreeLeaf
 / extra_data. It must not know about trees, HTTP or log state.
 
-Certificates are made with python3-cryptography's CertificateBuilder (about 0.4 ms each),
-which checks nothing about the names, so tests can log upper case, wildcard, invalid IDN
-or IP-shaped names exactly as given. The bulk generator (Templates) patches fixed-length
+Certificates are made with python3-cryptography's CertificateBuilder (about 0.4 ms each);
+names are written as given (upper case, wildcards, invalid A-labels, IP-shaped names, and
+U-labels as raw UTF-8 in the IA5String, which the builder would otherwise refuse). The bulk generator (Templates) patches fixed-length
 tokens and the serial inside pre-built TBS templates and signs each TBS again with the CA
 key, so every generated certificate is a real one with a valid signature.
 """
@@ -115,8 +115,16 @@ class CA:
         return self.key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
 
 
+def _dns_name(name):
+    """A dNSName as given: U-labels are invalid in certificates, but logs carry them."""
+    try:
+        return x509.DNSName(name)
+    except ValueError:
+        return x509.DNSName._init_without_validation(name)
+
+
 def _san(names, ips):
-    general = [x509.DNSName(n) for n in names]
+    general = [_dns_name(n) for n in names]
     general += [x509.IPAddress(ipaddress.ip_address(a)) for a in ips]
     return x509.SubjectAlternativeName(general)
 
@@ -189,6 +197,14 @@ def split_tile_leaf(record, head_len):
     n = struct.unpack(">H", record[pos:pos + 2])[0]
     fps = [record[pos + 2 + i:pos + 34 + i] for i in range(0, n, 32)]
     return b"\x00\x00" + record[:head_len], entry_type, precert, fps
+
+
+def tile_leaf_length(data, pos, head_len):
+    """Length of the TileLeaf at data[pos:] whose timestamp..extensions part is head_len."""
+    end = pos + head_len
+    if struct.unpack(">H", data[pos + 8:pos + 10])[0] == PRECERT_ENTRY:
+        end += 3 + int.from_bytes(data[end:end + 3], "big")
+    return end + 2 + struct.unpack(">H", data[end:end + 2])[0] - pos
 
 
 def extra_data(entry_type, precert, chain):

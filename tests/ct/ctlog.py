@@ -6,7 +6,8 @@ tree heads, fault knobs and a request log. Nothing here talks to anything but lo
 
 Owns: log state (entries file, published tree head), the HTTP server, control endpoint,
 faults, the Chrome log list v3 writer and the command line. Certificates live in
-ctcerts.py, the tree in merkle.py, bulk generation in ctgen.py, HTTP routes in cthttp.py.
+ctcerts.py, the tree in merkle.py, bulk generation in ctgen.py, HTTP routes in cthttp.py,
+the HTTP pieces shared with rdap.py in httputil.py.
 
 Module API (add tests/ct to sys.path, then `import ctlog`):
     log = ctlog.start(state_dir, name="a", cap=1000, publish="auto", key="ec",
@@ -21,12 +22,16 @@ Module API (add tests/ct to sys.path, then `import ctlog`):
         "both": the precertificate here, then the final certificate (SCT list with this
         log's SCT) here or in final_log.
     log.add_der(cert_der)          an arbitrary certificate as an x509 entry -> index
+    log.grow(count, ratio=0.5)     append `count` generated entries (ctgen.py names, half
+                                   precerts, about 0.1 ms each) -> first index
     log.publish(size=None)         sign a tree head for `size` (default: all entries);
                                    publish="auto" does this after every add
-    log.fault(**knobs) / log.fault(reset=True)   see FAULTS below; returns the knobs
+    log.fault(**knobs) / log.fault(reset=True)   see FAULTS below (reset: none, the
+                                   cap given to start()); returns the knobs
     log.requests(clear=False)      [{"time","method","path","user_agent","accept_encoding",
                                      "status"}] of every non-control request, in order
-    log.entry(i) -> (leaf_input, extra_data); log.root(size); log.sth() -> dict
+    log.entry(i) -> (leaf_input, extra_data); log.entries(lo, hi) -> [(leaf_input,
+    extra_data)]; log.root(size); log.sth() -> get-sth JSON; log.checkpoint() -> text
     log.list_entry(state="usable", tiled=False, description=None) -> log list v3 entry
     log.stop()                     stops the server (and every log on it)
     ctlog.write_log_list(path, [log | log.list_entry(...), ...]) writes a log list v3
@@ -35,8 +40,9 @@ FAULTS (log.fault(...) or POST <url>control/fault with the same JSON keys):
     cap=N            get-entries returns at most N entries (short answers); align=True
                      truncates at the next multiple of N like Trillian
     status={"code": 429|503, "count": N, "retry_after": S, "date": bool, "match": "str"}
-                     the next N requests whose path contains "match" get that status, with
-                     Retry-After: S seconds (or the HTTP-date S seconds ahead when date)
+                     the next N requests (count null: all) whose path contains "match" get
+                     that status, with Retry-After: S seconds (or the HTTP-date S seconds
+                     ahead when date; no header when retry_after is null)
     bad_signature=True|"sth"|"checkpoint"   tree heads signed over the wrong input
     shrink_to=N      get-sth and checkpoint serve a correctly signed head of size N
     alter={index: [names]}   those entries are served as other certificates (same
@@ -47,11 +53,13 @@ FAULTS (log.fault(...) or POST <url>control/fault with the same JSON keys):
 
 Control endpoint, under each log's URL: POST control/add (the add() keywords as JSON),
 POST control/publish {"size": N}, POST control/fault {...}, GET control/requests[?clear=1],
-GET control/state. Control requests are not in the request log.
+POST control/grow {"count": N, "ratio": 0.5}, GET control/state. Control requests are
+not in the request log.
 
 Command line: ctlog.py --state DIR [--port 0] [--logs a,b] [--cap N] [--publish manual]
-[--log-list FILE [--tiled]] [--generate N [--precert-ratio 0.5]]. With --port it serves
-until SIGTERM and prints one JSON line {"port", "pid", "logs": {name: url}} on stdout;
+[--log-list FILE [--tiled]] [--generate N [--precert-ratio 0.5]] [--rate R]. With --port
+it serves until SIGTERM and prints one JSON line {"port", "pid", "logs": {name: url}} on
+stdout; --rate R grows every log by R generated entries per second (published at once);
 --generate N first appends generated entries until each log has N (see ctgen.py) and,
 without --port, exits.
 
@@ -62,9 +70,9 @@ started again on the same directory reloads its entries and tree head.
 import argparse
 import array
 import base64
-import email.utils
 import hashlib
 import json
+import mmap
 import os
 import signal
 import struct
@@ -74,6 +82,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctcerts  # noqa: E402
+import httputil  # noqa: E402
 import merkle  # noqa: E402
 from ctcerts import PRECERT_ENTRY, X509_ENTRY  # noqa: E402
 
@@ -108,10 +117,10 @@ class Log:
         self.tree = merkle.Tree()
         self.offsets = array.array("Q")
         self.heads = array.array("I")
-        self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
-        self.faults["cap"] = cap
+        self.cap = cap
+        self.faults = dict(json.loads(json.dumps(DEFAULT_FAULTS)), cap=cap)
         self.altered = {}
-        self._requests = []
+        self._requests = httputil.RequestLog()
         self.server = None
         self.head = None  # (size, timestamp, root)
         self.path = os.path.join(self.dir, "entries.bin")
@@ -121,20 +130,20 @@ class Log:
 
     # --- storage ----------------------------------------------------------------------
     def _load(self):
-        if not os.path.exists(self.path):
+        if not os.path.exists(self.path) or not os.path.getsize(self.path):
             return
-        with open(self.path, "rb") as f:
-            data = f.read()
-        pos = 0
-        while pos + 8 <= len(data):
-            n, head = struct.unpack(">II", data[pos:pos + 8])
-            if pos + 8 + n > len(data):
-                break  # a record cut by a crash: dropped, the file is truncated below
-            self.offsets.append(pos + 8)
-            self.heads.append(head)
-            self.tree.append(merkle.leaf_hash(b"\x00\x00" + data[pos + 8:pos + 8 + head]))
-            pos += 8 + n
-        if pos != len(data):
+        with open(self.path, "r+b") as f, mmap.mmap(f.fileno(), 0) as data:
+            view, pos, total = memoryview(data), 0, len(data)
+            while pos + 8 <= total:
+                n, head = struct.unpack_from(">II", data, pos)
+                if pos + 8 + n > total:
+                    break  # a record cut by a crash: dropped, the file is truncated below
+                self.offsets.append(pos + 8)
+                self.heads.append(head)
+                self.tree.append(hashlib.sha256(b"\x00\x00\x00" + view[pos + 8:pos + 8 + head]).digest())
+                pos += 8 + n
+            view.release()
+        if pos != total:
             os.truncate(self.path, pos)
         self.end = pos
         meta = os.path.join(self.dir, "published.json")
@@ -227,9 +236,28 @@ class Log:
             return self.append_records(
                 [self._leaf(X509_ENTRY, cert_der, timestamp or now_ms(), self.size)])
 
+    def grow(self, count, ratio=0.5):
+        import ctgen
+        return ctgen.grow(self, count, ratio)
+
     def entry(self, i):
         """(leaf_input, extra_data) of entry i as served."""
-        rec, head = self.record(i)
+        return self._served(*self.record(i))
+
+    def entries(self, lo, hi):
+        """[(leaf_input, extra_data)] of entries lo..hi-1 as served, read at once."""
+        data = self.records(lo, hi)
+        with self.lock:
+            heads = [self.altered[i][1] if i in self.altered else self.heads[i]
+                     for i in range(lo, hi)]
+        out, pos = [], 0
+        for head in heads:
+            end = pos + ctcerts.tile_leaf_length(data, pos, head)
+            out.append(self._served(data[pos:end], head))
+            pos = end
+        return out
+
+    def _served(self, rec, head):
         leaf_input, entry_type, precert, fps = ctcerts.split_tile_leaf(rec, head)
         chain = [self.issuers[fp] for fp in fps]
         return leaf_input, ctcerts.extra_data(entry_type, precert, chain)
@@ -289,7 +317,7 @@ class Log:
     def fault(self, reset=False, **knobs):
         with self.lock:
             if reset:
-                self.faults = json.loads(json.dumps(DEFAULT_FAULTS))
+                self.faults = dict(json.loads(json.dumps(DEFAULT_FAULTS)), cap=self.cap)
                 self.altered = {}
             for k, v in knobs.items():
                 if k not in DEFAULT_FAULTS:
@@ -315,28 +343,23 @@ class Log:
         """The (code, headers) a request must get instead of its answer, or None."""
         with self.lock:
             st = self.faults["status"]
-            if not st or st.get("count", 1) <= 0 or st.get("match", "") not in path:
+            if not st or st.get("match", "") not in path:
                 return None
-            st["count"] = st.get("count", 1) - 1
+            count = st.get("count", 1)
+            if count is not None:
+                if count <= 0:
+                    return None
+                st["count"] = count - 1
             headers = {}
-            ra = st.get("retry_after")
-            if ra is not None:
-                if st.get("date"):
-                    headers["Retry-After"] = email.utils.formatdate(time.time() + ra, usegmt=True)
-                else:
-                    headers["Retry-After"] = str(int(ra))
+            if st.get("retry_after") is not None:
+                headers["Retry-After"] = httputil.retry_after(st["retry_after"], st.get("date"))
             return st.get("code", 503), headers
 
     def note_request(self, item):
-        with self.lock:
-            self._requests.append(item)
+        self._requests.note(item)
 
     def requests(self, clear=False):
-        with self.lock:
-            out = list(self._requests)
-            if clear:
-                self._requests = []
-            return out
+        return self._requests.items(clear)
 
     # --- serving ----------------------------------------------------------------------
     @property
@@ -364,7 +387,9 @@ class Log:
     def stop(self):
         if self.server:
             self.server.stop()
-        os.close(self.fd)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def write_log_list(path, logs, operator="nodd test"):
@@ -391,6 +416,21 @@ def start(state_dir, name="log0", server=None, port=0, **opts):
     return log
 
 
+def _feed(logs, rate, ratio, done):
+    """Until done: grow each log by `rate` entries per second, in steps of 0.1 s."""
+    if rate <= 0:
+        while not done.wait(3600):
+            pass
+        return
+    started, added = time.time(), 0
+    while not done.wait(0.1):
+        due = int((time.time() - started) * rate) - added
+        if due > 0:
+            for log in logs:
+                log.grow(due, ratio)
+            added += due
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description="local CT log (RFC 6962 + static-ct-api)")
     p.add_argument("--state", required=True)
@@ -404,6 +444,7 @@ def main(argv=None):
     p.add_argument("--generate", type=int)
     p.add_argument("--precert-ratio", type=float, default=0.5)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--rate", type=float, default=0, help="generated entries/s added to each log")
     a = p.parse_args(argv)
     names = a.logs.split(",")
     if a.generate:
@@ -424,8 +465,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: done.set())
     print(json.dumps({"port": first.server.port, "pid": os.getpid(),
                       "logs": {lg.name: lg.url for lg in logs}}), flush=True)
-    while not done.wait(3600):
-        pass
+    _feed(logs, a.rate, a.precert_ratio, done)
     first.server.stop()
     return 0
 

@@ -28,7 +28,6 @@ line {"port", "pid", "url"} and serves until SIGTERM.
 """
 import argparse
 import datetime
-import email.utils
 import http.server
 import json
 import os
@@ -37,6 +36,9 @@ import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httputil  # noqa: E402
 
 
 def registered(when):
@@ -74,18 +76,15 @@ def _domain_object(name, answer):
 class Server:
     def __init__(self, port=0):
         self.table = {}
-        self._requests = []
+        self.log = httputil.RequestLog()
         self.lock = threading.Lock()
         outer = self
 
         class Handler(_Handler):
             srv = outer
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
+        self.httpd, self.port = httputil.serve(Handler, port)
         self.url = "http://127.0.0.1:%d/" % self.port
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @staticmethod
     def _key(domain):
@@ -104,16 +103,8 @@ class Server:
                 return not_found()
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    def note(self, item):
-        with self.lock:
-            self._requests.append(item)
-
     def requests(self, clear=False):
-        with self.lock:
-            out = list(self._requests)
-            if clear:
-                self._requests = []
-            return out
+        return self.log.items(clear)
 
     def stop(self):
         self.httpd.shutdown()
@@ -127,16 +118,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def _send(self, code, obj, headers=None, ctype="application/rdap+json"):
+    def _send(self, code, obj, headers=None, ctype="application/rdap+json", item=None):
         body = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-        return code
+        if item is not None:  # logged before the client can see the answer
+            item["status"] = code
+            self.srv.log.note(item)
+        return httputil.send(self, code, body, ctype, headers)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -161,24 +148,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 "user_agent": self.headers.get("User-Agent"),
                 "accept": self.headers.get("Accept")}
         if not url.path.startswith("/domain/") or "/" in url.path[8:] or len(url.path) == 8:
-            item["status"] = self._send(400, {"errorCode": 400, "title": "Bad Request"})
-            self.srv.note(item)
+            self._send(400, {"errorCode": 400, "title": "Bad Request"}, item=item)
             return
         name = urllib.parse.unquote(url.path[8:])
         item["domain"] = name
         answer = self.srv.answer(name)
         status = answer["status"]
         if status == 200:
-            item["status"] = self._send(200, _domain_object(name.lower().rstrip("."), answer))
+            self._send(200, _domain_object(name.lower().rstrip("."), answer), item=item)
         elif status == 429:
-            ra = answer.get("retry_after", 1)
-            value = (email.utils.formatdate(time.time() + ra, usegmt=True) if answer.get("date")
-                     else str(int(ra)))
-            item["status"] = self._send(429, {"errorCode": 429, "title": "Too Many Requests"},
-                                        {"Retry-After": value})
+            value = httputil.retry_after(answer.get("retry_after", 1), answer.get("date"))
+            self._send(429, {"errorCode": 429, "title": "Too Many Requests"},
+                       {"Retry-After": value}, item=item)
         else:
-            item["status"] = self._send(status, {"errorCode": status, "title": "Not Found"})
-        self.srv.note(item)
+            self._send(status, {"errorCode": status, "title": "Not Found"}, item=item)
 
 
 def start(port=0):

@@ -306,16 +306,25 @@ def test_confirmed_mode_records_but_does_not_list(logs, nodd_factory):
     assert n.lookup("unconfirmed.se")[0] == 200
 
 
-def test_start_at_end_reads_only_new_entries(logs, nodd_factory):
+@pytest.mark.parametrize("tiled", [False, True])
+def test_start_at_end_reads_only_new_entries(logs, nodd_factory, tiled):
     a = logs("a")
-    for i in range(5):
+    old = 600 if tiled else 5
+    for i in range(old):
         a.add(names=["old%d.se" % i])
-    n = nodd_factory(extra=ct_yaml([a], start="end"))
-    wait_position(n, "log-a", 5)
+    n = nodd_factory(extra=ct_yaml([a], start="end", tiled=tiled))
+    wait_position(n, "log-a", old, timeout=30)
     a.add(names=["fresh.se"])
-    wait_position(n, "log-a", 6)
+    wait_position(n, "log-a", old + 1, timeout=30)
     assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=3)] == ["fresh.se"]
-    assert any("get-entry-and-proof" in r["path"] for r in a.requests())
+    assert ct_status(n)["log-a"]["last_error"] is None
+    paths = [r["path"] for r in a.requests()]
+    if tiled:
+        # the frontier at 600 = 512 + 64 + 16 + 8: from the level-1 tile and level-0 tile 2
+        assert "tile/1/000.p/2" in paths and "tile/0/002.p/88" in paths, paths
+        assert "tile/data/000" not in paths and "tile/data/001" not in paths
+    else:
+        assert any("get-entry-and-proof" in p for p in paths)
 
 
 def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
@@ -377,3 +386,35 @@ def test_readonly_log_is_read_to_its_final_tree_head(logs, nodd_factory, tmp_pat
                     20, what="log-a drained")
     assert st["position"] == 3
     assert n.lookup("final2.se")[0] == 200 and n.lookup("beyond-final.se")[0] == 404
+
+
+def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory, tmp_path):
+    need("named")
+    need("nsupdate")
+    from bind_util import Named, upstream_yaml
+    a = logs("a")
+    a.add(names=["www.cand.nodtest", "cand.nodtest"])
+    a.add(names=["never.nodtest"])
+    n = nodd_factory(start=False, extra=ct_yaml([a], list_="confirmed"))
+    named = Named(tmp_path / "named", n.port, names=["old"])
+    try:
+        n.extra += upstream_yaml(named)
+        n.write_config()
+        n.start()
+        wait_position(n, "log-a", 2)
+        assert {r["domain"] for r in ws_records(n, NRD, 2)} == {"cand.nodtest", "never.nodtest"}
+        assert n.a_code("cand.nodtest") == "NXDOMAIN"
+        named.update("add cand.nodtest. 300 NS ns1.nodtest.")
+        h.wait_for(lambda: n.a_code("cand.nodtest") == "127.0.0.2", 20,
+                   what="cand.nodtest listed once its zone shows it")
+        conf = ws_records(n, "confirmed_newly_registered_domain", 2, timeout=3)
+        assert len(conf) == 1
+        c = conf[0]
+        assert c["domain"] == "cand.nodtest" and c["confidence"] == "confirmed"
+        assert c["confirmed_by"].startswith("zone nodtest serial ")
+        assert c["source"] == "ct log-a 0" and c["ct_lead_seconds"] >= 0
+        st, body = n.lookup("cand.nodtest")
+        assert st == 200 and body["first_seen"] == c["timestamp"]
+        assert n.a_code("never.nodtest") == "NXDOMAIN"
+    finally:
+        named.stop()
