@@ -72,11 +72,15 @@ static void ct_fields(json_t *o, const char *src)
 	json_object_set_new(o, "ct_name", json_stringn(src + 3, (size_t)(sp - src - 3)));
 }
 
+/* The record; src: the CT source of the sighting (NULL: the candidate's stored source),
+ * lead: seconds CT was ahead of the zone (by a transfer). */
 static int record(nod_t *nod, const char *domain, int64_t fs, int64_t now,
-	const struct nod_confirmation *c)
+	const struct nod_confirmation *c, const char *ct_src, int64_t lead)
 {
 	char src[600] = "", by[700];
-	if (store_lookup(nod_store(nod), domain, NULL, src, sizeof src, NULL) < 0)
+	if (ct_src)
+		snprintf(src, sizeof src, "%s", ct_src);
+	else if (store_lookup(nod_store(nod), domain, NULL, src, sizeof src, NULL) < 0)
 		return -1;
 	json_t *o = json_object();
 	json_object_set_new(o, "domain", json_string(domain));
@@ -87,8 +91,7 @@ static int record(nod_t *nod, const char *domain, int64_t fs, int64_t now,
 			(long long)c->serial);
 		json_object_set_new(o, "zone", json_string(c->zone[0] ? c->zone : "."));
 		json_object_set_new(o, "serial", json_integer(c->serial));
-		/* how long the certificate came before the delegation */
-		json_object_set_new(o, "ct_lead_seconds", json_integer(now - fs));
+		json_object_set_new(o, "ct_lead_seconds", json_integer(lead));
 	} else {
 		char date[32];
 		time_t t = (time_t)c->created;
@@ -138,7 +141,8 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 		    nod_hold(nod, domain, fs, added, now) < 0)
 			return fail(nod, db);
 	}
-	if (record(nod, domain, fs, now, c) < 0)
+	/* by a transfer now: the certificate came fs, before the delegation */
+	if (record(nod, domain, fs, now, c, NULL, now - fs) < 0)
 		return fail(nod, db);
 	*res = NOD_CONFIRM_CONFIRMED;
 	(*(c->zone ? &stats.confirmed_zone : &stats.confirmed_rdap))++;
@@ -162,4 +166,33 @@ int nod_confirm_zone(nod_t *nod, const char *norm, int64_t now, const char *zone
 	struct nod_confirmation c = { .zone = zone, .serial = serial, .known = baseline };
 	enum nod_confirm_result res;
 	return nod_confirm_ct(nod, norm, now, &c, &res);
+}
+
+int nod_confirm_zone_first(nod_t *nod, const char *norm, int64_t fs, const char *zsrc,
+	const char *ct_src, int64_t now)
+{
+	char zone[300];
+	long long serial = 0;
+	if (sscanf(zsrc, "zone %299s serial %lld", zone, &serial) != 2 ||
+	    now - fs >= NOD_CONFIRM_WINDOW)
+		return 0;
+	sqlite3 *db = store_db(nod_store(nod));
+	sqlite3_stmt *st;
+	/* recorded as a confirmed candidate: one record per domain, its host names streamed */
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO ct_candidate(domain, first_seen, "
+		    "listed, confirmed) VALUES (?1, ?2, 1, 1)", -1, &st, NULL) != SQLITE_OK)
+		return fail(nod, db);
+	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, fs);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(nod, db);
+	if (sqlite3_changes(db) == 0)
+		return 0;
+	struct nod_confirmation c = { .zone = strcmp(zone, ".") ? zone : "", .serial = serial };
+	if (record(nod, norm, fs, now, &c, ct_src, fs - now) < 0)
+		return fail(nod, db);
+	stats.confirmed_zone++;
+	return 0;
 }

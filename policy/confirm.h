@@ -41,6 +41,13 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 int nod_confirm_zone(nod_t *nod, const char *norm, int64_t now, const char *zone,
 	int64_t serial, int baseline);
 
+/* A CT log shows norm, which a transfer observed first (stored first_seen fs, source zsrc
+ * "zone <zone> serial <n>"): within NOD_CONFIRM_WINDOW the zone confirms it at once, with
+ * a negative ct_lead_seconds (the zone was ahead), once per domain; ct_src names the CT
+ * sighting. Inside the caller's transaction. 0 or -1. */
+int nod_confirm_zone_first(nod_t *nod, const char *norm, int64_t fs, const char *zsrc,
+	const char *ct_src, int64_t now);
+
 /* Counts since start, for status and /metrics (main thread). */
 struct nod_confirm_stats {
 	uint64_t confirmed_zone, confirmed_rdap, known_zone, known_rdap;

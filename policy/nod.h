@@ -85,8 +85,9 @@ struct nod_ct_fields {
  * candidate, with one newly_registered_domain record carrying the CT fields (domain,
  * cert_index, ct_name, timestamp, submission_timestamp, source, seq); listed at once only
  * with ct->listed, else stored unlisted (baseline flag) until confirmed. In the learning
- * period it is stored as baseline, without a record. Only inside nod_begin()..nod_commit().
- * Returns 0 with the outcome in *out, or -1 on a failure. */
+ * period it is stored as baseline, without a record. A known name a transfer observed less
+ * than a day ago is confirmed by its zone (policy/confirm.h). Only inside
+ * nod_begin()..nod_commit(). Returns 0 with the outcome in *out, or -1 on a failure. */
 int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
 	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why);
 

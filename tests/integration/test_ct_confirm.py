@@ -200,7 +200,25 @@ def test_followed_zone_confirms_by_ixfr_and_knows_its_baseline(logs, nodd_factor
         assert st["confirmed"]["zone"] == 1 and st["queued"] == 1, st
         assert st["no_server"] == 1, st  # seed.ch: no RDAP server known
         assert n.a_code("old1.%s" % ZONE) == "NXDOMAIN"
-        assert srv.requests() == []
         assert len(ws_records(n, CONFIRMED, 2, timeout=1)) == 1
+
+        # the zone first, then a certificate: confirmed at once, the zone ahead
+        named.update("add early.%s. 300 NS ns1.%s." % (ZONE, ZONE))
+        early_serial = named.serial()
+        h.wait_for(lambda: n.a_code("early.%s" % ZONE) != "NXDOMAIN", 15,
+                   what="early listed by its transfer")
+        zone_fs = n.lookup("early.%s" % ZONE)[1]["first_seen"]
+        a.add(names=["www.early.%s" % ZONE])
+        recs = h.wait_for(lambda: ws_records(n, CONFIRMED, 2, timeout=1)[1:], 15,
+                          what="the second confirmed record")
+        e = recs[0]
+        check_schema(e)
+        assert e["domain"] == "early.%s" % ZONE and e["timestamp"] == zone_fs
+        assert e["confirmed_by"] == "zone %s serial %d" % (ZONE, early_serial)
+        assert e["ct_lead_seconds"] <= 0 and e["source"] == "ct log-a 3"
+        assert rdap_status(n)["confirmed"]["zone"] == 2
+        assert [r["domain"] for r in ws_records(n, NRD, 4, timeout=1)] == [
+            "seed.ch", "shop.%s" % ZONE, "early.%s" % ZONE]
+        assert srv.requests() == []
     finally:
         named.stop()

@@ -236,8 +236,28 @@ static void confirmations(void)
 	ok(store_lookup(nod_store(nod), "late.se", NULL, NULL, 0, &bl) == 1 && bl == 1,
 		"delegated two days after first_seen: not confirmed by the zone");
 	is_int(outbox_last_seq(ob, OUTBOX_CONFIRMED), 2, "two confirmed records in all");
+
+	/* a transfer first, then a certificate: the zone confirms the sighting at once */
+	nod_begin(nod);
+	nod_observe_from(nod, "zfirst.se", now - 30, "zone se serial 10", 0, now - 30, "se", 10,
+		NULL, &out, NULL);
+	nod_observe_from(nod, "zbase.se", now - 30, "zone se serial 10 (baseline)", 1, now - 30,
+		"se", 10, NULL, &out, NULL);
+	struct nod_ct_fields ct = { .cert_index = 8, .ct_name = "log b" };
+	ok(nod_observe_ct(nod, "zfirst.se", now, "ct log b 8", now, &ct, &out, NULL) == 0 &&
+		out == NOD_KNOWN, "a name a transfer showed first is known to CT");
+	nod_observe_ct(nod, "zfirst.se", now + 5, "ct log b 9", now + 5, &ct, &out, NULL);
+	nod_observe_ct(nod, "zbase.se", now, "ct log b 8", now, &ct, &out, NULL);
+	nod_commit(nod);
+	outbox_read(ob, OUTBOX_CONFIRMED, 2, 10, last_cb, json);
+	ok(strstr(json, "\"domain\":\"zfirst.se\"") && strstr(json, "\"ct_lead_seconds\":-30") &&
+		strstr(json, "zone se serial 10") && strstr(json, "ct log b 8"),
+		"confirmed by the zone, which was 30 s ahead: %s", json);
+	is_int(outbox_last_seq(ob, OUTBOX_CONFIRMED), 3,
+		"once per domain; a baseline name gives none");
+
 	const struct nod_confirm_stats *s = nod_confirm_stats();
-	ok(s->confirmed_rdap == 1 && s->known_rdap == 1 && s->confirmed_zone == 1 &&
+	ok(s->confirmed_rdap == 1 && s->known_rdap == 1 && s->confirmed_zone == 2 &&
 		s->known_zone == 1, "counted by source");
 	outbox_close(ob);
 	nod_close(nod);
