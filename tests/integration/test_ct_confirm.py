@@ -146,6 +146,41 @@ def test_a_full_queue_drops_new_candidates(logs, nodd_factory, rdap_server, tmp_
     assert len(srv.requests()) <= 1
 
 
+def test_the_queue_survives_a_restart_and_a_bootstrap_url_is_fetched(
+        logs, nodd_factory, rdap_server, tmp_path):
+    """Candidates queued while no bootstrap could be had wait in the store; after a
+    restart whose bootstrap URL answers, they are asked and confirmed."""
+    import functools
+    import http.server
+    import threading
+    srv = rdap_server
+    srv.set("later.se", rdap.registered(600))
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d/" % web.server_address[1]
+    try:
+        a = logs("a")
+        a.add(names=["later.se"])
+        conf = rdap_yaml(tmp_path).replace(str(tmp_path / "dns.json"), base + "absent.json")
+        n = nodd_factory(extra=ct_yaml([a], list_="confirmed") + conf)
+        wait_position(n, "log-a", 1)
+        h.wait_for(lambda: rdap_status(n)["queue"] == 1, 10, what="later.se queued")
+        assert srv.requests() == [] and n.a_code("later.se") == "NXDOMAIN"
+        n.stop()
+        n.extra = ct_yaml([a], list_="confirmed") + conf.replace("absent.json", "dns.json")
+        n.write_config()
+        n.start()
+        h.wait_for(lambda: rdap_status(n)["confirmed"]["rdap"] == 1, 15,
+                   what="later.se confirmed after the restart (%r)" % rdap_status(n))
+        assert [r["domain"] for r in srv.requests()] == ["later.se"]
+        assert rdap_status(n)["queue"] == 0 and n.a_code("later.se") != "NXDOMAIN"
+        assert [r["domain"] for r in ws_records(n, CONFIRMED, 1)] == ["later.se"]
+    finally:
+        web.shutdown()
+        web.server_close()
+
+
 @pytest.fixture
 def need_named():
     if not shutil.which("named") and not os.path.exists("/usr/sbin/named"):
