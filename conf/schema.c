@@ -358,17 +358,15 @@ static int parse_rdap_rate(struct cctx *c, const struct opt_row *r, void *base, 
 	const char *s = conf_scalar(c, v, key);
 	if (!s)
 		return -1;
-	char *end;
-	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	long long per = 1000;
-	if (strcmp(end, "/m") == 0 || strcmp(end, "/min") == 0)
-		per = 60000;
-	else if (strcmp(end, "/h") == 0)
-		per = 3600000;
-	else if (*end && strcmp(end, "/s") != 0)
-		end = NULL;
-	if (!end || end == s || errno || n < 1 || n > 1000)
+	long long n = 0;
+	int used = 0;
+	if (sscanf(s, "%lld%n", &n, &used) != 1)
+		used = 0;
+	const char *unit = s + used;
+	long long per = !*unit || strcmp(unit, "/s") == 0 ? 1000
+		: strcmp(unit, "/m") == 0 || strcmp(unit, "/min") == 0 ? 60000
+		: strcmp(unit, "/h") == 0 ? 3600000 : 0;
+	if (!used || !per || n < 1 || n > 1000)
 		return cerr(c, v, key, "expected requests per second, minute or hour (2/s, "
 			"30/m, 100/h; 1 to 1000), not \"%s\"", s);
 	opt_set_num(r, base, per / n > 0 ? per / n : 1);

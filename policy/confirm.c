@@ -121,6 +121,8 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 	int is = candidate(db, domain, &fs, &listed);
 	if (is <= 0)
 		return is < 0 ? fail(nod, db) : 0;
+	if (c->max_age > 0 && now - fs > c->max_age)
+		return 0;
 	if (exec_bind(db, "DELETE FROM rdap_queue WHERE domain = ?1", domain) < 0)
 		return fail(nod, db);
 	if (c->known) {
@@ -152,18 +154,11 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 int nod_confirm_zone(nod_t *nod, const char *norm, int64_t now, const char *zone,
 	int64_t serial, int baseline)
 {
-	sqlite3 *db = store_db(nod_store(nod));
-	int64_t fs = 0;
-	int listed = 0;
-	int is = candidate(db, norm, &fs, &listed);
-	if (is <= 0)
-		return is < 0 ? fail(nod, db) : 0;
 	/* delegated in the zone's first copy: there before nodd followed it, so before the
 	 * certificate as far as anyone can tell; delegated much later than first seen: the
 	 * zone does not date it (it stays unconfirmed) */
-	if (!baseline && now - fs > NOD_CONFIRM_WINDOW)
-		return 0;
-	struct nod_confirmation c = { .zone = zone, .serial = serial, .known = baseline };
+	struct nod_confirmation c = { .zone = zone, .serial = serial, .known = baseline,
+		.max_age = baseline ? 0 : NOD_CONFIRM_WINDOW };
 	enum nod_confirm_result res;
 	return nod_confirm_ct(nod, norm, now, &c, &res);
 }

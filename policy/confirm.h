@@ -22,6 +22,7 @@ struct nod_confirmation {
 	int64_t created;       /* by RDAP: the registration date, unix seconds */
 	const char *server;    /* by RDAP: the server's base URL (for the record) */
 	int known;             /* registered long before first_seen: known, not new */
+	int64_t max_age;       /* > 0: only a candidate first seen at most this long ago */
 };
 
 enum nod_confirm_result {

@@ -6,7 +6,6 @@ with the time nodd first read them.
 Each test starts its own log, RDAP server and nodd; waits are bounded."""
 import json
 import os
-import shutil
 import sys
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 import nodd_harness as h
 from bind_util import Named, ZONE, upstream_yaml
 from test_ct import NRD, UA, ct_yaml, logs, wait_position, ws_records  # noqa: F401
+from test_secondary import need_named  # noqa: F401
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ct"))
 import rdap  # noqa: E402
@@ -179,14 +179,6 @@ def test_the_queue_survives_a_restart_and_a_bootstrap_url_is_fetched(
     finally:
         web.shutdown()
         web.server_close()
-
-
-@pytest.fixture
-def need_named():
-    if not shutil.which("named") and not os.path.exists("/usr/sbin/named"):
-        pytest.skip("named is not installed (Debian: bind9)")
-    if not shutil.which("nsupdate"):
-        pytest.skip("nsupdate is not installed (Debian: bind9-dnsutils)")
 
 
 def test_followed_zone_confirms_by_ixfr_and_knows_its_baseline(logs, nodd_factory,
