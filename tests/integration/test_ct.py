@@ -418,3 +418,29 @@ def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory
         assert n.a_code("never.nodtest") == "NXDOMAIN"
     finally:
         named.stop()
+
+
+def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
+    import functools
+    import http.server
+    import threading
+    a = logs("a")
+    a.add(names=["from-url.se"])
+    d = tmp_path / "www"
+    d.mkdir()
+    ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=str(d))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = "http://127.0.0.1:%d/log_list.json" % srv.server_address[1]
+        n = nodd_factory(extra=ct_yaml([], log_list=url))
+        wait_position(n, "log-a", 1)
+        assert n.lookup("from-url.se")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
