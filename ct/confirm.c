@@ -54,7 +54,7 @@ struct ct_confirm {
 	struct ct_bootstrap *boot;
 	struct ct_req *boot_req;
 	int64_t boot_at;
-	struct server *srv;
+	struct server **srv;
 	size_t nsrv;
 	struct flight *flights;
 	int inflight;
@@ -131,20 +131,22 @@ int ct_confirm_candidate(struct ct_confirm *c, const char *domain, int64_t fs)
 	return 0;
 }
 
+/* Each server is allocated on its own: requests in flight point at theirs. */
 static struct server *server_for(struct ct_confirm *c, const char *url)
 {
 	for (size_t i = 0; i < c->nsrv; i++)
-		if (strcmp(c->srv[i].url, url) == 0)
-			return &c->srv[i];
-	struct server *n = realloc(c->srv, (c->nsrv + 1) * sizeof *n);
+		if (strcmp(c->srv[i]->url, url) == 0)
+			return c->srv[i];
+	struct server **n = realloc(c->srv, (c->nsrv + 1) * sizeof *n);
 	if (!n)
 		return NULL;
 	c->srv = n;
-	char *u = strdup(url);
-	if (!u)
+	struct server *s = calloc(1, sizeof *s);
+	if (!s || !(s->url = strdup(url))) {
+		free(s);
 		return NULL;
-	c->srv[c->nsrv] = (struct server){ .url = u };
-	return &c->srv[c->nsrv++];
+	}
+	return c->srv[c->nsrv++] = s;
 }
 
 /* No useful answer: ask again after rdap.retry doubling, or give up after max-tries. */
@@ -446,8 +448,10 @@ void ct_confirm_stop(struct ct_confirm *c)
 		event_free(c->timer);
 	ct_fetch_free(c->fetch);
 	ct_bootstrap_free(c->boot);
-	for (size_t i = 0; i < c->nsrv; i++)
-		free(c->srv[i].url);
+	for (size_t i = 0; i < c->nsrv; i++) {
+		free(c->srv[i]->url);
+		free(c->srv[i]);
+	}
 	free(c->srv);
 	free(c);
 }
