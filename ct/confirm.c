@@ -254,7 +254,7 @@ static int read_due(struct ct_confirm *c, int64_t now, struct due *d, int max)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(c->db, "SELECT domain, first_seen, tries FROM rdap_queue "
-		    "WHERE next_try <= ?1 ORDER BY next_try LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
+		    "WHERE next_try <= ?1 ORDER BY next_try, domain LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, max);

@@ -131,6 +131,34 @@ def test_rdap_429_retry_after_is_honoured(logs, nodd_factory, rdap_server, tmp_p
     assert n.a_code("slow.se") != "NXDOMAIN"
 
 
+def test_a_throttled_server_does_not_hold_back_another(logs, nodd_factory, rdap_server,
+                                                       tmp_path):
+    """Backoff is per server: while one rests for its Retry-After, candidates of a TLD
+    another server answers for are asked and confirmed."""
+    slow = rdap_server
+    fast = rdap.start()
+    try:
+        rdap.write_bootstrap(str(tmp_path / "dns.json"), {"se": slow.url, "nu": fast.url})
+        slow.set("blocked.se", rdap.throttled(60))
+        slow.set("blocked2.se", rdap.registered(60))
+        for d in ("free.nu", "free2.nu"):
+            fast.set(d, rdap.registered(60))
+        a = logs("a")
+        for d in ("blocked.se", "blocked2.se", "free.nu", "free2.nu"):
+            a.add(names=[d])
+        n = nodd_factory(extra=ct_yaml([a], list_="confirmed") + rdap_yaml(tmp_path))
+        h.wait_for(lambda: rdap_status(n)["confirmed"]["rdap"] == 2, 15,
+                   what="the .nu candidates confirmed (%r)" % rdap_status(n))
+        st = rdap_status(n)
+        assert st["answers"]["throttled"] == 1 and st["queue"] == 2, st
+        assert sorted(r["domain"] for r in fast.requests()) == ["free.nu", "free2.nu"]
+        # the throttled server was asked once: its other candidate waits too
+        assert len(slow.requests()) == 1
+        assert n.a_code("free.nu") != "NXDOMAIN" and n.a_code("blocked2.se") == "NXDOMAIN"
+    finally:
+        fast.stop()
+
+
 def test_a_full_queue_drops_new_candidates(logs, nodd_factory, rdap_server, tmp_path):
     """rdap.queue-max bounds the queue: candidates beyond it are not queued (they stay
     unconfirmed) and are counted."""
