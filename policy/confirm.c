@@ -39,24 +39,6 @@ static int exec_bind(sqlite3 *db, const char *sql, const char *t1)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* 1 with *fs and *listed when domain is an unconfirmed candidate, 0 when not, -1. */
-static int candidate(sqlite3 *db, const char *domain, int64_t *fs, int *listed)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT first_seen, listed FROM ct_candidate "
-		    "WHERE domain = ?1 AND confirmed = 0", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	int found = rc == SQLITE_ROW;
-	if (found) {
-		*fs = sqlite3_column_int64(st, 0);
-		*listed = sqlite3_column_int(st, 1);
-	}
-	sqlite3_finalize(st);
-	return found ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* The candidate's source "ct <log description> <index>" split into ct_name and
  * cert_index for the record (absent when the source has another form). */
 static void ct_fields(json_t *o, const char *src)
@@ -118,7 +100,7 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 	int64_t fs = 0;
 	int listed = 0;
 	*res = NOD_CONFIRM_NONE;
-	int is = candidate(db, domain, &fs, &listed);
+	int is = store_ct_candidate(nod_store(nod), domain, &fs, &listed);
 	if (is <= 0)
 		return is < 0 ? fail(nod, db) : 0;
 	if (c->max_age > 0 && now - fs > c->max_age)

@@ -470,14 +470,15 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		nod->stats.observations_known++;
 		int bl = 0;
 		char held[320] = "";
-		if (store_lookup(nod->st, norm, NULL, ct ? held : NULL, ct ? sizeof held : 0, &bl) == 1)
+		if (store_lookup(nod->st, norm, NULL, held, sizeof held, &bl) == 1)
 			listed = !bl;
 		/* a new delegation a transfer showed first: the zone confirms the CT sighting */
 		if (ct && !ct->learning && !bl && strncmp(held, "zone ", 5) == 0 &&
 		    nod_confirm_zone_first(nod, norm, kept, held, source, now) < 0)
 			return -1;
-		/* a delegation of a CT candidate: the zone confirms it (policy/confirm.h) */
-		if (zone && !reset && nod_confirm_zone(nod, norm, now, zone, serial, baseline) < 0)
+		/* a delegation of a name CT showed: the zone confirms a candidate */
+		if (zone && !reset && strncmp(held, "ct ", 3) == 0 &&
+		    nod_confirm_zone(nod, norm, now, zone, serial, baseline) < 0)
 			return -1;
 	} else {
 		nod->stats.observations_new++;
