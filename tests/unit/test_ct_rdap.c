@@ -156,18 +156,23 @@ static int64_t queue_rows(nod_t *nod)
 	return n;
 }
 
-static void add_candidate(nod_t *nod, const char *d, int64_t fs)
+static void add_listed(nod_t *nod, const char *d, int64_t fs, int listed)
 {
-	struct nod_ct_fields ct = { .cert_index = 7, .ct_name = "log a" };
+	struct nod_ct_fields ct = { .cert_index = 7, .ct_name = "log a", .listed = listed };
 	enum nod_outcome out;
 	char sql[300];
 	nod_begin(nod);
 	nod_observe_ct(nod, d, fs, "ct log a 7", fs, &ct, &out, NULL);
 	snprintf(sql, sizeof sql, "INSERT INTO ct_candidate(domain, first_seen, listed) "
-		"VALUES ('%s', %lld, 0); INSERT INTO rdap_queue(domain, first_seen, next_try) "
-		"VALUES ('%s', %lld, 0);", d, (long long)fs, d, (long long)fs);
+		"VALUES ('%s', %lld, %d); INSERT INTO rdap_queue(domain, first_seen, next_try) "
+		"VALUES ('%s', %lld, 0);", d, (long long)fs, listed, d, (long long)fs);
 	sqlite3_exec(store_db(nod_store(nod)), sql, NULL, NULL, NULL);
 	nod_commit(nod);
+}
+
+static void add_candidate(nod_t *nod, const char *d, int64_t fs)
+{
+	add_listed(nod, d, fs, 0);
 }
 
 static void confirmations(void)
@@ -256,8 +261,19 @@ static void confirmations(void)
 	is_int(outbox_last_seq(ob, OUTBOX_CONFIRMED), 3,
 		"once per domain; a baseline name gives none");
 
+	/* ct.list: all: listed from the start; confirming adds the record only */
+	add_listed(nod, "all.se", now - 10, 1);
+	c.known = 0;
+	nod_begin(nod);
+	ok(nod_confirm_ct(nod, "all.se", now, &c, &res) == 0 && res == NOD_CONFIRM_CONFIRMED,
+		"a listed candidate is confirmed");
+	nod_commit(nod);
+	ok(store_lookup(nod_store(nod), "all.se", &fs, NULL, 0, &bl) == 1 && bl == 0 &&
+		fs == now - 10, "still listed, first_seen kept");
+	is_int(outbox_last_seq(ob, OUTBOX_CONFIRMED), 4, "its record");
+
 	const struct nod_confirm_stats *s = nod_confirm_stats();
-	ok(s->confirmed_rdap == 1 && s->known_rdap == 1 && s->confirmed_zone == 2 &&
+	ok(s->confirmed_rdap == 2 && s->known_rdap == 1 && s->confirmed_zone == 2 &&
 		s->known_zone == 1, "counted by source");
 	outbox_close(ob);
 	nod_close(nod);
