@@ -168,7 +168,7 @@ struct nodd_config {
 	char *rdap_bootstrap;      /* the IANA dns.json, a file or an http(s) URL */
 	int64_t rdap_interval_ms;  /* rdap.rate: milliseconds between two requests */
 	int rdap_parallel;         /* requests in flight */
-	int64_t rdap_queue_max;    /* candidates waiting at most */
+	int64_t rdap_max_queue;    /* candidates waiting at most */
 	int64_t rdap_timeout;      /* seconds for one request */
 	int64_t rdap_retry;        /* seconds before a candidate without an answer is asked again (doubling) */
 	int rdap_max_tries;        /* requests per candidate at most */

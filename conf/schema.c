@@ -411,20 +411,26 @@ static int ct_log_done(struct cctx *c, void *item, int index, yaml_node_t *e, co
 	return 0;
 }
 
+/* A top-level key node of the file, for errors about a section as a whole (root: none). */
+static yaml_node_t *top_key(struct cctx *c, yaml_node_t *root, const char *name)
+{
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, name) == 0)
+			return k;
+	}
+	return root;
+}
+
 int conf_ct_finish(struct cctx *c, yaml_node_t *root)
 {
 	struct nodd_config *cfg = c->cfg;
 	if (cfg->rdap_enabled && !cfg->rdap_bootstrap)
-		return cerr(c, root, "rdap.bootstrap", "required when rdap is enabled: the IANA "
-			"RDAP bootstrap file (dns.json) or its URL");
+		return cerr(c, top_key(c, root, "rdap"), "rdap.bootstrap", "required when rdap is "
+			"enabled: the IANA RDAP bootstrap file for DNS (dns.json) or its URL");
 	if (!cfg->ct_log_list && cfg->nct_logs == 0)
 		return 0;
-	yaml_node_t *at = root;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, "ct") == 0)
-			at = k;
-	}
+	yaml_node_t *at = top_key(c, root, "ct");
 	if (!cfg->ct_user_agent)
 		return cerr(c, at, "ct.user-agent", "required when ct reads logs: logs ask for a "
 			"contact, e.g. user-agent: \"nodd (ops@example.org)\"");
@@ -620,7 +626,7 @@ const struct opt_row config_schema[] = {
 	  .parse = parse_rdap_rate, .reload = OPT_RESTART_SECTION },
 	{ ROW("rdap", "parallel", OPT_INT), CFG(rdap_parallel), .def = 2, .min = 1, .max = 64,
 	  .reload = OPT_RESTART_SECTION },
-	{ ROW("rdap", "queue-max", OPT_INT), CFG(rdap_queue_max), .def = 100000, .min = 1,
+	{ ROW("rdap", "max-queue", OPT_INT), CFG(rdap_max_queue), .def = 100000, .min = 1,
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
 	{ ROW("rdap", "timeout", OPT_DURATION), CFG(rdap_timeout), .def = 30, .min = 1,
 	  .max = 600, .reload = OPT_RESTART_SECTION },

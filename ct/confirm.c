@@ -119,7 +119,7 @@ int ct_confirm_candidate(struct ct_confirm *c, const char *domain, int64_t fs)
 {
 	if (!c || !c->cfg->rdap_enabled || followed(c->cfg, domain))
 		return 0;
-	if (c->queue_len >= c->cfg->rdap_queue_max) {
+	if (c->queue_len >= c->cfg->rdap_max_queue) {
 		c->dropped++;
 		return 0;
 	}

@@ -70,6 +70,15 @@ static int run(sqlite3_stmt *q)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* After reading a row (rc the step's result, found what the caller made of it): -1 when
+ * the step failed, else found; the statement made reusable. */
+static int done_row(sqlite3_stmt *q, int rc, int found)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+}
+
 int ct_state_load(struct ct_state *s, const uint8_t log_id[32], struct ct_frontier *f,
 	struct ct_sth *sth)
 {
@@ -88,12 +97,8 @@ int ct_state_load(struct ct_state *s, const uint8_t log_id[32], struct ct_fronti
 			found = -1;
 		else
 			memcpy(sth->root, root, 32);
-	} else if (rc != SQLITE_DONE) {
-		found = -1;
 	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return found;
+	return done_row(q, rc, found);
 }
 
 int ct_state_save(struct ct_state *s, const uint8_t log_id[32], const struct ct_frontier *f,
@@ -133,16 +138,10 @@ int ct_state_candidate(struct ct_state *s, const char *domain, int64_t *fs)
 {
 	sqlite3_stmt *q = s->cand;
 	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q), found = 0;
-	if (rc == SQLITE_ROW) {
+	int rc = sqlite3_step(q), found = rc == SQLITE_ROW;
+	if (found)
 		*fs = sqlite3_column_int64(q, 0);
-		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		found = -1;
-	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	return found;
+	return done_row(q, rc, found);
 }
 
 int ct_state_fqdn(struct ct_state *s, const char *fqdn, int64_t now)

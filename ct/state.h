@@ -6,6 +6,7 @@
 #ifndef NODD_CT_STATE_H
 #define NODD_CT_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ct/merkle.h"

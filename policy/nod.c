@@ -279,6 +279,39 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 	return 0;
 }
 
+/* A listed name (first_seen fs) into the index: at nod_commit() inside a transaction
+ * (answers never show what is not committed), at once outside. Only when it is in a window
+ * or in the index already: a first_seen moved back beyond 24 h must take the name out of
+ * the zones it is in now, at once (a new version of each). 0 or -1. */
+static int index_listed(nod_t *nod, const char *norm, int64_t fs, int64_t added, int reset,
+	int64_t now)
+{
+	uint8_t wire[DNAME_MAX_WIRE];
+	int wl = dname_text_to_wire(norm, wire);
+	if (wl <= 1 || (now - fs >= WINDOW_MAX_SECS &&
+		!nindex_get(nod->ix, wire, (size_t)wl - 1, NULL)))
+		return 0;
+	if (!nod->in_tx)
+		return index_name(nod, wire, (size_t)wl - 1, fs, now, added, 0);
+	if (nod->npend == nod->pend_cap) {
+		size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
+		struct pending *np = realloc(nod->pend, nc * sizeof *np);
+		if (!np) {
+			snprintf(nod->err, sizeof nod->err, "out of memory");
+			return -1;
+		}
+		nod->pend = np;
+		nod->pend_cap = nc;
+	}
+	struct pending *p = &nod->pend[nod->npend++];
+	memcpy(p->rel, wire, (size_t)wl - 1);
+	p->len = (uint8_t)(wl - 1);
+	p->fs = fs;
+	p->added = added;
+	p->reset = (int8_t)reset;
+	return 0;
+}
+
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
 	const char *zone, int64_t serial, const struct nod_ct_fields *ct, int64_t now)
 {
@@ -369,43 +402,11 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
-/* A listed name (first_seen fs) for the index: in a window, or in the index already (a
- * first_seen moved back beyond 24 h must take the name out of the zones it is in now, at
- * once: a new version of each). Inside a transaction the index takes it at nod_commit():
- * answers must never show what is not committed. 0, or -1 out of memory. */
-static int hold(nod_t *nod, const char *norm, int64_t fs, int64_t now, int64_t added, int reset)
-{
-	uint8_t wire[DNAME_MAX_WIRE];
-	int wl = dname_text_to_wire(norm, wire);
-	if (wl <= 1 || (now - fs >= WINDOW_MAX_SECS && !nindex_get(nod->ix, wire, (size_t)wl - 1,
-		NULL)))
-		return 0;
-	if (!nod->in_tx)
-		return index_name(nod, wire, (size_t)wl - 1, fs, now, added, 0);
-	if (nod->npend == nod->pend_cap) {
-		size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
-		struct pending *np = realloc(nod->pend, nc * sizeof *np);
-		if (!np) {
-			snprintf(nod->err, sizeof nod->err, "out of memory");
-			return -1;
-		}
-		nod->pend = np;
-		nod->pend_cap = nc;
-	}
-	struct pending *p = &nod->pend[nod->npend++];
-	memcpy(p->rel, wire, (size_t)wl - 1);
-	p->len = (uint8_t)(wl - 1);
-	p->fs = fs;
-	p->added = added;
-	p->reset = (int8_t)reset;
-	return 0;
-}
-
 int64_t nod_stamp(nod_t *nod, int64_t now) { return added_clock(nod, now); }
 
 int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now)
 {
-	return hold(nod, norm, fs, now, added, 0);
+	return index_listed(nod, norm, fs, added, 0, now);
 }
 
 int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now)
@@ -493,7 +494,7 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	if (listed && hold(nod, norm, kept, now, added, reset) < 0)
+	if (listed && index_listed(nod, norm, kept, added, reset, now) < 0)
 		return -1;
 	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;

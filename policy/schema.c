@@ -68,7 +68,7 @@ static const char *const migrations[] = {
 	 * the entries read (frontier, its size is the next index) with the last verified tree
 	 * head; the issuance keys seen lately (a precert and its certificate, in any log, count
 	 * once; bounded by ct.dedup-keep, oldest rowid first); the CT candidates (listed: in the
-	 * zones already; confirmed: 0 unconfirmed, 1 confirmed); the host names already streamed
+	 * zones already; confirmed: 0 unconfirmed, 1 confirmed, 2 known); the host names streamed
 	 * under a candidate (kept a little over 24 h). */
 	("CREATE TABLE ct_log("
 	 "  log_id BLOB PRIMARY KEY, next INTEGER NOT NULL, frontier BLOB NOT NULL,"
@@ -83,7 +83,7 @@ static const char *const migrations[] = {
 	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"),
 	/* 8: the RDAP queue (ct/confirm.c): candidates waiting for their registry's creation
 	 * date, when they are asked next (a request in flight holds a lease) and how often
-	 * they were asked. ct_candidate.confirmed gains 2: known (registered long before). */
+	 * they were asked. */
 	("CREATE TABLE rdap_queue("
 	 "  domain TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, next_try INTEGER NOT NULL,"
 	 "  tries INTEGER NOT NULL DEFAULT 0"

@@ -160,13 +160,13 @@ def test_a_throttled_server_does_not_hold_back_another(logs, nodd_factory, rdap_
 
 
 def test_a_full_queue_drops_new_candidates(logs, nodd_factory, rdap_server, tmp_path):
-    """rdap.queue-max bounds the queue: candidates beyond it are not queued (they stay
+    """rdap.max-queue bounds the queue: candidates beyond it are not queued (they stay
     unconfirmed) and are counted."""
     srv = rdap_server
     a = logs("a")
     for i in range(3):
         a.add(names=["q%d.se" % i])
-    extra = rdap_yaml(tmp_path, retry="1h", tries=1, rate="1/h") + "  queue-max: 2\n"
+    extra = rdap_yaml(tmp_path, retry="1h", tries=1, rate="1/h") + "  max-queue: 2\n"
     n = nodd_factory(extra=ct_yaml([a], list_="confirmed") + extra)
     wait_position(n, "log-a", 3)
     st = rdap_status(n)

@@ -119,12 +119,12 @@ static void config(void)
 	struct nodd_err e;
 	struct nodd_config *c = load(GOOD, &e);
 	ok(c && !c->rdap_enabled && c->rdap_interval_ms == 500 && c->rdap_max_tries == 5 &&
-		c->rdap_queue_max == 100000, "rdap defaults: off, 2/s, 5 tries");
+		c->rdap_max_queue == 100000, "rdap defaults: off, 2/s, 5 tries");
 	config_free(c);
 	c = load(GOOD "rdap:\n  enabled: yes\n  bootstrap: /x/dns.json\n  rate: 30/m\n"
-		"  retry: 10m\n  max-tries: 3\n  queue-max: 50\n", &e);
+		"  retry: 10m\n  max-tries: 3\n  max-queue: 50\n", &e);
 	ok(c && c->rdap_enabled && c->rdap_interval_ms == 2000 && c->rdap_retry == 600 &&
-		c->rdap_max_tries == 3 && c->rdap_queue_max == 50, "rdap keys (%s)", e.msg);
+		c->rdap_max_tries == 3 && c->rdap_max_queue == 50, "rdap keys (%s)", e.msg);
 	config_free(c);
 	c = load(GOOD "rdap:\n  enabled: yes\n  bootstrap: /x\n  rate: 4\n", &e);
 	ok(c && c->rdap_interval_ms == 250, "a bare rate is per second");
