@@ -209,6 +209,37 @@ def test_the_queue_survives_a_restart_and_a_bootstrap_url_is_fetched(
         web.server_close()
 
 
+def test_a_request_lost_to_kill9_is_asked_again_after_a_restart(logs, nodd_factory,
+                                                                 rdap_server, tmp_path):
+    """A candidate whose request was in flight when nodd was killed stays queued (its row
+    only leased for rdap.timeout) and is asked again after a restart."""
+    import signal
+    import socket
+    srv = rdap_server
+    srv.set("lost.se", rdap.registered(60))
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)  # accepts connections, never answers
+    try:
+        rdap.write_bootstrap(str(tmp_path / "dns.json"),
+                             {"se": "http://127.0.0.1:%d/" % mute.getsockname()[1]})
+        a = logs("a")
+        a.add(names=["lost.se"])
+        extra = ct_yaml([a], list_="confirmed") + rdap_yaml(tmp_path).replace(
+            "timeout: 5s", "timeout: 2s")
+        n = nodd_factory(extra=extra)
+        h.wait_for(lambda: rdap_status(n)["in_flight"] == 1, 10, what="a request in flight")
+        assert n.stop(sig=signal.SIGKILL) == -signal.SIGKILL
+        rdap.write_bootstrap(str(tmp_path / "dns.json"), {"se": srv.url})
+        n.start()
+        h.wait_for(lambda: rdap_status(n)["confirmed"]["rdap"] == 1, 15,
+                   what="lost.se confirmed after the restart (%r)" % rdap_status(n))
+        assert [r["domain"] for r in srv.requests()] == ["lost.se"]
+        assert [r["domain"] for r in ws_records(n, CONFIRMED, 1)] == ["lost.se"]
+    finally:
+        mute.close()
+
+
 def test_followed_zone_confirms_by_ixfr_and_knows_its_baseline(logs, nodd_factory,
                                                                  rdap_server, tmp_path,
                                                                  need_named):
