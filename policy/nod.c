@@ -473,14 +473,20 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		char held[320] = "";
 		if (store_lookup(nod->st, norm, NULL, held, sizeof held, &bl) == 1)
 			listed = !bl;
+		int cf = 0;
 		/* a new delegation a transfer showed first: the zone confirms the CT sighting */
-		if (ct && !ct->learning && !bl && strncmp(held, "zone ", 5) == 0 &&
-		    nod_confirm_zone_first(nod, norm, kept, held, source, now) < 0)
-			return -1;
+		if (ct && !ct->learning && !bl && strncmp(held, "zone ", 5) == 0)
+			cf = nod_confirm_zone_first(nod, norm, kept, held, source, now);
 		/* a delegation of a name CT showed: the zone confirms a candidate */
-		if (zone && !reset && strncmp(held, "ct ", 3) == 0 &&
-		    nod_confirm_zone(nod, norm, now, zone, serial, baseline) < 0)
+		else if (zone && !reset && strncmp(held, "ct ", 3) == 0)
+			cf = nod_confirm_zone(nod, norm, now, zone, serial, baseline);
+		if (cf < 0) {
+			snprintf(nod->err, sizeof nod->err, "store: cannot confirm %s (see the log)",
+				norm);
+			if (why)
+				*why = "store error";
 			return -1;
+		}
 	} else {
 		nod->stats.observations_new++;
 		int record = ct ? !ct->learning : !baseline;
