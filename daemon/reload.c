@@ -14,6 +14,7 @@
 #include "server/metrics.h"
 #include "server/query.h"
 #include "server/xfrout.h"
+#include "ct/source.h"
 #include "zones/secondary.h"
 
 /* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
@@ -165,6 +166,7 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */
 	reload_allow(d, n);
 	config_free(n);
+	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
 	if (!same_suffix)
 		publish_waits(out);
 	out->ok = 1;

@@ -59,8 +59,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	(void)rk;
 	struct kafka_sink *k = opaque;
 	uintptr_t tag = (uintptr_t)m->_private;
-	int topic = (int)(tag & 1);
-	uint64_t seq = (uint64_t)(tag >> 1);
+	int topic = (int)(tag & 3);
+	uint64_t seq = (uint64_t)(tag >> 2);
 	if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 		return; /* our own restart: these are resent from the mark */
 	if (m->err) {
@@ -156,7 +156,7 @@ static int produce(void *ctx, const struct sink_record *r)
 		RD_KAFKA_V_VALUE((void *)r->payload, r->len),
 		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_HEADER("seq", seqtxt, sl),
-		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)((r->seq << 1) | (uint64_t)r->topic)),
+		RD_KAFKA_V_OPAQUE((void *)(uintptr_t)((r->seq << 2) | (uint64_t)r->topic)),
 		RD_KAFKA_V_END);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -250,9 +250,11 @@ struct kafka_sink *kafka_start(struct event_base *base, outbox_t *ob,
 	event_add(k->pipe_ev, NULL);
 	event_add(k->timer_ev, &tv);
 	outbox_subscribe(ob, on_rows, k);
-	log_info("kafka: producing to %s (topics %s, %s); resuming after #%llu and #%llu",
-		opt->brokers, opt->topic[0], opt->topic[1],
-		(unsigned long long)k->t[0].cur.acked, (unsigned long long)k->t[1].cur.acked);
+	log_info("kafka: producing to %s (topics %s, %s, %s, %s); resuming after #%llu, #%llu, "
+		"#%llu and #%llu", opt->brokers, opt->topic[0], opt->topic[1], opt->topic[2],
+		opt->topic[3], (unsigned long long)k->t[0].cur.acked,
+		(unsigned long long)k->t[1].cur.acked, (unsigned long long)k->t[2].cur.acked,
+		(unsigned long long)k->t[3].cur.acked);
 	pump(k);
 	return k;
 fail:

@@ -414,7 +414,8 @@ void ws_handle_request(struct ws_server *ws, struct evhttp_request *req)
 	}
 	int topic = path_topic(ws, evhttp_uri_get_path(uri) + strlen("/ws/"));
 	if (topic < 0) {
-		send_error(req, 404, "Not Found", "unknown topic (zone_diff or newly_registered_domain)");
+		send_error(req, 404, "Not Found", "unknown topic (zone_diff, newly_registered_domain, "
+			"newly_registered_fqdn or confirmed_newly_registered_domain)");
 		return;
 	}
 	const char *key;
