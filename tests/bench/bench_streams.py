@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import nodd_harness as h  # noqa: E402
 from bind_util import KEY, SECRET, Named, ZONE, upstream_yaml  # noqa: E402
 
+# BENCH_STREAMS_PERF=FILE: perf record -g of nodd during round 1's streaming, into FILE
 N = int(os.environ.get("BENCH_STREAM_NAMES", "100000"))
 NRD = "newly_registered_domain"
 
@@ -131,6 +132,12 @@ def main():
         burst(n, named, "b")
         t0 = time.monotonic()
         n.proc.send_signal(signal.SIGCONT)
+        perf = None
+        if os.environ.get("BENCH_STREAMS_PERF"):
+            # profile nodd from the first record on (the apply before it is the ingest's)
+            h.wait_for(lambda: kc.first, 600, interval=0.02, what="the first record")
+            perf = subprocess.Popen(["perf", "record", "-g", "-o", os.environ["BENCH_STREAMS_PERF"],
+                                     "-p", str(n.proc.pid)], stderr=subprocess.DEVNULL)
         h.wait_for(lambda: kc.last or last_seq(boot) >= N, 600, interval=0.2, what="kcat")
         t_end = kc.last or time.monotonic()
         st = n.api("GET", "/api/v1/status")[1]["upstreams"][0]
@@ -139,6 +146,9 @@ def main():
             print("kcat consumed %d records: %.0f records/s from the first record; the last %.1f s "
                   "after nodd resumed" % (N, N / (t_end - kc.first), t_end - t0))
         ws_results(ws, t0, "one WebSocket client")
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         kc.stop()
         kc = None
         # round 2: ten WebSocket clients while nsupdate keeps adding delegations
