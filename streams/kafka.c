@@ -154,7 +154,11 @@ struct fill_ctx {
 	int full;
 };
 
-/* Hand one record to librdkafka; refused when its queue is full (taken again later). */
+/* Hand one record to librdkafka; refused when its queue is full (taken again later).
+ * RD_KAFKA_MSG_F_COPY on purpose: librdkafka puts the copy in the same allocation as its
+ * message (as it always does with the key), while the payload we hold is sqlite's row,
+ * valid only during this call: without the copy flag we would have to copy it into a
+ * pool of our own first and free it from the delivery report, which costs more. */
 static int produce(void *ctx, const struct sink_record *r)
 {
 	struct fill_ctx *f = ctx;

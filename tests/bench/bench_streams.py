@@ -24,6 +24,7 @@ import nodd_harness as h  # noqa: E402
 from bind_util import KEY, SECRET, Named, ZONE, upstream_yaml  # noqa: E402
 
 # BENCH_STREAMS_PERF=FILE: perf record -g of nodd during round 1's streaming, into FILE
+# (BENCH_STREAMS_ROUNDS=1: round 1 only)
 N = int(os.environ.get("BENCH_STREAM_NAMES", "100000"))
 NRD = "newly_registered_domain"
 
@@ -108,7 +109,7 @@ def ws_results(p, t0, label):
               "min %.0f, median %.0f; last record %.1f s after nodd resumed"
               % (label, len(rates), len(out.splitlines()), N, rates[0], rates[len(rates) // 2],
                  max(float(line.split()[7]) for line in out.splitlines()) - t0))
-    return rates
+    return rates, min(float(line.split()[5]) for line in out.splitlines())
 
 
 def main():
@@ -130,14 +131,16 @@ def main():
         ws = ws_readers(n, 1)
         kc = Kcat(boot, N)
         burst(n, named, "b")
-        t0 = time.monotonic()
-        n.proc.send_signal(signal.SIGCONT)
         perf = None
         if os.environ.get("BENCH_STREAMS_PERF"):
-            # profile nodd from the first record on (the apply before it is the ingest's)
-            h.wait_for(lambda: kc.first, 600, interval=0.02, what="the first record")
-            perf = subprocess.Popen(["perf", "record", "-g", "-o", os.environ["BENCH_STREAMS_PERF"],
-                                     "-p", str(n.proc.pid)], stderr=subprocess.DEVNULL)
+            # timestamps on CLOCK_MONOTONIC, as the readers': the window printed below selects
+            # the streaming (perf report --time) apart from the apply before it
+            perf = subprocess.Popen(["perf", "record", "-g", "-k", "CLOCK_MONOTONIC", "-o",
+                                     os.environ["BENCH_STREAMS_PERF"], "-p", str(n.proc.pid)],
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(2)
+        t0 = time.monotonic()
+        n.proc.send_signal(signal.SIGCONT)
         h.wait_for(lambda: kc.last or last_seq(boot) >= N, 600, interval=0.2, what="kcat")
         t_end = kc.last or time.monotonic()
         st = n.api("GET", "/api/v1/status")[1]["upstreams"][0]
@@ -145,12 +148,16 @@ def main():
         if kc.first:
             print("kcat consumed %d records: %.0f records/s from the first record; the last %.1f s "
                   "after nodd resumed" % (N, N / (t_end - kc.first), t_end - t0))
-        ws_results(ws, t0, "one WebSocket client")
+        ws_first = ws_results(ws, t0, "one WebSocket client")[1]
         if perf:
+            print("streaming window for perf report --time: %.6f,%.6f"
+                  % (min(kc.first or ws_first, ws_first), time.monotonic()))
             perf.send_signal(signal.SIGINT)
             perf.wait(60)
         kc.stop()
         kc = None
+        if os.environ.get("BENCH_STREAMS_ROUNDS") == "1":
+            return
         # round 2: ten WebSocket clients while nsupdate keeps adding delegations
         ws = ws_readers(n, 10)
         burst(n, named, "c")
