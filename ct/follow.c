@@ -146,14 +146,14 @@ struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb
 	return r;
 }
 
-static void rates(struct ct_follow *f)
+void ct_follow_rates(struct ct_follow *f)
 {
 	int64_t t = now_ms();
 	if (!f->rate_t) {
 		f->rate_t = t;
 		return;
 	}
-	if (t - f->rate_t < 10000)
+	if (t - f->rate_t < 9000)
 		return;
 	double s = (double)(t - f->rate_t) / 1000;
 	f->eps = (double)(f->entries - f->rate_e) / s;
@@ -190,7 +190,7 @@ static void commit(struct ct_follow *f)
 	f->done = f->work;
 	f->vsth = f->sth;
 	f->have_state = 1;
-	rates(f);
+	ct_follow_rates(f);
 	after_commit(f);
 	return;
 rollback:
@@ -258,6 +258,10 @@ static void after_commit(struct ct_follow *f)
 	} else {
 		f->state = F_IDLE;
 		int64_t wait = f->env.poll;
+		/* a log that grew since the last look is looked at again soon */
+		if (f->done.size > f->idle_size && wait > 5)
+			wait = 5;
+		f->idle_size = f->done.size;
 		if (f->partial_since && f->env.partial_wait < wait)
 			wait = f->env.partial_wait; /* look again when the tail may be fetched */
 		struct timeval tv = { (time_t)(wait > 0 ? wait : 1), 0 };

@@ -56,6 +56,9 @@ void ct_follow_stop(struct ct_follow *f); /* NULL is a no-op */
 const uint8_t *ct_follow_log_id(const struct ct_follow *f);
 const char *ct_follow_description(const struct ct_follow *f);
 
+/* Update entries/s and names/s (over the last 9 s or more); ct/source.c calls it every 10 s. */
+void ct_follow_rates(struct ct_follow *f);
+
 /* The status object of the log: state, tree size, position, lag, rates, counts, last error. */
 json_t *ct_follow_status(const struct ct_follow *f);
 /* The nodd_ct_* metric families for the n logs of fs, one sample per log each. */

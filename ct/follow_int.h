@@ -57,6 +57,7 @@ struct ct_follow {
 	int64_t not_before;         /* monotonic ms: pacing and backoff */
 	int64_t partial_since;      /* monotonic ms the head first ended in a partial tile */
 	uint64_t partial_size;
+	uint64_t idle_size;         /* the position when the log was last caught up */
 	int attempts;
 	char last_error[256];
 	uint64_t entries, names, candidates, errors, dups;

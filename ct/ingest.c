@@ -86,6 +86,32 @@ static int fqdn_record(struct ct_follow *f, const char *fqdn, const struct held 
 }
 
 /* The observations and records of one entry. 0, or -1 on a store failure. */
+/* Observe dom once per entry (a certificate's names mostly share a domain): 1 when its
+ * host names are streamed (a candidate of the last 24 h), 0 when not, -1 on error. */
+struct seen_dom {
+	char dom[CT_NAME_MAX];
+	int streamed;
+};
+
+static int observe_domain(struct ct_follow *f, const char *dom, const char *source,
+	const struct nod_ct_fields *ct, int64_t now)
+{
+	enum nod_outcome out;
+	if (nod_observe_ct(f->env.nod, dom, now, source, now, ct, &out, NULL) < 0)
+		return -1;
+	if (out == NOD_NEW && !ct->learning) {
+		f->candidates++;
+		if (ct_state_candidate_add(f->env.st, dom, now, ct->listed) < 0)
+			return -1;
+		return 1;
+	}
+	if (out != NOD_KNOWN)
+		return 0;
+	int64_t fs;
+	int c = ct_state_candidate(f->env.st, dom, &fs);
+	return c < 0 ? -1 : c == 1 && now - fs < 86400;
+}
+
 int ct_ingest_entry(struct ct_follow *f, const struct held *h, int64_t now, int *records)
 {
 	if (!h->names)
@@ -102,23 +128,23 @@ int ct_ingest_entry(struct ct_follow *f, const struct held *h, int64_t now, int 
 	struct nod_ct_fields ct = { .cert_index = (int64_t)h->index, .ct_name = f->desc,
 		.submission_timestamp = h->ts, .learning = now < f->env.learning_end,
 		.listed = f->env.list_all };
+	struct seen_dom seen[8];
+	int nseen = 0;
 	for (const char *n = h->names; *n; n += strlen(n) + 1) {
 		f->names++;
 		if (!ct_registrable(f->env.psl, n, dom, sizeof dom))
 			continue;
-		enum nod_outcome out;
-		if (nod_observe_ct(f->env.nod, dom, now, source, now, &ct, &out, NULL) < 0)
+		int i = 0;
+		while (i < nseen && strcmp(seen[i].dom, dom) != 0)
+			i++;
+		int streamed = i < nseen ? seen[i].streamed : observe_domain(f, dom, source, &ct, now);
+		if (streamed < 0)
 			return -1;
-		if (out == NOD_NEW && !ct.learning) {
-			f->candidates++;
-			if (ct_state_candidate_add(f->env.st, dom, now, ct.listed) < 0)
-				return -1;
+		if (i == nseen && nseen < 8) {
+			memcpy(seen[nseen].dom, dom, sizeof dom);
+			seen[nseen++].streamed = streamed;
 		}
-		int64_t fs;
-		int c = ct_state_candidate(f->env.st, dom, &fs);
-		if (c < 0)
-			return -1;
-		if (c == 1 && now - fs < 86400) {
+		if (streamed) {
 			int nf = ct_state_fqdn(f->env.st, n, now);
 			if (nf < 0 || (nf == 1 && fqdn_record(f, n, h, source, now) < 0))
 				return -1;

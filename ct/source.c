@@ -30,7 +30,7 @@ struct ct_source {
 	struct ct_env env;
 	struct running *logs;
 	size_t nlogs, cap;
-	struct event *timer;
+	struct event *timer, *rate_timer;
 	struct ct_req *list_req;
 	int64_t last_prune;
 };
@@ -180,6 +180,15 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ct_source *s = arg;
+	for (size_t i = 0; i < s->nlogs; i++)
+		ct_follow_rates(s->logs[i].f);
+}
+
 static int start_config_logs(struct ct_source *s, struct nodd_err *e)
 {
 	const struct nodd_config *cfg = s->cfg;
@@ -228,8 +237,10 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		goto fail;
 	s->last_prune = now;
 	s->timer = event_new(base, -1, EV_PERSIST, on_timer, s);
-	struct timeval tv = { (time_t)cfg->ct_log_list_interval, 0 };
-	if (!s->timer || event_add(s->timer, &tv) < 0) {
+	s->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, s);
+	struct timeval tv = { (time_t)cfg->ct_log_list_interval, 0 }, ten = { 10, 0 };
+	if (!s->timer || event_add(s->timer, &tv) < 0 || !s->rate_timer ||
+	    event_add(s->rate_timer, &ten) < 0) {
 		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -254,6 +265,8 @@ void ct_source_stop(struct ct_source *s)
 		ct_fetch_cancel(s->env.fetch, s->list_req);
 	if (s->timer)
 		event_free(s->timer);
+	if (s->rate_timer)
+		event_free(s->rate_timer);
 	ct_fetch_free(s->env.fetch);
 	ct_state_close(s->env.st);
 	ct_psl_close(s->env.psl);

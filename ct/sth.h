@@ -59,7 +59,8 @@ int ct_origin_from_url(const char *url, char *out, size_t outsz);
  * name is not origin or whose key ID is not k's are ignored; the one that is must carry a
  * u64 timestamp and a DigitallySigned over the RFC 6962 tree-head input. No extension
  * lines. Returns 0 with *out, or -1 with e set: NODD_E_PEER when the matching signature
- * does not verify, NODD_E_NOTFOUND when no line is signed by k, NODD_E_INVALID else. */
+ * does not verify, NODD_E_NOTFOUND when no line is signed by k, NODD_E_LIMIT past 100
+ * signature lines, NODD_E_INVALID else. */
 int ct_checkpoint_parse(const char *body, size_t len, const char *origin, const struct ct_logkey *k,
 	struct ct_sth *out, struct nodd_err *e);
 

@@ -304,6 +304,39 @@ static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *sour
 	return rc;
 }
 
+/* A delegation that a transfer of its zone shows (at fs) and that is a CT candidate not
+ * confirmed yet, first seen at most 24 h before: the zone confirms it. It is listed (with
+ * the first_seen CT gave it, when list: confirmed held it back) and a
+ * confirmed_newly_registered_domain record says which serial confirmed it and how many
+ * seconds CT was ahead. 0 or -1. */
+static int confirm_ct(nod_t *nod, const char *norm, int64_t fs, const char *zone,
+	int64_t serial, int64_t added, int64_t now)
+{
+	int64_t cfs = 0;
+	int r = store_ct_confirm(nod->st, norm, fs - 86400, &cfs);
+	if (r <= 0)
+		return r;
+	char src[600] = "", by[600];
+	if (store_lookup(nod->st, norm, NULL, src, sizeof src, NULL) < 0 ||
+	    store_list(nod->st, norm, added) < 0)
+		return -1;
+	if (!nod->ob)
+		return 0;
+	snprintf(by, sizeof by, "zone %s serial %lld", zone, (long long)serial);
+	json_t *o = json_object();
+	json_object_set_new(o, "domain", json_string(norm));
+	json_object_set_new(o, "timestamp", json_integer(cfs));
+	json_object_set_new(o, "confidence", json_string("confirmed"));
+	json_object_set_new(o, "confirmed_by", json_string(by));
+	json_object_set_new(o, "ct_lead_seconds", json_integer(fs - cfs));
+	json_object_set_new(o, "source", json_string(src));
+	int rc = outbox_append(nod->ob, OUTBOX_CONFIRMED, norm, o, now, NULL);
+	json_decref(o);
+	if (rc == 0)
+		nod->ob_dirty = 1;
+	return rc;
+}
+
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
 	int64_t now, int64_t *stored_fs, enum nod_outcome *out, const char **why)
 {
@@ -416,6 +449,12 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	/* a returning name is new again, whether its row was kept or not */
 	int fresh = reset || so == STORE_INSERTED;
 	int listed = !baseline;
+	if (!fresh && zone && !baseline && confirm_ct(nod, norm, fs, zone, serial, added, now) < 0) {
+		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
+		if (why)
+			*why = "store error";
+		return -1;
+	}
 	if (!fresh) {
 		nod->stats.observations_known++;
 		int bl = 0;

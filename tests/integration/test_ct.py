@@ -386,3 +386,61 @@ def test_readonly_log_is_read_to_its_final_tree_head(logs, nodd_factory, tmp_pat
                     20, what="log-a drained")
     assert st["position"] == 3
     assert n.lookup("final2.se")[0] == 200 and n.lookup("beyond-final.se")[0] == 404
+
+
+def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory, tmp_path):
+    need("named")
+    need("nsupdate")
+    from bind_util import Named, upstream_yaml
+    a = logs("a")
+    a.add(names=["www.cand.nodtest", "cand.nodtest"])
+    a.add(names=["never.nodtest"])
+    n = nodd_factory(start=False, extra=ct_yaml([a], list_="confirmed"))
+    named = Named(tmp_path / "named", n.port, names=["old"])
+    try:
+        n.extra += upstream_yaml(named)
+        n.write_config()
+        n.start()
+        wait_position(n, "log-a", 2)
+        assert {r["domain"] for r in ws_records(n, NRD, 2)} == {"cand.nodtest", "never.nodtest"}
+        assert n.a_code("cand.nodtest") == "NXDOMAIN"
+        named.update("add cand.nodtest. 300 NS ns1.nodtest.")
+        h.wait_for(lambda: n.a_code("cand.nodtest") == "127.0.0.2", 20,
+                   what="cand.nodtest listed once its zone shows it")
+        conf = ws_records(n, "confirmed_newly_registered_domain", 2, timeout=3)
+        assert len(conf) == 1
+        c = conf[0]
+        assert c["domain"] == "cand.nodtest" and c["confidence"] == "confirmed"
+        assert c["confirmed_by"].startswith("zone nodtest serial ")
+        assert c["source"] == "ct log-a 0" and c["ct_lead_seconds"] >= 0
+        st, body = n.lookup("cand.nodtest")
+        assert st == 200 and body["first_seen"] == c["timestamp"]
+        assert n.a_code("never.nodtest") == "NXDOMAIN"
+    finally:
+        named.stop()
+
+
+def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
+    import functools
+    import http.server
+    import threading
+    a = logs("a")
+    a.add(names=["from-url.se"])
+    d = tmp_path / "www"
+    d.mkdir()
+    ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=str(d))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = "http://127.0.0.1:%d/log_list.json" % srv.server_address[1]
+        n = nodd_factory(extra=ct_yaml([], log_list=url))
+        wait_position(n, "log-a", 1)
+        assert n.lookup("from-url.se")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -11,6 +11,9 @@ changing it. Keys are random each run, so every file changes together.
     merkle.json    leaf hashes, roots of sizes 1..9, inclusion and consistency proofs
     sth.json       log keys, get-sth bodies (good and bad), checkpoint, key IDs
     loglist.json   a log list with every state, a tiled log and broken logs
+
+It also writes the named seeds of tests/fuzz/corpus/{ctleaf,ctjson,loglist} (the ctjson
+ones signed with a key derived from a constant, whose public half fuzz_ctjson.c holds).
 """
 import base64
 import datetime
