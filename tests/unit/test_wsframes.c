@@ -126,16 +126,16 @@ int main(void)
 	ws_frames_free(tiny);
 	ws_frames_free(wf);
 	is_int(parse(e, 2), 5002, "outputs keep their chunks after the cache is gone");
-	evbuffer_free(a);
-	evbuffer_free(b);
-	evbuffer_free(c);
-	evbuffer_free(d);
-	evbuffer_free(e);
+	struct evbuffer *outs[] = { a, b, c, d, e };
+	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+		evbuffer_free(outs[i]);
 	outbox_close(ob);
 	store_close(st);
-	char cmd[160];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
+	static const char *const files[] = { "t.db", "t.db-wal", "t.db-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
 	return tap_done();
 }
