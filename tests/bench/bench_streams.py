@@ -148,6 +148,9 @@ def main():
         if kc.first:
             print("kcat consumed %d records: %.0f records/s from the first record; the last %.1f s "
                   "after nodd resumed" % (N, N / (t_end - kc.first), t_end - t0))
+        else:
+            print("kcat: the live consumer saw no record; the last arrived %.1f s after nodd "
+                  "resumed" % (t_end - t0))
         ws_first = ws_results(ws, t0, "one WebSocket client")[1]
         if perf:
             print("streaming window for perf report --time: %.6f,%.6f"
