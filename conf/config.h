@@ -162,6 +162,12 @@ struct nodd_config {
 	int64_t ct_max_unverified; /* entries read ahead of a verified tree head, per log */
 	int64_t ct_partial_tile_wait; /* seconds before a static log's partial data tile is read */
 	int64_t ct_dedup_keep;     /* issuance keys kept for precert/cert deduplication */
+
+	/* rdap: confirmation of CT candidates by the registry's creation date */
+	int rdap_enabled;
+	char *rdap_bootstrap;      /* the IANA RDAP bootstrap file for DNS (dns.json) */
+	int rdap_rate;             /* requests per second, all servers together */
+	int64_t rdap_max_queue;    /* candidates waiting for an answer */
 };
 
 /* Parse and validate a file. Returns a new config (config_free), or NULL with

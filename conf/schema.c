@@ -387,17 +387,44 @@ static int ct_log_done(struct cctx *c, void *item, int index, yaml_node_t *e, co
 	return 0;
 }
 
+/* "2" or "2/s": requests per second. */
+static int parse_rate(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (end == s || errno || (*end && strcmp(end, "/s") != 0) || n < r->min || n > r->max)
+		return cerr(c, v, key, "expected requests per second %lld..%lld (\"2\" or \"2/s\"), "
+			"not \"%s\"", r->min, r->max, s);
+	opt_set_num(r, base, n);
+	return 0;
+}
+
+/* A top-level key node of the file, for errors about a section as a whole (root: none). */
+static yaml_node_t *top_key(struct cctx *c, yaml_node_t *root, const char *name)
+{
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, name) == 0)
+			return k;
+	}
+	return root;
+}
+
 int conf_ct_finish(struct cctx *c, yaml_node_t *root)
 {
 	struct nodd_config *cfg = c->cfg;
+	if (cfg->rdap_enabled && !cfg->rdap_bootstrap)
+		return cerr(c, top_key(c, root, "rdap"), "rdap.bootstrap", "required when rdap is "
+			"enabled: the IANA RDAP bootstrap file for DNS (dns.json)");
 	if (!cfg->ct_log_list && cfg->nct_logs == 0)
 		return 0;
-	yaml_node_t *at = root;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, "ct") == 0)
-			at = k;
-	}
+	yaml_node_t *at = top_key(c, root, "ct");
 	if (!cfg->ct_user_agent)
 		return cerr(c, at, "ct.user-agent", "required when ct reads logs: logs ask for a "
 			"contact, e.g. user-agent: \"nodd (ops@example.org)\"");
@@ -443,6 +470,7 @@ const struct opt_row config_schema[] = {
 	{ ROW("", "kafka", OPT_SECTION) },
 	{ ROW("", "streams", OPT_SECTION) },
 	{ ROW("", "ct", OPT_SECTION) },
+	{ ROW("", "rdap", OPT_SECTION) },
 
 	{ ROW("server", "listen", OPT_ADDRS), CFG(listen), COUNT(struct nodd_config, nlisten),
 	  .max = CONFIG_MAX_LISTEN, .def_text = "127.0.0.1@5353", .defport = 53,
@@ -585,6 +613,12 @@ const struct opt_row config_schema[] = {
 	{ ROW("ct", "partial-tile-wait", OPT_DURATION), CFG(ct_partial_tile_wait), .def = 300,
 	  .max = DAY, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "dedup-keep", OPT_INT), CFG(ct_dedup_keep), .def = 1000000, .min = 1000,
+	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "enabled", OPT_BOOL), CFG(rdap_enabled), .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "bootstrap", OPT_STRING), CFG(rdap_bootstrap), .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "rate", OPT_INT), CFG(rdap_rate), .def = 2, .min = 1, .max = 1000,
+	  .parse = parse_rate, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "max-queue", OPT_INT), CFG(rdap_max_queue), .def = 100000, .min = 1,
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct.logs", "url", OPT_STRING), CTL(url), .parse = parse_ct_url },
 	{ ROW("ct.logs", "monitoring-url", OPT_STRING), CTL(monitoring_url), .parse = parse_ct_url },

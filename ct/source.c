@@ -230,6 +230,9 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		goto fail;
 	}
 	s->env.learning_end = learn + cfg->ct_learning_period;
+	if (cfg->rdap_enabled &&
+	    !(s->env.rdap = ct_rdap_start(base, cfg, s->env.fetch, s->env.st, nod, e)))
+		goto fail;
 	if (now < s->env.learning_end)
 		log_info("ct: learning period until %lld: names read until then are baseline",
 			(long long)s->env.learning_end);
@@ -267,6 +270,7 @@ void ct_source_stop(struct ct_source *s)
 		event_free(s->timer);
 	if (s->rate_timer)
 		event_free(s->rate_timer);
+	ct_rdap_stop(s->env.rdap);
 	ct_fetch_free(s->env.fetch);
 	ct_state_close(s->env.st);
 	ct_psl_close(s->env.psl);
@@ -282,9 +286,17 @@ json_t *ct_source_status(void *arg)
 	return a;
 }
 
+json_t *ct_source_rdap_status(void *arg)
+{
+	struct ct_source *s = arg;
+	return s && s->env.rdap ? ct_rdap_status(s->env.rdap) : json_null();
+}
+
 void ct_source_metrics(void *arg, FILE *out)
 {
 	struct ct_source *s = arg;
+	if (s && s->env.rdap)
+		ct_rdap_metrics(s->env.rdap, out);
 	if (!s || !s->nlogs)
 		return;
 	struct ct_follow **fs = malloc(s->nlogs * sizeof *fs);

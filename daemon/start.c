@@ -123,8 +123,11 @@ static void add_http_sections(struct daemon *d)
 		http_add_section(&d->henv, "ws_clients", ws_status, ws_metrics, d->ws);
 	http_add_section(&d->henv, "upstreams", upstreams_status, upstreams_metrics, d->sec);
 	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
-	if (d->ct)
+	if (d->ct) {
 		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
+		if (d->cfg->rdap_enabled)
+			http_add_section(&d->henv, "rdap", ct_source_rdap_status, NULL, d->ct);
+	}
 	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
 		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);

@@ -278,6 +278,39 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 	return 0;
 }
 
+/* A listed name (first_seen fs) into the index: at nod_commit() inside a transaction
+ * (answers never show what is not committed), at once outside. Only when it is in a window
+ * or in the index already: a first_seen moved back beyond 24 h must take the name out of
+ * the zones it is in now, at once (a new version of each). 0 or -1. */
+static int index_listed(nod_t *nod, const char *norm, int64_t fs, int64_t added, int reset,
+	int64_t now)
+{
+	uint8_t wire[DNAME_MAX_WIRE];
+	int wl = dname_text_to_wire(norm, wire);
+	if (wl <= 1 || (now - fs >= WINDOW_MAX_SECS &&
+		!nindex_get(nod->ix, wire, (size_t)wl - 1, NULL)))
+		return 0;
+	if (!nod->in_tx)
+		return index_name(nod, wire, (size_t)wl - 1, fs, now, added, 0);
+	if (nod->npend == nod->pend_cap) {
+		size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
+		struct pending *np = realloc(nod->pend, nc * sizeof *np);
+		if (!np) {
+			snprintf(nod->err, sizeof nod->err, "out of memory");
+			return -1;
+		}
+		nod->pend = np;
+		nod->pend_cap = nc;
+	}
+	struct pending *p = &nod->pend[nod->npend++];
+	memcpy(p->rel, wire, (size_t)wl - 1);
+	p->len = (uint8_t)(wl - 1);
+	p->fs = fs;
+	p->added = added;
+	p->reset = (int8_t)reset;
+	return 0;
+}
+
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
 	const char *zone, int64_t serial, const struct nod_ct_fields *ct, int64_t now)
 {
@@ -304,11 +337,37 @@ static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *sour
 	return rc;
 }
 
+/* The candidate confirmed (store_ct_confirm found it, first_seen cfs): listed, and a
+ * confirmed_newly_registered_domain record saying what confirmed it; lead (>= 0): how many
+ * seconds CT was ahead of a zone that confirmed it. 0 or -1. */
+static int confirmed(nod_t *nod, const char *norm, int64_t cfs, const char *by, int64_t lead,
+	int64_t added, int64_t now)
+{
+	char src[600] = "";
+	if (store_lookup(nod->st, norm, NULL, src, sizeof src, NULL) < 0 ||
+	    store_list(nod->st, norm, added) < 0)
+		return -1;
+	if (!nod->ob)
+		return 0;
+	json_t *o = json_object();
+	json_object_set_new(o, "domain", json_string(norm));
+	json_object_set_new(o, "timestamp", json_integer(cfs));
+	json_object_set_new(o, "confidence", json_string("confirmed"));
+	json_object_set_new(o, "confirmed_by", json_string(by));
+	if (lead >= 0)
+		json_object_set_new(o, "ct_lead_seconds", json_integer(lead));
+	json_object_set_new(o, "source", json_string(src));
+	int rc = outbox_append(nod->ob, OUTBOX_CONFIRMED, norm, o, now, NULL);
+	json_decref(o);
+	if (rc == 0)
+		nod->ob_dirty = 1;
+	return rc;
+}
+
 /* A delegation that a transfer of its zone shows (at fs) and that is a CT candidate not
  * confirmed yet, first seen at most 24 h before: the zone confirms it. It is listed (with
- * the first_seen CT gave it, when list: confirmed held it back) and a
- * confirmed_newly_registered_domain record says which serial confirmed it and how many
- * seconds CT was ahead. 0 or -1. */
+ * the first_seen CT gave it, when list: confirmed held it back); the record says which
+ * serial confirmed it and how many seconds CT was ahead. 0 or -1. */
 static int confirm_ct(nod_t *nod, const char *norm, int64_t fs, const char *zone,
 	int64_t serial, int64_t added, int64_t now)
 {
@@ -316,25 +375,26 @@ static int confirm_ct(nod_t *nod, const char *norm, int64_t fs, const char *zone
 	int r = store_ct_confirm(nod->st, norm, fs - 86400, &cfs);
 	if (r <= 0)
 		return r;
-	char src[600] = "", by[600];
-	if (store_lookup(nod->st, norm, NULL, src, sizeof src, NULL) < 0 ||
-	    store_list(nod->st, norm, added) < 0)
-		return -1;
-	if (!nod->ob)
-		return 0;
+	char by[600];
 	snprintf(by, sizeof by, "zone %s serial %lld", zone, (long long)serial);
-	json_t *o = json_object();
-	json_object_set_new(o, "domain", json_string(norm));
-	json_object_set_new(o, "timestamp", json_integer(cfs));
-	json_object_set_new(o, "confidence", json_string("confirmed"));
-	json_object_set_new(o, "confirmed_by", json_string(by));
-	json_object_set_new(o, "ct_lead_seconds", json_integer(fs - cfs));
-	json_object_set_new(o, "source", json_string(src));
-	int rc = outbox_append(nod->ob, OUTBOX_CONFIRMED, norm, o, now, NULL);
-	json_decref(o);
-	if (rc == 0)
-		nod->ob_dirty = 1;
-	return rc;
+	return confirmed(nod, norm, cfs, by, fs - cfs, added, now);
+}
+
+int nod_confirm_ct(nod_t *nod, const char *domain, const char *by, int64_t now)
+{
+	if (!nod->in_tx) {
+		snprintf(nod->err, sizeof nod->err, "nod_confirm_ct outside a transaction");
+		return -1;
+	}
+	int64_t cfs = 0;
+	int r = store_ct_confirm(nod->st, domain, INT64_MIN, &cfs);
+	if (r <= 0)
+		return r;
+	int64_t added = added_clock(nod, now);
+	if (confirmed(nod, domain, cfs, by, -1, added, now) < 0 ||
+	    index_listed(nod, domain, cfs, added, 0, now) < 0)
+		return -1;
+	return 1;
 }
 
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
@@ -473,35 +533,8 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	uint8_t wire[DNAME_MAX_WIRE];
-	int wl = listed ? dname_text_to_wire(norm, wire) : -1;
-	/* In a window, or in the index already: a first_seen moved back beyond 24 h must take
-	 * the name out of the zones it is in now, at once (a new version of each). */
-	if (wl > 1 && (now - kept < WINDOW_MAX_SECS || nindex_get(nod->ix, wire, (size_t)wl - 1,
-		NULL))) {
-		if (nod->in_tx) {
-			/* Answers must never show what is not committed: the index takes
-			 * the name at nod_commit(). */
-			if (nod->npend == nod->pend_cap) {
-				size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
-				struct pending *np = realloc(nod->pend, nc * sizeof *np);
-				if (!np) {
-					snprintf(nod->err, sizeof nod->err, "out of memory");
-					return -1;
-				}
-				nod->pend = np;
-				nod->pend_cap = nc;
-			}
-			struct pending *p = &nod->pend[nod->npend++];
-			memcpy(p->rel, wire, (size_t)wl - 1);
-			p->len = (uint8_t)(wl - 1);
-			p->fs = kept;
-			p->added = added;
-			p->reset = (int8_t)reset;
-		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, added, 0) < 0) {
-			return -1;
-		}
-	}
+	if (listed && index_listed(nod, norm, kept, added, reset, now) < 0)
+		return -1;
 	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;
 }

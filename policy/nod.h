@@ -88,6 +88,12 @@ struct nod_ct_fields {
 int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
 	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why);
 
+/* A CT candidate not confirmed yet that its registry confirms (RDAP): listed with the
+ * first_seen CT gave it, with a confirmed_newly_registered_domain record (confirmed_by:
+ * by). Only inside nod_begin()..nod_commit(). 1 confirmed, 0 not a candidate waiting for
+ * it, -1 on a failure. */
+int nod_confirm_ct(nod_t *nod, const char *domain, const char *by, int64_t now);
+
 struct outbox;
 /* Borrowed; NULL for none. */
 void nod_set_outbox(nod_t *nod, struct outbox *ob);

@@ -68,8 +68,9 @@ static const char *const migrations[] = {
 	 * the entries read (frontier, its size is the next index) with the last verified tree
 	 * head; the issuance keys seen lately (a precert and its certificate, in any log, count
 	 * once; bounded by ct.dedup-keep, oldest rowid first); the CT candidates (listed: in the
-	 * zones already; confirmed: 0 unconfirmed, 1 confirmed); the host names already streamed
-	 * under a candidate (kept a little over 24 h). */
+	 * zones already; confirmed: 0 unconfirmed, 1 confirmed, 2 known); the host names streamed
+	 * under a candidate (kept a little over 24 h); the candidates waiting for their registry's
+	 * RDAP answer (due: when to ask, tries: asked so far). */
 	("CREATE TABLE ct_log("
 	 "  log_id BLOB PRIMARY KEY, next INTEGER NOT NULL, frontier BLOB NOT NULL,"
 	 "  sth_size INTEGER NOT NULL, sth_time INTEGER NOT NULL, sth_root BLOB NOT NULL"
@@ -80,7 +81,11 @@ static const char *const migrations[] = {
 	 "  confirmed INTEGER NOT NULL DEFAULT 0"
 	 ") WITHOUT ROWID;"
 	 "CREATE TABLE ct_fqdn(fqdn TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"
-	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"),
+	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"
+	 "CREATE TABLE rdap_queue("
+	 "  domain TEXT PRIMARY KEY, due INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"
+	 "CREATE INDEX rdap_queue_due ON rdap_queue(due);"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -444,3 +444,47 @@ def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
+    import rdap
+    srv = rdap.start()
+    try:
+        srv.set("recent.rdaptest", rdap.registered(3600))
+        srv.set("ancient.rdaptest", rdap.registered(400 * 86400))
+        srv.set("nodate.rdaptest", rdap.no_events())
+        srv.set("slow.rdaptest", rdap.throttled(2), rdap.registered(600))
+        boot = str(tmp_path / "dns.json")
+        rdap.write_bootstrap(boot, {"rdaptest": srv.url})
+        a = logs("a")
+        for d in ["recent", "ancient", "nodate", "missing", "slow"]:
+            a.add(names=["www.%s.rdaptest" % d])
+        extra = ct_yaml([a], list_="confirmed") + ("rdap:\n  enabled: yes\n  bootstrap: %s\n"
+                                                   "  rate: 20/s\n" % boot)
+        n = nodd_factory(extra=extra)
+        wait_position(n, "log-a", 5)
+
+        def answered():
+            st, body = n.api("GET", "/api/v1/status")
+            r = body["rdap"]
+            return r if r["queue"] == 0 else None
+        r = h.wait_for(answered, 20, what="RDAP queue drained")
+        assert r["answers"]["confirmed"] == 2 and r["answers"]["known"] == 1
+        assert r["answers"]["no_date"] == 1 and r["answers"]["not_found"] == 1
+        assert r["answers"]["throttled"] == 1
+        conf = ws_records(n, "confirmed_newly_registered_domain", 3, timeout=3)
+        assert sorted(c["domain"] for c in conf) == ["recent.rdaptest", "slow.rdaptest"]
+        assert all(c["confirmed_by"].startswith("rdap registration ") for c in conf)
+        reqs = [q for q in srv.requests() if q["domain"] == "slow.rdaptest"]
+        assert [q["status"] for q in reqs] == [429, 200]
+        assert reqs[1]["time"] - reqs[0]["time"] >= 1.9
+        assert all(q["user_agent"] == UA for q in srv.requests())
+        # list: confirmed lists what RDAP confirmed, with the first_seen CT gave it
+        assert n.a_code("recent.rdaptest") == "127.0.0.2"
+        assert n.a_code("slow.rdaptest") == "127.0.0.2"
+        for d in ["ancient", "nodate", "missing"]:
+            assert n.a_code("%s.rdaptest" % d) == "NXDOMAIN", d
+        # asked once each: an answer is kept
+        assert len([q for q in srv.requests() if q["domain"] == "ancient.rdaptest"]) == 1
+    finally:
+        srv.stop()

@@ -7,6 +7,7 @@
 
 #include "conf/config.h"
 #include "ct/fetch.h"
+#include "ct/rdap.h"
 #include "ct/state.h"
 #include "policy/nod.h"
 #include "policy/outbox.h"
@@ -40,6 +41,15 @@ static void retry_after(void)
 	is_int(ct_retry_after("12x", 1000), -1, "digits then garbage");
 }
 
+static void rdap_dates(void)
+{
+	is_int(ct_rdap_date("2015-10-21T07:28:00Z"), 1445412480, "an RFC 3339 date");
+	is_int(ct_rdap_date("2015-10-21T07:28:00.123Z"), 1445412480, "with a fraction");
+	is_int(ct_rdap_date("2015-10-21T09:28:00+02:00"), 1445412480, "with an offset");
+	is_int(ct_rdap_date("2015-10-21 07:28:00"), -1, "not RFC 3339");
+	is_int(ct_rdap_date("2015-10-21T07:28:00"), -1, "no zone");
+}
+
 static void config(void)
 {
 	struct nodd_config *c = load(GOOD);
@@ -70,6 +80,14 @@ static void config(void)
 	c = load(GOOD "ct:\n  user-agent: u@x\n  start: latest\n");
 	ok(!c && strstr(e.msg, ":7: ct.start: expected end, earliest or an entry index"),
 		"a bad start (%s)", e.msg);
+	c = load(GOOD "rdap:\n  enabled: yes\n");
+	ok(!c && strstr(e.msg, ":5: rdap.bootstrap: required when rdap is enabled"),
+		"rdap needs its bootstrap file (%s)", e.msg);
+	c = load(GOOD "rdap:\n  enabled: yes\n  bootstrap: /x/dns.json\n  rate: 3/s\n");
+	ok(c && c->rdap_rate == 3, "rate: 3/s (%s)", e.msg);
+	config_free(c);
+	c = load(GOOD "rdap:\n  rate: 3/m\n");
+	ok(!c && strstr(e.msg, "rdap.rate: expected requests per second"), "rate: 3/m (%s)", e.msg);
 	c = load(GOOD "ct:\n  user-agent: u@x\n  logs:\n    - url: ftp://a/\n      key: K\n");
 	ok(!c && strstr(e.msg, "ct.logs.url: expected an http:// or https:// URL"),
 		"a URL that is not http(s) (%s)", e.msg);
@@ -175,6 +193,7 @@ int main(void)
 	snprintf(cpath, sizeof cpath, "%s/nodd.yaml", dir);
 	snprintf(db, sizeof db, "%s/t.db", dir);
 	retry_after();
+	rdap_dates();
 	config();
 	struct nodd_err se = { 0 };
 	store_t *st = store_open(db, &se);
