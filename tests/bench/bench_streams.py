@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import nodd_harness as h  # noqa: E402
 from bind_util import KEY, SECRET, Named, ZONE, upstream_yaml  # noqa: E402
 
-# BENCH_STREAMS_PERF=FILE: perf record -g of nodd during round 1's streaming, into FILE
+# BENCH_STREAMS_PERF=FILE: perf record -g of nodd during round 1 into FILE, round 2 into FILE.round2
 # (BENCH_STREAMS_ROUNDS=1: round 1 only)
 N = int(os.environ.get("BENCH_STREAM_NAMES", "100000"))
 NRD = "newly_registered_domain"
@@ -172,11 +172,20 @@ def main():
                 nsupdate(named, ["t%06d" % (i + j) for j in range(50)])
                 i += 50
                 time.sleep(0.05)
+        perf = None
+        if os.environ.get("BENCH_STREAMS_PERF"):
+            perf = subprocess.Popen(["perf", "record", "-g", "-o",
+                                     os.environ["BENCH_STREAMS_PERF"] + ".round2", "-p",
+                                     str(n.proc.pid)], stderr=subprocess.DEVNULL)
+            time.sleep(2)
         t0 = time.monotonic()
         n.proc.send_signal(signal.SIGCONT)
         th = threading.Thread(target=trickle, daemon=True)
         th.start()
         ws_results(ws, t0, "ten WebSocket clients, ingestion going on")
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         stop.set()
         th.join(60)
     finally:
