@@ -492,3 +492,18 @@ def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
         assert len([q for q in srv.requests() if q["domain"] == "ancient.rdaptest"]) == 1
     finally:
         srv.stop()
+
+
+def test_static_log_read_in_verified_chunks(logs, nodd_factory):
+    a = logs("s")
+    total = 1100
+    for i in range(total):
+        a.add(names=["c%d.chunk%d.se" % (i, i)])
+    extra = ct_yaml([a], tiled=True).replace("  rate: 50", "  rate: 50\n  max-unverified: 300")
+    n = nodd_factory(extra=extra)
+    wait_position(n, "log-s", total, timeout=60)
+    assert ct_status(n)["log-s"]["last_error"] is None
+    assert len(ws_records(n, NRD, total, timeout=10)) == total
+    paths = [r["path"] for r in a.requests()]
+    # positions 256, 512, 768, 1024 proved from the hash tiles to the checkpoint of 1100
+    assert "tile/1/000.p/4" in paths and "tile/0/004.p/76" in paths, paths
