@@ -460,7 +460,8 @@ def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
         for d in ["recent", "ancient", "nodate", "missing", "slow"]:
             a.add(names=["www.%s.rdaptest" % d])
         extra = ct_yaml([a], list_="confirmed") + ("rdap:\n  enabled: yes\n  bootstrap: %s\n"
-                                                   "  rate: 20/s\n" % boot)
+                                                   "  rate: 20/s\n  retry: 1s\n"
+                                                   "  max-tries: 2\n" % boot)
         n = nodd_factory(extra=extra)
         wait_position(n, "log-a", 5)
 
@@ -469,12 +470,15 @@ def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
             r = body["rdap"]
             return r if r["queue"] == 0 else None
         r = h.wait_for(answered, 20, what="RDAP queue drained")
-        assert r["answers"]["confirmed"] == 2 and r["answers"]["known"] == 1
-        assert r["answers"]["no_date"] == 1 and r["answers"]["not_found"] == 1
-        assert r["answers"]["throttled"] == 1
+        assert r["confirmed"]["rdap"] == 2 and r["known"]["rdap"] == 1
+        assert r["answers"]["registration_recent"] == 2
+        assert r["answers"]["registration_old"] == 1
+        # no date and 404: asked max-tries times, then left unconfirmed
+        assert r["answers"]["no_event"] == 2 and r["answers"]["not_found"] == 2
+        assert r["answers"]["throttled"] == 1 and r["gave_up"] == 2
         conf = ws_records(n, "confirmed_newly_registered_domain", 3, timeout=1.5)
         assert sorted(c["domain"] for c in conf) == ["recent.rdaptest", "slow.rdaptest"]
-        assert all(c["confirmed_by"].startswith("rdap registration ") for c in conf)
+        assert all(c["confirmed_by"].startswith("rdap 20") for c in conf)
         reqs = [q for q in srv.requests() if q["domain"] == "slow.rdaptest"]
         assert [q["status"] for q in reqs] == [429, 200]
         assert reqs[1]["time"] - reqs[0]["time"] >= 1.9
