@@ -192,9 +192,10 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 		.from = up->rs.have_copy ? up->rs.serial : 0, .to = in->new_serial,
 		.now = unix_now(), .diff = job && job->diff ? &job->cs : NULL,
 		.staged = job ? &job->st : NULL };
-	struct timespec t_recv = up->t_recv, t_done;
+	struct timespec t_recv = up->t_recv, t_main, t_done;
+	clock_gettime(CLOCK_MONOTONIC, &t_main);
 	if (!job)
-		clock_gettime(CLOCK_MONOTONIC, &t_recv);
+		t_recv = t_main;
 	struct nodd_err e = { 0 };
 	enum apply_result res = apply_transfer(&a, axfr, &e);
 	note_transfer(up, axfr ? XFR_AXFR : XFR_IXFR, res == APPLY_COMMITTED ? "applied" : "failed",
@@ -226,11 +227,12 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 	up->n_obs += a.obs;
 	clock_gettime(CLOCK_MONOTONIC, &t_done);
 	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
-		"(%llu records in %u messages received in %.2f s, applied in %.2f s)",
+		"(%llu records in %u messages received in %.2f s, applied in %.2f s, %.2f s of it "
+		"writing on the main thread)",
 		zone_name(up), axfr ? "AXFR" : "IXFR", a.from, a.to, (unsigned long long)a.adds,
 		(unsigned long long)a.dels, (unsigned long long)a.obs, a.baseline ? " (baseline)" : "",
 		(unsigned long long)in->nrr, in->msgs, ts_diff(&up->conn.t_start, &t_recv),
-		ts_diff(&t_recv, &t_done));
+		ts_diff(&t_recv, &t_done), ts_diff(&t_main, &t_done));
 	up->rs.have_copy = 1;
 	up->rs.serial = in->new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
