@@ -212,8 +212,12 @@ static int xfr_take_records(struct xfrconn *c, struct xfrmsg *m, struct nodd_err
 			if (copy_stage_ixfr_to_axfr(c->copy) < 0)
 				return copy_fail(c->copy, e, "staging");
 		}
-		if (v == XFRIN_STAGE && xfr_stage_one(c, &z) < 0)
+		if (v == XFRIN_STAGE && xfr_stage_one(c, &z) < 0) {
+			if (c->kind == XFR_AXFR || c->in.style == XFRIN_STYLE_AXFR) /* in memory */
+				return nodd_fail(e, NODD_E_NOMEM, "staging: out of memory after %llu records",
+					(unsigned long long)c->in.staged);
 			return copy_fail(c->copy, e, "staging");
+		}
 	}
 	return got < 0 ? nodd_fail(e, NODD_E_PEER, "malformed message in the answer") : 0;
 }
