@@ -95,7 +95,7 @@ class Prober:
     """Polls nodd's TCP listener and /api/v1/status on two threads while running and keeps
     the longest wait for each reply: how long the main thread was held. Paced (the status
     reply itself costs the main thread time), so the probes do not slow what they measure."""
-    PACE = {"tcp": 0.01, "http": 0.1}
+    PACE = {"tcp": 0.01, "http": 1.0}
 
     def __init__(self, dport, hport):
         self.dport, self.hport = dport, hport
