@@ -7,7 +7,8 @@ same transfers in the same run; the ratios nodd/BIND are printed. During the re-
 prober polls nodd over TCP and GET /api/v1/status and prints the longest wait for a
 reply (how long the main thread was held).
 
-Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] tests/bench/bench_secondary.py [N]"""
+Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] [BENCH_STATUS_PROBE=0]
+       tests/bench/bench_secondary.py [N]"""
 import json
 import os
 import shutil
@@ -102,8 +103,10 @@ class Prober:
         self.wait = {"tcp": 0.0, "http": 0.0}
         self.n = {"tcp": 0, "http": 0}
         self.stop = threading.Event()
+        # BENCH_STATUS_PROBE=0: TCP only (a status reply holds the main thread itself)
+        kinds = ("tcp", "http") if os.environ.get("BENCH_STATUS_PROBE", "1") != "0" else ("tcp",)
         self.threads = [threading.Thread(target=self.run, args=(k,), daemon=True)
-                        for k in ("tcp", "http")]
+                        for k in kinds]
 
     def once(self, kind, i):
         if kind == "tcp":
