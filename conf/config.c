@@ -213,7 +213,7 @@ static void diff_section(const char *section, const struct nodd_config *run,
 {
 	for (const struct opt_row *r = config_schema; r->key; r++) {
 		char sub[64];
-		if (strcmp(r->section, section) != 0)
+		if (strcmp(r->section, section) != 0 || r->alias)
 			continue;
 		sub_section(sub, sizeof sub, r);
 		if (r->type == OPT_SECTION) {
@@ -276,6 +276,8 @@ static int finish(struct cctx *c, yaml_node_t *root)
 	for (int i = 0; !file_keys && i < cfg->nnotify; i++)
 		if (key_ref(c, "transfer.notify.key", cfg->notify[i].key, cfg->notify[i].line) < 0)
 			return -1;
+	if (conf_ct_finish(c, root) < 0)
+		return -1;
 	if (!cfg->hostmaster) {
 		char buf[512];
 		snprintf(buf, sizeof buf, "hostmaster.%s", cfg->suffix);

@@ -24,6 +24,8 @@ struct cctx {
 	/* line of the publish.min-interval and transfer.min-interval values (0: not given):
 	 * the two spell one setting, so the second must agree with the first */
 	int min_interval_line[2];
+	/* line of the server.log-level and log.level values (0: not given): one setting too */
+	int log_level_line[2];
 };
 
 enum opt_type {
@@ -81,6 +83,8 @@ struct opt_row {
 	opt_parse_fn parse;         /* replaces the type's reader; the type still frees */
 	opt_same_fn same;           /* replaces the type's comparison in the reload diff */
 	opt_free_fn free;           /* OPT_CUSTOM memory */
+	int alias;                  /* another spelling of a setting another row names: left
+	                             * out of the reload report, which names that row */
 };
 
 /* The table (conf/schema.c), ended by a row with key NULL. */
@@ -110,6 +114,9 @@ int conf_parse_section(struct cctx *c, const char *section, void *base, yaml_nod
 /* Every required key of section (and of the sections under it, not lists) is given. */
 int conf_check_required(struct cctx *c, const char *section, const void *base,
 	yaml_node_t *at);
+
+/* ct: the checks across its keys once all are read (user-agent when logs are given). */
+int conf_ct_finish(struct cctx *c, yaml_node_t *root);
 
 /* ---- conf/config.c: the other derivations, also used for list elements ---- */
 void conf_defaults(const char *section, void *base);

@@ -34,6 +34,7 @@ struct daemon {
 	struct kafka_sink *kafka;
 	struct ws_server *ws;
 	struct secondary *sec;       /* upstream zones (NULL without upstreams) */
+	struct ct_source *ct;        /* CT logs (NULL when ct is off) */
 	struct tsig_keyring *kr;     /* the keys in use (conf/keys.h) */
 	struct old_keys *old_kr;     /* replaced by reloads; freed at exit (reload.c says why) */
 	int64_t last_prune;
@@ -60,6 +61,10 @@ int daemon_start(struct daemon *d);
 
 /* Stop and free every part in reverse order; d->cfg too. Safe on a partial start. */
 void daemon_stop(struct daemon *d);
+
+/* The logging of cfg that a reload applies too: the global level, the level of each
+ * category, the query log and its rate. */
+void daemon_log_apply(const struct nodd_config *cfg);
 
 /* SIGHUP: re-read the configuration and keys and apply what can change at once. */
 void daemon_reload(evutil_socket_t sig, short what, void *arg);

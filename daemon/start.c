@@ -16,6 +16,7 @@
 #include "policy/window.h"
 #include "server/metrics.h"
 #include "server/query.h"
+#include "server/querylog.h"
 #include "server/tcp.h"
 #include "server/udp.h"
 #include "server/xfrout.h"
@@ -23,6 +24,7 @@
 #include "streams/sink.h"
 #include "streams/ws.h"
 #include "conf/keys.h"
+#include "ct/source.h"
 #include "zones/secondary.h"
 
 static int name_wire(const char *norm, uint8_t *wire, size_t *len)
@@ -31,6 +33,30 @@ static int name_wire(const char *norm, uint8_t *wire, size_t *len)
 	if (l < 0)
 		return -1;
 	*len = (size_t)l;
+	return 0;
+}
+
+/* publish.test-names as names relative to the DNSBL apex, with their "invalid." twins. */
+static int answer_cfg_tests(const struct nodd_config *cfg, struct answer_cfg *a,
+	struct nodd_err *e)
+{
+	size_t apex = a->apex_len[NOD_ZONE_DNSBL];
+	for (int i = 0; i < cfg->ntest_names && i < ANSWER_MAX_TESTS; i++) {
+		uint8_t w[DNAME_MAX_WIRE];
+		size_t l;
+		if (name_wire(cfg->test_names[i], w, &l) < 0 || l + apex - 1 > DNAME_MAX_WIRE)
+			return nodd_fail(e, NODD_E_INVALID, "%s: publish.test-names: %s.v1.bl.%s "
+				"is too long", cfg->path, cfg->test_names[i], cfg->suffix);
+		memcpy(a->tests.test_rel[i], w, l - 1);
+		a->tests.test_len[i] = l - 1;
+		if (w[0] == 4 && memcmp(w + 1, "test", 4) == 0 && l - 1 > 5 &&
+		    l + 2 + apex <= DNAME_MAX_WIRE) {
+			memcpy(a->tests.invalid_rel[i], "\007invalid", 8);
+			memcpy(a->tests.invalid_rel[i] + 8, w + 5, l - 6);
+			a->tests.invalid_len[i] = l - 6 + 8;
+		}
+		a->tests.n = i + 1;
+	}
 	return 0;
 }
 
@@ -63,7 +89,7 @@ int daemon_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a, struc
 			cfg->path);
 	}
 	a->rpz_nodata = cfg->rpz_nodata;
-	return 0;
+	return answer_cfg_tests(cfg, a, e);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -83,8 +109,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (mask & (1u << z))
-			log_debug("zone %s: new version, serial %u",
-				z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], nod_serial(d->nod, z));
+			log_debug("zone %s: new version, serial %u", published_zone_label(z),
+				nod_serial(d->nod, z));
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -146,6 +172,11 @@ static void add_http_sections(struct daemon *d)
 		http_add_section(&d->henv, "ws_clients", ws_status, ws_metrics, d->ws);
 	http_add_section(&d->henv, "upstreams", upstreams_status, upstreams_metrics, d->sec);
 	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
+	if (d->ct) {
+		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
+		http_add_section(&d->henv, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
+			d->ct);
+	}
 	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
 		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);
@@ -168,13 +199,18 @@ static int start_store(struct daemon *d)
 		return start_failed(&ke);
 	d->nod = nod_open(&(struct nod_options){ .database = d->cfg->database,
 		.min_interval = d->cfg->min_interval, .future_skew = d->cfg->future_skew,
-		.psl_file = d->cfg->psl_file }, unix_now(), &ke);
+		.psl_file = d->cfg->psl_file, .suffix = d->cfg->suffix, .ttl = d->cfg->ttl },
+		unix_now(), &ke);
 	if (!d->nod)
 		return start_failed(&ke);
 	d->ob = outbox_open(nod_store(d->nod), &ke);
 	if (!d->ob)
 		return start_failed(&ke);
 	nod_set_outbox(d->nod, d->ob);
+	if (nod_allow_config(d->nod, d->cfg->allow, d->cfg->nallow, unix_now()) < 0) {
+		nodd_fail(&ke, NODD_E_STORE, "policy.allow: %s", nod_errmsg(d->nod));
+		return start_failed(&ke);
+	}
 	return 0;
 }
 
@@ -183,7 +219,8 @@ static int start_sinks(struct daemon *d)
 	if (d->cfg->kafka_brokers) {
 		struct kafka_options ko = {
 			.brokers = d->cfg->kafka_brokers,
-			.topic = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd },
+			.topic = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd,
+				d->cfg->kafka_topic_nrfqdn, d->cfg->kafka_topic_confirmed },
 			.props = d->cfg->kafka_props,
 			.nprops = d->cfg->nkafka_props,
 		};
@@ -194,7 +231,8 @@ static int start_sinks(struct daemon *d)
 	}
 	struct ws_options wo = {
 		.max_lag = d->cfg->ws_max_lag,
-		.alias = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd },
+		.alias = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd,
+			d->cfg->kafka_topic_nrfqdn, d->cfg->kafka_topic_confirmed },
 	};
 	d->ws = ws_new(d->base, d->ob, &wo);
 	return 0;
@@ -211,6 +249,14 @@ static int start_sources(struct daemon *d)
 		return start_failed(&se);
 	query_set_notify(secondary_notify, d->sec);
 	return 0;
+}
+
+/* Certificate Transparency logs, when ct names any. */
+static int start_ct(struct daemon *d)
+{
+	struct nodd_err ce = { 0 };
+	d->ct = ct_source_start(d->base, d->cfg, d->nod, d->ob, &ce);
+	return !d->ct && ce.kind ? start_failed(&ce) : 0;
 }
 
 static int start_listeners(struct daemon *d)
@@ -275,6 +321,18 @@ static void start_events(struct daemon *d)
 	event_add(d->sig_hup, NULL);
 }
 
+/* The published zones' full names label their series on /metrics. */
+static void zone_labels(const struct daemon *d)
+{
+	static char names[NOD_ZONE_COUNT][METRICS_ZONE_LABEL_MAX];
+	const char *p[NOD_ZONE_COUNT];
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		published_zone_name(z, d->cfg->suffix, names[z], sizeof names[z]);
+		p[z] = names[z];
+	}
+	metrics_set_zone_names(p, NOD_ZONE_COUNT);
+}
+
 static void log_started(const struct daemon *d)
 {
 	for (int i = 0; i < d->cfg->nlisten; i++)
@@ -294,10 +352,20 @@ static void log_started(const struct daemon *d)
 	log_info("zones:%s", zones);
 }
 
+void daemon_log_apply(const struct nodd_config *cfg)
+{
+	log_set_level((enum log_level)cfg->log_level);
+	for (int c = 0; c < LOG_CAT_COUNT; c++)
+		log_set_cat_level((enum log_cat)c, cfg->log_cat_level[c] - 1);
+	querylog_set(cfg->log_queries, cfg->log_query_rate);
+}
+
 int daemon_start(struct daemon *d)
 {
 	atomic_store(&d->active, &d->acfg[0]);
-	log_set_level((enum log_level)d->cfg->log_level);
+	if (d->cfg->log_syslog)
+		log_use_syslog(log_facility_parse(d->cfg->log_facility));
+	daemon_log_apply(d->cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (start_store(d) < 0)
 		return -1;
@@ -306,10 +374,11 @@ int daemon_start(struct daemon *d)
 		log_err("cannot create the event loop");
 		return -1;
 	}
-	if (start_sinks(d) < 0 || start_sources(d) < 0 || start_listeners(d) < 0 ||
-	    start_http(d) < 0)
+	if (start_sinks(d) < 0 || start_sources(d) < 0 || start_ct(d) < 0 ||
+	    start_listeners(d) < 0 || start_http(d) < 0)
 		return -1;
 	start_events(d);
+	zone_labels(d);
 	log_started(d);
 	on_tick(-1, 0, d);
 	return 0;
@@ -323,6 +392,7 @@ void daemon_stop(struct daemon *d)
 	udp_stop(d->udp);
 	xfrout_stop(d->xfr); /* after TCP/UDP: their transfers use it */
 	secondary_stop(d->sec);
+	ct_source_stop(d->ct);
 	while (d->reloaded) { /* no reader is left: listeners, transfers, NOTIFY stopped */
 		struct reloaded_acfg *r = d->reloaded;
 		d->reloaded = r->next;

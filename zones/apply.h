@@ -27,6 +27,8 @@ struct apply {
 	int baseline;               /* the first AXFR: names are seen, none is new */
 	uint32_t from, to;          /* serial held (0 without a copy), serial transferred */
 	int64_t now;
+	const struct changeset *diff; /* an AXFR's difference found beforehand, or NULL */
+	struct stage *staged;       /* the AXFR staged, when not in copy (NULL: copy->axfr) */
 	uint64_t adds, dels, obs;   /* changes made, names newly observed */
 };
 

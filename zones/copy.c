@@ -9,8 +9,6 @@
 #include "lib/serial.h"
 
 static const char *const sql_tmp =
-	"CREATE TEMP TABLE IF NOT EXISTS axfr_new(owner TEXT, type INTEGER, rdata BLOB, ttl INTEGER,"
-	" PRIMARY KEY(owner, type, rdata)) WITHOUT ROWID;"
 	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(seq INTEGER PRIMARY KEY, owner TEXT, type INTEGER,"
 	" rdata BLOB, ttl INTEGER);"
 	/* owners that lost an NS record earlier in the transfer being applied: an NS added to
@@ -26,25 +24,22 @@ static const char *const sql[C_COUNT] = {
 	[C_DEL] = "DELETE FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = ?3 AND rdata = ?4",
 	[C_CLEAR] = "DELETE FROM zone_rr WHERE zone = ?1",
 	[C_HELD_SOA] = "SELECT rdata FROM zone_rr WHERE zone = ?1 AND owner = ?1 AND type = 6",
-	[C_AXFR_ADD] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4)",
-	[C_AXFR_CLEAR] = "DELETE FROM axfr_new",
-	/* both in primary-key order, without a sort (the AXFR difference's merge join) */
+	/* in primary-key order, without a sort (the AXFR difference's merge join) */
 	[C_COPY_ORDERED] = "SELECT owner, type, rdata, ttl FROM zone_rr WHERE zone = ?1"
 		" ORDER BY owner, type, rdata",
-	[C_NEW_ORDERED] = "SELECT owner, type, rdata, ttl FROM axfr_new ORDER BY owner, type, rdata",
-	[C_BASE_COPY] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl)"
-		" SELECT ?1, owner, type, rdata, ttl FROM axfr_new",
-	[C_BASE_NAMES] = "SELECT DISTINCT owner FROM axfr_new WHERE type = 2",
 	[C_IXFR_ADD] = "INSERT INTO ixfr_seq(seq, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[C_IXFR_CLEAR] = "DELETE FROM ixfr_seq",
 	[C_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
-	[C_IXFR_TO_AXFR] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl)"
-		" SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
 	[C_NS_COUNT] = "SELECT count(*) FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = 2",
 	[C_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(owner) VALUES (?1)",
 	[C_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE owner = ?1",
 	[C_LOST_CLEAR] = "DELETE FROM ns_lost",
 };
+
+const char *copy_db_path(struct copy *c)
+{
+	return sqlite3_db_filename(c->db, "main");
+}
 
 int copy_fail(struct copy *c, struct nodd_err *e, const char *what)
 {
@@ -54,6 +49,7 @@ int copy_fail(struct copy *c, struct nodd_err *e, const char *what)
 int copy_open(struct copy *c, sqlite3 *db, struct nodd_err *e)
 {
 	memset(c, 0, sizeof *c);
+	stage_init(&c->axfr);
 	c->db = db;
 	if (sqlite3_exec(db, sql_tmp, NULL, NULL, NULL) != SQLITE_OK)
 		return nodd_fail(e, NODD_E_STORE, "upstreams: staging tables: %s", sqlite3_errmsg(db));
@@ -68,6 +64,7 @@ int copy_open(struct copy *c, sqlite3 *db, struct nodd_err *e)
 
 void copy_close(struct copy *c)
 {
+	stage_clear(&c->axfr);
 	for (int i = 0; i < C_COUNT; i++) {
 		sqlite3_finalize(c->st[i]);
 		c->st[i] = NULL;
@@ -147,13 +144,24 @@ int copy_del(struct copy *c, const char *zone, const struct zone_rr *rr)
 
 long long copy_take_baseline(struct copy *c, const char *zone)
 {
+	return copy_take_stage(c, zone, &c->axfr);
+}
+
+long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
+{
 	sqlite3_bind_text(c->st[C_CLEAR], 1, zone, -1, SQLITE_STATIC);
-	if (run(c->st[C_CLEAR]) < 0)
+	if (run(c->st[C_CLEAR]) < 0 || stage_sort(st) < 0)
 		return -1;
-	sqlite3_bind_text(c->st[C_BASE_COPY], 1, zone, -1, SQLITE_STATIC);
-	if (run(c->st[C_BASE_COPY]) < 0)
-		return -1;
-	return sqlite3_changes(c->db);
+	long long n = 0;
+	for (size_t i = 0; i < st->n; i++) { /* in key order: appends to the table's B-tree */
+		struct zone_rr rr;
+		stage_get(st, i, &rr);
+		int k = copy_add(c, zone, &rr);
+		if (k < 0)
+			return -1;
+		n += k;
+	}
+	return n;
 }
 
 /* Run an owner statement (with zone first when not NULL); *out (may be NULL) gets the
@@ -194,8 +202,7 @@ int copy_lost_has(struct copy *c, const char *owner, int *has)
 
 int copy_stage_axfr(struct copy *c, const struct zone_rr *rr)
 {
-	bind_rr(c->st[C_AXFR_ADD], 1, rr, 1);
-	return run(c->st[C_AXFR_ADD]);
+	return stage_add(&c->axfr, rr);
 }
 
 int copy_stage_ixfr(struct copy *c, int64_t seq, const struct zone_rr *rr)
@@ -207,12 +214,21 @@ int copy_stage_ixfr(struct copy *c, int64_t seq, const struct zone_rr *rr)
 
 int copy_stage_ixfr_to_axfr(struct copy *c)
 {
-	return run(c->st[C_IXFR_TO_AXFR]) < 0 || run(c->st[C_IXFR_CLEAR]) < 0 ? -1 : 0;
+	struct copy_scan s;
+	copy_scan_begin(c, SCAN_STAGED_IXFR, NULL, &s);
+	int rc;
+	while ((rc = copy_scan_next(&s)) > 0)
+		if (stage_add(&c->axfr, &s.row) < 0) {
+			rc = -1;
+			break;
+		}
+	copy_scan_end(&s);
+	return rc < 0 || run(c->st[C_IXFR_CLEAR]) < 0 ? -1 : 0;
 }
 
 void copy_stage_clear(struct copy *c)
 {
-	run(c->st[C_AXFR_CLEAR]);
+	stage_clear(&c->axfr);
 	run(c->st[C_IXFR_CLEAR]);
 	run(c->st[C_LOST_CLEAR]);
 }
@@ -235,8 +251,7 @@ void copy_stage_rollback(struct copy *c)
 void copy_scan_begin(struct copy *c, enum copy_scan_of of, const char *zone, struct copy_scan *s)
 {
 	static const enum copy_stmt stmt[] = { [SCAN_HELD] = C_COPY_ORDERED,
-		[SCAN_STAGED_AXFR] = C_NEW_ORDERED, [SCAN_STAGED_IXFR] = C_IXFR_READ,
-		[SCAN_BASE_NAMES] = C_BASE_NAMES };
+		[SCAN_STAGED_IXFR] = C_IXFR_READ };
 	memset(s, 0, sizeof *s);
 	s->st = c->st[stmt[of]];
 	if (of == SCAN_HELD)
@@ -252,13 +267,6 @@ int copy_scan_next(struct copy_scan *s)
 		return -1;
 	const char *owner = (const char *)sqlite3_column_text(s->st, 0);
 	s->row.owner = owner ? owner : "";
-	if (sqlite3_column_count(s->st) < 4) {
-		s->row.type = 0;
-		s->row.rd = NULL;
-		s->row.rdlen = 0;
-		s->row.ttl = 0;
-		return 1;
-	}
 	s->row.type = (uint16_t)sqlite3_column_int(s->st, 1);
 	s->row.rd = sqlite3_column_blob(s->st, 2);
 	s->row.rdlen = (size_t)sqlite3_column_bytes(s->st, 2);

@@ -16,12 +16,15 @@
  *            |                          AXFR-style answer ------> AXFR
  *            v                                                     |
  *     verify TSIG on every message (RFC 8945 5.3.1, lib/tsig.c)    |
- *     stage its records in temp tables (one temp-only transaction  |
- *     per message: memory stays flat for a zone the size of .se)   |
+ *     read the records off the wire (zones/xfrmsg.c) and stage     |
+ *     them: an IXFR in a temp table (one temp-only transaction     |
+ *     per message), an AXFR in memory (zones/stage.c)              |
  *            v                                                     v
  *     a changeset per IXFR difference (zones/ixfr.c), or the AXFR difference
- *     (zones/axfrdiff.c), applied in ONE transaction: zone copy, first-seen names,
- *     zone_diff and newly_registered_domain outbox rows, refresh state ---> commit
+ *     (zones/axfrdiff.c: sorted and diffed by a worker thread with a read connection of
+ *     its own, zones/applyjob.c), applied in ONE transaction on the main thread: zone
+ *     copy, first-seen names, zone_diff and newly_registered_domain outbox rows, refresh
+ *     state ---> commit
  *
  * Any failure (connect, timeout, bad TSIG, malformed or cut stream, IXFR that starts at the
  * wrong serial or deletes an absent record, a serial going backwards) discards the whole
@@ -34,6 +37,7 @@
  * first AXFR of a zone) is not new. DNSSEC and glue changes add no NS and so observe
  * nothing. A deleted name that comes back keeps its first_seen.
  */
+#define LOG_CATEGORY LOG_CAT_XFR_IN
 #include "zones/upstream.h"
 
 #include <event2/dns.h>
@@ -172,12 +176,13 @@ static void primary_failed(struct upstream *up, enum xfr_kind kind)
 	up->pi = 0;
 	if (refresh_expired(&up->rs, unix_now()))
 		log_warn("upstream %s: expired: no successful refresh for %lld s (serving the last copy)",
-			up->zone, (long long)(unix_now() - up->rs.last_success));
+			zone_name(up), (long long)(unix_now() - up->rs.last_success));
 	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
-/* A complete, verified transfer: applied in one transaction. */
-static void apply_staged(struct upstream *up, enum xfr_kind kind)
+/* A complete, verified transfer: applied in one transaction (an AXFR with what the apply
+ * worker found, when job is not NULL). */
+static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjob *job)
 {
 	struct secondary *s = up->sec;
 	const struct xfrin *in = &up->conn.in;
@@ -185,9 +190,12 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 	struct apply a = { .copy = &s->copy, .nod = s->nod, .ob = s->ob, .zone = up->zone,
 		.keep_first_seen = up->cfg->keep_first_seen, .baseline = !up->rs.have_copy,
 		.from = up->rs.have_copy ? up->rs.serial : 0, .to = in->new_serial,
-		.now = unix_now() };
-	struct timespec t_recv, t_done;
-	clock_gettime(CLOCK_MONOTONIC, &t_recv);
+		.now = unix_now(), .diff = job && job->diff ? &job->cs : NULL,
+		.staged = job ? &job->st : NULL };
+	struct timespec t_recv = up->t_recv, t_main, t_done;
+	clock_gettime(CLOCK_MONOTONIC, &t_main);
+	if (!job)
+		t_recv = t_main;
 	struct nodd_err e = { 0 };
 	enum apply_result res = apply_transfer(&a, axfr, &e);
 	note_transfer(up, axfr ? XFR_AXFR : XFR_IXFR, res == APPLY_COMMITTED ? "applied" : "failed",
@@ -219,16 +227,57 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 	up->n_obs += a.obs;
 	clock_gettime(CLOCK_MONOTONIC, &t_done);
 	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
-		"(%llu records in %u messages received in %.2f s, applied in %.2f s)",
+		"(%llu records in %u messages received in %.2f s, applied in %.2f s, %.2f s of it "
+		"writing on the main thread)",
 		zone_name(up), axfr ? "AXFR" : "IXFR", a.from, a.to, (unsigned long long)a.adds,
 		(unsigned long long)a.dels, (unsigned long long)a.obs, a.baseline ? " (baseline)" : "",
 		(unsigned long long)in->nrr, in->msgs, ts_diff(&up->conn.t_start, &t_recv),
-		ts_diff(&t_recv, &t_done));
+		ts_diff(&t_recv, &t_done), ts_diff(&t_main, &t_done));
 	up->rs.have_copy = 1;
 	up->rs.serial = in->new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
 	refresh_set_soa(&up->rs, &up->bounds, in->refresh, in->retry, in->expire);
 	schedule_after_success(up, a.now);
+}
+
+/* The apply worker ended (zones/applyjob.h): apply what it found, or give up this
+ * transfer as a failed apply does. */
+static void on_job_done(void *ctx)
+{
+	struct upstream *up = ctx;
+	enum xfr_kind kind = up->conn.kind;
+	up->conn.kind = XFR_NONE;
+	if (up->job.rc < 0) {
+		note_transfer(up, XFR_AXFR, "failed", up->conn.in.new_serial);
+		upstream_error(up, "%s; transfer discarded", up->job.e.msg);
+		copy_stage_clear(&up->sec->copy);
+		applyjob_end(&up->job);
+		wait_retry(up);
+		return;
+	}
+	apply_staged(up, kind, &up->job);
+	applyjob_end(&up->job);
+}
+
+/* A complete AXFR: sorted (and, when a copy is held, diffed against it) by the apply
+ * worker, then applied by on_job_done. The zone counts as busy until then: no other
+ * exchange of it starts. 0 when the worker took it; -1 to apply it here at once (an
+ * IXFR, or a store that is not a file). */
+static int apply_later(struct upstream *up, enum xfr_kind kind)
+{
+	struct secondary *s = up->sec;
+	const char *path = copy_db_path(&s->copy);
+	if ((kind != XFR_AXFR && up->conn.in.style != XFRIN_STYLE_AXFR) || !path || !*path)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &up->t_recv);
+	struct nodd_err e = { 0 };
+	if (applyjob_start(&up->job, s->base, path, up->zone, up->rs.have_copy, &s->copy.axfr,
+		    on_job_done, up, &e) < 0) {
+		log_warn("upstream %s: %s; applying on the main thread", zone_name(up), e.msg);
+		return -1;
+	}
+	up->conn.kind = kind;
+	return 0;
 }
 
 /* The exchange with the primary ended (xfrclient closed it): what follows. */
@@ -254,6 +303,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		up_to_date(up);
 		break;
 	case XFR_UP_TO_DATE:
+		log_debug("upstream %s: %s has serial %u, ours is current", zone_name(up),
+			up->prim_text[up->pi], c->probe_serial);
 		up_to_date(up);
 		break;
 	case XFR_CURRENT:
@@ -268,7 +319,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		start_exchange(up, XFR_AXFR);
 		break;
 	case XFR_COMPLETE:
-		apply_staged(up, kind);
+		if (apply_later(up, kind) < 0)
+			apply_staged(up, kind, NULL);
 		break;
 	}
 }
@@ -276,7 +328,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 static void start_exchange(struct upstream *up, enum xfr_kind kind)
 {
 	struct nodd_err e = { 0 };
-	log_debug("upstream %s: %s to %s", up->zone, xfr_kind_name(kind), up->prim_text[up->pi]);
+	log_debug("upstream %s: %s to %s", zone_name(up), xfr_kind_name(kind),
+		up->prim_text[up->pi]);
 	if (kind == XFR_PROBE) {
 		up->n_probes++;
 		notify_gate_probe(&up->gate, mono_ms()); /* answers the NOTIFYs waiting */
@@ -389,6 +442,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 {
 	up->sec = s;
 	up->cfg = cu;
+	up->notify_key_required = cu->notify_key_required;
 	atomic_init(&up->nprim, 0);
 	atomic_init(&up->n_notify, 0);
 	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
@@ -405,7 +459,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 	for (int j = 0; j < cu->nprimaries; j++) {
 		struct nodd_err re = { 0 };
 		if (upstream_resolve(up, cu->primaries[j], &re) < 0)
-			log_warn("upstream %s: primary %s; skipped", up->zone, re.msg);
+			log_warn("upstream %s: primary %s; skipped", zone_name(up), re.msg);
 	}
 	up->bounds = (struct refresh_bounds){ cu->refresh_min, cu->refresh_max, cu->retry_min,
 		cu->retry_max, cu->expire_min, cu->expire_max };
@@ -424,7 +478,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 		key ? "TSIG key " : "no TSIG", key ? key->name_text : "",
 		up->rs.have_copy ? "resuming from the held serial" : "no copy yet (first AXFR is the baseline)");
 	if (up->rs.have_copy)
-		log_info("upstream %s: held serial %u", up->zone, up->rs.serial);
+		log_info("upstream %s: held serial %u", zone_name(up), up->rs.serial);
 	/* without an address yet, the resolver's answer starts the first refresh */
 	upstream_schedule(up, up->nprim == 0 ? (int64_t)cu->retry_min : 0);
 	return 0;
@@ -474,6 +528,7 @@ void secondary_stop(struct secondary *s)
 	if (!s)
 		return;
 	for (int i = 0; i < s->nups; i++) {
+		applyjob_end(&s->ups[i].job); /* waits for a worker still running */
 		xfr_deinit(&s->ups[i].conn);
 		if (s->ups[i].timer)
 			event_free(s->ups[i].timer);
@@ -584,26 +639,26 @@ void secondary_metrics(struct secondary *s, FILE *f)
 	static const char *const kinds[] = { "ixfr", "axfr", "failed" };
 	prom_family(f, "nodd_upstream_serial", "gauge", "SOA serial held for the upstream zone.");
 	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_serial", "zone", s->ups[i].zone, NULL, NULL,
+		prom_sample(f, "nodd_upstream_serial", "zone", zone_name(&s->ups[i]), NULL, NULL,
 			m_serial(&s->ups[i]));
 	prom_family(f, "nodd_upstream_transfers_total", "counter", "Transfers by kind and outcome.");
 	for (int i = 0; i < s->nups; i++) {
 		const struct upstream *up = &s->ups[i];
 		const uint64_t n[] = { up->n_ixfr, up->n_axfr, up->n_fail };
 		for (int k = 0; k < 3; k++)
-			prom_sample(f, "nodd_upstream_transfers_total", "zone", up->zone, "kind", kinds[k],
-				n[k]);
+			prom_sample(f, "nodd_upstream_transfers_total", "zone", zone_name(up), "kind",
+				kinds[k], n[k]);
 	}
 	prom_family(f, "nodd_upstream_transfers_cut_total", "counter",
 		"Transfers in cut and discarded by a limit (max-transfer-time, -idle, max-records).");
 	for (int i = 0; i < s->nups; i++)
 		for (int k = XFR_CUT_TIME; k < XFR_CUT_COUNT; k++)
-			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", s->ups[i].zone, "limit",
-				xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
+			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", zone_name(&s->ups[i]),
+				"limit", xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
 	for (size_t m = 0; m < sizeof zone_metrics / sizeof zone_metrics[0]; m++) {
 		prom_family(f, zone_metrics[m].name, zone_metrics[m].type, zone_metrics[m].help);
 		for (int i = 0; i < s->nups; i++)
-			prom_sample(f, zone_metrics[m].name, "zone", s->ups[i].zone, NULL, NULL,
+			prom_sample(f, zone_metrics[m].name, "zone", zone_name(&s->ups[i]), NULL, NULL,
 				zone_metrics[m].value(&s->ups[i]));
 	}
 }

@@ -30,6 +30,7 @@
 #include "zones/refresh.h"
 #include "zones/rrtext.h"
 #include "zones/xfrin.h"
+#include "zones/xfrmsg.h"
 
 enum xfr_kind { XFR_NONE = 0, XFR_PROBE, XFR_IXFR, XFR_AXFR };
 
@@ -84,7 +85,7 @@ struct xfrconn {
 	/* buffers sized by the data, kept between messages */
 	uint8_t *msg;                /* the message being read */
 	size_t msgcap;
-	uint8_t *rd;                 /* one record's canonical rdata */
+	uint8_t *rd;                 /* one record's canonical rdata (XFRMSG_RD_MAX bytes) */
 	size_t rdcap;
 	char owner[RRTEXT_OWNER_MAX];
 };
