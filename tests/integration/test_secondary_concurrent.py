@@ -14,7 +14,7 @@ import time
 import pytest
 
 import nodd_harness as h
-from bind_util import start_named
+from bind_util import options_clause, start_named
 
 ZONES = ("alpha", "beta")
 BASE = 25000        # delegations of each zone in the first AXFR
@@ -55,21 +55,7 @@ zone "%(z)s" {
     allow-update { 127.0.0.1; };
 };
 """ % {"z": z, "dir": self.dir} for z in ZONES)
-        conf = """
-options {
-    directory "%(dir)s";
-    pid-file "%(dir)s/named.pid";
-    listen-on port %(port)d { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    notify explicit;
-    also-notify { 127.0.0.1 port %(nport)d; };
-    notify-delay 0;
-    max-ixfr-ratio unlimited;
-    dnssec-validation no;
-    transfers-out 20;
-};
-""" % {"dir": self.dir, "port": self.port, "nport": notify_port} + zones
+        conf = options_clause(self.dir, self.port, notify_port, extra="transfers-out 20;") + zones
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
