@@ -35,7 +35,7 @@ static void *worker(void *arg)
 			sqlite3_busy_timeout(db, APPLYJOB_BUSY_MS);
 			j->rc = copy_open(&c, db, &j->e);
 			if (j->rc == 0)
-				j->rc = axfrdiff_build_from(&c, &j->st, j->zone, &j->cs, &j->e);
+				j->rc = axfrdiff_build(&c, &j->st, j->zone, &j->cs, &j->e);
 			copy_close(&c);
 		}
 		sqlite3_close(db);

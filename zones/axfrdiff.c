@@ -11,8 +11,8 @@
 #include "lib/wire.h"
 #include "zones/observe.h"
 
-int axfrdiff_build_from(struct copy *c, struct stage *st, const char *zone,
-	struct changeset *cs, struct nodd_err *e)
+int axfrdiff_build(struct copy *c, struct stage *st, const char *zone, struct changeset *cs,
+	struct nodd_err *e)
 {
 	if (stage_sort(st) < 0)
 		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
@@ -42,15 +42,10 @@ int axfrdiff_build_from(struct copy *c, struct stage *st, const char *zone,
 	return rc;
 }
 
-int axfrdiff_build(struct copy *c, const char *zone, struct changeset *cs, struct nodd_err *e)
-{
-	return axfrdiff_build_from(c, &c->axfr, zone, cs, e);
-}
-
 /* The first AXFR: the copy is what was staged; its delegations are seen, none is new. */
 static int take_baseline(struct apply *a, struct nodd_err *e)
 {
-	struct stage *st = a->staged ? a->staged : &a->copy->axfr;
+	struct stage *st = a->staged;
 	long long n = copy_take_stage(a->copy, a->zone, st);
 	if (n < 0)
 		return copy_fail(a->copy, e, "store");
@@ -76,6 +71,8 @@ static int take_baseline(struct apply *a, struct nodd_err *e)
 
 int axfrdiff_apply(struct apply *a, struct nodd_err *e)
 {
+	if (!a->staged)
+		return nodd_fail(e, NODD_E_INVALID, "AXFR apply without a stage");
 	if (a->baseline)
 		return take_baseline(a, e);
 	if (a->diff) /* found beforehand, off the main thread (zones/applyjob.h) */
@@ -84,7 +81,7 @@ int axfrdiff_apply(struct apply *a, struct nodd_err *e)
 	changeset_init(&cs);
 	cs.serial_from = a->from;
 	cs.serial_to = a->to;
-	int rc = axfrdiff_build(a->copy, a->zone, &cs, e);
+	int rc = axfrdiff_build(a->copy, a->staged, a->zone, &cs, e);
 	if (rc == 0)
 		rc = apply_changeset(a, &cs, e);
 	changeset_deinit(&cs);

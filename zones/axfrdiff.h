@@ -9,16 +9,14 @@
 #include "zones/changeset.h"
 #include "zones/copy.h"
 
-/* Fill cs (initialised, empty) with what zone's stored copy holds and the staged AXFR
- * (c->axfr) does not (removed, in key order) and the reverse (added, in key order); the
- * SOA goes like any other record. Records equal in owner, type and rdata are the same
- * record (a TTL change alone is no change). Reads only (the stage is sorted). 0, or -1
- * with e. */
-int axfrdiff_build(struct copy *c, const char *zone, struct changeset *cs, struct nodd_err *e);
-/* The same with the stored copy read through c and the new copy in st: the apply worker's
- * form (its own connection, the stage handed over). */
-int axfrdiff_build_from(struct copy *c, struct stage *st, const char *zone,
-	struct changeset *cs, struct nodd_err *e);
+/* Fill cs (initialised, empty) with what zone's stored copy (read through c) holds and
+ * the AXFR staged in st does not (removed, in key order) and the reverse (added, in key
+ * order); the SOA goes like any other record. Records equal in owner, type and rdata are
+ * the same record (a TTL change alone is no change). Reads only (st is sorted). 0, or -1
+ * with e. The apply worker calls it with a connection of its own and the stage handed
+ * over. */
+int axfrdiff_build(struct copy *c, struct stage *st, const char *zone, struct changeset *cs,
+	struct nodd_err *e);
 
 /* The staged AXFR applied: the first one (a->baseline) replaces the copy and records its
  * delegations as seen, none new; later ones apply the difference (a->diff when it was

@@ -9,11 +9,14 @@
 #include "lib/serial.h"
 
 static const char *const sql_tmp =
-	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(seq INTEGER PRIMARY KEY, owner TEXT, type INTEGER,"
-	" rdata BLOB, ttl INTEGER);"
+	/* every row keyed by its zone: transfers of several upstreams run at once, and each
+	 * reads, clears and applies only its own rows */
+	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(zone TEXT, seq INTEGER, owner TEXT, type INTEGER,"
+	" rdata BLOB, ttl INTEGER, PRIMARY KEY(zone, seq)) WITHOUT ROWID;"
 	/* owners that lost an NS record earlier in the transfer being applied: an NS added to
 	 * one of them later is a change of name servers, not a name returning */
-	"CREATE TEMP TABLE IF NOT EXISTS ns_lost(owner TEXT PRIMARY KEY) WITHOUT ROWID";
+	"CREATE TEMP TABLE IF NOT EXISTS ns_lost(zone TEXT, owner TEXT, PRIMARY KEY(zone, owner))"
+	" WITHOUT ROWID";
 
 static const char *const sql[C_COUNT] = {
 	[C_LOAD] = "SELECT serial, have_copy, last_success FROM upstream WHERE zone = ?1",
@@ -27,13 +30,14 @@ static const char *const sql[C_COUNT] = {
 	/* in primary-key order, without a sort (the AXFR difference's merge join) */
 	[C_COPY_ORDERED] = "SELECT owner, type, rdata, ttl FROM zone_rr WHERE zone = ?1"
 		" ORDER BY owner, type, rdata",
-	[C_IXFR_ADD] = "INSERT INTO ixfr_seq(seq, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[C_IXFR_CLEAR] = "DELETE FROM ixfr_seq",
-	[C_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+	[C_IXFR_ADD] = "INSERT INTO ixfr_seq(zone, seq, owner, type, rdata, ttl)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[C_IXFR_CLEAR] = "DELETE FROM ixfr_seq WHERE zone = ?1",
+	[C_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq WHERE zone = ?1 ORDER BY seq",
 	[C_NS_COUNT] = "SELECT count(*) FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = 2",
-	[C_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(owner) VALUES (?1)",
-	[C_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE owner = ?1",
-	[C_LOST_CLEAR] = "DELETE FROM ns_lost",
+	[C_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(zone, owner) VALUES (?1, ?2)",
+	[C_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE zone = ?1 AND owner = ?2",
+	[C_LOST_CLEAR] = "DELETE FROM ns_lost WHERE zone = ?1",
 };
 
 const char *copy_db_path(struct copy *c)
@@ -49,7 +53,6 @@ int copy_fail(struct copy *c, struct nodd_err *e, const char *what)
 int copy_open(struct copy *c, sqlite3 *db, struct nodd_err *e)
 {
 	memset(c, 0, sizeof *c);
-	stage_init(&c->axfr);
 	c->db = db;
 	if (sqlite3_exec(db, sql_tmp, NULL, NULL, NULL) != SQLITE_OK)
 		return nodd_fail(e, NODD_E_STORE, "upstreams: staging tables: %s", sqlite3_errmsg(db));
@@ -64,7 +67,6 @@ int copy_open(struct copy *c, sqlite3 *db, struct nodd_err *e)
 
 void copy_close(struct copy *c)
 {
-	stage_clear(&c->axfr);
 	for (int i = 0; i < C_COUNT; i++) {
 		sqlite3_finalize(c->st[i]);
 		c->st[i] = NULL;
@@ -78,6 +80,13 @@ static int run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a statement whose one parameter is zone. */
+static int run_zone(sqlite3_stmt *st, const char *zone)
+{
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	return run(st);
 }
 
 /* Bind rr's owner, type, rdata (and ttl when ttl_at > 0) from column i on. */
@@ -142,15 +151,9 @@ int copy_del(struct copy *c, const char *zone, const struct zone_rr *rr)
 	return copy_op(c, C_DEL, zone, rr);
 }
 
-long long copy_take_baseline(struct copy *c, const char *zone)
-{
-	return copy_take_stage(c, zone, &c->axfr);
-}
-
 long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
 {
-	sqlite3_bind_text(c->st[C_CLEAR], 1, zone, -1, SQLITE_STATIC);
-	if (run(c->st[C_CLEAR]) < 0 || stage_sort(st) < 0)
+	if (run_zone(c->st[C_CLEAR], zone) < 0 || stage_sort(st) < 0)
 		return -1;
 	long long n = 0;
 	for (size_t i = 0; i < st->n; i++) { /* in key order: appends to the table's B-tree */
@@ -164,16 +167,14 @@ long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
 	return n;
 }
 
-/* Run an owner statement (with zone first when not NULL); *out (may be NULL) gets the
+/* Run an owner statement (zone, then owner); *out (may be NULL) gets the
  * first column of its row, or 0 when there is none. */
 static int owner_step(struct copy *c, enum copy_stmt which, const char *zone, const char *owner,
 	int64_t *out)
 {
 	sqlite3_stmt *st = c->st[which];
-	int i = 1;
-	if (zone)
-		sqlite3_bind_text(st, i++, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, i, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (out)
 		*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -187,50 +188,48 @@ int copy_ns_count(struct copy *c, const char *zone, const char *owner, int64_t *
 	return owner_step(c, C_NS_COUNT, zone, owner, n);
 }
 
-int copy_lost_add(struct copy *c, const char *owner)
+int copy_lost_add(struct copy *c, const char *zone, const char *owner)
 {
-	return owner_step(c, C_LOST_ADD, NULL, owner, NULL);
+	return owner_step(c, C_LOST_ADD, zone, owner, NULL);
 }
 
-int copy_lost_has(struct copy *c, const char *owner, int *has)
+int copy_lost_has(struct copy *c, const char *zone, const char *owner, int *has)
 {
 	int64_t v = 0;
-	int rc = owner_step(c, C_LOST_HAS, NULL, owner, &v);
+	int rc = owner_step(c, C_LOST_HAS, zone, owner, &v);
 	*has = v != 0;
 	return rc;
 }
 
-int copy_stage_axfr(struct copy *c, const struct zone_rr *rr)
+int copy_stage_ixfr(struct copy *c, const char *zone, int64_t seq, const struct zone_rr *rr)
 {
-	return stage_add(&c->axfr, rr);
+	sqlite3_stmt *st = c->st[C_IXFR_ADD];
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	bind_rr(st, 3, rr, 1);
+	return run(st);
 }
 
-int copy_stage_ixfr(struct copy *c, int64_t seq, const struct zone_rr *rr)
-{
-	sqlite3_bind_int64(c->st[C_IXFR_ADD], 1, seq);
-	bind_rr(c->st[C_IXFR_ADD], 2, rr, 1);
-	return run(c->st[C_IXFR_ADD]);
-}
-
-int copy_stage_ixfr_to_axfr(struct copy *c)
+int copy_stage_ixfr_to_axfr(struct copy *c, const char *zone, struct stage *axfr)
 {
 	struct copy_scan s;
-	copy_scan_begin(c, SCAN_STAGED_IXFR, NULL, &s);
+	copy_scan_begin(c, SCAN_STAGED_IXFR, zone, &s);
 	int rc;
 	while ((rc = copy_scan_next(&s)) > 0)
-		if (stage_add(&c->axfr, &s.row) < 0) {
+		if (stage_add(axfr, &s.row) < 0) {
 			rc = -1;
 			break;
 		}
 	copy_scan_end(&s);
-	return rc < 0 || run(c->st[C_IXFR_CLEAR]) < 0 ? -1 : 0;
+	return rc < 0 || run_zone(c->st[C_IXFR_CLEAR], zone) < 0 ? -1 : 0;
 }
 
-void copy_stage_clear(struct copy *c)
+void copy_stage_clear(struct copy *c, const char *zone, struct stage *axfr)
 {
-	stage_clear(&c->axfr);
-	run(c->st[C_IXFR_CLEAR]);
-	run(c->st[C_LOST_CLEAR]);
+	if (axfr)
+		stage_clear(axfr);
+	run_zone(c->st[C_IXFR_CLEAR], zone);
+	run_zone(c->st[C_LOST_CLEAR], zone);
 }
 
 int copy_stage_begin(struct copy *c)
@@ -254,8 +253,7 @@ void copy_scan_begin(struct copy *c, enum copy_scan_of of, const char *zone, str
 		[SCAN_STAGED_IXFR] = C_IXFR_READ };
 	memset(s, 0, sizeof *s);
 	s->st = c->st[stmt[of]];
-	if (of == SCAN_HELD)
-		sqlite3_bind_text(s->st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->st, 1, zone, -1, SQLITE_STATIC);
 }
 
 int copy_scan_next(struct copy_scan *s)

@@ -1,6 +1,8 @@
 /* copy.h -- the stored copy of every upstream zone in sqlite (table zone_rr), its refresh
  * state (table upstream), and where a transfer is staged before it is applied (an AXFR in
- * memory, zones/stage.h; an IXFR in the temp table ixfr_seq; ns_lost). Every SQL
+ * memory, in a struct stage its exchange owns, zones/stage.h; an IXFR in the temp table
+ * ixfr_seq; ns_lost). The temp rows are keyed by zone, so the transfers of several
+ * upstreams staged at once never see, clear or apply each other's. Every SQL
  * statement of zones/ is here; the callers see records (struct zone_rr) and counts. One
  * thread per struct copy: the main thread's is on the store's connection, the apply
  * worker opens its own (zones/applyjob.h). */
@@ -26,7 +28,6 @@ enum copy_stmt {
 struct copy {
 	struct sqlite3 *db;                 /* borrowed (the store's connection) */
 	struct sqlite3_stmt *st[C_COUNT];
-	struct stage axfr;                  /* the AXFR being staged, in memory (zones/stage.h) */
 };
 
 /* Create the temp tables and prepare the statements on db (borrowed). 0, or -1 with e. */
@@ -54,27 +55,25 @@ int copy_save_state(struct copy *c, const char *zone, uint32_t serial, int64_t w
  * add with no effect), copy_del the rows deleted (0: not held); -1 on a store error. */
 int copy_add(struct copy *c, const char *zone, const struct zone_rr *rr);
 int copy_del(struct copy *c, const char *zone, const struct zone_rr *rr);
-/* The first AXFR: zone's copy replaced by what is staged (c->axfr, sorted here and
+/* The first AXFR: zone's copy replaced by what is staged in st (sorted here unless it is,
  * inserted in key order). Returns the records stored, -1 on error. */
-long long copy_take_baseline(struct copy *c, const char *zone);
-/* The same from st (sorted here unless it is). */
 long long copy_take_stage(struct copy *c, const char *zone, struct stage *st);
 
-/* Owners: the NS records zone's copy holds at owner; the ns_lost set of the transfer
+/* Owners: the NS records zone's copy holds at owner; the ns_lost set of zone's transfer
  * being applied (owners that lost an NS earlier in it). 0 or -1. */
 int copy_ns_count(struct copy *c, const char *zone, const char *owner, int64_t *n);
-int copy_lost_add(struct copy *c, const char *owner);
-int copy_lost_has(struct copy *c, const char *owner, int *has);
+int copy_lost_add(struct copy *c, const char *zone, const char *owner);
+int copy_lost_has(struct copy *c, const char *zone, const char *owner, int *has);
 
-/* Staging: one transfer at a time. An AXFR (or an AXFR-style IXFR answer) goes to c->axfr
- * in memory; an IXFR to the temp table ixfr_seq at its place seq in the stream. */
-int copy_stage_axfr(struct copy *c, const struct zone_rr *rr);
-int copy_stage_ixfr(struct copy *c, int64_t seq, const struct zone_rr *rr);
-/* An IXFR turned out AXFR-style: what ixfr_seq holds moves to c->axfr. */
-int copy_stage_ixfr_to_axfr(struct copy *c);
-/* Empty the staging (its memory freed) and ns_lost (sqlite truncates a table deleted
- * without WHERE). */
-void copy_stage_clear(struct copy *c);
+/* Staging: one transfer per zone at a time, any number of zones at once. An AXFR (or an
+ * AXFR-style IXFR answer) goes to the exchange's own struct stage in memory (stage_add);
+ * an IXFR to the temp table ixfr_seq under zone, at its place seq in the stream. */
+int copy_stage_ixfr(struct copy *c, const char *zone, int64_t seq, const struct zone_rr *rr);
+/* zone's IXFR turned out AXFR-style: what ixfr_seq holds of zone moves to axfr. */
+int copy_stage_ixfr_to_axfr(struct copy *c, const char *zone, struct stage *axfr);
+/* Empty zone's staging: axfr (its memory freed; may be NULL), zone's rows of ixfr_seq and
+ * ns_lost. Another zone's staging is untouched. */
+void copy_stage_clear(struct copy *c, const char *zone, struct stage *axfr);
 /* A temp-only transaction around the staging of one message. 0 or -1. */
 int copy_stage_begin(struct copy *c);
 int copy_stage_commit(struct copy *c);
@@ -83,7 +82,7 @@ void copy_stage_rollback(struct copy *c);
 /* A scan of rows in order; row is a view valid until the next copy_scan_next. */
 enum copy_scan_of {
 	SCAN_HELD,        /* zone's copy in key order (owner, type, rdata as sqlite sorts) */
-	SCAN_STAGED_IXFR, /* ixfr_seq in stream order */
+	SCAN_STAGED_IXFR, /* zone's rows of ixfr_seq in stream order */
 };
 struct copy_scan {
 	struct sqlite3_stmt *st;

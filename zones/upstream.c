@@ -18,7 +18,8 @@
  *     verify TSIG on every message (RFC 8945 5.3.1, lib/tsig.c)    |
  *     read the records off the wire (zones/xfrmsg.c) and stage     |
  *     them: an IXFR in a temp table (one temp-only transaction     |
- *     per message), an AXFR in memory (zones/stage.c)              |
+ *     per message), an AXFR in memory (zones/stage.c), each        |
+ *     zone apart from the others (its conn.axfr, rows keyed by it) |
  *            v                                                     v
  *     a changeset per IXFR difference (zones/ixfr.c), or the AXFR difference
  *     (zones/axfrdiff.c: sorted and diffed by a worker thread with a read connection of
@@ -165,7 +166,7 @@ static void wait_retry(struct upstream *up)
 /* This primary failed: try the next one, or wait for the retry. */
 static void primary_failed(struct upstream *up, enum xfr_kind kind)
 {
-	copy_stage_clear(&up->sec->copy);
+	copy_stage_clear(&up->sec->copy, up->zone, &up->conn.axfr);
 	up->n_fail++;
 	if (up->pi + 1 < up->nprim) {
 		up->pi++;
@@ -191,7 +192,7 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 		.keep_first_seen = up->cfg->keep_first_seen, .baseline = !up->rs.have_copy,
 		.from = up->rs.have_copy ? up->rs.serial : 0, .to = in->new_serial,
 		.now = unix_now(), .diff = job && job->diff ? &job->cs : NULL,
-		.staged = job ? &job->st : NULL };
+		.staged = job ? &job->st : &up->conn.axfr };
 	struct timespec t_recv = up->t_recv, t_main, t_done;
 	clock_gettime(CLOCK_MONOTONIC, &t_main);
 	if (!job)
@@ -250,7 +251,7 @@ static void on_job_done(void *ctx)
 	if (up->job.rc < 0) {
 		note_transfer(up, XFR_AXFR, "failed", up->conn.in.new_serial);
 		upstream_error(up, "%s; transfer discarded", up->job.e.msg);
-		copy_stage_clear(&up->sec->copy);
+		copy_stage_clear(&up->sec->copy, up->zone, &up->conn.axfr);
 		applyjob_end(&up->job);
 		wait_retry(up);
 		return;
@@ -271,7 +272,7 @@ static int apply_later(struct upstream *up, enum xfr_kind kind)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &up->t_recv);
 	struct nodd_err e = { 0 };
-	if (applyjob_start(&up->job, s->base, path, up->zone, up->rs.have_copy, &s->copy.axfr,
+	if (applyjob_start(&up->job, s->base, path, up->zone, up->rs.have_copy, &up->conn.axfr,
 		    on_job_done, up, &e) < 0) {
 		log_warn("upstream %s: %s; applying on the main thread", zone_name(up), e.msg);
 		return -1;
@@ -309,7 +310,7 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		break;
 	case XFR_CURRENT:
 		note_transfer(up, kind, "current", up->rs.serial);
-		copy_stage_clear(&up->sec->copy);
+		copy_stage_clear(&up->sec->copy, up->zone, &up->conn.axfr);
 		up_to_date(up);
 		break;
 	case XFR_DO_IXFR:

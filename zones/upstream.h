@@ -87,7 +87,8 @@ struct secondary {
 	struct event_base *base;
 	nod_t *nod;
 	outbox_t *ob;
-	struct copy copy;
+	struct copy copy;         /* the store's statements; every upstream stages apart in
+	                           * it (its conn.axfr, its zone's temp rows) */
 	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload */
 	struct upstream *ups;
 	int nups;

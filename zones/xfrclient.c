@@ -180,8 +180,8 @@ static enum xfr_next xfr_probe_decide(struct xfrconn *c, struct xfrmsg *m, struc
 static int xfr_stage_one(struct xfrconn *c, const struct zone_rr *rr)
 {
 	if (c->kind == XFR_AXFR || c->in.style == XFRIN_STYLE_AXFR)
-		return copy_stage_axfr(c->copy, rr);
-	return copy_stage_ixfr(c->copy, (int64_t)(c->in.nrr - 1), rr); /* its place in the stream */
+		return stage_add(&c->axfr, rr);
+	return copy_stage_ixfr(c->copy, c->zone, (int64_t)(c->in.nrr - 1), rr); /* its place */
 }
 
 /* The answer records of one message: read from the wire (zones/xfrmsg.c), checked in
@@ -209,7 +209,7 @@ static int xfr_take_records(struct xfrconn *c, struct xfrmsg *m, struct nodd_err
 			 * there too. Copying a whole AXFR-style answer across at apply time cost a
 			 * second per 700,000 records. */
 			log_info("upstream %s: AXFR-style answer to IXFR", c->zone);
-			if (copy_stage_ixfr_to_axfr(c->copy) < 0)
+			if (copy_stage_ixfr_to_axfr(c->copy, c->zone, &c->axfr) < 0)
 				return copy_fail(c->copy, e, "staging");
 		}
 		if (v == XFRIN_STAGE && xfr_stage_one(c, &z) < 0) {
@@ -295,6 +295,7 @@ void xfr_deinit(struct xfrconn *c)
 	c->limit_timer = NULL;
 	free(c->msg);
 	free(c->rd);
+	stage_clear(&c->axfr);
 	c->msg = c->rd = NULL;
 	c->msgcap = c->rdcap = 0;
 }
@@ -387,7 +388,7 @@ int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr
 	c->rs = rs;
 	c->cut = XFR_CUT_NONE;
 	xfrin_init(&c->in, apex, apex_len, kind == XFR_IXFR, rs->have_copy, rs->serial);
-	copy_stage_clear(c->copy);
+	copy_stage_clear(c->copy, c->zone, &c->axfr);
 	uint8_t q[1024];
 	size_t qlen;
 	if (xfr_query(c, kind, apex, apex_len, key, (uint64_t)unix_now(), q, sizeof q, &qlen, e) < 0) {

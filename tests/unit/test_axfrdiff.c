@@ -89,11 +89,11 @@ static void check_worker(struct fixture *f, const struct diff_case *k, struct ev
 	applyjob_end(&j); /* repeating it is safe */
 }
 
-static void stage(struct copy *c, const char *const *rrs)
+static void stage(struct stage *st, const char *const *rrs)
 {
 	for (int i = 0; i < 10 && rrs[i]; i++) {
 		struct zone_rr z = rr_of(rrs[i]);
-		copy_stage_axfr(c, &z);
+		stage_add(st, &z);
 	}
 }
 
@@ -108,15 +108,18 @@ int main(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct diff_case *k = &cases[i];
 		/* the held copy: staged, then taken as a baseline */
-		copy_stage_clear(&f.copy);
-		stage(&f.copy, k->held);
-		copy_take_baseline(&f.copy, "nodtest");
-		copy_stage_clear(&f.copy);
-		stage(&f.copy, k->neu);
+		struct stage st;
+		stage_init(&st);
+		stage(&st, k->held);
+		copy_take_stage(&f.copy, "nodtest", &st);
+		copy_stage_clear(&f.copy, "nodtest", &st);
+		stage(&st, k->neu);
 		struct changeset cs;
 		changeset_init(&cs);
 		struct nodd_err e = { 0 };
-		is_int(axfrdiff_build(&f.copy, "nodtest", &cs, &e), 0, "%s: built (%s)", k->what, e.msg);
+		is_int(axfrdiff_build(&f.copy, &st, "nodtest", &cs, &e), 0, "%s: built (%s)", k->what,
+			e.msg);
+		stage_clear(&st);
 		char rem[2048] = "", add[2048] = "";
 		for (size_t j = 0; j < cs.removed.n; j++)
 			append_rr(rem, sizeof rem, &cs.removed.v[j]);
