@@ -14,6 +14,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +351,12 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	s->walking = 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	/* The walk read the whole index once, through the page cache (up to STORE_CACHE_KIB):
+	 * those pages are not read again, so give them back, and the heap they leave. */
+	sqlite3_db_release_memory(s->db);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 	return ret;
 }
 
