@@ -215,38 +215,58 @@ static void slot_put(struct slot *slots, size_t cap, uint64_t h, uint32_t ref)
 	slots[i].ref = ref;
 }
 
-/* Build the slots (cap of them) from the records. With dedupe, a key met twice keeps the
- * earlier first_seen in its first record and the second becomes dead; *dups counts them. */
+/* Place one record while building (slots_build): with dedupe, a key met before keeps the
+ * earlier first_seen in its first record and this one becomes dead. 1 placed, 0 dead. */
+static int build_one(struct ntab *t, struct slot *ns, size_t cap, uint64_t h, size_t off,
+	int dedupe)
+{
+	uint8_t *r = t->arena + off;
+	if (dedupe) {
+		struct ntab probe = { .slots = ns, .cap = cap, .arena = t->arena };
+		uint8_t *first = ntab_find(&probe, rec_key(r), rec_len(r), h);
+		if (first) {
+			if (rec_v(r) < rec_v(first))
+				rec_set_v(first, rec_v(r));
+			rec_set_v(r, T_DEAD);
+			t->dead++;
+			return 0;
+		}
+	}
+	slot_put(ns, cap, h, (uint32_t)off + 1);
+	return 1;
+}
+
+#define BUILD_BATCH 16
+
+/* Build the slots (cap of them) from the records; *dups counts the duplicates dedupe
+ * dropped. The records are hashed a batch ahead and their home slots prefetched, so the
+ * random writes into the slot array overlap instead of waiting one cache miss each. */
 static int slots_build(struct ntab *t, uint64_t seed, size_t cap, int dedupe, size_t *dups)
 {
 	struct slot *ns = calloc(cap, sizeof *ns);
 	if (!ns)
 		return -1;
-	size_t live = 0;
-	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
-		uint8_t *r = t->arena + off;
-		if (rec_v(r) == T_DEAD)
-			continue;
-		uint64_t h = key_hash(seed, rec_key(r), rec_len(r));
-		if (dedupe) {
-			struct ntab probe = { .slots = ns, .cap = cap, .arena = t->arena };
-			uint8_t *first = ntab_find(&probe, rec_key(r), rec_len(r), h);
-			if (first) {
-				if (rec_v(r) < rec_v(first))
-					rec_set_v(first, rec_v(r));
-				rec_set_v(r, T_DEAD);
-				t->dead++;
-				(*dups)++;
+	size_t live = 0, off = 0, dead0 = t->dead;
+	while (off < t->arena_len) {
+		uint64_t h[BUILD_BATCH];
+		size_t o[BUILD_BATCH], n = 0;
+		for (; n < BUILD_BATCH && off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+			const uint8_t *r = t->arena + off;
+			if (rec_v(r) == T_DEAD)
 				continue;
-			}
+			o[n] = off;
+			h[n] = key_hash(seed, rec_key(r), rec_len(r));
+			__builtin_prefetch(&ns[home(h[n], cap)], 1);
+			n++;
 		}
-		slot_put(ns, cap, h, (uint32_t)off + 1);
-		live++;
+		for (size_t i = 0; i < n; i++)
+			live += (size_t)build_one(t, ns, cap, h[i], o[i], dedupe);
 	}
 	free(t->slots);
 	t->slots = ns;
 	t->cap = cap;
 	t->count = live;
+	*dups += t->dead - dead0;
 	return 0;
 }
 
@@ -459,11 +479,16 @@ int nindex_bulk_end(nindex_t *ix)
 		return -1;
 	if (dups)
 		ix->fsv_stale = 1;
-	/* the arena is complete: give back what growth reserved beyond it */
+	/* the arena and the times are complete: give back what growth reserved beyond them */
 	uint8_t *na = realloc(t->arena, t->arena_len ? t->arena_len : 1);
 	if (na) {
 		t->arena = na;
 		t->arena_cap = t->arena_len ? t->arena_len : 1;
+	}
+	int32_t *nf = ix->nfsv ? realloc(ix->fsv, ix->nfsv * sizeof *nf) : NULL;
+	if (nf) {
+		ix->fsv = nf;
+		ix->fsv_cap = ix->nfsv;
 	}
 	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
 		const uint8_t *r = t->arena + off;
@@ -472,6 +497,13 @@ int nindex_bulk_end(nindex_t *ix)
 			return -1;
 	}
 	return 0;
+}
+
+void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len)
+{
+	const struct ntab *t = ix->names;
+	for (size_t i = 0; i < len; i += 1 + (size_t)rel[i])
+		__builtin_prefetch(&t->slots[home(key_hash(ix->seed, rel + i, len - i), t->cap)]);
 }
 
 /* 1 and the record's time in *v when the table holds the key, else 0. */

@@ -44,6 +44,7 @@ enum nod_match dnsbl_lookup(const nindex_t *ix, const uint8_t *rel, size_t len, 
 		return NOD_NXDOMAIN;
 	/* The name itself, then each ancestor: Postfix asks for the whole sender domain, so
 	 * mail.x.se is listed with x.se's data. The longest listed match wins. */
+	nindex_prefetch(ix, rel, len);
 	for (size_t i = 0; i < len; i = next_label(rel, i)) {
 		int64_t fs;
 		if (nindex_get(ix, rel + i, len - i, &fs) && in_window(now, fs, WINDOW_MAX_SECS)) {
@@ -67,6 +68,7 @@ enum nod_match rpz_lookup(const nindex_t *ix, int w, const uint8_t *rel, size_t 
 	if (len == 0)
 		return NOD_NODATA;
 	/* The zone holds "n CNAME ." and "*.n CNAME ." for each n in the window. */
+	nindex_prefetch(ix, rel, len);
 	if (nindex_get(ix, rel, len, &fs) && in_window(now, fs, W))
 		return NOD_LISTED;
 	if (nindex_ancestor(ix, rel, len, &fs) && in_window(now, fs, W))
