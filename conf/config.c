@@ -213,7 +213,7 @@ static void diff_section(const char *section, const struct nodd_config *run,
 {
 	for (const struct opt_row *r = config_schema; r->key; r++) {
 		char sub[64];
-		if (strcmp(r->section, section) != 0)
+		if (strcmp(r->section, section) != 0 || r->alias)
 			continue;
 		sub_section(sub, sizeof sub, r);
 		if (r->type == OPT_SECTION) {

@@ -17,6 +17,8 @@
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
 #define CONFIG_MAX_HTTP_HOSTS 8
+#define CONFIG_MAX_ALLOW 1024
+#define CONFIG_LOG_CATS 16       /* room for lib/log.h's categories (checked in schema.c) */
 
 struct config_addr {
 	struct sockaddr_storage ss;
@@ -48,6 +50,8 @@ struct config_upstream {
 	int64_t max_transfer_idle;               /* seconds without a complete message */
 	int64_t max_records;                     /* records staged by one transfer */
 	int64_t notify_min_interval;             /* least time between probes NOTIFYs cause (s) */
+	int notify_key_required;                 /* notify-key: 0 optional (an unsigned NOTIFY
+	                                          * from a primary is taken), 1 required */
 	int line;
 };
 
@@ -78,7 +82,7 @@ struct nodd_config {
 	char *http_token;          /* NULL: writes need the token of <database>.token */
 	char *database;
 	int udp_threads;           /* 0: one per core */
-	int log_level;             /* enum log_level */
+	int log_level;             /* enum log_level: log.level, or server.log-level */
 	int tcp_idle_timeout;      /* seconds */
 	int tcp_clients;           /* global cap on TCP connections */
 	int tcp_clients_per_ip;
@@ -87,6 +91,13 @@ struct nodd_config {
 	int http_timeout;          /* seconds to send a whole request (headers and body) */
 	char *http_hosts[CONFIG_MAX_HTTP_HOSTS]; /* Host names accepted besides addresses */
 	int nhttp_hosts;
+
+	/* log: */
+	int log_syslog;            /* 1: through syslog(3) instead of stderr */
+	char *log_facility;        /* "daemon", "local0".."local7" */
+	int log_cat_level[CONFIG_LOG_CATS]; /* by enum log_cat: level + 1; 0 = the global level */
+	int log_queries;           /* the query log of DNSBL and RPZ queries */
+	int log_query_rate;        /* query log lines per second at most */
 
 	/* publish: */
 	char *suffix;              /* norm text, e.g. "nod.example" */
@@ -99,6 +110,8 @@ struct nodd_config {
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
+	char *allow[CONFIG_MAX_ALLOW]; /* policy.allow: norm text, "*.x" for a wildcard */
+	int nallow;
 
 	/* keys: */
 	struct config_key *keys;
@@ -140,7 +153,7 @@ struct config_changes {
 
 /* The settings that differ between the running config and a newly loaded one and that a
  * reload (SIGHUP) does not apply, named once each in out. Returns how many. What a reload
- * does apply: server.log-level, server.http-token, publish ttl, ns, hostmaster, soa-*,
+ * does apply: log.level (server.log-level), log.categories, log.queries, log.query-rate, server.http-token, publish ttl, ns, hostmaster, soa-*,
  * rpz-action, policy.future-skew, keys and transfer.allow (conf/schema.c marks them). */
 int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n,
 	struct config_changes *out);

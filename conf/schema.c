@@ -12,22 +12,90 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include "lib/dname.h"
 #include "lib/log.h"
 
 /* ---- readers referenced by rows ---- */
 
-static int parse_log_level(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
-	yaml_node_t *v, const char *key)
+/* server.log-level (the older spelling) and log.level are one setting: either may give
+ * it; both must agree. */
+/* A level word: its enum log_level, or -1 with the error. */
+static int level_of(struct cctx *c, yaml_node_t *v, const char *key)
 {
-	(void)k;
 	const char *s = conf_scalar(c, v, key);
 	if (!s)
 		return -1;
 	int l = log_level_parse(s);
 	if (l < 0)
 		return cerr(c, v, key, "expected error, warning, info or debug, not \"%s\"", s);
+	return l;
+}
+
+static int parse_log_level(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	int l = level_of(c, v, key);
+	if (l < 0)
+		return -1;
+	int in_log = strcmp(r->section, "log") == 0;
+	int other = c->log_level_line[!in_log];
+	if (other && l != (int)opt_get_num(r, base))
+		return cerr(c, v, key, "differs from %s on line %d: the two keys are one setting "
+			"(give log.level only)", in_log ? "server.log-level" : "log.level", other);
+	c->log_level_line[in_log] = (int)v->start_mark.line + 1;
 	opt_set_num(r, base, l);
 	return 0;
+}
+
+_Static_assert(LOG_CAT_COUNT <= CONFIG_LOG_CATS, "config_log_cat_level has no room");
+
+static int category_pair(struct cctx *c, void *arg, yaml_node_t *k, yaml_node_t *v,
+	const char *key)
+{
+	struct nodd_config *cfg = arg;
+	const char *name = (const char *)k->data.scalar.value;
+	int cat = log_cat_parse(name);
+	if (cat < 0)
+		return cerr(c, k, key, "unknown category \"%s\" (general, xfr-in, xfr-out, notify, "
+			"api, ct, security, queries)", name);
+	int l = level_of(c, v, key);
+	if (l < 0)
+		return -1;
+	cfg->log_cat_level[cat] = l + 1;
+	return 0;
+}
+
+/* A mapping read pair by pair with fn; "key:" alone is an empty one. */
+static int parse_pairs(struct cctx *c, yaml_node_t *v, const char *key, conf_pair_fn fn,
+	void *base)
+{
+	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
+		return 0;
+	return conf_each_pair(c, v, key, fn, base);
+}
+
+/* log.categories: {xfr-in: debug, api: warning}; a category not named follows log.level. */
+static int parse_categories(struct cctx *c, const struct opt_row *r, void *base,
+	yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	(void)r;
+	(void)k;
+	struct nodd_config *cfg = base;
+	memset(cfg->log_cat_level, 0, sizeof cfg->log_cat_level);
+	return parse_pairs(c, v, key, category_pair, base);
+}
+
+static int parse_facility(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	if (log_facility_parse(s) < 0)
+		return cerr(c, v, key, "expected daemon or local0 .. local7, not \"%s\"", s);
+	return conf_string(c, v, key, (char **)OPT_FIELD(r, base));
 }
 
 /* publish.min-interval and transfer.min-interval are one setting (the pace of versions,
@@ -182,6 +250,44 @@ static int parse_primaries(struct cctx *c, const struct opt_row *r, void *base, 
 	return 0;
 }
 
+/* policy.allow: names, or "*.name" for every name below name (as an RPZ wildcard);
+ * a scalar or a list, empty allowed. */
+static int parse_allow(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	char **out = OPT_FIELD(r, base);
+	int *n = (int *)(void *)((char *)base + r->count_off);
+	for (; *n > 0; (*n)--)
+		free(out[*n - 1]), out[*n - 1] = NULL;
+	int seq = v->type == YAML_SEQUENCE_NODE;
+	if (!seq && v->type != YAML_SCALAR_NODE)
+		return cerr(c, v, key, "expected a list of names or *.names");
+	long count = seq ? (long)(v->data.sequence.items.top - v->data.sequence.items.start) : 1;
+	for (long i = 0; i < count; i++) {
+		yaml_node_t *e = seq ? yaml_document_get_node(c->doc, v->data.sequence.items.start[i])
+			: v;
+		if (!e)
+			return cerr(c, v, key, "expected a list of names or *.names");
+		if (*n == r->max)
+			return cerr(c, e, key, "at most %lld entries", r->max);
+		const char *s = conf_scalar(c, e, key);
+		if (!s)
+			return -1;
+		int wild = strncmp(s, "*.", 2) == 0;
+		char norm[DNAME_MAX_TEXT + 1];
+		const char *why = NULL;
+		if (dname_text_normalize(s + (wild ? 2 : 0), norm, sizeof norm, &why) < 0)
+			return cerr(c, e, key, "\"%s\" is not a name or *.name: %s", s, why);
+		out[*n] = malloc(strlen(norm) + 3);
+		if (out[*n])
+			sprintf(out[*n], "%s%s", wild ? "*." : "", norm);
+		if (!out[(*n)++])
+			return conf_fail(c, NODD_E_NOMEM, e, key, "out of memory");
+	}
+	return 0;
+}
+
 static int upstream_done(struct cctx *c, void *item, int index, yaml_node_t *e, const char *key)
 {
 	struct config_upstream *u = item;
@@ -308,9 +414,7 @@ static int parse_props(struct cctx *c, const struct opt_row *r, void *base, yaml
 {
 	(void)r;
 	(void)k;
-	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
-		return 0;
-	return conf_each_pair(c, v, key, props_pair, base);
+	return parse_pairs(c, v, key, props_pair, base);
 }
 
 static int same_props(const struct opt_row *r, const void *a, const void *b)
@@ -352,12 +456,14 @@ LIST(allow_list, "transfer.allow", struct config_acl, xfr_allow, nxfr_allow, acl
 LIST(notify_list, "transfer.notify", struct config_notify, notify, nnotify, notify_done);
 
 static const char *const rpz_actions[] = { "nxdomain", "nodata", NULL };
+static const char *const notify_key_modes[] = { "optional", "required", NULL };
 
 #define DAY 86400LL
 #define UPS(m) AT(struct config_upstream, m)
 
 const struct opt_row config_schema[] = {
 	{ ROW("", "server", OPT_SECTION) },
+	{ ROW("", "log", OPT_SECTION) },
 	{ ROW("", "publish", OPT_SECTION) },
 	{ ROW("", "policy", OPT_SECTION) },
 	{ ROW("", "keys", OPT_LIST), .list = &keys_list, .reload = OPT_RELOADED },
@@ -378,7 +484,7 @@ const struct opt_row config_schema[] = {
 	{ ROW("server", "udp-threads", OPT_INT), CFG(udp_threads), .min = 0, .max = 64,
 	  .reload = OPT_RESTART },
 	{ ROW("server", "log-level", OPT_INT), CFG(log_level), .def = LOG_INFO,
-	  .parse = parse_log_level, .reload = OPT_RELOADED },
+	  .parse = parse_log_level, .reload = OPT_RELOADED, .alias = 1 },
 	{ ROW("server", "tcp-idle-timeout", OPT_DURATION), CFG(tcp_idle_timeout), .def = 30,
 	  .min = 1, .max = 3600, .reload = OPT_RESTART },
 	{ ROW("server", "tcp-clients", OPT_INT), CFG(tcp_clients), .def = 150, .min = 1,
@@ -393,6 +499,16 @@ const struct opt_row config_schema[] = {
 	  .max = 3600, .reload = OPT_RESTART },
 	{ ROW("server", "http-hosts", OPT_NAMES), CFG(http_hosts), COUNT(struct nodd_config,
 	  nhttp_hosts), .max = CONFIG_MAX_HTTP_HOSTS, .reload = OPT_RESTART },
+
+	{ ROW("log", "level", OPT_INT), CFG(log_level), .def = LOG_INFO, .parse = parse_log_level,
+	  .reload = OPT_RELOADED },
+	{ ROW("log", "categories", OPT_CUSTOM), .parse = parse_categories, .reload = OPT_RELOADED },
+	{ ROW("log", "syslog", OPT_BOOL), CFG(log_syslog), .reload = OPT_RESTART },
+	{ ROW("log", "facility", OPT_STRING), CFG(log_facility), .def_text = "daemon",
+	  .parse = parse_facility, .reload = OPT_RESTART },
+	{ ROW("log", "queries", OPT_BOOL), CFG(log_queries), .reload = OPT_RELOADED },
+	{ ROW("log", "query-rate", OPT_INT), CFG(log_query_rate), .def = 100, .min = 1,
+	  .max = 1000000, .reload = OPT_RELOADED },
 
 	{ ROW("publish", "suffix", OPT_NAME), CFG(suffix), .reload = OPT_RESTART,
 	  .required = "suffix: nod.example." },
@@ -412,6 +528,8 @@ const struct opt_row config_schema[] = {
 
 	{ ROW("policy", "future-skew", OPT_DURATION), CFG(future_skew), .def = 300, .max = DAY },
 	{ ROW("policy", "public-suffix-list", OPT_STRING), CFG(psl_file), .reload = OPT_RESTART },
+	{ ROW("policy", "allow", OPT_NAMES), CFG(allow), COUNT(struct nodd_config, nallow),
+	  .max = CONFIG_MAX_ALLOW, .parse = parse_allow },
 
 	{ ROW("keys", "name", OPT_NAME), AT(struct config_key, name) },
 	{ ROW("keys", "algorithm", OPT_STRING), AT(struct config_key, algorithm),
@@ -441,6 +559,9 @@ const struct opt_row config_schema[] = {
 	  .max = 4000000000LL },
 	{ ROW("upstreams", "notify-min-interval", OPT_DURATION), UPS(notify_min_interval), .def = 1,
 	  .max = 3600 },
+	/* a NOTIFY only wakes a (signed) SOA query: unsigned ones from a primary are taken */
+	{ ROW("upstreams", "notify-key", OPT_ENUM), UPS(notify_key_required),
+	  .words = notify_key_modes },
 
 	{ ROW("transfer", "allow", OPT_LIST), .list = &allow_list, .reload = OPT_RELOADED },
 	{ ROW("transfer", "notify", OPT_LIST), .list = &notify_list, .reload = OPT_RESTART },

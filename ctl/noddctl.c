@@ -122,18 +122,24 @@ static int cmd_status(struct http_client *c)
 	return rc;
 }
 
-static int cmd_lookup(struct http_client *c, const char *name)
+/* prefix then name percent-encoded (RFC 3986 unreserved characters kept) into path. */
+static void path_with_name(const char *prefix, const char *name, char *path, size_t size)
 {
-	char path[1024] = "/api/v1/domains/";
-	size_t n = strlen(path);
-	for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < sizeof path; p++) {
+	size_t n = (size_t)snprintf(path, size, "%s", prefix);
+	for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < size; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
 			path[n++] = (char)*p;
 		else
-			n += (size_t)snprintf(path + n, sizeof path - n, "%%%02X", *p);
+			n += (size_t)snprintf(path + n, size - n, "%%%02X", *p);
 	}
 	path[n] = '\0';
+}
+
+static int cmd_lookup(struct http_client *c, const char *name)
+{
+	char path[1024];
+	path_with_name("/api/v1/domains/", name, path, sizeof path);
 	struct http_reply r;
 	request(c, "GET", path, NULL, 0, &r);
 	int rc = 0;
@@ -171,6 +177,37 @@ static int cmd_observe(struct http_client *c, const char *name, long long at, co
 		print_json(&r);
 	} else {
 		print_error(&r, name);
+		rc = EXIT_REFUSED;
+	}
+	free(r.body);
+	return rc;
+}
+
+/* allow: list the entries (name NULL) or add one; unallow (on 0): remove one. */
+static int cmd_allow(struct http_client *c, const char *name, int on)
+{
+	struct http_reply r;
+	char *body = NULL;
+	char path[1024];
+	if (!name) {
+		request(c, "GET", "/api/v1/allow", NULL, 0, &r);
+	} else if (on) {
+		json_t *o = json_pack("{s:s}", "name", name);
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (!body)
+			die(EXIT_USAGE, "NAME must be UTF-8 text");
+		request(c, "POST", "/api/v1/allow", body, strlen(body), &r);
+	} else {
+		path_with_name("/api/v1/allow/", name, path, sizeof path);
+		request(c, "DELETE", path, NULL, 0, &r);
+	}
+	free(body);
+	int rc = 0;
+	if (r.status == 200) {
+		print_json(&r);
+	} else {
+		print_error(&r, name ? name : "allow");
 		rc = EXIT_REFUSED;
 	}
 	free(r.body);
@@ -397,6 +434,9 @@ static void usage(FILE *f)
 		"  observe NAME [--at UNIX] [--source S]  record an observation (default source \"noddctl\")\n"
 		"  lookup NAME                            what nodd knows of a name\n"
 		"  status                                 daemon status\n"
+		"  allow [NAME]                           never list NAME (or *.NAME: every name\n"
+		"                                         below it); without NAME: the allow-list\n"
+		"  unallow NAME                           take NAME off the allow-list\n"
 		"  import FILE|-                          lines \"name [first_seen]\", # comments;\n"
 		"         [--source S]                    sent in batches of %d (default source \"import\")\n"
 		"         [--baseline]                    record them as known: never new, listed or streamed\n"
@@ -568,6 +608,10 @@ int main(int argc, char **argv)
 		if (!arg)
 			die(EXIT_USAGE, "usage: noddctl import FILE|-");
 		rc = cmd_import(c, arg, source ? source : "import", baseline);
+	} else if (strcmp(cmd, "allow") == 0 || strcmp(cmd, "unallow") == 0) {
+		if (!arg && cmd[0] == 'u')
+			die(EXIT_USAGE, "usage: noddctl unallow NAME");
+		rc = cmd_allow(c, arg, cmd[0] == 'a');
 	} else if ((rc = ctl_control(c, cmd, arg, json)) >= 0) {
 		/* zone-status, retransfer, refresh, notify, reload (ctl/control.c) */
 	} else {

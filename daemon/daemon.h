@@ -61,6 +61,10 @@ int daemon_start(struct daemon *d);
 /* Stop and free every part in reverse order; d->cfg too. Safe on a partial start. */
 void daemon_stop(struct daemon *d);
 
+/* The logging of cfg that a reload applies too: the global level, the level of each
+ * category, the query log and its rate. */
+void daemon_log_apply(const struct nodd_config *cfg);
+
 /* SIGHUP: re-read the configuration and keys and apply what can change at once. */
 void daemon_reload(evutil_socket_t sig, short what, void *arg);
 

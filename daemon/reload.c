@@ -1,12 +1,14 @@
 /* reload.c -- SIGHUP: re-read the configuration and the TSIG keys, apply what can change
- * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys) and
- * name in the log what waits for a restart; a file with an error changes nothing. */
+ * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys, the
+ * allow-list) and name in the log what waits for a restart; a file with an error changes
+ * nothing. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/keys.h"
+#include "lib/clock.h"
 #include "daemon/daemon.h"
 #include "lib/log.h"
 #include "server/metrics.h"
@@ -68,6 +70,28 @@ static void changes_add(struct config_changes *c, const char *name)
 	c->count++;
 }
 
+/* policy.allow: the entries it no longer names end, new ones start (policy/nod.h); the
+ * running configuration then holds the applied list, so the next reload compares with it. */
+static void reload_allow(struct daemon *d, struct nodd_config *n)
+{
+	int changed = nod_allow_config(d->nod, n->allow, n->nallow, unix_now());
+	if (changed < 0) {
+		log_err("reload: policy.allow: %s", nod_errmsg(d->nod));
+		metrics_inc("reload_errors", 1);
+		return;
+	}
+	if (changed > 0)
+		log_info("reload: policy.allow: %d entries added or removed", changed);
+	for (int i = 0; i < CONFIG_MAX_ALLOW; i++) {
+		char *t = d->cfg->allow[i];
+		d->cfg->allow[i] = n->allow[i];
+		n->allow[i] = t;
+	}
+	int t = d->cfg->nallow;
+	d->cfg->nallow = n->nallow;
+	n->nallow = t;
+}
+
 /* A new suffix keeps the whole publish section as running: the publish settings the
  * reload would apply wait for the restart too. */
 static void publish_waits(struct http_reload *out)
@@ -120,7 +144,7 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 		atomic_store(&d->active, &next->cfg);
 		d->cfg->ttl = n->ttl;
 	}
-	log_set_level((enum log_level)n->log_level);
+	daemon_log_apply(n);
 	/* Swap in the fields read live (main thread: HTTP, the transfer handler); the rest needs
 	 * a restart and is named in the log. */
 	char *tok = d->cfg->http_token;
@@ -137,6 +161,7 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 	/* after the swap: the refs checked are the allow list now in use */
 	if (reload_keys(d, n, out) > 0)
 		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */
+	reload_allow(d, n);
 	config_free(n);
 	if (!same_suffix)
 		publish_waits(out);

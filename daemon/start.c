@@ -16,6 +16,7 @@
 #include "policy/window.h"
 #include "server/metrics.h"
 #include "server/query.h"
+#include "server/querylog.h"
 #include "server/tcp.h"
 #include "server/udp.h"
 #include "server/xfrout.h"
@@ -83,8 +84,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (mask & (1u << z))
-			log_debug("zone %s: new version, serial %u",
-				z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], nod_serial(d->nod, z));
+			log_debug("zone %s: new version, serial %u", published_zone_label(z),
+				nod_serial(d->nod, z));
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -168,13 +169,18 @@ static int start_store(struct daemon *d)
 		return start_failed(&ke);
 	d->nod = nod_open(&(struct nod_options){ .database = d->cfg->database,
 		.min_interval = d->cfg->min_interval, .future_skew = d->cfg->future_skew,
-		.psl_file = d->cfg->psl_file }, unix_now(), &ke);
+		.psl_file = d->cfg->psl_file, .suffix = d->cfg->suffix, .ttl = d->cfg->ttl },
+		unix_now(), &ke);
 	if (!d->nod)
 		return start_failed(&ke);
 	d->ob = outbox_open(nod_store(d->nod), &ke);
 	if (!d->ob)
 		return start_failed(&ke);
 	nod_set_outbox(d->nod, d->ob);
+	if (nod_allow_config(d->nod, d->cfg->allow, d->cfg->nallow, unix_now()) < 0) {
+		nodd_fail(&ke, NODD_E_STORE, "policy.allow: %s", nod_errmsg(d->nod));
+		return start_failed(&ke);
+	}
 	return 0;
 }
 
@@ -275,6 +281,18 @@ static void start_events(struct daemon *d)
 	event_add(d->sig_hup, NULL);
 }
 
+/* The published zones' full names label their series on /metrics. */
+static void zone_labels(const struct daemon *d)
+{
+	static char names[NOD_ZONE_COUNT][METRICS_ZONE_LABEL_MAX];
+	const char *p[NOD_ZONE_COUNT];
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		published_zone_name(z, d->cfg->suffix, names[z], sizeof names[z]);
+		p[z] = names[z];
+	}
+	metrics_set_zone_names(p, NOD_ZONE_COUNT);
+}
+
 static void log_started(const struct daemon *d)
 {
 	for (int i = 0; i < d->cfg->nlisten; i++)
@@ -294,10 +312,20 @@ static void log_started(const struct daemon *d)
 	log_info("zones:%s", zones);
 }
 
+void daemon_log_apply(const struct nodd_config *cfg)
+{
+	log_set_level((enum log_level)cfg->log_level);
+	for (int c = 0; c < LOG_CAT_COUNT; c++)
+		log_set_cat_level((enum log_cat)c, cfg->log_cat_level[c] - 1);
+	querylog_set(cfg->log_queries, cfg->log_query_rate);
+}
+
 int daemon_start(struct daemon *d)
 {
 	atomic_store(&d->active, &d->acfg[0]);
-	log_set_level((enum log_level)d->cfg->log_level);
+	if (d->cfg->log_syslog)
+		log_use_syslog(log_facility_parse(d->cfg->log_facility));
+	daemon_log_apply(d->cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (start_store(d) < 0)
 		return -1;
@@ -310,6 +338,7 @@ int daemon_start(struct daemon *d)
 	    start_http(d) < 0)
 		return -1;
 	start_events(d);
+	zone_labels(d);
 	log_started(d);
 	on_tick(-1, 0, d);
 	return 0;

@@ -32,6 +32,7 @@
 #include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
+#include "policy/allow_store.h"
 #include "policy/outbox.h"
 
 #define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
@@ -40,6 +41,7 @@ struct nod {
 	struct nod_options opt;
 	store_t *st;
 	nindex_t *ix;
+	allow_t *allow;
 	psl_ctx_t *psl;
 	_Atomic uint32_t serial[NOD_ZONE_COUNT];
 	int64_t vtime[NOD_ZONE_COUNT];
@@ -81,7 +83,7 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 	/* Committed after the last version of a zone that lists it (nodd stopped within
 	 * min-interval of the commit): no version holds it yet, so the first tick makes one. */
 	if (added != STORE_ADDED_UNKNOWN)
-		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		for (int z = 0; z <= NOD_ZONE_DNSBL; z++) {
 			int64_t w = z == NOD_ZONE_DNSBL ? WINDOW_MAX_SECS : window_secs[z];
 			if (added > nod->vtime[z] && nod->load_now - fs < w)
 				nod->pending[z] = 1;
@@ -95,14 +97,17 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 
 static void meta_key(char *buf, size_t n, int z, const char *what)
 {
-	snprintf(buf, n, "zone.%s.%s", z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], what);
+	snprintf(buf, n, "zone.%s.%s", published_zone_label(z), what);
 }
+
+static int load_allow(nod_t *nod);
 
 void nod_close(nod_t *nod)
 {
 	if (!nod)
 		return;
 	store_close(nod->st);
+	allow_free(nod->allow);
 	nindex_free(nod->ix);
 	if (nod->psl)
 		psl_free(nod->psl);
@@ -184,6 +189,8 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		nodd_fail(e, NODD_E_NOMEM, "%s", nod->err);
 		goto fail;
 	}
+	if (load_allow(nod) < 0)
+		goto store_fail;
 	nod->last_check = oldest;
 	/* no store_count() here: counting every row ever seen reads the whole table, which
 	 * costs more than the load itself and fills the page cache the load just gave back */
@@ -191,7 +198,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		nindex_count(nod->ix));
 	return nod;
 store_fail:
-	nodd_fail(e, NODD_E_STORE, "%s", store_errmsg(nod->st));
+	nodd_fail(e, NODD_E_STORE, "%s", nod->err[0] ? nod->err : store_errmsg(nod->st));
 fail:
 	nod_close(nod);
 	return NULL;
@@ -446,6 +453,160 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	return 0;
 }
 
+/* ---- the allow-list ---- */
+
+/* The entries stored, in memory for matching; a change committed after a zone's last
+ * version (nodd stopped before the next tick) is in none yet: the first tick makes one. */
+static int load_allow(nod_t *nod)
+{
+	nod->allow = allow_new();
+	if (!nod->allow) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int64_t newest;
+	if (allow_store_load(nod->st, nod->allow, &newest, nod->err, sizeof nod->err) < 0)
+		return -1;
+	if (allow_rebuild(nod->allow, nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (newest > nod->vtime[z])
+			nod->pending[z] = 1;
+	return 0;
+}
+
+struct allow_mark {
+	nod_t *nod;
+	const allow_t *changed;
+	int64_t now;
+};
+
+/* The zones listing a name that a changed entry matches get a new version: one walk of
+ * the index for all the entries changed together (changed: their patterns, open). */
+static void allow_mark_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+{
+	struct allow_mark *m = ctx;
+	if (m->now - fs < WINDOW_MAX_SECS && allow_match_now(m->changed, rel, len))
+		mark_pending(m->nod, m->now, fs);
+}
+
+static int allow_mark(nod_t *nod, allow_t *changed, int64_t now)
+{
+	if (allow_rebuild(changed, NULL) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	nod->pending[NOD_ZONE_ALLOW] = 1;
+	struct allow_mark m = { nod, changed, now };
+	nindex_foreach(nod->ix, allow_mark_cb, &m);
+	return 0;
+}
+
+/* Start or end one entry at the next versions: stored, in memory, and its pattern added
+ * to changed for allow_mark(). */
+static int allow_change(nod_t *nod, const char *norm, enum allow_origin origin, int on,
+	int64_t now, allow_t *changed)
+{
+	int64_t t = added_clock(nod, now);
+	int rc = on ? allow_store_add(nod->st, norm, origin, t, nod->err, sizeof nod->err)
+		: allow_store_end(nod->st, norm, origin, t, nod->err, sizeof nod->err);
+	if (rc < 0)
+		return -1;
+	int mem = on ? allow_add(nod->allow, norm, origin, t, ALLOW_OPEN) : 0;
+	if (!on)
+		allow_end(nod->allow, norm, origin, t);
+	if (mem < 0 || allow_add(changed, norm, origin, 0, ALLOW_OPEN) < 0 ||
+	    allow_rebuild(nod->allow, nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	log_info("allow-list: %s (%s) %s", norm, allow_origin_name(origin),
+		on ? "added: no longer listed" : "removed: listed again while within 24 h");
+	return 0;
+}
+
+/* nod_allow_set() with the changed patterns collected in changed (not marked). */
+static int allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why,
+	allow_t *changed)
+{
+	const char *w = NULL;
+	if (allow_parse(pattern, norm, normsz, &w) < 0) {
+		*out = NOD_ALLOW_INVALID;
+		if (why)
+			*why = w;
+		return 0;
+	}
+	if (allow_is_open(nod->allow, norm, origin) == on) {
+		*out = NOD_ALLOW_UNCHANGED;
+		return 0;
+	}
+	*out = NOD_ALLOW_CHANGED;
+	return allow_change(nod, norm, origin, on, now, changed);
+}
+
+int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why)
+{
+	allow_t *changed = allow_new();
+	if (!changed) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int rc = allow_set(nod, pattern, origin, on, now, norm, normsz, out, why, changed);
+	if (rc == 0 && *out == NOD_ALLOW_CHANGED)
+		rc = allow_mark(nod, changed, now);
+	allow_free(changed);
+	return rc;
+}
+
+int nod_allow_config(nod_t *nod, char *const *patterns, int n, int64_t now)
+{
+	size_t ngone = 0;
+	char (*gone)[ALLOW_MAX_TEXT + 3] = allow_config_gone(nod->allow, patterns, n, &ngone);
+	allow_t *changed = allow_new();
+	if (!gone || !changed) {
+		free(gone);
+		allow_free(changed);
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int count = 0, rc = 0;
+	for (size_t i = 0; i < ngone && rc == 0; i++, count++)
+		rc = allow_change(nod, gone[i], ALLOW_CONFIG, 0, now, changed);
+	for (int i = 0; i < n && rc == 0; i++) {
+		char norm[ALLOW_MAX_TEXT + 3];
+		enum nod_allow_outcome out;
+		const char *why = NULL;
+		rc = allow_set(nod, patterns[i], ALLOW_CONFIG, 1, now, norm, sizeof norm, &out,
+			&why, changed);
+		if (rc == 0 && out == NOD_ALLOW_INVALID)
+			log_warn("policy.allow: %s: %s; ignored", patterns[i], why);
+		count += rc == 0 && out == NOD_ALLOW_CHANGED;
+	}
+	/* what changed before a failure is stored: its zones get their versions too */
+	if (count > 0 && allow_mark(nod, changed, now) < 0)
+		rc = -1;
+	free(gone);
+	allow_free(changed);
+	return rc < 0 ? -1 : count;
+}
+
+/* The allow zone's new version: its zone_diff records (policy/allow_store.h). */
+static int allow_records(nod_t *nod, int64_t t1, int64_t t2, uint32_t from, uint32_t to)
+{
+	if (!nod->ob)
+		return 0;
+	int n = allow_zone_records(nod->allow, nod->ob, nod->opt.suffix, nod->opt.ttl, t1, t2,
+		from, to, unix_now() * 1000);
+	nod->ob_dirty |= n > 0;
+	return n < 0 ? -1 : 0;
+}
+
+allow_t *nod_allow(nod_t *nod) { return nod->allow; }
+
 int nod_begin(nod_t *nod)
 {
 	int rc = store_begin(nod->st);
@@ -530,6 +691,8 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 		meta_key(k, sizeof k, z, "vtime");
 		ok = ok && store_meta_set_int(nod->st, k, vt) == 0;
 		ok = ok && store_version_add(nod->st, z, next, vt) == 0;
+		ok = ok && (z != NOD_ZONE_ALLOW ||
+			allow_records(nod, nod->vtime[z], vt, cur, next) == 0);
 		if (!ok) {
 			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
 			continue; /* keep serving the old version; try again next tick */
@@ -543,6 +706,10 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 	if (began && store_commit(nod->st) < 0) {
 		log_err("cannot commit zone serials: %s", store_errmsg(nod->st));
 		store_rollback(nod->st);
+	}
+	if (nod->ob && nod->ob_dirty) {
+		nod->ob_dirty = 0;
+		outbox_notify(nod->ob);
 	}
 	return mask;
 }
@@ -578,6 +745,14 @@ unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono)
 		/* IXFR from versions up to a day old (policy/versions.h); a minute's slack */
 		if (store_version_trim(nod->st, now - WINDOW_MAX_SECS - 60) < 0)
 			log_warn("cannot trim old zone versions: %s", store_errmsg(nod->st));
+		/* allow-list entries: kept as long as the versions they shape */
+		if (allow_trim(nod->allow, now - WINDOW_MAX_SECS - 60) > 0) {
+			if (allow_rebuild(nod->allow, nod->ix) < 0)
+				log_warn("allow-list: out of memory while trimming; will retry");
+			if (allow_store_trim(nod->st, now - WINDOW_MAX_SECS - 60, nod->err,
+				    sizeof nod->err) < 0)
+				log_warn("%s", nod->err);
+		}
 		if (n > 0)
 			log_debug("index: %ld names dropped from memory", n);
 		else if (n < 0)

@@ -62,7 +62,14 @@ static const char *const migrations[] = {
 	 "  SELECT 'versions.floor', CAST(strftime('%s', 'now') AS INTEGER)"
 	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0)"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
-	/* 6: baseline in the start-up load's index too. sqlite 3.40 (Debian 12) counts the
+	/* 6: the allow-list (policy/allow.h): one row per entry and interval; until NULL
+	 * while the entry applies. Ended rows are kept a day for the IXFR history. */
+	("CREATE TABLE allow_entry("
+	 "  pattern TEXT NOT NULL, origin TEXT NOT NULL,"
+	 "  since INTEGER NOT NULL, until INTEGER,"
+	 "  PRIMARY KEY(pattern, origin, since)"
+	 ") WITHOUT ROWID;"),
+	/* 7: baseline in the start-up load's index too. sqlite 3.40 (Debian 12) counts the
 	 * partial index's own WHERE column among the columns a query needs, so without it the
 	 * index was not covering and every row of the load was looked up in the table again
 	 * (1M names: 68 % of the start-up time). */

@@ -140,7 +140,7 @@ static void put_soa(struct wire *w, const struct answer_cfg *cfg, const struct a
 /* The answer section for a name inside zone; returns the RCODE. Writes nothing for
  * NODATA and NXDOMAIN. Owners are the question name, compressed to a pointer to it. */
 static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
-	const struct answer_req *q, int zone, size_t rel_len)
+	const struct answer_req *q, int zone, size_t rel_len, struct answer_info *info)
 {
 	const uint8_t *owner = NULL;            /* a pointer to the question name */
 	size_t olen = WIRE_HEADER_SIZE;
@@ -158,12 +158,14 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 	if (zone == NOD_ZONE_DNSBL) {
 		int64_t fs = 0;
 		int code = 0;
-		switch (dnsbl_lookup(v->ix, q->qname, rel_len, v->now, &fs, &code)) {
+		switch (dnsbl_lookup(v->ix, v->allow, q->qname, rel_len, v->now, &fs, &code)) {
 		case NOD_NXDOMAIN:
 			return WIRE_RCODE_NXDOMAIN;
 		case NOD_NODATA:
 			return WIRE_RCODE_NOERROR;
 		case NOD_LISTED:
+			info->listed = 1;
+			info->code = code;
 			if (qt == WIRE_T_A || qt == WIRE_T_ANY) {
 				uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
 				wire_rr_a(w, owner, olen, cfg->ttl, a);
@@ -177,12 +179,21 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 		}
 		return WIRE_RCODE_NOERROR;
 	}
-	switch (rpz_lookup(v->ix, zone, q->qname, rel_len, v->now)) {
+	if (zone == NOD_ZONE_ALLOW) {
+		/* "pattern CNAME rpz-passthru.", synthesised for a wildcard pattern */
+		int m = allow_zone_lookup(v->allow, q->qname, rel_len);
+		if (m == 2)
+			wire_rr_cname(w, owner, olen, cfg->ttl,
+				(const uint8_t *)"\014rpz-passthru", 14);
+		return m ? WIRE_RCODE_NOERROR : WIRE_RCODE_NXDOMAIN;
+	}
+	switch (rpz_lookup(v->ix, v->allow, zone, q->qname, rel_len, v->now)) {
 	case NOD_NXDOMAIN:
 		return WIRE_RCODE_NXDOMAIN;
 	case NOD_NODATA:
 		return WIRE_RCODE_NOERROR;
 	case NOD_LISTED:
+		info->listed = 1;
 		/* A CNAME owner answers its CNAME whatever the type (RFC 1034 3.6.2); the target
 		 * is the RPZ action, never chased. */
 		if (cfg->rpz_nodata)
@@ -285,7 +296,7 @@ static int put_zone_answer(struct wire *w, const struct answer_cfg *cfg,
 	*flags |= WIRE_AA;
 	wire_section(w, WIRE_AN);
 	wire_mark(w, &m);
-	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len);
+	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len, info);
 	if (w->err) {
 		/* the RRset does not fit: TC and an empty answer (RFC 2181 9) */
 		wire_rollback(w, &m);
@@ -388,6 +399,7 @@ size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view
 void answer_view_of(struct answer_view *v, nod_t *nod, int64_t now)
 {
 	v->ix = nod_index(nod);
+	v->allow = nod_allow(nod);
 	v->now = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		v->serial[z] = nod_serial(nod, z);

@@ -8,6 +8,7 @@
  * and checked item by item (name, public suffix, first_seen range, source), and only
  * then applied in one nod_begin()/nod_commit() transaction, rolled back if the core still
  * refuses an item. So a refused request changes nothing, neither the store nor the index. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/api.h"
 
 #include <stdarg.h>
@@ -436,7 +437,7 @@ static void core_metrics(struct http_server *h, FILE *f, int64_t now)
 	g.store_names = store_count(nod_store(nod));
 	g.index_names = nindex_count(ix);
 	g.index_bytes = nindex_memory(ix);
-	for (int z = 0; z < NOD_ZONE_COUNT && z < 8; z++)
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		g.serial[z] = nod_serial(nod, z);
 	g.tcp_connections = h->env.tcp_open ? h->env.tcp_open(h->env.ctx) : 0;
 	g.start_time = h->env.start_time;

@@ -12,6 +12,7 @@
  * foreign page does not know it), a cross-site form cannot send application/json without
  * a CORS preflight nodd never answers, and a foreign Origin is refused. DNS rebinding is
  * refused by the Host check: a page served under an attacker's name carries that name. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/api.h"
 
 #include <arpa/inet.h>
@@ -219,7 +220,9 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 			"server.http-hosts";
 		return 421;
 	}
-	if (cmd != EVHTTP_REQ_POST) /* every POST is a write: observations and the control */
+	/* every POST is a write (observations, the allow-list, the control), and so is the
+	 * allow-list's DELETE */
+	if (cmd != EVHTTP_REQ_POST && !(cmd == EVHTTP_REQ_DELETE && api_allow_path(path)))
 		return 0;
 	const char *origin = evhttp_find_header(hdrs, "Origin");
 	if (origin && !origin_same(origin, host)) {
@@ -232,8 +235,8 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 	}
 	/* The control endpoints take no body (one sent is never read: server/httpconn.c), so
 	 * `curl -X POST` with the token is enough for them. */
-	if (strcmp(path, HTTP_OBSERVATIONS_PATH) == 0 &&
-	    !json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
+	if (cmd == EVHTTP_REQ_POST && (strcmp(path, HTTP_OBSERVATIONS_PATH) == 0 ||
+		api_allow_path(path)) && !json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		*msg = "writes must be sent as Content-Type: application/json";
 		return 415;
 	}

@@ -10,6 +10,7 @@
  * new version every min-interval that was a warning per second. A verified NOTAUTH or
  * REFUSED therefore mutes that (target, zone) for NOTIFY_MUTE_SECS, logged once; the
  * secondary's own SOA refresh still finds new versions meanwhile. */
+#define LOG_CATEGORY LOG_CAT_NOTIFY
 #include "server/notifyout.h"
 
 #include <arpa/inet.h>

@@ -56,8 +56,9 @@ int secondary_kick(struct secondary *s, const char *zone, enum secondary_kick wh
 void secondary_metrics(struct secondary *s, FILE *f);
 
 /* The NOTIFY handler the daemon registers with server/query.c (query_set_notify): answer
- * a NOTIFY for one of our upstream zones from one of its primaries (TSIG-checked when the
- * upstream has a key) and mark its refresh; the main loop wakes at once, once per burst,
+ * a NOTIFY for one of our upstream zones from one of its primaries (a signed one must
+ * verify with the upstream's key; an unsigned one is taken unless notify-key: required)
+ * and mark its refresh; the main loop wakes at once, once per burst,
  * and probes at the pace of upstreams.notify-min-interval. Called from the UDP threads;
  * takes no lock and makes no libevent call. */
 size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,

@@ -34,6 +34,7 @@
  * first AXFR of a zone) is not new. DNSSEC and glue changes add no NS and so observe
  * nothing. A deleted name that comes back keeps its first_seen.
  */
+#define LOG_CATEGORY LOG_CAT_XFR_IN
 #include "zones/upstream.h"
 
 #include <event2/dns.h>
@@ -172,7 +173,7 @@ static void primary_failed(struct upstream *up, enum xfr_kind kind)
 	up->pi = 0;
 	if (refresh_expired(&up->rs, unix_now()))
 		log_warn("upstream %s: expired: no successful refresh for %lld s (serving the last copy)",
-			up->zone, (long long)(unix_now() - up->rs.last_success));
+			zone_name(up), (long long)(unix_now() - up->rs.last_success));
 	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
@@ -254,6 +255,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		up_to_date(up);
 		break;
 	case XFR_UP_TO_DATE:
+		log_debug("upstream %s: %s has serial %u, ours is current", zone_name(up),
+			up->prim_text[up->pi], c->probe_serial);
 		up_to_date(up);
 		break;
 	case XFR_CURRENT:
@@ -276,7 +279,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 static void start_exchange(struct upstream *up, enum xfr_kind kind)
 {
 	struct nodd_err e = { 0 };
-	log_debug("upstream %s: %s to %s", up->zone, xfr_kind_name(kind), up->prim_text[up->pi]);
+	log_debug("upstream %s: %s to %s", zone_name(up), xfr_kind_name(kind),
+		up->prim_text[up->pi]);
 	if (kind == XFR_PROBE) {
 		up->n_probes++;
 		notify_gate_probe(&up->gate, mono_ms()); /* answers the NOTIFYs waiting */
@@ -389,6 +393,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 {
 	up->sec = s;
 	up->cfg = cu;
+	up->notify_key_required = cu->notify_key_required;
 	atomic_init(&up->nprim, 0);
 	atomic_init(&up->n_notify, 0);
 	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
@@ -405,7 +410,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 	for (int j = 0; j < cu->nprimaries; j++) {
 		struct nodd_err re = { 0 };
 		if (upstream_resolve(up, cu->primaries[j], &re) < 0)
-			log_warn("upstream %s: primary %s; skipped", up->zone, re.msg);
+			log_warn("upstream %s: primary %s; skipped", zone_name(up), re.msg);
 	}
 	up->bounds = (struct refresh_bounds){ cu->refresh_min, cu->refresh_max, cu->retry_min,
 		cu->retry_max, cu->expire_min, cu->expire_max };
@@ -424,7 +429,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 		key ? "TSIG key " : "no TSIG", key ? key->name_text : "",
 		up->rs.have_copy ? "resuming from the held serial" : "no copy yet (first AXFR is the baseline)");
 	if (up->rs.have_copy)
-		log_info("upstream %s: held serial %u", up->zone, up->rs.serial);
+		log_info("upstream %s: held serial %u", zone_name(up), up->rs.serial);
 	/* without an address yet, the resolver's answer starts the first refresh */
 	upstream_schedule(up, up->nprim == 0 ? (int64_t)cu->retry_min : 0);
 	return 0;
@@ -584,26 +589,26 @@ void secondary_metrics(struct secondary *s, FILE *f)
 	static const char *const kinds[] = { "ixfr", "axfr", "failed" };
 	prom_family(f, "nodd_upstream_serial", "gauge", "SOA serial held for the upstream zone.");
 	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_serial", "zone", s->ups[i].zone, NULL, NULL,
+		prom_sample(f, "nodd_upstream_serial", "zone", zone_name(&s->ups[i]), NULL, NULL,
 			m_serial(&s->ups[i]));
 	prom_family(f, "nodd_upstream_transfers_total", "counter", "Transfers by kind and outcome.");
 	for (int i = 0; i < s->nups; i++) {
 		const struct upstream *up = &s->ups[i];
 		const uint64_t n[] = { up->n_ixfr, up->n_axfr, up->n_fail };
 		for (int k = 0; k < 3; k++)
-			prom_sample(f, "nodd_upstream_transfers_total", "zone", up->zone, "kind", kinds[k],
-				n[k]);
+			prom_sample(f, "nodd_upstream_transfers_total", "zone", zone_name(up), "kind",
+				kinds[k], n[k]);
 	}
 	prom_family(f, "nodd_upstream_transfers_cut_total", "counter",
 		"Transfers in cut and discarded by a limit (max-transfer-time, -idle, max-records).");
 	for (int i = 0; i < s->nups; i++)
 		for (int k = XFR_CUT_TIME; k < XFR_CUT_COUNT; k++)
-			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", s->ups[i].zone, "limit",
-				xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
+			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", zone_name(&s->ups[i]),
+				"limit", xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
 	for (size_t m = 0; m < sizeof zone_metrics / sizeof zone_metrics[0]; m++) {
 		prom_family(f, zone_metrics[m].name, zone_metrics[m].type, zone_metrics[m].help);
 		for (int i = 0; i < s->nups; i++)
-			prom_sample(f, zone_metrics[m].name, "zone", s->ups[i].zone, NULL, NULL,
+			prom_sample(f, zone_metrics[m].name, "zone", zone_name(&s->ups[i]), NULL, NULL,
 				zone_metrics[m].value(&s->ups[i]));
 	}
 }

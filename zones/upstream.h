@@ -4,8 +4,8 @@
  * them. For the files of zones/ only; the rest of nodd sees zones/secondary.h.
  *
  * Threads: everything is main thread, except what the NOTIFY hook reads on the UDP
- * threads: the zones' apexes (fixed after start), the primaries' addresses, key (atomic)
- * and kr (atomic); it writes only the wake marks and n_notify (atomics).
+ * threads: the zones' apexes and notify_key_required (fixed after start), the primaries'
+ * addresses, key (atomic) and kr (atomic); it writes only the wake marks and n_notify (atomics).
  *
  * The primaries' addresses are published, not locked: the resolver (main thread) only
  * ever appends, filling prim[k] before it raises nprim to k + 1 (an atomic increment,
@@ -43,6 +43,7 @@ struct upstream {
 	char prim_text[CONFIG_MAX_PRIMARIES][160]; /* "spec (address)" for logs */
 	_Atomic int nprim;                    /* slots of prim in use; only grows (see above) */
 	const struct tsig_key *_Atomic key;   /* by cfg->key; a reload replaces it */
+	int notify_key_required;              /* a NOTIFY must be signed with key (fixed) */
 
 	/* the held copy's timers (serial and last success are saved in the upstream table,
 	 * the timers come back from the held SOA) */

@@ -63,7 +63,7 @@ def test_zone_status_shows_the_primary_serial_and_next_refresh(pair):
     assert r.returncode == 0, r.stderr
     row = [l.split() for l in r.stdout.splitlines() if l.startswith(ZONE + " ")]
     assert len(row) == 1 and row[0][1] == str(named.serial()), r.stdout
-    for z in h.ZONES:
+    for z in h.PUBLISHED:
         assert any(l.split()[:1] == [z] for l in r.stdout.splitlines()), (z, r.stdout)
 
 
@@ -75,7 +75,7 @@ def test_json_output_parses(pair):
     assert [u["zone"] for u in j["upstreams"]] == [ZONE]
     assert j["upstreams"][0]["serial"] == named.serial()
     assert j["upstreams"][0]["next_refresh"] > time.time() + 20
-    assert sorted(p["zone"] for p in j["published"]) == sorted(h.ZONES)
+    assert sorted(p["zone"] for p in j["published"]) == sorted(h.PUBLISHED)
     r = ctl(n, "zone-status", h.DNSBL, "--json")
     assert r.returncode == 0, r.stderr
     p = json.loads(r.stdout)
@@ -215,7 +215,7 @@ def test_reload_reports_applied_and_restart_keys(nodd_factory):
     r = n.noddctl("reload")
     assert r.returncode == 0, r.stderr
     assert r.stdout == ("configuration reloaded\n"
-                        "applied:        server.log-level, publish.ttl\n"
+                        "applied:        log.level, publish.ttl\n"
                         "restart needed: server.listen\n"), r.stdout
     # again: what was applied is running now; the listener still waits for a restart
     st, body = n.api("POST", "/api/v1/reload")
@@ -290,11 +290,11 @@ def test_notify_reaches_a_bind_secondary(tmp_path, nodd_factory, need_named):
             r"consumers:      127\.0\.0\.1 serial %d \(current\), AXFR at %s\n"
             r"notify:         127\.0\.0\.1@%d acknowledged, serial %d, 1 tries, at %s\n"
             % (re.escape(h.DNSBL), serial, serial, t, port, serial, t), r.stdout), r.stdout
-        # every zone: BIND answers NOTAUTH for the seven it does not hold, and says so
+        # every zone: BIND answers NOTAUTH for the eight it does not hold, and says so
         r = n.noddctl("notify")
         assert r.returncode == 0, r.stderr
-        assert r.stdout.endswith("sent 8 NOTIFY messages to 1 targets\n"), r.stdout
+        assert r.stdout.endswith("sent 9 NOTIFY messages to 1 targets\n"), r.stdout
         h.wait_for(lambda: sec.log_text().count(got) == before + 2, 10, what="the second NOTIFY")
-        assert h.metric_sum(n.metrics(), "nodd_notify_sent_total") == sent + 9
+        assert h.metric_sum(n.metrics(), "nodd_notify_sent_total") == sent + 10
     finally:
         sec.stop()

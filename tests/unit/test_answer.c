@@ -20,6 +20,7 @@ static struct answer_view view;
 
 static const char *const zone_label[NOD_ZONE_COUNT] = {
 	"5m.rpz", "10m.rpz", "30m.rpz", "1h.rpz", "3h.rpz", "12h.rpz", "24h.rpz", "v1.bl",
+	"allow.rpz",
 };
 
 static size_t tow(const char *text, uint8_t *w)

@@ -1,8 +1,9 @@
 /* test_files.c -- the RPZ zone files and the rbldnsd dnset file of streams/files.c: exact
  * contents for a small index (SOA, NS, each name's CNAME pair in the windows it is young
  * enough for, the dnset lines with age codes and first_seen, the RFC 5782 test entry,
- * names at the edge of a window absent from it), replacement by rename, and the error
- * for a directory that cannot be made. */
+ * names at the edge of a window absent from it), the allow-list (names left out, the
+ * allow zone file), replacement by rename, and the error for a directory that cannot be
+ * made. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/dname.h"
+#include "policy/allow.h"
 #include "policy/index.h"
 #include "policy/window.h"
 #include "streams/files.h"
@@ -237,6 +239,41 @@ int main(void)
 	p = params(out, 1);
 	is_int(files_write(&p, ix, NOW, &e), 0, "nodata files written");
 	check_contents(out, 1);
+
+	/* The allow-list: allowed names left out; a name whose "*.name" is allowed keeps
+	 * itself in the dnset but not its subdomains; the allow zone file lists the entries. */
+	allow_t *al = allow_new();
+	allow_add(al, "fresh.se", ALLOW_CONFIG, 0, ALLOW_OPEN);
+	allow_add(al, "*.in1h.se", ALLOW_API, 0, ALLOW_OPEN);
+	allow_add(al, "*.in1h.se", ALLOW_CONFIG, 0, ALLOW_OPEN);
+	allow_add(al, "ended.se", ALLOW_API, 0, 5);
+	allow_rebuild(al, ix);
+	p = params(out, 0);
+	p.allow = al;
+	is_int(files_write(&p, ix, NOW, &e), 0, "files written with an allow-list");
+	char *rz = slurp(rpz_path(out, 0));
+	ok(rz && !strstr(rz, "fresh.se") && strstr(rz, "\nedge5m.example\tCNAME\t.\n"),
+		"the allowed name is not in the RPZ file, the others are");
+	free(rz);
+	char apath[800];
+	snprintf(apath, sizeof apath, "%s/nod.rbldnsd", out);
+	char *ds = slurp(apath);
+	ok(ds && !strstr(ds, "fresh.se") && strstr(ds, "\nin1h.se :127.0.0.5:") &&
+		!strstr(ds, ".in1h.se :"), "dnset: allowed name left out; *.in1h.se allowed: in1h.se "
+		"listed without its subdomains");
+	free(ds);
+	snprintf(apath, sizeof apath, "%s/rpz/allow.rpz.nod.example.zone", out);
+	char *az = slurp(apath);
+	char *caz = az ? canonical(az, 6) : NULL;
+	is_str(caz, "; allow.rpz.nod.example -- written by nodd; the allow-list (names never listed)\n"
+		"$ORIGIN allow.rpz.nod.example.\n$TTL 60\n"
+		"@\tSOA\tns1.nod.example. hostmaster.nod.example. 109 3600 600 864000 60\n"
+		"@\tNS\tns1.nod.example.\n@\tNS\tns2.nod.example.\n"
+		"*.in1h.se\tCNAME\trpz-passthru.\nfresh.se\tCNAME\trpz-passthru.\n",
+		"the allow zone file: each open pattern once");
+	free(az);
+	free(caz);
+	allow_free(al);
 
 	/* A directory that cannot be made: a system error naming the path. */
 	char blocker[700], bad[800];
