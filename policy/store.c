@@ -33,6 +33,7 @@
  * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
  * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
 #define STORE_CACHE_KIB 65536
+#define STORE_WALK_CACHE_KIB "2048" /* page cache during store_each_since */
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
@@ -337,6 +338,9 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	sqlite3_stmt *st = s->st[S_SINCE];
 	sqlite3_bind_int64(st, 1, since);
 	s->walking = 1;
+	/* One pass over the index, each page read once: a small cache does, and the process
+	 * does not peak at the whole index on top of what the caller builds from it. */
+	sqlite3_exec(s->db, "PRAGMA cache_size=-" STORE_WALK_CACHE_KIB, NULL, NULL, NULL);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(st, 0);
@@ -351,9 +355,11 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	s->walking = 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	/* The walk read the whole index once, through the page cache (up to STORE_CACHE_KIB):
-	 * those pages are not read again, so give them back, and the heap they leave. */
+	/* Those pages are not read again: give them back, and the heap they leave. */
 	sqlite3_db_release_memory(s->db);
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", STORE_CACHE_KIB);
+	sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
