@@ -501,13 +501,6 @@ int nindex_bulk_end(nindex_t *ix)
 	return 0;
 }
 
-void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len)
-{
-	const struct ntab *t = ix->names;
-	for (size_t i = 0; i < len; i += 1 + (size_t)rel[i])
-		__builtin_prefetch(&t->slots[home(key_hash(ix->seed, rel + i, len - i), t->cap)]);
-}
-
 /* 1 and the record's time in *v when the table holds the key, else 0. */
 static int tab_get(const nindex_t *ix, const struct ntab *t, const uint8_t *rel, size_t len,
 	int64_t *v)

@@ -60,11 +60,6 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
 /* 1 and *fs when the name is present, else 0. */
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
 
-/* Start loading the table slots where nindex_get will look for rel and each of its
- * ancestors (rel must be a valid name), so that a lookup of several suffixes waits for
- * memory once rather than once per suffix. Only a hint: no effect on any result. */
-void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len);
-
 /* 1 and *newest when rel is a proper ancestor of an indexed name, with the newest
  * first_seen among the names below it, else 0. */
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest);

@@ -52,7 +52,6 @@ enum nod_match dnsbl_lookup(const nindex_t *ix, const allow_t *al, const uint8_t
 		return NOD_NXDOMAIN;
 	/* The name itself, then each ancestor: Postfix asks for the whole sender domain, so
 	 * mail.x.se is listed with x.se's data. The longest listed match wins. */
-	nindex_prefetch(ix, rel, len);
 	for (size_t i = 0; i < len; i = next_label(rel, i)) {
 		int64_t fs;
 		if (held(ix, al, rel + i, len - i, now, WINDOW_MAX_SECS, &fs)) {
@@ -76,7 +75,6 @@ enum nod_match rpz_lookup(const nindex_t *ix, const allow_t *al, int w, const ui
 	if (len == 0)
 		return NOD_NODATA;
 	/* The zone holds "n CNAME ." and "*.n CNAME ." for each n in the window. */
-	nindex_prefetch(ix, rel, len);
 	if (held(ix, al, rel, len, now, W, &fs))
 		return NOD_LISTED;
 	if (nindex_ancestor(ix, rel, len, &fs) && in_window(now, fs, W))
