@@ -14,10 +14,10 @@ PY := /usr/bin/python3
 
 BUILD_PKGS := gcc pkg-config meson ninja-build libldns-dev libevent-dev libssl-dev \
 	libsqlite3-dev librdkafka-dev libyaml-dev libpsl-dev publicsuffix libwslay-dev \
-	libjansson-dev libcurl4-openssl-dev
+	libjansson-dev libcurl4-openssl-dev libidn2-dev
 TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dnsperf \
 	kcat faketime python3 python3-dnspython python3-pytest python3-websocket clang \
-	libclang-rt-14-dev curl procps postfix spamassassin rsync \
+	libclang-rt-14-dev curl procps postfix spamassassin rsync nginx openssl \
 	sqlite3 systemd \
 	certspotter python3-cryptography \
 	debhelper dpkg-dev build-essential fakeroot lintian man-db groff-base adduser strace

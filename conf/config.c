@@ -276,6 +276,8 @@ static int finish(struct cctx *c, yaml_node_t *root)
 	for (int i = 0; !file_keys && i < cfg->nnotify; i++)
 		if (key_ref(c, "transfer.notify.key", cfg->notify[i].key, cfg->notify[i].line) < 0)
 			return -1;
+	if (conf_ct_finish(c, root) < 0)
+		return -1;
 	if (!cfg->hostmaster) {
 		char buf[512];
 		snprintf(buf, sizeof buf, "hostmaster.%s", cfg->suffix);

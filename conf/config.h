@@ -17,6 +17,7 @@
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
 #define CONFIG_MAX_HTTP_HOSTS 8
+#define CONFIG_MAX_TEST_NAMES 4
 #define CONFIG_MAX_ALLOW 1024
 #define CONFIG_LOG_CATS 16       /* room for lib/log.h's categories (checked in schema.c) */
 
@@ -71,6 +72,23 @@ struct config_notify {
 	int line;                   /* in the config file, for later errors */
 };
 
+/* ct.logs: a Certificate Transparency log given in the configuration. */
+struct config_ct_log {
+	char *url;                  /* RFC 6962 prefix (ends in /), or NULL */
+	char *monitoring_url;       /* static-ct-api read prefix, or NULL */
+	char *submission_url;       /* static-ct-api submission prefix (the checkpoint origin) */
+	char *key;                  /* base64 SubjectPublicKeyInfo DER */
+	char *description;          /* NULL: the URL */
+	int parallel;               /* requests in flight; 0: ct.parallel */
+	int rate;                   /* requests per second; 0: ct.rate */
+	int batch_size;             /* get-entries batch; 0: ct.batch-size */
+	int line;
+};
+
+/* ct.start as written: a log nodd has never read starts at its end, at 0 or at an index */
+#define CONFIG_CT_START_END (-1)
+#define CONFIG_CT_START_EARLIEST 0
+
 struct nodd_config {
 	char *path;
 
@@ -108,6 +126,8 @@ struct nodd_config {
 	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
 	int64_t min_interval;      /* seconds: publish.min-interval or transfer.min-interval */
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
+	char *test_names[CONFIG_MAX_TEST_NAMES]; /* publish.test-names: DNSBL test entries */
+	int ntest_names;
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
 	char *allow[CONFIG_MAX_ALLOW]; /* policy.allow: norm text, "*.x" for a wildcard */
@@ -129,6 +149,7 @@ struct nodd_config {
 	/* files: */
 	char *files_dir;           /* NULL: no files written */
 	int64_t files_interval;
+	int files_layout;          /* files.layout: nodd (0) or nod (1), see streams/files.h */
 	/* kafka: */
 	char *kafka_brokers;       /* NULL: Kafka off */
 	char *kafka_topic_zone_diff;
@@ -137,6 +158,37 @@ struct nodd_config {
 	int nkafka_props;          /* number of pairs */
 	int64_t stream_history;    /* outbox history kept for /ws ?from= (seconds) */
 	int64_t ws_max_lag;        /* streams.ws-max-lag: records a WebSocket client may lag */
+	char *kafka_topic_nrfqdn;
+	char *kafka_topic_confirmed;
+
+	/* ct: Certificate Transparency logs (on when log-list or logs is given) */
+	char *ct_log_list;         /* a log list v3 file, or an https:// URL; NULL: none */
+	int64_t ct_log_list_interval; /* seconds between two reads of the log list */
+	struct config_ct_log *ct_logs;
+	int nct_logs;
+	int64_t ct_start;          /* CONFIG_CT_START_END, or the first index to read */
+	char *ct_user_agent;       /* required when ct is on */
+	int64_t ct_learning_period;/* seconds from the first CT read during which names are baseline */
+	int ct_list_all;           /* ct.list: confirmed (0) | all (1) */
+	int ct_parallel;           /* defaults of the per-log politeness keys */
+	int ct_rate;
+	int ct_batch_size;
+	int64_t ct_poll_interval;  /* seconds between two reads of a log's tree head */
+	int64_t ct_timeout;        /* seconds for one HTTP request */
+	int64_t ct_max_response;   /* bytes of one HTTP response */
+	int64_t ct_max_unverified; /* entries read ahead of a verified tree head, per log */
+	int64_t ct_partial_tile_wait; /* seconds before a static log's partial data tile is read */
+	int64_t ct_dedup_keep;     /* issuance keys kept for precert/cert deduplication */
+
+	/* rdap: CT candidates confirmed by their registry's creation date */
+	int rdap_enabled;
+	char *rdap_bootstrap;      /* the IANA dns.json, a file or an http(s) URL */
+	int64_t rdap_interval_ms;  /* rdap.rate: milliseconds between two requests */
+	int rdap_parallel;         /* requests in flight */
+	int64_t rdap_max_queue;    /* candidates waiting at most */
+	int64_t rdap_timeout;      /* seconds for one request */
+	int64_t rdap_retry;        /* seconds before a candidate without an answer is asked again (doubling) */
+	int rdap_max_tries;        /* requests per candidate at most */
 };
 
 /* Parse and validate a file. Returns a new config (config_free), or NULL with

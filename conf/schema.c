@@ -438,6 +438,120 @@ static void free_props(const struct opt_row *r, void *base)
 	free(cfg->kafka_props);
 }
 
+/* ct.start: "end", "earliest" or a first index. */
+static int parse_ct_start(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	long long n = CONFIG_CT_START_END;
+	if (strcmp(s, "earliest") == 0) {
+		n = CONFIG_CT_START_EARLIEST;
+	} else if (strcmp(s, "end") != 0) {
+		char *end;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (!*s || *end || errno || n < 0)
+			return cerr(c, v, key, "expected end, earliest or an entry index, not \"%s\"", s);
+	}
+	opt_set_num(r, base, n);
+	return 0;
+}
+
+/* rdap.rate: "N/s", "N/m", "N/h" or a bare N (per second) -> milliseconds between two
+ * requests. */
+static int parse_rdap_rate(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	long long n = 0;
+	int used = 0;
+	if (sscanf(s, "%lld%n", &n, &used) != 1)
+		used = 0;
+	const char *unit = s + used;
+	long long per = !*unit || strcmp(unit, "/s") == 0 ? 1000
+		: strcmp(unit, "/m") == 0 || strcmp(unit, "/min") == 0 ? 60000
+		: strcmp(unit, "/h") == 0 ? 3600000 : 0;
+	if (!used || !per || n < 1 || n > 1000)
+		return cerr(c, v, key, "expected requests per second, minute or hour (2/s, "
+			"30/m, 100/h; 1 to 1000), not \"%s\"", s);
+	opt_set_num(r, base, per / n > 0 ? per / n : 1);
+	return 0;
+}
+
+/* An http(s) prefix; a missing trailing slash is added (endpoints are appended to it). */
+static int parse_ct_url(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	char **url = OPT_FIELD(r, base);
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return cerr(c, v, key, "expected an http:// or https:// URL, not \"%s\"", s);
+	size_t n = strlen(s);
+	free(*url);
+	*url = malloc(n + 2);
+	if (!*url)
+		return conf_fail(c, NODD_E_NOMEM, v, key, "out of memory");
+	memcpy(*url, s, n + 1);
+	if (s[n - 1] != '/')
+		memcpy(*url + n, "/", 2);
+	return 0;
+}
+
+static int ct_log_done(struct cctx *c, void *item, int index, yaml_node_t *e, const char *key)
+{
+	struct config_ct_log *l = item;
+	l->line = (int)e->start_mark.line + 1;
+	if (!l->url == !l->monitoring_url)
+		return cerr(c, e, key, "a log needs url (RFC 6962) or monitoring-url and "
+			"submission-url (static-ct-api), not both");
+	if (l->monitoring_url && !l->submission_url)
+		return cerr(c, e, key, "a static-ct-api log needs submission-url too (its "
+			"checkpoint origin)");
+	for (int i = 0; i < index; i++)
+		if (strcmp(c->cfg->ct_logs[i].key, l->key) == 0)
+			return cerr(c, e, key, "the log with this key is listed twice");
+	return 0;
+}
+
+/* A top-level key node of the file, for errors about a section as a whole (root: none). */
+static yaml_node_t *top_key(struct cctx *c, yaml_node_t *root, const char *name)
+{
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, name) == 0)
+			return k;
+	}
+	return root;
+}
+
+int conf_ct_finish(struct cctx *c, yaml_node_t *root)
+{
+	struct nodd_config *cfg = c->cfg;
+	if (cfg->rdap_enabled && !cfg->rdap_bootstrap)
+		return cerr(c, top_key(c, root, "rdap"), "rdap.bootstrap", "required when rdap is "
+			"enabled: the IANA RDAP bootstrap file for DNS (dns.json) or its URL");
+	if (!cfg->ct_log_list && cfg->nct_logs == 0)
+		return 0;
+	yaml_node_t *at = top_key(c, root, "ct");
+	if (!cfg->ct_user_agent)
+		return cerr(c, at, "ct.user-agent", "required when ct reads logs: logs ask for a "
+			"contact, e.g. user-agent: \"nodd (ops@example.org)\"");
+	/* Some logs put a client without a contact in a small shared rate bucket. */
+	if (!strchr(cfg->ct_user_agent, '@') || strstr(cfg->ct_user_agent, "example."))
+		log_warn("%s: ct.user-agent \"%s\" has no contact address: CT logs may throttle "
+			"it", c->file, cfg->ct_user_agent);
+	return 0;
+}
+
 /* ---- the table ---- */
 
 #define ROW(s, k, t) .section = s, .key = k, .type = t
@@ -454,9 +568,12 @@ LIST(keys_list, "keys", struct config_key, keys, nkeys, key_done);
 LIST(upstreams_list, "upstreams", struct config_upstream, upstreams, nupstreams, upstream_done);
 LIST(allow_list, "transfer.allow", struct config_acl, xfr_allow, nxfr_allow, acl_done);
 LIST(notify_list, "transfer.notify", struct config_notify, notify, nnotify, notify_done);
+LIST(ct_logs_list, "ct.logs", struct config_ct_log, ct_logs, nct_logs, ct_log_done);
 
 static const char *const rpz_actions[] = { "nxdomain", "nodata", NULL };
+static const char *const files_layouts[] = { "nodd", "nod", NULL };
 static const char *const notify_key_modes[] = { "optional", "required", NULL };
+static const char *const ct_lists[] = { "confirmed", "all", NULL };
 
 #define DAY 86400LL
 #define UPS(m) AT(struct config_upstream, m)
@@ -472,6 +589,8 @@ const struct opt_row config_schema[] = {
 	{ ROW("", "files", OPT_SECTION) },
 	{ ROW("", "kafka", OPT_SECTION) },
 	{ ROW("", "streams", OPT_SECTION) },
+	{ ROW("", "ct", OPT_SECTION) },
+	{ ROW("", "rdap", OPT_SECTION) },
 
 	{ ROW("server", "listen", OPT_ADDRS), CFG(listen), COUNT(struct nodd_config, nlisten),
 	  .max = CONFIG_MAX_LISTEN, .def_text = "127.0.0.1@5353", .defport = 53,
@@ -525,6 +644,9 @@ const struct opt_row config_schema[] = {
 	{ ROW("publish", "soa-expire", OPT_DURATION), CFG(soa_expire), .def = 21600, .max = 4 * 28 * DAY },
 	{ ROW("publish", "soa-minimum", OPT_DURATION), CFG(soa_minimum), .def = 60, .max = 4 * 28 * DAY },
 	{ ROW("publish", "rpz-action", OPT_ENUM), CFG(rpz_nodata), .words = rpz_actions },
+	/* in every transfer of the DNSBL zone: a change waits for a restart */
+	{ ROW("publish", "test-names", OPT_NAMES), CFG(test_names), COUNT(struct nodd_config,
+	  ntest_names), .max = CONFIG_MAX_TEST_NAMES, .reload = OPT_RESTART },
 
 	{ ROW("policy", "future-skew", OPT_DURATION), CFG(future_skew), .def = 300, .max = DAY },
 	{ ROW("policy", "public-suffix-list", OPT_STRING), CFG(psl_file), .reload = OPT_RESTART },
@@ -577,22 +699,84 @@ const struct opt_row config_schema[] = {
 	{ ROW("files", "dir", OPT_STRING), CFG(files_dir), .reload = OPT_RESTART_SECTION },
 	{ ROW("files", "interval", OPT_DURATION), CFG(files_interval), .def = 60, .min = 1, .max = DAY,
 	  .reload = OPT_RESTART_SECTION },
+	{ ROW("files", "layout", OPT_ENUM), CFG(files_layout), .words = files_layouts,
+	  .reload = OPT_RESTART_SECTION },
 
 	{ ROW("kafka", "brokers", OPT_STRING), CFG(kafka_brokers), .parse = parse_brokers,
 	  .reload = OPT_RESTART_SECTION },
 	{ ROW("kafka", "topics", OPT_SECTION),
-	  .hint = " (topics are zone_diff and newly_registered_domain)" },
+	  .hint = " (topics are zone_diff, newly_registered_domain, newly_registered_fqdn and "
+		"confirmed_newly_registered_domain)" },
 	{ ROW("kafka", "properties", OPT_CUSTOM), .parse = parse_props, .same = same_props,
 	  .free = free_props, .reload = OPT_RESTART_SECTION },
 	{ ROW("kafka.topics", "zone_diff", OPT_STRING), CFG(kafka_topic_zone_diff),
 	  .def_text = "zone_diff", .reload = OPT_RESTART_SECTION },
 	{ ROW("kafka.topics", "newly_registered_domain", OPT_STRING), CFG(kafka_topic_nrd),
 	  .def_text = "newly_registered_domain", .reload = OPT_RESTART_SECTION },
+	{ ROW("kafka.topics", "newly_registered_fqdn", OPT_STRING), CFG(kafka_topic_nrfqdn),
+	  .def_text = "newly_registered_fqdn", .reload = OPT_RESTART_SECTION },
+	{ ROW("kafka.topics", "confirmed_newly_registered_domain", OPT_STRING),
+	  CFG(kafka_topic_confirmed), .def_text = "confirmed_newly_registered_domain",
+	  .reload = OPT_RESTART_SECTION },
 
 	{ ROW("streams", "history", OPT_DURATION), CFG(stream_history), .def = DAY, .min = 60,
 	  .max = 30 * DAY, .reload = OPT_RESTART_SECTION },
 	{ ROW("streams", "ws-max-lag", OPT_INT), CFG(ws_max_lag), .def = 100000, .min = 1,
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+
+#define CTL(m) AT(struct config_ct_log, m)
+	{ ROW("ct", "log-list", OPT_STRING), CFG(ct_log_list), .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "log-list-interval", OPT_DURATION), CFG(ct_log_list_interval), .def = 3600,
+	  .min = 60, .max = 7 * DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "logs", OPT_LIST), .list = &ct_logs_list, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "start", OPT_INT), CFG(ct_start), .def = CONFIG_CT_START_END,
+	  .parse = parse_ct_start, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "user-agent", OPT_STRING), CFG(ct_user_agent), .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "learning-period", OPT_DURATION), CFG(ct_learning_period), .def = 7 * DAY,
+	  .max = 365 * DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "list", OPT_ENUM), CFG(ct_list_all), .words = ct_lists,
+	  .reload = OPT_RESTART_SECTION },
+	/* politeness: one request at a time, 2 per second, batches of 256 (the common cap) */
+	{ ROW("ct", "parallel", OPT_INT), CFG(ct_parallel), .def = 1, .min = 1, .max = 64,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "rate", OPT_INT), CFG(ct_rate), .def = 2, .min = 1, .max = 10000,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "batch-size", OPT_INT), CFG(ct_batch_size), .def = 256, .min = 1,
+	  .max = 10000, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "poll-interval", OPT_DURATION), CFG(ct_poll_interval), .def = 60, .min = 1,
+	  .max = DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "timeout", OPT_DURATION), CFG(ct_timeout), .def = 60, .min = 1, .max = 3600,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "max-response", OPT_INT), CFG(ct_max_response), .def = 64LL << 20,
+	  .min = 1 << 16, .max = 1LL << 30, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "max-unverified", OPT_INT), CFG(ct_max_unverified), .def = 100000,
+	  .min = 16, .max = 10000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "partial-tile-wait", OPT_DURATION), CFG(ct_partial_tile_wait), .def = 300,
+	  .max = DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "dedup-keep", OPT_INT), CFG(ct_dedup_keep), .def = 1000000, .min = 1000,
+	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "enabled", OPT_BOOL), CFG(rdap_enabled), .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "bootstrap", OPT_STRING), CFG(rdap_bootstrap), .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "rate", OPT_INT), CFG(rdap_interval_ms), .def = 500,
+	  .parse = parse_rdap_rate, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "parallel", OPT_INT), CFG(rdap_parallel), .def = 2, .min = 1, .max = 64,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "max-queue", OPT_INT), CFG(rdap_max_queue), .def = 100000, .min = 1,
+	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "timeout", OPT_DURATION), CFG(rdap_timeout), .def = 30, .min = 1,
+	  .max = 600, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "retry", OPT_DURATION), CFG(rdap_retry), .def = 3600, .min = 1,
+	  .max = 7 * DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "max-tries", OPT_INT), CFG(rdap_max_tries), .def = 5, .min = 1, .max = 100,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("ct.logs", "url", OPT_STRING), CTL(url), .parse = parse_ct_url },
+	{ ROW("ct.logs", "monitoring-url", OPT_STRING), CTL(monitoring_url), .parse = parse_ct_url },
+	{ ROW("ct.logs", "submission-url", OPT_STRING), CTL(submission_url), .parse = parse_ct_url },
+	{ ROW("ct.logs", "key", OPT_STRING), CTL(key), .required = "" },
+	{ ROW("ct.logs", "description", OPT_STRING), CTL(description) },
+	{ ROW("ct.logs", "parallel", OPT_INT), CTL(parallel), .min = 1, .max = 64 },
+	{ ROW("ct.logs", "rate", OPT_INT), CTL(rate), .min = 1, .max = 10000 },
+	{ ROW("ct.logs", "batch-size", OPT_INT), CTL(batch_size), .min = 1, .max = 10000 },
 
 	{ .key = NULL },
 };

@@ -115,6 +115,9 @@ int conf_parse_section(struct cctx *c, const char *section, void *base, yaml_nod
 int conf_check_required(struct cctx *c, const char *section, const void *base,
 	yaml_node_t *at);
 
+/* ct: the checks across its keys once all are read (user-agent when logs are given). */
+int conf_ct_finish(struct cctx *c, yaml_node_t *root);
+
 /* ---- conf/config.c: the other derivations, also used for list elements ---- */
 void conf_defaults(const char *section, void *base);
 void conf_free_section(const char *section, void *base);

@@ -34,6 +34,7 @@ struct daemon {
 	struct kafka_sink *kafka;
 	struct ws_server *ws;
 	struct secondary *sec;       /* upstream zones (NULL without upstreams) */
+	struct ct_source *ct;        /* CT logs (NULL when ct is off) */
 	struct tsig_keyring *kr;     /* the keys in use (conf/keys.h) */
 	struct old_keys *old_kr;     /* replaced by reloads; freed at exit (reload.c says why) */
 	int64_t last_prune;

@@ -14,6 +14,7 @@
 #include "server/metrics.h"
 #include "server/query.h"
 #include "server/xfrout.h"
+#include "ct/source.h"
 #include "zones/secondary.h"
 
 /* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
@@ -139,6 +140,8 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 			config_free(n);
 			return;
 		}
+		/* publish.test-names wait for a restart: every full transfer carries them */
+		next->cfg.tests = atomic_load(&d->active)->tests;
 		next->next = d->reloaded;
 		d->reloaded = next;
 		atomic_store(&d->active, &next->cfg);
@@ -163,6 +166,7 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */
 	reload_allow(d, n);
 	config_free(n);
+	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
 	if (!same_suffix)
 		publish_waits(out);
 	out->ok = 1;

@@ -24,6 +24,7 @@
 #include "streams/sink.h"
 #include "streams/ws.h"
 #include "conf/keys.h"
+#include "ct/source.h"
 #include "zones/secondary.h"
 
 static int name_wire(const char *norm, uint8_t *wire, size_t *len)
@@ -32,6 +33,30 @@ static int name_wire(const char *norm, uint8_t *wire, size_t *len)
 	if (l < 0)
 		return -1;
 	*len = (size_t)l;
+	return 0;
+}
+
+/* publish.test-names as names relative to the DNSBL apex, with their "invalid." twins. */
+static int answer_cfg_tests(const struct nodd_config *cfg, struct answer_cfg *a,
+	struct nodd_err *e)
+{
+	size_t apex = a->apex_len[NOD_ZONE_DNSBL];
+	for (int i = 0; i < cfg->ntest_names && i < ANSWER_MAX_TESTS; i++) {
+		uint8_t w[DNAME_MAX_WIRE];
+		size_t l;
+		if (name_wire(cfg->test_names[i], w, &l) < 0 || l + apex - 1 > DNAME_MAX_WIRE)
+			return nodd_fail(e, NODD_E_INVALID, "%s: publish.test-names: %s.v1.bl.%s "
+				"is too long", cfg->path, cfg->test_names[i], cfg->suffix);
+		memcpy(a->tests.test_rel[i], w, l - 1);
+		a->tests.test_len[i] = l - 1;
+		if (w[0] == 4 && memcmp(w + 1, "test", 4) == 0 && l - 1 > 5 &&
+		    l + 2 + apex <= DNAME_MAX_WIRE) {
+			memcpy(a->tests.invalid_rel[i], "\007invalid", 8);
+			memcpy(a->tests.invalid_rel[i] + 8, w + 5, l - 6);
+			a->tests.invalid_len[i] = l - 6 + 8;
+		}
+		a->tests.n = i + 1;
+	}
 	return 0;
 }
 
@@ -64,7 +89,7 @@ int daemon_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a, struc
 			cfg->path);
 	}
 	a->rpz_nodata = cfg->rpz_nodata;
-	return 0;
+	return answer_cfg_tests(cfg, a, e);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -147,6 +172,11 @@ static void add_http_sections(struct daemon *d)
 		http_add_section(&d->henv, "ws_clients", ws_status, ws_metrics, d->ws);
 	http_add_section(&d->henv, "upstreams", upstreams_status, upstreams_metrics, d->sec);
 	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
+	if (d->ct) {
+		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
+		http_add_section(&d->henv, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
+			d->ct);
+	}
 	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
 		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);
@@ -189,7 +219,8 @@ static int start_sinks(struct daemon *d)
 	if (d->cfg->kafka_brokers) {
 		struct kafka_options ko = {
 			.brokers = d->cfg->kafka_brokers,
-			.topic = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd },
+			.topic = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd,
+				d->cfg->kafka_topic_nrfqdn, d->cfg->kafka_topic_confirmed },
 			.props = d->cfg->kafka_props,
 			.nprops = d->cfg->nkafka_props,
 		};
@@ -200,7 +231,8 @@ static int start_sinks(struct daemon *d)
 	}
 	struct ws_options wo = {
 		.max_lag = d->cfg->ws_max_lag,
-		.alias = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd },
+		.alias = { d->cfg->kafka_topic_zone_diff, d->cfg->kafka_topic_nrd,
+			d->cfg->kafka_topic_nrfqdn, d->cfg->kafka_topic_confirmed },
 	};
 	d->ws = ws_new(d->base, d->ob, &wo);
 	return 0;
@@ -217,6 +249,14 @@ static int start_sources(struct daemon *d)
 		return start_failed(&se);
 	query_set_notify(secondary_notify, d->sec);
 	return 0;
+}
+
+/* Certificate Transparency logs, when ct names any. */
+static int start_ct(struct daemon *d)
+{
+	struct nodd_err ce = { 0 };
+	d->ct = ct_source_start(d->base, d->cfg, d->nod, d->ob, &ce);
+	return !d->ct && ce.kind ? start_failed(&ce) : 0;
 }
 
 static int start_listeners(struct daemon *d)
@@ -334,8 +374,8 @@ int daemon_start(struct daemon *d)
 		log_err("cannot create the event loop");
 		return -1;
 	}
-	if (start_sinks(d) < 0 || start_sources(d) < 0 || start_listeners(d) < 0 ||
-	    start_http(d) < 0)
+	if (start_sinks(d) < 0 || start_sources(d) < 0 || start_ct(d) < 0 ||
+	    start_listeners(d) < 0 || start_http(d) < 0)
 		return -1;
 	start_events(d);
 	zone_labels(d);
@@ -352,6 +392,7 @@ void daemon_stop(struct daemon *d)
 	udp_stop(d->udp);
 	xfrout_stop(d->xfr); /* after TCP/UDP: their transfers use it */
 	secondary_stop(d->sec);
+	ct_source_stop(d->ct);
 	while (d->reloaded) { /* no reader is left: listeners, transfers, NOTIFY stopped */
 		struct reloaded_acfg *r = d->reloaded;
 		d->reloaded = r->next;

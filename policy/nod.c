@@ -33,6 +33,7 @@
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "policy/allow_store.h"
+#include "policy/confirm.h"
 #include "policy/outbox.h"
 
 #define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
@@ -292,14 +293,57 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 	return 0;
 }
 
+/* A listed name (first_seen fs) into the index: at nod_commit() inside a transaction
+ * (answers never show what is not committed), at once outside. Only when it is in a window
+ * or in the index already: a first_seen moved back beyond 24 h must take the name out of
+ * the zones it is in now, at once (a new version of each). 0 or -1. */
+static int index_listed(nod_t *nod, const char *norm, int64_t fs, int64_t added, int reset,
+	int64_t now)
+{
+	uint8_t wire[DNAME_MAX_WIRE];
+	int wl = dname_text_to_wire(norm, wire);
+	if (wl <= 1 || (now - fs >= WINDOW_MAX_SECS &&
+		!nindex_get(nod->ix, wire, (size_t)wl - 1, NULL)))
+		return 0;
+	if (!nod->in_tx)
+		return index_name(nod, wire, (size_t)wl - 1, fs, now, added, 0);
+	if (nod->npend == nod->pend_cap) {
+		size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
+		struct pending *np = realloc(nod->pend, nc * sizeof *np);
+		if (!np) {
+			snprintf(nod->err, sizeof nod->err, "out of memory");
+			return -1;
+		}
+		nod->pend = np;
+		nod->pend_cap = nc;
+	}
+	struct pending *p = &nod->pend[nod->npend++];
+	memcpy(p->rel, wire, (size_t)wl - 1);
+	p->len = (uint8_t)(wl - 1);
+	p->fs = fs;
+	p->added = added;
+	p->reset = (int8_t)reset;
+	return 0;
+}
+
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
-	const char *zone, int64_t serial, int64_t now)
+	const char *zone, int64_t serial, const struct nod_ct_fields *ct, int64_t now)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "domain", json_string(norm));
+	if (ct) {
+		/* the fields of Zonestream's CT records, so its consumers read them unchanged */
+		json_object_set_new(o, "cert_index", json_integer(ct->cert_index));
+		json_object_set_new(o, "ct_name", json_string(ct->ct_name ? ct->ct_name : ""));
+	}
 	json_object_set_new(o, "timestamp", json_integer(fs));
-	json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
-	json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
+	if (ct)
+		json_object_set_new(o, "submission_timestamp",
+			json_integer(ct->submission_timestamp));
+	else {
+		json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
+		json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
+	}
 	json_object_set_new(o, "source", json_string(source ? source : ""));
 	int rc = outbox_append(nod->ob, OUTBOX_NRD, norm, o, now, NULL);
 	json_decref(o);
@@ -317,7 +361,21 @@ int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, in
 
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
-	int64_t *stored_fs, enum nod_outcome *out, const char **why);
+	const struct nod_ct_fields *ct, int64_t *stored_fs, enum nod_outcome *out,
+	const char **why);
+
+int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
+	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why)
+{
+	if (!nod->in_tx) {
+		snprintf(nod->err, sizeof nod->err, "nod_observe_ct outside a transaction");
+		if (why)
+			*why = "internal error";
+		return -1;
+	}
+	return observe(nod, domain, fs, source, ct->learning || !ct->listed, 0, now, NULL, 0, ct,
+		NULL, out, why);
+}
 
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why)
@@ -328,7 +386,7 @@ int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *sou
 			*why = "internal error";
 		return -1;
 	}
-	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, out, why);
+	return observe(nod, name, fs, source, 0, 1, now, zone, serial, NULL, NULL, out, why);
 }
 
 int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *source,
@@ -336,8 +394,8 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	enum nod_outcome *out, const char **why)
 {
 	if (nod->in_tx || !nod->ob)
-		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs,
-			out, why);
+		return observe(nod, name, fs, source, baseline, 0, now, zone, serial, NULL,
+			stored_fs, out, why);
 	/* The name and its record commit together or not at all. */
 	if (nod_begin(nod) < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
@@ -345,8 +403,8 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 			*why = "store error";
 		return -1;
 	}
-	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, stored_fs, out,
-		why);
+	int rc = observe(nod, name, fs, source, baseline, 0, now, zone, serial, NULL, stored_fs,
+		out, why);
 	if (rc < 0 || nod_commit(nod) < 0) {
 		nod_rollback(nod);
 		if (rc == 0)
@@ -358,9 +416,29 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
+int64_t nod_stamp(nod_t *nod, int64_t now) { return added_clock(nod, now); }
+
+int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now)
+{
+	return index_listed(nod, norm, fs, added, 0, now);
+}
+
+int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now)
+{
+	if (!nod->ob)
+		return 0;
+	int rc = outbox_append(nod->ob, topic, key, o, now, NULL);
+	if (rc == 0)
+		nod->ob_dirty = 1;
+	return rc;
+}
+
+/* ct: from a CT log (baseline then means "not listed"; the record goes out for every
+ * candidate outside the learning period, listed or not) */
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int baseline, int reset, int64_t now, const char *zone, int64_t serial,
-	int64_t *stored_fs, enum nod_outcome *out, const char **why)
+	const struct nod_ct_fields *ct, int64_t *stored_fs, enum nod_outcome *out,
+	const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
 	if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
@@ -406,12 +484,28 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	if (!fresh) {
 		nod->stats.observations_known++;
 		int bl = 0;
-		if (store_lookup(nod->st, norm, NULL, NULL, 0, &bl) == 1)
+		char held[320] = "";
+		if (store_lookup(nod->st, norm, NULL, held, sizeof held, &bl) == 1)
 			listed = !bl;
+		int cf = 0;
+		/* a new delegation a transfer showed first: the zone confirms the CT sighting */
+		if (ct && !ct->learning && !bl && strncmp(held, "zone ", 5) == 0)
+			cf = nod_confirm_zone_first(nod, norm, kept, held, source, now);
+		/* a delegation of a name CT showed: the zone confirms a candidate */
+		else if (zone && !reset && strncmp(held, "ct ", 3) == 0)
+			cf = nod_confirm_zone(nod, norm, now, zone, serial, baseline);
+		if (cf < 0) {
+			snprintf(nod->err, sizeof nod->err, "store: cannot confirm %s (see the log)",
+				norm);
+			if (why)
+				*why = "store error";
+			return -1;
+		}
 	} else {
 		nod->stats.observations_new++;
-		if (!baseline && nod->ob &&
-		    nrd_record(nod, norm, kept, source, zone, serial, now) < 0) {
+		int record = ct ? !ct->learning : !baseline;
+		if (record && nod->ob &&
+		    nrd_record(nod, norm, kept, source, zone, serial, ct, now) < 0) {
 			/* In a batch the caller rolls back; alone, the row stays and the
 			 * record is lost, so say so loudly. */
 			snprintf(nod->err, sizeof nod->err, "outbox: cannot append a record for %s", norm);
@@ -420,35 +514,8 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	uint8_t wire[DNAME_MAX_WIRE];
-	int wl = listed ? dname_text_to_wire(norm, wire) : -1;
-	/* In a window, or in the index already: a first_seen moved back beyond 24 h must take
-	 * the name out of the zones it is in now, at once (a new version of each). */
-	if (wl > 1 && (now - kept < WINDOW_MAX_SECS || nindex_get(nod->ix, wire, (size_t)wl - 1,
-		NULL))) {
-		if (nod->in_tx) {
-			/* Answers must never show what is not committed: the index takes
-			 * the name at nod_commit(). */
-			if (nod->npend == nod->pend_cap) {
-				size_t nc = nod->pend_cap ? nod->pend_cap * 2 : 64;
-				struct pending *np = realloc(nod->pend, nc * sizeof *np);
-				if (!np) {
-					snprintf(nod->err, sizeof nod->err, "out of memory");
-					return -1;
-				}
-				nod->pend = np;
-				nod->pend_cap = nc;
-			}
-			struct pending *p = &nod->pend[nod->npend++];
-			memcpy(p->rel, wire, (size_t)wl - 1);
-			p->len = (uint8_t)(wl - 1);
-			p->fs = kept;
-			p->added = added;
-			p->reset = (int8_t)reset;
-		} else if (index_name(nod, wire, (size_t)wl - 1, kept, now, added, 0) < 0) {
-			return -1;
-		}
-	}
+	if (listed && index_listed(nod, norm, kept, added, reset, now) < 0)
+		return -1;
 	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;
 }

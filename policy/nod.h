@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "policy/allow.h"
 #include "policy/index.h"
 #include "policy/store.h"
@@ -71,6 +73,35 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
  * or -1 on a failure. */
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why);
+
+/* What a Certificate Transparency source knows of an observation. */
+struct nod_ct_fields {
+	int64_t cert_index;            /* the entry's index in its log */
+	const char *ct_name;           /* the log's description */
+	int64_t submission_timestamp;  /* the entry's timestamp (SCT), unix seconds */
+	int learning;                  /* the CT learning period runs: baseline, no record */
+	int listed;                    /* a candidate enters the zones now (ct.list: all) */
+};
+
+/* A registrable domain read from a CT log, first_seen fs (the time it was read). A name
+ * never seen before (any source, any time) is NOD_NEW: outside the learning period a
+ * candidate, with one newly_registered_domain record carrying the CT fields (domain,
+ * cert_index, ct_name, timestamp, submission_timestamp, source, seq); listed at once only
+ * with ct->listed, else stored unlisted (baseline flag) until confirmed. In the learning
+ * period it is stored as baseline, without a record. A known name a transfer observed less
+ * than a day ago is confirmed by its zone (policy/confirm.h). Only inside
+ * nod_begin()..nod_commit(). Returns 0 with the outcome in *out, or -1 on a failure. */
+int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
+	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why);
+
+/* For policy/confirm.c, which lists a stored, unlisted name (a confirmed CT candidate) with
+ * its first_seen. nod_stamp: the "added" stamp of a name listed now (after every version
+ * made so far). nod_hold: the listed name (first_seen fs, stamp added) enters the index,
+ * at nod_commit() inside a transaction. nod_record: a record appended to the outbox (none
+ * set: nothing), the streams told at nod_commit(). 0, or -1 (memory, the store). */
+int64_t nod_stamp(nod_t *nod, int64_t now);
+int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now);
+int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now);
 
 struct outbox;
 /* Borrowed; NULL for none. */

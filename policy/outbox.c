@@ -25,7 +25,8 @@ struct outbox {
 	int nsubs;
 };
 
-static const char *const topic_names[OUTBOX_TOPICS] = { "zone_diff", "newly_registered_domain" };
+static const char *const topic_names[OUTBOX_TOPICS] = { "zone_diff", "newly_registered_domain",
+	"newly_registered_fqdn", "confirmed_newly_registered_domain" };
 
 const char *outbox_topic_name(int topic)
 {
@@ -47,7 +48,7 @@ static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created);"
 	"CREATE TABLE IF NOT EXISTS outbox_state(topic INTEGER PRIMARY KEY,"
 	" last_seq INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0);"
-	"INSERT OR IGNORE INTO outbox_state(topic) VALUES (0), (1);";
+	"INSERT OR IGNORE INTO outbox_state(topic) VALUES (0), (1), (2), (3);";
 
 void outbox_close(outbox_t *ob)
 {

@@ -20,7 +20,9 @@
 enum outbox_topic {
 	OUTBOX_ZONE_DIFF = 0,
 	OUTBOX_NRD = 1,          /* newly_registered_domain */
-	OUTBOX_TOPICS = 2,
+	OUTBOX_NRFQDN = 2,       /* newly_registered_fqdn: host names under a new domain (CT) */
+	OUTBOX_CONFIRMED = 3,    /* confirmed_newly_registered_domain */
+	OUTBOX_TOPICS = 4,
 };
 
 typedef struct outbox outbox_t;
@@ -29,7 +31,7 @@ typedef struct outbox outbox_t;
 outbox_t *outbox_open(store_t *st, struct nodd_err *e);
 void outbox_close(outbox_t *ob); /* NULL is a no-op */
 
-/* Canonical topic names ("zone_diff", "newly_registered_domain"), and back (-1). */
+/* Canonical topic names ("zone_diff", "newly_registered_domain", ...), and back (-1). */
 const char *outbox_topic_name(int topic);
 int outbox_topic_by_name(const char *name);
 

@@ -69,7 +69,32 @@ static const char *const migrations[] = {
 	 "  since INTEGER NOT NULL, until INTEGER,"
 	 "  PRIMARY KEY(pattern, origin, since)"
 	 ") WITHOUT ROWID;"),
-	/* 7: baseline in the start-up load's index too. sqlite 3.40 (Debian 12) counts the
+	/* 7: the CT source (ct/state.c): per log, the position and the compact Merkle range of
+	 * the entries read (frontier, its size is the next index) with the last verified tree
+	 * head; the issuance keys seen lately (a precert and its certificate, in any log, count
+	 * once; bounded by ct.dedup-keep, oldest rowid first); the CT candidates (listed: in the
+	 * zones already; confirmed: 0 unconfirmed, 1 confirmed, 2 known); the host names streamed
+	 * under a candidate (kept a little over 24 h). */
+	("CREATE TABLE ct_log("
+	 "  log_id BLOB PRIMARY KEY, next INTEGER NOT NULL, frontier BLOB NOT NULL,"
+	 "  sth_size INTEGER NOT NULL, sth_time INTEGER NOT NULL, sth_root BLOB NOT NULL"
+	 ") WITHOUT ROWID;"
+	 "CREATE TABLE ct_issuance(key BLOB NOT NULL UNIQUE);"
+	 "CREATE TABLE ct_candidate("
+	 "  domain TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, listed INTEGER NOT NULL,"
+	 "  confirmed INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"
+	 "CREATE TABLE ct_fqdn(fqdn TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"
+	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"),
+	/* 8: the RDAP queue (ct/confirm.c): candidates waiting for their registry's creation
+	 * date, when they are asked next (a request in flight holds a lease) and how often
+	 * they were asked. */
+	("CREATE TABLE rdap_queue("
+	 "  domain TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, next_try INTEGER NOT NULL,"
+	 "  tries INTEGER NOT NULL DEFAULT 0"
+	 ") WITHOUT ROWID;"
+	 "CREATE INDEX rdap_queue_next ON rdap_queue(next_try);"),
+	/* 9: baseline in the start-up load's index too. sqlite 3.40 (Debian 12) counts the
 	 * partial index's own WHERE column among the columns a query needs, so without it the
 	 * index was not covering and every row of the load was looked up in the table again
 	 * (1M names: 68 % of the start-up time). */

@@ -37,7 +37,8 @@
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
-	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_NSTMT
+	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
+	S_NSTMT
 };
 
 static const char *const stmt_sql[S_NSTMT] = {
@@ -69,6 +70,10 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_LIST] = "UPDATE names SET baseline = 0, added = ?2 WHERE name = ?1 AND baseline = 1",
+	/* the CT candidates of migration 7 (ct/state.c writes them, policy/confirm.c reads) */
+	[S_CT_CAND] = ("SELECT first_seen, listed FROM ct_candidate WHERE domain = ?1 "
+		"AND confirmed = 0"),
 };
 
 struct store {
@@ -468,4 +473,29 @@ int store_meta_set_text(store_t *s, const char *key, const char *val)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, val ? val : "", -1, SQLITE_STATIC);
 	return store_run(s, st, "write meta", key);
+}
+
+int store_list(store_t *s, const char *name, int64_t added)
+{
+	sqlite3_stmt *st = s->st[S_LIST];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, added);
+	return store_run(s, st, "list", name);
+}
+
+int store_ct_candidate(store_t *s, const char *name, int64_t *first_seen, int *listed)
+{
+	sqlite3_stmt *st = s->st[S_CT_CAND];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), ret = 0;
+	if (rc == SQLITE_ROW) {
+		*first_seen = sqlite3_column_int64(st, 0);
+		*listed = sqlite3_column_int(st, 1);
+		ret = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = store_fail(s, "candidate", name);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
 }

@@ -55,6 +55,14 @@ int store_observe(store_t *st, const char *name, int64_t first_seen, const char 
 int store_reset(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int64_t added, enum store_outcome *out);
 
+/* A baseline row becomes listed, with the "added" stamp (a confirmed CT candidate keeps
+ * its first_seen). 0 (also when it was not baseline) or -1. */
+int store_list(store_t *st, const char *name, int64_t added);
+
+/* A CT candidate not confirmed yet (table ct_candidate, written by ct/): 1 with its
+ * first_seen and whether it is listed, 0 when name is none, -1 on error. */
+int store_ct_candidate(store_t *st, const char *name, int64_t *first_seen, int *listed);
+
 /* Look a name up. Returns 1 when found (filling the non-NULL outputs; source is
  * truncated to srclen), 0 when absent, -1 on error. */
 int store_lookup(store_t *st, const char *name, int64_t *first_seen, char *source,

@@ -137,6 +137,45 @@ static void put_soa(struct wire *w, const struct answer_cfg *cfg, const struct a
 	wire_rr_soa(w, NULL, WIRE_HEADER_SIZE + rel_len, ttl, &soa);
 }
 
+/* rel (len bytes, no root label) ends in the labels of tail (tlen bytes) on a label
+ * boundary: the query name's labels before the DNSBL apex are compared by their tail. */
+static int rel_ends_in(const uint8_t *rel, size_t len, const uint8_t *tail, size_t tlen)
+{
+	for (size_t i = 0; i < len; i += 1 + (size_t)rel[i])
+		if (len - i == tlen && memcmp(rel + i, tail, tlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* The configured DNSBL test entries (publish.test-names): an entry is listed as RFC
+ * 5782's TEST is, its "invalid." twin and the names below that are never listed, and
+ * an ancestor of an entry below the apex is an empty non-terminal (NODATA) when nothing
+ * else lists it. Returns the match, or -1 when the name is none of these. */
+static int test_entry(const struct answer_cfg *cfg, const uint8_t *rel, size_t len,
+	int64_t *fs, int *code)
+{
+	for (int i = 0; i < cfg->tests.n; i++) {
+		if (len == cfg->tests.test_len[i] && memcmp(rel, cfg->tests.test_rel[i], len) == 0) {
+			*fs = 0;
+			*code = 2;
+			return NOD_LISTED;
+		}
+		if (cfg->tests.invalid_len[i] &&
+		    rel_ends_in(rel, len, cfg->tests.invalid_rel[i], cfg->tests.invalid_len[i]))
+			return NOD_NXDOMAIN;
+	}
+	return -1;
+}
+
+static int test_ancestor(const struct answer_cfg *cfg, const uint8_t *rel, size_t len)
+{
+	for (int i = 0; i < cfg->tests.n; i++)
+		if (len < cfg->tests.test_len[i] &&
+		    rel_ends_in(cfg->tests.test_rel[i], cfg->tests.test_len[i], rel, len))
+			return 1;
+	return 0;
+}
+
 /* The answer section for a name inside zone; returns the RCODE. Writes nothing for
  * NODATA and NXDOMAIN. Owners are the question name, compressed to a pointer to it. */
 static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
@@ -158,9 +197,13 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 	if (zone == NOD_ZONE_DNSBL) {
 		int64_t fs = 0;
 		int code = 0;
-		switch (dnsbl_lookup(v->ix, v->allow, q->qname, rel_len, v->now, &fs, &code)) {
+		int m = test_entry(cfg, q->qname, rel_len, &fs, &code);
+		if (m < 0)
+			m = (int)dnsbl_lookup(v->ix, v->allow, q->qname, rel_len, v->now, &fs, &code);
+		switch (m) {
 		case NOD_NXDOMAIN:
-			return WIRE_RCODE_NXDOMAIN;
+			return test_ancestor(cfg, q->qname, rel_len) ? WIRE_RCODE_NOERROR :
+				WIRE_RCODE_NXDOMAIN;
 		case NOD_NODATA:
 			return WIRE_RCODE_NOERROR;
 		case NOD_LISTED:

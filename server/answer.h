@@ -16,6 +16,7 @@
 
 #define ANSWER_MAX_NS 8
 #define ANSWER_EDNS_SIZE 1232
+#define ANSWER_MAX_TESTS 4
 
 /* Static configuration of the nine published zones, built once from the config. */
 struct answer_cfg {
@@ -33,6 +34,18 @@ struct answer_cfg {
 	size_t ns_len[ANSWER_MAX_NS];
 	int nns;
 	int rpz_nodata;                /* RPZ action: 0 "CNAME ." (NXDOMAIN), 1 "CNAME *." (NODATA) */
+	/* publish.test-names: DNSBL test entries besides RFC 5782's "test", relative to the
+	 * DNSBL apex (wire labels, no root label). Each is listed as 127.0.0.2 with
+	 * first_seen=0; for an entry "test.<rest>", invalid_rel is "invalid.<rest>", never
+	 * listed (invalid_len 0 otherwise). One member, so a reload can keep the running
+	 * entries whole (they change at a restart only). */
+	struct answer_tests {
+		uint8_t test_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
+		size_t test_len[ANSWER_MAX_TESTS];
+		uint8_t invalid_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
+		size_t invalid_len[ANSWER_MAX_TESTS];
+		int n;
+	} tests;
 };
 
 /* What one query asked for, as looked at by the answer path: the caller counts it in

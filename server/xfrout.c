@@ -310,6 +310,9 @@ static void write_files(struct xfrout *x)
 	p.nns = x->cfg->nns;
 	p.rpz_nodata = c->rpz_nodata;
 	p.allow = nod_allow(x->nod);
+	p.layout = x->cfg->files_layout;
+	p.tests = (const char *const *)x->cfg->test_names;
+	p.ntests = x->cfg->ntest_names;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		p.serial[z] = nod_serial(x->nod, z);
 	struct nodd_err e;

@@ -216,6 +216,12 @@ static int put_item(struct xfrstream *s, struct wire *w)
 		/* RFC 5782 5: TEST is always listed. */
 		put_owner(w, (const uint8_t *)"\004test", 5);
 		put_a_rr(w, &s->cfg, 2);
+		/* publish.test-names: listed as a name of code 2 with first_seen=0 */
+		for (int i = 0; i < s->cfg.tests.n; i++) {
+			size_t own = put_owner(w, s->cfg.tests.test_rel[i], s->cfg.tests.test_len[i]);
+			put_a_rr(w, &s->cfg, 2);
+			put_txt(w, own, &s->cfg, 0);
+		}
 	} else {
 		struct xfr_entry e;
 		size_t p = s->pos;

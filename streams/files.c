@@ -154,32 +154,48 @@ static int dnset_body(FILE *f, void *arg)
 	fprintf(f, "$TTL %u\n", p->ttl);
 	/* RFC 5782 5: TEST listed (and, like nodd, with first_seen=0). */
 	fprintf(f, "test :127.0.0.2:first_seen=0\n");
+	for (int i = 0; i < p->ntests; i++) {
+		fprintf(f, "%s :127.0.0.2:first_seen=0\n", p->tests[i]);
+		if (strncmp(p->tests[i], "test.", 5) == 0)
+			fprintf(f, "!invalid.%s\n!*.invalid.%s\n", p->tests[i] + 5, p->tests[i] + 5);
+	}
 	struct wctx c = { f, a->now, WINDOW_MAX_SECS, 1, p };
 	nindex_foreach(a->ix, rec_cb, &c);
 	return ferror(f) ? -1 : 0;
 }
 
+/* dir, or dir/sub when sub is not empty, created when missing; path receives it. */
+static int subdir(const char *dir, const char *sub, char *path, size_t cap, struct nodd_err *e)
+{
+	snprintf(path, cap, "%s%s%s", dir, *sub ? "/" : "", sub);
+	if (mkdir_p(path) < 0)
+		return nodd_fail(e, NODD_E_SYSTEM, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
 int files_write(const struct files_params *p, nindex_t *ix, int64_t now, struct nodd_err *e)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/rpz", p->dir);
-	if (mkdir_p(p->dir) < 0 || mkdir_p(path) < 0) {
-		return nodd_fail(e, NODD_E_SYSTEM, "%s: %s", path, strerror(errno));
-	}
+	char rpzdir[4096], bldir[4096], path[sizeof rpzdir + 700]; /* + "/<zone>.zone" */
+	int nod = p->layout == FILES_LAYOUT_NOD;
+	if (subdir(p->dir, "", path, sizeof path, e) < 0 ||
+	    (nod && subdir(p->dir, "nod", path, sizeof path, e) < 0) ||
+	    subdir(p->dir, nod ? "nod/rpz" : "rpz", rpzdir, sizeof rpzdir, e) < 0 ||
+	    subdir(p->dir, nod ? "v1" : "", bldir, sizeof bldir, e) < 0)
+		return -1;
 	struct body_arg a = { p, ix, now, 0 };
 	for (int w = 0; w < WINDOW_COUNT; w++) {
 		a.zone = w;
 		char zone[600];
 		published_zone_name(w, p->suffix, zone, sizeof zone);
-		snprintf(path, sizeof path, "%s/rpz/%s.zone", p->dir, zone);
+		snprintf(path, sizeof path, "%s/%s.zone", rpzdir, zone);
 		if (write_atomic(path, rpz_body, &a, e) < 0)
 			return -1;
 	}
 	char zone[600];
 	published_zone_name(NOD_ZONE_ALLOW, p->suffix, zone, sizeof zone);
-	snprintf(path, sizeof path, "%s/rpz/%s.zone", p->dir, zone);
+	snprintf(path, sizeof path, "%s/%s.zone", rpzdir, zone);
 	if (write_atomic(path, allow_body, &a, e) < 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/nod.rbldnsd", p->dir);
+	snprintf(path, sizeof path, "%s/nod.rbldnsd", bldir);
 	return write_atomic(path, dnset_body, &a, e);
 }

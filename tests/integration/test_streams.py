@@ -24,11 +24,11 @@ NRD = "newly_registered_domain"
 class KafkaMock:
     """tests/tools/kafka_mock: a librdkafka mock cluster on loopback."""
 
-    def __init__(self):
+    def __init__(self, topics=("zone_diff", NRD)):
         exe = h.find_binary("kafka_mock") or os.path.join(h.BUILD, "tests", "tools", "kafka_mock")
         if not os.path.exists(exe):
             pytest.fail("kafka_mock is not built (%s)" % exe, pytrace=False)
-        self.p = subprocess.Popen([exe, "-t", "zone_diff," + NRD], stdin=subprocess.PIPE,
+        self.p = subprocess.Popen([exe, "-t", ",".join(topics)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self._readline(10)
         assert line.startswith("bootstrap="), "kafka_mock said %r" % line

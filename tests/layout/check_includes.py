@@ -20,11 +20,12 @@ RULES = {
     "lib": set(),
     "conf": {"lib"},
     "policy": {"lib"},
+    "ct": {"lib", "conf", "policy"},
     "zones": {"lib", "conf", "policy"},
     "streams": {"lib", "conf", "policy"},
     "server": {"lib", "conf", "policy", "streams"},
     "ctl": {"lib"},
-    "daemon": {"lib", "conf", "policy", "zones", "streams", "server"},
+    "daemon": {"lib", "conf", "policy", "ct", "zones", "streams", "server"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
@@ -73,10 +74,10 @@ def self_test():
             return 1
         put("zones/bad.c", '#include "zones/up.h"\n#include "server/udp.h"\n')
         put("lib/bad.c", '#include "policy/store.h"\n')
-        put("ct/x.c", "")
+        put("newroom/x.c", "")
         got = check(d)
-        want = ["ct/: a folder of C code that docs/architecture.md does not place",
-                "lib/bad.c:1: lib may not include policy/store.h",
+        want = ["lib/bad.c:1: lib may not include policy/store.h",
+                "newroom/: a folder of C code that docs/architecture.md does not place",
                 "zones/bad.c:1: includes zones/up.h, which does not exist",
                 "zones/bad.c:2: zones may not include server/udp.h"]
         if got != want:

@@ -241,8 +241,9 @@ int main(void)
 		"an undefined key name is not found (%s)", err);
 	config_free(c);
 	fails(GOOD "kafka:\n  topics:\n    nrd: x\n", 11,
-		"kafka.topics.nrd: unknown key (topics are zone_diff and newly_registered_domain)",
-		"an unknown topic names the two topics");
+		"kafka.topics.nrd: unknown key (topics are zone_diff, newly_registered_domain, "
+		"newly_registered_fqdn and confirmed_newly_registered_domain)",
+		"an unknown topic names the topics");
 	fails(GOOD "publish:\n  rpz-action: drop\n", 9, "publish: duplicate key",
 		"a section given twice");
 	fails("server:\n  database: /tmp/x.db\npublish:\n  suffix: x.\n  rpz-action: drop\n", 5,

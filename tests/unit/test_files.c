@@ -240,6 +240,33 @@ int main(void)
 	is_int(files_write(&p, ix, NOW, &e), 0, "nodata files written");
 	check_contents(out, 1);
 
+	/* layout nod: the feed's tree, the same contents; test names in the dnset */
+	char feed[700];
+	snprintf(feed, sizeof feed, "%s/feed", dir);
+	static const char *const tests[] = { "test.dns-nod.net", "nod-probe.example" };
+	p = params(feed, 1);     /* as the files in out were last written */
+	p.layout = FILES_LAYOUT_NOD;
+	p.tests = tests;
+	p.ntests = 2;
+	is_int(files_write(&p, ix, NOW, &e), 0, "layout nod written");
+	char fpath[800];
+	snprintf(fpath, sizeof fpath, "%s/nod/rpz/5m.rpz.nod.example.zone", feed);
+	char *z5 = slurp(fpath), *z5flat = slurp(rpz_path(out, 0));
+	ok(z5 && z5flat && strcmp(z5, z5flat) == 0, "nod/rpz/5m.rpz.<suffix>.zone as rpz/ holds");
+	snprintf(fpath, sizeof fpath, "%s/v1/nod.rbldnsd", feed);
+	char *bl = slurp(fpath);
+	ok(bl && strstr(bl, "\ntest :127.0.0.2:first_seen=0\n"
+		"test.dns-nod.net :127.0.0.2:first_seen=0\n!invalid.dns-nod.net\n"
+		"!*.invalid.dns-nod.net\nnod-probe.example :127.0.0.2:first_seen=0\n"),
+		"v1/nod.rbldnsd: test names listed, the invalid twin of test.<rest> excluded");
+	snprintf(fpath, sizeof fpath, "%s/nod/rpz/allow.rpz.nod.example.zone", feed);
+	ok(access(fpath, F_OK) == 0, "the allow zone beside the windows, in nod/rpz/");
+	snprintf(fpath, sizeof fpath, "%s/rpz", feed);
+	ok(access(fpath, F_OK) != 0, "no rpz/ of the default layout");
+	free(z5);
+	free(z5flat);
+	free(bl);
+
 	/* The allow-list: allowed names left out; a name whose "*.name" is allowed keeps
 	 * itself in the dnset but not its subdomains; the allow zone file lists the entries. */
 	allow_t *al = allow_new();

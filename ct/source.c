@@ -1,0 +1,309 @@
+/* source.c -- the CT source's registry (see source.h): the shared HTTP client, store
+ * statements and public suffix list; the set of followed logs, made from ct.logs and the
+ * log list (usable and qualified logs followed, readonly ones read to their final tree
+ * head, the others not followed); the periodic re-read of the list and pruning of the
+ * deduplication tables. Follows no log itself (ct/follow.c) and parses nothing (ct/loglist.h). */
+#include "ct/source.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct/fetch.h"
+#include "ct/follow.h"
+#include "ct/loglist.h"
+#include "ct/names.h"
+#include "ct/state.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+
+#define MAX_LIST_BYTES (16 << 20)
+
+struct running {
+	struct ct_follow *f;
+	int from_list;
+	int seen;               /* still wanted by the list just read */
+};
+
+struct ct_source {
+	const struct nodd_config *cfg;
+	struct ct_env env;
+	struct running *logs;
+	size_t nlogs, cap;
+	struct event *timer, *rate_timer;
+	struct ct_req *list_req;
+	int64_t last_prune;
+};
+
+static struct running *find(struct ct_source *s, const uint8_t id[32])
+{
+	for (size_t i = 0; i < s->nlogs; i++)
+		if (memcmp(ct_follow_log_id(s->logs[i].f), id, 32) == 0)
+			return &s->logs[i];
+	return NULL;
+}
+
+static int add_log(struct ct_source *s, const struct ct_log_spec *spec, int from_list,
+	struct nodd_err *e)
+{
+	if (s->nlogs == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct running *n = realloc(s->logs, cap * sizeof *n);
+		if (!n)
+			return nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		s->logs = n;
+		s->cap = cap;
+	}
+	struct ct_follow *f = ct_follow_start(&s->env, spec, e);
+	if (!f)
+		return -1;
+	s->logs[s->nlogs++] = (struct running){ .f = f, .from_list = from_list, .seen = 1 };
+	return 0;
+}
+
+static void spec_defaults(const struct nodd_config *cfg, struct ct_log_spec *sp)
+{
+	if (!sp->parallel)
+		sp->parallel = cfg->ct_parallel;
+	if (!sp->rate)
+		sp->rate = cfg->ct_rate;
+	if (!sp->batch)
+		sp->batch = cfg->ct_batch_size;
+}
+
+/* The logs of a list just read: start those that appeared, stop those that left. */
+static void apply_list(struct ct_source *s, const char *json, size_t len)
+{
+	struct ct_loginfo *li = NULL;
+	size_t n = 0;
+	struct nodd_err e = { 0 };
+	if (ct_loglist_parse(json, len, &li, &n, &e) < 0) {
+		log_err("ct: log list %s: %s; the logs followed stay as they are",
+			s->cfg->ct_log_list, e.msg);
+		return;
+	}
+	for (size_t i = 0; i < s->nlogs; i++)
+		s->logs[i].seen = !s->logs[i].from_list;
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_loginfo *l = &li[i];
+		if (l->state != CT_LOG_USABLE && l->state != CT_LOG_QUALIFIED &&
+		    l->state != CT_LOG_READONLY)
+			continue;
+		struct running *r = find(s, l->log_id);
+		if (r) {
+			r->seen = 1;
+			continue;
+		}
+		struct ct_log_spec sp = { .description = l->description, .url = l->url,
+			.monitoring_url = l->monitoring_url, .submission_url = l->submission_url,
+			.key_b64 = l->key_b64,
+			.final_size = l->state == CT_LOG_READONLY ? l->final_tree_size : 0 };
+		spec_defaults(s->cfg, &sp);
+		if (add_log(s, &sp, 1, &e) < 0)
+			log_err("ct: log list: %s: %s", l->description, e.msg);
+	}
+	for (size_t i = 0; i < s->nlogs;) {
+		if (s->logs[i].seen) {
+			i++;
+			continue;
+		}
+		log_info("ct %s: no longer in the log list (or not usable): not followed any more",
+			ct_follow_description(s->logs[i].f));
+		ct_follow_stop(s->logs[i].f);
+		s->logs[i] = s->logs[--s->nlogs];
+	}
+	ct_loglist_free(li, n);
+}
+
+static void on_list(void *ctx, const struct ct_http *r)
+{
+	struct ct_source *s = ctx;
+	s->list_req = NULL;
+	if (r->error || r->status != 200) {
+		log_err("ct: log list %s: %s%ld", s->cfg->ct_log_list,
+			r->error ? r->error : "HTTP ", r->error ? 0L : r->status);
+		return;
+	}
+	apply_list(s, r->body, r->len);
+}
+
+static int read_list_file(struct ct_source *s, struct nodd_err *e)
+{
+	FILE *fp = fopen(s->cfg->ct_log_list, "rb");
+	if (!fp)
+		return nodd_fail(e, NODD_E_SYSTEM, "ct.log-list: cannot read %s: %s",
+			s->cfg->ct_log_list, strerror(errno));
+	char *buf = malloc(MAX_LIST_BYTES + 1);
+	size_t n = buf ? fread(buf, 1, MAX_LIST_BYTES + 1, fp) : 0;
+	fclose(fp);
+	if (!buf || n > MAX_LIST_BYTES) {
+		free(buf);
+		return nodd_fail(e, NODD_E_LIMIT, "ct.log-list: %s: too large", s->cfg->ct_log_list);
+	}
+	buf[n] = '\0';
+	apply_list(s, buf, n);
+	free(buf);
+	return 0;
+}
+
+void ct_source_reload_list(struct ct_source *s)
+{
+	if (!s || !s->cfg->ct_log_list)
+		return;
+	const char *l = s->cfg->ct_log_list;
+	if (strncmp(l, "https://", 8) == 0 || strncmp(l, "http://", 7) == 0) {
+		if (s->list_req)
+			return;
+		struct nodd_err e = { 0 };
+		s->list_req = ct_fetch_get(s->env.fetch, l, on_list, s, &e);
+		if (!s->list_req)
+			log_err("ct: log list %s: %s", l, e.msg);
+		return;
+	}
+	struct nodd_err e = { 0 };
+	if (read_list_file(s, &e) < 0)
+		log_err("%s; the logs followed stay as they are", e.msg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ct_source *s = arg;
+	ct_source_reload_list(s);
+	int64_t now = unix_now();
+	if (now - s->last_prune >= 3600) {
+		s->last_prune = now;
+		if (ct_state_prune(s->env.st, now, s->cfg->ct_dedup_keep) < 0)
+			log_warn("ct: cannot prune the deduplication tables: %s",
+				ct_state_errmsg(s->env.st));
+	}
+}
+
+static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ct_source *s = arg;
+	for (size_t i = 0; i < s->nlogs; i++)
+		ct_follow_rates(s->logs[i].f);
+}
+
+static int start_config_logs(struct ct_source *s, struct nodd_err *e)
+{
+	const struct nodd_config *cfg = s->cfg;
+	for (int i = 0; i < cfg->nct_logs; i++) {
+		const struct config_ct_log *c = &cfg->ct_logs[i];
+		struct ct_log_spec sp = { .description = c->description, .url = c->url,
+			.monitoring_url = c->monitoring_url, .submission_url = c->submission_url,
+			.key_b64 = c->key, .parallel = c->parallel, .rate = c->rate,
+			.batch = c->batch_size };
+		spec_defaults(cfg, &sp);
+		if (add_log(s, &sp, 0, e) < 0)
+			return nodd_wrap(e, "%s:%d: ct.logs", cfg->path, c->line);
+	}
+	return 0;
+}
+
+struct ct_source *ct_source_start(struct event_base *base, const struct nodd_config *cfg,
+	nod_t *nod, outbox_t *ob, struct nodd_err *e)
+{
+	if (!cfg->ct_log_list && cfg->nct_logs == 0)
+		return NULL;
+	struct ct_source *s = nodd_calloc(1, sizeof *s, e);
+	if (!s)
+		return NULL;
+	s->cfg = cfg;
+	s->env = (struct ct_env){ .base = base, .nod = nod, .ob = ob, .list_all = cfg->ct_list_all,
+		.start = cfg->ct_start, .poll = cfg->ct_poll_interval,
+		.max_unverified = (uint64_t)cfg->ct_max_unverified,
+		.partial_wait = cfg->ct_partial_tile_wait };
+	struct ct_fetch_options fo = { .user_agent = cfg->ct_user_agent, .timeout = (long)cfg->ct_timeout,
+		.max_body = (size_t)cfg->ct_max_response };
+	if (!(s->env.fetch = ct_fetch_new(base, &fo, e)) ||
+	    !(s->env.st = ct_state_open(nod_store(nod), e)) ||
+	    !(s->env.psl = ct_psl_open(cfg->psl_file, e)) ||
+	    !(s->env.confirm = ct_confirm_start(base, cfg, nod, e)))
+		goto fail;
+	int64_t now = unix_now(), learn = now;
+	if (ct_state_learning_start(s->env.st, now, &learn) < 0) {
+		nodd_fail(e, NODD_E_STORE, "ct: %s", ct_state_errmsg(s->env.st));
+		goto fail;
+	}
+	s->env.learning_end = learn + cfg->ct_learning_period;
+	if (now < s->env.learning_end)
+		log_info("ct: learning period until %lld: names read until then are baseline",
+			(long long)s->env.learning_end);
+	if (start_config_logs(s, e) < 0)
+		goto fail;
+	s->last_prune = now;
+	s->timer = event_new(base, -1, EV_PERSIST, on_timer, s);
+	s->rate_timer = event_new(base, -1, EV_PERSIST, on_rate_timer, s);
+	struct timeval tv = { (time_t)cfg->ct_log_list_interval, 0 }, ten = { 10, 0 };
+	if (!s->timer || event_add(s->timer, &tv) < 0 || !s->rate_timer ||
+	    event_add(s->rate_timer, &ten) < 0) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (cfg->ct_log_list && strncmp(cfg->ct_log_list, "http", 4) != 0 &&
+	    read_list_file(s, e) < 0)
+		goto fail;
+	ct_source_reload_list(s); /* a URL: fetched in the background */
+	return s;
+fail:
+	ct_source_stop(s);
+	return NULL;
+}
+
+void ct_source_stop(struct ct_source *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nlogs; i++)
+		ct_follow_stop(s->logs[i].f);
+	free(s->logs);
+	if (s->list_req)
+		ct_fetch_cancel(s->env.fetch, s->list_req);
+	if (s->timer)
+		event_free(s->timer);
+	ct_confirm_stop(s->env.confirm);
+	if (s->rate_timer)
+		event_free(s->rate_timer);
+	ct_fetch_free(s->env.fetch);
+	ct_state_close(s->env.st);
+	ct_psl_close(s->env.psl);
+	free(s);
+}
+
+json_t *ct_source_status(void *arg)
+{
+	struct ct_source *s = arg;
+	json_t *a = json_array();
+	for (size_t i = 0; s && i < s->nlogs; i++)
+		json_array_append_new(a, ct_follow_status(s->logs[i].f));
+	return a;
+}
+
+void ct_source_metrics(void *arg, FILE *out)
+{
+	struct ct_source *s = arg;
+	if (!s || !s->nlogs)
+		return;
+	struct ct_follow **fs = malloc(s->nlogs * sizeof *fs);
+	if (!fs)
+		return;
+	for (size_t i = 0; i < s->nlogs; i++)
+		fs[i] = s->logs[i].f;
+	ct_follow_metrics(fs, s->nlogs, out);
+	free(fs);
+}
+
+json_t *ct_source_rdap_status(void *s)
+{
+	return ct_confirm_status(((struct ct_source *)s)->env.confirm);
+}
+
+void ct_source_rdap_metrics(void *s, FILE *out)
+{
+	ct_confirm_metrics(((struct ct_source *)s)->env.confirm, out);
+}

@@ -1,0 +1,35 @@
+/* source.h -- the CT source as the daemon sees it: the logs to follow (from the
+ * configuration and the log list, re-read periodically), one follower each, and their
+ * status and metrics. Main thread only; the daemon starts it after the store and the
+ * outbox and stops it before them. */
+#ifndef NODD_CT_SOURCE_H
+#define NODD_CT_SOURCE_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdio.h>
+
+#include "conf/config.h"
+#include "lib/err.h"
+#include "policy/nod.h"
+#include "policy/outbox.h"
+
+struct ct_source;
+
+/* NULL without error when cfg turns no CT on (e->kind stays 0); NULL with e set on a
+ * failure (a bad log key, an unreadable log list file). cfg, nod and ob are borrowed. */
+struct ct_source *ct_source_start(struct event_base *base, const struct nodd_config *cfg,
+	nod_t *nod, outbox_t *ob, struct nodd_err *e);
+void ct_source_stop(struct ct_source *s); /* NULL is a no-op */
+
+/* Read the log list again now (SIGHUP): logs that appeared start, logs that left stop. */
+void ct_source_reload_list(struct ct_source *s);
+
+/* The HTTP status section (an array, one object per log) and the /metrics families. */
+json_t *ct_source_status(void *s);
+void ct_source_metrics(void *s, FILE *out);
+/* The "rdap" section: the RDAP queue, its answers, confirmations by source. */
+json_t *ct_source_rdap_status(void *s);
+void ct_source_rdap_metrics(void *s, FILE *out);
+
+#endif

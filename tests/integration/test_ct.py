@@ -1,0 +1,509 @@
+"""CT source: nodd follows local CT logs (tests/ct/ctlog.py, RFC 6962 and static-ct-api
+over one Merkle tree with certificates from a test CA) and turns the registrable domains
+of verified entries into candidates, records and zone entries.
+
+Each test starts its own log(s) and nodd; waits are bounded."""
+import json
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+import nodd_harness as h
+from conftest import need
+from test_streams import KafkaMock, kcat_records
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ct"))
+import ctlog  # noqa: E402
+
+NRD = "newly_registered_domain"
+FQDN = "newly_registered_fqdn"
+UA = "nodd-test (ops@nodd.test)"
+
+
+@pytest.fixture
+def logs(tmp_path):
+    """Make logs: logs("a", cap=..., server=None); all stopped at teardown."""
+    made = []
+
+    def make(name="a", **kw):
+        server = kw.pop("server", None)
+        lg = ctlog.start(str(tmp_path / "ct"), name=name, server=server, **kw)
+        made.append(lg)
+        return lg
+    yield make
+    for lg in made:
+        try:
+            lg.stop()
+        except Exception:
+            pass
+
+
+def ct_yaml(logs_, start="earliest", learning="0", list_="all", extra="", tiled=False,
+            log_list=None):
+    out = ["ct:", "  user-agent: \"%s\"" % UA, "  start: %s" % start,
+           "  learning-period: %s" % learning, "  list: %s" % list_, "  poll-interval: 1",
+           "  rate: 50", "  parallel: 2", "  partial-tile-wait: 1"]
+    if log_list:
+        out.append("  log-list: %s" % log_list)
+    if logs_:
+        out.append("  logs:")
+    for lg in logs_:
+        if tiled:
+            out += ["    - monitoring-url: %s" % lg.url, "      submission-url: %s" % lg.url]
+        else:
+            out.append("    - url: %s" % lg.url)
+        out += ["      key: %s" % lg.key_b64, "      description: log-%s" % lg.name]
+    return "\n".join(out) + "\n" + extra
+
+
+def ct_status(n):
+    st, body = n.api("GET", "/api/v1/status")
+    assert st == 200, body
+    return {x["log"]: x for x in body.get("ct", [])}
+
+
+def wait_position(n, desc, pos, timeout=20):
+    def ok():
+        s = ct_status(n).get(desc)
+        return s if s and s["position"] >= pos else None
+    return h.wait_for(ok, timeout, what="%s read to %d (%s)" % (desc, pos, ct_status(n)))
+
+
+def ws_records(n, topic, count, timeout=10):
+    """The first `count` records of topic over /ws/<topic>?from=1."""
+    import socket
+    import base64
+    s = socket.create_connection(("127.0.0.1", n.http_port), timeout=timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET /ws/%s?from=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
+               % (topic, key)).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    assert b" 101 " in head.split(b"\r\n")[0], head
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < count and time.monotonic() < deadline:
+        while len(buf) >= 2:
+            ln = buf[1] & 0x7F
+            off = 2
+            if ln == 126:
+                if len(buf) < 4:
+                    break
+                ln = int.from_bytes(buf[2:4], "big")
+                off = 4
+            elif ln == 127:
+                if len(buf) < 10:
+                    break
+                ln = int.from_bytes(buf[2:10], "big")
+                off = 10
+            if len(buf) < off + ln:
+                break
+            if buf[0] & 0x0F == 1:
+                out.append(json.loads(buf[off:off + ln]))
+            buf = buf[off + ln:]
+        if len(out) >= count:
+            break
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        buf += data
+    s.close()
+    return out
+
+
+def test_names_and_registrable_domains_from_rfc6962(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["www.Shop-One.se", "*.shop-one.se", "mail.shop-one.se"], cn="www.shop-one.se",
+          ips=["192.0.2.1"])
+    a.add(names=["a.b.two-shop.co.uk", "xn--bcher-kva.ch", "xn--bcher-kva-.ch"], kind="precert")
+    a.add(names=["user.github.io"])
+    a.add(names=["192.0.2.7", "three.example.com"])
+    n = nodd_factory(extra=ct_yaml([a]))
+    st = wait_position(n, "log-a", 4)
+    assert st["state"] in ("caught-up", "polling") and st["tree_size"] == 4
+    assert st["last_error"] is None
+    recs = ws_records(n, NRD, 4)
+    got = {r["domain"]: r for r in recs}
+    assert set(got) == {"shop-one.se", "two-shop.co.uk", "xn--bcher-kva.ch", "example.com"}
+    r = got["shop-one.se"]
+    assert r["cert_index"] == 0 and r["ct_name"] == "log-a" and r["source"] == "ct log-a 0"
+    assert set(r) == {"domain", "cert_index", "ct_name", "timestamp", "submission_timestamp",
+                      "source", "seq"}
+    assert got["two-shop.co.uk"]["cert_index"] == 1
+    # github.io is a public suffix (private section): never a domain of its own
+    assert n.lookup("github.io")[0] == 404
+    # listed at once with list: all
+    assert n.a_code("shop-one.se") == "127.0.0.2"
+    fq = {r["fqdn"] for r in ws_records(n, FQDN, 8)}
+    assert fq == {"www.shop-one.se", "shop-one.se", "mail.shop-one.se", "a.b.two-shop.co.uk",
+                  "xn--bcher-kva.ch", "three.example.com"}
+    reqs = a.requests()
+    assert reqs and all(r["user_agent"] == UA for r in reqs)
+
+
+def test_static_ct_api_log_full_and_partial_tiles(logs, nodd_factory):
+    a = logs("s")
+    want = set()
+    for i in range(300):
+        a.add(names=["host%d.tiled%d.se" % (i, i)])
+        want.add("tiled%d.se" % i)
+    n = nodd_factory(extra=ct_yaml([a], tiled=True))
+    st = wait_position(n, "log-s", 300, timeout=40)
+    assert st["protocol"] == "static-ct-api" and st["last_error"] is None
+    got = {r["domain"] for r in ws_records(n, NRD, 300)}
+    assert got == want
+    paths = [r["path"] for r in a.requests()]
+    assert "tile/data/000" in paths and "tile/data/001.p/44" in paths
+    # the tail is checked against the checkpoint through the partial level-0 tile
+    assert "tile/0/001.p/44" in paths
+    assert not any("/ct/v1/" in p for p in paths)
+
+
+def test_precert_and_final_cert_in_two_logs_count_once(logs, nodd_factory):
+    a = logs("a")
+    b = logs("b", server=a.server)
+    a.add(names=["www.twice.se", "twice.se"], kind="both", final_log=b)
+    a.add(names=["once.ch"])
+    n = nodd_factory(extra=ct_yaml([a, b]))
+    wait_position(n, "log-a", 2)
+    wait_position(n, "log-b", 1)
+    st = ct_status(n)
+    assert st["log-a"]["duplicates"] + st["log-b"]["duplicates"] == 1
+    nrd = ws_records(n, NRD, 3, timeout=3)
+    assert sorted(r["domain"] for r in nrd) == ["once.ch", "twice.se"]
+    fq = ws_records(n, FQDN, 4, timeout=3)
+    assert sorted(r["fqdn"] for r in fq) == ["once.ch", "twice.se", "www.twice.se"]
+
+
+def test_short_batches_are_read_to_the_end(logs, nodd_factory):
+    a = logs("a", cap=3)
+    for i in range(10):
+        a.add(names=["short%d.se" % i])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 10)
+    assert {r["domain"] for r in ws_records(n, NRD, 10)} == {"short%d.se" % i for i in range(10)}
+    gets = [r["path"] for r in a.requests() if "get-entries" in r["path"]]
+    assert any("start=0&end=9" in p for p in gets), gets
+    assert any("start=3&end=9" in p for p in gets), gets
+
+
+@pytest.mark.parametrize("date", [False, True])
+def test_429_retry_after_is_honoured(logs, nodd_factory, date):
+    a = logs("a")
+    for i in range(3):
+        a.add(names=["wait%d.se" % i])
+    a.fault(status={"code": 429, "count": 1, "retry_after": 3, "date": date,
+                    "match": "get-entries"})
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 3)
+    gets = [r for r in a.requests() if "get-entries" in r["path"]]
+    assert gets[0]["status"] == 429 and gets[1]["status"] == 200
+    # an HTTP-date has whole seconds: 3 s ahead is at least 2 s after the answer
+    assert gets[1]["time"] - gets[0]["time"] >= (1.9 if date else 2.9), gets
+    assert n.lookup("wait2.se")[0] == 200
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory, tiled):
+    a = logs("a")
+    a.add(names=["unsigned.se"])
+    a.fault(bad_signature=True)
+    n = nodd_factory(extra=ct_yaml([a], tiled=tiled))
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
+                    15, what="log failing")
+    assert "signature" in st["last_error"] and st["position"] == 0
+    assert n.lookup("unsigned.se")[0] == 404
+    m = n.metrics()
+    assert h.metric_sum(m, "nodd_ct_failing", log="log-a") == 1
+
+
+def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
+    a = logs("a")
+    for i in range(4):
+        a.add(names=["before%d.se" % i])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 4)
+    a.fault(shrink_to=2)
+    a.add(names=["after-shrink.se"])
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
+                    15, what="log failing")
+    assert "shrank" in st["last_error"]
+    a.fault(reset=True)
+    time.sleep(2.5)
+    assert ct_status(n)["log-a"]["state"] == "failing"
+    assert n.lookup("after-shrink.se")[0] == 404
+
+
+def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
+    a = logs("a")
+    for i in range(4):
+        a.add(names=["root%d.se" % i])
+    a.fault(alter={2: ["forged.se"]})
+    n = nodd_factory(extra=ct_yaml([a]))
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
+                    15, what="log failing")
+    assert "do not match the signed root" in st["last_error"] and st["position"] == 0
+    for d in ["root0.se", "root1.se", "forged.se", "root3.se"]:
+        assert n.lookup(d)[0] == 404, d
+
+
+def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
+    a = logs("a")
+    b = logs("b", server=a.server)
+    a.add(names=["in-a.se"])
+    b.add(names=["in-b.se"])
+    ll = str(tmp_path / "log_list.json")
+    ctlog.write_log_list(ll, [a.list_entry(description="log-a")])
+    n = nodd_factory(extra=ct_yaml([], log_list=ll))
+    wait_position(n, "log-a", 1)
+    assert "log-b" not in ct_status(n)
+    ctlog.write_log_list(ll, [a.list_entry(description="log-a"),
+                              b.list_entry(description="log-b")])
+    n.send_signal(signal.SIGHUP)
+    wait_position(n, "log-b", 1)
+    assert n.lookup("in-b.se")[0] == 200
+    ctlog.write_log_list(ll, [b.list_entry(description="log-b"),
+                              a.list_entry(state="retired", description="log-a")])
+    n.send_signal(signal.SIGHUP)
+    h.wait_for(lambda: "log-a" not in ct_status(n), 10, what="log-a no longer followed")
+    before = len(a.requests())
+    a.add(names=["late-a.se"])
+    time.sleep(2.5)
+    assert len(a.requests()) == before and n.lookup("late-a.se")[0] == 404
+
+
+def test_learning_period_names_are_baseline(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["early.se", "www.early.se"])
+    n = nodd_factory(extra=ct_yaml([a], learning="3s"))
+    wait_position(n, "log-a", 1)
+    st, body = n.lookup("early.se")
+    assert st == 200 and n.a_code("early.se") == "NXDOMAIN"
+    time.sleep(3.5)
+    a.add(names=["late.se", "early.se"])
+    wait_position(n, "log-a", 2)
+    recs = ws_records(n, NRD, 2, timeout=3)
+    assert [r["domain"] for r in recs] == ["late.se"]
+    assert ct_status(n)["log-a"]["candidates"] == 1
+
+
+def test_confirmed_mode_records_but_does_not_list(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["unconfirmed.se"])
+    n = nodd_factory(extra=ct_yaml([a], list_="confirmed"))
+    wait_position(n, "log-a", 1)
+    assert [r["domain"] for r in ws_records(n, NRD, 1)] == ["unconfirmed.se"]
+    assert n.a_code("unconfirmed.se") == "NXDOMAIN"
+    assert n.lookup("unconfirmed.se")[0] == 200
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_start_at_end_reads_only_new_entries(logs, nodd_factory, tiled):
+    a = logs("a")
+    old = 600 if tiled else 5
+    for i in range(old):
+        a.add(names=["old%d.se" % i])
+    n = nodd_factory(extra=ct_yaml([a], start="end", tiled=tiled))
+    wait_position(n, "log-a", old, timeout=30)
+    a.add(names=["fresh.se"])
+    wait_position(n, "log-a", old + 1, timeout=30)
+    assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=3)] == ["fresh.se"]
+    assert ct_status(n)["log-a"]["last_error"] is None
+    paths = [r["path"] for r in a.requests()]
+    if tiled:
+        # the frontier at 600 = 512 + 64 + 16 + 8: from the level-1 tile and level-0 tile 2
+        assert "tile/1/000.p/2" in paths and "tile/0/002.p/88" in paths, paths
+        assert "tile/data/000" not in paths and "tile/data/001" not in paths
+    else:
+        assert any("get-entry-and-proof" in p for p in paths)
+
+
+def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
+    a = logs("a", cap=7)
+    total = 120
+    for i in range(total):
+        a.add(names=["k%d.crash%d.se" % (i, i)])
+    a.fault(delay=0.03)
+    extra = ct_yaml([a]).replace("  rate: 50", "  rate: 50\n  batch-size: 10\n"
+                                    "  max-unverified: 20")
+    n = nodd_factory(extra=extra)
+    h.wait_for(lambda: 0 < ct_status(n)["log-a"]["position"] < total, 20,
+               what="reading under way")
+    n.stop(signal.SIGKILL)
+    n.start()
+    a.fault(reset=True)
+    wait_position(n, "log-a", total, timeout=40)
+    recs = ws_records(n, NRD, total + 1, timeout=3)
+    assert [r["seq"] for r in recs] == list(range(1, total + 1))
+    assert sorted(r["domain"] for r in recs) == sorted("crash%d.se" % i for i in range(total))
+    fq = ws_records(n, FQDN, total + 1, timeout=3)
+    assert [r["seq"] for r in fq] == list(range(1, total + 1))
+    # positions short of the tree head were proved consistent with it
+    assert any("get-sth-consistency" in r["path"] for r in a.requests())
+    assert len({r["fqdn"] for r in fq}) == total
+
+
+def test_three_topics_through_kafka(logs, nodd_factory):
+    need("kcat")
+    k = KafkaMock(topics=("zone_diff", NRD, FQDN, "confirmed_newly_registered_domain"))
+    try:
+        a = logs("a")
+        a.add(names=["www.kafka-ct.se", "api.kafka-ct.se"])
+        n = nodd_factory(extra=ct_yaml([a]) + "kafka:\n  brokers: %s\n" % k.bootstrap)
+        wait_position(n, "log-a", 1)
+
+        def have():
+            nrd = kcat_records(k.bootstrap, NRD)
+            fq = kcat_records(k.bootstrap, FQDN)
+            return (nrd, fq) if len(nrd) >= 1 and len(fq) >= 2 else None
+        nrd, fq = h.wait_for(have, 30, interval=0.5, what="records in Kafka")
+        assert [(key, r["domain"], r["seq"]) for key, _, r in nrd] == [("kafka-ct.se", "kafka-ct.se", 1)]
+        assert "seq=1" in nrd[0][1]
+        assert sorted(r["fqdn"] for _, _, r in fq) == ["api.kafka-ct.se", "www.kafka-ct.se"]
+        assert kcat_records(k.bootstrap, "confirmed_newly_registered_domain") == []
+    finally:
+        k.stop()
+
+
+def test_readonly_log_is_read_to_its_final_tree_head(logs, nodd_factory, tmp_path):
+    a = logs("a")
+    for i in range(3):
+        a.add(names=["final%d.se" % i])
+    ll = str(tmp_path / "log_list.json")
+    ctlog.write_log_list(ll, [a.list_entry(state="readonly", description="log-a")])
+    a.add(names=["beyond-final.se"])
+    n = nodd_factory(extra=ct_yaml([], log_list=ll))
+    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "drained" and ct_status(n)["log-a"],
+                    20, what="log-a drained")
+    assert st["position"] == 3
+    assert n.lookup("final2.se")[0] == 200 and n.lookup("beyond-final.se")[0] == 404
+
+
+def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory, tmp_path):
+    need("named")
+    need("nsupdate")
+    from bind_util import Named, upstream_yaml
+    a = logs("a")
+    a.add(names=["www.cand.nodtest", "cand.nodtest"])
+    a.add(names=["never.nodtest"])
+    n = nodd_factory(start=False, extra=ct_yaml([a], list_="confirmed"))
+    named = Named(tmp_path / "named", n.port, names=["old"])
+    try:
+        n.extra += upstream_yaml(named)
+        n.write_config()
+        n.start()
+        wait_position(n, "log-a", 2)
+        assert {r["domain"] for r in ws_records(n, NRD, 2)} == {"cand.nodtest", "never.nodtest"}
+        assert n.a_code("cand.nodtest") == "NXDOMAIN"
+        named.update("add cand.nodtest. 300 NS ns1.nodtest.")
+        h.wait_for(lambda: n.a_code("cand.nodtest") == "127.0.0.2", 20,
+                   what="cand.nodtest listed once its zone shows it")
+        conf = ws_records(n, "confirmed_newly_registered_domain", 2, timeout=3)
+        assert len(conf) == 1
+        c = conf[0]
+        assert c["domain"] == "cand.nodtest" and c["confidence"] == "confirmed"
+        assert c["confirmed_by"].startswith("zone nodtest serial ")
+        assert c["source"] == "ct log-a 0" and c["ct_lead_seconds"] >= 0
+        st, body = n.lookup("cand.nodtest")
+        assert st == 200 and body["first_seen"] == c["timestamp"]
+        assert n.a_code("never.nodtest") == "NXDOMAIN"
+    finally:
+        named.stop()
+
+
+def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
+    import functools
+    import http.server
+    import threading
+    a = logs("a")
+    a.add(names=["from-url.se"])
+    d = tmp_path / "www"
+    d.mkdir()
+    ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=str(d))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = "http://127.0.0.1:%d/log_list.json" % srv.server_address[1]
+        n = nodd_factory(extra=ct_yaml([], log_list=url))
+        wait_position(n, "log-a", 1)
+        assert n.lookup("from-url.se")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
+    import rdap
+    srv = rdap.start()
+    try:
+        srv.set("recent.rdaptest", rdap.registered(3600))
+        srv.set("ancient.rdaptest", rdap.registered(400 * 86400))
+        srv.set("nodate.rdaptest", rdap.no_events())
+        srv.set("slow.rdaptest", rdap.throttled(2), rdap.registered(600))
+        boot = str(tmp_path / "dns.json")
+        rdap.write_bootstrap(boot, {"rdaptest": srv.url})
+        a = logs("a")
+        for d in ["recent", "ancient", "nodate", "missing", "slow"]:
+            a.add(names=["www.%s.rdaptest" % d])
+        extra = ct_yaml([a], list_="confirmed") + ("rdap:\n  enabled: yes\n  bootstrap: %s\n"
+                                                   "  rate: 20/s\n  retry: 1s\n"
+                                                   "  max-tries: 2\n" % boot)
+        n = nodd_factory(extra=extra)
+        wait_position(n, "log-a", 5)
+
+        def answered():
+            st, body = n.api("GET", "/api/v1/status")
+            r = body["rdap"]
+            return r if r["queue"] == 0 else None
+        r = h.wait_for(answered, 20, what="RDAP queue drained")
+        assert r["confirmed"]["rdap"] == 2 and r["known"]["rdap"] == 1
+        assert r["answers"]["registration_recent"] == 2
+        assert r["answers"]["registration_old"] == 1
+        # no date and 404: asked max-tries times, then left unconfirmed
+        assert r["answers"]["no_event"] == 2 and r["answers"]["not_found"] == 2
+        assert r["answers"]["throttled"] == 1 and r["gave_up"] == 2
+        conf = ws_records(n, "confirmed_newly_registered_domain", 3, timeout=3)
+        assert sorted(c["domain"] for c in conf) == ["recent.rdaptest", "slow.rdaptest"]
+        assert all(c["confirmed_by"].startswith("rdap 20") for c in conf)
+        reqs = [q for q in srv.requests() if q["domain"] == "slow.rdaptest"]
+        assert [q["status"] for q in reqs] == [429, 200]
+        assert reqs[1]["time"] - reqs[0]["time"] >= 1.9
+        assert all(q["user_agent"] == UA for q in srv.requests())
+        # list: confirmed lists what RDAP confirmed, with the first_seen CT gave it
+        assert n.a_code("recent.rdaptest") == "127.0.0.2"
+        assert n.a_code("slow.rdaptest") == "127.0.0.2"
+        for d in ["ancient", "nodate", "missing"]:
+            assert n.a_code("%s.rdaptest" % d) == "NXDOMAIN", d
+        # asked once each: an answer is kept
+        assert len([q for q in srv.requests() if q["domain"] == "ancient.rdaptest"]) == 1
+    finally:
+        srv.stop()
+
+
+def test_static_log_read_in_verified_chunks(logs, nodd_factory):
+    a = logs("s")
+    total = 1100
+    for i in range(total):
+        a.add(names=["c%d.chunk%d.se" % (i, i)])
+    extra = ct_yaml([a], tiled=True).replace("  rate: 50", "  rate: 50\n  max-unverified: 300")
+    n = nodd_factory(extra=extra)
+    wait_position(n, "log-s", total, timeout=60)
+    assert ct_status(n)["log-s"]["last_error"] is None
+    assert len(ws_records(n, NRD, total, timeout=10)) == total
+    paths = [r["path"] for r in a.requests()]
+    # positions 256, 512, 768, 1024 proved from the hash tiles to the checkpoint of 1100
+    assert "tile/1/000.p/4" in paths and "tile/0/004.p/76" in paths, paths
