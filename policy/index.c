@@ -364,7 +364,7 @@ void nindex_wrunlock(nindex_t *ix) { pthread_rwlock_unlock(&ix->lock); }
 static int fsv_push(nindex_t *ix, int32_t fs)
 {
 	if (ix->nfsv == ix->fsv_cap) {
-		size_t nc = ix->fsv_cap ? ix->fsv_cap + ix->fsv_cap / 2 : 1024;
+		size_t nc = ix->fsv_cap + ix->fsv_cap / 2 + 1024;
 		int32_t *n = realloc(ix->fsv, nc * sizeof *n);
 		if (!n)
 			return -1;

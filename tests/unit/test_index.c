@@ -105,6 +105,30 @@ static void bulk_load(void)
 	l = rel("b3.x.se", w);
 	ok(nindex_put(ix, w, l, 1700000003, &o) == 0 && o == NINDEX_KNOWN, "a loaded name is known");
 	nindex_free(ix);
+
+	/* a load of one name leaves arrays sized for one: the next puts grow them */
+	ix = nindex_new();
+	nindex_bulk_begin(ix);
+	l = rel("one.se", w);
+	nindex_put(ix, w, l, 1700000000, NULL);
+	is_int(nindex_bulk_end(ix), 0, "bulk end of one name");
+	int bad = 0;
+	for (int i = 0; i < 3000; i++) {
+		snprintf(buf, sizeof buf, "more%d.se", i);
+		l = rel(buf, w);
+		bad += nindex_put(ix, w, l, 1700000001 + i, NULL) != 0;
+	}
+	is_int(bad, 0, "puts after a load of one name");
+	is_int(nindex_count_since(ix, 1700000000), 3000, "their times counted");
+	is_int(nindex_purge(ix, 1700002999), 3000, "purge leaves one name");
+	for (int i = 0; i < 3000; i++) {
+		snprintf(buf, sizeof buf, "again%d.se", i);
+		l = rel(buf, w);
+		bad += nindex_put(ix, w, l, 1700010000 + i, NULL) != 0;
+	}
+	is_int(bad, 0, "puts after a purge that left one name");
+	is_int(nindex_count(ix), 3001, "all counted");
+	nindex_free(ix);
 }
 
 /* Times outside 1952-2088 read back as the end of the range; order is kept. */
