@@ -33,7 +33,7 @@
  * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
  * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
 #define STORE_CACHE_KIB 65536
-#define STORE_WALK_CACHE_KIB "2048" /* page cache during store_each_since */
+#define STORE_WALK_CACHE_KIB 2048 /* page cache during store_each_since */
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
@@ -333,6 +333,13 @@ int store_lookup(store_t *s, const char *name, int64_t *first_seen, char *source
 	return ret;
 }
 
+static void set_cache_kib(store_t *s, int kib)
+{
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", kib);
+	sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+}
+
 int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 {
 	/* One prepared statement: a callback calling back in would reset it mid-walk. */
@@ -345,7 +352,7 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	s->walking = 1;
 	/* One pass over the index, each page read once: a small cache does, and the process
 	 * does not peak at the whole index on top of what the caller builds from it. */
-	sqlite3_exec(s->db, "PRAGMA cache_size=-" STORE_WALK_CACHE_KIB, NULL, NULL, NULL);
+	set_cache_kib(s, STORE_WALK_CACHE_KIB);
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(st, 0);
@@ -362,9 +369,7 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 	sqlite3_clear_bindings(st);
 	/* Those pages are not read again: give them back, and the heap they leave. */
 	sqlite3_db_release_memory(s->db);
-	char pragma[64];
-	snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", STORE_CACHE_KIB);
-	sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+	set_cache_kib(s, STORE_CACHE_KIB);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
