@@ -179,7 +179,12 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (now - NOD_KEEP_SECS < since)
 		since = now - NOD_KEEP_SECS;
 	nod->load_now = now;
+	nindex_bulk_begin(nod->ix);
 	int rc = store_each_since(nod->st, since, load_cb, nod);
+	if (rc == 0 && nindex_bulk_end(nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
+		rc = 1;
+	}
 	if (rc < 0)
 		goto store_fail;
 	if (rc > 0) {
@@ -189,7 +194,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (load_allow(nod) < 0)
 		goto store_fail;
 	nod->last_check = oldest;
-	log_info("store %s: %lld names, %zu in the last 24 h", opt->database,
+	log_info("store %s: %lld names, %zu of the last 48 h loaded", opt->database,
 		(long long)store_names(nod->st), nindex_count(nod->ix));
 	return nod;
 store_fail:

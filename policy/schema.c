@@ -99,6 +99,12 @@ static const char *const migrations[] = {
 	 * it instead of walking the table. */
 	("INSERT INTO meta(key, value) SELECT 'names.count', count(*) FROM names WHERE 1"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
+	/* 10: baseline in the start-up load's index too. sqlite 3.40 (Debian 12) counts the
+	 * partial index's own WHERE column among the columns a query needs, so without it the
+	 * index was not covering and every row of the load was looked up in the table again
+	 * (1M names: 68 % of the start-up time). */
+	("DROP INDEX names_since;"
+	 "CREATE INDEX names_since ON names(first_seen, name, added, baseline) WHERE baseline = 0;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

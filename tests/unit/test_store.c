@@ -79,6 +79,21 @@ int main(void)
 	store_observe(st, "old.se", 100, "api", 0, 150, NULL, &so);
 	is_int(store_count(st), 4, "count");
 	is_int(store_names(st), 4, "the kept count agrees");
+	/* the start-up load (store_each_since's statement) reads the index alone, in
+	 * first_seen order, without a lookup into the table per row */
+	{
+		sqlite3_stmt *plan = NULL;
+		char detail[512] = "";
+		if (sqlite3_prepare_v2(store_db(st), "EXPLAIN QUERY PLAN SELECT name, first_seen, "
+			"added FROM names WHERE baseline = 0 AND first_seen > ?1 ORDER BY first_seen",
+			-1, &plan, NULL) == SQLITE_OK)
+			while (sqlite3_step(plan) == SQLITE_ROW)
+				snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s;",
+					(const char *)sqlite3_column_text(plan, 3));
+		sqlite3_finalize(plan);
+		ok(strstr(detail, "COVERING INDEX names_since") && !strstr(detail, "TEMP B-TREE"),
+			"the load is one scan of a covering index (%s)", detail);
+	}
 
 	struct acc a = { 0 };
 	is_int(store_each_since(st, 200, collect, &a), 0, "each since");
