@@ -209,7 +209,8 @@ static void apply_batch(struct http_server *h, struct evhttp_request *req,
 	}
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	qsort_r(order, n, sizeof *order, item_order, items);
+	if (n > 1) /* qsort_r wants a non-NULL array even for none */
+		qsort_r(order, n, sizeof *order, item_order, items);
 	uint64_t fresh = 0;
 	const char *fail = NULL;
 	if (n && nod_begin(h->env.nod) < 0) {
