@@ -542,8 +542,11 @@ static void begin_log(struct ct_follow *f)
 		k = f->final_size;
 	ct_frontier_init(&f->done);
 	if (k == 0) {
-		f->have_state = 1;
-		start_reading(f);
+		/* the empty frontier: an empty tree is verified and committed at once (then
+		 * polled like any caught-up log), a non-empty one is read from entry 0 */
+		struct ct_frontier empty;
+		ct_frontier_init(&empty);
+		ct_follow_started(f, &empty);
 		return;
 	}
 	f->state = F_INIT;

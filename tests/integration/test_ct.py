@@ -327,6 +327,21 @@ def test_start_at_end_reads_only_new_entries(logs, nodd_factory, tiled):
         assert any("get-entry-and-proof" in p for p in paths)
 
 
+@pytest.mark.parametrize("tiled", [False, True])
+@pytest.mark.parametrize("start", ["end", "earliest"])
+def test_log_empty_at_first_contact_reads_later_entries(logs, nodd_factory, tiled, start):
+    a = logs("a")
+    n = nodd_factory(extra=ct_yaml([a], start=start, tiled=tiled))
+    h.wait_for(lambda: ct_status(n).get("log-a", {}).get("state") == "caught-up", 20,
+               what="empty log-a caught up (%s)" % ct_status(n))
+    a.add(names=["late-one.se"])
+    a.add(names=["late-two.se"])
+    st = wait_position(n, "log-a", 2, timeout=20)
+    assert st["tree_size"] == 2 and st["last_error"] is None
+    assert sorted(r["domain"] for r in ws_records(n, NRD, 3, timeout=1.5)) == [
+        "late-one.se", "late-two.se"]
+
+
 def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
     a = logs("a", cap=7)
     total = 120
