@@ -723,6 +723,26 @@ fail:
 	return NULL;
 }
 
+int ct_follow_retry(struct ct_follow *f)
+{
+	if (f->state != F_FAILING)
+		return 0;
+	int rc = ct_state_load(f->env.st, ct_logkey_id(f->key), &f->done, &f->vsth);
+	if (rc < 0) {
+		snprintf(f->last_error, sizeof f->last_error, "cannot read its saved position");
+		return 1;
+	}
+	log_info("ct %s: failing (%s): read again from entry %" PRIu64, f->desc, f->last_error,
+		rc == 1 ? f->done.size : 0);
+	f->have_state = rc == 1;
+	f->work = f->done;
+	f->attempts = 0;
+	f->not_before = 0;
+	f->state = F_HEAD;
+	ct_follow_kick(f);
+	return 1;
+}
+
 void ct_follow_stop(struct ct_follow *f)
 {
 	if (!f)

@@ -241,6 +241,18 @@ def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
     time.sleep(2.5)
     assert ct_status(n)["log-a"]["state"] == "failing"
     assert n.lookup("after-shrink.se")[0] == 404
+    r = n.noddctl("zone-status", timeout=30)
+    assert r.returncode == 0, r.stderr
+    row = [ln for ln in r.stdout.splitlines() if ln.startswith("log-a ")]
+    assert len(row) == 1 and row[0].split()[1:4] == ["failing", "4", "4"], r.stdout
+    assert row[0].endswith(" the tree shrank from 4 to 2 entries"), r.stdout
+    # SIGHUP reads a failing log again from its last verified position
+    n.send_signal(signal.SIGHUP)
+    st = wait_position(n, "log-a", 5)
+    assert st["state"] != "failing" and st["verified_tree_size"] == 5
+    assert n.lookup("after-shrink.se")[0] == 200
+    assert [r["domain"] for r in ws_records(n, NRD, 6, timeout=1.5)] == [
+        "before0.se", "before1.se", "before2.se", "before3.se", "after-shrink.se"]
 
 
 def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
