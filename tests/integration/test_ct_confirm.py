@@ -13,7 +13,7 @@ import pytest
 
 import nodd_harness as h
 from bind_util import Named, ZONE, upstream_yaml
-from test_ct import NRD, UA, ct_yaml, logs, wait_position, ws_records  # noqa: F401
+from test_ct import NRD, UA, ct_yaml, log_server, logs, wait_position, ws_records  # noqa: F401
 from test_secondary import need_named  # noqa: F401
 from test_unlist import ZONES, xfr_records
 
