@@ -29,7 +29,7 @@
 #endif
 
 #define DEFAULT_URL "http://127.0.0.1:8053"
-#define IMPORT_BATCH 5000
+#define IMPORT_BATCH 20000
 
 static const char *prog = "noddctl";
 

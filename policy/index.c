@@ -1,12 +1,27 @@
 /* index.c -- the in-memory 24 h name index.
  *
  * DESIGN
- * Two hash tables of the same kind ("ntab"): open addressing with linear probing; a slot
- * holds the key's hash and the number of an entry; entries hold the value and the key's
- * place in a byte arena. Nothing is allocated per name, so 1M names cost about 40 bytes
- * each (arena ~13 B, entry 16 B, slots 8 B / load factor).
+ * Two tables of the same kind ("ntab"): names, and the proper ancestors of names. A table
+ * is a byte arena of packed records and an open-addressing slot array over it:
+ *   record  first_seen (int32), added (int32), key length (1 byte), the key's bytes
+ *   slot    32 bits of the key's hash (the "fragment") and the record's arena offset + 1
+ * Nothing is allocated per name: a name costs its key plus 9 bytes of record, 8 bytes of
+ * slot per 0.6-0.8 load, and 4 bytes in the sorted first_seen array -- about 26 bytes plus
+ * the name. A lookup hashes the key once (64 bits: the high half picks the home slot by
+ * multiply-shift, so the table may have any size, the low half is the fragment), probes
+ * linearly, and reads a record only when a fragment matches (one chance in 2^32 for
+ * another key), so a miss costs the slot array's cache lines alone.
  *
- * Entries are never deleted one by one. Names leave only by ageing past 24 h, and
+ * Times are stored as 32-bit seconds from TIME_EPOCH (2020-09-13): 1952 to 2088, times
+ * outside that range are clamped to its ends (a name that old is in no window, one that
+ * far ahead is "age 0" either way); "added" INT64_MIN ("always there") has its own code.
+ *
+ * The slot table is sized by load factor: built for LOAD_BUILD (a bulk load, a purge, a
+ * growth), rebuilt from the arena when an insert passes LOAD_MAX. A bulk load
+ * (nindex_bulk_begin/end: the start-up walk over the store) appends records without any
+ * lookup and builds the slots once at the end.
+ *
+ * Entries are never deleted one by one. Names leave only by ageing past 48 h, and
  * nindex_purge() then builds fresh tables from the survivors without holding the lock
  * (the writer is the only thread that changes the index, so it may read it unlocked) and
  * swaps them in under the write lock, so readers wait for a pointer swap, not a rebuild.
@@ -14,31 +29,35 @@
  * A sorted array of first_seen values answers "how many names in window W" and "did a
  * name cross an edge between t1 and t2" by binary search; it is appended to in arrival
  * order (mostly increasing, so usually still sorted) and re-sorted lazily.
+ *
+ * Why a hand-written table: no Debian C library offers an open-addressing table over an
+ * arena of variable-length keys with a stored hash fragment and bulk build; the generic
+ * ones (glib's GHashTable, hsearch) allocate per entry and cost 3-5 times the memory.
  */
 #include "policy/index.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-struct ent {
-	int64_t v;      /* names: first_seen; ancestors: newest first_seen below */
-	int64_t added;  /* names: the index clock when the name was put (IXFR history) */
-	uint32_t off;   /* key offset in the arena */
-	uint8_t len;    /* key length */
-};
+#define TIME_EPOCH 1600000000LL
+#define T_ALWAYS INT32_MIN       /* "added" INT64_MIN */
+#define T_DEAD INT32_MIN         /* first_seen of a record left behind by a duplicate */
+#define LOAD_BUILD 0.6
+#define LOAD_MAX 0.8
+#define REC_HDR 9                /* first_seen, added, length */
 
 struct slot {
-	uint32_t hash;
-	uint32_t idx;   /* entry number + 1; 0 = empty */
+	uint32_t frag;  /* low 32 bits of the key's hash */
+	uint32_t ref;   /* arena offset of the record + 1; 0 = empty */
 };
 
 struct ntab {
 	struct slot *slots;
-	size_t cap;     /* power of two */
-	size_t count;
-	struct ent *ents;
-	size_t ents_cap;
+	size_t cap;     /* any size >= 1 */
+	size_t count;   /* live records */
+	size_t dead;    /* records of duplicates dropped by a bulk build */
 	uint8_t *arena;
 	size_t arena_len, arena_cap;
 };
@@ -47,44 +66,110 @@ struct nindex {
 	pthread_rwlock_t lock;
 	struct ntab *names;
 	struct ntab *anc;
-	int64_t *fsv;       /* first_seen of each name */
+	uint64_t seed;      /* of the hash: names come from outside */
+	int32_t *fsv;       /* first_seen of each name (stored form) */
 	size_t nfsv, fsv_cap;
 	int fsv_sorted;
 	size_t fsv_prefix;  /* when not sorted: the leading values that still are */
 	int fsv_stale;      /* a first_seen was lowered: rebuild from the table */
+	int bulk;           /* inside nindex_bulk_begin/end: records only, no slots */
 	int64_t clock;      /* "added" of names put from now on (nindex_set_clock) */
 	uint64_t lowered;   /* times a first_seen was lowered */
 	int anc_stale;      /* a first_seen was lowered: an ancestor may hold a newer time
 	                     * than any name below it, until the next purge rebuilds them */
 };
 
-static uint32_t key_hash(const uint8_t *k, size_t len)
+/* ---- times ---- */
+
+static int32_t t_enc(int64_t t)
 {
-	/* FNV-1a with a final avalanche (murmur3 fmix32). */
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= k[i];
-		h *= 16777619u;
-	}
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	if (t < TIME_EPOCH + (int64_t)INT32_MIN + 1)
+		return INT32_MIN + 1;
+	if (t > TIME_EPOCH + (int64_t)INT32_MAX)
+		return INT32_MAX;
+	return (int32_t)(t - TIME_EPOCH);
 }
 
-static struct ntab *ntab_new(size_t expect)
+static int64_t t_dec(int32_t v) { return TIME_EPOCH + v; }
+
+static int32_t added_enc(int64_t t) { return t == INT64_MIN ? T_ALWAYS : t_enc(t); }
+static int64_t added_dec(int32_t v) { return v == T_ALWAYS ? INT64_MIN : t_dec(v); }
+
+/* ---- records ---- */
+
+static int32_t rec_v(const uint8_t *r)
+{
+	int32_t v;
+	memcpy(&v, r, 4);
+	return v;
+}
+
+static int32_t rec_added(const uint8_t *r)
+{
+	int32_t v;
+	memcpy(&v, r + 4, 4);
+	return v;
+}
+
+static void rec_set_v(uint8_t *r, int32_t v) { memcpy(r, &v, 4); }
+static void rec_set_added(uint8_t *r, int32_t v) { memcpy(r + 4, &v, 4); }
+static size_t rec_len(const uint8_t *r) { return r[8]; }
+static const uint8_t *rec_key(const uint8_t *r) { return r + REC_HDR; }
+
+/* ---- hashing ---- */
+
+static uint64_t mix64(uint64_t x)
+{
+	/* the splitmix64 finaliser: every input bit reaches every output bit */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/* 8 bytes at a time: keys are short (15 bytes is typical) and hashed on every lookup. */
+static uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t len)
+{
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ull);
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, k + i, 8);
+		h = mix64(h ^ w);
+	}
+	uint64_t w = 0;
+	memcpy(&w, k + i, len - i);
+	return mix64(h ^ w ^ 0x2545f4914f6cdd1dull);
+}
+
+/* Home slot of hash h in a table of cap slots (multiply-shift of the high half). */
+static size_t home(uint64_t h, size_t cap)
+{
+	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+/* ---- tables ---- */
+
+static size_t cap_for(size_t count)
+{
+	size_t cap = (size_t)((double)count / LOAD_BUILD) + 1;
+	return cap < 16 ? 16 : cap;
+}
+
+static struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 {
 	struct ntab *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	size_t cap = 64;
-	while (cap * 7 < expect * 10)
-		cap <<= 1;
-	t->cap = cap;
-	t->slots = calloc(cap, sizeof *t->slots);
-	if (!t->slots) {
+	t->cap = cap_for(expect);
+	t->slots = calloc(t->cap, sizeof *t->slots);
+	t->arena_cap = arena_bytes ? arena_bytes : 256;
+	t->arena = malloc(t->arena_cap);
+	if (!t->slots || !t->arena) {
+		free(t->slots);
+		free(t->arena);
 		free(t);
 		return NULL;
 	}
@@ -96,86 +181,135 @@ static void ntab_free(struct ntab *t)
 	if (!t)
 		return;
 	free(t->slots);
-	free(t->ents);
 	free(t->arena);
 	free(t);
 }
 
-static struct ent *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, uint32_t h)
+/* The record holding key k (hash h), or NULL. */
+static uint8_t *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, uint64_t h)
 {
-	size_t mask = t->cap - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
+	uint32_t frag = (uint32_t)h;
+	size_t i = home(h, t->cap);
+	for (;;) {
 		const struct slot *s = &t->slots[i];
-		if (s->idx == 0)
+		if (s->ref == 0)
 			return NULL;
-		if (s->hash == h) {
-			struct ent *e = &t->ents[s->idx - 1];
-			if (e->len == len && memcmp(t->arena + e->off, k, len) == 0)
-				return e;
+		if (s->frag == frag) {
+			uint8_t *r = t->arena + s->ref - 1;
+			if (rec_len(r) == len && memcmp(rec_key(r), k, len) == 0)
+				return r;
 		}
+		if (++i == t->cap)
+			i = 0;
 	}
 }
 
-static int ntab_grow_slots(struct ntab *t)
+/* Put record ref in the first empty slot from h's home (the key known absent). */
+static void slot_put(struct slot *slots, size_t cap, uint64_t h, uint32_t ref)
 {
-	size_t ncap = t->cap << 1;
-	struct slot *ns = calloc(ncap, sizeof *ns);
+	size_t i = home(h, cap);
+	while (slots[i].ref)
+		if (++i == cap)
+			i = 0;
+	slots[i].frag = (uint32_t)h;
+	slots[i].ref = ref;
+}
+
+/* Place one record while building (slots_build): with dedupe, a key met before keeps the
+ * earlier first_seen in its first record and this one becomes dead. 1 placed, 0 dead. */
+static int build_one(struct ntab *t, struct slot *ns, size_t cap, uint64_t h, size_t off,
+	int dedupe)
+{
+	uint8_t *r = t->arena + off;
+	if (dedupe) {
+		struct ntab probe = { .slots = ns, .cap = cap, .arena = t->arena };
+		uint8_t *first = ntab_find(&probe, rec_key(r), rec_len(r), h);
+		if (first) {
+			if (rec_v(r) < rec_v(first))
+				rec_set_v(first, rec_v(r));
+			rec_set_v(r, T_DEAD);
+			t->dead++;
+			return 0;
+		}
+	}
+	slot_put(ns, cap, h, (uint32_t)off + 1);
+	return 1;
+}
+
+#define BUILD_BATCH 16
+
+/* Build the slots (cap of them) from the records; *dups counts the duplicates dedupe
+ * dropped. The records are hashed a batch ahead and their home slots prefetched, so the
+ * random writes into the slot array overlap instead of waiting one cache miss each. */
+static int slots_build(struct ntab *t, uint64_t seed, size_t cap, int dedupe, size_t *dups)
+{
+	struct slot *ns = calloc(cap, sizeof *ns);
 	if (!ns)
 		return -1;
-	for (size_t i = 0; i < t->cap; i++) {
-		struct slot s = t->slots[i];
-		if (s.idx == 0)
-			continue;
-		size_t j = s.hash & (ncap - 1);
-		while (ns[j].idx)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = s;
+	size_t live = 0, off = 0, dead0 = t->dead;
+	while (off < t->arena_len) {
+		uint64_t h[BUILD_BATCH];
+		size_t o[BUILD_BATCH], n = 0;
+		for (; n < BUILD_BATCH && off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+			const uint8_t *r = t->arena + off;
+			if (rec_v(r) == T_DEAD)
+				continue;
+			o[n] = off;
+			h[n] = key_hash(seed, rec_key(r), rec_len(r));
+			__builtin_prefetch(&ns[home(h[n], cap)], 1);
+			n++;
+		}
+		for (size_t i = 0; i < n; i++)
+			live += (size_t)build_one(t, ns, cap, h[i], o[i], dedupe);
 	}
 	free(t->slots);
 	t->slots = ns;
-	t->cap = ncap;
+	t->cap = cap;
+	t->count = live;
+	*dups += t->dead - dead0;
 	return 0;
 }
 
-/* Append a new key (known absent). Returns the entry or NULL when out of memory. */
-static struct ent *ntab_add(struct ntab *t, const uint8_t *k, size_t len, uint32_t h, int64_t v,
-	int64_t added)
+static int arena_reserve(struct ntab *t, size_t more)
 {
-	if ((t->count + 1) * 10 > t->cap * 7 && ntab_grow_slots(t) < 0)
+	if (t->arena_len + more <= t->arena_cap)
+		return 0;
+	size_t nc = t->arena_cap + t->arena_cap / 2;
+	if (nc < t->arena_len + more)
+		nc = t->arena_len + more;
+	if (nc > (size_t)UINT32_MAX)
+		return -1;
+	uint8_t *na = realloc(t->arena, nc);
+	if (!na)
+		return -1;
+	t->arena = na;
+	t->arena_cap = nc;
+	return 0;
+}
+
+/* Append a record for key k (known absent); with slots, also index it (growing the slot
+ * table past LOAD_MAX). Returns the record or NULL when out of memory. */
+static uint8_t *ntab_add(struct ntab *t, uint64_t seed, const uint8_t *k, size_t len,
+	uint64_t h, int32_t v, int32_t added, int with_slots)
+{
+	if (with_slots && (double)(t->count + 1) > (double)t->cap * LOAD_MAX) {
+		size_t dups = 0;
+		if (slots_build(t, seed, cap_for(t->count + 1), 0, &dups) < 0)
+			return NULL;
+	}
+	if (arena_reserve(t, REC_HDR + len) < 0)
 		return NULL;
-	if (t->count == t->ents_cap) {
-		size_t nc = t->ents_cap ? t->ents_cap * 2 : 256;
-		struct ent *ne = realloc(t->ents, nc * sizeof *ne);
-		if (!ne)
-			return NULL;
-		t->ents = ne;
-		t->ents_cap = nc;
-	}
-	if (t->arena_len + len > t->arena_cap) {
-		size_t nc = t->arena_cap ? t->arena_cap * 2 : 4096;
-		while (nc < t->arena_len + len)
-			nc *= 2;
-		if (nc > UINT32_MAX)
-			return NULL;
-		uint8_t *na = realloc(t->arena, nc);
-		if (!na)
-			return NULL;
-		t->arena = na;
-		t->arena_cap = nc;
-	}
-	struct ent *e = &t->ents[t->count];
-	e->v = v;
-	e->added = added;
-	e->off = (uint32_t)t->arena_len;
-	e->len = (uint8_t)len;
-	memcpy(t->arena + t->arena_len, k, len);
-	t->arena_len += len;
-	size_t mask = t->cap - 1, i = h & mask;
-	while (t->slots[i].idx)
-		i = (i + 1) & mask;
-	t->slots[i].hash = h;
-	t->slots[i].idx = (uint32_t)(++t->count);
-	return e;
+	size_t off = t->arena_len;
+	uint8_t *r = t->arena + off;
+	rec_set_v(r, v);
+	rec_set_added(r, added);
+	r[8] = (uint8_t)len;
+	memcpy(r + REC_HDR, k, len);
+	t->arena_len += REC_HDR + len;
+	if (with_slots)
+		slot_put(t->slots, t->cap, h, (uint32_t)off + 1);
+	t->count++;
+	return r;
 }
 
 static int rel_valid(const uint8_t *rel, size_t len)
@@ -196,14 +330,16 @@ nindex_t *nindex_new(void)
 	nindex_t *ix = calloc(1, sizeof *ix);
 	if (!ix)
 		return NULL;
-	ix->names = ntab_new(0);
-	ix->anc = ntab_new(0);
+	ix->names = ntab_new(0, 0);
+	ix->anc = ntab_new(0, 0);
 	if (!ix->names || !ix->anc || pthread_rwlock_init(&ix->lock, NULL) != 0) {
 		ntab_free(ix->names);
 		ntab_free(ix->anc);
 		free(ix);
 		return NULL;
 	}
+	if (getrandom(&ix->seed, sizeof ix->seed, GRND_NONBLOCK) != (ssize_t)sizeof ix->seed)
+		ix->seed = (uint64_t)(uintptr_t)ix ^ 0x6a09e667f3bcc909ull;
 	ix->fsv_sorted = 1;
 	ix->clock = INT64_MIN;
 	return ix;
@@ -225,11 +361,11 @@ void nindex_rdunlock(nindex_t *ix) { pthread_rwlock_unlock(&ix->lock); }
 void nindex_wrlock(nindex_t *ix) { pthread_rwlock_wrlock(&ix->lock); }
 void nindex_wrunlock(nindex_t *ix) { pthread_rwlock_unlock(&ix->lock); }
 
-static int fsv_push(nindex_t *ix, int64_t fs)
+static int fsv_push(nindex_t *ix, int32_t fs)
 {
 	if (ix->nfsv == ix->fsv_cap) {
-		size_t nc = ix->fsv_cap ? ix->fsv_cap * 2 : 1024;
-		int64_t *n = realloc(ix->fsv, nc * sizeof *n);
+		size_t nc = ix->fsv_cap + ix->fsv_cap / 2 + 1024;
+		int32_t *n = realloc(ix->fsv, nc * sizeof *n);
 		if (!n)
 			return -1;
 		ix->fsv = n;
@@ -244,18 +380,19 @@ static int fsv_push(nindex_t *ix, int64_t fs)
 }
 
 /* Record fs as the newest below every proper ancestor of rel. */
-static int anc_update(struct ntab *anc, const uint8_t *rel, size_t len, int64_t fs)
+static int anc_update(struct ntab *anc, uint64_t seed, const uint8_t *rel, size_t len,
+	int32_t fs)
 {
 	size_t i = 1 + (size_t)rel[0];
 	while (i < len) {
 		const uint8_t *k = rel + i;
 		size_t kl = len - i;
-		uint32_t h = key_hash(k, kl);
-		struct ent *e = ntab_find(anc, k, kl, h);
-		if (e) {
-			if (fs > e->v)
-				e->v = fs;
-		} else if (!ntab_add(anc, k, kl, h, fs, 0)) {
+		uint64_t h = key_hash(seed, k, kl);
+		uint8_t *r = ntab_find(anc, k, kl, h);
+		if (r) {
+			if (fs > rec_v(r))
+				rec_set_v(r, fs);
+		} else if (!ntab_add(anc, seed, k, kl, h, fs, 0, 1)) {
 			return -1;
 		}
 		i += 1 + (size_t)rel[i];
@@ -263,37 +400,52 @@ static int anc_update(struct ntab *anc, const uint8_t *rel, size_t len, int64_t 
 	return 0;
 }
 
-/* Add the name, or change the time of a known one: put keeps the earlier of the two
- * (set = 0), set takes fs whatever it was (set = 1). 0 with *out, -1 out of memory. */
-static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs, int set,
+/* Change the time of a known name: put keeps the earlier of the two (set = 0), set takes
+ * fs whatever it was (set = 1). Returns the time the ancestors must see. */
+static int32_t known_update(nindex_t *ix, uint8_t *r, int32_t fs, int set)
+{
+	int32_t v = rec_v(r);
+	if (set ? fs != v : fs < v) {
+		ix->anc_stale |= fs < v;
+		rec_set_v(r, fs);
+		if (set)
+			rec_set_added(r, added_enc(ix->clock));
+		ix->fsv_stale = 1;
+		ix->lowered++;
+	}
+	return set ? fs : rec_v(r); /* the ancestors see the time kept, not the one offered */
+}
+
+/* Add the name, or change the time of a known one (known_update). 0 with *out, -1 out of
+ * memory. In a bulk load the name is appended unchecked (nindex_bulk_end dedupes). */
+static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64, int set,
 	enum nindex_outcome *out)
 {
 	if (!rel_valid(rel, len))
 		return -1;
-	uint32_t h = key_hash(rel, len);
+	int32_t fs = t_enc(fs64);
+	int32_t added = added_enc(ix->clock);
+	if (ix->bulk) {
+		if (!ntab_add(ix->names, ix->seed, rel, len, 0, fs, added, 0) || fsv_push(ix, fs) < 0)
+			return -1;
+		if (out)
+			*out = NINDEX_ADDED;
+		return 0;
+	}
+	uint64_t h = key_hash(ix->seed, rel, len);
 	int rc = 0;
 	enum nindex_outcome o = NINDEX_KNOWN;
 	pthread_rwlock_wrlock(&ix->lock);
-	struct ent *e = ntab_find(ix->names, rel, len, h);
-	if (e) {
-		if (set ? fs != e->v : fs < e->v) {
-			ix->anc_stale |= fs < e->v;
-			e->v = fs;
-			if (set)
-				e->added = ix->clock;
-			ix->fsv_stale = 1;
-			ix->lowered++;
-		}
-		if (!set)
-			fs = e->v; /* the ancestors see the time kept, not the one offered */
-	} else if (ntab_add(ix->names, rel, len, h, fs, ix->clock) && fsv_push(ix, fs) == 0) {
+	uint8_t *r = ntab_find(ix->names, rel, len, h);
+	if (r)
+		fs = known_update(ix, r, fs, set);
+	else if (ntab_add(ix->names, ix->seed, rel, len, h, fs, added, 1) && fsv_push(ix, fs) == 0)
 		o = NINDEX_ADDED;
-	} else {
+	else
 		rc = -1;
-	}
 	/* ancestors keep the newest time below them: a raised time only raises theirs, and a
 	 * lowered one leaves them at most too new, which the next purge rebuild corrects */
-	if (rc == 0 && anc_update(ix->anc, rel, len, fs) < 0)
+	if (rc == 0 && anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
 		rc = -1;
 	pthread_rwlock_unlock(&ix->lock);
 	if (rc == 0 && out)
@@ -313,32 +465,69 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
 	return put_or_set(ix, rel, len, fs, 1, out);
 }
 
-/* 1 and the entry's value in *v when the table holds the key, else 0. */
-static int tab_get(const struct ntab *t, const uint8_t *rel, size_t len, int64_t *v)
+void nindex_bulk_begin(nindex_t *ix)
+{
+	ix->bulk = 1;
+}
+
+int nindex_bulk_end(nindex_t *ix)
+{
+	if (!ix->bulk)
+		return 0;
+	ix->bulk = 0;
+	struct ntab *t = ix->names;
+	size_t dups = 0;
+	if (slots_build(t, ix->seed, cap_for(t->count), 1, &dups) < 0)
+		return -1;
+	if (dups)
+		ix->fsv_stale = 1;
+	/* the arena and the times are complete: give back what growth reserved beyond them */
+	uint8_t *na = realloc(t->arena, t->arena_len ? t->arena_len : 1);
+	if (na) {
+		t->arena = na;
+		t->arena_cap = t->arena_len ? t->arena_len : 1;
+	}
+	int32_t *nf = ix->nfsv ? realloc(ix->fsv, ix->nfsv * sizeof *nf) : NULL;
+	if (nf) {
+		ix->fsv = nf;
+		ix->fsv_cap = ix->nfsv;
+	}
+	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+		const uint8_t *r = t->arena + off;
+		if (rec_v(r) != T_DEAD &&
+		    anc_update(ix->anc, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 1 and the record's time in *v when the table holds the key, else 0. */
+static int tab_get(const nindex_t *ix, const struct ntab *t, const uint8_t *rel, size_t len,
+	int64_t *v)
 {
 	if (len == 0)
 		return 0;
-	struct ent *e = ntab_find(t, rel, len, key_hash(rel, len));
-	if (!e)
+	const uint8_t *r = ntab_find(t, rel, len, key_hash(ix->seed, rel, len));
+	if (!r)
 		return 0;
 	if (v)
-		*v = e->v;
+		*v = t_dec(rec_v(r));
 	return 1;
 }
 
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs)
 {
-	return tab_get(ix->names, rel, len, fs);
+	return tab_get(ix, ix->names, rel, len, fs);
 }
 
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest)
 {
-	return tab_get(ix->anc, rel, len, newest);
+	return tab_get(ix, ix->anc, rel, len, newest);
 }
 
-static int cmp_i64(const void *a, const void *b)
+static int cmp_i32(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
 	return (x > y) - (x < y);
 }
 
@@ -346,9 +535,11 @@ static void fsv_prepare(nindex_t *ix)
 {
 	if (ix->fsv_stale) {
 		const struct ntab *t = ix->names;
-		for (size_t i = 0; i < t->count; i++)
-			ix->fsv[i] = t->ents[i].v;
-		ix->nfsv = t->count;
+		size_t n = 0;
+		for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off))
+			if (rec_v(t->arena + off) != T_DEAD)
+				ix->fsv[n++] = rec_v(t->arena + off);
+		ix->nfsv = n;
 		ix->fsv_stale = 0;
 		ix->fsv_sorted = 0;
 		ix->fsv_prefix = 0;
@@ -358,12 +549,12 @@ static void fsv_prepare(nindex_t *ix)
 	/* Sort only what came since it was last sorted (an import of older names, say) and
 	 * merge it in from the end: O(n + k log k) instead of a full sort every tick. */
 	size_t p = ix->fsv_prefix, k = ix->nfsv - p;
-	int64_t *tail = p ? malloc(k * sizeof *tail) : NULL;
+	int32_t *tail = p ? malloc(k * sizeof *tail) : NULL;
 	if (!tail) {
-		qsort(ix->fsv, ix->nfsv, sizeof *ix->fsv, cmp_i64);
+		qsort(ix->fsv, ix->nfsv, sizeof *ix->fsv, cmp_i32);
 	} else {
 		memcpy(tail, ix->fsv + p, k * sizeof *tail);
-		qsort(tail, k, sizeof *tail, cmp_i64);
+		qsort(tail, k, sizeof *tail, cmp_i32);
 		size_t i = p, j = k, o = ix->nfsv;
 		while (j > 0) {
 			if (i > 0 && ix->fsv[i - 1] > tail[j - 1])
@@ -379,10 +570,15 @@ static void fsv_prepare(nindex_t *ix)
 /* First position whose value is > x. */
 static size_t fsv_upper(const nindex_t *ix, int64_t x)
 {
+	if (x < t_dec(INT32_MIN + 1))
+		return 0;
+	int32_t e = t_enc(x);
+	if (x >= t_dec(INT32_MAX))
+		return ix->nfsv;
 	size_t lo = 0, hi = ix->nfsv;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (ix->fsv[mid] <= x)
+		if (ix->fsv[mid] <= e)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -407,6 +603,30 @@ int nindex_any_between(nindex_t *ix, int64_t lo, int64_t hi)
 	return fsv_upper(ix, lo) != fsv_upper(ix, hi);
 }
 
+/* Copy the records with first_seen > before (keep of them, bytes of arena) into fresh
+ * name and ancestor tables. */
+static int purge_build(const nindex_t *ix, int64_t before, size_t keep, size_t bytes,
+	struct ntab **nn, struct ntab **na)
+{
+	const struct ntab *old = ix->names;
+	*nn = ntab_new(keep, bytes ? bytes : 1);
+	*na = ntab_new(keep / 4 + 16, 0);
+	if (!*nn || !*na)
+		return -1;
+	for (size_t off = 0; off < old->arena_len; off += REC_HDR + rec_len(old->arena + off)) {
+		const uint8_t *r = old->arena + off;
+		if (rec_v(r) == T_DEAD || t_dec(rec_v(r)) <= before)
+			continue;
+		const uint8_t *key = rec_key(r);
+		size_t len = rec_len(r);
+		uint64_t h = key_hash(ix->seed, key, len);
+		if (!ntab_add(*nn, ix->seed, key, len, h, rec_v(r), rec_added(r), 1) ||
+		    anc_update(*na, ix->seed, key, len, rec_v(r)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 long nindex_purge(nindex_t *ix, int64_t before)
 {
 	fsv_prepare(ix);
@@ -414,30 +634,31 @@ long nindex_purge(nindex_t *ix, int64_t before)
 	if (gone == 0 && !ix->anc_stale)
 		return 0;
 	const struct ntab *old = ix->names;
-	size_t keep = old->count - gone;
-	struct ntab *nn = ntab_new(keep), *na = ntab_new(keep / 4 + 16);
-	int64_t *nf = malloc((keep ? keep : 1) * sizeof *nf);
-	if (!nn || !na || !nf)
-		goto oom;
-	size_t k = 0;
-	for (size_t i = 0; i < old->count; i++) {
-		const struct ent *e = &old->ents[i];
-		if (e->v <= before)
-			continue;
-		const uint8_t *key = old->arena + e->off;
-		if (!ntab_add(nn, key, e->len, key_hash(key, e->len), e->v, e->added) ||
-		    anc_update(na, key, e->len, e->v) < 0)
-			goto oom;
-		nf[k++] = e->v;
+	size_t keep = 0, bytes = 0;
+	for (size_t off = 0; off < old->arena_len; off += REC_HDR + rec_len(old->arena + off)) {
+		const uint8_t *r = old->arena + off;
+		if (rec_v(r) != T_DEAD && t_dec(rec_v(r)) > before) {
+			keep++;
+			bytes += REC_HDR + rec_len(r);
+		}
 	}
-	qsort(nf, k, sizeof *nf, cmp_i64);
+	struct ntab *nn = NULL, *na = NULL;
+	int32_t *nf = malloc((keep ? keep : 1) * sizeof *nf);
+	if (!nf || purge_build(ix, before, keep, bytes, &nn, &na) < 0) {
+		ntab_free(nn);
+		ntab_free(na);
+		free(nf);
+		return -1;
+	}
+	/* the survivors' times are the sorted array's tail */
+	memcpy(nf, ix->fsv + gone, keep * sizeof *nf);
 	pthread_rwlock_wrlock(&ix->lock);
 	struct ntab *on = ix->names, *oa = ix->anc;
-	int64_t *of = ix->fsv;
+	int32_t *of = ix->fsv;
 	ix->names = nn;
 	ix->anc = na;
 	ix->fsv = nf;
-	ix->nfsv = k;
+	ix->nfsv = keep;
 	ix->fsv_cap = keep ? keep : 1;
 	ix->fsv_sorted = 1;
 	ix->fsv_stale = 0;
@@ -447,11 +668,6 @@ long nindex_purge(nindex_t *ix, int64_t before)
 	ntab_free(oa);
 	free(of);
 	return (long)gone;
-oom:
-	ntab_free(nn);
-	ntab_free(na);
-	free(nf);
-	return -1;
 }
 
 void nindex_set_clock(nindex_t *ix, int64_t added) { ix->clock = added; }
@@ -461,35 +677,40 @@ int nindex_get_added(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t
 {
 	if (len == 0)
 		return 0;
-	struct ent *e = ntab_find(ix->names, rel, len, key_hash(rel, len));
-	if (!e)
+	const uint8_t *r = ntab_find(ix->names, rel, len, key_hash(ix->seed, rel, len));
+	if (!r)
 		return 0;
-	*added = e->added;
+	*added = added_dec(rec_added(r));
 	return 1;
 }
 
 void nindex_foreach_added(const nindex_t *ix, nindex_added_cb cb, void *ctx)
 {
 	const struct ntab *t = ix->names;
-	for (size_t i = 0; i < t->count; i++)
-		cb(ctx, t->arena + t->ents[i].off, t->ents[i].len, t->ents[i].v, t->ents[i].added);
+	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+		const uint8_t *r = t->arena + off;
+		if (rec_v(r) != T_DEAD)
+			cb(ctx, rec_key(r), rec_len(r), t_dec(rec_v(r)), added_dec(rec_added(r)));
+	}
 }
 
 void nindex_foreach(const nindex_t *ix, nindex_cb cb, void *ctx)
 {
 	const struct ntab *t = ix->names;
-	for (size_t i = 0; i < t->count; i++)
-		cb(ctx, t->arena + t->ents[i].off, t->ents[i].len, t->ents[i].v);
+	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+		const uint8_t *r = t->arena + off;
+		if (rec_v(r) != T_DEAD)
+			cb(ctx, rec_key(r), rec_len(r), t_dec(rec_v(r)));
+	}
 }
 
 static size_t ntab_memory(const struct ntab *t)
 {
-	return sizeof *t + t->cap * sizeof(struct slot) + t->ents_cap * sizeof(struct ent) +
-	       t->arena_cap;
+	return sizeof *t + t->cap * sizeof(struct slot) + t->arena_cap;
 }
 
 size_t nindex_memory(const nindex_t *ix)
 {
 	return sizeof *ix + ntab_memory(ix->names) + ntab_memory(ix->anc) +
-	       ix->fsv_cap * sizeof(int64_t);
+	       ix->fsv_cap * sizeof(int32_t);
 }

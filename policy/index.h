@@ -1,9 +1,12 @@
 /* index.h -- the in-memory index of the names first seen in the last 24 hours.
  *
  * Keys are relative wire names: the labels of the observed name, lowercase, without the
- * root label ("\x01x\x02se" for x.se). Two tables share one arena-backed hash design:
+ * root label ("\x01x\x02se" for x.se). Two tables of one design (policy/index.c: packed
+ * records in an arena, open addressing with a hash fragment per slot):
  *   names      name -> first_seen          (an observation keeps the earliest time)
  *   ancestors  proper ancestor -> newest first_seen below it   (for empty non-terminals)
+ * Times are kept to the second from 1952 to 2088; a time outside reads back as the end of
+ * that range it passed (such a name is in no window, or at age 0, either way).
  *
  * Concurrency: one writer (the main thread) and many readers (UDP threads). Writers take
  * the internal write lock only for the moment of an insert or of a table swap; readers
@@ -38,6 +41,14 @@ enum nindex_outcome {
  * outcome in *out (may be NULL), -1 when out of memory or the name is invalid. */
 int nindex_put(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
 	enum nindex_outcome *out);
+
+/* A bulk load (the start-up walk over the store): between begin and end, nindex_put and
+ * nindex_set append names without looking them up (a name given twice keeps its earlier
+ * first_seen) and the lookups do not see them yet; end builds the hash table once, sized
+ * for the names loaded. No reader may use the index in between. end returns 0, or -1
+ * when out of memory. */
+void nindex_bulk_begin(nindex_t *ix);
+int nindex_bulk_end(nindex_t *ix);
 
 /* Insert a name or set its first_seen to fs whatever it was (a name that returned to its
  * zone with keep-first-seen: no; the name's "added" becomes the clock). A changed time

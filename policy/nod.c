@@ -34,39 +34,9 @@
 #include "lib/log.h"
 #include "policy/allow_store.h"
 #include "policy/confirm.h"
+#include "policy/nod_int.h"
 #include "policy/outbox.h"
 
-#define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
-
-struct nod {
-	struct nod_options opt;
-	store_t *st;
-	nindex_t *ix;
-	allow_t *allow;
-	psl_ctx_t *psl;
-	_Atomic uint32_t serial[NOD_ZONE_COUNT];
-	int64_t vtime[NOD_ZONE_COUNT];
-	int pending[NOD_ZONE_COUNT];
-	int64_t vmono[NOD_ZONE_COUNT]; /* monotonic time of each zone's last version */
-	int mono_set;         /* vmono holds values (set by the first tick) */
-	int64_t max_added;    /* the newest "added" stamp handed out or loaded */
-	int64_t last_check;   /* edges crossed up to here are accounted for */
-	int64_t last_purge;   /* monotonic */
-	struct nod_stats stats;
-	outbox_t *ob;
-	int in_tx;
-	struct pending {
-		uint8_t rel[DNAME_MAX_WIRE];
-		uint8_t len;
-		int8_t reset;
-		int64_t fs, added;
-	} *pend;
-	size_t npend, pend_cap;
-	int ob_dirty;         /* records appended since the last notify */
-	int64_t floor;        /* versions before this cannot be diffed exactly (persisted) */
-	int64_t load_now;     /* nod_open's time, for load_cb */
-	char err[512];
-};
 
 static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 {
@@ -101,7 +71,6 @@ static void meta_key(char *buf, size_t n, int z, const char *what)
 	snprintf(buf, n, "zone.%s.%s", published_zone_label(z), what);
 }
 
-static int load_allow(nod_t *nod);
 
 void nod_close(nod_t *nod)
 {
@@ -178,18 +147,23 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (now - NOD_KEEP_SECS < since)
 		since = now - NOD_KEEP_SECS;
 	nod->load_now = now;
+	nindex_bulk_begin(nod->ix);
 	int rc = store_each_since(nod->st, since, load_cb, nod);
+	if (rc == 0 && nindex_bulk_end(nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
+		rc = 1;
+	}
 	if (rc < 0)
 		goto store_fail;
 	if (rc > 0) {
 		nodd_fail(e, NODD_E_NOMEM, "%s", nod->err);
 		goto fail;
 	}
-	if (load_allow(nod) < 0)
+	if (nod_load_allow(nod) < 0)
 		goto store_fail;
 	nod->last_check = oldest;
-	log_info("store %s: %lld names, %zu in the last 24 h", opt->database,
-		(long long)store_count(nod->st), nindex_count(nod->ix));
+	log_info("store %s: %lld names, %zu of the last 48 h loaded", opt->database,
+		(long long)store_names(nod->st), nindex_count(nod->ix));
 	return nod;
 store_fail:
 	nodd_fail(e, NODD_E_STORE, "%s", nod->err[0] ? nod->err : store_errmsg(nod->st));
@@ -221,7 +195,7 @@ int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,
 	return 1;
 }
 
-static void mark_pending(nod_t *nod, int64_t now, int64_t fs)
+void nod_mark_pending(nod_t *nod, int64_t now, int64_t fs)
 {
 	for (int w = 0; w < WINDOW_COUNT; w++)
 		if (now - fs < window_secs[w])
@@ -238,7 +212,7 @@ void nod_set_outbox(nod_t *nod, struct outbox *ob) { nod->ob = ob; }
  * same value goes to the store with the row and to the index at commit: no version can be
  * made in between, since nod_begin()..nod_commit() runs without returning to the event
  * loop. */
-static int64_t added_clock(nod_t *nod, int64_t now)
+int64_t nod_added_clock(nod_t *nod, int64_t now)
 {
 	int64_t added = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
@@ -279,9 +253,9 @@ static int index_name(nod_t *nod, const uint8_t *rel, size_t len, int64_t fs, in
 		return -1;
 	}
 	if (!had || fs < before || (reset && fs != before)) {
-		mark_pending(nod, now, fs);
+		nod_mark_pending(nod, now, fs);
 		if (had)
-			mark_pending(nod, now, before);
+			nod_mark_pending(nod, now, before);
 	}
 	return 0;
 }
@@ -322,24 +296,26 @@ static int index_listed(nod_t *nod, const char *norm, int64_t fs, int64_t added,
 static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *source,
 	const char *zone, int64_t serial, const struct nod_ct_fields *ct, int64_t now)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "domain", json_string(norm));
+	outbox_t *ob = nod->ob;
+	outbox_rec_begin(ob);
+	outbox_rec_str(ob, "domain", norm);
 	if (ct) {
 		/* the fields of Zonestream's CT records, so its consumers read them unchanged */
-		json_object_set_new(o, "cert_index", json_integer(ct->cert_index));
-		json_object_set_new(o, "ct_name", json_string(ct->ct_name ? ct->ct_name : ""));
+		outbox_rec_int(ob, "cert_index", ct->cert_index);
+		outbox_rec_str(ob, "ct_name", ct->ct_name ? ct->ct_name : "");
 	}
-	json_object_set_new(o, "timestamp", json_integer(fs));
-	if (ct)
-		json_object_set_new(o, "submission_timestamp",
-			json_integer(ct->submission_timestamp));
-	else {
-		json_object_set_new(o, "zone", zone ? json_string(zone) : json_null());
-		json_object_set_new(o, "serial", zone ? json_integer(serial) : json_null());
+	outbox_rec_int(ob, "timestamp", fs);
+	if (ct) {
+		outbox_rec_int(ob, "submission_timestamp", ct->submission_timestamp);
+	} else if (zone) {
+		outbox_rec_str(ob, "zone", zone);
+		outbox_rec_int(ob, "serial", serial);
+	} else {
+		outbox_rec_null(ob, "zone");
+		outbox_rec_null(ob, "serial");
 	}
-	json_object_set_new(o, "source", json_string(source ? source : ""));
-	int rc = outbox_append(nod->ob, OUTBOX_NRD, norm, o, now, NULL);
-	json_decref(o);
+	outbox_rec_str(ob, "source", source ? source : "");
+	int rc = outbox_rec_append(ob, OUTBOX_NRD, norm, now, NULL);
 	if (rc == 0)
 		nod->ob_dirty = 1;
 	return rc;
@@ -368,6 +344,15 @@ int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *sourc
 	}
 	return observe(nod, domain, fs, source, ct->learning || !ct->listed, 0, now, NULL, 0, ct,
 		NULL, out, why);
+}
+
+int nod_observe_checked(nod_t *nod, const char *norm, int64_t fs, const char *source,
+	int baseline, int64_t now, enum nod_outcome *out, const char **why)
+{
+	nod->checked = 1;
+	int rc = nod_observe(nod, norm, fs, source, baseline, now, NULL, out, why);
+	nod->checked = 0;
+	return rc;
 }
 
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
@@ -409,7 +394,7 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
-int64_t nod_stamp(nod_t *nod, int64_t now) { return added_clock(nod, now); }
+int64_t nod_stamp(nod_t *nod, int64_t now) { return nod_added_clock(nod, now); }
 
 int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now)
 {
@@ -444,7 +429,9 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	const char **why)
 {
 	char norm[DNAME_MAX_TEXT + 1];
-	if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
+	if (nod->checked && strlen(name) < sizeof norm) {
+		strcpy(norm, name);
+	} else if (!nod_check_name(nod, name, norm, sizeof norm, out, why)) {
 		nod->stats.observations_refused++;
 		return 0;
 	}
@@ -457,8 +444,8 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 		*out = NOD_REFUSED_FUTURE;
 		return 0;
 	}
-	int64_t kept = fs;
-	int64_t added = added_clock(nod, now);
+	struct store_kept row = { fs, 0 };
+	int64_t added = nod_added_clock(nod, now);
 	enum store_outcome so;
 	int rc;
 	if (reset) {
@@ -468,11 +455,12 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			rc = -1;
 	} else {
 		/* baseline rows are not listed: no stamp (NULL costs no space in the row) */
-		rc = store_observe(nod->st, norm, fs, source ? source : "", baseline,
-			baseline ? STORE_ADDED_UNKNOWN : added, &kept, &so);
+		rc = store_observe_kept(nod->st, norm, fs, source ? source : "", baseline,
+			baseline ? STORE_ADDED_UNKNOWN : added, &row, &so);
 		if (rc == 0 && so == STORE_LOWERED && raise_floor(nod, added) < 0)
 			rc = -1;
 	}
+	int64_t kept = row.first_seen;
 	if (rc < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		if (why)
@@ -486,10 +474,13 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int listed = !baseline;
 	if (!fresh) {
 		nod->stats.observations_known++;
-		int bl = 0;
+		int bl = row.baseline;
+		listed = !bl;
+		/* the source held decides a confirmation: read only when one can follow */
 		char held[320] = "";
-		if (store_lookup(nod->st, norm, NULL, held, sizeof held, &bl) == 1)
-			listed = !bl;
+		if (((ct && !ct->learning && !bl) || (zone && !reset)) &&
+		    store_lookup(nod->st, norm, NULL, held, sizeof held, NULL) < 0)
+			held[0] = '\0';
 		int cf = 0;
 		/* a new delegation a transfer showed first: the zone confirms the CT sighting */
 		if (ct && !ct->learning && !bl && strncmp(held, "zone ", 5) == 0)
@@ -517,165 +508,15 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 			return -1;
 		}
 	}
-	if (listed && index_listed(nod, norm, kept, added, reset, now) < 0)
+	/* a row that did not change needs nothing of the index: it holds the name already
+	 * when it is in a window (put when it was stored, or loaded at start) */
+	if (listed && (fresh || so != STORE_UNCHANGED) &&
+	    index_listed(nod, norm, kept, added, reset, now) < 0)
 		return -1;
 	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;
 }
 
-/* ---- the allow-list ---- */
-
-/* The entries stored, in memory for matching; a change committed after a zone's last
- * version (nodd stopped before the next tick) is in none yet: the first tick makes one. */
-static int load_allow(nod_t *nod)
-{
-	nod->allow = allow_new();
-	if (!nod->allow) {
-		snprintf(nod->err, sizeof nod->err, "out of memory");
-		return -1;
-	}
-	int64_t newest;
-	if (allow_store_load(nod->st, nod->allow, &newest, nod->err, sizeof nod->err) < 0)
-		return -1;
-	if (allow_rebuild(nod->allow, nod->ix) < 0) {
-		snprintf(nod->err, sizeof nod->err, "out of memory");
-		return -1;
-	}
-	for (int z = 0; z < NOD_ZONE_COUNT; z++)
-		if (newest > nod->vtime[z])
-			nod->pending[z] = 1;
-	return 0;
-}
-
-struct allow_mark {
-	nod_t *nod;
-	const allow_t *changed;
-	int64_t now;
-};
-
-/* The zones listing a name that a changed entry matches get a new version: one walk of
- * the index for all the entries changed together (changed: their patterns, open). */
-static void allow_mark_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
-{
-	struct allow_mark *m = ctx;
-	if (m->now - fs < WINDOW_MAX_SECS && allow_match_now(m->changed, rel, len))
-		mark_pending(m->nod, m->now, fs);
-}
-
-static int allow_mark(nod_t *nod, allow_t *changed, int64_t now)
-{
-	if (allow_rebuild(changed, NULL) < 0) {
-		snprintf(nod->err, sizeof nod->err, "out of memory");
-		return -1;
-	}
-	nod->pending[NOD_ZONE_ALLOW] = 1;
-	struct allow_mark m = { nod, changed, now };
-	nindex_foreach(nod->ix, allow_mark_cb, &m);
-	return 0;
-}
-
-/* Start or end one entry at the next versions: stored, in memory, and its pattern added
- * to changed for allow_mark(). */
-static int allow_change(nod_t *nod, const char *norm, enum allow_origin origin, int on,
-	int64_t now, allow_t *changed)
-{
-	int64_t t = added_clock(nod, now);
-	int rc = on ? allow_store_add(nod->st, norm, origin, t, nod->err, sizeof nod->err)
-		: allow_store_end(nod->st, norm, origin, t, nod->err, sizeof nod->err);
-	if (rc < 0)
-		return -1;
-	int mem = on ? allow_add(nod->allow, norm, origin, t, ALLOW_OPEN) : 0;
-	if (!on)
-		allow_end(nod->allow, norm, origin, t);
-	if (mem < 0 || allow_add(changed, norm, origin, 0, ALLOW_OPEN) < 0 ||
-	    allow_rebuild(nod->allow, nod->ix) < 0) {
-		snprintf(nod->err, sizeof nod->err, "out of memory");
-		return -1;
-	}
-	log_info("allow-list: %s (%s) %s", norm, allow_origin_name(origin),
-		on ? "added: no longer listed" : "removed: listed again while within 24 h");
-	return 0;
-}
-
-/* nod_allow_set() with the changed patterns collected in changed (not marked). */
-static int allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
-	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why,
-	allow_t *changed)
-{
-	const char *w = NULL;
-	if (allow_parse(pattern, norm, normsz, &w) < 0) {
-		*out = NOD_ALLOW_INVALID;
-		if (why)
-			*why = w;
-		return 0;
-	}
-	if (allow_is_open(nod->allow, norm, origin) == on) {
-		*out = NOD_ALLOW_UNCHANGED;
-		return 0;
-	}
-	*out = NOD_ALLOW_CHANGED;
-	return allow_change(nod, norm, origin, on, now, changed);
-}
-
-int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
-	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why)
-{
-	allow_t *changed = allow_new();
-	if (!changed) {
-		snprintf(nod->err, sizeof nod->err, "out of memory");
-		return -1;
-	}
-	int rc = allow_set(nod, pattern, origin, on, now, norm, normsz, out, why, changed);
-	if (rc == 0 && *out == NOD_ALLOW_CHANGED)
-		rc = allow_mark(nod, changed, now);
-	allow_free(changed);
-	return rc;
-}
-
-int nod_allow_config(nod_t *nod, char *const *patterns, int n, int64_t now)
-{
-	size_t ngone = 0;
-	char (*gone)[ALLOW_MAX_TEXT + 3] = allow_config_gone(nod->allow, patterns, n, &ngone);
-	allow_t *changed = allow_new();
-	if (!gone || !changed) {
-		free(gone);
-		allow_free(changed);
-		snprintf(nod->err, sizeof nod->err, "out of memory");
-		return -1;
-	}
-	int count = 0, rc = 0;
-	for (size_t i = 0; i < ngone && rc == 0; i++, count++)
-		rc = allow_change(nod, gone[i], ALLOW_CONFIG, 0, now, changed);
-	for (int i = 0; i < n && rc == 0; i++) {
-		char norm[ALLOW_MAX_TEXT + 3];
-		enum nod_allow_outcome out;
-		const char *why = NULL;
-		rc = allow_set(nod, patterns[i], ALLOW_CONFIG, 1, now, norm, sizeof norm, &out,
-			&why, changed);
-		if (rc == 0 && out == NOD_ALLOW_INVALID)
-			log_warn("policy.allow: %s: %s; ignored", patterns[i], why);
-		count += rc == 0 && out == NOD_ALLOW_CHANGED;
-	}
-	/* what changed before a failure is stored: its zones get their versions too */
-	if (count > 0 && allow_mark(nod, changed, now) < 0)
-		rc = -1;
-	free(gone);
-	allow_free(changed);
-	return rc < 0 ? -1 : count;
-}
-
-/* The allow zone's new version: its zone_diff records (policy/allow_store.h). */
-static int allow_records(nod_t *nod, int64_t t1, int64_t t2, uint32_t from, uint32_t to)
-{
-	if (!nod->ob)
-		return 0;
-	int n = allow_zone_records(nod->allow, nod->ob, nod->opt.suffix, nod->opt.ttl, t1, t2,
-		from, to, unix_now() * 1000);
-	nod->ob_dirty |= n > 0;
-	return n < 0 ? -1 : 0;
-}
-
-allow_t *nod_allow(nod_t *nod) { return nod->allow; }
 
 int nod_begin(nod_t *nod)
 {
@@ -762,7 +603,7 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 		ok = ok && store_meta_set_int(nod->st, k, vt) == 0;
 		ok = ok && store_version_add(nod->st, z, next, vt) == 0;
 		ok = ok && (z != NOD_ZONE_ALLOW ||
-			allow_records(nod, nod->vtime[z], vt, cur, next) == 0);
+			nod_allow_records(nod, nod->vtime[z], vt, cur, next) == 0);
 		if (!ok) {
 			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
 			continue; /* keep serving the old version; try again next tick */

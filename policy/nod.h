@@ -58,6 +58,11 @@ int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
 	int64_t now, int64_t *stored_fs, enum nod_outcome *out, const char **why);
 
+/* The same for a name that nod_check_name accepted (norm is what it wrote): not checked
+ * again. The HTTP API checks every item of a batch before it applies any. */
+int nod_observe_checked(nod_t *nod, const char *norm, int64_t fs, const char *source,
+	int baseline, int64_t now, enum nod_outcome *out, const char **why);
+
 /* The same, for an observation that comes from an upstream zone transfer: zone (norm
  * text) and serial go into the newly_registered_domain record. When an outbox is set
  * (nod_set_outbox), every NEW non-baseline observation appends one

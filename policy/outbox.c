@@ -4,7 +4,9 @@
  *   outbox(topic, seq, key, payload, created)   PRIMARY KEY(topic, seq)
  *   outbox_state(topic PRIMARY KEY, last_seq, delivered)
  * last_seq is advanced in the same transaction as the row insert, so a rolled-back
- * transfer leaves no gap and no row. */
+ * transfer leaves no gap and no row: inside a store_begin transaction it is counted in
+ * memory and stored once, just before COMMIT (a statement per record was most of the cost
+ * of an import's records), otherwise by the append itself. */
 #include "policy/outbox.h"
 
 #include <sqlite3.h>
@@ -17,7 +19,15 @@
 struct outbox {
 	store_t *st;
 	sqlite3 *db;
-	sqlite3_stmt *next_seq, *insert, *read, *first, *set_delivered, *prune, *state;
+	sqlite3_stmt *next_seq, *insert, *read, *first, *set_delivered, *prune, *state, *set_last;
+	/* In a store_begin transaction the sequences are counted here and stored once, by
+	 * the pre-commit hook: last[t] is the last seq handed out, valid when have[t];
+	 * stored[t] what outbox_state holds in the transaction. */
+	uint64_t last[OUTBOX_TOPICS], stored[OUTBOX_TOPICS];
+	int have[OUTBOX_TOPICS];
+	char *rec;              /* the record being built (outbox_rec_*) */
+	size_t rec_len, rec_cap;
+	int rec_oom;
 	struct {
 		void (*cb)(void *);
 		void *ctx;
@@ -54,6 +64,7 @@ void outbox_close(outbox_t *ob)
 {
 	if (!ob)
 		return;
+	store_off_commit(ob->st, ob);
 	sqlite3_finalize(ob->next_seq);
 	sqlite3_finalize(ob->insert);
 	sqlite3_finalize(ob->read);
@@ -61,7 +72,39 @@ void outbox_close(outbox_t *ob)
 	sqlite3_finalize(ob->set_delivered);
 	sqlite3_finalize(ob->prune);
 	sqlite3_finalize(ob->state);
+	sqlite3_finalize(ob->set_last);
+	free(ob->rec);
 	free(ob);
+}
+
+static int state(outbox_t *ob, int topic, uint64_t *last, uint64_t *delivered);
+
+/* store_commit's hook: the sequences counted in the transaction, stored in it. */
+static int outbox_pre_commit(void *ctx)
+{
+	outbox_t *ob = ctx;
+	int rc = 0;
+	for (int t = 0; t < OUTBOX_TOPICS; t++) {
+		if (ob->have[t] && ob->last[t] != ob->stored[t] && rc == 0) {
+			sqlite3_stmt *s = ob->set_last;
+			sqlite3_bind_int(s, 1, t);
+			sqlite3_bind_int64(s, 2, (sqlite3_int64)ob->last[t]);
+			if (sqlite3_step(s) != SQLITE_DONE) {
+				log_err("outbox: store the sequence of %s: %s", outbox_topic_name(t),
+					sqlite3_errmsg(ob->db));
+				rc = -1;
+			}
+			sqlite3_reset(s);
+		}
+		ob->have[t] = 0; /* read again in the next transaction */
+	}
+	return rc;
+}
+
+static void outbox_rolled_back(void *ctx)
+{
+	outbox_t *ob = ctx;
+	memset(ob->have, 0, sizeof ob->have);
 }
 
 outbox_t *outbox_open(store_t *st, struct nodd_err *e)
@@ -91,6 +134,7 @@ outbox_t *outbox_open(store_t *st, struct nodd_err *e)
 		{ &ob->set_delivered, "UPDATE outbox_state SET delivered = ?2 WHERE topic = ?1 AND delivered < ?2" },
 		{ &ob->prune, "DELETE FROM outbox WHERE created < ?1 AND (?2 = 0 OR seq <= (SELECT delivered FROM outbox_state s WHERE s.topic = outbox.topic))" },
 		{ &ob->state, "SELECT last_seq, delivered FROM outbox_state WHERE topic = ?1" },
+		{ &ob->set_last, "UPDATE outbox_state SET last_seq = ?2 WHERE topic = ?1" },
 	};
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
 		if (sqlite3_prepare_v3(ob->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -100,12 +144,31 @@ outbox_t *outbox_open(store_t *st, struct nodd_err *e)
 			return NULL;
 		}
 	}
+	if (store_on_commit(st, outbox_pre_commit, outbox_rolled_back, ob) < 0) {
+		nodd_fail(e, NODD_E_LIMIT, "outbox: too many commit hooks on the store");
+		outbox_close(ob);
+		return NULL;
+	}
 	return ob;
 }
 
-int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t now,
-	uint64_t *seqp)
+/* The next seq of topic: counted in memory inside a store_begin transaction (stored by
+ * the pre-commit hook), else advanced in the table at once. 0 on error. */
+static uint64_t next_seq(outbox_t *ob, int topic)
 {
+	if (store_in_tx(ob->st)) {
+		if (!ob->have[topic]) {
+			uint64_t d;
+			if (state(ob, topic, &ob->stored[topic], &d) < 0) {
+				log_err("outbox: read the sequence of %s: %s", outbox_topic_name(topic),
+					sqlite3_errmsg(ob->db));
+				return 0;
+			}
+			ob->last[topic] = ob->stored[topic];
+			ob->have[topic] = 1;
+		}
+		return ++ob->last[topic];
+	}
 	sqlite3_stmt *s = ob->next_seq;
 	sqlite3_bind_int(s, 1, topic);
 	int rc = sqlite3_step(s);
@@ -113,29 +176,137 @@ int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t
 	while (rc == SQLITE_ROW)
 		rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	if (seq == 0) {
+	if (seq == 0)
 		log_err("outbox: next seq for %s: %s", outbox_topic_name(topic), sqlite3_errmsg(ob->db));
-		return -1;
-	}
-	json_object_set_new(obj, "seq", json_integer((json_int_t)seq));
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text)
-		return -1;
-	s = ob->insert;
+	return seq;
+}
+
+static int insert_row(outbox_t *ob, int topic, uint64_t seq, const char *key, const char *text,
+	size_t len, int64_t now)
+{
+	sqlite3_stmt *s = ob->insert;
 	sqlite3_bind_int(s, 1, topic);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
 	sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, text, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, now);
-	rc = sqlite3_step(s);
+	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	free(text);
 	if (rc != SQLITE_DONE) {
 		log_err("outbox: insert %s #%llu: %s", outbox_topic_name(topic),
 			(unsigned long long)seq, sqlite3_errmsg(ob->db));
 		return -1;
 	}
+	return 0;
+}
+
+int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t now,
+	uint64_t *seqp)
+{
+	uint64_t seq = next_seq(ob, topic);
+	if (seq == 0)
+		return -1;
+	json_object_set_new(obj, "seq", json_integer((json_int_t)seq));
+	char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!text)
+		return -1;
+	int rc = insert_row(ob, topic, seq, key, text, strlen(text), now);
+	free(text);
+	if (rc == 0 && seqp)
+		*seqp = seq;
+	return rc;
+}
+
+/* ---- records built as text ---------------------------------------------------------- */
+
+static void rec_add(outbox_t *ob, const char *s, size_t n)
+{
+	if (ob->rec_oom)
+		return;
+	if (ob->rec_len + n + 1 > ob->rec_cap) {
+		size_t nc = ob->rec_cap ? ob->rec_cap : 512;
+		while (nc < ob->rec_len + n + 1)
+			nc *= 2;
+		char *nb = realloc(ob->rec, nc);
+		if (!nb) {
+			ob->rec_oom = 1;
+			return;
+		}
+		ob->rec = nb;
+		ob->rec_cap = nc;
+	}
+	memcpy(ob->rec + ob->rec_len, s, n);
+	ob->rec_len += n;
+	ob->rec[ob->rec_len] = '\0';
+}
+
+static void rec_key(outbox_t *ob, const char *key)
+{
+	rec_add(ob, ob->rec_len > 1 ? ",\"" : "\"", ob->rec_len > 1 ? 2 : 1);
+	rec_add(ob, key, strlen(key));
+	rec_add(ob, "\":", 2);
+}
+
+void outbox_rec_begin(outbox_t *ob)
+{
+	ob->rec_len = 0;
+	ob->rec_oom = 0;
+	rec_add(ob, "{", 1);
+}
+
+void outbox_rec_str(outbox_t *ob, const char *key, const char *val)
+{
+	rec_key(ob, key);
+	size_t n = strlen(val);
+	size_t plain = 0;
+	while (plain < n && (unsigned char)val[plain] >= 0x20 && (unsigned char)val[plain] < 0x7f &&
+		val[plain] != '"' && val[plain] != '\\')
+		plain++;
+	if (plain == n) { /* printable ASCII without quote or backslash: written as it is */
+		rec_add(ob, "\"", 1);
+		rec_add(ob, val, n);
+		rec_add(ob, "\"", 1);
+		return;
+	}
+	/* Anything else is escaped by jansson (and must be UTF-8, as in a json_t record). */
+	json_t *j = json_stringn(val, n);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	if (t)
+		rec_add(ob, t, strlen(t));
+	else
+		rec_add(ob, "null", 4);
+	free(t);
+}
+
+void outbox_rec_int(outbox_t *ob, const char *key, int64_t val)
+{
+	char num[24];
+	int n = snprintf(num, sizeof num, "%lld", (long long)val);
+	rec_key(ob, key);
+	rec_add(ob, num, (size_t)n);
+}
+
+void outbox_rec_null(outbox_t *ob, const char *key)
+{
+	rec_key(ob, key);
+	rec_add(ob, "null", 4);
+}
+
+int outbox_rec_append(outbox_t *ob, int topic, const char *key, int64_t now, uint64_t *seqp)
+{
+	uint64_t seq = next_seq(ob, topic);
+	if (seq == 0)
+		return -1;
+	outbox_rec_int(ob, "seq", (int64_t)seq);
+	rec_add(ob, "}", 1);
+	if (ob->rec_oom) {
+		log_err("outbox: out of memory building a %s record", outbox_topic_name(topic));
+		return -1;
+	}
+	if (insert_row(ob, topic, seq, key, ob->rec, ob->rec_len, now) < 0)
+		return -1;
 	if (seqp)
 		*seqp = seq;
 	return 0;
@@ -194,6 +365,8 @@ static int state(outbox_t *ob, int topic, uint64_t *last, uint64_t *delivered)
 
 uint64_t outbox_last_seq(outbox_t *ob, int topic)
 {
+	if (ob->have[topic])
+		return ob->last[topic];
 	uint64_t l = 0, d = 0;
 	state(ob, topic, &l, &d);
 	return l;

@@ -42,6 +42,18 @@ int outbox_topic_by_name(const char *name);
 int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t now,
 	uint64_t *seq);
 
+/* The same for a record built as text, field by field, without a JSON value per record
+ * (an import appends one per new name): outbox_rec_begin, then the fields in order (key:
+ * an ASCII name without quotes or backslashes), then outbox_rec_append adds "seq" and
+ * appends it as outbox_append does. A string is escaped as jansson's json_dumps does, so
+ * both ways give the same text; one that is not UTF-8 becomes null. One record at a time
+ * (the buffer belongs to the outbox). */
+void outbox_rec_begin(outbox_t *ob);
+void outbox_rec_str(outbox_t *ob, const char *key, const char *val);
+void outbox_rec_int(outbox_t *ob, const char *key, int64_t val);
+void outbox_rec_null(outbox_t *ob, const char *key);
+int outbox_rec_append(outbox_t *ob, int topic, const char *key, int64_t now, uint64_t *seq);
+
 /* Tell the subscribers that rows were committed (call after the commit). */
 void outbox_notify(outbox_t *ob);
 /* At most 8 subscribers; cb runs on the main thread from outbox_notify(). */

@@ -94,6 +94,17 @@ static const char *const migrations[] = {
 	 "  tries INTEGER NOT NULL DEFAULT 0"
 	 ") WITHOUT ROWID;"
 	 "CREATE INDEX rdap_queue_next ON rdap_queue(next_try);"),
+	/* 9: the number of names, counted once here and from then on kept by the store in the
+	 * transaction that changes it (policy/store.h, store_names): status and /metrics read
+	 * it instead of walking the table. */
+	("INSERT INTO meta(key, value) SELECT 'names.count', count(*) FROM names WHERE 1"
+	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
+	/* 10: baseline in the start-up load's index too. sqlite 3.40 (Debian 12) counts the
+	 * partial index's own WHERE column among the columns a query needs, so without it the
+	 * index was not covering and every row of the load was looked up in the table again
+	 * (1M names: 68 % of the start-up time). */
+	("DROP INDEX names_since;"
+	 "CREATE INDEX names_since ON names(first_seen, name, added, baseline) WHERE baseline = 0;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

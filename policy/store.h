@@ -22,10 +22,23 @@ void store_close(store_t *st); /* NULL is a no-op */
 const char *store_errmsg(const store_t *st);
 
 /* Group several writes in one transaction (BEGIN IMMEDIATE ... COMMIT). Writes outside an
- * explicit transaction each commit on their own. Nesting is not supported. */
+ * explicit transaction each commit on their own. Nesting is not supported. A failed
+ * store_commit leaves the transaction open: the caller rolls back. */
 int store_begin(store_t *st);
 int store_commit(store_t *st);
 int store_rollback(store_t *st);
+/* 1 between store_begin and store_commit or store_rollback. */
+int store_in_tx(const store_t *st);
+
+/* For a module keeping its own tables in the store's database that defers writes to the
+ * end of a store_begin transaction (the outbox's sequence counters): store_commit calls
+ * pre_commit (may be NULL) before COMMIT, inside the transaction, and fails when it
+ * returns -1; store_rollback calls rolled_back (may be NULL) after ROLLBACK. At most 4;
+ * -1 when full. */
+int store_on_commit(store_t *st, int (*pre_commit)(void *ctx), void (*rolled_back)(void *ctx),
+	void *ctx);
+/* Remove the hooks registered with ctx (before ctx goes away). */
+void store_off_commit(store_t *st, void *ctx);
 
 /* "added" is the index clock when a listed name entered it (policy/versions.h: the IXFR
  * history); STORE_ADDED_UNKNOWN is stored as NULL, read back as "always there". */
@@ -47,6 +60,14 @@ enum store_outcome {
 };
 int store_observe(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added, int64_t *stored_fs, enum store_outcome *out);
+
+/* The same, telling what the row holds afterwards (kept may be NULL). */
+struct store_kept {
+	int64_t first_seen;
+	int baseline;
+};
+int store_observe_kept(store_t *st, const char *name, int64_t first_seen, const char *source,
+	int baseline, int64_t added, struct store_kept *kept, enum store_outcome *out);
 
 /* A name that returns to its zone after being deleted, when the operator chose not to keep
  * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source, added and
@@ -81,8 +102,14 @@ int store_version_trim(store_t *st, int64_t before);
 typedef int (*store_version_cb)(void *ctx, int zone, uint32_t serial, int64_t vtime);
 int store_each_version(store_t *st, store_version_cb cb, void *ctx);
 
-/* Number of rows (all names ever seen), -1 on error. */
+/* Number of rows (all names ever seen), counted by sqlite (a walk of the whole table);
+ * -1 on error. */
 int64_t store_count(store_t *st);
+/* The same number without a walk: kept by the writes of this connection and stored in
+ * the transaction that changes it, so it stays exact across restarts. Includes the rows
+ * the open transaction inserted. Writes of names are made in a store_begin transaction
+ * or on their own; one inside a transaction opened by other means is refused. */
+int64_t store_names(const store_t *st);
 
 /* Small persistent key/value table for state that must survive restarts (zone serials,
  * upstream timers). get returns 1 found, 0 absent, -1 error. */

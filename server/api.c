@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "lib/prom.h"
 #include "server/metrics.h"
+#include "server/obsfast.h"
 
 #ifndef NODD_VERSION
 #define NODD_VERSION "unknown"
@@ -183,7 +184,78 @@ static void observe_one(struct http_server *h, struct evhttp_request *req, json_
 	http_send_json(req, 200, r);
 }
 
-/* A batch; baseline: its names are recorded as known, never new, listed or streamed. */
+/* The order a batch is applied in: by name (the store's B-tree is then walked forward,
+ * not at random), the same name in the order given, so the earliest time still wins
+ * and the first item of a name is the one that counts as new. */
+static int item_order(const void *a, const void *b, void *ctx)
+{
+	const struct obs_item *items = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(items[i].norm, items[j].norm);
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Apply a checked batch (items, n; freed here) and answer; baseline: its names are
+ * recorded as known, never new, listed or streamed. */
+static void apply_batch(struct http_server *h, struct evhttp_request *req,
+	struct obs_item *items, size_t n, int baseline, int64_t now)
+{
+	size_t *order = n ? malloc(n * sizeof *order) : NULL;
+	struct obs_err e;
+	if (n && !order) {
+		free(items);
+		http_send_error(req, 500, "out of memory", NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, item_order, items);
+	uint64_t fresh = 0;
+	const char *fail = NULL;
+	if (n && nod_begin(h->env.nod) < 0) {
+		log_err("http: batch: cannot begin: %s", store_errmsg(nod_store(h->env.nod)));
+		fail = "store error: cannot begin a transaction";
+	}
+	for (size_t k = 0; k < n && !fail; k++) {
+		size_t i = order[k];
+		const char *why = NULL;
+		enum nod_outcome out;
+		int rc = nod_observe_checked(h->env.nod, items[i].norm, items[i].fs, items[i].source,
+			baseline, now, &out, &why);
+		if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
+			core_error(h, rc < 0, out, why, (long)i, &items[i], &e);
+			nod_rollback(h->env.nod);
+			if (e.code == 500)
+				log_err("http: batch item %zu (%s): %s", i, items[i].norm,
+					nod_errmsg(h->env.nod));
+			free(items);
+			free(order);
+			send_obs_error(req, &e);
+			return;
+		}
+		fresh += out == NOD_NEW;
+	}
+	if (n && !fail && nod_commit(h->env.nod) < 0) {
+		log_err("http: batch: commit failed: %s", store_errmsg(nod_store(h->env.nod)));
+		nod_rollback(h->env.nod);
+		fail = "store error: commit failed";
+	}
+	free(items);
+	free(order);
+	if (fail) {
+		http_send_error(req, 500, fail, NULL);
+		return;
+	}
+	json_t *r = json_object();
+	json_object_set_new(r, "accepted", json_integer((json_int_t)n));
+	/* a baseline name is never new: the count is of names the store did not hold */
+	json_object_set_new(r, "new", json_integer(baseline ? 0 : (json_int_t)fresh));
+	if (baseline)
+		json_object_set_new(r, "baseline", json_integer((json_int_t)fresh));
+	http_send_json(req, 200, r);
+}
+
+/* A batch read by jansson: every item checked, then applied. */
 static void observe_batch(struct http_server *h, struct evhttp_request *req, json_t *arr,
 	int baseline, int64_t now)
 {
@@ -201,48 +273,61 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 			send_obs_error(req, &e);
 			return;
 		}
-	uint64_t fresh = 0;
-	if (n) {
-		if (nod_begin(h->env.nod) < 0) {
-			log_err("http: batch: cannot begin: %s", store_errmsg(nod_store(h->env.nod)));
-			free(items);
-			http_send_error(req, 500, "store error: cannot begin a transaction", NULL);
-			return;
+	apply_batch(h, req, items, n, baseline, now);
+}
+
+/* A batch in the plain shape (server/obsfast.h), read without a JSON value per item.
+ * Returns -1, having answered nothing, when the body is in another shape or an item
+ * would be refused: jansson's reading then answers, with the usual messages. The sources
+ * are copied, NUL-terminated, into *src (one copy per run of equal sources; caller frees,
+ * after the batch is applied). */
+static int observe_fast(struct http_server *h, struct evhttp_request *req, const char *body,
+	size_t len, int64_t now, char **src)
+{
+	struct obsfast_item *v;
+	long n = obsfast_read(body, len, &v);
+	if (n < 0)
+		return -1;
+	struct obs_item *items = n ? malloc((size_t)n * sizeof *items) : NULL;
+	char *sp = *src = n ? malloc(len + 1) : NULL;
+	int64_t skew = h->env.cfg ? h->env.cfg->future_skew : 0;
+	const struct obsfast_item *prev = NULL;
+	for (long i = 0; i < n && items && sp; i++) {
+		char name[DNAME_MAX_TEXT + 2];
+		enum nod_outcome refusal;
+		const char *why;
+		if (v[i].dlen >= sizeof name || v[i].slen > HTTP_SOURCE_MAX || v[i].first_seen > now + skew)
+			break;
+		memcpy(name, v[i].domain, v[i].dlen);
+		name[v[i].dlen] = '\0';
+		if (!nod_check_name(h->env.nod, name, items[i].norm, sizeof items[i].norm, &refusal, &why))
+			break;
+		items[i].fs = v[i].first_seen < 0 ? 0 : v[i].first_seen;
+		if (!v[i].source) {
+			items[i].source = HTTP_DEFAULT_SOURCE;
+		} else if (prev && prev->slen == v[i].slen &&
+			   memcmp(prev->source, v[i].source, v[i].slen) == 0) {
+			items[i].source = items[i - 1].source;
+		} else {
+			memcpy(sp, v[i].source, v[i].slen);
+			sp[v[i].slen] = '\0';
+			items[i].source = sp;
+			sp += v[i].slen + 1;
 		}
-		for (size_t i = 0; i < n; i++) {
-			const char *why = NULL;
-			enum nod_outcome out;
-			int rc = nod_observe(h->env.nod, items[i].norm, items[i].fs, items[i].source,
-				baseline, now, NULL, &out, &why);
-			if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
-				core_error(h, rc < 0, out, why, (long)i, &items[i], &e);
-				nod_rollback(h->env.nod);
-				if (e.code == 500)
-					log_err("http: batch item %zu (%s): %s", i, items[i].norm,
-						nod_errmsg(h->env.nod));
-				free(items);
-				send_obs_error(req, &e);
-				return;
-			}
-			if (out == NOD_NEW)
-				fresh++;
-		}
-		if (nod_commit(h->env.nod) < 0) {
-			log_err("http: batch: commit failed: %s", store_errmsg(nod_store(h->env.nod)));
-			nod_rollback(h->env.nod);
-			free(items);
-			http_send_error(req, 500, "store error: commit failed", NULL);
-			return;
+		prev = v[i].source ? &v[i] : NULL;
+		if (i == n - 1) {
+			free(v);
+			apply_batch(h, req, items, (size_t)n, 0, now);
+			return 0;
 		}
 	}
+	free(v);
 	free(items);
-	json_t *r = json_object();
-	json_object_set_new(r, "accepted", json_integer((json_int_t)n));
-	/* a baseline name is never new: the count is of names the store did not hold */
-	json_object_set_new(r, "new", json_integer(baseline ? 0 : (json_int_t)fresh));
-	if (baseline)
-		json_object_set_new(r, "baseline", json_integer((json_int_t)fresh));
-	http_send_json(req, 200, r);
+	if (n == 0) {
+		apply_batch(h, req, NULL, 0, 0, now);
+		return 0;
+	}
+	return -1;
 }
 
 /* {"observations": [...], "baseline": true}: a batch with options. An older server reads
@@ -281,6 +366,12 @@ void api_observations(struct http_server *h, struct evhttp_request *req)
 		http_send_error(req, 500, "out of memory", NULL);
 		return;
 	}
+	int64_t now = unix_now();
+	char *src = NULL;
+	int fast = observe_fast(h, req, data, len, now, &src);
+	free(src);
+	if (fast == 0)
+		return;
 	json_error_t jerr;
 	json_t *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!body) {
@@ -291,7 +382,6 @@ void api_observations(struct http_server *h, struct evhttp_request *req)
 		http_send_error(req, 400, msg, "body");
 		return;
 	}
-	int64_t now = unix_now();
 	if (json_is_array(body))
 		observe_batch(h, req, body, 0, now);
 	else if (json_is_object(body) && json_object_get(body, "observations"))
@@ -382,7 +472,7 @@ static json_t *core_status(struct http_server *h, int64_t now)
 	json_object_set_new(o, "now", json_integer(now));
 	json_object_set_new(o, "start_time", json_integer(h->env.start_time));
 	json_object_set_new(o, "uptime", json_integer(now - h->env.start_time));
-	int64_t stored = store_count(nod_store(nod));
+	int64_t stored = store_names(nod_store(nod));
 	json_object_set_new(o, "store_names", stored >= 0 ? json_integer(stored) : json_null());
 	json_object_set_new(o, "memory_names", json_integer((json_int_t)nindex_count(ix)));
 	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)nindex_memory(ix)));
@@ -434,7 +524,7 @@ static void core_metrics(struct http_server *h, FILE *f, int64_t now)
 	memset(&g, 0, sizeof g);
 	for (int w = 0; w < WINDOW_COUNT && w < 7; w++)
 		g.names_in_window[w] = nindex_count_since(ix, now - window_secs[w]);
-	g.store_names = store_count(nod_store(nod));
+	g.store_names = store_names(nod_store(nod));
 	g.index_names = nindex_count(ix);
 	g.index_bytes = nindex_memory(ix);
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)

@@ -383,7 +383,9 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 			nodd_fail(e, NODD_E_SYSTEM, "cannot start the files timer");
 			goto fail;
 		}
-		write_files(x);
+		/* the first files at the loop's first pass: the listeners, HTTP and the first
+		 * tick are up before writing them (1M names: about a second) */
+		event_active(x->files_ev, EV_TIMEOUT, 0);
 	}
 	log_info("transfers out: %d allow entries, %zu TSIG keys, %d notify targets%s%s",
 		cfg->nxfr_allow, tsig_keyring_count(kr), cfg->nnotify,

@@ -24,7 +24,7 @@ static int is_return(struct apply *a, const struct zone_rr *rr)
 	int64_t nns = 0;
 	int lost = 0;
 	if (copy_ns_count(a->copy, a->zone, rr->owner, &nns) < 0 ||
-	    copy_lost_has(a->copy, rr->owner, &lost) < 0)
+	    copy_lost_has(a->copy, a->zone, rr->owner, &lost) < 0)
 		return -1;
 	if (nns != 1 || lost)
 		return 0;
@@ -73,7 +73,7 @@ static int observe_change(struct apply *a, const struct zone_rr *rr, int add)
 	if (add)
 		return observe_added_ns(a, rr);
 	/* keep-first-seen: no needs to tell a change of name servers from a return */
-	return a->keep_first_seen ? 0 : copy_lost_add(a->copy, rr->owner);
+	return a->keep_first_seen ? 0 : copy_lost_add(a->copy, a->zone, rr->owner);
 }
 
 int apply_changeset(struct apply *a, const struct changeset *cs, struct nodd_err *e)
@@ -109,7 +109,7 @@ enum apply_result apply_transfer(struct apply *a, int axfr, struct nodd_err *e)
 {
 	if (nod_begin(a->nod) < 0) {
 		nodd_fail(e, NODD_E_STORE, "store: cannot begin: %s", nod_errmsg(a->nod));
-		copy_stage_clear(a->copy);
+		copy_stage_clear(a->copy, a->zone, a->staged);
 		return APPLY_FAILED;
 	}
 	int rc = axfr ? axfrdiff_apply(a, e) : ixfr_apply(a, e);
@@ -117,15 +117,15 @@ enum apply_result apply_transfer(struct apply *a, int axfr, struct nodd_err *e)
 		rc = copy_fail(a->copy, e, "store");
 	if (rc < 0) {
 		nod_rollback(a->nod);
-		copy_stage_clear(a->copy);
+		copy_stage_clear(a->copy, a->zone, a->staged);
 		return APPLY_DISCARDED;
 	}
 	if (nod_commit(a->nod) < 0) {
 		nodd_fail(e, NODD_E_STORE, "store: commit failed: %s", nod_errmsg(a->nod));
 		nod_rollback(a->nod);
-		copy_stage_clear(a->copy);
+		copy_stage_clear(a->copy, a->zone, a->staged);
 		return APPLY_FAILED;
 	}
-	copy_stage_clear(a->copy);
+	copy_stage_clear(a->copy, a->zone, a->staged);
 	return APPLY_COMMITTED;
 }

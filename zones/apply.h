@@ -27,6 +27,8 @@ struct apply {
 	int baseline;               /* the first AXFR: names are seen, none is new */
 	uint32_t from, to;          /* serial held (0 without a copy), serial transferred */
 	int64_t now;
+	const struct changeset *diff; /* an AXFR's difference found beforehand, or NULL */
+	struct stage *staged;       /* the AXFR staged (this zone's own), for an AXFR */
 	uint64_t adds, dels, obs;   /* changes made, names newly observed */
 };
 
@@ -42,9 +44,10 @@ enum apply_result {
 	APPLY_FAILED,      /* the store could not begin or commit (e says why); rolled back */
 };
 
-/* What is staged in the copy's staging tables (zones/ixfr.c, zones/axfrdiff.c) applied
- * as an AXFR or an IXFR, with the state saved at a->to, in one transaction. The staging
- * tables are emptied whatever the result. */
+/* What is staged for a->zone (an AXFR in a->staged, an IXFR in zone's rows of the copy's
+ * staging table; zones/ixfr.c, zones/axfrdiff.c) applied as an AXFR or an IXFR, with the
+ * state saved at a->to, in one transaction. That staging is emptied whatever the result;
+ * another zone's is untouched. */
 enum apply_result apply_transfer(struct apply *a, int axfr, struct nodd_err *e);
 
 #endif

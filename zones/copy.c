@@ -9,13 +9,14 @@
 #include "lib/serial.h"
 
 static const char *const sql_tmp =
-	"CREATE TEMP TABLE IF NOT EXISTS axfr_new(owner TEXT, type INTEGER, rdata BLOB, ttl INTEGER,"
-	" PRIMARY KEY(owner, type, rdata)) WITHOUT ROWID;"
-	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(seq INTEGER PRIMARY KEY, owner TEXT, type INTEGER,"
-	" rdata BLOB, ttl INTEGER);"
+	/* every row keyed by its zone: transfers of several upstreams run at once, and each
+	 * reads, clears and applies only its own rows */
+	"CREATE TEMP TABLE IF NOT EXISTS ixfr_seq(zone TEXT, seq INTEGER, owner TEXT, type INTEGER,"
+	" rdata BLOB, ttl INTEGER, PRIMARY KEY(zone, seq)) WITHOUT ROWID;"
 	/* owners that lost an NS record earlier in the transfer being applied: an NS added to
 	 * one of them later is a change of name servers, not a name returning */
-	"CREATE TEMP TABLE IF NOT EXISTS ns_lost(owner TEXT PRIMARY KEY) WITHOUT ROWID";
+	"CREATE TEMP TABLE IF NOT EXISTS ns_lost(zone TEXT, owner TEXT, PRIMARY KEY(zone, owner))"
+	" WITHOUT ROWID";
 
 static const char *const sql[C_COUNT] = {
 	[C_LOAD] = "SELECT serial, have_copy, last_success FROM upstream WHERE zone = ?1",
@@ -26,25 +27,23 @@ static const char *const sql[C_COUNT] = {
 	[C_DEL] = "DELETE FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = ?3 AND rdata = ?4",
 	[C_CLEAR] = "DELETE FROM zone_rr WHERE zone = ?1",
 	[C_HELD_SOA] = "SELECT rdata FROM zone_rr WHERE zone = ?1 AND owner = ?1 AND type = 6",
-	[C_AXFR_ADD] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4)",
-	[C_AXFR_CLEAR] = "DELETE FROM axfr_new",
-	/* both in primary-key order, without a sort (the AXFR difference's merge join) */
+	/* in primary-key order, without a sort (the AXFR difference's merge join) */
 	[C_COPY_ORDERED] = "SELECT owner, type, rdata, ttl FROM zone_rr WHERE zone = ?1"
 		" ORDER BY owner, type, rdata",
-	[C_NEW_ORDERED] = "SELECT owner, type, rdata, ttl FROM axfr_new ORDER BY owner, type, rdata",
-	[C_BASE_COPY] = "INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl)"
-		" SELECT ?1, owner, type, rdata, ttl FROM axfr_new",
-	[C_BASE_NAMES] = "SELECT DISTINCT owner FROM axfr_new WHERE type = 2",
-	[C_IXFR_ADD] = "INSERT INTO ixfr_seq(seq, owner, type, rdata, ttl) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[C_IXFR_CLEAR] = "DELETE FROM ixfr_seq",
-	[C_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
-	[C_IXFR_TO_AXFR] = "INSERT OR IGNORE INTO axfr_new(owner, type, rdata, ttl)"
-		" SELECT owner, type, rdata, ttl FROM ixfr_seq ORDER BY seq",
+	[C_IXFR_ADD] = "INSERT INTO ixfr_seq(zone, seq, owner, type, rdata, ttl)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[C_IXFR_CLEAR] = "DELETE FROM ixfr_seq WHERE zone = ?1",
+	[C_IXFR_READ] = "SELECT owner, type, rdata, ttl FROM ixfr_seq WHERE zone = ?1 ORDER BY seq",
 	[C_NS_COUNT] = "SELECT count(*) FROM zone_rr WHERE zone = ?1 AND owner = ?2 AND type = 2",
-	[C_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(owner) VALUES (?1)",
-	[C_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE owner = ?1",
-	[C_LOST_CLEAR] = "DELETE FROM ns_lost",
+	[C_LOST_ADD] = "INSERT OR IGNORE INTO ns_lost(zone, owner) VALUES (?1, ?2)",
+	[C_LOST_HAS] = "SELECT 1 FROM ns_lost WHERE zone = ?1 AND owner = ?2",
+	[C_LOST_CLEAR] = "DELETE FROM ns_lost WHERE zone = ?1",
 };
+
+const char *copy_db_path(struct copy *c)
+{
+	return sqlite3_db_filename(c->db, "main");
+}
 
 int copy_fail(struct copy *c, struct nodd_err *e, const char *what)
 {
@@ -81,6 +80,13 @@ static int run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a statement whose one parameter is zone. */
+static int run_zone(sqlite3_stmt *st, const char *zone)
+{
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	return run(st);
 }
 
 /* Bind rr's owner, type, rdata (and ttl when ttl_at > 0) from column i on. */
@@ -145,27 +151,30 @@ int copy_del(struct copy *c, const char *zone, const struct zone_rr *rr)
 	return copy_op(c, C_DEL, zone, rr);
 }
 
-long long copy_take_baseline(struct copy *c, const char *zone)
+long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
 {
-	sqlite3_bind_text(c->st[C_CLEAR], 1, zone, -1, SQLITE_STATIC);
-	if (run(c->st[C_CLEAR]) < 0)
+	if (run_zone(c->st[C_CLEAR], zone) < 0 || stage_sort(st) < 0)
 		return -1;
-	sqlite3_bind_text(c->st[C_BASE_COPY], 1, zone, -1, SQLITE_STATIC);
-	if (run(c->st[C_BASE_COPY]) < 0)
-		return -1;
-	return sqlite3_changes(c->db);
+	long long n = 0;
+	for (size_t i = 0; i < st->n; i++) { /* in key order: appends to the table's B-tree */
+		struct zone_rr rr;
+		stage_get(st, i, &rr);
+		int k = copy_add(c, zone, &rr);
+		if (k < 0)
+			return -1;
+		n += k;
+	}
+	return n;
 }
 
-/* Run an owner statement (with zone first when not NULL); *out (may be NULL) gets the
+/* Run an owner statement (zone, then owner); *out (may be NULL) gets the
  * first column of its row, or 0 when there is none. */
 static int owner_step(struct copy *c, enum copy_stmt which, const char *zone, const char *owner,
 	int64_t *out)
 {
 	sqlite3_stmt *st = c->st[which];
-	int i = 1;
-	if (zone)
-		sqlite3_bind_text(st, i++, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, i, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (out)
 		*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -179,42 +188,48 @@ int copy_ns_count(struct copy *c, const char *zone, const char *owner, int64_t *
 	return owner_step(c, C_NS_COUNT, zone, owner, n);
 }
 
-int copy_lost_add(struct copy *c, const char *owner)
+int copy_lost_add(struct copy *c, const char *zone, const char *owner)
 {
-	return owner_step(c, C_LOST_ADD, NULL, owner, NULL);
+	return owner_step(c, C_LOST_ADD, zone, owner, NULL);
 }
 
-int copy_lost_has(struct copy *c, const char *owner, int *has)
+int copy_lost_has(struct copy *c, const char *zone, const char *owner, int *has)
 {
 	int64_t v = 0;
-	int rc = owner_step(c, C_LOST_HAS, NULL, owner, &v);
+	int rc = owner_step(c, C_LOST_HAS, zone, owner, &v);
 	*has = v != 0;
 	return rc;
 }
 
-int copy_stage_axfr(struct copy *c, const struct zone_rr *rr)
+int copy_stage_ixfr(struct copy *c, const char *zone, int64_t seq, const struct zone_rr *rr)
 {
-	bind_rr(c->st[C_AXFR_ADD], 1, rr, 1);
-	return run(c->st[C_AXFR_ADD]);
+	sqlite3_stmt *st = c->st[C_IXFR_ADD];
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	bind_rr(st, 3, rr, 1);
+	return run(st);
 }
 
-int copy_stage_ixfr(struct copy *c, int64_t seq, const struct zone_rr *rr)
+int copy_stage_ixfr_to_axfr(struct copy *c, const char *zone, struct stage *axfr)
 {
-	sqlite3_bind_int64(c->st[C_IXFR_ADD], 1, seq);
-	bind_rr(c->st[C_IXFR_ADD], 2, rr, 1);
-	return run(c->st[C_IXFR_ADD]);
+	struct copy_scan s;
+	copy_scan_begin(c, SCAN_STAGED_IXFR, zone, &s);
+	int rc;
+	while ((rc = copy_scan_next(&s)) > 0)
+		if (stage_add(axfr, &s.row) < 0) {
+			rc = -1;
+			break;
+		}
+	copy_scan_end(&s);
+	return rc < 0 || run_zone(c->st[C_IXFR_CLEAR], zone) < 0 ? -1 : 0;
 }
 
-int copy_stage_ixfr_to_axfr(struct copy *c)
+void copy_stage_clear(struct copy *c, const char *zone, struct stage *axfr)
 {
-	return run(c->st[C_IXFR_TO_AXFR]) < 0 || run(c->st[C_IXFR_CLEAR]) < 0 ? -1 : 0;
-}
-
-void copy_stage_clear(struct copy *c)
-{
-	run(c->st[C_AXFR_CLEAR]);
-	run(c->st[C_IXFR_CLEAR]);
-	run(c->st[C_LOST_CLEAR]);
+	if (axfr)
+		stage_clear(axfr);
+	run_zone(c->st[C_IXFR_CLEAR], zone);
+	run_zone(c->st[C_LOST_CLEAR], zone);
 }
 
 int copy_stage_begin(struct copy *c)
@@ -235,12 +250,10 @@ void copy_stage_rollback(struct copy *c)
 void copy_scan_begin(struct copy *c, enum copy_scan_of of, const char *zone, struct copy_scan *s)
 {
 	static const enum copy_stmt stmt[] = { [SCAN_HELD] = C_COPY_ORDERED,
-		[SCAN_STAGED_AXFR] = C_NEW_ORDERED, [SCAN_STAGED_IXFR] = C_IXFR_READ,
-		[SCAN_BASE_NAMES] = C_BASE_NAMES };
+		[SCAN_STAGED_IXFR] = C_IXFR_READ };
 	memset(s, 0, sizeof *s);
 	s->st = c->st[stmt[of]];
-	if (of == SCAN_HELD)
-		sqlite3_bind_text(s->st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->st, 1, zone, -1, SQLITE_STATIC);
 }
 
 int copy_scan_next(struct copy_scan *s)
@@ -252,13 +265,6 @@ int copy_scan_next(struct copy_scan *s)
 		return -1;
 	const char *owner = (const char *)sqlite3_column_text(s->st, 0);
 	s->row.owner = owner ? owner : "";
-	if (sqlite3_column_count(s->st) < 4) {
-		s->row.type = 0;
-		s->row.rd = NULL;
-		s->row.rdlen = 0;
-		s->row.ttl = 0;
-		return 1;
-	}
 	s->row.type = (uint16_t)sqlite3_column_int(s->st, 1);
 	s->row.rd = sqlite3_column_blob(s->st, 2);
 	s->row.rdlen = (size_t)sqlite3_column_bytes(s->st, 2);

@@ -72,7 +72,7 @@ int ixfr_apply(struct apply *a, struct nodd_err *e)
 	struct ixfr_walk w = { .a = a, .cur = a->from, .state = FIRST };
 	changeset_init(&w.cs);
 	struct copy_scan scan;
-	copy_scan_begin(a->copy, SCAN_STAGED_IXFR, NULL, &scan);
+	copy_scan_begin(a->copy, SCAN_STAGED_IXFR, a->zone, &scan);
 	int rc, ret = -1;
 	while ((rc = copy_scan_next(&scan)) > 0) {
 		if (ixfr_row(&w, &scan.row, e) < 0)

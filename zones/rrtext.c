@@ -1,4 +1,4 @@
-/* rrtext.c -- records between ldns and the stored copy's form. The owner is kept as
+/* rrtext.c -- stored records to presentation text through ldns. The owner is kept as
  * ldns_rdf2str writes it, lowercased and without the trailing dot; ldns reads the \DDD
  * escapes back. No store, no network. */
 #include "zones/rrtext.h"
@@ -7,39 +7,6 @@
 #include <string.h>
 
 #include "policy/record.h"
-
-int rrtext_from_ldns(ldns_rr *rr, char *owner, uint8_t **buf, size_t *cap, struct zone_rr *out)
-{
-	const ldns_rdf *own = ldns_rr_owner(rr);
-	if (!own || dname_wire_to_zone_text(ldns_rdf_data(own), ldns_rdf_size(own), owner,
-		    RRTEXT_OWNER_MAX) < 0)
-		return -1;
-	ldns_rr2canonical(rr);
-	size_t need = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
-		need += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	if (need > 65535)
-		return -1;
-	if (need > *cap || !*buf) {
-		uint8_t *b = realloc(*buf, need ? need : 1);
-		if (!b)
-			return -1;
-		*buf = b;
-		*cap = need ? need : 1;
-	}
-	size_t o = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		ldns_rdf *f = ldns_rr_rdf(rr, i);
-		memcpy(*buf + o, ldns_rdf_data(f), ldns_rdf_size(f));
-		o += ldns_rdf_size(f);
-	}
-	out->owner = owner;
-	out->type = (uint16_t)ldns_rr_get_type(rr);
-	out->ttl = ldns_rr_ttl(rr);
-	out->rd = *buf;
-	out->rdlen = o;
-	return 0;
-}
 
 /* The stored record as an ldns_rr (its wire form read back). Caller frees. */
 static ldns_rr *to_ldns(const struct zone_rr *p)

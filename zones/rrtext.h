@@ -1,6 +1,6 @@
-/* rrtext.h -- the one place zones/ converts records between ldns and the stored copy's
- * form (struct zone_rr): a parsed answer record to the copy's form, and a stored record
- * to presentation text for zone_diff records and error messages.
+/* rrtext.h -- the one place zones/ converts a stored record (struct zone_rr) to
+ * presentation text, for zone_diff records and error messages (records come off the
+ * wire through zones/xfrmsg.c, without ldns).
  * No SQL, no network; the rest of zones/ never calls ldns to convert a record. */
 #ifndef NODD_RRTEXT_H
 #define NODD_RRTEXT_H
@@ -15,12 +15,6 @@
 
 /* Room for an owner in the copy's text form (\DDD escapes included). */
 #define RRTEXT_OWNER_MAX (DNAME_MAX_TEXT * 4 + 8)
-
-/* rr (a record of a parsed message) as the copy keeps it: rr is canonicalised in place,
- * the owner text is written to owner (RRTEXT_OWNER_MAX bytes), the rdata to *buf (grown
- * with realloc as needed; *buf and *cap owned by the caller). out views owner and *buf.
- * 0, or -1 when the owner cannot be written or memory runs out. */
-int rrtext_from_ldns(ldns_rr *rr, char *owner, uint8_t **buf, size_t *cap, struct zone_rr *out);
 
 /* rr as one presentation line ("x.nodtest.\t60\tIN\tNS\tns1.nodtest.\n"); caller frees.
  * NULL when ldns cannot read it back. */

@@ -16,12 +16,16 @@
  *            |                          AXFR-style answer ------> AXFR
  *            v                                                     |
  *     verify TSIG on every message (RFC 8945 5.3.1, lib/tsig.c)    |
- *     stage its records in temp tables (one temp-only transaction  |
- *     per message: memory stays flat for a zone the size of .se)   |
+ *     read the records off the wire (zones/xfrmsg.c) and stage     |
+ *     them: an IXFR in a temp table (one temp-only transaction     |
+ *     per message), an AXFR in memory (zones/stage.c), each        |
+ *     zone apart from the others (its conn.axfr, rows keyed by it) |
  *            v                                                     v
  *     a changeset per IXFR difference (zones/ixfr.c), or the AXFR difference
- *     (zones/axfrdiff.c), applied in ONE transaction: zone copy, first-seen names,
- *     zone_diff and newly_registered_domain outbox rows, refresh state ---> commit
+ *     (zones/axfrdiff.c: sorted and diffed by a worker thread with a read connection of
+ *     its own, zones/applyjob.c), applied in ONE transaction on the main thread: zone
+ *     copy, first-seen names, zone_diff and newly_registered_domain outbox rows, refresh
+ *     state ---> commit
  *
  * Any failure (connect, timeout, bad TSIG, malformed or cut stream, IXFR that starts at the
  * wrong serial or deletes an absent record, a serial going backwards) discards the whole
@@ -162,7 +166,7 @@ static void wait_retry(struct upstream *up)
 /* This primary failed: try the next one, or wait for the retry. */
 static void primary_failed(struct upstream *up, enum xfr_kind kind)
 {
-	copy_stage_clear(&up->sec->copy);
+	copy_stage_clear(&up->sec->copy, up->zone, &up->conn.axfr);
 	up->n_fail++;
 	if (up->pi + 1 < up->nprim) {
 		up->pi++;
@@ -177,8 +181,9 @@ static void primary_failed(struct upstream *up, enum xfr_kind kind)
 	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
-/* A complete, verified transfer: applied in one transaction. */
-static void apply_staged(struct upstream *up, enum xfr_kind kind)
+/* A complete, verified transfer: applied in one transaction (an AXFR with what the apply
+ * worker found, when job is not NULL). */
+static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjob *job)
 {
 	struct secondary *s = up->sec;
 	const struct xfrin *in = &up->conn.in;
@@ -186,9 +191,12 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 	struct apply a = { .copy = &s->copy, .nod = s->nod, .ob = s->ob, .zone = up->zone,
 		.keep_first_seen = up->cfg->keep_first_seen, .baseline = !up->rs.have_copy,
 		.from = up->rs.have_copy ? up->rs.serial : 0, .to = in->new_serial,
-		.now = unix_now() };
-	struct timespec t_recv, t_done;
-	clock_gettime(CLOCK_MONOTONIC, &t_recv);
+		.now = unix_now(), .diff = job && job->diff ? &job->cs : NULL,
+		.staged = job ? &job->st : &up->conn.axfr };
+	struct timespec t_recv = up->t_recv, t_main, t_done;
+	clock_gettime(CLOCK_MONOTONIC, &t_main);
+	if (!job)
+		t_recv = t_main;
 	struct nodd_err e = { 0 };
 	enum apply_result res = apply_transfer(&a, axfr, &e);
 	note_transfer(up, axfr ? XFR_AXFR : XFR_IXFR, res == APPLY_COMMITTED ? "applied" : "failed",
@@ -220,16 +228,57 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 	up->n_obs += a.obs;
 	clock_gettime(CLOCK_MONOTONIC, &t_done);
 	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
-		"(%llu records in %u messages received in %.2f s, applied in %.2f s)",
+		"(%llu records in %u messages received in %.2f s, applied in %.2f s, %.2f s of it "
+		"writing on the main thread)",
 		zone_name(up), axfr ? "AXFR" : "IXFR", a.from, a.to, (unsigned long long)a.adds,
 		(unsigned long long)a.dels, (unsigned long long)a.obs, a.baseline ? " (baseline)" : "",
 		(unsigned long long)in->nrr, in->msgs, ts_diff(&up->conn.t_start, &t_recv),
-		ts_diff(&t_recv, &t_done));
+		ts_diff(&t_recv, &t_done), ts_diff(&t_main, &t_done));
 	up->rs.have_copy = 1;
 	up->rs.serial = in->new_serial;
 	/* the zone's own SOA timers, clamped to the configured bounds */
 	refresh_set_soa(&up->rs, &up->bounds, in->refresh, in->retry, in->expire);
 	schedule_after_success(up, a.now);
+}
+
+/* The apply worker ended (zones/applyjob.h): apply what it found, or give up this
+ * transfer as a failed apply does. */
+static void on_job_done(void *ctx)
+{
+	struct upstream *up = ctx;
+	enum xfr_kind kind = up->conn.kind;
+	up->conn.kind = XFR_NONE;
+	if (up->job.rc < 0) {
+		note_transfer(up, XFR_AXFR, "failed", up->conn.in.new_serial);
+		upstream_error(up, "%s; transfer discarded", up->job.e.msg);
+		copy_stage_clear(&up->sec->copy, up->zone, &up->conn.axfr);
+		applyjob_end(&up->job);
+		wait_retry(up);
+		return;
+	}
+	apply_staged(up, kind, &up->job);
+	applyjob_end(&up->job);
+}
+
+/* A complete AXFR: sorted (and, when a copy is held, diffed against it) by the apply
+ * worker, then applied by on_job_done. The zone counts as busy until then: no other
+ * exchange of it starts. 0 when the worker took it; -1 to apply it here at once (an
+ * IXFR, or a store that is not a file). */
+static int apply_later(struct upstream *up, enum xfr_kind kind)
+{
+	struct secondary *s = up->sec;
+	const char *path = copy_db_path(&s->copy);
+	if ((kind != XFR_AXFR && up->conn.in.style != XFRIN_STYLE_AXFR) || !path || !*path)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &up->t_recv);
+	struct nodd_err e = { 0 };
+	if (applyjob_start(&up->job, s->base, path, up->zone, up->rs.have_copy, &up->conn.axfr,
+		    on_job_done, up, &e) < 0) {
+		log_warn("upstream %s: %s; applying on the main thread", zone_name(up), e.msg);
+		return -1;
+	}
+	up->conn.kind = kind;
+	return 0;
 }
 
 /* The exchange with the primary ended (xfrclient closed it): what follows. */
@@ -261,7 +310,7 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		break;
 	case XFR_CURRENT:
 		note_transfer(up, kind, "current", up->rs.serial);
-		copy_stage_clear(&up->sec->copy);
+		copy_stage_clear(&up->sec->copy, up->zone, &up->conn.axfr);
 		up_to_date(up);
 		break;
 	case XFR_DO_IXFR:
@@ -271,7 +320,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		start_exchange(up, XFR_AXFR);
 		break;
 	case XFR_COMPLETE:
-		apply_staged(up, kind);
+		if (apply_later(up, kind) < 0)
+			apply_staged(up, kind, NULL);
 		break;
 	}
 }
@@ -479,6 +529,7 @@ void secondary_stop(struct secondary *s)
 	if (!s)
 		return;
 	for (int i = 0; i < s->nups; i++) {
+		applyjob_end(&s->ups[i].job); /* waits for a worker still running */
 		xfr_deinit(&s->ups[i].conn);
 		if (s->ups[i].timer)
 			event_free(s->ups[i].timer);

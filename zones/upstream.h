@@ -25,6 +25,7 @@
 #include "lib/tsig.h"
 #include "policy/nod.h"
 #include "policy/outbox.h"
+#include "zones/applyjob.h"
 #include "zones/copy.h"
 #include "zones/notifygate.h"
 #include "zones/refresh.h"
@@ -60,8 +61,10 @@ struct upstream {
 	uint64_t n_probes;                    /* SOA probes started, for any cause */
 
 	/* the running exchange: one at a time, with primary pi */
-	struct xfrconn conn;                  /* conn.kind XFR_NONE when idle */
+	struct xfrconn conn;                  /* conn.kind XFR_NONE when idle (and not applying) */
 	int pi;
+	struct applyjob job;                  /* an AXFR being sorted and diffed off the loop */
+	struct timespec t_recv;               /* when the transfer handed to job was received */
 
 	/* a full AXFR is wanted (noddctl retransfer): every start of an exchange is an AXFR
 	 * until one is applied */
@@ -84,7 +87,8 @@ struct secondary {
 	struct event_base *base;
 	nod_t *nod;
 	outbox_t *ob;
-	struct copy copy;
+	struct copy copy;         /* the store's statements; every upstream stages apart in
+	                           * it (its conn.axfr, its zone's temp rows) */
 	const struct tsig_keyring *_Atomic kr; /* borrowed; replaced by a reload */
 	struct upstream *ups;
 	int nups;

@@ -1,7 +1,7 @@
 /* xfrclient.c -- the TCP client of the transfers in: produce the query, consume the
- * answer message by message. ldns parses each message (ldns_wire2pkt) and zones/xfrin.c
- * checks the framing of the answer records; the client is ours because ldns's is
- * blocking, checks no TSIG and stops after two SOAs (REFERENCE.md 0.3). Never touches the
+ * answer message by message. zones/xfrmsg.c reads each message from the wire and
+ * zones/xfrin.c checks the framing of the answer records; the client is ours because
+ * ldns's is blocking, checks no TSIG and stops after two SOAs (REFERENCE.md 0.3). Never touches the
  * refresh timers, the observations or the copy itself (only its staging tables). */
 #define LOG_CATEGORY LOG_CAT_XFR_IN
 #include "zones/xfrclient.h"
@@ -9,12 +9,12 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/serial.h"
 #include "lib/wire.h"
 
 #define XFR_CONNECT_TIMEOUT 30 /* connecting and sending the query; reading is c->lim's */
@@ -104,7 +104,7 @@ static int xfr_unsign(struct xfrconn *c, const uint8_t *msg, size_t len, uint64_
 				c->key->name_text);
 		plen = res.msg_len;
 	} else if (len >= 12 && tsig_find(msg, len, &plen) != 0) {
-		plen = len; /* an unexpected TSIG on an unsigned exchange: let ldns see it */
+		plen = len; /* an unexpected TSIG on an unsigned exchange: left in, not read */
 	}
 	if (len < 12 || plen >= len)
 		return 0;
@@ -126,34 +126,39 @@ static int xfr_unsign(struct xfrconn *c, const uint8_t *msg, size_t len, uint64_
 }
 
 /* ID, QR and RCODE. XFR_MORE when the message answers our query with NOERROR. */
-static enum xfr_next xfr_check(struct xfrconn *c, const ldns_pkt *p, struct nodd_err *e)
+static enum xfr_next xfr_check(struct xfrconn *c, const struct xfrmsg *m, struct nodd_err *e)
 {
-	ldns_pkt_rcode rc = ldns_pkt_get_rcode(p);
-	if (ldns_pkt_id(p) != c->id || !ldns_pkt_qr(p)) {
+	unsigned rc = m->rcode;
+	if (m->id != c->id || !m->qr) {
 		nodd_fail(e, NODD_E_PEER, "answer with a wrong ID or without QR");
 		return XFR_FAILED;
 	}
-	if (rc == LDNS_RCODE_NOERROR)
+	if (rc == WIRE_RCODE_NOERROR)
 		return XFR_MORE;
-	if (c->kind == XFR_IXFR && (rc == LDNS_RCODE_NOTIMPL || rc == LDNS_RCODE_FORMERR ||
-		    rc == LDNS_RCODE_REFUSED)) {
-		log_info("upstream %s: IXFR answered RCODE %d; falling back to AXFR", c->zone, (int)rc);
+	if (c->kind == XFR_IXFR && (rc == WIRE_RCODE_NOTIMP || rc == WIRE_RCODE_FORMERR ||
+		    rc == WIRE_RCODE_REFUSED)) {
+		log_info("upstream %s: IXFR answered RCODE %u; falling back to AXFR", c->zone, rc);
 		return XFR_DO_AXFR;
 	}
-	nodd_fail(e, NODD_E_PEER, "%s answered with RCODE %d", xfr_kind_name(c->kind), (int)rc);
+	nodd_fail(e, NODD_E_PEER, "%s answered with RCODE %u", xfr_kind_name(c->kind), rc);
 	return XFR_FAILED;
 }
 
 /* The SOA probe's answer: the primary's serial against ours (zones/refresh.c). */
-static enum xfr_next xfr_probe_decide(struct xfrconn *c, const ldns_pkt *p, struct nodd_err *e)
+static enum xfr_next xfr_probe_decide(struct xfrconn *c, struct xfrmsg *m, struct nodd_err *e)
 {
-	ldns_rr_list *an = ldns_pkt_answer(p);
-	ldns_rr *soa = an && ldns_rr_list_rr_count(an) ? ldns_rr_list_rr(an, 0) : NULL;
-	if (!soa || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(soa) < 7) {
+	struct xfrmsg_rr rr;
+	rr.rd = c->rd;
+	int got = xfrmsg_next(m, &rr);
+	if (got < 0) {
+		nodd_fail(e, NODD_E_PEER, "malformed message in the answer");
+		return XFR_FAILED;
+	}
+	if (got == 0 || rr.type != WIRE_T_SOA ||
+	    serial_soa_fields(rr.rd, rr.rdlen, &c->probe_serial, NULL, NULL, NULL) < 0) {
 		nodd_fail(e, NODD_E_PEER, "SOA query: no SOA in the answer");
 		return XFR_FAILED;
 	}
-	c->probe_serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
 	if (c->verifying && tsig_verifier_end(&c->ver) != TSIG_V_OK) {
 		nodd_fail(e, NODD_E_REFUSED, "SOA query: the answer is not signed");
 		return XFR_FAILED;
@@ -175,22 +180,23 @@ static enum xfr_next xfr_probe_decide(struct xfrconn *c, const ldns_pkt *p, stru
 static int xfr_stage_one(struct xfrconn *c, const struct zone_rr *rr)
 {
 	if (c->kind == XFR_AXFR || c->in.style == XFRIN_STYLE_AXFR)
-		return copy_stage_axfr(c->copy, rr);
-	return copy_stage_ixfr(c->copy, (int64_t)(c->in.nrr - 1), rr); /* its place in the stream */
+		return stage_add(&c->axfr, rr);
+	return copy_stage_ixfr(c->copy, c->zone, (int64_t)(c->in.nrr - 1), rr); /* its place */
 }
 
-/* The answer records of one message: checked in order (zones/xfrin.c) and staged. */
-static int xfr_take_records(struct xfrconn *c, ldns_rr_list *an, struct nodd_err *e)
+/* The answer records of one message: read from the wire (zones/xfrmsg.c), checked in
+ * order (zones/xfrin.c) and staged. */
+static int xfr_take_records(struct xfrconn *c, struct xfrmsg *m, struct nodd_err *e)
 {
-	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		const ldns_rdf *own = ldns_rr_owner(rr);
-		struct zone_rr z;
-		if (!own || rrtext_from_ldns(rr, c->owner, &c->rd, &c->rdcap, &z) < 0)
+	struct xfrmsg_rr rr;
+	rr.rd = c->rd;
+	int got;
+	while ((got = xfrmsg_next(m, &rr)) > 0) {
+		if (dname_wire_to_zone_text(rr.owner, rr.owner_len, c->owner, sizeof c->owner) < 0)
 			return nodd_fail(e, NODD_E_PEER, "a record that cannot be stored");
+		struct zone_rr z = { c->owner, rr.type, rr.ttl, rr.rd, rr.rdlen };
 		int was = c->in.style;
-		int v = xfrin_record(&c->in, ldns_rdf_data(own), ldns_rdf_size(own), z.type, z.rd,
-			z.rdlen);
+		int v = xfrin_record(&c->in, rr.owner, rr.owner_len, z.type, z.rd, z.rdlen);
 		if (v == XFRIN_ERROR)
 			return nodd_fail(e, NODD_E_PEER, "%s", c->in.err);
 		if (v == XFRIN_STAGE && c->in.staged > c->lim.records) {
@@ -203,24 +209,28 @@ static int xfr_take_records(struct xfrconn *c, ldns_rr_list *an, struct nodd_err
 			 * there too. Copying a whole AXFR-style answer across at apply time cost a
 			 * second per 700,000 records. */
 			log_info("upstream %s: AXFR-style answer to IXFR", c->zone);
-			if (copy_stage_ixfr_to_axfr(c->copy) < 0)
+			if (copy_stage_ixfr_to_axfr(c->copy, c->zone, &c->axfr) < 0)
 				return copy_fail(c->copy, e, "staging");
 		}
-		if (v == XFRIN_STAGE && xfr_stage_one(c, &z) < 0)
+		if (v == XFRIN_STAGE && xfr_stage_one(c, &z) < 0) {
+			if (c->kind == XFR_AXFR || c->in.style == XFRIN_STYLE_AXFR) /* in memory */
+				return nodd_fail(e, NODD_E_NOMEM, "staging: out of memory after %llu records",
+					(unsigned long long)c->in.staged);
 			return copy_fail(c->copy, e, "staging");
+		}
 	}
-	return 0;
+	return got < 0 ? nodd_fail(e, NODD_E_PEER, "malformed message in the answer") : 0;
 }
 
 /* A message of a transfer: its records staged in one temp-only transaction (it never
  * spans a loop turn, so it cannot mix with other writers of the connection). */
-static enum xfr_next xfr_stage(struct xfrconn *c, const ldns_pkt *p, struct nodd_err *e)
+static enum xfr_next xfr_stage(struct xfrconn *c, struct xfrmsg *m, struct nodd_err *e)
 {
 	if (copy_stage_begin(c->copy) < 0) {
 		copy_fail(c->copy, e, "staging");
 		return XFR_FAILED;
 	}
-	if (xfr_take_records(c, ldns_pkt_answer(p), e) < 0) {
+	if (xfr_take_records(c, m, e) < 0) {
 		copy_stage_rollback(c->copy);
 		return XFR_FAILED;
 	}
@@ -229,7 +239,7 @@ static enum xfr_next xfr_stage(struct xfrconn *c, const ldns_pkt *p, struct nodd
 		copy_stage_rollback(c->copy);
 		return XFR_FAILED;
 	}
-	int done = xfrin_message_end(&c->in, ldns_pkt_ancount(p));
+	int done = xfrin_message_end(&c->in, m->ancount);
 	if (done == XFRIN_MORE)
 		return XFR_MORE;
 	if (c->verifying && tsig_verifier_end(&c->ver) != TSIG_V_OK) {
@@ -246,15 +256,18 @@ enum xfr_next xfr_consume(struct xfrconn *c, const uint8_t *msg, size_t len, uin
 	size_t blen;
 	if (xfr_unsign(c, msg, len, now, &bare, &blen, e) < 0)
 		return XFR_FAILED;
-	ldns_pkt *p = NULL;
-	if (len < 12 || ldns_wire2pkt(&p, bare, blen) != LDNS_STATUS_OK) {
+	if (!c->rd && !(c->rd = malloc(XFRMSG_RD_MAX))) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		return XFR_FAILED;
+	}
+	struct xfrmsg m;
+	if (len < 12 || xfrmsg_open(&m, bare, blen) < 0) {
 		nodd_fail(e, NODD_E_PEER, "malformed message in the answer");
 		return XFR_FAILED;
 	}
-	enum xfr_next next = xfr_check(c, p, e);
+	enum xfr_next next = xfr_check(c, &m, e);
 	if (next == XFR_MORE)
-		next = c->kind == XFR_PROBE ? xfr_probe_decide(c, p, e) : xfr_stage(c, p, e);
-	ldns_pkt_free(p);
+		next = c->kind == XFR_PROBE ? xfr_probe_decide(c, &m, e) : xfr_stage(c, &m, e);
 	return next;
 }
 
@@ -282,6 +295,7 @@ void xfr_deinit(struct xfrconn *c)
 	c->limit_timer = NULL;
 	free(c->msg);
 	free(c->rd);
+	stage_clear(&c->axfr);
 	c->msg = c->rd = NULL;
 	c->msgcap = c->rdcap = 0;
 }
@@ -374,7 +388,7 @@ int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr
 	c->rs = rs;
 	c->cut = XFR_CUT_NONE;
 	xfrin_init(&c->in, apex, apex_len, kind == XFR_IXFR, rs->have_copy, rs->serial);
-	copy_stage_clear(c->copy);
+	copy_stage_clear(c->copy, c->zone, &c->axfr);
 	uint8_t q[1024];
 	size_t qlen;
 	if (xfr_query(c, kind, apex, apex_len, key, (uint64_t)unix_now(), q, sizeof q, &qlen, e) < 0) {

@@ -30,6 +30,7 @@
 #include "zones/refresh.h"
 #include "zones/rrtext.h"
 #include "zones/xfrin.h"
+#include "zones/xfrmsg.h"
 
 enum xfr_kind { XFR_NONE = 0, XFR_PROBE, XFR_IXFR, XFR_AXFR };
 
@@ -62,8 +63,9 @@ typedef void (*xfr_done_fn)(void *ctx, struct xfrconn *c, enum xfr_next next,
 struct xfrconn {
 	/* set by the owner once */
 	struct event_base *base;     /* borrowed */
-	struct copy *copy;           /* borrowed: where records are staged */
-	const char *zone;            /* borrowed: norm text, for logs */
+	struct copy *copy;           /* borrowed: the IXFR staging table (shared by every
+	                              * upstream; this exchange's rows are keyed by zone) */
+	const char *zone;            /* borrowed: norm text, keys the staged rows, for logs */
 	xfr_done_fn done;
 	void *ctx;
 	struct xfr_limits lim;
@@ -81,10 +83,12 @@ struct xfrconn {
 	struct event *limit_timer;   /* fires at the nearer of the time and idle limits */
 	enum xfr_cut cut;            /* after XFR_FAILED: the limit that cut it, or none */
 	uint32_t probe_serial;       /* the primary's serial, after a probe */
+	struct stage axfr;           /* this exchange's own AXFR (or AXFR-style IXFR) stage:
+	                              * the exchanges of other upstreams never touch it */
 	/* buffers sized by the data, kept between messages */
 	uint8_t *msg;                /* the message being read */
 	size_t msgcap;
-	uint8_t *rd;                 /* one record's canonical rdata */
+	uint8_t *rd;                 /* one record's canonical rdata (XFRMSG_RD_MAX bytes) */
 	size_t rdcap;
 	char owner[RRTEXT_OWNER_MAX];
 };
@@ -96,7 +100,8 @@ int xfr_query(struct xfrconn *c, enum xfr_kind kind, const uint8_t *apex, size_t
 	const struct tsig_key *key, uint64_t now, uint8_t *buf, size_t cap, size_t *len,
 	struct nodd_err *e);
 
-/* Start an exchange of kind with the primary at addr (borrowed): staging emptied, query
+/* Start an exchange of kind with the primary at addr (borrowed): this zone's staging
+ * emptied (c->axfr and c->zone's rows; other zones' exchanges keep theirs), query
  * written, connection opened with a 30 s connect timeout and c->lim's limits. 0; or -1 with e and the connection
  * closed (done is not called). */
 int xfr_start(struct xfrconn *c, enum xfr_kind kind, const struct sockaddr *addr,

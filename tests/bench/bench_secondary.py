@@ -3,9 +3,12 @@
 delegations (default 1,500,000, about .se) from a local NSD primary (seconds to serial held
 and committed, peak RSS), then a re-AXFR of the same zone with 1,000 changes (NSD 4.6 has
 no IXFR, so nodd diffs the new copy against the stored one). BIND as a secondary takes the
-same transfers in the same run; the ratios nodd/BIND are printed.
+same transfers in the same run; the ratios nodd/BIND are printed. During the re-AXFR a
+prober polls nodd over TCP and GET /api/v1/status and prints the longest wait for a
+reply (how long the main thread was held).
 
-Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] tests/bench/bench_secondary.py [N]"""
+Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] [BENCH_STATUS_PROBE=0]
+       tests/bench/bench_secondary.py [N]"""
 import json
 import os
 import shutil
@@ -74,6 +77,70 @@ def tcp_up(port):
         return False
 
 
+def dns_query_tcp(port, qid):
+    """One SOA query for the published suffix over TCP; True when an answer with our ID came."""
+    q = qid.to_bytes(2, "big") + b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+    q += b"\x03nod\x07example\x00\x00\x06\x00\x01"
+    with socket.create_connection(("127.0.0.1", port), 5) as s:
+        s.sendall(len(q).to_bytes(2, "big") + q)
+        hdr = b""
+        while len(hdr) < 4:
+            b = s.recv(4 - len(hdr))
+            if not b:
+                return False
+            hdr += b
+        return hdr[2:4] == q[:2]
+
+
+class Prober:
+    """Polls nodd's TCP listener and /api/v1/status on two threads while running and keeps
+    the longest wait for each reply: how long the main thread was held. Paced (the status
+    reply itself costs the main thread time), so the probes do not slow what they measure."""
+    PACE = {"tcp": 0.01, "http": 1.0}
+
+    def __init__(self, dport, hport):
+        self.dport, self.hport = dport, hport
+        self.wait = {"tcp": 0.0, "http": 0.0}
+        self.n = {"tcp": 0, "http": 0}
+        self.stop = threading.Event()
+        # BENCH_STATUS_PROBE=0: TCP only (a status reply holds the main thread itself)
+        kinds = ("tcp", "http") if os.environ.get("BENCH_STATUS_PROBE", "1") != "0" else ("tcp",)
+        self.threads = [threading.Thread(target=self.run, args=(k,), daemon=True)
+                        for k in kinds]
+
+    def once(self, kind, i):
+        if kind == "tcp":
+            return dns_query_tcp(self.dport, i & 0xFFFF)
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/status" % self.hport,
+                                    timeout=600) as r:
+            r.read()
+            return r.status == 200
+
+    def run(self, kind):
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            t0 = time.monotonic()
+            try:
+                ok = self.once(kind, i)
+            except Exception:
+                ok = False
+            if ok:
+                self.wait[kind] = max(self.wait[kind], time.monotonic() - t0)
+                self.n[kind] += 1
+            time.sleep(self.PACE[kind])
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop.set()
+        for t in self.threads:
+            t.join(610)
+
+
 def hwm_mb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -86,6 +153,7 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1500000
     d = tempfile.mkdtemp(prefix="bench-secondary-")
     procs = []
+    wrap = os.environ.get("BENCH_WRAP", "").split()
     try:
         t0 = time.monotonic()
         zf = os.path.join(d, "zone")
@@ -132,7 +200,6 @@ def main():
         log = open(os.path.join(d, "nodd.log"), "w")
         t0 = time.monotonic()
         # BENCH_WRAP, e.g. "perf record -g -o /tmp/perf.data --", runs nodd under a profiler
-        wrap = os.environ.get("BENCH_WRAP", "").split()
         nodd = subprocess.Popen(wrap + [nodd_bin, "-c", cfg], stdout=log, stderr=log)
         procs.append(nodd)
         wait(lambda: (status() or {}).get("serial") == 1, 3600, "nodd to take the AXFR")
@@ -180,14 +247,19 @@ def main():
         write_zone(zf, n, 2, extra=CHANGES)
         nsd.send_signal(signal.SIGHUP)
         t0 = time.monotonic()
-        st = wait(lambda: (lambda s: s if s and s.get("serial") == 2 else None)(status()), 3600,
-                  "nodd to take the second AXFR")
-        nodd_re = time.monotonic() - t0
+        with Prober(dport, hport) as prober:
+            st = wait(lambda: (lambda s: s if s and s.get("serial") == 2 else None)(status()),
+                      3600, "nodd to take the second AXFR")
+            nodd_re = time.monotonic() - t0
         bind_re = named_done(2) - t0
         print("nodd: re-AXFR with %d changes diffed and committed in %.1f s from the primary's "
               "reload (%d observations), peak RSS %.0f MB" % (CHANGES, nodd_re, st["observations"],
                                                           hwm_mb(nodd.pid)), flush=True)
         print("BIND: re-AXFR taken in %.1f s from the primary's reload" % bind_re, flush=True)
+        print("nodd during the re-AXFR: longest wait for a TCP answer %.3f s (%d answers), "
+              "for an HTTP status reply %.3f s (%d replies)"
+              % (prober.wait["tcp"], prober.n["tcp"], prober.wait["http"], prober.n["http"]),
+              flush=True)
         log.flush()
         with open(os.path.join(d, "nodd.log")) as f:
             for line in f:
@@ -197,6 +269,12 @@ def main():
               % (nodd_axfr / bind_axfr, nodd_rss / max(bind_rss, 1), nodd_re / bind_re))
     finally:
         for p in reversed(procs):
+            if wrap and p is procs[1] and p.poll() is None:
+                p.send_signal(signal.SIGINT)  # a profiler writes its data on SIGINT
+                try:
+                    p.wait(120)
+                except subprocess.TimeoutExpired:
+                    pass
             p.kill()
             p.wait(30)
         shutil.rmtree(d, ignore_errors=True)

@@ -5,7 +5,7 @@
 # Environment: BENCH_NAMES (1000000), BENCH_DURATION (10 s per load run), BENCH_RATE
 # (40000), BENCH_SOCKETS (4), BENCH_INFLIGHT (32 per socket), BENCH_DNSPERF (1 = also run
 # dnsperf -l BENCH_DNSPERF_SECS, 10), BENCH_KEEP (1 = keep the temp dir), BENCH_SERVERS
-# ("nodd rbldnsd"). Exits 0 whenever the harness itself worked, whatever the numbers.
+# ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table). Exits 0 whenever the harness itself worked, whatever the numbers.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -85,6 +85,7 @@ EOF
 # "key=value ..." field of the loadgen result line in file $1.
 field() { sed -n 's/^result .*[ ]'"$2"'=\([^ ]*\).*/\1/p' "$1" | tail -n 1; }
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
 now_ns() { date +%s%N; }
 
@@ -112,6 +113,9 @@ measure() {
 		return 1
 	fi
 	R[$name.startup]=$(field "$out.ready" startup_s)
+	# CPU the server used until then: the start-up's own cost, whatever else the machine ran
+	R[$name.startcpu]=$(awk -v t="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.2f", t / hz }')
 	log "$name: answering after ${R[$name.startup]} s"
 
 	log "$name: max rate, ${DUR}s, $SOCKETS sockets x $INFLIGHT in flight"
@@ -138,9 +142,19 @@ measure() {
 	R[$name.dnsperf]=-
 	if [ "$DNSPERF" = 1 ] && command -v dnsperf > /dev/null; then
 		log "$name: dnsperf -l $DNSPERF_SECS"
+		local c0 c1
+		c0=$(cpu_ticks "$pid")
 		taskset -c $CLIENT_CPU timeout $((DNSPERF_SECS + 30)) dnsperf -s 127.0.0.1 -p "$port" \
 			-d "$TMP/data/dnsperf.txt" -l "$DNSPERF_SECS" -c 4 -q 128 > "$out.dnsperf" 2>&1
+		c1=$(cpu_ticks "$pid")
 		R[$name.dnsperf]=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out.dnsperf")
+		# answers per second of server CPU: the one-core capacity when dnsperf, not the
+		# server, was the limit (server CPU below 100 %)
+		R[$name.dpcore]=$(awk -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+			'/Queries completed:/ { if (t > 0) printf "%.0f", $3 / (t / hz); else printf "-" }' \
+			"$out.dnsperf")
+		R[$name.dpcpu]=$(awk -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v d="$DNSPERF_SECS" \
+			'BEGIN { printf "%.0f", 100 * t / hz / d }')
 		grep -E 'Queries (sent|completed|lost)|per second' "$out.dnsperf" | sed 's/^/    /' >&2
 	fi
 	return 0
@@ -184,6 +198,7 @@ EOF
 	rc=$?
 	t1=$(now_ns)
 	R[nodd.import]=$(awk -v d="$((t1 - t0))" 'BEGIN { printf "%.1f", d / 1e9 }')
+	R[nodd.import_rate]=$(awk -v n="$NAMES" -v d="$((t1 - t0))" 'BEGIN { printf "%.0f", n / (d / 1e9) }')
 	tail -n 3 "$TMP/nodd/import.log" | sed 's/^/    /' >&2
 	if [ $rc != 0 ]; then
 		log "nodd: import failed (exit $rc)"; tail -n 20 "$TMP/nodd/load.log" >&2
@@ -256,21 +271,24 @@ mb() { [ -n "${1:-}" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || e
 echo
 echo "nodd vs rbldnsd, $NAMES names, queries 50 % listed / 50 % unlisted, server on CPU $SERVER_CPU,"
 echo "loadgen on CPU $CLIENT_CPU ($SOCKETS sockets x $INFLIGHT in flight), ${DUR} s per run, $(uname -r)"
-printf '%-8s %10s %9s %8s %8s %8s %9s %8s %9s %7s\n' server "q/s(max)" "loss@$((RATE / 1000))k" \
-	"RSS MB" "HWM MB" "start s" "srv CPU%" "gen CPU%" dnsperf wrong
+printf '%-8s %10s %9s %8s %8s %8s %9s %9s %8s %9s %8s %10s %7s\n' server "q/s(max)" \
+	"loss@$((RATE / 1000))k" "RSS MB" "HWM MB" "start s" "start CPU" "srv CPU%" "gen CPU%" dnsperf \
+	"dp CPU%" "dp q/core" wrong
 for s in nodd rbldnsd; do
 	[ -n "${R[$s.startup]:-}" ] || { printf '%-8s %10s\n' "$s" "not run"; continue; }
 	loss=${R[$s.loss]:-}
 	if [ -n "$loss" ]; then loss="$loss%"; else loss=-; fi
-	printf '%-8s %10s %9s %8s %8s %8s %9s %8s %9s %7s\n' "$s" "${R[$s.qps]:--}" \
+	printf '%-8s %10s %9s %8s %8s %8s %9s %9s %8s %9s %8s %10s %7s\n' "$s" "${R[$s.qps]:--}" \
 		"$loss" "$(mb "${R[$s.rss]:-}")" "$(mb "${R[$s.hwm]:-}")" \
-		"${R[$s.startup]:--}" "${R[$s.cpu]:--}" "${R[$s.gencpu]:--}" "${R[$s.dnsperf]:--}" \
-		"${R[$s.wrong]:--}"
+		"${R[$s.startup]:--}" "${R[$s.startcpu]:--}" "${R[$s.cpu]:--}" "${R[$s.gencpu]:--}" "${R[$s.dnsperf]:--}" \
+		"${R[$s.dpcpu]:--}" "${R[$s.dpcore]:--}" "${R[$s.wrong]:--}"
 done
-[ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s"
+[ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s, ${R[nodd.import_rate]} names/s (goal >= 250000; tests/bench/bench_import.sh: re-import and status too)"
 ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
 	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
-echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), dnsperf q/s $(ratio dnsperf)"
+echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu), dnsperf q/s $(ratio dnsperf), dnsperf q/s per server core $(ratio dpcore) (>1: nodd faster)"
+
+[ "${BENCH_SERVING_ONLY:-0}" = 1 ] && exit 0
 
 # streams: an upstream burst of 100,000 delegations in one IXFR, to kcat and a WebSocket
 echo

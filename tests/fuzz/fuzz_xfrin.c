@@ -1,25 +1,27 @@
 /* fuzz_xfrin.c -- libFuzzer target: arbitrary bytes as an upstream's answer to nodd's IXFR or
- * AXFR, read as zones/xfrclient.c reads it: each TCP-framed message parsed by ldns, its
- * answer records canonicalised (zones/rrtext.c) and checked in order by zones/xfrin.c.
+ * AXFR, read as zones/xfrclient.c reads it: each TCP-framed message read straight from the wire, its
+ * answer records read from the wire and canonicalised (zones/xfrmsg.c) and checked in
+ * order by zones/xfrin.c.
  *
  * Input: one byte of flags (bit 0: the request was an IXFR, bit 1: a copy is held), four
  * bytes of the serial held, then messages each with a two-byte length. The checks: nothing
  * is staged or skipped after the end or an error, the end comes only from a skipped closing
- * SOA, every staged record is counted, "current" only answers an IXFR with the serial held. */
-#include <ldns/ldns.h>
+ * SOA, every staged record is counted, "current" only answers an IXFR with the serial held;
+ * the wire reader never reads past a message nor writes past its rdata buffer, and its
+ * owners are lowercase. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "zones/rrtext.h"
 #include "zones/xfrin.h"
+#include "zones/xfrmsg.h"
 
 static uint8_t apex[DNAME_MAX_WIRE];
 static size_t apex_len;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *rd;
-	static size_t rdcap;
+	static uint8_t rd[XFRMSG_RD_MAX];
 	static char owner[RRTEXT_OWNER_MAX];
 	if (!apex_len)
 		apex_len = (size_t)dname_text_to_wire("nodtest", apex);
@@ -37,31 +39,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 2;
 		if (len > size - off)
 			break;
-		ldns_pkt *p = NULL;
-		if (ldns_wire2pkt(&p, data + off, len) != LDNS_STATUS_OK) {
-			ldns_pkt_free(p);
+		struct xfrmsg m;
+		if (xfrmsg_open(&m, data + off, len) < 0)
 			break;
-		}
 		off += len;
-		ldns_rr_list *an = ldns_pkt_answer(p);
-		for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-			ldns_rr *rr = ldns_rr_list_rr(an, i);
-			struct zone_rr z;
-			if (rrtext_from_ldns(rr, owner, &rd, &rdcap, &z) < 0) {
+		struct xfrmsg_rr rr;
+		rr.rd = rd;
+		int got;
+		while ((got = xfrmsg_next(&m, &rr)) > 0) {
+			if (m.off > m.len || rr.rdlen > XFRMSG_RD_MAX)
+				abort();
+			for (size_t k = 0; k < rr.owner_len; k++)
+				if (rr.owner[k] >= 'A' && rr.owner[k] <= 'Z')
+					abort();
+			if (dname_wire_to_zone_text(rr.owner, rr.owner_len, owner, sizeof owner) < 0) {
 				failed = 1;
 				break;
 			}
 			int was_ended = x.ended;
 			uint64_t staged = x.staged, nrr = x.nrr;
-			const ldns_rdf *own = ldns_rr_owner(rr);
-			int v = xfrin_record(&x, ldns_rdf_data(own), ldns_rdf_size(own),
-				z.type, z.rd, z.rdlen);
+			int v = xfrin_record(&x, rr.owner, rr.owner_len, rr.type, rr.rd, rr.rdlen);
 			if (was_ended && v != XFRIN_ERROR)
 				abort();
 			if (v == XFRIN_STAGE && (x.staged != staged + 1 || x.nrr != nrr + 1 || x.ended))
 				abort();
-			if (v == XFRIN_SKIP && (x.ended != 1 || ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA ||
-			    x.staged != staged))
+			if (v == XFRIN_SKIP && (x.ended != 1 || rr.type != 6 || x.staged != staged))
 				abort();
 			if (v == XFRIN_ERROR) {
 				if (!x.err[0] || x.ended >= 0)
@@ -70,8 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 		}
+		if (got < 0)
+			failed = 1;
 		if (!failed) {
-			state = xfrin_message_end(&x, ldns_pkt_ancount(p));
+			state = xfrin_message_end(&x, m.ancount);
 			if (state == XFRIN_DONE && (x.ended != 1 || x.nrr != x.staged + 1))
 				abort();
 			if (state == XFRIN_CURRENT && (!ixfr || !have || x.new_serial != held || x.nrr != 1))
@@ -79,7 +83,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (state == XFRIN_DONE && x.staged < 1)
 				abort();
 		}
-		ldns_pkt_free(p);
 	}
 	return 0;
 }

@@ -24,6 +24,27 @@ def start_named(conf, workdir):
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT), log
 
 
+def options_clause(workdir, port, notify_port, notify_key="", extra=""):
+    """named's options: loopback on port, no recursion, every zone change NOTIFYed at once
+    to nodd on notify_port (signed with notify_key: "key NAME", or "" unsigned); extra:
+    more option statements."""
+    return """
+options {
+    directory "%(dir)s";
+    pid-file "%(dir)s/named.pid";
+    listen-on port %(port)d { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    notify explicit;
+    also-notify { 127.0.0.1 port %(nport)d %(nkey)s; };
+    notify-delay 0;
+    max-ixfr-ratio unlimited;
+    dnssec-validation no;
+    %(extra)s
+};
+""" % {"dir": workdir, "port": port, "nport": notify_port, "nkey": notify_key, "extra": extra}
+
+
 class Named:
     def __init__(self, workdir, notify_port, names=(), ixfr=True, key=True, notify_key=None):
         """key: transfers need the TSIG key; notify_key: NOTIFYs are signed with it (default:
@@ -42,20 +63,9 @@ class Named:
             f.write("\n".join(zone) + "\n")
         keyclause = 'key "%s" { algorithm hmac-sha512; secret "%s"; };\n' % (KEY, SECRET)
         acl = "key %s;" % KEY if key else "any;"
-        conf = keyclause + """
-options {
-    directory "%(dir)s";
-    pid-file "%(dir)s/named.pid";
-    listen-on port %(port)d { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion no;
-    notify explicit;
-    also-notify { 127.0.0.1 port %(nport)d %(nkey)s; };
-    notify-delay 0;
-    provide-ixfr %(ixfr)s;
-    max-ixfr-ratio unlimited;
-    dnssec-validation no;
-};
+        nkey = ("key %s" % KEY) if (key if notify_key is None else notify_key) else ""
+        conf = keyclause + options_clause(self.dir, self.port, notify_port, nkey,
+                                          "provide-ixfr %s;" % ("yes" if ixfr else "no")) + """
 zone "%(zone)s" {
     type primary;
     file "%(dir)s/db.zone";
@@ -63,9 +73,7 @@ zone "%(zone)s" {
     allow-transfer { %(acl)s };
     ixfr-from-differences yes;
 };
-""" % {"dir": self.dir, "port": self.port, "nport": notify_port, "zone": ZONE, "key": KEY,
-       "acl": acl, "ixfr": "yes" if ixfr else "no",
-       "nkey": ("key %s" % KEY) if (key if notify_key is None else notify_key) else ""}
+""" % {"dir": self.dir, "zone": ZONE, "key": KEY, "acl": acl}
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write(conf)

@@ -243,6 +243,44 @@ def test_status(api):
     assert body["upstreams"] == [] and body["publish"] == {"consumers": [], "notify": []}, body
 
 
+def test_status_name_counts_stay_exact(nodd_factory):
+    """store_names in the status and nodd_store_names in /metrics count the names stored,
+    exactly: new, repeated and lowered names in a batch, a known name alone, a refused
+    batch (nothing counted), a baseline batch, and a restart on the same database."""
+    n = nodd_factory(name="nodd (counts)")
+    now = int(time.time())
+
+    def counts():
+        st, body = n.api("GET", "/api/v1/status")
+        assert st == 200, body
+        gauge = [v for name, _, v in n.metrics() if name == "nodd_store_names"]
+        return body["store_names"], gauge
+
+    assert counts() == (0, [0])
+    n.observe_many([{"domain": "count-a.se", "first_seen": now - 100},
+                    {"domain": "count-b.se"},
+                    {"domain": "count-a.se", "first_seen": now - 200},
+                    {"domain": "count-c.se"}])
+    assert counts() == (3, [3])
+    n.observe("count-b.se", now - 300)
+    n.observe("count-d.se")
+    assert counts() == (4, [4])
+    st, _ = n.api("POST", "/api/v1/observations",
+                  [{"domain": "count-e.se"}, {"domain": "not a name"}], token=n.token)
+    assert st == 400
+    assert counts() == (4, [4])
+    st, body = n.api("POST", "/api/v1/observations",
+                     {"baseline": True, "observations": [{"domain": "count-f.se"},
+                                                          {"domain": "count-a.se"}]},
+                     token=n.token)
+    assert st == 200 and body["baseline"] == 1, body
+    assert counts() == (5, [5])
+    n.restart()
+    assert counts() == (5, [5])
+    n.observe("count-g.se")
+    assert counts() == (6, [6])
+
+
 # ---- bearer token --------------------------------------------------------------------------
 def test_bearer_token(nodd_factory):
     """With http-token set, writes need 'Authorization: Bearer <token>' (none, a wrong one

@@ -5,6 +5,9 @@ every counter on /metrics with 0 from the start, with full zone names as labels.
 import os
 import re
 import signal
+import time
+
+import pytest
 
 import dns.message
 import dns.name
@@ -213,3 +216,43 @@ def test_reload_turns_the_query_log_on(nodd):
     assert nodd.a_code("reloaded.se") == "127.0.0.2"
     h.wait_for(lambda: any("query reloaded.se.%s A: listed 127.0.0.2" % h.DNSBL in l
                            for l in query_lines(nodd)), 5, 0.1, what="the query logged")
+
+
+def test_syslog_lines_carry_facility_and_priority(nodd_factory):
+    """log.syslog: yes with log.facility: local3 sends each line to the syslog socket as
+    "<PRI>... nodd[PID]: message" with PRI = facility * 8 + severity (local3 is 19: info
+    158, error 155), and no longer to standard error. The test binds /dev/log itself, so it
+    runs where the machine has no syslog daemon (CI) and as root."""
+    import socket
+    if os.path.exists("/dev/log"):
+        pytest.skip("this machine has a syslog socket of its own")
+    if os.geteuid() != 0:
+        pytest.skip("binding /dev/log needs root")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("/dev/log")
+    try:
+        sock.settimeout(0.2)
+        n = nodd_factory(start=False, extra="log:\n  syslog: yes\n  facility: local3\n")
+        n.start()
+        good = open(n.config_path).read()
+        n.write_config(good + "server:\n  listen: [\n")   # a reload that fails: an error
+        n.send_signal(signal.SIGHUP)
+        got, end = [], time.time() + 10
+        while time.time() < end and not any("keeping the running configuration" in g
+                                            for g in got):
+            try:
+                got.append(sock.recv(65536).decode("utf-8", "replace"))
+            except socket.timeout:
+                pass
+        n.write_config(good)
+        pid = n.proc.pid
+        serving = [g for g in got if "serving DNS on 127.0.0.1@%d" % n.port in g]
+        assert serving and serving[0].startswith("<158>"), got
+        assert re.search(r"nodd\[%d\]: serving DNS" % pid, serving[0]), serving
+        err = [g for g in got if "keeping the running configuration" in g]
+        assert err and err[0].startswith("<155>"), got
+        assert "serving DNS on" not in n.log_text(), n.log_text()
+    finally:
+        sock.close()
+        os.unlink("/dev/log")
+

@@ -164,7 +164,7 @@ def test_installed_configuration_is_valid_and_production_shaped(installed):
     assert "%s: configuration is valid" % CONF in r.stdout + r.stderr
     text = open(CONF).read()
     active = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    assert re.search(r"^  listen: \[0\.0\.0\.0@53\]$", active, re.M), active
+    assert re.search(r'^  listen: \[0\.0\.0\.0@53, "::@53"\]$', active, re.M), active
     assert re.search(r"^  http: 127\.0\.0\.1@8053$", active, re.M), active
     assert re.search(r"^  database: /var/lib/nodd/nodd\.db$", active, re.M), active
     assert "upstreams:" not in active and "# upstreams:" in text

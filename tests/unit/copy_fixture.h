@@ -13,6 +13,7 @@
 #include "policy/outbox.h"
 #include "zones/copy.h"
 #include "zones/rrtext.h"
+#include "zones/xfrmsg.h"
 
 struct fixture {
 	char dir[64];
@@ -51,21 +52,36 @@ static inline void fixture_close(struct fixture *f)
 		fprintf(stderr, "cannot remove %s\n", f->dir);
 }
 
-/* A record from zone-file text ("x.nodtest. 300 IN NS ns1.nodtest."), in a slot of a
- * pool that lives as long as the program. */
+/* A record from zone-file text ("x.nodtest. 300 IN NS ns1.nodtest."), read as a transfer
+ * reads it (a one-record message through zones/xfrmsg.c), in a slot of a pool that lives
+ * as long as the program. */
 static inline struct zone_rr rr_of(const char *text)
 {
 	static char owners[256][RRTEXT_OWNER_MAX];
-	static uint8_t *bufs[256];
-	static size_t caps[256];
+	static uint8_t bufs[256][1024];
+	static uint8_t rd[XFRMSG_RD_MAX];
 	static int next;
 	struct zone_rr z = { 0 };
 	ldns_rr *rr = NULL;
+	ldns_pkt *p = ldns_pkt_new();
+	uint8_t *w = NULL;
+	size_t len = 0;
 	int i = next++ % 256;
-	if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK ||
-	    rrtext_from_ldns(rr, owners[i], &bufs[i], &caps[i], &z) < 0)
+	struct xfrmsg m;
+	struct xfrmsg_rr x;
+	x.rd = rd;
+	if (!p || ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK ||
+	    !ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr) ||
+	    ldns_pkt2wire(&w, p, &len) != LDNS_STATUS_OK || xfrmsg_open(&m, w, len) < 0 ||
+	    xfrmsg_next(&m, &x) != 1 || x.rdlen > sizeof bufs[i] ||
+	    dname_wire_to_zone_text(x.owner, x.owner_len, owners[i], RRTEXT_OWNER_MAX) < 0) {
 		fprintf(stderr, "bad record text: %s\n", text);
-	ldns_rr_free(rr);
+	} else {
+		memcpy(bufs[i], x.rd, x.rdlen);
+		z = (struct zone_rr){ owners[i], x.type, x.ttl, bufs[i], x.rdlen };
+	}
+	ldns_pkt_free(p);
+	free(w);
 	return z;
 }
 

@@ -1,9 +1,11 @@
 /* test_axfrdiff.c -- the AXFR difference: a stored copy against a new complete copy gives
  * exactly the records only in the old (removed) and only in the new (added), in key order:
  * owners that sort close together ('-' and '.' and digits), case differences in owners and
- * rdata names (no change), a TTL change alone (no change), the SOA carried like any record. */
+ * rdata names (no change), a TTL change alone (no change), the SOA carried like any record;
+ * the apply worker (its own connection, the stage handed over) finds the same difference. */
 #include "tests/unit/copy_fixture.h"
 #include "tests/unit/tap.h"
+#include "zones/applyjob.h"
 #include "zones/axfrdiff.h"
 
 #define SOA1 "nodtest. 300 IN SOA ns1.nodtest. h.nodtest. 1 3600 600 86400 300"
@@ -50,11 +52,48 @@ static const struct diff_case cases[] = {
 		"" },
 };
 
-static void stage(struct copy *c, const char *const *rrs)
+static void on_done(void *ctx)
+{
+	*(int *)ctx = 1;
+}
+
+/* The same difference found by the apply worker (zones/applyjob.c): its own connection
+ * to the store file, the new copy handed over in a stage of its own. */
+static void check_worker(struct fixture *f, const struct diff_case *k, struct event_base *base)
+{
+	struct stage st;
+	stage_init(&st);
+	for (int i = 0; i < 10 && k->neu[i]; i++) {
+		struct zone_rr z = rr_of(k->neu[i]);
+		stage_add(&st, &z);
+	}
+	struct applyjob j;
+	memset(&j, 0, sizeof j);
+	struct nodd_err e = { 0 };
+	int done = 0;
+	is_int(applyjob_start(&j, base, copy_db_path(&f->copy), "nodtest", 1, &st, on_done, &done,
+		&e), 0, "%s: worker started (%s)", k->what, e.msg);
+	is_int((int)st.n, 0, "%s: the stage was handed over", k->what);
+	for (int turns = 0; !done && turns < 1000; turns++)
+		event_base_loop(base, EVLOOP_ONCE);
+	ok(done, "%s: the worker's end reached the loop", k->what);
+	is_int(j.rc, 0, "%s: worker built (%s)", k->what, j.e.msg);
+	char rem[2048] = "", add[2048] = "";
+	for (size_t i = 0; i < j.cs.removed.n; i++)
+		append_rr(rem, sizeof rem, &j.cs.removed.v[i]);
+	for (size_t i = 0; i < j.cs.added.n; i++)
+		append_rr(add, sizeof add, &j.cs.added.v[i]);
+	is_str(rem, k->removed, "%s: worker removed", k->what);
+	is_str(add, k->added, "%s: worker added", k->what);
+	applyjob_end(&j);
+	applyjob_end(&j); /* repeating it is safe */
+}
+
+static void stage(struct stage *st, const char *const *rrs)
 {
 	for (int i = 0; i < 10 && rrs[i]; i++) {
 		struct zone_rr z = rr_of(rrs[i]);
-		copy_stage_axfr(c, &z);
+		stage_add(st, &z);
 	}
 }
 
@@ -65,18 +104,22 @@ int main(void)
 		ok(0, "fixture");
 		return tap_done();
 	}
+	struct event_base *base = event_base_new();
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct diff_case *k = &cases[i];
 		/* the held copy: staged, then taken as a baseline */
-		copy_stage_clear(&f.copy);
-		stage(&f.copy, k->held);
-		copy_take_baseline(&f.copy, "nodtest");
-		copy_stage_clear(&f.copy);
-		stage(&f.copy, k->neu);
+		struct stage st;
+		stage_init(&st);
+		stage(&st, k->held);
+		copy_take_stage(&f.copy, "nodtest", &st);
+		copy_stage_clear(&f.copy, "nodtest", &st);
+		stage(&st, k->neu);
 		struct changeset cs;
 		changeset_init(&cs);
 		struct nodd_err e = { 0 };
-		is_int(axfrdiff_build(&f.copy, "nodtest", &cs, &e), 0, "%s: built (%s)", k->what, e.msg);
+		is_int(axfrdiff_build(&f.copy, &st, "nodtest", &cs, &e), 0, "%s: built (%s)", k->what,
+			e.msg);
+		stage_clear(&st);
 		char rem[2048] = "", add[2048] = "";
 		for (size_t j = 0; j < cs.removed.n; j++)
 			append_rr(rem, sizeof rem, &cs.removed.v[j]);
@@ -86,7 +129,9 @@ int main(void)
 		is_str(add, k->added, "%s: added", k->what);
 		ok(cs.soa_to.type == 0, "%s: no SOA step", k->what);
 		changeset_deinit(&cs);
+		check_worker(&f, k, base);
 	}
+	event_base_free(base);
 	fixture_close(&f);
 	return tap_done();
 }

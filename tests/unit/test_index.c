@@ -1,4 +1,5 @@
-/* test_index.c -- the in-memory index: put/get, earliest time, ancestors, purge, counts. */
+/* test_index.c -- the in-memory index: put/get, earliest time, ancestors, purge, counts,
+ * growth of the table, the bulk load, the time range, ageing. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,8 +26,174 @@ static int put_outcome(nindex_t *ix, const uint8_t *w, size_t l, int64_t fs, int
 	return (set ? nindex_set : nindex_put)(ix, w, l, fs, &o) == 0 ? (int)o : -1;
 }
 
+/* Names that share a hash fragment cannot be made on purpose (the hash is seeded), so
+ * collisions are exercised by volume: 300k names in a table that grows from 16 slots
+ * probe past many occupied slots and wrap around the end of the slot array. */
+static void growth_and_collisions(void)
+{
+	nindex_t *ix = nindex_new();
+	uint8_t w[DNAME_MAX_WIRE];
+	char buf[64];
+	int64_t fs;
+	int bad = 0;
+	for (int i = 0; i < 300000; i++) {
+		snprintf(buf, sizeof buf, "g%x.%s", (unsigned)i * 2654435761u, i % 2 ? "se" : "nu");
+		size_t l = rel(buf, w);
+		if (nindex_put(ix, w, l, 1700000000 + i, NULL) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "300k puts");
+	is_int(nindex_count(ix), 300000, "every name counted once through the growth");
+	bad = 0;
+	for (int i = 0; i < 300000; i++) {
+		snprintf(buf, sizeof buf, "g%x.%s", (unsigned)i * 2654435761u, i % 2 ? "se" : "nu");
+		size_t l = rel(buf, w);
+		if (!nindex_get(ix, w, l, &fs) || fs != 1700000000 + i)
+			bad++;
+		snprintf(buf, sizeof buf, "g%x.%s", (unsigned)i * 2654435761u, i % 2 ? "nu" : "se");
+		l = rel(buf, w);
+		int64_t other = 0;
+		/* the same label under the other TLD: absent unless it is another i's name */
+		if (nindex_get(ix, w, l, &other) && (other - 1700000000) % 2 == i % 2)
+			bad++;
+	}
+	is_int(bad, 0, "every name found with its own time, none under the other TLD");
+	/* memory: a constant per name plus the name (about 26 bytes + the name at most load) */
+	size_t per = nindex_memory(ix) / 300000;
+	ok(per < 60, "bytes per name %zu < 60 (names of 13-15 octets)", per);
+	nindex_free(ix);
+}
+
+/* The start-up load: appended unchecked, found only after nindex_bulk_end, a name given
+ * twice kept once with its earlier time, and inserts after the load go on as usual. */
+static void bulk_load(void)
+{
+	nindex_t *ix = nindex_new();
+	uint8_t w[DNAME_MAX_WIRE];
+	char buf[64];
+	int64_t fs, added;
+	nindex_bulk_begin(ix);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof buf, "b%d.x.se", i);
+		size_t l = rel(buf, w);
+		nindex_set_clock(ix, i % 2 ? INT64_MIN : 1700000000 + i);
+		nindex_put(ix, w, l, 1700000000 + i, NULL);
+	}
+	size_t l = rel("b7.x.se", w);
+	nindex_put(ix, w, l, 1600000000, NULL); /* again, earlier */
+	l = rel("b8.x.se", w);
+	nindex_put(ix, w, l, 1800000000, NULL); /* again, later */
+	ok(!nindex_get(ix, w, l, NULL), "not found before the load ends");
+	is_int(nindex_bulk_end(ix), 0, "bulk end");
+	is_int(nindex_count(ix), 5000, "a name loaded twice counts once");
+	l = rel("b7.x.se", w);
+	ok(nindex_get(ix, w, l, &fs) && fs == 1600000000, "the earlier of two loaded times");
+	l = rel("b8.x.se", w);
+	ok(nindex_get(ix, w, l, &fs) && fs == 1700000008, "a later time loaded again is ignored");
+	ok(nindex_get_added(ix, w, l, &added) && added == 1700000008, "added stamp loaded");
+	l = rel("b9.x.se", w);
+	ok(nindex_get_added(ix, w, l, &added) && added == INT64_MIN, "\"always there\" loaded");
+	ok(nindex_ancestor(ix, (const uint8_t *)"\001x\002se", 5, &fs) && fs == 1700004999,
+		"ancestors built at the end of the load");
+	is_int(nindex_count_since(ix, 1700000000 + 4989), 10, "counts after the load");
+	size_t n = 0;
+	nindex_foreach(ix, count_cb, &n);
+	is_int(n, 5000, "foreach skips the duplicate");
+	l = rel("after.se", w);
+	enum nindex_outcome o;
+	ok(nindex_put(ix, w, l, 1700009999, &o) == 0 && o == NINDEX_ADDED, "put after the load");
+	l = rel("b3.x.se", w);
+	ok(nindex_put(ix, w, l, 1700000003, &o) == 0 && o == NINDEX_KNOWN, "a loaded name is known");
+	nindex_free(ix);
+
+	/* a load of one name leaves arrays sized for one: the next puts grow them */
+	ix = nindex_new();
+	nindex_bulk_begin(ix);
+	l = rel("one.se", w);
+	nindex_put(ix, w, l, 1700000000, NULL);
+	is_int(nindex_bulk_end(ix), 0, "bulk end of one name");
+	int bad = 0;
+	for (int i = 0; i < 3000; i++) {
+		snprintf(buf, sizeof buf, "more%d.se", i);
+		l = rel(buf, w);
+		bad += nindex_put(ix, w, l, 1700000001 + i, NULL) != 0;
+	}
+	is_int(bad, 0, "puts after a load of one name");
+	is_int(nindex_count_since(ix, 1700000000), 3000, "their times counted");
+	is_int(nindex_purge(ix, 1700002999), 3000, "purge leaves one name");
+	for (int i = 0; i < 3000; i++) {
+		snprintf(buf, sizeof buf, "again%d.se", i);
+		l = rel(buf, w);
+		bad += nindex_put(ix, w, l, 1700010000 + i, NULL) != 0;
+	}
+	is_int(bad, 0, "puts after a purge that left one name");
+	is_int(nindex_count(ix), 3001, "all counted");
+	nindex_free(ix);
+}
+
+/* Times outside 1952-2088 read back as the end of the range; order is kept. */
+static void time_range(void)
+{
+	nindex_t *ix = nindex_new();
+	uint8_t w[DNAME_MAX_WIRE];
+	int64_t fs;
+	size_t l = rel("old.se", w);
+	nindex_put(ix, w, l, -5000000000LL, NULL);
+	ok(nindex_get(ix, w, l, &fs) && fs < -500000000LL && fs > -600000000LL,
+		"a time before 1952 reads back as 1952");
+	l = rel("far.se", w);
+	nindex_put(ix, w, l, INT64_MAX, NULL);
+	ok(nindex_get(ix, w, l, &fs) && fs > 3700000000LL && fs < 3800000000LL,
+		"a time after 2088 reads back as 2088");
+	l = rel("now.se", w);
+	nindex_put(ix, w, l, 1764000000, NULL);
+	ok(nindex_get(ix, w, l, &fs) && fs == 1764000000, "a time of today exact");
+	is_int(nindex_count_since(ix, INT64_MIN), 3, "count since the beginning of time");
+	is_int(nindex_count_since(ix, 1763999999), 2, "count since a second ago");
+	is_int(nindex_count_since(ix, 1764000000), 1, "count since now");
+	is_int(nindex_count_since(ix, INT64_MAX), 0, "count since the end of time");
+	is_int(nindex_purge(ix, 1763999999), 1, "purge up to a second ago");
+	ok(nindex_get(ix, w, l, NULL), "the name of now stays");
+	nindex_free(ix);
+}
+
+/* Names leave by ageing: purge after purge, the survivors stay found and the rest gone,
+ * while names keep arriving. */
+static void ageing(void)
+{
+	nindex_t *ix = nindex_new();
+	uint8_t w[DNAME_MAX_WIRE];
+	char buf[64];
+	int bad = 0;
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < 20000; i++) {
+			snprintf(buf, sizeof buf, "a%d-%d.ch", round, i);
+			size_t l = rel(buf, w);
+			nindex_put(ix, w, l, 1700000000 + round * 100000 + i, NULL);
+		}
+		if (round >= 2 && nindex_purge(ix, 1700000000 + (round - 1) * 100000 - 1) != 20000)
+			bad++;
+	}
+	is_int(bad, 0, "each purge removes one round of names");
+	is_int(nindex_count(ix), 40000, "two rounds left");
+	for (int round = 0; round < 6; round++)
+		for (int i = 0; i < 20000; i += 97) {
+			snprintf(buf, sizeof buf, "a%d-%d.ch", round, i);
+			size_t l = rel(buf, w);
+			if (nindex_get(ix, w, l, NULL) != (round >= 4))
+				bad++;
+		}
+	is_int(bad, 0, "the aged names gone, the young ones found");
+	nindex_free(ix);
+}
+
 int main(void)
 {
+	growth_and_collisions();
+	bulk_load();
+	time_range();
+	ageing();
+
 	nindex_t *ix = nindex_new();
 	uint8_t w[DNAME_MAX_WIRE];
 	int64_t fs;

@@ -104,21 +104,40 @@ static void run_case(const struct ixfr_case *k)
 		return;
 	}
 	const char *held[] = { SOA(1), HELD_A, HELD_G };
+	struct stage base;
+	stage_init(&base);
 	for (int i = 0; i < 3; i++) {
 		struct zone_rr z = rr_of(held[i]);
-		copy_stage_axfr(&f.copy, &z);
+		stage_add(&base, &z);
 	}
-	copy_take_baseline(&f.copy, "nodtest");
+	copy_take_stage(&f.copy, "nodtest", &base);
 	copy_save_state(&f.copy, "nodtest", 1, 1700000000);
-	copy_stage_clear(&f.copy);
+	copy_stage_clear(&f.copy, "nodtest", &base);
+	/* another zone's IXFR staged at the same time, at the same places in its stream: it
+	 * neither collides with nor reaches this zone's apply, and stays staged after it */
+	const struct zone_rr other = rr_of(HELD_G);
 	for (int i = 0; i < 12 && k->stream[i]; i++) {
 		struct zone_rr z = rr_of(k->stream[i]);
-		copy_stage_ixfr(&f.copy, i, &z);
+		ok(copy_stage_ixfr(&f.copy, "nodtest", i, &z) == 0 &&
+			copy_stage_ixfr(&f.copy, "other", i, &other) == 0, "%s: staged %d", k->what, i);
 	}
 	struct apply a = { .copy = &f.copy, .nod = f.nod, .ob = f.ob, .zone = "nodtest",
 		.keep_first_seen = 1, .from = 1, .to = k->to, .now = 1700000100 };
 	struct nodd_err e = { 0 };
 	is_int(apply_transfer(&a, 0, &e), k->result, "%s: result", k->what);
+	struct copy_scan sc;
+	copy_scan_begin(&f.copy, SCAN_STAGED_IXFR, "other", &sc);
+	int left = 0;
+	while (copy_scan_next(&sc) > 0)
+		left++;
+	copy_scan_end(&sc);
+	int nstream = 0;
+	while (nstream < 12 && k->stream[nstream])
+		nstream++;
+	is_int(left, nstream, "%s: the other zone's staging is untouched", k->what);
+	copy_scan_begin(&f.copy, SCAN_STAGED_IXFR, "nodtest", &sc);
+	is_int(copy_scan_next(&sc), 0, "%s: this zone's staging is emptied", k->what);
+	copy_scan_end(&sc);
 	is_str(e.msg, k->err, "%s: error", k->what);
 	char after[4096];
 	copy_dump(&f.copy, "nodtest", after, sizeof after);

@@ -1,6 +1,6 @@
 /* test_store.c -- the first-seen store: earliest time wins, baseline names, meta,
  * transactions, reopening, schema version checks, the IXFR history (added stamps, zone
- * versions, the floor set by the migration). */
+ * versions, the floor set by the migration), the name count kept without a walk. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +78,22 @@ int main(void)
 	store_observe(st, "a.se", 1500, "api", 0, STORE_ADDED_UNKNOWN, NULL, &so);
 	store_observe(st, "old.se", 100, "api", 0, 150, NULL, &so);
 	is_int(store_count(st), 4, "count");
+	is_int(store_names(st), 4, "the kept count agrees");
+	/* the start-up load (store_each_since's statement) reads the index alone, in
+	 * first_seen order, without a lookup into the table per row */
+	{
+		sqlite3_stmt *plan = NULL;
+		char detail[512] = "";
+		if (sqlite3_prepare_v2(store_db(st), "EXPLAIN QUERY PLAN SELECT name, first_seen, "
+			"added FROM names WHERE baseline = 0 AND first_seen > ?1 ORDER BY first_seen",
+			-1, &plan, NULL) == SQLITE_OK)
+			while (sqlite3_step(plan) == SQLITE_ROW)
+				snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s;",
+					(const char *)sqlite3_column_text(plan, 3));
+		sqlite3_finalize(plan);
+		ok(strstr(detail, "COVERING INDEX names_since") && !strstr(detail, "TEMP B-TREE"),
+			"the load is one scan of a covering index (%s)", detail);
+	}
 
 	struct acc a = { 0 };
 	is_int(store_each_since(st, 200, collect, &a), 0, "each since");
@@ -96,6 +112,17 @@ int main(void)
 		STORE_RESET, "reset a known name");
 	is_int(store_reset(st, "back.se", 100, "zone se serial 9", 5100, &so) == 0 ? (int)so : -1,
 		STORE_INSERTED, "reset an unknown name inserts it");
+	is_int(store_names(st), 5, "reset: a known name is not counted again, a new one is");
+	struct store_kept kept = { 0, -1 };
+	is_int(store_observe_kept(st, "base2.se", 50, "zone", 1, STORE_ADDED_UNKNOWN, &kept, &so), 0,
+		"observe, telling what the row holds");
+	ok(so == STORE_INSERTED && kept.first_seen == 50 && kept.baseline == 1, "a new baseline row");
+	store_observe_kept(st, "base2.se", 60, "api", 0, 2400, &kept, &so);
+	ok(so == STORE_UNCHANGED && kept.first_seen == 50 && kept.baseline == 1,
+		"unchanged: the row's time and baseline flag");
+	store_observe_kept(st, "base2.se", 40, "api", 0, 2400, &kept, &so);
+	ok(so == STORE_LOWERED && kept.first_seen == 40 && kept.baseline == 0,
+		"lowered: the new time and flag");
 	struct acc d = { 0 };
 	store_each_since(st, 4000, collect, &d);
 	ok(d.n == 1 && d.fs[0] == 5000 && d.added[0] == 5100, "reset takes the time and the stamp");
@@ -125,19 +152,33 @@ int main(void)
 	store_meta_set_text(st, "t", "hello");
 	ok(store_meta_get_text(st, "t", t, sizeof t) == 1 && strcmp(t, "hello") == 0, "meta text");
 
+	int64_t before = store_names(st);
 	is_int(store_begin(st), 0, "begin");
+	is_int(store_in_tx(st), 1, "in a transaction");
 	store_observe(st, "gone.se", 1, "x", 0, 1, NULL, &so);
+	is_int(store_names(st), before + 1, "the count includes the open transaction");
 	is_int(store_rollback(st), 0, "rollback");
+	is_int(store_in_tx(st), 0, "no transaction after the rollback");
 	is_int(store_lookup(st, "gone.se", NULL, NULL, 0, NULL), 0, "rolled back row absent");
+	is_int(store_names(st), before, "a rollback takes its names out of the count");
 	store_begin(st);
 	store_observe(st, "kept.se", 1, "x", 0, 1, NULL, &so);
+	store_observe(st, "kept.se", 0, "x", 0, 1, NULL, &so);
 	store_commit(st);
+	is_int(store_names(st), before + 1, "a commit keeps its names in the count");
+	/* a write inside a transaction the store did not open cannot keep the count */
+	sqlite3_exec(store_db(st), "BEGIN", NULL, NULL, NULL);
+	is_int(store_observe(st, "raw.se", 1, "x", 0, 1, NULL, &so), -1,
+		"a name written in a foreign transaction is refused");
+	sqlite3_exec(store_db(st), "ROLLBACK", NULL, NULL, NULL);
 	int sv = store_schema_version(st);
 	store_close(st);
 
 	st = store_open(path, &err);
 	ok(st && store_lookup(st, "kept.se", NULL, NULL, 0, NULL) == 1, "committed row survives reopen");
 	ok(st && store_meta_get_int(st, "k", &v) == 1 && v == 43, "meta survives reopen");
+	ok(st && store_names(st) == before + 1 && store_count(st) == before + 1,
+		"the count survives reopen and matches the rows");
 	store_close(st);
 
 	/* a database from a newer nodd is refused */
@@ -184,6 +225,7 @@ int main(void)
 		ok(store_meta_get_int(st, "versions.floor", &floor) == 1 && floor > 1700000000,
 			"the upgrade sets the history floor");
 		is_int(store_version_add(st, 3, 5, 6), 0, "the versions table exists");
+		is_int(store_names(st), 1, "the upgrade counts the names there");
 		store_close(st);
 	}
 

@@ -1,0 +1,138 @@
+/* obsfast.c -- the plain-shape reader of observation batches (see obsfast.h). Owns the
+ * JSON syntax of that one shape; must not accept anything jansson would read differently
+ * (tests/fuzz/fuzz_obsfast.c compares the two on every input it accepts).
+ *
+ * Why by hand: jansson builds a value per string and per object and frees them all again;
+ * for an import that was half of the daemon's time per name, more than the store. */
+#include "server/obsfast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rd {
+	const char *p, *end;
+};
+
+static void skip_ws(struct rd *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+/* Consume c (after whitespace); 0 when it is not next. */
+static int take(struct rd *r, char c)
+{
+	skip_ws(r);
+	if (r->p < r->end && *r->p == c) {
+		r->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* A string of printable ASCII without escapes: 0 with the slice, -1 otherwise. */
+static int plain_string(struct rd *r, const char **s, size_t *len)
+{
+	if (!take(r, '"'))
+		return -1;
+	const char *b = r->p;
+	while (r->p < r->end && *r->p != '"') {
+		unsigned char c = (unsigned char)*r->p;
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			return -1;
+		r->p++;
+	}
+	if (r->p == r->end)
+		return -1;
+	*s = b;
+	*len = (size_t)(r->p - b);
+	r->p++;
+	return 0;
+}
+
+/* 0 or a digit string without a leading zero, at most 18 digits (fits int64). */
+static int plain_uint(struct rd *r, int64_t *v)
+{
+	skip_ws(r);
+	const char *b = r->p;
+	int64_t x = 0;
+	while (r->p < r->end && *r->p >= '0' && *r->p <= '9' && r->p - b < 19)
+		x = x * 10 + (*r->p++ - '0');
+	size_t n = (size_t)(r->p - b);
+	if (n == 0 || n > 18 || (n > 1 && *b == '0'))
+		return -1;
+	/* a number goes on with a fraction or an exponent: not plain */
+	if (r->p < r->end && (*r->p == '.' || *r->p == 'e' || *r->p == 'E'))
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* One object: each known key at most once, "domain" present. */
+static int read_object(struct rd *r, struct obsfast_item *it)
+{
+	it->domain = it->source = NULL;
+	it->dlen = it->slen = 0;
+	it->first_seen = -1;
+	int have_fs = 0;
+	if (!take(r, '{'))
+		return -1;
+	if (take(r, '}'))
+		return -1; /* no domain */
+	do {
+		const char *k;
+		size_t kl;
+		if (plain_string(r, &k, &kl) < 0 || !take(r, ':'))
+			return -1;
+		if (kl == 6 && memcmp(k, "domain", 6) == 0 && !it->domain) {
+			if (plain_string(r, &it->domain, &it->dlen) < 0)
+				return -1;
+		} else if (kl == 6 && memcmp(k, "source", 6) == 0 && !it->source) {
+			if (plain_string(r, &it->source, &it->slen) < 0)
+				return -1;
+		} else if (kl == 10 && memcmp(k, "first_seen", 10) == 0 && !have_fs) {
+			if (plain_uint(r, &it->first_seen) < 0)
+				return -1;
+			have_fs = 1;
+		} else {
+			return -1;
+		}
+	} while (take(r, ','));
+	return take(r, '}') && it->domain ? 0 : -1;
+}
+
+long obsfast_read(const char *body, size_t len, struct obsfast_item **items)
+{
+	*items = NULL;
+	struct rd r = { body, body + len };
+	if (!take(&r, '['))
+		return -1;
+	size_t n = 0, cap = 0;
+	struct obsfast_item *v = NULL;
+	if (!take(&r, ']')) {
+		do {
+			if (n == cap) {
+				/* about 60 bytes per object: one allocation for most bodies */
+				size_t nc = cap ? cap * 2 : len / 48 + 16;
+				struct obsfast_item *nv = realloc(v, nc * sizeof *nv);
+				if (!nv)
+					goto decline;
+				v = nv;
+				cap = nc;
+			}
+			if (read_object(&r, &v[n]) < 0)
+				goto decline;
+			n++;
+		} while (take(&r, ','));
+		if (!take(&r, ']'))
+			goto decline;
+	}
+	skip_ws(&r);
+	if (r.p != r.end)
+		goto decline;
+	*items = v;
+	return (long)n;
+decline:
+	free(v);
+	return -1;
+}

@@ -1,0 +1,123 @@
+/* stage.c -- see stage.h. One buffer and one array of offsets instead of a row per record
+ * in a temporary table: a TLD's AXFR staged in sqlite spent most of its time in B-tree
+ * inserts in arrival order, which is not the copy's key order. */
+#include "zones/stage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAD 8 /* rdlen, type, ttl */
+
+void stage_init(struct stage *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void stage_clear(struct stage *s)
+{
+	free(s->buf);
+	free(s->ix);
+	stage_init(s);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+int stage_add(struct stage *s, const struct zone_rr *rr)
+{
+	size_t ol = strlen(rr->owner) + 1, need = s->len + HEAD + ol + rr->rdlen;
+	if (need > UINT32_MAX || rr->rdlen > 65535 || grow((void **)&s->buf, &s->cap, need, 1) < 0 ||
+	    grow((void **)&s->ix, &s->ixcap, s->n + 1, sizeof *s->ix) < 0)
+		return -1;
+	uint8_t *p = s->buf + s->len;
+	uint16_t rdlen = (uint16_t)rr->rdlen, type = rr->type;
+	memcpy(p, &rdlen, 2);
+	memcpy(p + 2, &type, 2);
+	memcpy(p + 4, &rr->ttl, 4);
+	memcpy(p + HEAD, rr->owner, ol);
+	if (rr->rdlen)
+		memcpy(p + HEAD + ol, rr->rd, rr->rdlen);
+	s->ix[s->n++] = (uint32_t)s->len;
+	s->len = need;
+	s->sorted = 0;
+	return 0;
+}
+
+static void view(const uint8_t *buf, uint32_t off, struct zone_rr *out)
+{
+	const uint8_t *p = buf + off;
+	uint16_t rdlen, type;
+	memcpy(&rdlen, p, 2);
+	memcpy(&type, p + 2, 2);
+	memcpy(&out->ttl, p + 4, 4);
+	out->type = type;
+	out->owner = (const char *)p + HEAD;
+	out->rd = p + HEAD + strlen(out->owner) + 1;
+	out->rdlen = rdlen;
+}
+
+void stage_get(const struct stage *s, size_t i, struct zone_rr *out)
+{
+	view(s->buf, s->ix[i], out);
+}
+
+static int bytes_cmp(const void *a, size_t al, const void *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+	int r = n ? memcmp(a, b, n) : 0;
+	return r ? r : (al > bl) - (al < bl);
+}
+
+int zone_rr_key_cmp(const struct zone_rr *a, const struct zone_rr *b)
+{
+	int r = strcmp(a->owner, b->owner); /* bytes, the shorter first: sqlite's BINARY */
+	if (r)
+		return r;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return bytes_cmp(a->rd, a->rdlen, b->rd, b->rdlen);
+}
+
+/* Key order, then arrival order (the offsets grow with it): a total order, so the first
+ * received of equal records comes first whatever the sort. */
+static int ix_cmp(const void *x, const void *y, void *arg)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	struct zone_rr ra, rb;
+	view(arg, a, &ra);
+	view(arg, b, &rb);
+	int r = zone_rr_key_cmp(&ra, &rb);
+	return r ? r : (a > b) - (a < b);
+}
+
+int stage_sort(struct stage *s)
+{
+	if (s->sorted || !s->n)
+		return 0;
+	qsort_r(s->ix, s->n, sizeof *s->ix, ix_cmp, s->buf);
+	size_t w = 1;
+	struct zone_rr prev, cur;
+	view(s->buf, s->ix[0], &prev);
+	for (size_t i = 1; i < s->n; i++) {
+		view(s->buf, s->ix[i], &cur);
+		if (zone_rr_key_cmp(&prev, &cur) != 0) {
+			s->ix[w++] = s->ix[i];
+			prev = cur;
+		}
+	}
+	s->n = w;
+	s->sorted = 1;
+	return 0;
+}
