@@ -403,7 +403,7 @@ int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t no
 
 int nod_unhold(nod_t *nod, const char *norm, int64_t now)
 {
-	int64_t added = added_clock(nod, now);
+	int64_t added = nod_added_clock(nod, now);
 	if (raise_floor(nod, added) < 0) {
 		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
 		return -1;
