@@ -12,7 +12,7 @@ import dns.rdatatype
 import pytest
 
 import nodd_harness as h
-from bind_util import Named, ZONE, upstream_yaml
+from bind_util import Named, ZONE, start_named, upstream_yaml
 from test_ct import NRD, UA, ct_yaml, log_server, logs, wait_position, ws_records  # noqa: F401
 from test_secondary import need_named  # noqa: F401
 from test_unlist import ZONES, xfr_records
@@ -352,5 +352,40 @@ def test_followed_zone_confirms_by_ixfr_and_knows_its_baseline(logs, nodd_factor
         assert [r["domain"] for r in ws_records(n, NRD, 4, timeout=1)] == [
             "seed.ch", "shop.%s" % ZONE, "early.%s" % ZONE]
         assert srv.requests() == []
+    finally:
+        named.stop()
+
+
+def test_candidate_in_its_zones_first_transfer_leaves_the_zones(logs, nodd_factory,
+                                                                 rdap_server, tmp_path,
+                                                                 need_named):
+    """With ct.list: all, a candidate read before its zone's first transfer is listed; when
+    that transfer (the zone's baseline) holds it, it is known and leaves the zones at once."""
+    named = Named(tmp_path / "named", 0, names=["was-there"])
+    named.stop()  # the primary answers only once the candidate is listed
+    a = logs("a")
+    a.add(names=["www.was-there.%s" % ZONE])
+    n = nodd_factory(extra=upstream_yaml(named) + ct_yaml([a], list_="all")
+                     + rdap_yaml(tmp_path)
+                     + "transfer:\n  allow:\n    - address: 127.0.0.1/32\n  min-interval: 1s\n")
+    try:
+        wait_position(n, "log-a", 1)
+        name = "was-there.%s" % ZONE
+        h.wait_for(lambda: n.a_code(name) == "127.0.0.2", 10, what="the candidate listed")
+        for z in ZONES:
+            h.wait_for(lambda: "%s.%s." % (name, z) in {o for o, _ in xfr_records(n, z)}, 10,
+                       what="a version of %s holding it" % z)
+        held = {z: n.serial(z) for z in ZONES}
+        named.p, named.log = start_named(named.conf, named.dir)
+        named.wait_ready()
+        h.wait_for(lambda: rdap_status(n)["known"]["zone"] == 1, 20,
+                   what="known by the zone's baseline (%r)" % rdap_status(n))
+        n.wait_new_versions(held, timeout=10)
+        assert n.a_code(name) == "NXDOMAIN"
+        for w in h.WINDOWS:
+            assert not n.in_rpz(name, w), w
+        for z in ZONES:
+            assert "%s.%s." % (name, z) not in {o for o, _ in xfr_records(n, z)}, z
+        assert rdap_server.requests() == []  # the zone decided
     finally:
         named.stop()
