@@ -542,8 +542,11 @@ static void begin_log(struct ct_follow *f)
 		k = f->final_size;
 	ct_frontier_init(&f->done);
 	if (k == 0) {
-		f->have_state = 1;
-		start_reading(f);
+		/* the empty frontier: an empty tree is verified and committed at once (then
+		 * polled like any caught-up log), a non-empty one is read from entry 0 */
+		struct ct_frontier empty;
+		ct_frontier_init(&empty);
+		ct_follow_started(f, &empty);
 		return;
 	}
 	f->state = F_INIT;
@@ -718,6 +721,26 @@ struct ct_follow *ct_follow_start(const struct ct_env *env, const struct ct_log_
 fail:
 	ct_follow_stop(f);
 	return NULL;
+}
+
+int ct_follow_retry(struct ct_follow *f)
+{
+	if (f->state != F_FAILING)
+		return 0;
+	int rc = ct_state_load(f->env.st, ct_logkey_id(f->key), &f->done, &f->vsth);
+	if (rc < 0) {
+		snprintf(f->last_error, sizeof f->last_error, "cannot read its saved position");
+		return 1;
+	}
+	log_info("ct %s: failing (%s): read again from entry %" PRIu64, f->desc, f->last_error,
+		rc == 1 ? f->done.size : 0);
+	f->have_state = rc == 1;
+	f->work = f->done;
+	f->attempts = 0;
+	f->not_before = 0;
+	f->state = F_HEAD;
+	ct_follow_kick(f);
+	return 1;
 }
 
 void ct_follow_stop(struct ct_follow *f)

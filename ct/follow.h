@@ -54,6 +54,10 @@ struct ct_follow *ct_follow_start(const struct ct_env *env, const struct ct_log_
 	struct nodd_err *e);
 /* Stop: requests cancelled, entries not committed dropped (read again next time). */
 void ct_follow_stop(struct ct_follow *f); /* NULL is a no-op */
+/* A failing log is read again from its last verified, committed position (its tree head
+ * first, checked against the verified one as at a start); other states: nothing. 1 when
+ * it was failing, else 0. */
+int ct_follow_retry(struct ct_follow *f);
 
 const uint8_t *ct_follow_log_id(const struct ct_follow *f);
 const char *ct_follow_description(const struct ct_follow *f);

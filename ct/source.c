@@ -165,6 +165,12 @@ void ct_source_reload_list(struct ct_source *s)
 		log_err("%s; the logs followed stay as they are", e.msg);
 }
 
+void ct_source_retry_failing(struct ct_source *s)
+{
+	for (size_t i = 0; s && i < s->nlogs; i++)
+		ct_follow_retry(s->logs[i].f);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

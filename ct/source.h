@@ -24,6 +24,8 @@ void ct_source_stop(struct ct_source *s); /* NULL is a no-op */
 
 /* Read the log list again now (SIGHUP): logs that appeared start, logs that left stop. */
 void ct_source_reload_list(struct ct_source *s);
+/* Every failing log is read again from its last verified position (SIGHUP). NULL: no-op. */
+void ct_source_retry_failing(struct ct_source *s);
 
 /* The HTTP status section (an array, one object per log) and the /metrics families. */
 json_t *ct_source_status(void *s);

@@ -233,13 +233,37 @@ static void zones_table(const json_t *all)
 	}
 }
 
+/* The CT logs of the status, when CT is on: state, position, and why a failing log is
+ * not read (it stays so until a restart or SIGHUP). Nothing when the status is not there. */
+static void ct_table(struct http_client *c)
+{
+	struct http_reply r;
+	ctl_request(c, "GET", "/api/v1/status", NULL, 0, &r);
+	json_t *st = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+	free(r.body);
+	const json_t *logs = json_object_get(st, "ct");
+	if (json_array_size(logs)) {
+		size_t i;
+		const json_t *e;
+		printf("\n%-24s %-10s %-12s %-12s %s\n", "CT LOG", "STATE", "POSITION", "TREE SIZE",
+			"LAST ERROR");
+		json_array_foreach(logs, i, e)
+			printf("%-24s %-10s %-12lld %-12lld %s\n", jstr(e, "log", "?"),
+				jstr(e, "state", "?"), jint(e, "position"), jint(e, "tree_size"),
+				jstr(e, "last_error", "-"));
+	}
+	json_decref(st);
+}
+
 static int zone_status(struct http_client *c, const char *zone, int json)
 {
 	json_t *j = zone_call(c, "GET", zone, "", "/api/v1/zones", json, "zone-status");
 	if (!j)
 		return EXIT_REFUSED;
-	if (!json && !zone) /* with --json, call() printed the answer */
+	if (!json && !zone) { /* with --json, call() printed the answer */
 		zones_table(j);
+		ct_table(c);
+	}
 	else if (!json && strcmp(jstr(j, "type", ""), "upstream") == 0)
 		upstream_detail(j);
 	else if (!json)

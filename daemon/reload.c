@@ -167,6 +167,7 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 	reload_allow(d, n);
 	config_free(n);
 	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
+	ct_source_retry_failing(d->ct); /* and failing logs from their last verified position */
 	if (!same_suffix)
 		publish_waits(out);
 	out->ok = 1;

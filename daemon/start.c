@@ -166,20 +166,29 @@ static void set_http_control(struct daemon *d)
 		.reload_ctx = d };
 }
 
-static void add_http_sections(struct daemon *d)
+/* Every status/metrics section, or -1 (logged) when one does not fit: a section missing
+ * from the status would go unnoticed. */
+static int add_http_sections(struct daemon *d)
 {
+	struct http_env *env = &d->henv;
+	int rc = 0;
 	if (d->ws)
-		http_add_section(&d->henv, "ws_clients", ws_status, ws_metrics, d->ws);
-	http_add_section(&d->henv, "upstreams", upstreams_status, upstreams_metrics, d->sec);
-	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
+		rc |= http_add_section(env, "ws_clients", ws_status, ws_metrics, d->ws);
+	rc |= http_add_section(env, "upstreams", upstreams_status, upstreams_metrics, d->sec);
+	rc |= http_add_section(env, "publish", publish_status, NULL, d->xfr);
 	if (d->ct) {
-		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
-		http_add_section(&d->henv, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
+		rc |= http_add_section(env, "ct", ct_source_status, ct_source_metrics, d->ct);
+		rc |= http_add_section(env, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
 			d->ct);
 	}
-	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
+	rc |= http_add_section(env, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
-		http_add_section(&d->henv, "kafka", NULL, kafka_metrics, d->kafka);
+		rc |= http_add_section(env, "kafka", NULL, kafka_metrics, d->kafka);
+	if (rc) {
+		log_err("http: more status sections than HTTP_MAX_SECTIONS (%d)", HTTP_MAX_SECTIONS);
+		return -1;
+	}
+	return 0;
 }
 
 /* A start step failed: its message goes to the log (tests read it there). */
@@ -299,7 +308,8 @@ static int start_http(struct daemon *d)
 	d->henv.tcp_open = tcp_open_cb;
 	d->henv.ctx = d->tcp;
 	d->henv.ws = d->ws;
-	add_http_sections(d);
+	if (add_http_sections(d) < 0)
+		return -1;
 	set_http_control(d);
 	struct nodd_err he;
 	d->http = http_start(d->base, &d->henv, &he);

@@ -401,6 +401,16 @@ int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t no
 	return index_listed(nod, norm, fs, added, 0, now);
 }
 
+int nod_unhold(nod_t *nod, const char *norm, int64_t now)
+{
+	int64_t added = nod_added_clock(nod, now);
+	if (raise_floor(nod, added) < 0) {
+		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
+		return -1;
+	}
+	return index_listed(nod, norm, 0, added, 1, now);
+}
+
 int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now)
 {
 	if (!nod->ob)

@@ -106,6 +106,11 @@ int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *sourc
  * set: nothing), the streams told at nod_commit(). 0, or -1 (memory, the store). */
 int64_t nod_stamp(nod_t *nod, int64_t now);
 int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now);
+/* The reverse, for a listed candidate found known: the name leaves every zone at the next
+ * versions (its index time set far in the past, at nod_commit() inside a transaction), and
+ * the versions made so far are no longer diffed exactly (as for a lowered first_seen).
+ * The store row is the caller's. 0, or -1 (memory, the store). */
+int nod_unhold(nod_t *nod, const char *norm, int64_t now);
 int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now);
 
 struct outbox;

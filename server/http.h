@@ -36,7 +36,8 @@ struct http_section {
 	void *ctx;                        /* borrowed; passed to both */
 };
 
-#define HTTP_MAX_SECTIONS 8
+/* The daemon registers fewer than 10; the daemon refuses to start when one does not fit. */
+#define HTTP_MAX_SECTIONS 32
 
 /* What POST /api/v1/reload answers: the outcome of a reload (the same as SIGHUP's). */
 struct http_reload {

@@ -23,26 +23,39 @@ FQDN = "newly_registered_fqdn"
 UA = "nodd-test (ops@nodd.test)"
 
 
+@pytest.fixture(scope="module")
+def log_server(tmp_path_factory):
+    """One HTTP server and test CA for the logs of every test of a module: each test's logs
+    are its own (own keys, trees and faults) and leave the server at its end."""
+    import cthttp
+    import ctcerts
+    srv = cthttp.Server(0, ctcerts.CA(str(tmp_path_factory.mktemp("ctca"))))
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture
-def logs(tmp_path):
-    """Make logs: logs("a", cap=..., server=None); all stopped at teardown."""
+def logs(tmp_path, log_server):
+    """Make logs: logs("a", cap=...), on the module's server; removed at teardown."""
     made = []
 
     def make(name="a", **kw):
-        server = kw.pop("server", None)
-        lg = ctlog.start(str(tmp_path / "ct"), name=name, server=server, **kw)
+        kw.pop("server", None)
+        assert name not in log_server.logs, name
+        lg = ctlog.start(str(tmp_path / "ct"), name=name, server=log_server, **kw)
         made.append(lg)
         return lg
     yield make
     for lg in made:
-        try:
-            lg.stop()
-        except Exception:
-            pass
+        log_server.logs.pop(lg.name, None)
+        if lg.fd is not None:
+            os.close(lg.fd)
+            lg.fd = None
 
 
 def ct_yaml(logs_, start="earliest", learning="0", list_="all", extra="", tiled=False,
             log_list=None):
+    """tiled: True (every log static-ct-api), or the names of the static logs."""
     out = ["ct:", "  user-agent: \"%s\"" % UA, "  start: %s" % start,
            "  learning-period: %s" % learning, "  list: %s" % list_, "  poll-interval: 1",
            "  rate: 50", "  parallel: 2", "  partial-tile-wait: 1"]
@@ -51,7 +64,7 @@ def ct_yaml(logs_, start="earliest", learning="0", list_="all", extra="", tiled=
     if logs_:
         out.append("  logs:")
     for lg in logs_:
-        if tiled:
+        if tiled is True or (tiled and lg.name in tiled):
             out += ["    - monitoring-url: %s" % lg.url, "      submission-url: %s" % lg.url]
         else:
             out.append("    - url: %s" % lg.url)
@@ -131,7 +144,7 @@ def test_names_and_registrable_domains_from_rfc6962(logs, nodd_factory):
     st = wait_position(n, "log-a", 4)
     assert st["state"] in ("caught-up", "polling") and st["tree_size"] == 4
     assert st["last_error"] is None
-    recs = ws_records(n, NRD, 5, timeout=1.5)
+    recs = ws_records(n, NRD, 5, timeout=0.5)
     got = {r["domain"]: r for r in recs}
     assert set(got) == {"shop-one.se", "two-shop.co.uk", "xn--bcher-kva.ch", "example.com"}
     r = got["shop-one.se"]
@@ -143,7 +156,7 @@ def test_names_and_registrable_domains_from_rfc6962(logs, nodd_factory):
     assert n.lookup("github.io")[0] == 404
     # listed at once with list: all
     assert n.a_code("shop-one.se") == "127.0.0.2"
-    fq = {r["fqdn"] for r in ws_records(n, FQDN, 7, timeout=1.5)}
+    fq = {r["fqdn"] for r in ws_records(n, FQDN, 7, timeout=0.5)}
     assert fq == {"www.shop-one.se", "shop-one.se", "mail.shop-one.se", "a.b.two-shop.co.uk",
                   "xn--bcher-kva.ch", "three.example.com"}
     reqs = a.requests()
@@ -178,9 +191,9 @@ def test_precert_and_final_cert_in_two_logs_count_once(logs, nodd_factory):
     wait_position(n, "log-b", 1)
     st = ct_status(n)
     assert st["log-a"]["duplicates"] + st["log-b"]["duplicates"] == 1
-    nrd = ws_records(n, NRD, 3, timeout=1.5)
+    nrd = ws_records(n, NRD, 3, timeout=0.5)
     assert sorted(r["domain"] for r in nrd) == ["once.ch", "twice.se"]
-    fq = ws_records(n, FQDN, 4, timeout=1.5)
+    fq = ws_records(n, FQDN, 4, timeout=0.5)
     assert sorted(r["fqdn"] for r in fq) == ["once.ch", "twice.se", "www.twice.se"]
 
 
@@ -196,34 +209,40 @@ def test_short_batches_are_read_to_the_end(logs, nodd_factory):
     assert any("start=3&end=9" in p for p in gets), gets
 
 
-@pytest.mark.parametrize("date", [False, True])
-def test_429_retry_after_is_honoured(logs, nodd_factory, date):
+def test_429_retry_after_is_honoured(logs, nodd_factory):
+    """log-a answers 429 with Retry-After in seconds, log-b with an HTTP-date."""
     a = logs("a")
-    for i in range(3):
-        a.add(names=["wait%d.se" % i])
-    a.fault(status={"code": 429, "count": 1, "retry_after": 3, "date": date,
-                    "match": "get-entries"})
-    n = nodd_factory(extra=ct_yaml([a]))
-    wait_position(n, "log-a", 3)
-    gets = [r for r in a.requests() if "get-entries" in r["path"]]
-    assert gets[0]["status"] == 429 and gets[1]["status"] == 200
-    # an HTTP-date has whole seconds: 3 s ahead is at least 2 s after the answer
-    assert gets[1]["time"] - gets[0]["time"] >= (1.9 if date else 2.9), gets
-    assert n.lookup("wait2.se")[0] == 200
+    b = logs("b", server=a.server)
+    for lg, date in ((a, False), (b, True)):
+        for i in range(3):
+            lg.add(names=["wait%d.%s.se" % (i, lg.name)])
+        lg.fault(status={"code": 429, "count": 1, "retry_after": 3, "date": date,
+                         "match": "get-entries"})
+    n = nodd_factory(extra=ct_yaml([a, b]))
+    for lg, date in ((a, False), (b, True)):
+        wait_position(n, "log-" + lg.name, 3)
+        gets = [r for r in lg.requests() if "get-entries" in r["path"]]
+        assert gets[0]["status"] == 429 and gets[1]["status"] == 200
+        # an HTTP-date has whole seconds: 3 s ahead is at least 2 s after the answer
+        assert gets[1]["time"] - gets[0]["time"] >= (1.9 if date else 2.9), (lg.name, gets)
+        assert n.lookup("wait2.%s.se" % lg.name)[0] == 200
 
 
-@pytest.mark.parametrize("tiled", [False, True])
-def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory, tiled):
+def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) sign their heads wrongly."""
     a = logs("a")
-    a.add(names=["unsigned.se"])
-    a.fault(bad_signature=True)
-    n = nodd_factory(extra=ct_yaml([a], tiled=tiled))
-    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "failing" and ct_status(n)["log-a"],
-                    15, what="log failing")
-    assert "signature" in st["last_error"] and st["position"] == 0
-    assert n.lookup("unsigned.se")[0] == 404
-    m = n.metrics()
-    assert h.metric_sum(m, "nodd_ct_failing", log="log-a") == 1
+    t = logs("t", server=a.server)
+    for lg in (a, t):
+        lg.add(names=["unsigned-%s.se" % lg.name])
+        lg.fault(bad_signature=True)
+    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+    for lg in (a, t):
+        desc = "log-" + lg.name
+        st = h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
+                        15, what="%s failing" % desc)
+        assert "signature" in st["last_error"] and st["position"] == 0
+        assert n.lookup("unsigned-%s.se" % lg.name)[0] == 404
+        assert h.metric_sum(n.metrics(), "nodd_ct_failing", log=desc) == 1
 
 
 def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
@@ -238,9 +257,21 @@ def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
                     15, what="log failing")
     assert "shrank" in st["last_error"]
     a.fault(reset=True)
-    time.sleep(2.5)
+    time.sleep(1.5)
     assert ct_status(n)["log-a"]["state"] == "failing"
     assert n.lookup("after-shrink.se")[0] == 404
+    r = n.noddctl("zone-status", timeout=30)
+    assert r.returncode == 0, r.stderr
+    row = [ln for ln in r.stdout.splitlines() if ln.startswith("log-a ")]
+    assert len(row) == 1 and row[0].split()[1:4] == ["failing", "4", "4"], r.stdout
+    assert row[0].endswith(" the tree shrank from 4 to 2 entries"), r.stdout
+    # SIGHUP reads a failing log again from its last verified position
+    n.send_signal(signal.SIGHUP)
+    st = wait_position(n, "log-a", 5)
+    assert st["state"] != "failing" and st["verified_tree_size"] == 5
+    assert n.lookup("after-shrink.se")[0] == 200
+    assert [r["domain"] for r in ws_records(n, NRD, 6, timeout=0.5)] == [
+        "before0.se", "before1.se", "before2.se", "before3.se", "after-shrink.se"]
 
 
 def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
@@ -277,21 +308,22 @@ def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
     h.wait_for(lambda: "log-a" not in ct_status(n), 10, what="log-a no longer followed")
     before = len(a.requests())
     a.add(names=["late-a.se"])
-    time.sleep(2.5)
+    time.sleep(1.5)
     assert len(a.requests()) == before and n.lookup("late-a.se")[0] == 404
 
 
 def test_learning_period_names_are_baseline(logs, nodd_factory):
     a = logs("a")
     a.add(names=["early.se", "www.early.se"])
+    t0 = time.monotonic()
     n = nodd_factory(extra=ct_yaml([a], learning="3s"))
     wait_position(n, "log-a", 1)
     st, body = n.lookup("early.se")
     assert st == 200 and n.a_code("early.se") == "NXDOMAIN"
-    time.sleep(3.2)
+    time.sleep(max(0.0, t0 + 3.2 - time.monotonic()))  # the learning period is over
     a.add(names=["late.se", "early.se"])
     wait_position(n, "log-a", 2)
-    recs = ws_records(n, NRD, 2, timeout=1.5)
+    recs = ws_records(n, NRD, 2, timeout=0.5)
     assert [r["domain"] for r in recs] == ["late.se"]
     assert ct_status(n)["log-a"]["candidates"] == 1
 
@@ -301,30 +333,52 @@ def test_confirmed_mode_records_but_does_not_list(logs, nodd_factory):
     a.add(names=["unconfirmed.se"])
     n = nodd_factory(extra=ct_yaml([a], list_="confirmed"))
     wait_position(n, "log-a", 1)
-    assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=1.5)] == ["unconfirmed.se"]
+    assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=0.5)] == ["unconfirmed.se"]
     assert n.a_code("unconfirmed.se") == "NXDOMAIN"
     assert n.lookup("unconfirmed.se")[0] == 200
 
 
-@pytest.mark.parametrize("tiled", [False, True])
-def test_start_at_end_reads_only_new_entries(logs, nodd_factory, tiled):
+def test_start_at_end_reads_only_new_entries(logs, nodd_factory):
+    """log-a (RFC 6962, 5 entries) and log-t (static-ct-api, 600) are read from their end."""
     a = logs("a")
-    old = 600 if tiled else 5
-    for i in range(old):
-        a.add(names=["old%d.se" % i])
-    n = nodd_factory(extra=ct_yaml([a], start="end", tiled=tiled))
-    wait_position(n, "log-a", old, timeout=30)
-    a.add(names=["fresh.se"])
-    wait_position(n, "log-a", old + 1, timeout=30)
-    assert [r["domain"] for r in ws_records(n, NRD, 2, timeout=1.5)] == ["fresh.se"]
-    assert ct_status(n)["log-a"]["last_error"] is None
-    paths = [r["path"] for r in a.requests()]
-    if tiled:
-        # the frontier at 600 = 512 + 64 + 16 + 8: from the level-1 tile and level-0 tile 2
-        assert "tile/1/000.p/2" in paths and "tile/0/002.p/88" in paths, paths
-        assert "tile/data/000" not in paths and "tile/data/001" not in paths
-    else:
-        assert any("get-entry-and-proof" in p for p in paths)
+    t = logs("t")
+    old = {"a": 5, "t": 600}
+    for lg in (a, t):
+        for i in range(old[lg.name]):
+            lg.add(names=["old%d-%s.se" % (i, lg.name)])
+    n = nodd_factory(extra=ct_yaml([a, t], start="end", tiled={"t"}))
+    for lg in (a, t):
+        wait_position(n, "log-" + lg.name, old[lg.name], timeout=30)
+        lg.add(names=["fresh-%s.se" % lg.name])
+    for lg in (a, t):
+        wait_position(n, "log-" + lg.name, old[lg.name] + 1, timeout=30)
+        assert ct_status(n)["log-" + lg.name]["last_error"] is None
+    assert sorted(r["domain"] for r in ws_records(n, NRD, 3, timeout=0.5)) == [
+        "fresh-a.se", "fresh-t.se"]
+    assert any("get-entry-and-proof" in r["path"] for r in a.requests())
+    paths = [r["path"] for r in t.requests()]
+    # the frontier at 600 = 512 + 64 + 16 + 8: from the level-1 tile and level-0 tile 2
+    assert "tile/1/000.p/2" in paths and "tile/0/002.p/88" in paths, paths
+    assert "tile/data/000" not in paths and "tile/data/001" not in paths
+
+
+@pytest.mark.parametrize("start", ["end", "earliest"])
+def test_log_empty_at_first_contact_reads_later_entries(logs, nodd_factory, start):
+    """log-a (RFC 6962) and log-t (static-ct-api) are empty when nodd first reads them."""
+    a = logs("a")
+    t = logs("t", server=a.server)
+    n = nodd_factory(extra=ct_yaml([a, t], start=start, tiled={"t"}))
+    for d in ("log-a", "log-t"):
+        h.wait_for(lambda: ct_status(n).get(d, {}).get("state") == "caught-up", 20,
+                   what="empty %s caught up (%s)" % (d, ct_status(n)))
+    for lg in (a, t):
+        lg.add(names=["late-one-%s.se" % lg.name])
+        lg.add(names=["late-two-%s.se" % lg.name])
+    for d in ("log-a", "log-t"):
+        st = wait_position(n, d, 2, timeout=20)
+        assert st["tree_size"] == 2 and st["last_error"] is None, st
+    assert sorted(r["domain"] for r in ws_records(n, NRD, 5, timeout=0.5)) == [
+        "late-one-a.se", "late-one-t.se", "late-two-a.se", "late-two-t.se"]
 
 
 def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
@@ -342,10 +396,10 @@ def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
     n.start()
     a.fault(reset=True)
     wait_position(n, "log-a", total, timeout=40)
-    recs = ws_records(n, NRD, total + 1, timeout=1.5)
+    recs = ws_records(n, NRD, total + 1, timeout=0.5)
     assert [r["seq"] for r in recs] == list(range(1, total + 1))
     assert sorted(r["domain"] for r in recs) == sorted("crash%d.se" % i for i in range(total))
-    fq = ws_records(n, FQDN, total + 1, timeout=1.5)
+    fq = ws_records(n, FQDN, total + 1, timeout=0.5)
     assert [r["seq"] for r in fq] == list(range(1, total + 1))
     # positions short of the tree head were proved consistent with it
     assert any("get-sth-consistency" in r["path"] for r in a.requests())
@@ -402,12 +456,12 @@ def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory
         n.write_config()
         n.start()
         wait_position(n, "log-a", 2)
-        assert {r["domain"] for r in ws_records(n, NRD, 3, timeout=1.5)} == {"cand.nodtest", "never.nodtest"}
+        assert {r["domain"] for r in ws_records(n, NRD, 3, timeout=0.5)} == {"cand.nodtest", "never.nodtest"}
         assert n.a_code("cand.nodtest") == "NXDOMAIN"
         named.update("add cand.nodtest. 300 NS ns1.nodtest.")
         h.wait_for(lambda: n.a_code("cand.nodtest") == "127.0.0.2", 20,
                    what="cand.nodtest listed once its zone shows it")
-        conf = ws_records(n, "confirmed_newly_registered_domain", 2, timeout=1.5)
+        conf = ws_records(n, "confirmed_newly_registered_domain", 2, timeout=0.5)
         assert len(conf) == 1
         c = conf[0]
         assert c["domain"] == "cand.nodtest" and c["confidence"] == "confirmed"
@@ -476,7 +530,7 @@ def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
         # no date and 404: asked max-tries times, then left unconfirmed
         assert r["answers"]["no_event"] == 2 and r["answers"]["not_found"] == 2
         assert r["answers"]["throttled"] == 1 and r["gave_up"] == 2
-        conf = ws_records(n, "confirmed_newly_registered_domain", 3, timeout=1.5)
+        conf = ws_records(n, "confirmed_newly_registered_domain", 3, timeout=0.5)
         assert sorted(c["domain"] for c in conf) == ["recent.rdaptest", "slow.rdaptest"]
         assert all(c["confirmed_by"].startswith("rdap 20") for c in conf)
         reqs = [q for q in srv.requests() if q["domain"] == "slow.rdaptest"]

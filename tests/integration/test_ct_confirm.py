@@ -8,12 +8,14 @@ import json
 import os
 import sys
 
+import dns.rdatatype
 import pytest
 
 import nodd_harness as h
-from bind_util import Named, ZONE, upstream_yaml
-from test_ct import NRD, UA, ct_yaml, logs, wait_position, ws_records  # noqa: F401
+from bind_util import Named, ZONE, start_named, upstream_yaml
+from test_ct import NRD, UA, ct_yaml, log_server, logs, wait_position, ws_records  # noqa: F401
 from test_secondary import need_named  # noqa: F401
+from test_unlist import ZONES, xfr_records
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ct"))
 import rdap  # noqa: E402
@@ -107,6 +109,50 @@ def test_rdap_registration_dates_decide_the_confidence(logs, nodd_factory, rdap_
     assert 'nodd_rdap_answers_total{outcome="registration_recent"} 1' in m
     assert 'nodd_ct_confirmations_total{by="rdap"} 1' in m
     assert "nodd_rdap_queue_length 0" in m
+
+
+def test_candidate_found_known_leaves_the_zones_at_once(logs, nodd_factory, rdap_server,
+                                                        tmp_path):
+    """With ct.list: all a candidate is listed when read. When its registry later shows it
+    registered long before, it leaves the DNSBL and every RPZ zone at once: new serials, no
+    answer, AXFRs without it, and an IXFR from the version that held it does not keep it.
+    A candidate nothing answered for stays listed."""
+    srv = rdap_server
+    a = logs("a")
+    a.add(names=["www.turns-old.se"])
+    a.add(names=["www.stays.se"])
+    n = nodd_factory(extra=ct_yaml([a], list_="all") + rdap_yaml(tmp_path, tries=8)
+                     + "transfer:\n  allow:\n    - address: 127.0.0.1/32\n  min-interval: 1s\n")
+    wait_position(n, "log-a", 2)
+    h.wait_for(lambda: n.a_code("turns-old.se") == "127.0.0.2" and n.in_rpz("turns-old.se", "5m"),
+               10, what="turns-old.se listed")
+    for z in ZONES:
+        h.wait_for(lambda: "turns-old.se.%s." % z in {o for o, _ in xfr_records(n, z)}, 10,
+                   what="a version of %s holding turns-old.se" % z)
+    held = {z: n.serial(z) for z in ZONES}
+    srv.set("turns-old.se", rdap.registered(400 * DAY))
+    h.wait_for(lambda: rdap_status(n)["known"]["rdap"] == 1, 20,
+               what="turns-old.se known (%r)" % rdap_status(n))
+    n.wait_new_versions(held, timeout=10)
+    assert n.a_code("turns-old.se") == "NXDOMAIN"
+    for w in h.WINDOWS:
+        assert not n.in_rpz("turns-old.se", w), w
+    assert n.a_code("stays.se") == "127.0.0.2" and n.in_rpz("stays.se", "5m")
+    for z in ZONES:
+        owners = {o for o, _ in xfr_records(n, z)}
+        assert "turns-old.se.%s." % z not in owners and "stays.se.%s." % z in owners, z
+        recs = xfr_records(n, z, serial=held[z])
+        assert recs[0][1] == recs[-1][1] == dns.rdatatype.SOA, recs
+        body = recs[1:-1]
+        mine = [i for i, r in enumerate(body) if r[0] == "turns-old.se.%s." % z]
+        if body and body[0][1] == dns.rdatatype.SOA:
+            # incremental: the name only in the deletion part
+            second_soa = [i for i, r in enumerate(body) if r[1] == dns.rdatatype.SOA][1]
+            assert mine and all(i < second_soa for i in mine), (z, recs)
+        else:
+            assert mine == [], (z, recs)  # the new content, without it
+    assert n.lookup("turns-old.se")[0] == 200  # still recorded, as known
+    assert [r["domain"] for r in ws_records(n, CONFIRMED, 1, timeout=1)] == []
 
 
 @pytest.mark.parametrize("date", [False, True], ids=["seconds", "http-date"])
@@ -306,5 +352,40 @@ def test_followed_zone_confirms_by_ixfr_and_knows_its_baseline(logs, nodd_factor
         assert [r["domain"] for r in ws_records(n, NRD, 4, timeout=1)] == [
             "seed.ch", "shop.%s" % ZONE, "early.%s" % ZONE]
         assert srv.requests() == []
+    finally:
+        named.stop()
+
+
+def test_candidate_in_its_zones_first_transfer_leaves_the_zones(logs, nodd_factory,
+                                                                 rdap_server, tmp_path,
+                                                                 need_named):
+    """With ct.list: all, a candidate read before its zone's first transfer is listed; when
+    that transfer (the zone's baseline) holds it, it is known and leaves the zones at once."""
+    named = Named(tmp_path / "named", 0, names=["was-there"])
+    named.stop()  # the primary answers only once the candidate is listed
+    a = logs("a")
+    a.add(names=["www.was-there.%s" % ZONE])
+    n = nodd_factory(extra=upstream_yaml(named) + ct_yaml([a], list_="all")
+                     + rdap_yaml(tmp_path)
+                     + "transfer:\n  allow:\n    - address: 127.0.0.1/32\n  min-interval: 1s\n")
+    try:
+        wait_position(n, "log-a", 1)
+        name = "was-there.%s" % ZONE
+        h.wait_for(lambda: n.a_code(name) == "127.0.0.2", 10, what="the candidate listed")
+        for z in ZONES:
+            h.wait_for(lambda: "%s.%s." % (name, z) in {o for o, _ in xfr_records(n, z)}, 10,
+                       what="a version of %s holding it" % z)
+        held = {z: n.serial(z) for z in ZONES}
+        named.p, named.log = start_named(named.conf, named.dir)
+        named.wait_ready()
+        h.wait_for(lambda: rdap_status(n)["known"]["zone"] == 1, 20,
+                   what="known by the zone's baseline (%r)" % rdap_status(n))
+        n.wait_new_versions(held, timeout=10)
+        assert n.a_code(name) == "NXDOMAIN"
+        for w in h.WINDOWS:
+            assert not n.in_rpz(name, w), w
+        for z in ZONES:
+            assert "%s.%s." % (name, z) not in {o for o, _ in xfr_records(n, z)}, z
+        assert rdap_server.requests() == []  # the zone decided
     finally:
         named.stop()
