@@ -124,13 +124,17 @@ def start_nodd(workdir, extra):
     finally:
         os.sched_setaffinity(0, mine)
     t0 = time.monotonic()
-    n.wait_ready(120)
+    n.wait_ready(600)
     say("nodd ready after %.1f s" % (time.monotonic() - t0))
     return n
 
 
 def ct_status(n):
-    st, body = n.api("GET", "/api/v1/status", timeout=10)
+    """Per-log status; {} when nodd does not answer within 60 s (a long commit)."""
+    try:
+        st, body = n.api("GET", "/api/v1/status", timeout=60)
+    except OSError:
+        return {}
     return {x["log"]: x for x in body.get("ct", [])} if st == 200 else {}
 
 
@@ -172,7 +176,7 @@ def read_log(state, protocol, tmp):
         deadline = t0 + 3600
         while pos < ENTRIES and time.monotonic() < deadline:
             time.sleep(0.5)
-            st = ct_status(n).get("bench", {})
+            st = ct_status(n).get("bench", st)
             pos = st.get("position", 0)
             if os.environ.get("BENCH_CT_DEBUG"):
                 say("%.1f s: %s" % (time.monotonic() - t0, st))
