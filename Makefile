@@ -2,7 +2,7 @@
 #   make         install missing Debian packages (needs root), build build/daemon/nodd, noddctl
 #   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
-#                (release, ASan/UBSan, and the threaded ones under TSan)
+#                (release, ASan/UBSan, and the threaded ones under TSan), the Debian package
 #   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
 #   make chaos   kill -9 nodd at random moments while a BIND primary feeds it (tests/chaos/):
 #                CHAOS_KILLS=200 by default, CHAOS_SEED=N repeats a run's kill schedule
@@ -17,8 +17,10 @@ BUILD_PKGS := gcc pkg-config meson ninja-build libldns-dev libevent-dev libssl-d
 	libjansson-dev libcurl4-openssl-dev libidn2-dev
 TEST_PKGS := bind9 bind9-dnsutils knot-dnsutils ldnsutils unbound rbldnsd nsd dnsperf \
 	kcat faketime python3 python3-dnspython python3-pytest python3-websocket clang \
-	libclang-rt-14-dev curl procps postfix spamassassin rsync \
-	sqlite3 systemd certspotter python3-cryptography
+	libclang-rt-14-dev curl procps postfix spamassassin rsync nginx openssl \
+	sqlite3 systemd \
+	certspotter python3-cryptography \
+	debhelper dpkg-dev build-essential fakeroot lintian man-db groff-base adduser strace
 
 .PHONY: all deps deps-test build run test bench chaos demo clean
 

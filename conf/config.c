@@ -206,17 +206,19 @@ static void name_change(struct config_changes *out, const char *name)
 	out->count++;
 }
 
+/* The rows of section that differ between run and n: those a reload applies (applied
+ * 1) or those that wait for a restart (applied 0). */
 static void diff_section(const char *section, const struct nodd_config *run,
-	const struct nodd_config *n, struct config_changes *out)
+	const struct nodd_config *n, int applied, struct config_changes *out)
 {
 	for (const struct opt_row *r = config_schema; r->key; r++) {
 		char sub[64];
-		if (strcmp(r->section, section) != 0)
+		if (strcmp(r->section, section) != 0 || r->alias)
 			continue;
 		sub_section(sub, sizeof sub, r);
 		if (r->type == OPT_SECTION) {
-			diff_section(sub, run, n, out);
-		} else if (r->reload != OPT_RELOADED && !row_same(r, run, n)) {
+			diff_section(sub, run, n, applied, out);
+		} else if ((r->reload == OPT_RELOADED) == applied && !row_same(r, run, n)) {
 			if (r->reload == OPT_RESTART_SECTION)
 				snprintf(sub, sizeof sub, "%.*s", (int)strcspn(r->section, "."), r->section);
 			name_change(out, sub);
@@ -228,7 +230,15 @@ int config_restart_changes(const struct nodd_config *run, const struct nodd_conf
 	struct config_changes *out)
 {
 	memset(out, 0, sizeof *out);
-	diff_section("", run, n, out);
+	diff_section("", run, n, 0, out);
+	return out->count;
+}
+
+int config_reload_changes(const struct nodd_config *run, const struct nodd_config *n,
+	struct config_changes *out)
+{
+	memset(out, 0, sizeof *out);
+	diff_section("", run, n, 1, out);
 	return out->count;
 }
 

@@ -17,6 +17,9 @@
 #define CONFIG_MAX_PRIMARIES 8
 #define CONFIG_MAX_ACL 64
 #define CONFIG_MAX_HTTP_HOSTS 8
+#define CONFIG_MAX_TEST_NAMES 4
+#define CONFIG_MAX_ALLOW 1024
+#define CONFIG_LOG_CATS 16       /* room for lib/log.h's categories (checked in schema.c) */
 
 struct config_addr {
 	struct sockaddr_storage ss;
@@ -48,6 +51,8 @@ struct config_upstream {
 	int64_t max_transfer_idle;               /* seconds without a complete message */
 	int64_t max_records;                     /* records staged by one transfer */
 	int64_t notify_min_interval;             /* least time between probes NOTIFYs cause (s) */
+	int notify_key_required;                 /* notify-key: 0 optional (an unsigned NOTIFY
+	                                          * from a primary is taken), 1 required */
 	int line;
 };
 
@@ -95,7 +100,7 @@ struct nodd_config {
 	char *http_token;          /* NULL: writes need the token of <database>.token */
 	char *database;
 	int udp_threads;           /* 0: one per core */
-	int log_level;             /* enum log_level */
+	int log_level;             /* enum log_level: log.level, or server.log-level */
 	int tcp_idle_timeout;      /* seconds */
 	int tcp_clients;           /* global cap on TCP connections */
 	int tcp_clients_per_ip;
@@ -104,6 +109,13 @@ struct nodd_config {
 	int http_timeout;          /* seconds to send a whole request (headers and body) */
 	char *http_hosts[CONFIG_MAX_HTTP_HOSTS]; /* Host names accepted besides addresses */
 	int nhttp_hosts;
+
+	/* log: */
+	int log_syslog;            /* 1: through syslog(3) instead of stderr */
+	char *log_facility;        /* "daemon", "local0".."local7" */
+	int log_cat_level[CONFIG_LOG_CATS]; /* by enum log_cat: level + 1; 0 = the global level */
+	int log_queries;           /* the query log of DNSBL and RPZ queries */
+	int log_query_rate;        /* query log lines per second at most */
 
 	/* publish: */
 	char *suffix;              /* norm text, e.g. "nod.example" */
@@ -114,8 +126,12 @@ struct nodd_config {
 	uint32_t soa_refresh, soa_retry, soa_expire, soa_minimum;
 	int64_t min_interval;      /* seconds: publish.min-interval or transfer.min-interval */
 	int rpz_nodata;            /* publish.rpz-action: nxdomain (0) or nodata (1) */
+	char *test_names[CONFIG_MAX_TEST_NAMES]; /* publish.test-names: DNSBL test entries */
+	int ntest_names;
 	int64_t future_skew;       /* observations: allowed first_seen ahead of now */
 	char *psl_file;            /* policy.public-suffix-list; NULL = Debian's */
+	char *allow[CONFIG_MAX_ALLOW]; /* policy.allow: norm text, "*.x" for a wildcard */
+	int nallow;
 
 	/* keys: */
 	struct config_key *keys;
@@ -133,6 +149,7 @@ struct nodd_config {
 	/* files: */
 	char *files_dir;           /* NULL: no files written */
 	int64_t files_interval;
+	int files_layout;          /* files.layout: nodd (0) or nod (1), see streams/files.h */
 	/* kafka: */
 	char *kafka_brokers;       /* NULL: Kafka off */
 	char *kafka_topic_zone_diff;
@@ -163,11 +180,15 @@ struct nodd_config {
 	int64_t ct_partial_tile_wait; /* seconds before a static log's partial data tile is read */
 	int64_t ct_dedup_keep;     /* issuance keys kept for precert/cert deduplication */
 
-	/* rdap: confirmation of CT candidates by the registry's creation date */
+	/* rdap: CT candidates confirmed by their registry's creation date */
 	int rdap_enabled;
-	char *rdap_bootstrap;      /* the IANA RDAP bootstrap file for DNS (dns.json) */
-	int rdap_rate;             /* requests per second, all servers together */
-	int64_t rdap_max_queue;    /* candidates waiting for an answer */
+	char *rdap_bootstrap;      /* the IANA dns.json, a file or an http(s) URL */
+	int64_t rdap_interval_ms;  /* rdap.rate: milliseconds between two requests */
+	int rdap_parallel;         /* requests in flight */
+	int64_t rdap_max_queue;    /* candidates waiting at most */
+	int64_t rdap_timeout;      /* seconds for one request */
+	int64_t rdap_retry;        /* seconds before a candidate without an answer is asked again (doubling) */
+	int rdap_max_tries;        /* requests per candidate at most */
 };
 
 /* Parse and validate a file. Returns a new config (config_free), or NULL with
@@ -184,9 +205,14 @@ struct config_changes {
 
 /* The settings that differ between the running config and a newly loaded one and that a
  * reload (SIGHUP) does not apply, named once each in out. Returns how many. What a reload
- * does apply: server.log-level, server.http-token, publish ttl, ns, hostmaster, soa-*,
+ * does apply: log.level (server.log-level), log.categories, log.queries, log.query-rate, server.http-token, publish ttl, ns, hostmaster, soa-*,
  * rpz-action, policy.future-skew, keys and transfer.allow (conf/schema.c marks them). */
 int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n,
+	struct config_changes *out);
+
+/* The other changed settings: those a reload applies at once, named as above. Returns
+ * how many. */
+int config_reload_changes(const struct nodd_config *run, const struct nodd_config *n,
 	struct config_changes *out);
 
 #endif

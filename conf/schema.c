@@ -12,22 +12,90 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include "lib/dname.h"
 #include "lib/log.h"
 
 /* ---- readers referenced by rows ---- */
 
-static int parse_log_level(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
-	yaml_node_t *v, const char *key)
+/* server.log-level (the older spelling) and log.level are one setting: either may give
+ * it; both must agree. */
+/* A level word: its enum log_level, or -1 with the error. */
+static int level_of(struct cctx *c, yaml_node_t *v, const char *key)
 {
-	(void)k;
 	const char *s = conf_scalar(c, v, key);
 	if (!s)
 		return -1;
 	int l = log_level_parse(s);
 	if (l < 0)
 		return cerr(c, v, key, "expected error, warning, info or debug, not \"%s\"", s);
+	return l;
+}
+
+static int parse_log_level(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	int l = level_of(c, v, key);
+	if (l < 0)
+		return -1;
+	int in_log = strcmp(r->section, "log") == 0;
+	int other = c->log_level_line[!in_log];
+	if (other && l != (int)opt_get_num(r, base))
+		return cerr(c, v, key, "differs from %s on line %d: the two keys are one setting "
+			"(give log.level only)", in_log ? "server.log-level" : "log.level", other);
+	c->log_level_line[in_log] = (int)v->start_mark.line + 1;
 	opt_set_num(r, base, l);
 	return 0;
+}
+
+_Static_assert(LOG_CAT_COUNT <= CONFIG_LOG_CATS, "config_log_cat_level has no room");
+
+static int category_pair(struct cctx *c, void *arg, yaml_node_t *k, yaml_node_t *v,
+	const char *key)
+{
+	struct nodd_config *cfg = arg;
+	const char *name = (const char *)k->data.scalar.value;
+	int cat = log_cat_parse(name);
+	if (cat < 0)
+		return cerr(c, k, key, "unknown category \"%s\" (general, xfr-in, xfr-out, notify, "
+			"api, ct, security, queries)", name);
+	int l = level_of(c, v, key);
+	if (l < 0)
+		return -1;
+	cfg->log_cat_level[cat] = l + 1;
+	return 0;
+}
+
+/* A mapping read pair by pair with fn; "key:" alone is an empty one. */
+static int parse_pairs(struct cctx *c, yaml_node_t *v, const char *key, conf_pair_fn fn,
+	void *base)
+{
+	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
+		return 0;
+	return conf_each_pair(c, v, key, fn, base);
+}
+
+/* log.categories: {xfr-in: debug, api: warning}; a category not named follows log.level. */
+static int parse_categories(struct cctx *c, const struct opt_row *r, void *base,
+	yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	(void)r;
+	(void)k;
+	struct nodd_config *cfg = base;
+	memset(cfg->log_cat_level, 0, sizeof cfg->log_cat_level);
+	return parse_pairs(c, v, key, category_pair, base);
+}
+
+static int parse_facility(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	if (log_facility_parse(s) < 0)
+		return cerr(c, v, key, "expected daemon or local0 .. local7, not \"%s\"", s);
+	return conf_string(c, v, key, (char **)OPT_FIELD(r, base));
 }
 
 /* publish.min-interval and transfer.min-interval are one setting (the pace of versions,
@@ -182,6 +250,44 @@ static int parse_primaries(struct cctx *c, const struct opt_row *r, void *base, 
 	return 0;
 }
 
+/* policy.allow: names, or "*.name" for every name below name (as an RPZ wildcard);
+ * a scalar or a list, empty allowed. */
+static int parse_allow(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	char **out = OPT_FIELD(r, base);
+	int *n = (int *)(void *)((char *)base + r->count_off);
+	for (; *n > 0; (*n)--)
+		free(out[*n - 1]), out[*n - 1] = NULL;
+	int seq = v->type == YAML_SEQUENCE_NODE;
+	if (!seq && v->type != YAML_SCALAR_NODE)
+		return cerr(c, v, key, "expected a list of names or *.names");
+	long count = seq ? (long)(v->data.sequence.items.top - v->data.sequence.items.start) : 1;
+	for (long i = 0; i < count; i++) {
+		yaml_node_t *e = seq ? yaml_document_get_node(c->doc, v->data.sequence.items.start[i])
+			: v;
+		if (!e)
+			return cerr(c, v, key, "expected a list of names or *.names");
+		if (*n == r->max)
+			return cerr(c, e, key, "at most %lld entries", r->max);
+		const char *s = conf_scalar(c, e, key);
+		if (!s)
+			return -1;
+		int wild = strncmp(s, "*.", 2) == 0;
+		char norm[DNAME_MAX_TEXT + 1];
+		const char *why = NULL;
+		if (dname_text_normalize(s + (wild ? 2 : 0), norm, sizeof norm, &why) < 0)
+			return cerr(c, e, key, "\"%s\" is not a name or *.name: %s", s, why);
+		out[*n] = malloc(strlen(norm) + 3);
+		if (out[*n])
+			sprintf(out[*n], "%s%s", wild ? "*." : "", norm);
+		if (!out[(*n)++])
+			return conf_fail(c, NODD_E_NOMEM, e, key, "out of memory");
+	}
+	return 0;
+}
+
 static int upstream_done(struct cctx *c, void *item, int index, yaml_node_t *e, const char *key)
 {
 	struct config_upstream *u = item;
@@ -232,6 +338,13 @@ static int parse_acl_address(struct cctx *c, const struct opt_row *r, void *base
 	}
 	snprintf(a->text, sizeof a->text, "%s/%d", host, a->prefix);
 	return 0;
+}
+
+/* Two entries allow the same addresses when they were written the same ("host/prefix"). */
+static int same_acl_address(const struct opt_row *r, const void *a, const void *b)
+{
+	(void)r;
+	return strcmp(((const struct config_acl *)a)->text, ((const struct config_acl *)b)->text) == 0;
 }
 
 static int acl_done(struct cctx *c, void *item, int index, yaml_node_t *e, const char *key)
@@ -301,9 +414,7 @@ static int parse_props(struct cctx *c, const struct opt_row *r, void *base, yaml
 {
 	(void)r;
 	(void)k;
-	if (v->type == YAML_SCALAR_NODE && !v->data.scalar.value[0])
-		return 0;
-	return conf_each_pair(c, v, key, props_pair, base);
+	return parse_pairs(c, v, key, props_pair, base);
 }
 
 static int same_props(const struct opt_row *r, const void *a, const void *b)
@@ -349,6 +460,30 @@ static int parse_ct_start(struct cctx *c, const struct opt_row *r, void *base, y
 	return 0;
 }
 
+/* rdap.rate: "N/s", "N/m", "N/h" or a bare N (per second) -> milliseconds between two
+ * requests. */
+static int parse_rdap_rate(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
+	yaml_node_t *v, const char *key)
+{
+	(void)k;
+	const char *s = conf_scalar(c, v, key);
+	if (!s)
+		return -1;
+	long long n = 0;
+	int used = 0;
+	if (sscanf(s, "%lld%n", &n, &used) != 1)
+		used = 0;
+	const char *unit = s + used;
+	long long per = !*unit || strcmp(unit, "/s") == 0 ? 1000
+		: strcmp(unit, "/m") == 0 || strcmp(unit, "/min") == 0 ? 60000
+		: strcmp(unit, "/h") == 0 ? 3600000 : 0;
+	if (!used || !per || n < 1 || n > 1000)
+		return cerr(c, v, key, "expected requests per second, minute or hour (2/s, "
+			"30/m, 100/h; 1 to 1000), not \"%s\"", s);
+	opt_set_num(r, base, per / n > 0 ? per / n : 1);
+	return 0;
+}
+
 /* An http(s) prefix; a missing trailing slash is added (endpoints are appended to it). */
 static int parse_ct_url(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
 	yaml_node_t *v, const char *key)
@@ -387,24 +522,6 @@ static int ct_log_done(struct cctx *c, void *item, int index, yaml_node_t *e, co
 	return 0;
 }
 
-/* "2" or "2/s": requests per second. */
-static int parse_rate(struct cctx *c, const struct opt_row *r, void *base, yaml_node_t *k,
-	yaml_node_t *v, const char *key)
-{
-	(void)k;
-	const char *s = conf_scalar(c, v, key);
-	if (!s)
-		return -1;
-	char *end;
-	errno = 0;
-	long long n = strtoll(s, &end, 10);
-	if (end == s || errno || (*end && strcmp(end, "/s") != 0) || n < r->min || n > r->max)
-		return cerr(c, v, key, "expected requests per second %lld..%lld (\"2\" or \"2/s\"), "
-			"not \"%s\"", r->min, r->max, s);
-	opt_set_num(r, base, n);
-	return 0;
-}
-
 /* A top-level key node of the file, for errors about a section as a whole (root: none). */
 static yaml_node_t *top_key(struct cctx *c, yaml_node_t *root, const char *name)
 {
@@ -421,7 +538,7 @@ int conf_ct_finish(struct cctx *c, yaml_node_t *root)
 	struct nodd_config *cfg = c->cfg;
 	if (cfg->rdap_enabled && !cfg->rdap_bootstrap)
 		return cerr(c, top_key(c, root, "rdap"), "rdap.bootstrap", "required when rdap is "
-			"enabled: the IANA RDAP bootstrap file for DNS (dns.json)");
+			"enabled: the IANA RDAP bootstrap file for DNS (dns.json) or its URL");
 	if (!cfg->ct_log_list && cfg->nct_logs == 0)
 		return 0;
 	yaml_node_t *at = top_key(c, root, "ct");
@@ -454,6 +571,8 @@ LIST(notify_list, "transfer.notify", struct config_notify, notify, nnotify, noti
 LIST(ct_logs_list, "ct.logs", struct config_ct_log, ct_logs, nct_logs, ct_log_done);
 
 static const char *const rpz_actions[] = { "nxdomain", "nodata", NULL };
+static const char *const files_layouts[] = { "nodd", "nod", NULL };
+static const char *const notify_key_modes[] = { "optional", "required", NULL };
 static const char *const ct_lists[] = { "confirmed", "all", NULL };
 
 #define DAY 86400LL
@@ -461,6 +580,7 @@ static const char *const ct_lists[] = { "confirmed", "all", NULL };
 
 const struct opt_row config_schema[] = {
 	{ ROW("", "server", OPT_SECTION) },
+	{ ROW("", "log", OPT_SECTION) },
 	{ ROW("", "publish", OPT_SECTION) },
 	{ ROW("", "policy", OPT_SECTION) },
 	{ ROW("", "keys", OPT_LIST), .list = &keys_list, .reload = OPT_RELOADED },
@@ -483,7 +603,7 @@ const struct opt_row config_schema[] = {
 	{ ROW("server", "udp-threads", OPT_INT), CFG(udp_threads), .min = 0, .max = 64,
 	  .reload = OPT_RESTART },
 	{ ROW("server", "log-level", OPT_INT), CFG(log_level), .def = LOG_INFO,
-	  .parse = parse_log_level, .reload = OPT_RELOADED },
+	  .parse = parse_log_level, .reload = OPT_RELOADED, .alias = 1 },
 	{ ROW("server", "tcp-idle-timeout", OPT_DURATION), CFG(tcp_idle_timeout), .def = 30,
 	  .min = 1, .max = 3600, .reload = OPT_RESTART },
 	{ ROW("server", "tcp-clients", OPT_INT), CFG(tcp_clients), .def = 150, .min = 1,
@@ -498,6 +618,16 @@ const struct opt_row config_schema[] = {
 	  .max = 3600, .reload = OPT_RESTART },
 	{ ROW("server", "http-hosts", OPT_NAMES), CFG(http_hosts), COUNT(struct nodd_config,
 	  nhttp_hosts), .max = CONFIG_MAX_HTTP_HOSTS, .reload = OPT_RESTART },
+
+	{ ROW("log", "level", OPT_INT), CFG(log_level), .def = LOG_INFO, .parse = parse_log_level,
+	  .reload = OPT_RELOADED },
+	{ ROW("log", "categories", OPT_CUSTOM), .parse = parse_categories, .reload = OPT_RELOADED },
+	{ ROW("log", "syslog", OPT_BOOL), CFG(log_syslog), .reload = OPT_RESTART },
+	{ ROW("log", "facility", OPT_STRING), CFG(log_facility), .def_text = "daemon",
+	  .parse = parse_facility, .reload = OPT_RESTART },
+	{ ROW("log", "queries", OPT_BOOL), CFG(log_queries), .reload = OPT_RELOADED },
+	{ ROW("log", "query-rate", OPT_INT), CFG(log_query_rate), .def = 100, .min = 1,
+	  .max = 1000000, .reload = OPT_RELOADED },
 
 	{ ROW("publish", "suffix", OPT_NAME), CFG(suffix), .reload = OPT_RESTART,
 	  .required = "suffix: nod.example." },
@@ -514,9 +644,14 @@ const struct opt_row config_schema[] = {
 	{ ROW("publish", "soa-expire", OPT_DURATION), CFG(soa_expire), .def = 21600, .max = 4 * 28 * DAY },
 	{ ROW("publish", "soa-minimum", OPT_DURATION), CFG(soa_minimum), .def = 60, .max = 4 * 28 * DAY },
 	{ ROW("publish", "rpz-action", OPT_ENUM), CFG(rpz_nodata), .words = rpz_actions },
+	/* in every transfer of the DNSBL zone: a change waits for a restart */
+	{ ROW("publish", "test-names", OPT_NAMES), CFG(test_names), COUNT(struct nodd_config,
+	  ntest_names), .max = CONFIG_MAX_TEST_NAMES, .reload = OPT_RESTART },
 
 	{ ROW("policy", "future-skew", OPT_DURATION), CFG(future_skew), .def = 300, .max = DAY },
 	{ ROW("policy", "public-suffix-list", OPT_STRING), CFG(psl_file), .reload = OPT_RESTART },
+	{ ROW("policy", "allow", OPT_NAMES), CFG(allow), COUNT(struct nodd_config, nallow),
+	  .max = CONFIG_MAX_ALLOW, .parse = parse_allow },
 
 	{ ROW("keys", "name", OPT_NAME), AT(struct config_key, name) },
 	{ ROW("keys", "algorithm", OPT_STRING), AT(struct config_key, algorithm),
@@ -546,19 +681,25 @@ const struct opt_row config_schema[] = {
 	  .max = 4000000000LL },
 	{ ROW("upstreams", "notify-min-interval", OPT_DURATION), UPS(notify_min_interval), .def = 1,
 	  .max = 3600 },
+	/* a NOTIFY only wakes a (signed) SOA query: unsigned ones from a primary are taken */
+	{ ROW("upstreams", "notify-key", OPT_ENUM), UPS(notify_key_required),
+	  .words = notify_key_modes },
 
 	{ ROW("transfer", "allow", OPT_LIST), .list = &allow_list, .reload = OPT_RELOADED },
 	{ ROW("transfer", "notify", OPT_LIST), .list = &notify_list, .reload = OPT_RESTART },
 	{ ROW("transfer", "min-interval", OPT_DURATION), CFG(xfr_min_interval), .min = 1, .max = DAY,
 	  .parse = parse_min_interval, .same = same_min_interval, .reload = OPT_RESTART },
 	{ ROW("transfer.allow", "key", OPT_NAME), AT(struct config_acl, key) },
-	{ ROW("transfer.allow", "address", OPT_CUSTOM), .parse = parse_acl_address },
+	{ ROW("transfer.allow", "address", OPT_CUSTOM), .parse = parse_acl_address,
+	  .same = same_acl_address },
 	{ ROW("transfer.notify", "address", OPT_ADDR), AT(struct config_notify, addr), .defport = 53,
 	  .required = "" },
 	{ ROW("transfer.notify", "key", OPT_NAME), AT(struct config_notify, key) },
 
 	{ ROW("files", "dir", OPT_STRING), CFG(files_dir), .reload = OPT_RESTART_SECTION },
 	{ ROW("files", "interval", OPT_DURATION), CFG(files_interval), .def = 60, .min = 1, .max = DAY,
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("files", "layout", OPT_ENUM), CFG(files_layout), .words = files_layouts,
 	  .reload = OPT_RESTART_SECTION },
 
 	{ ROW("kafka", "brokers", OPT_STRING), CFG(kafka_brokers), .parse = parse_brokers,
@@ -616,10 +757,18 @@ const struct opt_row config_schema[] = {
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
 	{ ROW("rdap", "enabled", OPT_BOOL), CFG(rdap_enabled), .reload = OPT_RESTART_SECTION },
 	{ ROW("rdap", "bootstrap", OPT_STRING), CFG(rdap_bootstrap), .reload = OPT_RESTART_SECTION },
-	{ ROW("rdap", "rate", OPT_INT), CFG(rdap_rate), .def = 2, .min = 1, .max = 1000,
-	  .parse = parse_rate, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "rate", OPT_INT), CFG(rdap_interval_ms), .def = 500,
+	  .parse = parse_rdap_rate, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "parallel", OPT_INT), CFG(rdap_parallel), .def = 2, .min = 1, .max = 64,
+	  .reload = OPT_RESTART_SECTION },
 	{ ROW("rdap", "max-queue", OPT_INT), CFG(rdap_max_queue), .def = 100000, .min = 1,
 	  .max = 100000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "timeout", OPT_DURATION), CFG(rdap_timeout), .def = 30, .min = 1,
+	  .max = 600, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "retry", OPT_DURATION), CFG(rdap_retry), .def = 3600, .min = 1,
+	  .max = 7 * DAY, .reload = OPT_RESTART_SECTION },
+	{ ROW("rdap", "max-tries", OPT_INT), CFG(rdap_max_tries), .def = 5, .min = 1, .max = 100,
+	  .reload = OPT_RESTART_SECTION },
 	{ ROW("ct.logs", "url", OPT_STRING), CTL(url), .parse = parse_ct_url },
 	{ ROW("ct.logs", "monitoring-url", OPT_STRING), CTL(monitoring_url), .parse = parse_ct_url },
 	{ ROW("ct.logs", "submission-url", OPT_STRING), CTL(submission_url), .parse = parse_ct_url },

@@ -24,6 +24,8 @@ struct cctx {
 	/* line of the publish.min-interval and transfer.min-interval values (0: not given):
 	 * the two spell one setting, so the second must agree with the first */
 	int min_interval_line[2];
+	/* line of the server.log-level and log.level values (0: not given): one setting too */
+	int log_level_line[2];
 };
 
 enum opt_type {
@@ -81,6 +83,8 @@ struct opt_row {
 	opt_parse_fn parse;         /* replaces the type's reader; the type still frees */
 	opt_same_fn same;           /* replaces the type's comparison in the reload diff */
 	opt_free_fn free;           /* OPT_CUSTOM memory */
+	int alias;                  /* another spelling of a setting another row names: left
+	                             * out of the reload report, which names that row */
 };
 
 /* The table (conf/schema.c), ended by a row with key NULL. */

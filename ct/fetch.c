@@ -6,6 +6,7 @@
 #include "ct/fetch.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +36,7 @@ struct ct_fetch {
 	struct event *timer;
 	struct ct_fetch_options opt;
 	char *user_agent;
+	struct curl_slist *hdrs;
 	struct ct_req *reqs;
 };
 
@@ -215,7 +217,12 @@ struct ct_fetch *ct_fetch_new(struct event_base *base, const struct ct_fetch_opt
 	f->user_agent = strdup(opt->user_agent ? opt->user_agent : "nodd");
 	f->multi = curl_multi_init();
 	f->timer = evtimer_new(base, on_timer, f);
-	if (!f->user_agent || !f->multi || !f->timer) {
+	if (opt->accept) {
+		char h[256];
+		snprintf(h, sizeof h, "Accept: %s", opt->accept);
+		f->hdrs = curl_slist_append(NULL, h);
+	}
+	if (!f->user_agent || !f->multi || !f->timer || (opt->accept && !f->hdrs)) {
 		nodd_fail(e, NODD_E_NOMEM, "ct: cannot set up HTTP");
 		ct_fetch_free(f);
 		return NULL;
@@ -238,6 +245,7 @@ void ct_fetch_free(struct ct_fetch *f)
 	if (f->timer)
 		event_free(f->timer);
 	free(f->user_agent);
+	curl_slist_free_all(f->hdrs);
 	free(f);
 }
 
@@ -267,6 +275,8 @@ struct ct_req *ct_fetch_get(struct ct_fetch *f, const char *url, ct_http_cb cb, 
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, f->user_agent);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl decodes */
+	if (f->hdrs)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, f->hdrs);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, f->opt.timeout);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, f->opt.timeout < 30 ? f->opt.timeout : 30L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

@@ -19,6 +19,7 @@ struct ct_fetch_options {
 	const char *user_agent;   /* copied */
 	long timeout;             /* seconds for a whole request */
 	size_t max_body;          /* bytes; a longer body fails the request */
+	const char *accept;       /* an Accept header value, or NULL (copied) */
 };
 
 /* What came back. error is NULL when an HTTP answer was read (any status), else what went

@@ -6,12 +6,13 @@
  *        log failing. A log never read gets its frontier at the start position first
  *        (RFC 6962: get-entry-and-proof of the last leaf before it; static: hash tiles).
  * read:  the target is the head's size (static logs: the last full data tile), at most
- *        ct.max-unverified entries past the committed position. Aligned batches, several in
+ *        ct.max-unverified entries past the committed position (static: a multiple of 256). Aligned batches, several in
  *        flight, arrive in any order and are applied in order: each leaf hash extends a
  *        working frontier, the entry's names are held. A short answer re-queues the rest.
- * check: at the target the working root must equal the signed root (static logs extend a
- *        copy with the partial level-0 tile first); a target short of the head is proved by
- *        get-sth-consistency. A mismatch marks the log failing and drops what was held.
+ * check: at the target the working root must equal the signed root; a target short of the
+ *        head is proved by get-sth-consistency (static logs: the hash tiles covering the rest
+ *        of the checkpoint, ct/tilestart.c). A mismatch marks the log failing and drops what
+ *        was held.
  * commit: one transaction (nod_begin..nod_commit) holds every observation and record of
  *        the held entries and the log's new position and frontier: a kill -9 loses nothing
  *        and repeats nothing.
@@ -207,12 +208,17 @@ retry:
 	ct_follow_kick(f);
 }
 
+void ct_follow_verified(struct ct_follow *f)
+{
+	commit(f);
+}
+
 /* ---- reading entries ---- */
 
-/* Where reading stops this round. Static logs: full data tiles only, unless the head has
- * ended in the same partial tile for ct.partial-tile-wait (the spec lets a client fetch a
- * tile that stays partial too long); they are not bounded by ct.max-unverified, since only
- * the checkpoint verifies them. */
+/* Where reading stops this round: at most ct.max-unverified entries past the position.
+ * Static logs: full data tiles only, unless the head has ended in the same partial tile
+ * for ct.partial-tile-wait (the spec lets a client fetch a tile that stays partial too
+ * long). */
 static uint64_t read_target(struct ct_follow *f)
 {
 	uint64_t t = f->sth.tree_size;
@@ -222,7 +228,11 @@ static uint64_t read_target(struct ct_follow *f)
 		uint64_t full = t / 256 * 256;
 		if (full == t || full > f->done.size) {
 			f->partial_since = 0;
-			return full > f->done.size ? full : f->done.size;
+			if (full <= f->done.size)
+				return f->done.size;
+			uint64_t cap = (f->done.size + f->env.max_unverified) / 256 * 256;
+			return full - f->done.size > f->env.max_unverified && cap > f->done.size
+				? cap : full;
 		}
 		int64_t now = now_ms();
 		if (!f->partial_since || f->partial_size != t) {
@@ -272,13 +282,11 @@ static void after_commit(struct ct_follow *f)
 }
 
 static void on_proof(void *ctx, const struct ct_http *r);
-static void on_tail(void *ctx, const struct ct_http *r);
 
 /* Every entry up to the target is applied: compare with the signed root. */
 static void check_root(struct ct_follow *f)
 {
 	uint8_t root[32];
-	char url[1024];
 	if (f->target == f->sth.tree_size) {
 		ct_frontier_root(&f->work, root);
 		if (memcmp(root, f->sth.root, 32) != 0) {
@@ -290,19 +298,16 @@ static void check_root(struct ct_follow *f)
 		return;
 	}
 	f->state = F_CHECK;
+	if (f->tiled) {
+		ct_tiles_check(f);
+		return;
+	}
 	if (!ct_follow_may_send(f))
 		return;
-	if (f->tiled) {
-		char path[128];
-		ct_tile_path(path, sizeof path, 0, f->target / 256,
-			(unsigned)(f->sth.tree_size - f->target));
-		snprintf(url, sizeof url, "%s%s", f->mon, path);
-		f->ctl = ct_follow_get(f, url, on_tail, f);
-	} else {
-		snprintf(url, sizeof url, "%sct/v1/get-sth-consistency?first=%" PRIu64
-			"&second=%" PRIu64, f->url, f->target, f->sth.tree_size);
-		f->ctl = ct_follow_get(f, url, on_proof, f);
-	}
+	char url[1024];
+	snprintf(url, sizeof url, "%sct/v1/get-sth-consistency?first=%" PRIu64 "&second=%" PRIu64,
+		f->url, f->target, f->sth.tree_size);
+	f->ctl = ct_follow_get(f, url, on_proof, f);
 }
 
 static void on_proof(void *ctx, const struct ct_http *r)
@@ -322,31 +327,6 @@ static void on_proof(void *ctx, const struct ct_http *r)
 		    (const uint8_t (*)[32])proof, np)) {
 		ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") are not consistent with the signed "
 			"root of size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
-		return;
-	}
-	commit(f);
-}
-
-/* static-ct-api: the partial level-0 tile past the last full data tile. */
-static void on_tail(void *ctx, const struct ct_http *r)
-{
-	struct ct_follow *f = ctx;
-	if (!ct_follow_answered(f, "level-0 tile", r))
-		return;
-	uint64_t w = f->sth.tree_size - f->target;
-	if (r->len != w * 32) {
-		ct_follow_fail(f, "level-0 tile %" PRIu64 ": %zu bytes for %" PRIu64 " hashes",
-			f->target / 256, r->len, w);
-		return;
-	}
-	struct ct_frontier t = f->work;
-	for (uint64_t i = 0; i < w; i++)
-		ct_frontier_append(&t, (const uint8_t *)r->body + i * 32);
-	uint8_t root[32];
-	ct_frontier_root(&t, root);
-	if (memcmp(root, f->sth.root, 32) != 0) {
-		ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") do not match the signed root of "
-			"size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 		return;
 	}
 	commit(f);

@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ct/confirm.h"
 #include "ct/fetch.h"
 #include "ct/names.h"
-#include "ct/rdap.h"
 #include "ct/state.h"
 #include "ct/sth.h"
 #include "policy/nod.h"
@@ -33,7 +33,7 @@ struct ct_env {
 	int64_t poll;             /* seconds between tree heads when caught up */
 	uint64_t max_unverified;  /* entries held before they are verified */
 	int64_t partial_wait;     /* seconds a static log's last tile may stay partial */
-	struct ct_rdap *rdap;     /* candidates are queued here; NULL: RDAP off */
+	struct ct_confirm *confirm; /* the RDAP queue (ct/confirm.h) */
 };
 
 /* A log to follow. Strings are copied. */

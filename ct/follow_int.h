@@ -67,6 +67,7 @@ struct ct_follow {
 	/* static logs never read: the hash tiles holding the frontier at the start */
 	struct ct_tile_span spans[64];
 	int nspans, got;
+	int tiles_check;            /* the tiles check a position (ct_tiles_check), not start */
 	uint8_t *tiles[64];
 	size_t tile_len[64];
 };
@@ -85,11 +86,17 @@ struct ct_req *ct_follow_get(struct ct_follow *f, const char *url, ct_http_cb cb
 int ct_follow_answered(struct ct_follow *f, const char *what, const struct ct_http *r);
 void ct_follow_kick(struct ct_follow *f);
 void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr);
+/* The entries read up to f->target are proved part of the tree head: commit them. */
+void ct_follow_verified(struct ct_follow *f);
 
 /* tilestart.c: a static log never read, starting at f->target: fetch the hash tiles that
  * hold its frontier there, then ct_follow_started. Again from the start when called again;
  * ct_tiles_free drops what was fetched. */
 void ct_tiles_start(struct ct_follow *f);
+/* tilestart.c: prove the frontier of [0, f->target) a prefix of the tree head from the hash
+ * tiles covering [target, tree size), then ct_follow_verified (or the log fails). Resumes
+ * when called again. */
+void ct_tiles_check(struct ct_follow *f);
 void ct_tiles_free(struct ct_follow *f);
 
 /* ingest.c: read an entry's leaf hash, timestamp, names and issuance key into h (a

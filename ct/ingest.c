@@ -102,7 +102,7 @@ static int observe_domain(struct ct_follow *f, const char *dom, const char *sour
 	if (out == NOD_NEW && !ct->learning) {
 		f->candidates++;
 		if (ct_state_candidate_add(f->env.st, dom, now, ct->listed) < 0 ||
-		    ct_rdap_enqueue(f->env.rdap, dom, now) < 0)
+		    ct_confirm_candidate(f->env.confirm, dom, now) < 0)
 			return -1;
 		return 1;
 	}

@@ -1,320 +1,160 @@
-/* rdap.c -- the RDAP confirmer (see rdap.h). One request at a time, paced by a timer; the
- * queue lives in the store so a restart resumes it. Knows no CT log: ct/ingest.c queues
- * the candidates, policy/nod.c lists the confirmed ones. */
+/* rdap.c -- the registration date of an RDAP domain answer (see rdap.h). The answer comes
+ * from a server on the internet: it is bounded in size and nesting before jansson reads
+ * it, duplicate keys are refused, and only the fields named here are looked at. */
 #include "ct/rdap.h"
 
-#include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
-#include "lib/clock.h"
-#include "lib/log.h"
-#include "lib/prom.h"
+/* Nesting allowed in an answer; real answers nest entities in entities a few levels. */
+#define MAX_DEPTH 32
 
-enum { R_CONFIRMED, R_KNOWN, R_NO_DATE, R_NOT_FOUND, R_NO_SERVER, R_THROTTLED, R_ERROR, R_N };
-static const char *const outcome_names[R_N] = { "confirmed", "known", "no_date", "not_found",
-	"no_server", "throttled", "error" };
-
-struct server {
-	char *tld;
-	char *url;              /* ends in '/' */
-	int64_t not_before;     /* unix time: left alone until then (429/503) */
-};
-
-struct ct_rdap {
-	const struct nodd_config *cfg;
-	struct ct_fetch *fetch;
-	struct ct_state *st;
-	nod_t *nod;
-	struct server *srv;
-	size_t nsrv;
-	struct event *timer;
-	struct ct_req *req;
-	char domain[256];       /* the one asked now */
-	int tries;
-	int64_t fs;
-	int64_t queued;
-	uint64_t answers[R_N];
-};
-
-static struct server *server_for(struct ct_rdap *r, const char *domain)
+/* jansson has no depth limit of its own that we can set: refuse deep nesting (which
+ * costs stack in its recursive parser) before parsing. Strings are skipped so brackets
+ * inside them do not count. */
+static int too_deep(const char *p, size_t len)
 {
-	const char *tld = strrchr(domain, '.');
-	tld = tld ? tld + 1 : domain;
-	for (size_t i = 0; i < r->nsrv; i++)
-		if (strcmp(r->srv[i].tld, tld) == 0)
-			return &r->srv[i];
-	return NULL;
-}
-
-static int add_server(struct ct_rdap *r, const char *tld, const char *url)
-{
-	struct server *n = realloc(r->srv, (r->nsrv + 1) * sizeof *n);
-	if (!n)
-		return -1;
-	r->srv = n;
-	size_t ul = strlen(url);
-	char *u = malloc(ul + 2);
-	char *t = strdup(tld);
-	if (!u || !t) {
-		free(u);
-		free(t);
-		return -1;
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '[' || c == '{') {
+			if (++depth > MAX_DEPTH)
+				return 1;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
 	}
-	memcpy(u, url, ul + 1);
-	if (!ul || url[ul - 1] != '/')
-		memcpy(u + ul, "/", 2);
-	for (char *p = t; *p; p++)
-		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	r->srv[r->nsrv++] = (struct server){ .tld = t, .url = u };
 	return 0;
 }
 
-/* dns.json: {"services": [[["tld", ...], ["https://rdap.example/", ...]], ...]}; the first
- * http(s) URL of each service. */
-static int load_bootstrap(struct ct_rdap *r, const char *path, struct nodd_err *e)
+static int digits(const char *s, int n, int *v)
 {
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	json_t *services = doc ? json_object_get(doc, "services") : NULL;
-	if (!json_is_array(services)) {
-		json_decref(doc);
-		return nodd_fail(e, NODD_E_INVALID, "rdap.bootstrap: %s: %s", path,
-			doc ? "no services array" : je.text);
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
 	}
-	size_t i;
-	json_t *svc;
-	json_array_foreach(services, i, svc) {
-		json_t *tlds = json_array_get(svc, 0), *urls = json_array_get(svc, 1);
-		const char *url = NULL;
-		size_t j;
-		json_t *u;
-		json_array_foreach(urls, j, u)
-			if (!url && json_is_string(u) && strncmp(json_string_value(u), "http", 4) == 0)
-				url = json_string_value(u);
-		json_array_foreach(tlds, j, u)
-			if (url && json_is_string(u) && add_server(r, json_string_value(u), url) < 0) {
-				json_decref(doc);
-				return nodd_fail(e, NODD_E_NOMEM, "out of memory");
-			}
-	}
-	json_decref(doc);
-	log_info("rdap: %zu TLDs in %s", r->nsrv, path);
 	return 0;
 }
 
-int64_t ct_rdap_date(const char *s)
+/* Written here because strptime has no portable way to read an RFC 3339 offset and
+ * fraction, and the grammar is small (RFC 3339 section 5.6). */
+int ct_rdap_time(const char *s, int64_t *t)
 {
-	struct tm tm = { 0 };
-	int n = 0;
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+	int Y, M, D, h, m, sec;
+	if (strlen(s) < 20 || digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) ||
+	    s[7] != '-' || digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &m) || s[16] != ':' ||
+	    digits(s + 17, 2, &sec))
 		return -1;
-	const char *p = s + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	int64_t off = 0;
-	int oh, om;
-	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh, &om) == 2 && !p[6])
-		off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-	else if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0)
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
 		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm) - off;
-}
-
-/* The registration date of an RDAP domain answer, -1 when it has none. */
-static int64_t registration(const char *body, size_t len, char *date, size_t datelen)
-{
-	json_t *doc = json_loadb(body, len, 0, NULL);
-	json_t *events = doc ? json_object_get(doc, "events") : NULL;
-	int64_t t = -1;
-	size_t i;
-	json_t *ev;
-	json_array_foreach(events, i, ev) {
-		const char *a = json_string_value(json_object_get(ev, "eventAction"));
-		const char *d = json_string_value(json_object_get(ev, "eventDate"));
-		if (t < 0 && a && d && strcmp(a, "registration") == 0 && (t = ct_rdap_date(d)) >= 0)
-			snprintf(date, datelen, "%s", d);
+	const char *p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
 	}
-	json_decref(doc);
-	return t;
-}
-
-/* The candidate asked now is done: out of the queue (known: registered earlier). */
-static void finish(struct ct_rdap *r, int outcome, int known)
-{
-	r->answers[outcome]++;
-	if (ct_state_rdap_done(r->st, r->domain, known) < 0)
-		log_err("rdap: %s: %s", r->domain, ct_state_errmsg(r->st));
-	else
-		r->queued--;
-}
-
-static void confirm(struct ct_rdap *r, const char *date)
-{
-	char by[300];
-	snprintf(by, sizeof by, "rdap registration %s", date);
-	int64_t now = unix_now();
-	if (nod_begin(r->nod) < 0 || nod_confirm_ct(r->nod, r->domain, by, now) < 0 ||
-	    ct_state_rdap_done(r->st, r->domain, 0) < 0 || nod_commit(r->nod) < 0) {
-		log_err("rdap: %s: cannot record the confirmation: %s", r->domain,
-			nod_errmsg(r->nod));
-		nod_rollback(r->nod);
-		return;
-	}
-	r->answers[R_CONFIRMED]++;
-	r->queued--;
-	log_info("rdap: %s confirmed (registered %s)", r->domain, date);
-}
-
-static void retry(struct ct_rdap *r, int outcome, int64_t at)
-{
-	r->answers[outcome]++;
-	if (outcome == R_ERROR && r->tries >= 5) {
-		finish(r, R_ERROR, 0); /* given up: it stays unconfirmed */
-		r->answers[R_ERROR]--;
-		return;
-	}
-	if (ct_state_rdap_retry(r->st, r->domain, at) < 0)
-		log_err("rdap: %s: %s", r->domain, ct_state_errmsg(r->st));
-}
-
-static void on_answer(void *ctx, const struct ct_http *h)
-{
-	struct ct_rdap *r = ctx;
-	r->req = NULL;
-	int64_t now = unix_now();
-	struct server *s = server_for(r, r->domain);
-	if (!h->error && h->status == 200) {
-		char date[64] = "";
-		int64_t reg = registration(h->body, h->len, date, sizeof date);
-		if (reg < 0)
-			finish(r, R_NO_DATE, 0);
-		else if (reg < r->fs - 86400)
-			finish(r, R_KNOWN, 1);
-		else if (reg <= r->fs + 3600)
-			confirm(r, date);
-		else
-			finish(r, R_NO_DATE, 0); /* registered after the certificate: not this one */
-	} else if (!h->error && h->status == 404) {
-		finish(r, R_NOT_FOUND, 0);
-	} else if (!h->error && (h->status == 429 || h->status == 503)) {
-		int64_t wait = h->retry_after >= 0 ? h->retry_after : 60;
-		if (wait > 3600)
-			wait = 3600;
-		/* whole seconds: one more, so the wait is never shorter than asked */
-		if (s)
-			s->not_before = now + wait + 1;
-		retry(r, R_THROTTLED, now + wait + 1);
+	int off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om;
+		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+		p += 6;
 	} else {
-		retry(r, R_ERROR, now + (60LL << (r->tries < 6 ? r->tries : 6)));
-	}
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct ct_rdap *r = arg;
-	if (r->req)
-		return;
-	int64_t now = unix_now();
-	int rc = ct_state_rdap_next(r->st, now, r->domain, sizeof r->domain, &r->tries, &r->fs);
-	if (rc <= 0)
-		return;
-	struct server *s = server_for(r, r->domain);
-	if (!s) {
-		finish(r, R_NO_SERVER, 0);
-		return;
-	}
-	if (s->not_before > now) {
-		ct_state_rdap_retry(r->st, r->domain, s->not_before);
-		return;
-	}
-	char url[1024];
-	snprintf(url, sizeof url, "%sdomain/%s", s->url, r->domain);
-	struct nodd_err e = { 0 };
-	r->req = ct_fetch_get(r->fetch, url, on_answer, r, &e);
-	if (!r->req)
-		log_err("rdap: %s", e.msg);
-}
-
-struct ct_rdap *ct_rdap_start(struct event_base *base, const struct nodd_config *cfg,
-	struct ct_fetch *fetch, struct ct_state *st, nod_t *nod, struct nodd_err *e)
-{
-	struct ct_rdap *r = nodd_calloc(1, sizeof *r, e);
-	if (!r)
-		return NULL;
-	*r = (struct ct_rdap){ .cfg = cfg, .fetch = fetch, .st = st, .nod = nod };
-	if (load_bootstrap(r, cfg->rdap_bootstrap, e) < 0)
-		goto fail;
-	r->queued = ct_state_rdap_count(st);
-	r->timer = event_new(base, -1, EV_PERSIST, on_tick, r);
-	long us = 1000000L / cfg->rdap_rate;
-	struct timeval tv = { us / 1000000, us % 1000000 };
-	if (!r->timer || event_add(r->timer, &tv) < 0) {
-		nodd_fail(e, NODD_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	return r;
-fail:
-	ct_rdap_stop(r);
-	return NULL;
-}
-
-void ct_rdap_stop(struct ct_rdap *r)
-{
-	if (!r)
-		return;
-	if (r->req)
-		ct_fetch_cancel(r->fetch, r->req);
-	if (r->timer)
-		event_free(r->timer);
-	for (size_t i = 0; i < r->nsrv; i++) {
-		free(r->srv[i].tld);
-		free(r->srv[i].url);
-	}
-	free(r->srv);
-	free(r);
-}
-
-int ct_rdap_enqueue(struct ct_rdap *r, const char *domain, int64_t now)
-{
-	if (!r || r->queued >= r->cfg->rdap_max_queue)
-		return 0;
-	size_t dl = strlen(domain);
-	for (int i = 0; i < r->cfg->nupstreams; i++) {
-		const char *z = r->cfg->upstreams[i].zone;
-		size_t zl = strlen(z);
-		if (!zl || (dl > zl && domain[dl - zl - 1] == '.' && strcmp(domain + dl - zl, z) == 0))
-			return 0; /* its zone confirms it */
-	}
-	if (ct_state_rdap_add(r->st, domain, now) < 0)
 		return -1;
-	r->queued++;
+	}
+	if (*p)
+		return -1;
+	struct tm tm = { .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h,
+		.tm_min = m, .tm_sec = sec > 59 ? 59 : sec };
+	time_t u = timegm(&tm);
+	if (u == (time_t)-1)
+		return -1;
+	*t = (int64_t)u - off;
 	return 0;
 }
 
-json_t *ct_rdap_status(struct ct_rdap *r)
+/* The ldhName (or unicodeName's A-label twin) must be the name asked: a server answering
+ * for another name (a redirect gone wrong, a parent's object) says nothing about ours. */
+static int same_name(json_t *o, const char *domain)
 {
-	json_t *a = json_object();
-	for (int i = 0; i < R_N; i++)
-		json_object_set_new(a, outcome_names[i], json_integer((json_int_t)r->answers[i]));
-	json_t *o = json_object();
-	json_object_set_new(o, "queue", json_integer(r->queued));
-	json_object_set_new(o, "answers", a);
-	return o;
+	json_t *v = json_object_get(o, "ldhName");
+	if (!v)
+		return 1; /* optional in RFC 9083; the lookup was for this name */
+	if (!json_is_string(v))
+		return 0;
+	const char *n = json_string_value(v);
+	size_t nl = json_string_length(v), dl = strlen(domain);
+	if (nl == dl + 1 && n[dl] == '.')
+		nl = dl; /* a trailing dot */
+	return nl == dl && strncasecmp(n, domain, dl) == 0;
 }
 
-void ct_rdap_metrics(struct ct_rdap *r, FILE *out)
+int ct_rdap_parse(const char *body, size_t len, const char *domain, enum ct_rdap_answer *out,
+	int64_t *created, struct nodd_err *e)
 {
-	prom_family(out, "nodd_rdap_queue", "gauge", "CT candidates waiting for an RDAP answer.");
-	prom_sample_i(out, "nodd_rdap_queue", NULL, NULL, r->queued);
-	prom_family(out, "nodd_rdap_answers_total", "counter", "RDAP lookups by outcome.");
-	for (int i = 0; i < R_N; i++)
-		prom_sample(out, "nodd_rdap_answers_total", "outcome", outcome_names[i], NULL, NULL,
-			r->answers[i]);
+	if (len > CT_RDAP_MAX_BODY)
+		return nodd_fail(e, NODD_E_LIMIT, "RDAP answer of %zu bytes (at most %d)", len,
+			CT_RDAP_MAX_BODY);
+	if (too_deep(body, len))
+		return nodd_fail(e, NODD_E_LIMIT, "RDAP answer nested deeper than %d", MAX_DEPTH);
+	json_error_t je;
+	json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!o)
+		return nodd_fail(e, NODD_E_INVALID, "RDAP answer is not JSON: %.100s", je.text);
+	int rc = -1;
+	json_t *cls = json_object_get(o, "objectClassName");
+	if (!json_is_object(o) || !json_is_string(cls) ||
+	    strcmp(json_string_value(cls), "domain") != 0) {
+		nodd_fail(e, NODD_E_INVALID, "RDAP answer is not a domain object");
+		goto out;
+	}
+	if (!same_name(o, domain)) {
+		nodd_fail(e, NODD_E_INVALID, "RDAP answer is for another name than %s", domain);
+		goto out;
+	}
+	*out = CT_RDAP_NO_EVENT;
+	json_t *ev = json_object_get(o, "events");
+	if (ev && !json_is_array(ev)) {
+		nodd_fail(e, NODD_E_INVALID, "RDAP answer: events is not an array");
+		goto out;
+	}
+	size_t i;
+	json_t *x;
+	json_array_foreach(ev, i, x) {
+		json_t *act = json_object_get(x, "eventAction");
+		if (!json_is_string(act) || strcasecmp(json_string_value(act), "registration") != 0)
+			continue;
+		json_t *d = json_object_get(x, "eventDate");
+		int64_t t;
+		if (!json_is_string(d) || json_string_length(d) > 64 ||
+		    ct_rdap_time(json_string_value(d), &t) < 0) {
+			nodd_fail(e, NODD_E_INVALID, "RDAP answer: unreadable registration date");
+			goto out;
+		}
+		/* several registration events (rare): the latest is the current registration */
+		if (*out != CT_RDAP_REGISTRATION || t > *created)
+			*created = t;
+		*out = CT_RDAP_REGISTRATION;
+	}
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
 }

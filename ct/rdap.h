@@ -1,38 +1,31 @@
-/* rdap.h -- confirmation of CT candidates by their registry: a persistent, bounded queue
- * (ct/state.h) worked at rdap.rate requests a second, the RDAP server of each TLD from the
- * IANA bootstrap file (dns.json), a registry answering 429/503 left alone for what its
- * Retry-After says. The registration event within 24 h of first_seen confirms a candidate
- * (nod_confirm_ct); an older one makes it known; no date leaves it unconfirmed. Candidates
- * under a zone followed by transfer are left to the zone. Main thread only. */
+/* rdap.h -- what nodd reads from an RDAP domain answer (RFC 9083): the registration date
+ * among its events, checked against the name asked for. Pure: no network, no store, no
+ * policy (what a date means for a candidate is ct/confirm.c's). */
 #ifndef NODD_CT_RDAP_H
 #define NODD_CT_RDAP_H
 
-#include <event2/event.h>
-#include <jansson.h>
-#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "conf/config.h"
-#include "ct/fetch.h"
-#include "ct/state.h"
-#include "policy/nod.h"
+#include "lib/err.h"
 
-struct ct_rdap;
+/* Bodies larger than this are not parsed (registries answer a few kB). */
+#define CT_RDAP_MAX_BODY (256 * 1024)
 
-/* Read the bootstrap file and start the worker; everything borrowed. NULL with e set. */
-struct ct_rdap *ct_rdap_start(struct event_base *base, const struct nodd_config *cfg,
-	struct ct_fetch *fetch, struct ct_state *st, nod_t *nod, struct nodd_err *e);
-void ct_rdap_stop(struct ct_rdap *r); /* NULL is a no-op */
+enum ct_rdap_answer {
+	CT_RDAP_REGISTRATION,  /* a registration event: *created set */
+	CT_RDAP_NO_EVENT,      /* a domain object without a registration event */
+};
 
-/* A new candidate, inside the caller's transaction: queued unless a followed zone holds it,
- * the queue is full or r is NULL. 0 or -1. */
-int ct_rdap_enqueue(struct ct_rdap *r, const char *domain, int64_t now);
+/* Parse body (len bytes, need not be NUL-terminated) as the answer for domain (norm text).
+ * Returns 0 with the outcome in *out (and *created, unix seconds, for a registration), or
+ * -1 with e set (NODD_E_INVALID: not JSON, not a domain object, another domain's object,
+ * an unreadable registration date; NODD_E_LIMIT: too large or too deep). */
+int ct_rdap_parse(const char *body, size_t len, const char *domain, enum ct_rdap_answer *out,
+	int64_t *created, struct nodd_err *e);
 
-/* {"queue": n, "answers": {"confirmed": n, ...}} and the nodd_rdap_* metric families. */
-json_t *ct_rdap_status(struct ct_rdap *r);
-void ct_rdap_metrics(struct ct_rdap *r, FILE *out);
-
-/* The unix time of an RFC 3339 date ("2026-12-03T10:00:00Z", fraction and offset read);
- * -1 when it is not one. */
-int64_t ct_rdap_date(const char *s);
+/* An RFC 3339 date-time ("2026-12-03T10:00:00Z", fractions and +hh:mm offsets allowed) to
+ * unix seconds. 0, or -1 when it is not one. */
+int ct_rdap_time(const char *s, int64_t *t);
 
 #endif

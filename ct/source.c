@@ -222,7 +222,8 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		.max_body = (size_t)cfg->ct_max_response };
 	if (!(s->env.fetch = ct_fetch_new(base, &fo, e)) ||
 	    !(s->env.st = ct_state_open(nod_store(nod), e)) ||
-	    !(s->env.psl = ct_psl_open(cfg->psl_file, e)))
+	    !(s->env.psl = ct_psl_open(cfg->psl_file, e)) ||
+	    !(s->env.confirm = ct_confirm_start(base, cfg, nod, e)))
 		goto fail;
 	int64_t now = unix_now(), learn = now;
 	if (ct_state_learning_start(s->env.st, now, &learn) < 0) {
@@ -230,9 +231,6 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		goto fail;
 	}
 	s->env.learning_end = learn + cfg->ct_learning_period;
-	if (cfg->rdap_enabled &&
-	    !(s->env.rdap = ct_rdap_start(base, cfg, s->env.fetch, s->env.st, nod, e)))
-		goto fail;
 	if (now < s->env.learning_end)
 		log_info("ct: learning period until %lld: names read until then are baseline",
 			(long long)s->env.learning_end);
@@ -268,9 +266,9 @@ void ct_source_stop(struct ct_source *s)
 		ct_fetch_cancel(s->env.fetch, s->list_req);
 	if (s->timer)
 		event_free(s->timer);
+	ct_confirm_stop(s->env.confirm);
 	if (s->rate_timer)
 		event_free(s->rate_timer);
-	ct_rdap_stop(s->env.rdap);
 	ct_fetch_free(s->env.fetch);
 	ct_state_close(s->env.st);
 	ct_psl_close(s->env.psl);
@@ -286,17 +284,9 @@ json_t *ct_source_status(void *arg)
 	return a;
 }
 
-json_t *ct_source_rdap_status(void *arg)
-{
-	struct ct_source *s = arg;
-	return s && s->env.rdap ? ct_rdap_status(s->env.rdap) : json_null();
-}
-
 void ct_source_metrics(void *arg, FILE *out)
 {
 	struct ct_source *s = arg;
-	if (s && s->env.rdap)
-		ct_rdap_metrics(s->env.rdap, out);
 	if (!s || !s->nlogs)
 		return;
 	struct ct_follow **fs = malloc(s->nlogs * sizeof *fs);
@@ -306,4 +296,14 @@ void ct_source_metrics(void *arg, FILE *out)
 		fs[i] = s->logs[i].f;
 	ct_follow_metrics(fs, s->nlogs, out);
 	free(fs);
+}
+
+json_t *ct_source_rdap_status(void *s)
+{
+	return ct_confirm_status(((struct ct_source *)s)->env.confirm);
+}
+
+void ct_source_rdap_metrics(void *s, FILE *out)
+{
+	ct_confirm_metrics(((struct ct_source *)s)->env.confirm, out);
 }

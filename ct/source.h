@@ -27,8 +27,9 @@ void ct_source_reload_list(struct ct_source *s);
 
 /* The HTTP status section (an array, one object per log) and the /metrics families. */
 json_t *ct_source_status(void *s);
-/* The RDAP section: queue length and answers by outcome (null when RDAP is off). */
-json_t *ct_source_rdap_status(void *s);
 void ct_source_metrics(void *s, FILE *out);
+/* The "rdap" section: the RDAP queue, its answers, confirmations by source. */
+json_t *ct_source_rdap_status(void *s);
+void ct_source_rdap_metrics(void *s, FILE *out);
 
 #endif

@@ -4,7 +4,6 @@
 #include "ct/state.h"
 
 #include <sqlite3.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +11,6 @@ struct ct_state {
 	store_t *st;
 	sqlite3 *db;
 	sqlite3_stmt *load, *save, *iss, *cand_add, *cand, *fqdn, *prune_iss, *prune_fqdn;
-	sqlite3_stmt *rq_add, *rq_next, *rq_retry, *rq_done, *rq_count, *known;
 };
 
 void ct_state_close(struct ct_state *s)
@@ -20,8 +18,7 @@ void ct_state_close(struct ct_state *s)
 	if (!s)
 		return;
 	sqlite3_stmt *all[] = { s->load, s->save, s->iss, s->cand_add, s->cand, s->fqdn,
-		s->prune_iss, s->prune_fqdn, s->rq_add, s->rq_next, s->rq_retry, s->rq_done,
-		s->rq_count, s->known };
+		s->prune_iss, s->prune_fqdn };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]);
 	free(s);
@@ -51,13 +48,6 @@ struct ct_state *ct_state_open(store_t *st, struct nodd_err *e)
 		{ &s->prune_iss, "DELETE FROM ct_issuance WHERE rowid <= (SELECT MAX(rowid) FROM"
 			" ct_issuance) - ?1" },
 		{ &s->prune_fqdn, "DELETE FROM ct_fqdn WHERE seen < ?1" },
-		{ &s->rq_add, "INSERT OR IGNORE INTO rdap_queue(domain, due) VALUES (?1, ?2)" },
-		{ &s->rq_next, "SELECT q.domain, q.tries, c.first_seen FROM rdap_queue q JOIN"
-			" ct_candidate c ON c.domain = q.domain WHERE q.due <= ?1 ORDER BY q.due LIMIT 1" },
-		{ &s->rq_retry, "UPDATE rdap_queue SET due = ?2, tries = tries + 1 WHERE domain = ?1" },
-		{ &s->rq_done, "DELETE FROM rdap_queue WHERE domain = ?1" },
-		{ &s->rq_count, "SELECT count(*) FROM rdap_queue" },
-		{ &s->known, "UPDATE ct_candidate SET confirmed = 2 WHERE domain = ?1 AND confirmed = 0" },
 	};
 	for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
 		if (sqlite3_prepare_v3(s->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -179,53 +169,4 @@ int ct_state_learning_start(struct ct_state *s, int64_t now, int64_t *start)
 		return rc < 0 ? -1 : 0;
 	*start = now;
 	return store_meta_set_int(s->st, "ct.learning-start", now);
-}
-
-int ct_state_rdap_add(struct ct_state *s, const char *domain, int64_t due)
-{
-	sqlite3_bind_text(s->rq_add, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->rq_add, 2, due);
-	return run(s->rq_add);
-}
-
-int ct_state_rdap_next(struct ct_state *s, int64_t now, char *domain, size_t len, int *tries,
-	int64_t *fs)
-{
-	sqlite3_stmt *q = s->rq_next;
-	sqlite3_bind_int64(q, 1, now);
-	int rc = sqlite3_step(q), found = rc == SQLITE_ROW;
-	if (found) {
-		const unsigned char *d = sqlite3_column_text(q, 0);
-		snprintf(domain, len, "%s", d ? (const char *)d : "");
-		*tries = sqlite3_column_int(q, 1);
-		*fs = sqlite3_column_int64(q, 2);
-	}
-	return done_row(q, rc, found);
-}
-
-int ct_state_rdap_retry(struct ct_state *s, const char *domain, int64_t due)
-{
-	sqlite3_bind_text(s->rq_retry, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->rq_retry, 2, due);
-	return run(s->rq_retry);
-}
-
-int ct_state_rdap_done(struct ct_state *s, const char *domain, int known)
-{
-	sqlite3_bind_text(s->rq_done, 1, domain, -1, SQLITE_STATIC);
-	if (run(s->rq_done) < 0)
-		return -1;
-	if (!known)
-		return 0;
-	sqlite3_bind_text(s->known, 1, domain, -1, SQLITE_STATIC);
-	return run(s->known);
-}
-
-int64_t ct_state_rdap_count(struct ct_state *s)
-{
-	int64_t n = -1;
-	if (sqlite3_step(s->rq_count) == SQLITE_ROW)
-		n = sqlite3_column_int64(s->rq_count, 0);
-	sqlite3_reset(s->rq_count);
-	return n;
 }

@@ -39,18 +39,6 @@ int ct_state_candidate(struct ct_state *s, const char *domain, int64_t *fs);
  * it was, -1 on error. */
 int ct_state_fqdn(struct ct_state *s, const char *fqdn, int64_t now);
 
-/* The RDAP queue: candidates waiting for their registry's answer. add: queue domain (a
- * candidate) to be asked at due (0 or -1). next: the candidate due first at now, with its
- * tries and first_seen (1, 0 when none is due, -1). retry: ask again at due (0 or -1).
- * done: out of the queue; known: the registry says it is older (the candidate is known).
- * count: how many wait (-1 on error). */
-int ct_state_rdap_add(struct ct_state *s, const char *domain, int64_t due);
-int ct_state_rdap_next(struct ct_state *s, int64_t now, char *domain, size_t len, int *tries,
-	int64_t *fs);
-int ct_state_rdap_retry(struct ct_state *s, const char *domain, int64_t due);
-int ct_state_rdap_done(struct ct_state *s, const char *domain, int known);
-int64_t ct_state_rdap_count(struct ct_state *s);
-
 /* Keep the newest keep issuance keys and the host names of the last 48 h. 0 or -1. */
 int ct_state_prune(struct ct_state *s, int64_t now, int64_t keep);
 

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "ctl/config.h"
+#include "ctl/control.h"
 #include "ctl/http.h"
 #include "lib/dname.h"
 #include "lib/err.h"
@@ -29,9 +30,6 @@
 
 #define DEFAULT_URL "http://127.0.0.1:8053"
 #define IMPORT_BATCH 5000
-#define EXIT_REFUSED 1
-#define EXIT_UNREACHABLE 2
-#define EXIT_USAGE 64
 
 static const char *prog = "noddctl";
 
@@ -57,6 +55,12 @@ static void request(struct http_client *c, const char *method, const char *path,
 	struct nodd_err e;
 	if (http_request(c, method, path, body, blen, r, &e) < 0)
 		die(EXIT_UNREACHABLE, "%s", e.msg);
+}
+
+void ctl_request(struct http_client *c, const char *method, const char *path,
+	const char *body, size_t blen, struct http_reply *r)
+{
+	request(c, method, path, body, blen, r);
 }
 
 /* ---- output ---------------------------------------------------------------------- */
@@ -96,6 +100,11 @@ static void print_error(const struct http_reply *r, const char *what)
 	json_decref(j);
 }
 
+void ctl_print_error(const struct http_reply *r, const char *what)
+{
+	print_error(r, what);
+}
+
 /* ---- commands --------------------------------------------------------------------- */
 
 static int cmd_status(struct http_client *c)
@@ -113,18 +122,24 @@ static int cmd_status(struct http_client *c)
 	return rc;
 }
 
-static int cmd_lookup(struct http_client *c, const char *name)
+/* prefix then name percent-encoded (RFC 3986 unreserved characters kept) into path. */
+static void path_with_name(const char *prefix, const char *name, char *path, size_t size)
 {
-	char path[1024] = "/api/v1/domains/";
-	size_t n = strlen(path);
-	for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < sizeof path; p++) {
+	size_t n = (size_t)snprintf(path, size, "%s", prefix);
+	for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < size; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
 		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
 			path[n++] = (char)*p;
 		else
-			n += (size_t)snprintf(path + n, sizeof path - n, "%%%02X", *p);
+			n += (size_t)snprintf(path + n, size - n, "%%%02X", *p);
 	}
 	path[n] = '\0';
+}
+
+static int cmd_lookup(struct http_client *c, const char *name)
+{
+	char path[1024];
+	path_with_name("/api/v1/domains/", name, path, sizeof path);
 	struct http_reply r;
 	request(c, "GET", path, NULL, 0, &r);
 	int rc = 0;
@@ -168,6 +183,37 @@ static int cmd_observe(struct http_client *c, const char *name, long long at, co
 	return rc;
 }
 
+/* allow: list the entries (name NULL) or add one; unallow (on 0): remove one. */
+static int cmd_allow(struct http_client *c, const char *name, int on)
+{
+	struct http_reply r;
+	char *body = NULL;
+	char path[1024];
+	if (!name) {
+		request(c, "GET", "/api/v1/allow", NULL, 0, &r);
+	} else if (on) {
+		json_t *o = json_pack("{s:s}", "name", name);
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (!body)
+			die(EXIT_USAGE, "NAME must be UTF-8 text");
+		request(c, "POST", "/api/v1/allow", body, strlen(body), &r);
+	} else {
+		path_with_name("/api/v1/allow/", name, path, sizeof path);
+		request(c, "DELETE", path, NULL, 0, &r);
+	}
+	free(body);
+	int rc = 0;
+	if (r.status == 200) {
+		print_json(&r);
+	} else {
+		print_error(&r, name ? name : "allow");
+		rc = EXIT_REFUSED;
+	}
+	free(r.body);
+	return rc;
+}
+
 struct import {
 	struct http_client *c;
 	const char *file;         /* for messages */
@@ -177,6 +223,7 @@ struct import {
 	long lines[IMPORT_BATCH]; /* line number of each item of the batch */
 	int n;
 	unsigned long long total, fresh;
+	int baseline;             /* names recorded as known: never new, listed or streamed */
 	int tty;
 	struct timespec t0;
 };
@@ -204,12 +251,17 @@ static void body_add(struct import *im, const char *s, size_t n)
 	im->blen += n;
 }
 
+static void import_open(struct import *im);
+
 /* Send the batch; exits on a refusal, naming the line of the refused item. */
 static void import_flush(struct import *im)
 {
 	if (im->n == 0)
 		return;
-	body_add(im, "]", 1);
+	if (im->baseline)
+		body_add(im, "]}", 2);
+	else
+		body_add(im, "]", 1);
 	struct http_reply r;
 	request(im->c, "POST", "/api/v1/observations", im->body, im->blen, &r);
 	if (r.status != 200) {
@@ -236,6 +288,8 @@ static void import_flush(struct import *im)
 	json_t *j = json_loadb(r.body, r.len, 0, &e);
 	json_t *acc = j ? json_object_get(j, "accepted") : NULL;
 	json_t *nw = j ? json_object_get(j, "new") : NULL;
+	if (im->baseline) /* the names the store did not hold; none of them is new */
+		nw = j ? json_object_get(j, "baseline") : NULL;
 	if (!json_is_integer(acc) || !json_is_integer(nw))
 		die(EXIT_UNREACHABLE, "unexpected answer to a batch: %.200s", r.body);
 	im->total += (unsigned long long)json_integer_value(acc);
@@ -244,7 +298,7 @@ static void import_flush(struct import *im)
 	free(r.body);
 	im->n = 0;
 	im->blen = 0;
-	body_add(im, "[", 1);
+	import_open(im);
 	if (im->tty) {
 		double s = elapsed(im);
 		fprintf(stderr, "\r%llu names (%llu new), %.0f names/s", im->total, im->fresh,
@@ -255,6 +309,17 @@ static void import_flush(struct import *im)
 
 static void import_fail(const struct import *im, long line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
+
+/* The start of a batch: an array, or the object whose baseline flag an older server
+ * refuses (docs/api.md) instead of taking the names as new. */
+static void import_open(struct import *im)
+{
+	static const char head[] = "{\"baseline\":true,\"observations\":[";
+	if (im->baseline)
+		body_add(im, head, sizeof head - 1);
+	else
+		body_add(im, "[", 1);
+}
 static void import_fail(const struct import *im, long line, const char *fmt, ...)
 {
 	if (im->tty)
@@ -270,12 +335,13 @@ static void import_fail(const struct import *im, long line, const char *fmt, ...
 	exit(EXIT_REFUSED);
 }
 
-static int cmd_import(struct http_client *c, const char *path, const char *source)
+static int cmd_import(struct http_client *c, const char *path, const char *source, int baseline)
 {
 	struct import *im = calloc(1, sizeof *im);
 	if (!im)
 		die(EXIT_UNREACHABLE, "out of memory");
 	im->c = c;
+	im->baseline = baseline;
 	FILE *f = stdin;
 	im->file = "<stdin>";
 	if (strcmp(path, "-") != 0) {
@@ -291,7 +357,7 @@ static int cmd_import(struct http_client *c, const char *path, const char *sourc
 		die(EXIT_USAGE, "--source must be UTF-8 text");
 	im->tty = isatty(STDERR_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &im->t0);
-	body_add(im, "[", 1);
+	import_open(im);
 
 	char *line = NULL;
 	size_t lcap = 0;
@@ -346,7 +412,12 @@ static int cmd_import(struct http_client *c, const char *path, const char *sourc
 	free(line);
 	if (im->tty)
 		fputs("\r\033[K", stderr);
-	printf("imported %llu names (%llu new) in %.1f s\n", im->total, im->fresh, elapsed(im));
+	if (baseline)
+		printf("imported %llu names as baseline (%llu not known before) in %.1f s\n",
+			im->total, im->fresh, elapsed(im));
+	else
+		printf("imported %llu names (%llu new) in %.1f s\n", im->total, im->fresh,
+			elapsed(im));
 	free(im->body);
 	free(im->src_json);
 	free(im);
@@ -363,14 +434,25 @@ static void usage(FILE *f)
 		"  observe NAME [--at UNIX] [--source S]  record an observation (default source \"noddctl\")\n"
 		"  lookup NAME                            what nodd knows of a name\n"
 		"  status                                 daemon status\n"
+		"  allow [NAME]                           never list NAME (or *.NAME: every name\n"
+		"                                         below it); without NAME: the allow-list\n"
+		"  unallow NAME                           take NAME off the allow-list\n"
 		"  import FILE|-                          lines \"name [first_seen]\", # comments;\n"
 		"         [--source S]                    sent in batches of %d (default source \"import\")\n"
+		"         [--baseline]                    record them as known: never new, listed or streamed\n"
+		"  zone-status [ZONE]                     upstream and published zones: serials, transfers,\n"
+		"                                         next refresh, errors, consumers, NOTIFY\n"
+		"  retransfer ZONE                        full AXFR of an upstream zone now\n"
+		"  refresh ZONE                           SOA query of an upstream zone now\n"
+		"  notify [ZONE]                          NOTIFY the published zones (or one) again\n"
+		"  reload                                 as SIGHUP: what was applied, what waits for a restart\n"
 		"options:\n"
 		"  -s, --server URL   daemon HTTP API (env NODD_URL; default %s)\n"
 		"  -c, --config FILE  nodd's configuration: URL from server.http, token from\n"
 		"                     server.http-token or <server.database>.token (env NODD_CONFIG)\n"
-		"  -t, --token TOKEN  bearer token for observe/import (env NODD_TOKEN)\n"
+		"  -t, --token TOKEN  bearer token for the writes (env NODD_TOKEN)\n"
 		"  --token-file FILE  read the bearer token from FILE (env NODD_TOKEN_FILE)\n"
+		"  --json             (after the command) print the server's JSON\n"
 		"  -V, --version      print the version\n"
 		"  -h, --help         this text\n"
 		"exit: 0 ok; 1 refused, not found or bad input; 2 daemon unreachable; 64 usage\n",
@@ -471,9 +553,16 @@ int main(int argc, char **argv)
 	/* Arguments of the command: one positional, then its options. */
 	const char *arg = NULL, *source = NULL;
 	long long at = -1;
+	int json = 0, baseline = 0;
 	for (int i = optind; i < argc; i++) {
 		const char *v;
-		if ((v = sub_opt(argc, argv, &i, "--at")) != NULL) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--baseline") == 0) {
+			if (strcmp(cmd, "import") != 0)
+				die(EXIT_USAGE, "--baseline is an option of import");
+			baseline = 1;
+		} else if ((v = sub_opt(argc, argv, &i, "--at")) != NULL) {
 			if (strcmp(cmd, "observe") != 0)
 				die(EXIT_USAGE, "--at is an option of observe");
 			char *end = NULL;
@@ -518,7 +607,13 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "import") == 0) {
 		if (!arg)
 			die(EXIT_USAGE, "usage: noddctl import FILE|-");
-		rc = cmd_import(c, arg, source ? source : "import");
+		rc = cmd_import(c, arg, source ? source : "import", baseline);
+	} else if (strcmp(cmd, "allow") == 0 || strcmp(cmd, "unallow") == 0) {
+		if (!arg && cmd[0] == 'u')
+			die(EXIT_USAGE, "usage: noddctl unallow NAME");
+		rc = cmd_allow(c, arg, cmd[0] == 'a');
+	} else if ((rc = ctl_control(c, cmd, arg, json)) >= 0) {
+		/* zone-status, retransfer, refresh, notify, reload (ctl/control.c) */
 	} else {
 		die(EXIT_USAGE, "%s: unknown command (see noddctl --help)", cmd);
 	}

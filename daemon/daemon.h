@@ -62,7 +62,16 @@ int daemon_start(struct daemon *d);
 /* Stop and free every part in reverse order; d->cfg too. Safe on a partial start. */
 void daemon_stop(struct daemon *d);
 
+/* The logging of cfg that a reload applies too: the global level, the level of each
+ * category, the query log and its rate. */
+void daemon_log_apply(const struct nodd_config *cfg);
+
 /* SIGHUP: re-read the configuration and keys and apply what can change at once. */
 void daemon_reload(evutil_socket_t sig, short what, void *arg);
+
+/* The same reload, saying in out what came of it (POST /api/v1/reload): ok 0 with error
+ * when the file has an error (nothing changed), else the changed settings applied and
+ * those that wait for a restart (with a new suffix the publish ones wait too). */
+void daemon_reload_run(struct daemon *d, struct http_reload *out);
 
 #endif

@@ -13,21 +13,32 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nodd -c FILE [--check-config]\n"
-		"  -c, --config FILE   YAML configuration (see docs/configuration.md)\n"
+		"  -c, --config FILE   YAML configuration (see nodd.yaml(5))\n"
 		"      --check-config  validate FILE and exit: 0 when good, 1 with FILE:LINE: message\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
-		"nodd runs in the foreground and logs to stderr. SIGHUP reloads, SIGTERM stops.\n");
+		"nodd runs in the foreground and logs to stderr (or syslog: log.syslog).\n"
+		"SIGHUP reloads, SIGTERM stops.\n");
+}
+
+/* A message that stops the start: an error line in the journal (priority 3), else the
+ * bare message on stderr. */
+static void start_error(int journal, const char *msg)
+{
+	if (journal)
+		log_err("%s", msg);
+	else
+		fprintf(stderr, "%s\n", msg);
 }
 
 /* --check-config: the key files too, and the key names they bring (as named-checkconf
  * reads the files a configuration includes): what the start would refuse, this refuses. */
-static int check_config(const char *path, const struct nodd_config *cfg)
+static int check_config(const char *path, const struct nodd_config *cfg, int journal)
 {
 	struct nodd_err e;
 	struct tsig_keyring *kr = keys_load_checked(cfg, &e);
 	if (!kr) {
-		fprintf(stderr, "%s\n", e.msg);
+		start_error(journal, e.msg);
 		return 1;
 	}
 	tsig_keyring_free(kr);
@@ -45,6 +56,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	int journal = log_detect_journal(); /* under systemd: "<N>" priority prefixes */
 	const char *path = NULL;
 	int check = 0, ch;
 	while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
@@ -65,16 +77,16 @@ int main(int argc, char **argv)
 	struct nodd_err e;
 	d.cfg = config_load(path, &e);
 	if (!d.cfg) {
-		fprintf(stderr, "%s\n", e.msg);
+		start_error(journal, e.msg);
 		return 1;
 	}
 	if (daemon_answer_cfg(d.cfg, &d.acfg[0], &e) < 0) {
-		fprintf(stderr, "%s\n", e.msg);
+		start_error(journal, e.msg);
 		config_free(d.cfg);
 		return 1;
 	}
 	if (check) {
-		int rc = check_config(path, d.cfg);
+		int rc = check_config(path, d.cfg, journal);
 		config_free(d.cfg);
 		return rc;
 	}
@@ -85,5 +97,6 @@ int main(int argc, char **argv)
 		log_info("stopped");
 	}
 	daemon_stop(&d);
+	log_use_syslog(-1);
 	return rc;
 }

@@ -1,11 +1,14 @@
 /* reload.c -- SIGHUP: re-read the configuration and the TSIG keys, apply what can change
- * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys) and
- * name in the log what waits for a restart; a file with an error changes nothing. */
+ * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys, the
+ * allow-list) and name in the log what waits for a restart; a file with an error changes
+ * nothing. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/keys.h"
+#include "lib/clock.h"
 #include "daemon/daemon.h"
 #include "lib/log.h"
 #include "server/metrics.h"
@@ -20,27 +23,31 @@
  * is not freed: a transfer in progress (in or out) goes on verifying or signing with the
  * key it began with, and a UDP thread may be checking a query with it at this moment.
  * Reloads that change keys are rare and a key is under 1 KB, so they are kept until exit;
- * a reload with the same keys keeps the running keyring. */
-static void reload_keys(struct daemon *d, const struct nodd_config *n)
+ * a reload with the same keys keeps the running keyring.
+ * Returns 1 when the keys were replaced, 0 when they are the same, -1 when they are
+ * kept because the new ones cannot be used (why in out->keys_error). */
+static int reload_keys(struct daemon *d, const struct nodd_config *n, struct http_reload *out)
 {
 	struct nodd_err err;
 	struct tsig_keyring *kr = keys_load_checked(n, &err);
 	if (!kr || keys_check_refs(d->cfg, kr, &err) < 0) {
 		log_err("reload: %s (keeping the running keys)", err.msg);
+		snprintf(out->keys_error, sizeof out->keys_error, "%s", err.msg);
 		metrics_inc("reload_errors", 1);
 		tsig_keyring_free(kr);
-		return;
+		return -1;
 	}
 	if (tsig_keyring_same(kr, d->kr)) {
 		tsig_keyring_free(kr);
-		return;
+		return 0;
 	}
 	struct old_keys *o = malloc(sizeof *o);
 	if (!o) {
 		log_err("reload: out of memory (keeping the running keys)");
+		snprintf(out->keys_error, sizeof out->keys_error, "out of memory");
 		metrics_inc("reload_errors", 1);
 		tsig_keyring_free(kr);
-		return;
+		return -1;
 	}
 	o->kr = d->kr;
 	o->next = d->old_kr;
@@ -50,6 +57,51 @@ static void reload_keys(struct daemon *d, const struct nodd_config *n)
 	query_set_keys(kr);
 	secondary_set_keys(d->sec, kr);
 	log_info("reload: TSIG keys replaced (%zu keys)", tsig_keyring_count(kr));
+	return 1;
+}
+
+/* Add name to c unless it is there. */
+static void changes_add(struct config_changes *c, const char *name)
+{
+	size_t o = strlen(c->names), len = strlen(name);
+	for (const char *p = c->names; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == c->names || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
+			return;
+	snprintf(c->names + o, sizeof c->names - o, "%s%s", c->count ? ", " : "", name);
+	c->count++;
+}
+
+/* policy.allow: the entries it no longer names end, new ones start (policy/nod.h); the
+ * running configuration then holds the applied list, so the next reload compares with it. */
+static void reload_allow(struct daemon *d, struct nodd_config *n)
+{
+	int changed = nod_allow_config(d->nod, n->allow, n->nallow, unix_now());
+	if (changed < 0) {
+		log_err("reload: policy.allow: %s", nod_errmsg(d->nod));
+		metrics_inc("reload_errors", 1);
+		return;
+	}
+	if (changed > 0)
+		log_info("reload: policy.allow: %d entries added or removed", changed);
+	for (int i = 0; i < CONFIG_MAX_ALLOW; i++) {
+		char *t = d->cfg->allow[i];
+		d->cfg->allow[i] = n->allow[i];
+		n->allow[i] = t;
+	}
+	int t = d->cfg->nallow;
+	d->cfg->nallow = n->nallow;
+	n->nallow = t;
+}
+
+/* A new suffix keeps the whole publish section as running: the publish settings the
+ * reload would apply wait for the restart too. */
+static void publish_waits(struct http_reload *out)
+{
+	struct config_changes applied = out->applied;
+	memset(&out->applied, 0, sizeof out->applied);
+	char *save = NULL;
+	for (char *t = strtok_r(applied.names, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		changes_add(strncmp(t, "publish.", 8) == 0 ? &out->restart : &out->applied, t);
 }
 
 /* The answer configuration: each reload builds a new one and publishes it with one atomic
@@ -58,20 +110,20 @@ static void reload_keys(struct daemon *d, const struct nodd_config *n)
  * reload comes, so flipping between two buffers (or freeing) could change or free it under
  * that reader. Keeping them costs a few KB per reload, and reloads are rare; an epoch or
  * RCU scheme would add a per-query step to every UDP thread to save that. */
-void daemon_reload(evutil_socket_t sig, short what, void *arg)
+void daemon_reload_run(struct daemon *d, struct http_reload *out)
 {
-	(void)sig;
-	(void)what;
-	struct daemon *d = arg;
+	memset(out, 0, sizeof *out);
 	struct nodd_err cerr;
 	struct nodd_config *n = config_load(d->cfg->path, &cerr);
 	if (!n) {
 		log_err("reload: %s (keeping the running configuration)", cerr.msg);
+		snprintf(out->error, sizeof out->error, "%s", cerr.msg);
 		metrics_inc("reload_errors", 1);
 		return;
 	}
-	struct config_changes later;
-	int nlater = config_restart_changes(d->cfg, n, &later);
+	config_reload_changes(d->cfg, n, &out->applied);
+	int nlater = config_restart_changes(d->cfg, n, &out->restart);
+	const struct config_changes *later = &out->restart;
 	/* A new suffix renames every zone: the whole publish section waits for the restart,
 	 * so that the answers, the transfers and the files keep agreeing. */
 	int same_suffix = strcmp(n->suffix, d->cfg->suffix) == 0;
@@ -80,17 +132,22 @@ void daemon_reload(evutil_socket_t sig, short what, void *arg)
 		if (!next || daemon_answer_cfg(n, &next->cfg, &cerr) < 0) {
 			log_err("reload: %s (keeping the running configuration)",
 				next ? cerr.msg : "out of memory");
+			snprintf(out->error, sizeof out->error, "%s", next ? cerr.msg : "out of memory");
+			memset(&out->applied, 0, sizeof out->applied);
+			memset(&out->restart, 0, sizeof out->restart);
 			metrics_inc("reload_errors", 1);
 			free(next);
 			config_free(n);
 			return;
 		}
+		/* publish.test-names wait for a restart: every full transfer carries them */
+		next->cfg.tests = atomic_load(&d->active)->tests;
 		next->next = d->reloaded;
 		d->reloaded = next;
 		atomic_store(&d->active, &next->cfg);
 		d->cfg->ttl = n->ttl;
 	}
-	log_set_level((enum log_level)n->log_level);
+	daemon_log_apply(n);
 	/* Swap in the fields read live (main thread: HTTP, the transfer handler); the rest needs
 	 * a restart and is named in the log. */
 	char *tok = d->cfg->http_token;
@@ -104,13 +161,28 @@ void daemon_reload(evutil_socket_t sig, short what, void *arg)
 	d->cfg->nxfr_allow = n->nxfr_allow;
 	n->xfr_allow = acl;
 	n->nxfr_allow = nacl;
-	reload_keys(d, n); /* after the swap: the refs checked are the allow list now in use */
+	/* after the swap: the refs checked are the allow list now in use */
+	if (reload_keys(d, n, out) > 0)
+		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */
+	reload_allow(d, n);
 	config_free(n);
 	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
+	if (!same_suffix)
+		publish_waits(out);
+	out->ok = 1;
 	if (nlater)
-		log_warn("reload: changed %s: %s at the next restart%s", later.names,
+		log_warn("reload: changed %s: %s at the next restart%s", later->names,
 			nlater == 1 ? "takes effect" : "take effect",
 			same_suffix ? "" : " (the publish section is kept as running until then)");
-	log_info("reload: configuration re-read");
+	log_info("reload: configuration re-read%s%s", out->applied.count ? "; applied: " : "",
+		out->applied.names);
 	metrics_inc("reloads", 1);
+}
+
+void daemon_reload(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct http_reload r;
+	daemon_reload_run(arg, &r);
 }

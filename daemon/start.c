@@ -16,6 +16,7 @@
 #include "policy/window.h"
 #include "server/metrics.h"
 #include "server/query.h"
+#include "server/querylog.h"
 #include "server/tcp.h"
 #include "server/udp.h"
 #include "server/xfrout.h"
@@ -32,6 +33,30 @@ static int name_wire(const char *norm, uint8_t *wire, size_t *len)
 	if (l < 0)
 		return -1;
 	*len = (size_t)l;
+	return 0;
+}
+
+/* publish.test-names as names relative to the DNSBL apex, with their "invalid." twins. */
+static int answer_cfg_tests(const struct nodd_config *cfg, struct answer_cfg *a,
+	struct nodd_err *e)
+{
+	size_t apex = a->apex_len[NOD_ZONE_DNSBL];
+	for (int i = 0; i < cfg->ntest_names && i < ANSWER_MAX_TESTS; i++) {
+		uint8_t w[DNAME_MAX_WIRE];
+		size_t l;
+		if (name_wire(cfg->test_names[i], w, &l) < 0 || l + apex - 1 > DNAME_MAX_WIRE)
+			return nodd_fail(e, NODD_E_INVALID, "%s: publish.test-names: %s.v1.bl.%s "
+				"is too long", cfg->path, cfg->test_names[i], cfg->suffix);
+		memcpy(a->tests.test_rel[i], w, l - 1);
+		a->tests.test_len[i] = l - 1;
+		if (w[0] == 4 && memcmp(w + 1, "test", 4) == 0 && l - 1 > 5 &&
+		    l + 2 + apex <= DNAME_MAX_WIRE) {
+			memcpy(a->tests.invalid_rel[i], "\007invalid", 8);
+			memcpy(a->tests.invalid_rel[i] + 8, w + 5, l - 6);
+			a->tests.invalid_len[i] = l - 6 + 8;
+		}
+		a->tests.n = i + 1;
+	}
 	return 0;
 }
 
@@ -64,7 +89,7 @@ int daemon_answer_cfg(const struct nodd_config *cfg, struct answer_cfg *a, struc
 			cfg->path);
 	}
 	a->rpz_nodata = cfg->rpz_nodata;
-	return 0;
+	return answer_cfg_tests(cfg, a, e);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -84,8 +109,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (mask & (1u << z))
-			log_debug("zone %s: new version, serial %u",
-				z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], nod_serial(d->nod, z));
+			log_debug("zone %s: new version, serial %u", published_zone_label(z),
+				nod_serial(d->nod, z));
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -117,6 +142,30 @@ static json_t *publish_status(void *xfr)
 	return xfr ? xfrout_status(xfr) : json_object();
 }
 
+/* The control endpoints' view of the upstream zones and of the reload. */
+static json_t *upstream_status_cb(void *sec, const char *zone)
+{
+	return zone ? secondary_zone_status(sec, zone) : secondary_status(sec);
+}
+
+static int upstream_kick_cb(void *sec, const char *zone, int full)
+{
+	return secondary_kick(sec, zone, full ? SECONDARY_RETRANSFER : SECONDARY_REFRESH);
+}
+
+static void reload_cb(void *d, struct http_reload *out)
+{
+	daemon_reload_run(d, out);
+}
+
+static void set_http_control(struct daemon *d)
+{
+	d->henv.xfr = d->xfr;
+	d->henv.control = (struct http_control){ .upstream_status = upstream_status_cb,
+		.upstream_kick = upstream_kick_cb, .upstream_ctx = d->sec, .reload = reload_cb,
+		.reload_ctx = d };
+}
+
 static void add_http_sections(struct daemon *d)
 {
 	if (d->ws)
@@ -125,8 +174,8 @@ static void add_http_sections(struct daemon *d)
 	http_add_section(&d->henv, "publish", publish_status, NULL, d->xfr);
 	if (d->ct) {
 		http_add_section(&d->henv, "ct", ct_source_status, ct_source_metrics, d->ct);
-		if (d->cfg->rdap_enabled)
-			http_add_section(&d->henv, "rdap", ct_source_rdap_status, NULL, d->ct);
+		http_add_section(&d->henv, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
+			d->ct);
 	}
 	http_add_section(&d->henv, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
@@ -150,13 +199,18 @@ static int start_store(struct daemon *d)
 		return start_failed(&ke);
 	d->nod = nod_open(&(struct nod_options){ .database = d->cfg->database,
 		.min_interval = d->cfg->min_interval, .future_skew = d->cfg->future_skew,
-		.psl_file = d->cfg->psl_file }, unix_now(), &ke);
+		.psl_file = d->cfg->psl_file, .suffix = d->cfg->suffix, .ttl = d->cfg->ttl },
+		unix_now(), &ke);
 	if (!d->nod)
 		return start_failed(&ke);
 	d->ob = outbox_open(nod_store(d->nod), &ke);
 	if (!d->ob)
 		return start_failed(&ke);
 	nod_set_outbox(d->nod, d->ob);
+	if (nod_allow_config(d->nod, d->cfg->allow, d->cfg->nallow, unix_now()) < 0) {
+		nodd_fail(&ke, NODD_E_STORE, "policy.allow: %s", nod_errmsg(d->nod));
+		return start_failed(&ke);
+	}
 	return 0;
 }
 
@@ -246,6 +300,7 @@ static int start_http(struct daemon *d)
 	d->henv.ctx = d->tcp;
 	d->henv.ws = d->ws;
 	add_http_sections(d);
+	set_http_control(d);
 	struct nodd_err he;
 	d->http = http_start(d->base, &d->henv, &he);
 	if (!d->http)
@@ -264,6 +319,18 @@ static void start_events(struct daemon *d)
 	event_add(d->sig_term, NULL);
 	event_add(d->sig_int, NULL);
 	event_add(d->sig_hup, NULL);
+}
+
+/* The published zones' full names label their series on /metrics. */
+static void zone_labels(const struct daemon *d)
+{
+	static char names[NOD_ZONE_COUNT][METRICS_ZONE_LABEL_MAX];
+	const char *p[NOD_ZONE_COUNT];
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		published_zone_name(z, d->cfg->suffix, names[z], sizeof names[z]);
+		p[z] = names[z];
+	}
+	metrics_set_zone_names(p, NOD_ZONE_COUNT);
 }
 
 static void log_started(const struct daemon *d)
@@ -285,10 +352,20 @@ static void log_started(const struct daemon *d)
 	log_info("zones:%s", zones);
 }
 
+void daemon_log_apply(const struct nodd_config *cfg)
+{
+	log_set_level((enum log_level)cfg->log_level);
+	for (int c = 0; c < LOG_CAT_COUNT; c++)
+		log_set_cat_level((enum log_cat)c, cfg->log_cat_level[c] - 1);
+	querylog_set(cfg->log_queries, cfg->log_query_rate);
+}
+
 int daemon_start(struct daemon *d)
 {
 	atomic_store(&d->active, &d->acfg[0]);
-	log_set_level((enum log_level)d->cfg->log_level);
+	if (d->cfg->log_syslog)
+		log_use_syslog(log_facility_parse(d->cfg->log_facility));
+	daemon_log_apply(d->cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (start_store(d) < 0)
 		return -1;
@@ -301,6 +378,7 @@ int daemon_start(struct daemon *d)
 	    start_listeners(d) < 0 || start_http(d) < 0)
 		return -1;
 	start_events(d);
+	zone_labels(d);
 	log_started(d);
 	on_tick(-1, 0, d);
 	return 0;

@@ -1,6 +1,6 @@
 /* counters.c -- named event counters (see counters.h).
  *
- * One table of 64 slots, each claimed once by compare-and-swap of its name pointer, then
+ * One table of 128 slots, each claimed once by compare-and-swap of its name pointer, then
  * only incremented. Names are static strings, compared by pointer first and by text when
  * the pointers differ (the same literal in two files may have two addresses). */
 #include "lib/counters.h"
@@ -12,7 +12,7 @@
 
 #include "lib/prom.h"
 
-#define METRICS_NAMED 64
+#define METRICS_NAMED 128
 
 struct named {
 	_Atomic(const char *) name;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Add by to the counter name (a static string; at most 64 distinct names, increments
+/* Add by to the counter name (a static string; at most 128 distinct names, increments
  * beyond them go to nodd_metrics_overflow_total). */
 void metrics_inc(const char *name, uint64_t by);
 

@@ -222,6 +222,8 @@ void nindex_free(nindex_t *ix)
 
 void nindex_rdlock(nindex_t *ix) { pthread_rwlock_rdlock(&ix->lock); }
 void nindex_rdunlock(nindex_t *ix) { pthread_rwlock_unlock(&ix->lock); }
+void nindex_wrlock(nindex_t *ix) { pthread_rwlock_wrlock(&ix->lock); }
+void nindex_wrunlock(nindex_t *ix) { pthread_rwlock_unlock(&ix->lock); }
 
 static int fsv_push(nindex_t *ix, int64_t fs)
 {

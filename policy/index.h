@@ -23,6 +23,10 @@ void nindex_free(nindex_t *ix); /* NULL is a no-op */
 
 void nindex_rdlock(nindex_t *ix);
 void nindex_rdunlock(nindex_t *ix);
+/* The write lock, for data the readers read under the read lock (the allow-list's table,
+ * policy/allow.c): held only to swap a pointer. Writer only. */
+void nindex_wrlock(nindex_t *ix);
+void nindex_wrunlock(nindex_t *ix);
 
 /* What nindex_put and nindex_set did with a name. */
 enum nindex_outcome {

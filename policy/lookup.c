@@ -29,8 +29,16 @@ static int last_label_is(const uint8_t *rel, size_t len, const char *label)
 	       memcmp(rel + last + 1, label, l) == 0;
 }
 
-enum nod_match dnsbl_lookup(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t now,
-	int64_t *first_seen, int *code)
+/* Name n is in the zone of window w: indexed, in the window, not allowed; *fs set. */
+static int held(const nindex_t *ix, const allow_t *al, const uint8_t *n, size_t len,
+	int64_t now, int64_t w, int64_t *fs)
+{
+	return nindex_get(ix, n, len, fs) && in_window(now, *fs, w) &&
+	       !allow_match_now(al, n, len);
+}
+
+enum nod_match dnsbl_lookup(const nindex_t *ix, const allow_t *al, const uint8_t *rel,
+	size_t len, int64_t now, int64_t *first_seen, int *code)
 {
 	if (len == 0)
 		return NOD_NODATA;
@@ -40,13 +48,13 @@ enum nod_match dnsbl_lookup(const nindex_t *ix, const uint8_t *rel, size_t len, 
 		*code = 2;
 		return NOD_LISTED;
 	}
-	if (last_label_is(rel, len, "invalid"))
+	if (last_label_is(rel, len, "invalid") || allow_match_now(al, rel, len))
 		return NOD_NXDOMAIN;
 	/* The name itself, then each ancestor: Postfix asks for the whole sender domain, so
 	 * mail.x.se is listed with x.se's data. The longest listed match wins. */
 	for (size_t i = 0; i < len; i = next_label(rel, i)) {
 		int64_t fs;
-		if (nindex_get(ix, rel + i, len - i, &fs) && in_window(now, fs, WINDOW_MAX_SECS)) {
+		if (held(ix, al, rel + i, len - i, now, WINDOW_MAX_SECS, &fs)) {
 			*first_seen = fs;
 			*code = window_code(now - fs);
 			return NOD_LISTED;
@@ -60,32 +68,32 @@ enum nod_match dnsbl_lookup(const nindex_t *ix, const uint8_t *rel, size_t len, 
 	return NOD_NXDOMAIN;
 }
 
-enum nod_match rpz_lookup(const nindex_t *ix, int w, const uint8_t *rel, size_t len,
-	int64_t now)
+enum nod_match rpz_lookup(const nindex_t *ix, const allow_t *al, int w, const uint8_t *rel,
+	size_t len, int64_t now)
 {
 	int64_t W = window_secs[w], fs;
 	if (len == 0)
 		return NOD_NODATA;
 	/* The zone holds "n CNAME ." and "*.n CNAME ." for each n in the window. */
-	if (nindex_get(ix, rel, len, &fs) && in_window(now, fs, W))
+	if (held(ix, al, rel, len, now, W, &fs))
 		return NOD_LISTED;
 	if (nindex_ancestor(ix, rel, len, &fs) && in_window(now, fs, W))
 		return NOD_NODATA;
 	size_t parent = next_label(rel, 0);
 	if (rel[0] == 1 && rel[1] == '*' && parent < len &&
-	    nindex_get(ix, rel + parent, len - parent, &fs) && in_window(now, fs, W))
+	    held(ix, al, rel + parent, len - parent, now, W, &fs))
 		return NOD_LISTED; /* the wildcard owner itself */
 	/* Find the closest encloser (RFC 4592 3.3.1): the longest existing ancestor. A
 	 * listed one owns a wildcard that synthesises the CNAME; an empty non-terminal or a
 	 * wildcard node has no wildcard child, so the name does not exist. */
 	for (size_t i = parent; i < len; i = next_label(rel, i)) {
-		if (nindex_get(ix, rel + i, len - i, &fs) && in_window(now, fs, W))
+		if (held(ix, al, rel + i, len - i, now, W, &fs))
 			return NOD_LISTED;
 		if (nindex_ancestor(ix, rel + i, len - i, &fs) && in_window(now, fs, W))
 			return NOD_NXDOMAIN;
 		size_t p = next_label(rel, i);
 		if (rel[i] == 1 && rel[i + 1] == '*' && p < len &&
-		    nindex_get(ix, rel + p, len - p, &fs) && in_window(now, fs, W))
+		    held(ix, al, rel + p, len - p, now, W, &fs))
 			return NOD_NXDOMAIN;
 	}
 	return NOD_NXDOMAIN;

@@ -32,6 +32,8 @@
 #include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/log.h"
+#include "policy/allow_store.h"
+#include "policy/confirm.h"
 #include "policy/outbox.h"
 
 #define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
@@ -40,6 +42,7 @@ struct nod {
 	struct nod_options opt;
 	store_t *st;
 	nindex_t *ix;
+	allow_t *allow;
 	psl_ctx_t *psl;
 	_Atomic uint32_t serial[NOD_ZONE_COUNT];
 	int64_t vtime[NOD_ZONE_COUNT];
@@ -81,7 +84,7 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 	/* Committed after the last version of a zone that lists it (nodd stopped within
 	 * min-interval of the commit): no version holds it yet, so the first tick makes one. */
 	if (added != STORE_ADDED_UNKNOWN)
-		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+		for (int z = 0; z <= NOD_ZONE_DNSBL; z++) {
 			int64_t w = z == NOD_ZONE_DNSBL ? WINDOW_MAX_SECS : window_secs[z];
 			if (added > nod->vtime[z] && nod->load_now - fs < w)
 				nod->pending[z] = 1;
@@ -95,14 +98,17 @@ static int load_cb(void *ctx, const char *name, int64_t fs, int64_t added)
 
 static void meta_key(char *buf, size_t n, int z, const char *what)
 {
-	snprintf(buf, n, "zone.%s.%s", z == NOD_ZONE_DNSBL ? "dnsbl" : window_label[z], what);
+	snprintf(buf, n, "zone.%s.%s", published_zone_label(z), what);
 }
+
+static int load_allow(nod_t *nod);
 
 void nod_close(nod_t *nod)
 {
 	if (!nod)
 		return;
 	store_close(nod->st);
+	allow_free(nod->allow);
 	nindex_free(nod->ix);
 	if (nod->psl)
 		psl_free(nod->psl);
@@ -179,12 +185,14 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		nodd_fail(e, NODD_E_NOMEM, "%s", nod->err);
 		goto fail;
 	}
+	if (load_allow(nod) < 0)
+		goto store_fail;
 	nod->last_check = oldest;
 	log_info("store %s: %lld names, %zu in the last 24 h", opt->database,
 		(long long)store_count(nod->st), nindex_count(nod->ix));
 	return nod;
 store_fail:
-	nodd_fail(e, NODD_E_STORE, "%s", store_errmsg(nod->st));
+	nodd_fail(e, NODD_E_STORE, "%s", nod->err[0] ? nod->err : store_errmsg(nod->st));
 fail:
 	nod_close(nod);
 	return NULL;
@@ -337,66 +345,6 @@ static int nrd_record(nod_t *nod, const char *norm, int64_t fs, const char *sour
 	return rc;
 }
 
-/* The candidate confirmed (store_ct_confirm found it, first_seen cfs): listed, and a
- * confirmed_newly_registered_domain record saying what confirmed it; lead (>= 0): how many
- * seconds CT was ahead of a zone that confirmed it. 0 or -1. */
-static int confirmed(nod_t *nod, const char *norm, int64_t cfs, const char *by, int64_t lead,
-	int64_t added, int64_t now)
-{
-	char src[600] = "";
-	if (store_lookup(nod->st, norm, NULL, src, sizeof src, NULL) < 0 ||
-	    store_list(nod->st, norm, added) < 0)
-		return -1;
-	if (!nod->ob)
-		return 0;
-	json_t *o = json_object();
-	json_object_set_new(o, "domain", json_string(norm));
-	json_object_set_new(o, "timestamp", json_integer(cfs));
-	json_object_set_new(o, "confidence", json_string("confirmed"));
-	json_object_set_new(o, "confirmed_by", json_string(by));
-	if (lead >= 0)
-		json_object_set_new(o, "ct_lead_seconds", json_integer(lead));
-	json_object_set_new(o, "source", json_string(src));
-	int rc = outbox_append(nod->ob, OUTBOX_CONFIRMED, norm, o, now, NULL);
-	json_decref(o);
-	if (rc == 0)
-		nod->ob_dirty = 1;
-	return rc;
-}
-
-/* A delegation that a transfer of its zone shows (at fs) and that is a CT candidate not
- * confirmed yet, first seen at most 24 h before: the zone confirms it. It is listed (with
- * the first_seen CT gave it, when list: confirmed held it back); the record says which
- * serial confirmed it and how many seconds CT was ahead. 0 or -1. */
-static int confirm_ct(nod_t *nod, const char *norm, int64_t fs, const char *zone,
-	int64_t serial, int64_t added, int64_t now)
-{
-	int64_t cfs = 0;
-	int r = store_ct_confirm(nod->st, norm, fs - 86400, &cfs);
-	if (r <= 0)
-		return r;
-	char by[600];
-	snprintf(by, sizeof by, "zone %s serial %lld", zone, (long long)serial);
-	return confirmed(nod, norm, cfs, by, fs - cfs, added, now);
-}
-
-int nod_confirm_ct(nod_t *nod, const char *domain, const char *by, int64_t now)
-{
-	if (!nod->in_tx) {
-		snprintf(nod->err, sizeof nod->err, "nod_confirm_ct outside a transaction");
-		return -1;
-	}
-	int64_t cfs = 0;
-	int r = store_ct_confirm(nod->st, domain, INT64_MIN, &cfs);
-	if (r <= 0)
-		return r;
-	int64_t added = added_clock(nod, now);
-	if (confirmed(nod, domain, cfs, by, -1, added, now) < 0 ||
-	    index_listed(nod, domain, cfs, added, 0, now) < 0)
-		return -1;
-	return 1;
-}
-
 int nod_observe(nod_t *nod, const char *name, int64_t fs, const char *source, int baseline,
 	int64_t now, int64_t *stored_fs, enum nod_outcome *out, const char **why)
 {
@@ -461,6 +409,23 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
+int64_t nod_stamp(nod_t *nod, int64_t now) { return added_clock(nod, now); }
+
+int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now)
+{
+	return index_listed(nod, norm, fs, added, 0, now);
+}
+
+int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now)
+{
+	if (!nod->ob)
+		return 0;
+	int rc = outbox_append(nod->ob, topic, key, o, now, NULL);
+	if (rc == 0)
+		nod->ob_dirty = 1;
+	return rc;
+}
+
 /* ct: from a CT log (baseline then means "not listed"; the record goes out for every
  * candidate outside the learning period, listed or not) */
 static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
@@ -509,17 +474,26 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	/* a returning name is new again, whether its row was kept or not */
 	int fresh = reset || so == STORE_INSERTED;
 	int listed = !baseline;
-	if (!fresh && zone && !baseline && confirm_ct(nod, norm, fs, zone, serial, added, now) < 0) {
-		snprintf(nod->err, sizeof nod->err, "%s", store_errmsg(nod->st));
-		if (why)
-			*why = "store error";
-		return -1;
-	}
 	if (!fresh) {
 		nod->stats.observations_known++;
 		int bl = 0;
-		if (store_lookup(nod->st, norm, NULL, NULL, 0, &bl) == 1)
+		char held[320] = "";
+		if (store_lookup(nod->st, norm, NULL, held, sizeof held, &bl) == 1)
 			listed = !bl;
+		int cf = 0;
+		/* a new delegation a transfer showed first: the zone confirms the CT sighting */
+		if (ct && !ct->learning && !bl && strncmp(held, "zone ", 5) == 0)
+			cf = nod_confirm_zone_first(nod, norm, kept, held, source, now);
+		/* a delegation of a name CT showed: the zone confirms a candidate */
+		else if (zone && !reset && strncmp(held, "ct ", 3) == 0)
+			cf = nod_confirm_zone(nod, norm, now, zone, serial, baseline);
+		if (cf < 0) {
+			snprintf(nod->err, sizeof nod->err, "store: cannot confirm %s (see the log)",
+				norm);
+			if (why)
+				*why = "store error";
+			return -1;
+		}
 	} else {
 		nod->stats.observations_new++;
 		int record = ct ? !ct->learning : !baseline;
@@ -538,6 +512,160 @@ static int observe(nod_t *nod, const char *name, int64_t fs, const char *source,
 	*out = fresh ? NOD_NEW : NOD_KNOWN;
 	return 0;
 }
+
+/* ---- the allow-list ---- */
+
+/* The entries stored, in memory for matching; a change committed after a zone's last
+ * version (nodd stopped before the next tick) is in none yet: the first tick makes one. */
+static int load_allow(nod_t *nod)
+{
+	nod->allow = allow_new();
+	if (!nod->allow) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int64_t newest;
+	if (allow_store_load(nod->st, nod->allow, &newest, nod->err, sizeof nod->err) < 0)
+		return -1;
+	if (allow_rebuild(nod->allow, nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (newest > nod->vtime[z])
+			nod->pending[z] = 1;
+	return 0;
+}
+
+struct allow_mark {
+	nod_t *nod;
+	const allow_t *changed;
+	int64_t now;
+};
+
+/* The zones listing a name that a changed entry matches get a new version: one walk of
+ * the index for all the entries changed together (changed: their patterns, open). */
+static void allow_mark_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs)
+{
+	struct allow_mark *m = ctx;
+	if (m->now - fs < WINDOW_MAX_SECS && allow_match_now(m->changed, rel, len))
+		mark_pending(m->nod, m->now, fs);
+}
+
+static int allow_mark(nod_t *nod, allow_t *changed, int64_t now)
+{
+	if (allow_rebuild(changed, NULL) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	nod->pending[NOD_ZONE_ALLOW] = 1;
+	struct allow_mark m = { nod, changed, now };
+	nindex_foreach(nod->ix, allow_mark_cb, &m);
+	return 0;
+}
+
+/* Start or end one entry at the next versions: stored, in memory, and its pattern added
+ * to changed for allow_mark(). */
+static int allow_change(nod_t *nod, const char *norm, enum allow_origin origin, int on,
+	int64_t now, allow_t *changed)
+{
+	int64_t t = added_clock(nod, now);
+	int rc = on ? allow_store_add(nod->st, norm, origin, t, nod->err, sizeof nod->err)
+		: allow_store_end(nod->st, norm, origin, t, nod->err, sizeof nod->err);
+	if (rc < 0)
+		return -1;
+	int mem = on ? allow_add(nod->allow, norm, origin, t, ALLOW_OPEN) : 0;
+	if (!on)
+		allow_end(nod->allow, norm, origin, t);
+	if (mem < 0 || allow_add(changed, norm, origin, 0, ALLOW_OPEN) < 0 ||
+	    allow_rebuild(nod->allow, nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	log_info("allow-list: %s (%s) %s", norm, allow_origin_name(origin),
+		on ? "added: no longer listed" : "removed: listed again while within 24 h");
+	return 0;
+}
+
+/* nod_allow_set() with the changed patterns collected in changed (not marked). */
+static int allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why,
+	allow_t *changed)
+{
+	const char *w = NULL;
+	if (allow_parse(pattern, norm, normsz, &w) < 0) {
+		*out = NOD_ALLOW_INVALID;
+		if (why)
+			*why = w;
+		return 0;
+	}
+	if (allow_is_open(nod->allow, norm, origin) == on) {
+		*out = NOD_ALLOW_UNCHANGED;
+		return 0;
+	}
+	*out = NOD_ALLOW_CHANGED;
+	return allow_change(nod, norm, origin, on, now, changed);
+}
+
+int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why)
+{
+	allow_t *changed = allow_new();
+	if (!changed) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int rc = allow_set(nod, pattern, origin, on, now, norm, normsz, out, why, changed);
+	if (rc == 0 && *out == NOD_ALLOW_CHANGED)
+		rc = allow_mark(nod, changed, now);
+	allow_free(changed);
+	return rc;
+}
+
+int nod_allow_config(nod_t *nod, char *const *patterns, int n, int64_t now)
+{
+	size_t ngone = 0;
+	char (*gone)[ALLOW_MAX_TEXT + 3] = allow_config_gone(nod->allow, patterns, n, &ngone);
+	allow_t *changed = allow_new();
+	if (!gone || !changed) {
+		free(gone);
+		allow_free(changed);
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
+	int count = 0, rc = 0;
+	for (size_t i = 0; i < ngone && rc == 0; i++, count++)
+		rc = allow_change(nod, gone[i], ALLOW_CONFIG, 0, now, changed);
+	for (int i = 0; i < n && rc == 0; i++) {
+		char norm[ALLOW_MAX_TEXT + 3];
+		enum nod_allow_outcome out;
+		const char *why = NULL;
+		rc = allow_set(nod, patterns[i], ALLOW_CONFIG, 1, now, norm, sizeof norm, &out,
+			&why, changed);
+		if (rc == 0 && out == NOD_ALLOW_INVALID)
+			log_warn("policy.allow: %s: %s; ignored", patterns[i], why);
+		count += rc == 0 && out == NOD_ALLOW_CHANGED;
+	}
+	/* what changed before a failure is stored: its zones get their versions too */
+	if (count > 0 && allow_mark(nod, changed, now) < 0)
+		rc = -1;
+	free(gone);
+	allow_free(changed);
+	return rc < 0 ? -1 : count;
+}
+
+/* The allow zone's new version: its zone_diff records (policy/allow_store.h). */
+static int allow_records(nod_t *nod, int64_t t1, int64_t t2, uint32_t from, uint32_t to)
+{
+	if (!nod->ob)
+		return 0;
+	int n = allow_zone_records(nod->allow, nod->ob, nod->opt.suffix, nod->opt.ttl, t1, t2,
+		from, to, unix_now() * 1000);
+	nod->ob_dirty |= n > 0;
+	return n < 0 ? -1 : 0;
+}
+
+allow_t *nod_allow(nod_t *nod) { return nod->allow; }
 
 int nod_begin(nod_t *nod)
 {
@@ -623,6 +751,8 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 		meta_key(k, sizeof k, z, "vtime");
 		ok = ok && store_meta_set_int(nod->st, k, vt) == 0;
 		ok = ok && store_version_add(nod->st, z, next, vt) == 0;
+		ok = ok && (z != NOD_ZONE_ALLOW ||
+			allow_records(nod, nod->vtime[z], vt, cur, next) == 0);
 		if (!ok) {
 			log_err("cannot persist the serial of zone %d: %s", z, store_errmsg(nod->st));
 			continue; /* keep serving the old version; try again next tick */
@@ -636,6 +766,10 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 	if (began && store_commit(nod->st) < 0) {
 		log_err("cannot commit zone serials: %s", store_errmsg(nod->st));
 		store_rollback(nod->st);
+	}
+	if (nod->ob && nod->ob_dirty) {
+		nod->ob_dirty = 0;
+		outbox_notify(nod->ob);
 	}
 	return mask;
 }
@@ -671,6 +805,14 @@ unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono)
 		/* IXFR from versions up to a day old (policy/versions.h); a minute's slack */
 		if (store_version_trim(nod->st, now - WINDOW_MAX_SECS - 60) < 0)
 			log_warn("cannot trim old zone versions: %s", store_errmsg(nod->st));
+		/* allow-list entries: kept as long as the versions they shape */
+		if (allow_trim(nod->allow, now - WINDOW_MAX_SECS - 60) > 0) {
+			if (allow_rebuild(nod->allow, nod->ix) < 0)
+				log_warn("allow-list: out of memory while trimming; will retry");
+			if (allow_store_trim(nod->st, now - WINDOW_MAX_SECS - 60, nod->err,
+				    sizeof nod->err) < 0)
+				log_warn("%s", nod->err);
+		}
 		if (n > 0)
 			log_debug("index: %ld names dropped from memory", n);
 		else if (n < 0)

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "policy/allow.h"
 #include "policy/index.h"
 #include "policy/store.h"
 #include "policy/window.h"
@@ -23,6 +26,8 @@ struct nod_options {
 	int64_t min_interval;   /* seconds between two versions of one zone (>= 1) */
 	int64_t future_skew;    /* first_seen may be at most this far ahead of now */
 	const char *psl_file;   /* public suffix list (dafsa or .dat); NULL: libpsl's builtin/latest */
+	const char *suffix;     /* publish.suffix: names the allow zone in its zone_diff records */
+	uint32_t ttl;           /* publish.ttl: the TTL in those records */
 };
 
 /* Open the store, load the names of the last 24 h into the index and the zone serials.
@@ -83,16 +88,20 @@ struct nod_ct_fields {
  * candidate, with one newly_registered_domain record carrying the CT fields (domain,
  * cert_index, ct_name, timestamp, submission_timestamp, source, seq); listed at once only
  * with ct->listed, else stored unlisted (baseline flag) until confirmed. In the learning
- * period it is stored as baseline, without a record. Only inside nod_begin()..nod_commit().
- * Returns 0 with the outcome in *out, or -1 on a failure. */
+ * period it is stored as baseline, without a record. A known name a transfer observed less
+ * than a day ago is confirmed by its zone (policy/confirm.h). Only inside
+ * nod_begin()..nod_commit(). Returns 0 with the outcome in *out, or -1 on a failure. */
 int nod_observe_ct(nod_t *nod, const char *domain, int64_t fs, const char *source,
 	int64_t now, const struct nod_ct_fields *ct, enum nod_outcome *out, const char **why);
 
-/* A CT candidate not confirmed yet that its registry confirms (RDAP): listed with the
- * first_seen CT gave it, with a confirmed_newly_registered_domain record (confirmed_by:
- * by). Only inside nod_begin()..nod_commit(). 1 confirmed, 0 not a candidate waiting for
- * it, -1 on a failure. */
-int nod_confirm_ct(nod_t *nod, const char *domain, const char *by, int64_t now);
+/* For policy/confirm.c, which lists a stored, unlisted name (a confirmed CT candidate) with
+ * its first_seen. nod_stamp: the "added" stamp of a name listed now (after every version
+ * made so far). nod_hold: the listed name (first_seen fs, stamp added) enters the index,
+ * at nod_commit() inside a transaction. nod_record: a record appended to the outbox (none
+ * set: nothing), the streams told at nod_commit(). 0, or -1 (memory, the store). */
+int64_t nod_stamp(nod_t *nod, int64_t now);
+int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now);
+int nod_record(nod_t *nod, int topic, const char *key, json_t *o, int64_t now);
 
 struct outbox;
 /* Borrowed; NULL for none. */
@@ -125,6 +134,33 @@ int64_t nod_version_time(const nod_t *nod, int zone);
  * history started then). */
 int nod_each_version(nod_t *nod, store_version_cb cb, void *ctx);
 int64_t nod_history_floor(const nod_t *nod);
+
+/* ---- the allow-list (policy/allow.h) ----
+ * An entry starts or ends applying at the next version of each zone: the zones listing a
+ * name it matches and the allow zone get new versions on the next tick (min_interval
+ * permitting), whose IXFR from the version before deletes (or adds back) the name; the
+ * answers change at once. The allow zone's new version appends one zone_diff record per
+ * owner added or deleted, in its transaction. Entries are persisted with their interval. */
+
+/* The allow-list; borrowed, lives as long as nod. */
+allow_t *nod_allow(nod_t *nod);
+
+enum nod_allow_outcome {
+	NOD_ALLOW_CHANGED,     /* the entry started (or ended) */
+	NOD_ALLOW_UNCHANGED,   /* it applied already (or did not apply) */
+	NOD_ALLOW_INVALID,     /* not a valid pattern: *why says why */
+};
+
+/* Start (on 1) or end (on 0) the entry of origin for pattern as typed; its norm text goes
+ * to norm (normsz >= ALLOW_MAX_TEXT + 3). Returns 0 with *out (*why, may be NULL, set
+ * for NOD_ALLOW_INVALID), or -1 on a store failure (nod_errmsg). */
+int nod_allow_set(nod_t *nod, const char *pattern, enum allow_origin origin, int on,
+	int64_t now, char *norm, size_t normsz, enum nod_allow_outcome *out, const char **why);
+
+/* Make the configuration's entries exactly these patterns (as typed; checked by the
+ * configuration already): others end, new ones start. Returns the number of entries
+ * started or ended, or -1 on a failure (nod_errmsg). */
+int nod_allow_config(nod_t *nod, char *const *patterns, int n, int64_t now);
 
 nindex_t *nod_index(nod_t *nod);
 store_t *nod_store(nod_t *nod);

@@ -62,15 +62,19 @@ static const char *const migrations[] = {
 	 "  SELECT 'versions.floor', CAST(strftime('%s', 'now') AS INTEGER)"
 	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0)"
 	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
-	/* 6: placeholder, taken by the allow-list migration when the branches merge */
-	"SELECT 1;",
+	/* 6: the allow-list (policy/allow.h): one row per entry and interval; until NULL
+	 * while the entry applies. Ended rows are kept a day for the IXFR history. */
+	("CREATE TABLE allow_entry("
+	 "  pattern TEXT NOT NULL, origin TEXT NOT NULL,"
+	 "  since INTEGER NOT NULL, until INTEGER,"
+	 "  PRIMARY KEY(pattern, origin, since)"
+	 ") WITHOUT ROWID;"),
 	/* 7: the CT source (ct/state.c): per log, the position and the compact Merkle range of
 	 * the entries read (frontier, its size is the next index) with the last verified tree
 	 * head; the issuance keys seen lately (a precert and its certificate, in any log, count
 	 * once; bounded by ct.dedup-keep, oldest rowid first); the CT candidates (listed: in the
 	 * zones already; confirmed: 0 unconfirmed, 1 confirmed, 2 known); the host names streamed
-	 * under a candidate (kept a little over 24 h); the candidates waiting for their registry's
-	 * RDAP answer (due: when to ask, tries: asked so far). */
+	 * under a candidate (kept a little over 24 h). */
 	("CREATE TABLE ct_log("
 	 "  log_id BLOB PRIMARY KEY, next INTEGER NOT NULL, frontier BLOB NOT NULL,"
 	 "  sth_size INTEGER NOT NULL, sth_time INTEGER NOT NULL, sth_root BLOB NOT NULL"
@@ -81,11 +85,15 @@ static const char *const migrations[] = {
 	 "  confirmed INTEGER NOT NULL DEFAULT 0"
 	 ") WITHOUT ROWID;"
 	 "CREATE TABLE ct_fqdn(fqdn TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID;"
-	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"
-	 "CREATE TABLE rdap_queue("
-	 "  domain TEXT PRIMARY KEY, due INTEGER NOT NULL, tries INTEGER NOT NULL DEFAULT 0"
+	 "CREATE INDEX ct_fqdn_seen ON ct_fqdn(seen);"),
+	/* 8: the RDAP queue (ct/confirm.c): candidates waiting for their registry's creation
+	 * date, when they are asked next (a request in flight holds a lease) and how often
+	 * they were asked. */
+	("CREATE TABLE rdap_queue("
+	 "  domain TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, next_try INTEGER NOT NULL,"
+	 "  tries INTEGER NOT NULL DEFAULT 0"
 	 ") WITHOUT ROWID;"
-	 "CREATE INDEX rdap_queue_due ON rdap_queue(due);"),
+	 "CREATE INDEX rdap_queue_next ON rdap_queue(next_try);"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

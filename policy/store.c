@@ -33,7 +33,7 @@
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
-	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CONFIRM,
+	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
 	S_NSTMT
 };
 
@@ -67,9 +67,9 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_LIST] = "UPDATE names SET baseline = 0, added = ?2 WHERE name = ?1 AND baseline = 1",
-	/* the CT candidates of migration 7 (ct/state.c writes them) */
-	[S_CT_CONFIRM] = ("UPDATE ct_candidate SET confirmed = 1, listed = 1 WHERE domain = ?1 "
-		"AND confirmed = 0 AND first_seen >= ?2 RETURNING first_seen"),
+	/* the CT candidates of migration 7 (ct/state.c writes them, policy/confirm.c reads) */
+	[S_CT_CAND] = ("SELECT first_seen, listed FROM ct_candidate WHERE domain = ?1 "
+		"AND confirmed = 0"),
 };
 
 struct store {
@@ -468,19 +468,18 @@ int store_list(store_t *s, const char *name, int64_t added)
 	return store_run(s, st, "list", name);
 }
 
-int store_ct_confirm(store_t *s, const char *name, int64_t since, int64_t *first_seen)
+int store_ct_candidate(store_t *s, const char *name, int64_t *first_seen, int *listed)
 {
-	sqlite3_stmt *st = s->st[S_CT_CONFIRM];
+	sqlite3_stmt *st = s->st[S_CT_CAND];
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, since);
 	int rc = sqlite3_step(st), ret = 0;
 	if (rc == SQLITE_ROW) {
 		*first_seen = sqlite3_column_int64(st, 0);
+		*listed = sqlite3_column_int(st, 1);
 		ret = 1;
-		rc = sqlite3_step(st);
+	} else if (rc != SQLITE_DONE) {
+		ret = store_fail(s, "candidate", name);
 	}
-	if (rc != SQLITE_DONE)
-		ret = store_fail(s, "confirm", name);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return ret;

@@ -59,9 +59,9 @@ int store_reset(store_t *st, const char *name, int64_t first_seen, const char *s
  * its first_seen). 0 (also when it was not baseline) or -1. */
 int store_list(store_t *st, const char *name, int64_t added);
 
-/* A CT candidate (table ct_candidate, written by ct/) not confirmed yet and first seen at
- * or after since becomes confirmed: 1 with *first_seen, 0 when there is none, -1 on error. */
-int store_ct_confirm(store_t *st, const char *name, int64_t since, int64_t *first_seen);
+/* A CT candidate not confirmed yet (table ct_candidate, written by ct/): 1 with its
+ * first_seen and whether it is listed, 0 when name is none, -1 on error. */
+int store_ct_candidate(store_t *st, const char *name, int64_t *first_seen, int *listed);
 
 /* Look a name up. Returns 1 when found (filling the non-NULL outputs; source is
  * truncated to srclen), 0 when absent, -1 on error. */

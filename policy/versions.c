@@ -35,6 +35,7 @@ struct zhist {
 
 struct versions {
 	nindex_t *ix;      /* the core's index (borrowed, set by versions_sync) */
+	const allow_t *allow; /* borrowed: entries applying at T leave names out */
 	uint64_t lowered;  /* nindex_lowered() at the last sync */
 	struct zhist z[VERSIONS_ZONES];
 	int64_t floor;     /* versions older than this cannot be diffed exactly */
@@ -109,6 +110,11 @@ int xfr_list_next(const struct xfr_list *l, size_t *pos, struct xfr_entry *e)
 versions_t *versions_new(void)
 {
 	return calloc(1, sizeof(versions_t));
+}
+
+void versions_set_allow(versions_t *v, const allow_t *a)
+{
+	v->allow = a;
 }
 
 void versions_free(versions_t *v)
@@ -262,18 +268,30 @@ static int code_at(int64_t t, int64_t fs)
 static void content_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs, int64_t added)
 {
 	struct walk_ctx *c = ctx;
-	if (c->t2 - fs >= c->w || added > c->t2)
+	if (c->t2 - fs >= c->w || added > c->t2 || allow_match_at(c->v->allow, rel, len, c->t2))
 		return;
-	int dnsbl = c->zone >= WINDOW_COUNT;
+	int dnsbl = c->zone == NOD_ZONE_DNSBL;
 	if (dnsbl && under_invalid(rel, len))
 		return;
 	if (xfr_list_add(c->add, rel, len, fs, dnsbl ? code_at(c->t2, fs) : 0, 0) < 0)
 		c->err = 1;
 }
 
+/* The allow zone: its owners, each a CNAME rpz-passthru. */
+static int allow_cb(void *ctx, const uint8_t *owner, size_t len, int in1, int in2)
+{
+	struct walk_ctx *c = ctx;
+	if (in1 == in2 && c->del)
+		return 0;
+	struct xfr_list *l = in2 ? c->add : c->del;
+	return xfr_list_add(l, owner, len, 0, 0, 0) < 0 ? -1 : 0;
+}
+
 int versions_content(const versions_t *v, int zone, int64_t t, struct xfr_list *out)
 {
 	struct walk_ctx c = { v, zone, 0, t, zone_window(zone), NULL, out, 0 };
+	if (zone == NOD_ZONE_ALLOW)
+		return allow_zone_walk(v->allow, t, t, allow_cb, &c);
 	if (v->ix)
 		nindex_foreach_added(v->ix, content_cb, &c);
 	return c.err ? -1 : 0;
@@ -286,7 +304,11 @@ static void diff_cb(void *ctx, const uint8_t *rel, size_t len, int64_t fs, int64
 	int in2 = a <= c->t2 && c->t2 - fs < c->w;
 	if (!in1 && !in2)
 		return;
-	int dnsbl = c->zone >= WINDOW_COUNT;
+	in1 = in1 && !allow_match_at(c->v->allow, rel, len, c->t1);
+	in2 = in2 && !allow_match_at(c->v->allow, rel, len, c->t2);
+	if (!in1 && !in2)
+		return;
+	int dnsbl = c->zone == NOD_ZONE_DNSBL;
 	if (dnsbl && under_invalid(rel, len))
 		return;
 	int code1 = dnsbl ? code_at(c->t1, fs) : 0, code2 = dnsbl ? code_at(c->t2, fs) : 0;
@@ -306,6 +328,8 @@ int versions_diff(const versions_t *v, int zone, int64_t t1, int64_t t2, struct 
 	struct xfr_list *add)
 {
 	struct walk_ctx c = { v, zone, t1, t2, zone_window(zone), del, add, 0 };
+	if (zone == NOD_ZONE_ALLOW)
+		return allow_zone_walk(v->allow, t1, t2, allow_cb, &c);
 	if (v->ix)
 		nindex_foreach_added(v->ix, diff_cb, &c);
 	return c.err ? -1 : 0;

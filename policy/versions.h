@@ -5,6 +5,8 @@
  * Zone content is a pure function of the names and the version time T:
  *   RPZ zone w:  { n : added(n) <= T and T - first_seen(n) < W }   ("n CNAME ." + "*.n")
  *   DNSBL zone:  the same with W = 24 h, each name with its A code for age T - first_seen.
+ *   Both without the names an allow-list entry applying at T matches (policy/allow.h);
+ *   the allow zone holds the patterns of the entries applying at T.
  * added(n) is the index's stamp of when n entered it (policy/nod.c: after the last version;
  * names loaded at start count as always added). Between T1 < T2 a name can only enter by being added in
  * (T1, T2] and only leave by ageing, so the diff is exact as long as first_seen values do
@@ -21,9 +23,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/allow.h"
 #include "policy/index.h"
+#include "policy/window.h"
 
-#define VERSIONS_ZONES 8          /* 7 RPZ windows then the DNSBL zone (nod.h order) */
+#define VERSIONS_ZONES NOD_ZONE_COUNT /* 7 RPZ windows, the DNSBL zone, the allow zone */
 #define VERSIONS_KEEP_SECS 86400  /* IXFR from versions up to this old */
 
 typedef struct versions versions_t;
@@ -39,7 +43,7 @@ struct xfr_list {
 /* One entry as read back by xfr_list_next(). */
 struct xfr_entry {
 	int64_t first_seen;
-	uint8_t code;       /* DNSBL A code 2..8; 0 for RPZ */
+	uint8_t code;       /* DNSBL A code 2..8; 0 for RPZ and the allow zone */
 	uint8_t a_only;     /* DNSBL: only the A records (a code change), not TXT */
 	uint8_t len;        /* relative wire name length */
 	const uint8_t *rel; /* points into the list */
@@ -55,6 +59,8 @@ int xfr_list_next(const struct xfr_list *l, size_t *pos, struct xfr_entry *e);
 
 versions_t *versions_new(void);
 void versions_free(versions_t *v); /* NULL is a no-op */
+/* The allow-list whose entries the zones leave out (borrowed; NULL for none). */
+void versions_set_allow(versions_t *v, const allow_t *a);
 
 /* Take in the index after nod_tick() (borrowed; it carries first_seen and added of every
  * name, see nindex_set_clock); a lowered first_seen forgets the versions older than those

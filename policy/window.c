@@ -32,6 +32,15 @@ int window_by_label(const char *label)
 	return -1;
 }
 
+const char *published_zone_label(int z)
+{
+	if (z == NOD_ZONE_DNSBL)
+		return "dnsbl";
+	if (z == NOD_ZONE_ALLOW)
+		return "allow";
+	return z >= 0 && z < WINDOW_COUNT ? window_label[z] : "?";
+}
+
 int published_zone_name(int z, const char *suffix, char *buf, size_t n)
 {
 	if (z < 0 || z >= NOD_ZONE_COUNT)
@@ -40,5 +49,5 @@ int published_zone_name(int z, const char *suffix, char *buf, size_t n)
 	const char *dot = *sfx ? "." : "";
 	if (z == NOD_ZONE_DNSBL)
 		return snprintf(buf, n, "v1.bl%s%s", dot, sfx);
-	return snprintf(buf, n, "%s.rpz%s%s", window_label[z], dot, sfx);
+	return snprintf(buf, n, "%s.rpz%s%s", published_zone_label(z), dot, sfx);
 }

@@ -25,12 +25,19 @@ int window_code(int64_t age);
 /* Index of a window label ("5m", "1h", ...), or -1. */
 int window_by_label(const char *label);
 
-/* The published zones: 0..6 the RPZ zones of the windows, NOD_ZONE_DNSBL the DNSBL. */
+/* The published zones: 0..6 the RPZ zones of the windows, NOD_ZONE_DNSBL the DNSBL,
+ * NOD_ZONE_ALLOW the RPZ passthru zone of the allow-list (policy/allow.h). */
 #define NOD_ZONE_DNSBL WINDOW_COUNT
-#define NOD_ZONE_COUNT (WINDOW_COUNT + 1)
+#define NOD_ZONE_ALLOW (WINDOW_COUNT + 1)
+#define NOD_ZONE_COUNT (WINDOW_COUNT + 2)
+
+/* A short label of published zone z for keys and logs: "5m" ... "24h", "dnsbl",
+ * "allow"; "?" out of range. */
+const char *published_zone_label(int z);
 
 /* The name of published zone z under suffix (norm text, "" allowed): "5m.rpz.<suffix>"
- * ... "24h.rpz.<suffix>", "v1.bl.<suffix>", without a trailing dot. Every place that
+ * ... "24h.rpz.<suffix>", "v1.bl.<suffix>", "allow.rpz.<suffix>", without a trailing
+ * dot. Every place that
  * names a published zone (answers, transfers, files, status, logs) takes it from here.
  * Returns the length written (as snprintf), or -1 for a z out of range. */
 int published_zone_name(int z, const char *suffix, char *buf, size_t n);

@@ -137,10 +137,49 @@ static void put_soa(struct wire *w, const struct answer_cfg *cfg, const struct a
 	wire_rr_soa(w, NULL, WIRE_HEADER_SIZE + rel_len, ttl, &soa);
 }
 
+/* rel (len bytes, no root label) ends in the labels of tail (tlen bytes) on a label
+ * boundary: the query name's labels before the DNSBL apex are compared by their tail. */
+static int rel_ends_in(const uint8_t *rel, size_t len, const uint8_t *tail, size_t tlen)
+{
+	for (size_t i = 0; i < len; i += 1 + (size_t)rel[i])
+		if (len - i == tlen && memcmp(rel + i, tail, tlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* The configured DNSBL test entries (publish.test-names): an entry is listed as RFC
+ * 5782's TEST is, its "invalid." twin and the names below that are never listed, and
+ * an ancestor of an entry below the apex is an empty non-terminal (NODATA) when nothing
+ * else lists it. Returns the match, or -1 when the name is none of these. */
+static int test_entry(const struct answer_cfg *cfg, const uint8_t *rel, size_t len,
+	int64_t *fs, int *code)
+{
+	for (int i = 0; i < cfg->tests.n; i++) {
+		if (len == cfg->tests.test_len[i] && memcmp(rel, cfg->tests.test_rel[i], len) == 0) {
+			*fs = 0;
+			*code = 2;
+			return NOD_LISTED;
+		}
+		if (cfg->tests.invalid_len[i] &&
+		    rel_ends_in(rel, len, cfg->tests.invalid_rel[i], cfg->tests.invalid_len[i]))
+			return NOD_NXDOMAIN;
+	}
+	return -1;
+}
+
+static int test_ancestor(const struct answer_cfg *cfg, const uint8_t *rel, size_t len)
+{
+	for (int i = 0; i < cfg->tests.n; i++)
+		if (len < cfg->tests.test_len[i] &&
+		    rel_ends_in(cfg->tests.test_rel[i], cfg->tests.test_len[i], rel, len))
+			return 1;
+	return 0;
+}
+
 /* The answer section for a name inside zone; returns the RCODE. Writes nothing for
  * NODATA and NXDOMAIN. Owners are the question name, compressed to a pointer to it. */
 static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct answer_view *v,
-	const struct answer_req *q, int zone, size_t rel_len)
+	const struct answer_req *q, int zone, size_t rel_len, struct answer_info *info)
 {
 	const uint8_t *owner = NULL;            /* a pointer to the question name */
 	size_t olen = WIRE_HEADER_SIZE;
@@ -158,12 +197,18 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 	if (zone == NOD_ZONE_DNSBL) {
 		int64_t fs = 0;
 		int code = 0;
-		switch (dnsbl_lookup(v->ix, q->qname, rel_len, v->now, &fs, &code)) {
+		int m = test_entry(cfg, q->qname, rel_len, &fs, &code);
+		if (m < 0)
+			m = (int)dnsbl_lookup(v->ix, v->allow, q->qname, rel_len, v->now, &fs, &code);
+		switch (m) {
 		case NOD_NXDOMAIN:
-			return WIRE_RCODE_NXDOMAIN;
+			return test_ancestor(cfg, q->qname, rel_len) ? WIRE_RCODE_NOERROR :
+				WIRE_RCODE_NXDOMAIN;
 		case NOD_NODATA:
 			return WIRE_RCODE_NOERROR;
 		case NOD_LISTED:
+			info->listed = 1;
+			info->code = code;
 			if (qt == WIRE_T_A || qt == WIRE_T_ANY) {
 				uint8_t a[4] = { 127, 0, 0, (uint8_t)code };
 				wire_rr_a(w, owner, olen, cfg->ttl, a);
@@ -177,12 +222,21 @@ static int put_answer(struct wire *w, const struct answer_cfg *cfg, const struct
 		}
 		return WIRE_RCODE_NOERROR;
 	}
-	switch (rpz_lookup(v->ix, zone, q->qname, rel_len, v->now)) {
+	if (zone == NOD_ZONE_ALLOW) {
+		/* "pattern CNAME rpz-passthru.", synthesised for a wildcard pattern */
+		int m = allow_zone_lookup(v->allow, q->qname, rel_len);
+		if (m == 2)
+			wire_rr_cname(w, owner, olen, cfg->ttl,
+				(const uint8_t *)"\014rpz-passthru", 14);
+		return m ? WIRE_RCODE_NOERROR : WIRE_RCODE_NXDOMAIN;
+	}
+	switch (rpz_lookup(v->ix, v->allow, zone, q->qname, rel_len, v->now)) {
 	case NOD_NXDOMAIN:
 		return WIRE_RCODE_NXDOMAIN;
 	case NOD_NODATA:
 		return WIRE_RCODE_NOERROR;
 	case NOD_LISTED:
+		info->listed = 1;
 		/* A CNAME owner answers its CNAME whatever the type (RFC 1034 3.6.2); the target
 		 * is the RPZ action, never chased. */
 		if (cfg->rpz_nodata)
@@ -285,7 +339,7 @@ static int put_zone_answer(struct wire *w, const struct answer_cfg *cfg,
 	*flags |= WIRE_AA;
 	wire_section(w, WIRE_AN);
 	wire_mark(w, &m);
-	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len);
+	int rcode = put_answer(w, cfg, view, q, q->zone, q->rel_len, info);
 	if (w->err) {
 		/* the RRset does not fit: TC and an empty answer (RFC 2181 9) */
 		wire_rollback(w, &m);
@@ -388,6 +442,7 @@ size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view
 void answer_view_of(struct answer_view *v, nod_t *nod, int64_t now)
 {
 	v->ix = nod_index(nod);
+	v->allow = nod_allow(nod);
 	v->now = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		v->serial[z] = nod_serial(nod, z);

@@ -16,11 +16,12 @@
 
 #define ANSWER_MAX_NS 8
 #define ANSWER_EDNS_SIZE 1232
+#define ANSWER_MAX_TESTS 4
 
-/* Static configuration of the eight published zones, built once from the config. */
+/* Static configuration of the nine published zones, built once from the config. */
 struct answer_cfg {
 	/* zone z: apex wire name (lowercase, with root label). 0..6 = <w>.rpz.<suffix>,
-	 * 7 = v1.bl.<suffix> */
+	 * 7 = v1.bl.<suffix>, 8 = allow.rpz.<suffix> */
 	uint8_t apex[NOD_ZONE_COUNT][DNAME_MAX_WIRE];
 	size_t apex_len[NOD_ZONE_COUNT];
 	uint32_t ttl;                  /* TTL of every record but the SOA's minimum */
@@ -33,6 +34,18 @@ struct answer_cfg {
 	size_t ns_len[ANSWER_MAX_NS];
 	int nns;
 	int rpz_nodata;                /* RPZ action: 0 "CNAME ." (NXDOMAIN), 1 "CNAME *." (NODATA) */
+	/* publish.test-names: DNSBL test entries besides RFC 5782's "test", relative to the
+	 * DNSBL apex (wire labels, no root label). Each is listed as 127.0.0.2 with
+	 * first_seen=0; for an entry "test.<rest>", invalid_rel is "invalid.<rest>", never
+	 * listed (invalid_len 0 otherwise). One member, so a reload can keep the running
+	 * entries whole (they change at a restart only). */
+	struct answer_tests {
+		uint8_t test_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
+		size_t test_len[ANSWER_MAX_TESTS];
+		uint8_t invalid_rel[ANSWER_MAX_TESTS][DNAME_MAX_WIRE];
+		size_t invalid_len[ANSWER_MAX_TESTS];
+		int n;
+	} tests;
 };
 
 /* What one query asked for, as looked at by the answer path: the caller counts it in
@@ -48,17 +61,20 @@ struct answer_info {
 	                     * as long as the query's plus 6, is kept under the UDP limit) */
 	int truncated;      /* TC was set */
 	int dropped;        /* no reply (QR=1 query, or too short to echo) */
+	int listed;         /* the name (or its parent) is listed in the DNSBL or RPZ zone */
+	int code;           /* DNSBL: the age code, 127.0.0.<code>, when listed */
 	size_t question_end; /* offset just after the question in the query */
 };
 
 /* The index and versions a batch of queries is answered from. */
 struct answer_view {
 	const nindex_t *ix;
+	const allow_t *allow;   /* NULL: no allow-list; read under the index read lock too */
 	uint32_t serial[NOD_ZONE_COUNT];
 	int64_t now;
 };
 
-/* The view of nod at now: its index and the serials of the published zones. */
+/* The view of nod at now: its index, allow-list and the serials of the published zones. */
 void answer_view_of(struct answer_view *v, nod_t *nod, int64_t now);
 
 /* What answer_parse() made of a message. */

@@ -8,6 +8,7 @@
  * and checked item by item (name, public suffix, first_seen range, source), and only
  * then applied in one nod_begin()/nod_commit() transaction, rolled back if the core still
  * refuses an item. So a refused request changes nothing, neither the store nor the index. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/api.h"
 
 #include <stdarg.h>
@@ -182,8 +183,9 @@ static void observe_one(struct http_server *h, struct evhttp_request *req, json_
 	http_send_json(req, 200, r);
 }
 
+/* A batch; baseline: its names are recorded as known, never new, listed or streamed. */
 static void observe_batch(struct http_server *h, struct evhttp_request *req, json_t *arr,
-	int64_t now)
+	int baseline, int64_t now)
 {
 	size_t n = json_array_size(arr);
 	struct obs_item *items = n ? malloc(n * sizeof *items) : NULL;
@@ -210,8 +212,8 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 		for (size_t i = 0; i < n; i++) {
 			const char *why = NULL;
 			enum nod_outcome out;
-			int rc = nod_observe(h->env.nod, items[i].norm, items[i].fs, items[i].source, 0,
-				now, NULL, &out, &why);
+			int rc = nod_observe(h->env.nod, items[i].norm, items[i].fs, items[i].source,
+				baseline, now, NULL, &out, &why);
 			if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
 				core_error(h, rc < 0, out, why, (long)i, &items[i], &e);
 				nod_rollback(h->env.nod);
@@ -236,8 +238,29 @@ static void observe_batch(struct http_server *h, struct evhttp_request *req, jso
 	free(items);
 	json_t *r = json_object();
 	json_object_set_new(r, "accepted", json_integer((json_int_t)n));
-	json_object_set_new(r, "new", json_integer((json_int_t)fresh));
+	/* a baseline name is never new: the count is of names the store did not hold */
+	json_object_set_new(r, "new", json_integer(baseline ? 0 : (json_int_t)fresh));
+	if (baseline)
+		json_object_set_new(r, "baseline", json_integer((json_int_t)fresh));
 	http_send_json(req, 200, r);
+}
+
+/* {"observations": [...], "baseline": true}: a batch with options. An older server reads
+ * the object as one observation without a domain and refuses it, so a baseline import
+ * can never be listed by a server that does not know the flag. */
+static void observe_options(struct http_server *h, struct evhttp_request *req, json_t *body,
+	int64_t now)
+{
+	json_t *arr = json_object_get(body, "observations");
+	json_t *b = json_object_get(body, "baseline");
+	if (!json_is_array(arr) || (b && !json_is_boolean(b))) {
+		h->refused++;
+		http_send_error(req, 400, json_is_array(arr) ? "baseline must be true or false"
+			: "observations must be an array", json_is_array(arr) ? "baseline"
+			: "observations");
+		return;
+	}
+	observe_batch(h, req, arr, json_is_true(b), now);
 }
 
 void api_observations(struct http_server *h, struct evhttp_request *req)
@@ -270,7 +293,9 @@ void api_observations(struct http_server *h, struct evhttp_request *req)
 	}
 	int64_t now = unix_now();
 	if (json_is_array(body))
-		observe_batch(h, req, body, now);
+		observe_batch(h, req, body, 0, now);
+	else if (json_is_object(body) && json_object_get(body, "observations"))
+		observe_options(h, req, body, now);
 	else
 		observe_one(h, req, body, now);
 	json_decref(body);
@@ -412,7 +437,7 @@ static void core_metrics(struct http_server *h, FILE *f, int64_t now)
 	g.store_names = store_count(nod_store(nod));
 	g.index_names = nindex_count(ix);
 	g.index_bytes = nindex_memory(ix);
-	for (int z = 0; z < NOD_ZONE_COUNT && z < 8; z++)
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		g.serial[z] = nod_serial(nod, z);
 	g.tcp_connections = h->env.tcp_open ? h->env.tcp_open(h->env.ctx) : 0;
 	g.start_time = h->env.start_time;

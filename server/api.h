@@ -15,6 +15,7 @@
 #include "server/http.h"
 
 #define HTTP_OBSERVATIONS_PATH "/api/v1/observations"
+#define HTTP_ALLOW_PATH "/api/v1/allow"
 
 struct http_conn;
 struct bufferevent;
@@ -52,8 +53,9 @@ void http_send_error(struct evhttp_request *req, int code, const char *msg, cons
 int http_refuse_unless_get(struct evhttp_request *req);
 void http_send_method_not_allowed(struct evhttp_request *req, const char *allow);
 /* server/httpauth.c: 0 when a request with these headers may go on, else the status it
- * is refused with (421 wrong Host; for POST /api/v1/observations 403 foreign Origin,
- * 401 missing or wrong bearer token, 415 not application/json) and *msg the reason. */
+ * is refused with (421 wrong Host; for any POST and the allow-list's DELETE 403 foreign
+ * Origin, 401 missing or wrong bearer token, 415 observations and allow-list entries not
+ * sent as application/json) and *msg the reason. */
 int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const char *path,
 	const struct evkeyvalq *hdrs, const char **msg);
 /* Read <database>.token, or create it (mode 0600, 64 hex digits) when it is not there. */
@@ -67,5 +69,14 @@ void api_observations(struct http_server *h, struct evhttp_request *req);
 void api_domain(struct http_server *h, struct evhttp_request *req, const char *raw);
 void api_status(struct http_server *h, struct evhttp_request *req);
 void api_metrics(struct http_server *h, struct evhttp_request *req);
+/* server/apiallow.c: rest is the path after HTTP_ALLOW_PATH ("" or "/<name>"). */
+void api_allow(struct http_server *h, struct evhttp_request *req, const char *rest);
+/* The path is the allow-list endpoint or below it: its length, else 0. */
+size_t api_allow_path(const char *path);
+
+/* The control endpoints (server/control.c): rest is the path after "/api/v1/zones". */
+void api_zones(struct http_server *h, struct evhttp_request *req, const char *rest);
+void api_notify(struct http_server *h, struct evhttp_request *req);
+void api_reload(struct http_server *h, struct evhttp_request *req);
 
 #endif

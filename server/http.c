@@ -12,11 +12,13 @@
  * by libevent itself before this file sees the request; its body is libevent's text.
  * Connections (caps, deadline, the check before a body is read, the accept pause) are
  * server/httpconn.c's. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +30,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "lib/listen.h"
 #include "lib/log.h"
 #include "server/api.h"
 #include "server/httpconn.h"
@@ -45,6 +48,7 @@ static const char *reason_phrase(int code)
 	case 404: return "Not Found";
 	case 403: return "Forbidden";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 421: return "Misdirected Request";
@@ -132,6 +136,7 @@ int http_add_section(struct http_env *env, const char *name, json_t *(*status)(v
 }
 
 #define DOMAINS_PREFIX "/api/v1/domains/"
+#define ZONES_PREFIX "/api/v1/zones"
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -166,8 +171,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 		api_domain(h, req, path + sizeof DOMAINS_PREFIX - 1);
 	else if (strcmp(path, "/api/v1/status") == 0)
 		api_status(h, req);
+	else if (api_allow_path(path))
+		api_allow(h, req, path + api_allow_path(path));
 	else if (strcmp(path, "/metrics") == 0)
 		api_metrics(h, req);
+	else if (strncmp(path, ZONES_PREFIX, sizeof ZONES_PREFIX - 1) == 0)
+		api_zones(h, req, path + sizeof ZONES_PREFIX - 1);
+	else if (strcmp(path, "/api/v1/notify") == 0)
+		api_notify(h, req);
+	else if (strcmp(path, "/api/v1/reload") == 0)
+		api_reload(h, req);
 	else if (ws)
 		ws_handle_request(h->env.ws, req);
 	else
@@ -208,11 +221,17 @@ struct http_server *http_start(struct event_base *base, const struct http_env *e
 	evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(h->http, on_request, h);
 
-	struct evconnlistener *l = evconnlistener_new_bind(base, NULL, NULL,
-		LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
-		(const struct sockaddr *)&a->ss, (int)a->len);
+	char what[sizeof a->text + 32];
+	snprintf(what, sizeof what, "http: cannot listen on %s", a->text);
+	int fd = listen_socket((const struct sockaddr *)&a->ss, a->len, what, e);
+	/* backlog 0: the socket is listening already */
+	struct evconnlistener *l = fd < 0 ? NULL : evconnlistener_new(base, NULL, NULL,
+		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (!l) {
-		nodd_fail(e, NODD_E_SYSTEM, "http: cannot listen on %s: %s", a->text, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			nodd_fail(e, NODD_E_SYSTEM, "%s: cannot watch the socket", what);
+		}
 		evhttp_free(h->http);
 		free(h->file_token);
 		free(h);

@@ -22,6 +22,7 @@
 #include "policy/nod.h"
 
 struct ws_server;
+struct xfrout;
 
 /* One part's contribution to GET /api/v1/status and /metrics. Sections are asked in the
  * order they were added, after the core's own fields and families. */
@@ -37,6 +38,31 @@ struct http_section {
 
 #define HTTP_MAX_SECTIONS 8
 
+/* What POST /api/v1/reload answers: the outcome of a reload (the same as SIGHUP's). */
+struct http_reload {
+	int ok;                          /* 0: the file has an error and nothing changed */
+	char error[600];                 /* when !ok: "nodd.yaml:12: key: why" */
+	struct config_changes applied;   /* changed settings applied at once */
+	struct config_changes restart;   /* changed settings that wait for a restart */
+	char keys_error[600];            /* the keys could not be re-read; the running ones stay */
+};
+
+/* What the control endpoints (server/control.c) need of parts the server may not
+ * include; the daemon fills it in. A NULL function: that part is not running (no
+ * upstreams), and the endpoints answer as for a zone or action that does not exist. */
+struct http_control {
+	/* The upstream zones: zone NULL, an array of every zone's status; else that zone's
+	 * status object, or NULL when it is not an upstream (zone: norm text, "" the root). */
+	json_t *(*upstream_status)(void *ctx, const char *zone);
+	/* Refresh (full 0: an SOA query) or retransfer (full 1: a full AXFR) zone now:
+	 * 1 started, 0 started after the exchange in progress, -1 not an upstream. */
+	int (*upstream_kick)(void *ctx, const char *zone, int full);
+	void *upstream_ctx;
+	/* Re-read the configuration as SIGHUP does and say what came of it. */
+	void (*reload)(void *ctx, struct http_reload *out);
+	void *reload_ctx;
+};
+
 /* What the handlers read. Every pointer is borrowed and must outlive the server. */
 struct http_env {
 	nod_t *nod;
@@ -49,6 +75,8 @@ struct http_env {
 	struct ws_server *ws;             /* /ws/<topic> goes here; NULL: those paths are 404 */
 	struct http_section sections[HTTP_MAX_SECTIONS];
 	int nsections;
+	struct xfrout *xfr;               /* the published zones going out; NULL: none */
+	struct http_control control;      /* zones, reload (server/control.c) */
 };
 
 /* Append a section to env (name is borrowed, a static string). Returns 0, or -1 when

@@ -1,17 +1,18 @@
 /* httpauth.c -- who may use the HTTP listener: the checks every request passes before it
- * is routed (the Host it names, and for the write endpoint its Origin, bearer token and
- * Content-Type), and the token file generated next to the database when no
- * server.http-token is configured. Reads headers only; never reads or answers a body
+ * is routed (the Host it names, and for a write, any POST, its Origin, bearer token and,
+ * for the observations, Content-Type), and the token file generated next to the
+ * database when no server.http-token is configured. Reads headers only; never reads or answers a body
  * (server/http.c answers, server/httpconn.c applies the same checks before the body is read).
  *
  * DESIGN
  * The checks take a header list, not a request, so the connection gate can run them on
  * the headers it parsed itself as soon as the header block is complete, and the router
  * runs them again on evhttp's parse of the same headers: both reach the same answer.
- * A browser is kept out of the write endpoint three ways: it cannot send the token (a
+ * A browser is kept out of the write endpoints three ways: it cannot send the token (a
  * foreign page does not know it), a cross-site form cannot send application/json without
  * a CORS preflight nodd never answers, and a foreign Origin is refused. DNS rebinding is
  * refused by the Host check: a page served under an attacker's name carries that name. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/api.h"
 
 #include <arpa/inet.h>
@@ -219,7 +220,9 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 			"server.http-hosts";
 		return 421;
 	}
-	if (cmd != EVHTTP_REQ_POST || strcmp(path, HTTP_OBSERVATIONS_PATH) != 0)
+	/* every POST is a write (observations, the allow-list, the control), and so is the
+	 * allow-list's DELETE */
+	if (cmd != EVHTTP_REQ_POST && !(cmd == EVHTTP_REQ_DELETE && api_allow_path(path)))
 		return 0;
 	const char *origin = evhttp_find_header(hdrs, "Origin");
 	if (origin && !origin_same(origin, host)) {
@@ -230,7 +233,10 @@ int http_check_request(struct http_server *h, enum evhttp_cmd_type cmd, const ch
 		*msg = "missing or wrong bearer token";
 		return 401;
 	}
-	if (!json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
+	/* The control endpoints take no body (one sent is never read: server/httpconn.c), so
+	 * `curl -X POST` with the token is enough for them. */
+	if (cmd == EVHTTP_REQ_POST && (strcmp(path, HTTP_OBSERVATIONS_PATH) == 0 ||
+		api_allow_path(path)) && !json_media_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		*msg = "writes must be sent as Content-Type: application/json";
 		return 415;
 	}

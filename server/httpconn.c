@@ -15,7 +15,7 @@
  * - the bufferevent's read low-water mark is held above the header limit while a request's
  *   headers arrive, so evhttp parses nothing; a callback on the input buffer finds the end
  *   of the header block, parses it, and runs http_check_request(). A refused request (or
- *   any body not for the write endpoint) has its header block rewritten without
+ *   any body not for a write endpoint) has its header block rewritten without
  *   Content-Length, Transfer-Encoding and Expect and with "Connection: close": evhttp sees
  *   a request without a body, the router refuses it with the same checks, and the
  *   connection closes after the reply, the body never read. Then the mark drops to 0.
@@ -23,6 +23,7 @@
  *   close callback is the one place a connection is forgotten.
  * - accept() failing (EMFILE, ENFILE, ENOBUFS) turns the listener off for a second (or
  *   until a connection closes) instead of libevent logging each failed accept. */
+#define LOG_CATEGORY LOG_CAT_API
 #include "server/httpconn.h"
 
 #include <errno.h>
@@ -209,7 +210,7 @@ static void gate_decide(struct http_conn *c, struct evbuffer *in, size_t len)
 		const char *msg = NULL;
 		int code = http_check_request(c->h, cmd, path, &hdrs, &msg);
 		int wanted = code == 0 && cmd == EVHTTP_REQ_POST &&
-			strcmp(path, HTTP_OBSERVATIONS_PATH) == 0;
+			(strcmp(path, HTTP_OBSERVATIONS_PATH) == 0 || api_allow_path(path));
 		if (!wanted && (evhttp_find_header(&hdrs, "Content-Length") ||
 				evhttp_find_header(&hdrs, "Transfer-Encoding")))
 			strip_body(c, in, blk, len);

@@ -9,6 +9,10 @@
  * all Prometheus asks of a counter (it never goes down).
  * Named event counters (metrics_inc) live in lib/counters.c, where every folder can
  * count; this file renders them after its own families.
+ * Every counter exists from the first scrape with 0, so that an alert on increase() sees
+ * the first event: the named counters of known_counters[] (every name a metrics_inc() of
+ * nodd passes; tests/layout/check_counters.py keeps the list complete) and each query
+ * series of an RCODE nodd answers with (answered_rcodes[]) are written even when zero.
  *
  * The text goes through lib/prom.h; this file never formats an exposition line itself. */
 #include "server/metrics.h"
@@ -50,6 +54,31 @@ static const char *const rcode_names[] = {
 #define RC_OTHER (NRCODE_NAMED + 1)
 #define NRCODE (NRCODE_NAMED + 2)
 
+/* The RCODEs nodd's answers carry (and "dropped"): their query series start at 0. */
+static const size_t answered_rcodes[] = { 0, 1, 3, 4, 5, 9, 16, RC_DROPPED };
+
+/* Every name nodd counts with metrics_inc(), sorted; each is on /metrics from the start.
+ * check_counters.py fails on a metrics_inc() name missing here (begin/end marks it). */
+static const char *const known_counters[] = {
+	/* known counters begin */
+	"files_errors", "files_written",
+	"http_accept_paused", "http_client_errors", "http_connections_refused",
+	"http_cross_origin", "http_requests", "http_server_errors", "http_timeouts",
+	"http_unauthorized", "http_wrong_content_type", "http_wrong_host",
+	"notify_acknowledged", "notify_failed", "notify_in_refused", "notify_muted",
+	"notify_retries", "notify_sent",
+	"query_log_lines", "query_log_suppressed",
+	"reload_errors", "reloads",
+	"tcp_bad_frames", "tcp_connections", "tcp_output_paused", "tcp_refused_global_cap",
+	"tcp_refused_per_ip_cap", "tcp_timeouts",
+	"tsig_errors",
+	"ws_accepted", "ws_dropped_slow",
+	"xfr_aborted", "xfr_out_axfr", "xfr_out_formerr", "xfr_out_ixfr",
+	"xfr_out_ixfr_axfr_style", "xfr_out_ixfr_uptodate", "xfr_out_messages",
+	"xfr_out_refused", "xfr_out_tsig_errors",
+	/* known counters end */
+};
+
 struct shard {
 	_Alignas(64) atomic_uint_least64_t q[2][NQTYPE][NRCODE];
 };
@@ -64,6 +93,12 @@ static size_t qtype_index(unsigned qtype)
 		if (qtypes[i].type == qtype)
 			return i;
 	return NQTYPE - 1;
+}
+
+const char *metrics_qtype_name(unsigned qtype)
+{
+	size_t i = qtype_index(qtype);
+	return i < NQTYPE - 1 ? qtypes[i].name : NULL;
 }
 
 void metrics_query(int proto, unsigned qtype, int rcode, int dropped)
@@ -91,7 +126,10 @@ static void render_queries(FILE *f)
 				for (int s = 0; s < METRICS_SHARDS; s++)
 					sum += atomic_load_explicit(&shards[s].q[p][t][r],
 						memory_order_relaxed);
-				if (!sum)
+				int always = 0;
+				for (size_t a = 0; a < sizeof answered_rcodes / sizeof answered_rcodes[0]; a++)
+					always |= answered_rcodes[a] == r;
+				if (!sum && !always)
 					continue;
 				const char *kv[] = {
 					"proto", proto_names[p],
@@ -106,8 +144,19 @@ static void render_queries(FILE *f)
 
 static const char *const window_names[7] = { "5m", "10m", "30m", "1h", "3h", "12h", "24h" };
 
+/* The full names of the published zones, the zone label of their series. */
+static char zone_labels[NOD_ZONE_COUNT][METRICS_ZONE_LABEL_MAX];
+
+void metrics_set_zone_names(const char *const names[], int n)
+{
+	for (int z = 0; z < n && z < NOD_ZONE_COUNT; z++)
+		snprintf(zone_labels[z], sizeof zone_labels[z], "%s", names[z]);
+}
+
 void metrics_write(FILE *f, const struct metrics_gauges *g)
 {
+	for (size_t i = 0; i < sizeof known_counters / sizeof known_counters[0]; i++)
+		metrics_inc(known_counters[i], 0); /* claims the name: written from now on */
 	prom_family(f, "nodd_build_info", "gauge", "Always 1; the version is in the label.");
 	prom_sample(f, "nodd_build_info", "version", NODD_VERSION, NULL, NULL, 1);
 	prom_family(f, "nodd_start_time_seconds", "gauge", "Unix time the daemon started.");
@@ -130,9 +179,10 @@ void metrics_write(FILE *f, const struct metrics_gauges *g)
 	prom_family(f, "nodd_index_bytes", "gauge", "Approximate heap bytes of the in-memory index.");
 	prom_sample(f, "nodd_index_bytes", NULL, NULL, NULL, NULL, g->index_bytes);
 	prom_family(f, "nodd_zone_serial", "gauge", "SOA serial of each published zone.");
-	for (int z = 0; z < 8; z++)
-		prom_sample(f, "nodd_zone_serial", "zone", z < 7 ? window_names[z] : "dnsbl", NULL,
-			NULL, g->serial[z]);
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		prom_sample(f, "nodd_zone_serial", "zone", zone_labels[z][0] ? zone_labels[z]
+			: z < 7 ? window_names[z] : z == NOD_ZONE_DNSBL ? "dnsbl" : "allow", NULL, NULL,
+			g->serial[z]);
 	prom_family(f, "nodd_tcp_connections_open", "gauge", "DNS TCP connections open now.");
 	prom_sample(f, "nodd_tcp_connections_open", NULL, NULL, NULL, NULL, g->tcp_connections);
 

@@ -10,6 +10,7 @@
  * new version every min-interval that was a warning per second. A verified NOTAUTH or
  * REFUSED therefore mutes that (target, zone) for NOTIFY_MUTE_SECS, logged once; the
  * secondary's own SOA refresh still finds new versions meanwhile. */
+#define LOG_CATEGORY LOG_CAT_NOTIFY
 #include "server/notifyout.h"
 
 #include <arpa/inet.h>
@@ -277,13 +278,15 @@ void notifyout_set_keys(struct notifyout *n, const struct tsig_keyring *kr)
 	}
 }
 
-void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
+/* Send to every target; force: the muted ones too (an operator asked for it). */
+static int notify_targets(struct notifyout *n, int zone, uint32_t serial, int force)
 {
 	if (!n || zone < 0 || zone >= NOD_ZONE_COUNT)
-		return;
+		return 0;
+	int sent = 0;
 	for (int t = 0; t < n->cfg->nnotify; t++) {
 		struct pending *p = &n->p[t * NOD_ZONE_COUNT + zone];
-		if (p->muted_until && unix_now() < p->muted_until)
+		if (!force && p->muted_until && unix_now() < p->muted_until)
 			continue;
 		p->muted_until = 0;
 		evtimer_del(p->timer);
@@ -293,7 +296,59 @@ void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
 		p->state = "pending";
 		p->at = unix_now();
 		send_one(p);
+		sent++;
 	}
+	return sent;
+}
+
+void notifyout_zone(struct notifyout *n, int zone, uint32_t serial)
+{
+	notify_targets(n, zone, serial, 0);
+}
+
+int notifyout_resend(struct notifyout *n, int zone, uint32_t serial)
+{
+	return notify_targets(n, zone, serial, 1);
+}
+
+/* What one (target, zone) slot says: serial, state, tries, rcode on error, when. */
+static json_t *pending_json(const struct pending *p)
+{
+	json_t *q = json_object();
+	json_object_set_new(q, "serial", json_integer(p->serial));
+	json_object_set_new(q, "state", json_string(p->state));
+	json_object_set_new(q, "tries", json_integer(p->tries));
+	if (strcmp(p->state, "error") == 0)
+		json_object_set_new(q, "rcode", json_integer(p->rcode));
+	json_object_set_new(q, "at", json_integer(p->at));
+	return q;
+}
+
+static json_t *target_json(const struct notifyout *n, int t)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "address", json_string(n->cfg->notify[t].addr.text));
+	json_object_set_new(e, "key", n->cfg->notify[t].key ? json_string(n->cfg->notify[t].key)
+		: json_null());
+	return e;
+}
+
+json_t *notifyout_zone_status(struct notifyout *n, int zone)
+{
+	json_t *a = json_array();
+	for (int t = 0; n && zone >= 0 && zone < NOD_ZONE_COUNT && t < n->cfg->nnotify; t++) {
+		const struct pending *p = &n->p[t * NOD_ZONE_COUNT + zone];
+		json_t *e = target_json(n, t);
+		json_t *q = p->state ? pending_json(p) : NULL;
+		if (q) {
+			json_object_update(e, q);
+			json_decref(q);
+		} else {
+			json_object_set_new(e, "state", json_string("never sent"));
+		}
+		json_array_append_new(a, e);
+	}
+	return a;
 }
 
 json_t *notifyout_status(struct notifyout *n)
@@ -301,24 +356,14 @@ json_t *notifyout_status(struct notifyout *n)
 	json_t *a = json_array();
 	const struct answer_cfg *c = atomic_load(n->acfgp);
 	for (int t = 0; t < n->cfg->nnotify; t++) {
-		json_t *e = json_object(), *zs = json_object();
-		json_object_set_new(e, "address", json_string(n->cfg->notify[t].addr.text));
-		json_object_set_new(e, "key", n->cfg->notify[t].key ? json_string(n->cfg->notify[t].key)
-			: json_null());
+		json_t *e = target_json(n, t), *zs = json_object();
 		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 			const struct pending *p = &n->p[t * NOD_ZONE_COUNT + z];
 			if (!p->state)
 				continue;
 			char zt[300];
 			dname_wire_to_text(c->apex[z], c->apex_len[z], zt, sizeof zt);
-			json_t *q = json_object();
-			json_object_set_new(q, "serial", json_integer(p->serial));
-			json_object_set_new(q, "state", json_string(p->state));
-			json_object_set_new(q, "tries", json_integer(p->tries));
-			if (strcmp(p->state, "error") == 0)
-				json_object_set_new(q, "rcode", json_integer(p->rcode));
-			json_object_set_new(q, "at", json_integer(p->at));
-			json_object_set_new(zs, zt, q);
+			json_object_set_new(zs, zt, pending_json(p));
 		}
 		json_object_set_new(e, "zones", zs);
 		json_array_append_new(a, e);

@@ -22,11 +22,21 @@ struct notifyout *notifyout_start(struct event_base *base, const struct nodd_con
 /* Tell every target that zone (0..7) now has serial. NULL n is a no-op. */
 void notifyout_zone(struct notifyout *n, int zone, uint32_t serial);
 
+/* Tell every target again that zone has serial, as notifyout_zone does, the targets
+ * muted by a NOTAUTH or REFUSED included (an operator asked). Returns the number of
+ * targets sent to. NULL n: 0. */
+int notifyout_resend(struct notifyout *n, int zone, uint32_t serial);
+
 /* A reload's keys (borrowed, outliving n): later sends are signed with them; an answer to
  * a request already sent verifies with the key that signed it. NULL n is a no-op. */
 void notifyout_set_keys(struct notifyout *n, const struct tsig_keyring *kr);
 
 void notifyout_stop(struct notifyout *n); /* NULL is a no-op */
+
+/* Per target, for zone only: address, key and, when the zone was notified since the
+ * start, serial, state, tries (rcode) and at as in notifyout_status; else state "never
+ * sent". NULL n: an empty array. New reference. */
+json_t *notifyout_zone_status(struct notifyout *n, int zone);
 
 /* Per target: address, key and, per zone notified since the start, the serial, the state
  * ("pending", "acknowledged", "no answer", "not a secondary", "error" with its rcode), the

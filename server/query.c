@@ -6,6 +6,7 @@
 
 #include "lib/wire.h"
 #include "server/metrics.h"
+#include "server/querylog.h"
 #include "server/signed.h"
 
 static query_notify_fn notify_fn;
@@ -108,5 +109,6 @@ size_t query_handle(const struct answer_cfg *cfg, const struct answer_view *view
 	answer_parse(cfg, q, qlen, o->tcp != NULL, &r);
 	size_t len = dispatch(cfg, view, &r, peer, peerlen, o, info);
 	metrics_query(o->tcp != NULL, info->qtype, info->rcode, len == 0 && !info->xfr);
+	querylog_note(cfg, &r, info, peer);
 	return len;
 }

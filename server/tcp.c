@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/sockaddr.h"
 #include "server/metrics.h"
@@ -270,12 +271,17 @@ struct tcp_server *tcp_start(struct event_base *base, const struct config_addr *
 		goto fail;
 	}
 	for (int i = 0; i < naddrs && i < TCP_MAX_LISTEN; i++) {
-		s->lev[i] = evconnlistener_new_bind(base, on_accept, s,
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-			128, (const struct sockaddr *)&addrs[i].ss, (int)addrs[i].len);
+		char what[sizeof addrs[i].text + 16];
+		snprintf(what, sizeof what, "listen %s (tcp)", addrs[i].text);
+		int fd = listen_socket((const struct sockaddr *)&addrs[i].ss, addrs[i].len, what, e);
+		if (fd < 0)
+			goto fail;
+		/* backlog 0: the socket is listening already */
+		s->lev[i] = evconnlistener_new(base, on_accept, s,
+			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 		if (!s->lev[i]) {
-			nodd_fail(e, NODD_E_SYSTEM, "listen %s (tcp): %s", addrs[i].text,
-				strerror(errno));
+			close(fd);
+			nodd_fail(e, NODD_E_SYSTEM, "%s: cannot watch the socket", what);
 			goto fail;
 		}
 		s->nlev = i + 1;

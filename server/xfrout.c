@@ -7,6 +7,7 @@
  * picks the answer from the request and the history alone.
  * Never makes a version (policy/nod.c does, on the tick): it keeps their history for
  * IXFR and serves them. */
+#define LOG_CATEGORY LOG_CAT_XFR_OUT
 #include "server/xfrout.h"
 
 #include <event2/buffer.h>
@@ -165,8 +166,8 @@ static int admit(struct xfrout *x, struct request *rq, size_t qlen, const struct
 	if (rq->v != TSIG_V_OK && rq->v != TSIG_V_UNSIGNED) {
 		char key[LOG_LIMIT_KEY];
 		snprintf(key, sizeof key, "xfr out tsig %s", rq->who);
-		log_limited(LOG_INFO, key, "xfr out %s %s from %s: TSIG %s; refused", kind, rq->zt,
-			rq->who, tsig_verdict_str(rq->v));
+		log_cat_limited(LOG_CAT_SECURITY, LOG_INFO, key, "xfr out %s %s from %s: TSIG %s; "
+			"refused", kind, rq->zt, rq->who, tsig_verdict_str(rq->v));
 		metrics_inc("xfr_out_tsig_errors", 1);
 		reply_single(&rq->res, q, r->qend, rq->res.rcode, out);
 		return 0;
@@ -180,8 +181,8 @@ static int admit(struct xfrout *x, struct request *rq, size_t qlen, const struct
 	if (!acl_allows(x->cfg->xfr_allow, x->cfg->nxfr_allow, peer, rq->keyname)) {
 		char key[LOG_LIMIT_KEY];
 		snprintf(key, sizeof key, "xfr out refused %s", rq->who);
-		log_limited(LOG_INFO, key, "xfr out %s %s from %s%s%s: not allowed (transfer.allow); "
-			"REFUSED", kind, rq->zt, rq->who, rq->keyname ? " key " : " unsigned",
+		log_cat_limited(LOG_CAT_SECURITY, LOG_INFO, key, "xfr out %s %s from %s%s%s: not "
+			"allowed (transfer.allow); REFUSED", kind, rq->zt, rq->who, rq->keyname ? " key " : " unsigned",
 			rq->keyname ? rq->keyname : "");
 		metrics_inc("xfr_out_refused", 1);
 		reply_single(signer, q, r->qend, WIRE_RCODE_REFUSED, out);
@@ -308,6 +309,10 @@ static void write_files(struct xfrout *x)
 	p.ns = (const char *const *)x->cfg->ns;
 	p.nns = x->cfg->nns;
 	p.rpz_nodata = c->rpz_nodata;
+	p.allow = nod_allow(x->nod);
+	p.layout = x->cfg->files_layout;
+	p.tests = (const char *const *)x->cfg->test_names;
+	p.ntests = x->cfg->ntest_names;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		p.serial[z] = nod_serial(x->nod, z);
 	struct nodd_err e;
@@ -364,6 +369,7 @@ struct xfrout *xfrout_start(struct event_base *base, const struct nodd_config *c
 		log_warn("xfr out: cannot load the stored zone versions (%s); IXFR from versions "
 			"before this start answers AXFR-style", store_errmsg(nod_store(nod)));
 	versions_set_floor(x->ver, nod_history_floor(nod));
+	versions_set_allow(x->ver, nod_allow(nod));
 	sync_versions(x, 0, unix_now());
 	if (cfg->nnotify > 0) {
 		x->notify = notifyout_start(base, cfg, kr, acfgp, e);
@@ -417,27 +423,55 @@ void xfrout_stop(struct xfrout *x)
 	free(x);
 }
 
+static json_t *consumer_json(struct xfrout *x, const struct consumer *c,
+	const struct answer_cfg *cfg)
+{
+	char zt[300];
+	zone_text(cfg, c->zone, zt, sizeof zt);
+	json_t *e = json_object();
+	json_object_set_new(e, "peer", json_string(c->peer));
+	json_object_set_new(e, "key", c->key[0] ? json_string(c->key) : json_null());
+	json_object_set_new(e, "zone", json_string(zt));
+	json_object_set_new(e, "serial", json_integer(c->serial));
+	json_object_set_new(e, "current", json_boolean(c->serial == nod_serial(x->nod, c->zone)));
+	json_object_set_new(e, "last", json_string(c->kind));
+	json_object_set_new(e, "at", json_integer(c->at));
+	json_object_set_new(e, "transfers", json_integer((json_int_t)c->count));
+	return e;
+}
+
 json_t *xfrout_status(struct xfrout *x)
 {
 	json_t *o = json_object();
 	json_t *cons = json_array();
 	const struct answer_cfg *cfg = atomic_load(x->acfgp);
-	for (int i = 0; i < x->ncons; i++) {
-		const struct consumer *c = &x->cons[i];
-		char zt[300];
-		zone_text(cfg, c->zone, zt, sizeof zt);
-		json_t *e = json_object();
-		json_object_set_new(e, "peer", json_string(c->peer));
-		json_object_set_new(e, "key", c->key[0] ? json_string(c->key) : json_null());
-		json_object_set_new(e, "zone", json_string(zt));
-		json_object_set_new(e, "serial", json_integer(c->serial));
-		json_object_set_new(e, "current", json_boolean(c->serial == nod_serial(x->nod, c->zone)));
-		json_object_set_new(e, "last", json_string(c->kind));
-		json_object_set_new(e, "at", json_integer(c->at));
-		json_object_set_new(e, "transfers", json_integer((json_int_t)c->count));
-		json_array_append_new(cons, e);
-	}
+	for (int i = 0; i < x->ncons; i++)
+		json_array_append_new(cons, consumer_json(x, &x->cons[i], cfg));
 	json_object_set_new(o, "consumers", cons);
 	json_object_set_new(o, "notify", x->notify ? notifyout_status(x->notify) : json_array());
 	return o;
+}
+
+json_t *xfrout_zone_status(struct xfrout *x, int zone)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "serial", json_integer(nod_serial(x->nod, zone)));
+	json_object_set_new(o, "version_time", json_integer(nod_version_time(x->nod, zone)));
+	json_t *cons = json_array();
+	const struct answer_cfg *cfg = atomic_load(x->acfgp);
+	for (int i = 0; i < x->ncons; i++)
+		if (x->cons[i].zone == zone)
+			json_array_append_new(cons, consumer_json(x, &x->cons[i], cfg));
+	json_object_set_new(o, "consumers", cons);
+	json_object_set_new(o, "notify", notifyout_zone_status(x->notify, zone));
+	return o;
+}
+
+int xfrout_notify(struct xfrout *x, int zone)
+{
+	int sent = 0;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (zone < 0 || z == zone)
+			sent += notifyout_resend(x->notify, z, nod_serial(x->nod, z));
+	return sent;
 }

@@ -64,4 +64,14 @@ void xfrout_stop(struct xfrout *x); /* NULL is a no-op */
  * reference; main thread. */
 json_t *xfrout_status(struct xfrout *x);
 
+/* One published zone (0..7) for GET /api/v1/zones: {"serial", "version_time",
+ * "consumers": the peers that transferred it (as in xfrout_status), "notify": the
+ * transfer.notify targets and what they answered for it (notifyout_zone_status)}.
+ * New reference; main thread. */
+json_t *xfrout_zone_status(struct xfrout *x, int zone);
+
+/* NOTIFY the current serial of zone (0..7; -1: every zone) to every transfer.notify
+ * target again, muted ones included. Returns the NOTIFYs sent. Main thread. */
+int xfrout_notify(struct xfrout *x, int zone);
+
 #endif

@@ -13,6 +13,7 @@
  * n, and a name's TXT points at its owner. Offsets stay below the 14-bit pointer limit
  * because the budget does. Every message is TSIG-signed when the request was
  * (RFC 8945 5.3.1, as BIND does). */
+#define LOG_CATEGORY LOG_CAT_XFR_OUT
 #include "server/xfrstream.h"
 
 #include <event2/buffer.h>
@@ -88,13 +89,22 @@ static void put_txt(struct wire *w, size_t owner, const struct answer_cfg *c, in
 	wire_rr_txt(w, NULL, owner, c->ttl, t, (size_t)n);
 }
 
-/* All records of one listed name: RPZ "name CNAME ." and "*.name CNAME ."; DNSBL the A
+/* All records of one listed name: RPZ "name CNAME ." and "*.name CNAME ."; the allow zone
+ * "pattern CNAME rpz-passthru."; DNSBL the A
  * code and TXT first_seen at the name and at "*.name" (the TXT left out when the zone
  * answers A only). Each owner is written once; its TXT points at it. */
 static void put_entry(struct wire *w, const struct answer_cfg *c, int zone,
 	const struct xfr_entry *e)
 {
 	size_t own = put_owner(w, e->rel, e->len);
+	if (zone == NOD_ZONE_ALLOW) {
+		/* the allow zone: the pattern ("*.x" for a wildcard entry) passes through */
+		size_t at = wire_rr_head(w, WIRE_T_CNAME, WIRE_C_IN, c->ttl);
+		wire_put(w, "\014rpz-passthru", 13);
+		wire_put8(w, 0);
+		wire_rr_end(w, at);
+		return;
+	}
 	if (zone < WINDOW_COUNT) {
 		put_rpz_rr(w, c);
 		put_wild_owner(w, own);
@@ -206,6 +216,12 @@ static int put_item(struct xfrstream *s, struct wire *w)
 		/* RFC 5782 5: TEST is always listed. */
 		put_owner(w, (const uint8_t *)"\004test", 5);
 		put_a_rr(w, &s->cfg, 2);
+		/* publish.test-names: listed as a name of code 2 with first_seen=0 */
+		for (int i = 0; i < s->cfg.tests.n; i++) {
+			size_t own = put_owner(w, s->cfg.tests.test_rel[i], s->cfg.tests.test_len[i]);
+			put_a_rr(w, &s->cfg, 2);
+			put_txt(w, own, &s->cfg, 0);
+		}
 	} else {
 		struct xfr_entry e;
 		size_t p = s->pos;

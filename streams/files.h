@@ -1,6 +1,7 @@
-/* files.h -- the published zones as files for rsync and rbldnsd: the seven RPZ zones as
- * master files (loadable by BIND and named-checkzone) in <dir>/rpz/<w>.rpz.<suffix>.zone and
- * the DNSBL as an rbldnsd dnset file <dir>/nod.rbldnsd. Each file is written to a temporary
+/* files.h -- the published zones as files for rsync and rbldnsd: the seven RPZ zones and
+ * the allow zone as master files (loadable by BIND and named-checkzone), and the DNSBL as
+ * an rbldnsd dnset file, at the paths of the layout below; names the allow-list matches
+ * are left out. Each file is written to a temporary
  * name in the same directory, flushed and renamed, so a reader (rsync, rbldnsd's reload on
  * mtime change) never sees a half-written file. The temporary file is made by mkstemp
  * (O_EXCL: nothing planted at a temp name is followed or overwritten) and every file is
@@ -13,7 +14,9 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "policy/allow.h"
 #include "policy/index.h"
+#include "policy/window.h"
 
 #define FILES_MODE 0644
 
@@ -26,10 +29,20 @@ struct files_params {
 	const char *const *ns;       /* apex NS names, norm text */
 	int nns;
 	int rpz_nodata;              /* "CNAME *." instead of "CNAME ." */
-	uint32_t serial[8];          /* 7 RPZ then DNSBL */
+	uint32_t serial[NOD_ZONE_COUNT]; /* 7 RPZ, DNSBL, allow (policy/window.h order) */
+	const allow_t *allow;        /* borrowed; NULL: no allow-list */
+	int layout;                  /* FILES_LAYOUT_* */
+	const char *const *tests;    /* publish.test-names, norm text: listed in the dnset; */
+	int ntests;                  /* "invalid.<rest>" of a "test.<rest>" excluded */
 };
 
-/* Write all eight files. The caller holds no lock (main thread, the index writer).
+/* Where the files go under dir (<zone>: the seven windows and allow.rpz.<suffix>):
+ *   FILES_LAYOUT_NODD  rpz/<zone>.zone      nod.rbldnsd
+ *   FILES_LAYOUT_NOD   nod/rpz/<zone>.zone  v1/nod.rbldnsd  (the commercial feed's rsync
+ *                      tree, so mirrors of it keep their paths) */
+enum { FILES_LAYOUT_NODD = 0, FILES_LAYOUT_NOD = 1 };
+
+/* Write all nine files. The caller holds no lock (main thread, the index writer).
  * Returns 0, or -1 with e filled (NODD_E_SYSTEM, naming the file). */
 int files_write(const struct files_params *p, nindex_t *ix, int64_t now, struct nodd_err *e);
 

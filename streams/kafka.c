@@ -90,14 +90,25 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	log_debug("kafka: %s: %s", rd_kafka_err2str((rd_kafka_resp_err_t)err), reason);
 }
 
+/* Throughput defaults, set before the operator's kafka.properties so any of them can be
+ * overridden there: batches of up to 10,000 records gathered for up to 5 ms, and a local
+ * queue deep enough for everything we keep in flight. */
+static const char *const producer_defaults[][2] = {
+	{ "enable.idempotence", "true" },
+	{ "message.timeout.ms", "0" },
+	{ "linger.ms", "5" },
+	{ "batch.num.messages", "10000" },
+	{ "queue.buffering.max.messages", "1000000" },
+};
+
 static rd_kafka_t *make_producer(struct kafka_sink *k, struct nodd_err *e)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	if (set_conf(conf, "bootstrap.servers", k->opt.brokers, e) < 0 ||
-	    set_conf(conf, "enable.idempotence", "true", e) < 0 ||
-	    set_conf(conf, "message.timeout.ms", "0", e) < 0 ||
-	    set_conf(conf, "linger.ms", "5", e) < 0)
+	if (set_conf(conf, "bootstrap.servers", k->opt.brokers, e) < 0)
 		goto fail;
+	for (size_t i = 0; i < sizeof producer_defaults / sizeof producer_defaults[0]; i++)
+		if (set_conf(conf, producer_defaults[i][0], producer_defaults[i][1], e) < 0)
+			goto fail;
 	for (int i = 0; i < k->opt.nprops; i++)
 		if (set_conf(conf, k->opt.props[2 * i], k->opt.props[2 * i + 1], e) < 0)
 			goto fail;
@@ -143,7 +154,11 @@ struct fill_ctx {
 	int full;
 };
 
-/* Hand one record to librdkafka; refused when its queue is full (taken again later). */
+/* Hand one record to librdkafka; refused when its queue is full (taken again later).
+ * RD_KAFKA_MSG_F_COPY on purpose: librdkafka puts the copy in the same allocation as its
+ * message (as it always does with the key), while the payload we hold is sqlite's row,
+ * valid only during this call: without the copy flag we would have to copy it into a
+ * pool of our own first and free it from the delivery report, which costs more. */
 static int produce(void *ctx, const struct sink_record *r)
 {
 	struct fill_ctx *f = ctx;
@@ -175,6 +190,9 @@ static void persist_marks(struct kafka_sink *k)
 		sink_cursor_save(&k->t[i].cur);
 }
 
+/* Keep librdkafka's queue full: hand over every record the in-flight bound allows, in
+ * large outbox reads. The delivered marks are written by the timer (and at stop), not on
+ * every delivery report: a crash in between only resends more (at-least-once). */
 static void pump(struct kafka_sink *k)
 {
 	if (k->restart) {
@@ -191,13 +209,12 @@ static void pump(struct kafka_sink *k)
 	if (!k->rk)
 		return;
 	rd_kafka_poll(k->rk, 0);
-	persist_marks(k);
 	for (int i = 0; i < OUTBOX_TOPICS; i++) {
 		struct sink_cursor *c = &k->t[i].cur;
 		struct fill_ctx f = { k, 0 };
 		size_t room;
 		while (!f.full && (room = sink_cursor_room(c)) > 0) {
-			int n = sink_cursor_pull(c, room < 1000 ? (int)room : 1000, produce, &f);
+			int n = sink_cursor_pull(c, room < 10000 ? (int)room : 10000, produce, &f);
 			if (n <= 0)
 				break;
 		}
@@ -218,7 +235,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	pump(arg);
+	struct kafka_sink *k = arg;
+	pump(k);
+	persist_marks(k);
 }
 
 static void on_rows(void *arg)

@@ -5,12 +5,15 @@
  * (RFC 6455 4.2.1), answered 101 by writing straight to the connection's bufferevent,
  * and from then on the bufferevent is driven by wslay: evhttp's callbacks are replaced
  * and the request is never replied to through evhttp. Closing frees the evhttp
- * connection, which frees the bufferevent.
+ * connection, which frees the bufferevent. wslay reads the client's frames and answers
+ * its control frames; records do not go through wslay.
  *
  * Each client has an outbox cursor (streams/sink.h; the next seq to send, no
- * acknowledgements). Records are pulled from the outbox, not pushed: a client is topped
- * up only while its unsent output is below out_high, so a slow client costs a cursor,
- * never memory, and never slows ingestion or other clients. A client whose output has
+ * acknowledgements). Records are pulled, not pushed: a client is topped up only while its
+ * unsent output is below out_high, with references to chunks of frames built once for
+ * every client (streams/wsframes.h: one outbox read and no copy per client), so a slow
+ * client costs a cursor and its share of chunks, and never slows ingestion or other
+ * clients. A client whose output has
  * stalled (the kernel takes nothing for two checks a second apart) while it is more than
  * max_lag records behind the newest is disconnected and counted. A reader that is merely
  * behind after a burst keeps going: progress is the bytes the kernel took, not the
@@ -36,6 +39,7 @@
 #include "lib/log.h"
 #include "lib/prom.h"
 #include "streams/sink.h"
+#include "streams/wsframes.h"
 #include "lib/counters.h"
 
 struct ws_client {
@@ -58,6 +62,7 @@ struct ws_server {
 	LIST_HEAD(, ws_client) clients;
 	struct ws_stats stats;
 	struct event *check_ev;
+	struct ws_frames *frames; /* framed records shared by every client */
 };
 
 static void client_free(struct ws_client *c)
@@ -83,17 +88,17 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 	return n;
 }
 
+/* wslay sends only control frames (pong, close): records are added by client_pump as
+ * shared chunks. Each frame is taken whole, so a record never lands inside one; a client
+ * that makes us queue control frames without reading is closed. */
 static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
 	void *ud)
 {
 	(void)flags;
 	struct ws_client *c = ud;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) >= c->ws->opt.out_high) {
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	if (evbuffer_add(out, data, len) < 0) {
+	if (evbuffer_get_length(out) >= 4 * c->ws->opt.out_high ||
+	    evbuffer_add(out, data, len) < 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
@@ -110,44 +115,28 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 	/* Clients have nothing to say; control frames are handled by wslay. */
 }
 
-struct fill {
-	struct ws_client *c;
-	int stop;
-};
-
-/* Queue one record as a text frame; refused when wslay's queue is full. */
-static int queue_row(void *ctx, const struct sink_record *r)
-{
-	struct fill *f = ctx;
-	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)r->payload, r->len };
-	if (wslay_event_queue_msg(f->c->ctx, &m) != 0) {
-		f->stop = 1;
-		return 1;
-	}
-	f->c->ws->stats.messages++;
-	return 0;
-}
-
-/* Top the client up from the outbox and flush. Returns -1 when it must be closed. */
+/* Top the client up with shared framed records and flush. Returns -1 when it must be
+ * closed. Records stop once the client has sent a close frame (wslay answers it). */
 static int client_pump(struct ws_client *c)
 {
 	struct ws_server *ws = c->ws;
-	while (!c->closing &&
-	       evbuffer_get_length(bufferevent_get_output(c->bev)) < ws->opt.out_high &&
-	       wslay_event_get_queued_msg_length(c->ctx) < ws->opt.out_high) {
-		struct fill f = { c, 0 };
-		int n = sink_cursor_pull(&c->cur, 256, queue_row, &f);
-		if (n < 0)
-			return -1;
-		if (wslay_event_send(c->ctx) != 0)
-			return -1;
-		if (n == 0 || f.stop)
-			break;
-	}
 	if (wslay_event_send(c->ctx) != 0)
 		return -1;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	while (!c->closing && !wslay_event_get_close_received(c->ctx) &&
+	       evbuffer_get_length(out) < ws->opt.out_high) {
+		size_t bytes = 0;
+		int n = ws_frames_add(ws->frames, c->cur.topic, c->cur.next, out, &bytes);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		c->cur.next += (uint64_t)n;
+		c->queued += bytes;
+		ws->stats.messages += (uint64_t)n;
+	}
 	if (!wslay_event_want_read(c->ctx) && !wslay_event_want_write(c->ctx) &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	    evbuffer_get_length(out) == 0)
 		return -1;
 	return 0;
 }
@@ -230,6 +219,11 @@ struct ws_server *ws_new(struct event_base *base, outbox_t *ob, const struct ws_
 		ws->opt.out_high = 256 * 1024;
 	if (!ws->opt.max_clients)
 		ws->opt.max_clients = 256;
+	ws->frames = ws_frames_new(ob, 4 * 1024 * 1024);
+	if (!ws->frames) {
+		free(ws);
+		return NULL;
+	}
 	outbox_subscribe(ob, on_rows, ws);
 	ws->check_ev = event_new(base, -1, EV_PERSIST, on_check, ws);
 	struct timeval one = { 1, 0 };
@@ -245,6 +239,7 @@ void ws_free(struct ws_server *ws)
 		client_free(LIST_FIRST(&ws->clients));
 	if (ws->check_ev)
 		event_free(ws->check_ev);
+	ws_frames_free(ws->frames);
 	free(ws);
 }
 

@@ -1,12 +1,18 @@
 /* notifyin.c -- NOTIFY in (RFC 1996), on the UDP threads: a NOTIFY for a zone we follow,
- * from one of its primaries (an IPv4-mapped address counts as the IPv4 address), and
- * TSIG-signed with the upstream's key when it has one, is answered NOERROR and marks the
- * zone for a refresh on the main loop (coalesced and paced: zones/notifygate.h). Anything else is answered REFUSED (or FORMERR /
- * NOTAUTH for a bad TSIG) and wakes nothing. Reads the upstreams, never writes them. */
+ * from one of its primaries (an IPv4-mapped address counts as the IPv4 address), is
+ * answered NOERROR and marks the zone for a refresh on the main loop (coalesced and paced:
+ * zones/notifygate.h). As BIND and NSD take it, an unsigned NOTIFY from a primary is
+ * accepted even when the upstream has a transfer key: it only wakes an SOA query, which
+ * is signed. `notify-key: required` refuses it; a signed NOTIFY must verify with the
+ * upstream's key either way. Anything else is answered REFUSED (or FORMERR / NOTAUTH for a
+ * bad TSIG), counted in nodd_notify_in_refused_total, and wakes nothing. Reads the
+ * upstreams, never writes them. */
+#define LOG_CATEGORY LOG_CAT_NOTIFY
 #include <stdatomic.h>
 #include <string.h>
 
 #include "lib/clock.h"
+#include "lib/counters.h"
 #include "lib/dname.h"
 #include "lib/log.h"
 #include "lib/sockaddr.h"
@@ -16,20 +22,62 @@
 
 enum { RC_NOERROR = 0, RC_FORMERR = 1, RC_REFUSED = 5, RC_NOTAUTH = 9 };
 
-/* The RCODE for a NOTIFY from a primary of up, by its TSIG verdict v (res: the key). */
-static int notify_rcode(const struct upstream *up, enum tsig_verdict v,
+/* Why a NOTIFY was not taken, for the log line (one rate-limit key each). */
+enum notify_why {
+	WHY_TAKEN,
+	WHY_ZONE,        /* not a zone we follow */
+	WHY_PRIMARY,     /* not from one of its primaries */
+	WHY_UNSIGNED,    /* unsigned, and notify-key: required */
+	WHY_OTHER_KEY,   /* verified, with another key than the upstream's */
+	WHY_TSIG,        /* the TSIG does not verify (FORMERR, BADKEY, BADSIG, ...) */
+};
+
+static const char *const why_text[] = {
+	"", "not a zone we follow", "not from one of its primaries",
+	"unsigned, and the upstream has notify-key: required",
+	"signed with another key than the upstream's", "TSIG",
+};
+
+/* The decision for a NOTIFY from a primary of up, by its TSIG verdict v (res: the key). */
+static enum notify_why notify_decide(const struct upstream *up, enum tsig_verdict v,
 	const struct tsig_result *res)
 {
 	const struct tsig_key *want = atomic_load(&up->key);
-	if (want && v == TSIG_V_UNSIGNED)
-		return RC_REFUSED; /* a key is configured: an unsigned NOTIFY is refused */
-	if (v == TSIG_V_OK && want && !dname_wire_equal(res->key->name, res->key->name_len,
-			want->name, want->name_len))
-		return RC_REFUSED; /* signed, but with another key than the upstream's (by name:
-		                    * a reload may swap the keyring between the two reads) */
-	if (v == TSIG_V_OK || v == TSIG_V_UNSIGNED)
+	if (v == TSIG_V_UNSIGNED)
+		return want && up->notify_key_required ? WHY_UNSIGNED : WHY_TAKEN;
+	if (v != TSIG_V_OK)
+		return WHY_TSIG;
+	if (want && !dname_wire_equal(res->key->name, res->key->name_len, want->name,
+			want->name_len))
+		return WHY_OTHER_KEY; /* by name: a reload may swap the keyring between reads */
+	return WHY_TAKEN;
+}
+
+static int notify_rcode(enum notify_why why, enum tsig_verdict v)
+{
+	if (why == WHY_TAKEN)
 		return RC_NOERROR;
+	if (why != WHY_TSIG)
+		return RC_REFUSED;
 	return v == TSIG_V_FORMERR ? RC_FORMERR : RC_NOTAUTH;
+}
+
+/* The refusal, rate-limited per reason (UDP sources can be forged: never one key per
+ * address); the zone name comes from the peer and is written escaped. */
+static void log_refused(enum notify_why why, enum tsig_verdict v, const struct sockaddr *peer,
+	const uint8_t *name, size_t nl, int rcode)
+{
+	char pt[SA_TEXT_MAX], zt[DNAME_MAX_TEXT * 4 + 2];
+	sa_host_text(peer, pt, sizeof pt);
+	if (dname_wire_to_text(name, nl, zt, sizeof zt) < 0)
+		snprintf(zt, sizeof zt, "?");
+	char key[48];
+	snprintf(key, sizeof key, "notify in refused %d", (int)why);
+	metrics_inc("notify_in_refused", 1);
+	log_cat_limited(LOG_CAT_SECURITY, LOG_INFO, key, "NOTIFY from %s for %s: %s%s%s; %s",
+		pt, zt[0] ? zt : ".", why_text[why], why == WHY_TSIG ? " " : "",
+		why == WHY_TSIG ? tsig_verdict_str(v) : "",
+		rcode == RC_REFUSED ? "refused" : "rejected");
 }
 
 size_t notifyin_answer(const struct upstream *ups, int nups, const struct tsig_keyring *kr,
@@ -56,11 +104,12 @@ size_t notifyin_answer(const struct upstream *ups, int nups, const struct tsig_k
 	struct tsig_result res;
 	memset(&res, 0, sizeof res);
 	enum tsig_verdict v = TSIG_V_UNSIGNED;
-	int rcode = RC_REFUSED; /* not a zone we follow, or not from its primary */
+	enum notify_why why = !up ? WHY_ZONE : WHY_PRIMARY;
 	if (up && from_primary) {
 		v = tsig_verify_request(kr, q, qlen, now, &res);
-		rcode = notify_rcode(up, v, &res);
+		why = notify_decide(up, v, &res);
 	}
+	int rcode = notify_rcode(why, v);
 	if (qend > outcap)
 		return 0;
 	memcpy(out, q, qend);
@@ -70,16 +119,16 @@ size_t notifyin_answer(const struct upstream *ups, int nups, const struct tsig_k
 	size_t len = qend;
 	if (v != TSIG_V_UNSIGNED && v != TSIG_V_FORMERR && up)
 		tsig_sign_response(&res, out, qend, outcap, now, &len);
-	char pt[SA_TEXT_MAX];
-	sa_host_text(peer, pt, sizeof pt);
-	if (rcode != RC_NOERROR) {
-		/* UDP sources can be forged: one key for all, not one per address */
-		log_limited(LOG_INFO, "notify in refused", "NOTIFY from %s for a zone we do not "
-			"follow from there, or with a bad TSIG (%s); %s", pt, tsig_verdict_str(v),
-			rcode == RC_REFUSED ? "refused" : "rejected");
+	if (why != WHY_TAKEN) {
+		log_refused(why, v, peer, name, nl, rcode);
 		return len;
 	}
-	log_debug("NOTIFY from %s for %s", pt, up->zone);
+	if (log_enabled(LOG_DEBUG)) {
+		char pt[SA_TEXT_MAX];
+		sa_host_text(peer, pt, sizeof pt);
+		log_debug("NOTIFY from %s for %s (%s)", pt, up->zone[0] ? up->zone : ".",
+			v == TSIG_V_OK ? "signed" : "unsigned");
+	}
 	*wake = (int)(up - ups);
 	return len;
 }

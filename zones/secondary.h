@@ -38,12 +38,27 @@ void secondary_set_keys(struct secondary *s, const struct tsig_keyring *kr);
 /* Per upstream status for GET /api/v1/status (a new array; caller decrefs). */
 json_t *secondary_status(struct secondary *s);
 
+/* The status of the upstream zone named zone (norm text, "" for the root), the object
+ * secondary_status gives for it; NULL when zone is not an upstream. New reference. */
+json_t *secondary_zone_status(struct secondary *s, const char *zone);
+
+/* Control of one upstream zone (zone as above), as rndc refresh / retransfer. */
+enum secondary_kick {
+	SECONDARY_REFRESH,     /* an SOA query now; a transfer when the serial is newer */
+	SECONDARY_RETRANSFER,  /* a full AXFR now, even when the serial is current; every
+	                        * attempt is an AXFR until one is applied */
+};
+/* Start it now: 1; or, while an exchange runs, once that one ends: 0; -1 when zone is
+ * not an upstream. Main thread. */
+int secondary_kick(struct secondary *s, const char *zone, enum secondary_kick what);
+
 /* Prometheus lines for /metrics, appended to f. */
 void secondary_metrics(struct secondary *s, FILE *f);
 
 /* The NOTIFY handler the daemon registers with server/query.c (query_set_notify): answer
- * a NOTIFY for one of our upstream zones from one of its primaries (TSIG-checked when the
- * upstream has a key) and mark its refresh; the main loop wakes at once, once per burst,
+ * a NOTIFY for one of our upstream zones from one of its primaries (a signed one must
+ * verify with the upstream's key; an unsigned one is taken unless notify-key: required)
+ * and mark its refresh; the main loop wakes at once, once per burst,
  * and probes at the pace of upstreams.notify-min-interval. Called from the UDP threads;
  * takes no lock and makes no libevent call. */
 size_t secondary_notify(void *ctx, const uint8_t *q, size_t qlen, const struct sockaddr *peer,

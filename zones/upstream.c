@@ -34,6 +34,7 @@
  * first AXFR of a zone) is not new. DNSSEC and glue changes add no NS and so observe
  * nothing. A deleted name that comes back keeps its first_seen.
  */
+#define LOG_CATEGORY LOG_CAT_XFR_IN
 #include "zones/upstream.h"
 
 #include <event2/dns.h>
@@ -107,6 +108,7 @@ void upstream_error(struct upstream *up, const char *fmt, ...)
 	vsnprintf(up->last_error, sizeof up->last_error, fmt, ap);
 	va_end(ap);
 	up->last_error_at = unix_now();
+	up->n_errors++;
 	if (up->pi < up->nprim)
 		log_warn("upstream %s: %s: %s", zone_name(up), up->prim_text[up->pi], up->last_error);
 	else /* no primary address yet: the message names the primary it is about */
@@ -125,6 +127,23 @@ struct upstream *upstream_by_apex(struct secondary *s, const uint8_t *name, size
 /* ---- the refresh ----------------------------------------------------------------- */
 
 static void start_exchange(struct upstream *up, enum xfr_kind kind);
+
+/* Keep the outcome of a transfer (not of an SOA probe) for the zone's status. */
+static void note_transfer(struct upstream *up, enum xfr_kind kind, const char *result,
+	uint32_t to)
+{
+	up->last_xfr_at = unix_now();
+	up->last_xfr_kind = kind == XFR_AXFR ? "AXFR" : "IXFR";
+	up->last_xfr_result = result;
+	up->last_xfr_from = up->rs.have_copy ? up->rs.serial : 0;
+	up->last_xfr_to = to;
+}
+
+/* The exchange that starts a refresh: an SOA probe, or an AXFR while one is wanted. */
+static enum xfr_kind first_exchange(const struct upstream *up)
+{
+	return up->want_axfr ? XFR_AXFR : XFR_PROBE;
+}
 
 /* Wait for the refresh timer (or probe again at once after a NOTIFY that came in). */
 static void up_to_date(struct upstream *up)
@@ -147,13 +166,14 @@ static void primary_failed(struct upstream *up, enum xfr_kind kind)
 	up->n_fail++;
 	if (up->pi + 1 < up->nprim) {
 		up->pi++;
-		start_exchange(up, kind == XFR_IXFR || kind == XFR_AXFR ? XFR_PROBE : kind);
+		start_exchange(up, up->want_axfr ? XFR_AXFR
+			: kind == XFR_IXFR || kind == XFR_AXFR ? XFR_PROBE : kind);
 		return;
 	}
 	up->pi = 0;
 	if (refresh_expired(&up->rs, unix_now()))
 		log_warn("upstream %s: expired: no successful refresh for %lld s (serving the last copy)",
-			up->zone, (long long)(unix_now() - up->rs.last_success));
+			zone_name(up), (long long)(unix_now() - up->rs.last_success));
 	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
@@ -170,7 +190,10 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 	struct timespec t_recv, t_done;
 	clock_gettime(CLOCK_MONOTONIC, &t_recv);
 	struct nodd_err e = { 0 };
-	switch (apply_transfer(&a, axfr, &e)) {
+	enum apply_result res = apply_transfer(&a, axfr, &e);
+	note_transfer(up, axfr ? XFR_AXFR : XFR_IXFR, res == APPLY_COMMITTED ? "applied" : "failed",
+		in->new_serial);
+	switch (res) {
 	case APPLY_FAILED:
 		upstream_error(up, "%s", e.msg);
 		wait_retry(up);
@@ -192,6 +215,8 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind)
 		up->n_axfr++;
 	else
 		up->n_ixfr++;
+	if (kind == XFR_AXFR)
+		up->want_axfr = 0;
 	up->n_obs += a.obs;
 	clock_gettime(CLOCK_MONOTONIC, &t_done);
 	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
@@ -219,6 +244,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 	case XFR_FAILED:
 		if (c->cut != XFR_CUT_NONE) /* discarded like any failed transfer, and counted */
 			up->n_cut[c->cut]++;
+		if (kind == XFR_IXFR || kind == XFR_AXFR)
+			note_transfer(up, kind, "failed", 0);
 		upstream_error(up, "%s", e && e->msg[0] ? e->msg : "failed");
 		primary_failed(up, kind);
 		break;
@@ -228,9 +255,12 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 		up_to_date(up);
 		break;
 	case XFR_UP_TO_DATE:
+		log_debug("upstream %s: %s has serial %u, ours is current", zone_name(up),
+			up->prim_text[up->pi], c->probe_serial);
 		up_to_date(up);
 		break;
 	case XFR_CURRENT:
+		note_transfer(up, kind, "current", up->rs.serial);
 		copy_stage_clear(&up->sec->copy);
 		up_to_date(up);
 		break;
@@ -249,7 +279,8 @@ static void on_exchange_done(void *ctx, struct xfrconn *c, enum xfr_next next,
 static void start_exchange(struct upstream *up, enum xfr_kind kind)
 {
 	struct nodd_err e = { 0 };
-	log_debug("upstream %s: %s to %s", up->zone, xfr_kind_name(kind), up->prim_text[up->pi]);
+	log_debug("upstream %s: %s to %s", zone_name(up), xfr_kind_name(kind),
+		up->prim_text[up->pi]);
 	if (kind == XFR_PROBE) {
 		up->n_probes++;
 		notify_gate_probe(&up->gate, mono_ms()); /* answers the NOTIFYs waiting */
@@ -266,7 +297,7 @@ static void start_exchange(struct upstream *up, enum xfr_kind kind)
 void upstream_refresh_now(struct upstream *up)
 {
 	up->pi = 0;
-	start_exchange(up, XFR_PROBE);
+	start_exchange(up, first_exchange(up));
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -324,6 +355,36 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* ---- control (the HTTP API's refresh and retransfer) ------------------------------- */
+
+static struct upstream *upstream_by_name(struct secondary *s, const char *zone)
+{
+	for (int i = 0; s && i < s->nups; i++)
+		if (strcmp(s->ups[i].zone, zone) == 0)
+			return &s->ups[i];
+	return NULL;
+}
+
+int secondary_kick(struct secondary *s, const char *zone, enum secondary_kick what)
+{
+	struct upstream *up = upstream_by_name(s, zone);
+	if (!up)
+		return -1;
+	int full = what == SECONDARY_RETRANSFER;
+	if (full)
+		up->want_axfr = 1; /* until an AXFR is applied, even when the serial is current */
+	int busy = up->conn.kind != XFR_NONE;
+	log_info("upstream %s: %s requested%s", zone_name(up), full ? "retransfer (full AXFR)"
+		: "refresh (SOA query)", busy ? "; it follows the exchange in progress" : "");
+	if (busy) {
+		up->rs.notified = 1; /* start again as soon as the running exchange ends */
+		return 0;
+	}
+	evtimer_del(up->timer);
+	on_timer(-1, 0, up);
+	return 1;
+}
+
 /* ---- life cycle ------------------------------------------------------------------ */
 
 /* One upstream from its configuration: key, primaries, the state saved in the store. */
@@ -332,6 +393,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 {
 	up->sec = s;
 	up->cfg = cu;
+	up->notify_key_required = cu->notify_key_required;
 	atomic_init(&up->nprim, 0);
 	atomic_init(&up->n_notify, 0);
 	up->conn = (struct xfrconn){ .base = s->base, .copy = &s->copy, .zone = up->zone,
@@ -348,7 +410,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 	for (int j = 0; j < cu->nprimaries; j++) {
 		struct nodd_err re = { 0 };
 		if (upstream_resolve(up, cu->primaries[j], &re) < 0)
-			log_warn("upstream %s: primary %s; skipped", up->zone, re.msg);
+			log_warn("upstream %s: primary %s; skipped", zone_name(up), re.msg);
 	}
 	up->bounds = (struct refresh_bounds){ cu->refresh_min, cu->refresh_max, cu->retry_min,
 		cu->retry_max, cu->expire_min, cu->expire_max };
@@ -367,7 +429,7 @@ static int upstream_init(struct secondary *s, struct upstream *up, const struct 
 		key ? "TSIG key " : "no TSIG", key ? key->name_text : "",
 		up->rs.have_copy ? "resuming from the held serial" : "no copy yet (first AXFR is the baseline)");
 	if (up->rs.have_copy)
-		log_info("upstream %s: held serial %u", up->zone, up->rs.serial);
+		log_info("upstream %s: held serial %u", zone_name(up), up->rs.serial);
 	/* without an address yet, the resolver's answer starts the first refresh */
 	upstream_schedule(up, up->nprim == 0 ? (int64_t)cu->retry_min : 0);
 	return 0;
@@ -446,29 +508,51 @@ void secondary_set_keys(struct secondary *s, const struct tsig_keyring *kr)
 
 /* ---- status and metrics ---------------------------------------------------------- */
 
+static json_t *last_transfer_json(const struct upstream *up)
+{
+	if (!up->last_xfr_at)
+		return json_null();
+	return json_pack("{s:I, s:s, s:s, s:I, s:I}", "at", (json_int_t)up->last_xfr_at,
+		"kind", up->last_xfr_kind, "result", up->last_xfr_result,
+		"serial_from", (json_int_t)up->last_xfr_from, "serial_to", (json_int_t)up->last_xfr_to);
+}
+
+static json_t *upstream_json(const struct upstream *up, int64_t now)
+{
+	enum xfr_kind k = up->conn.kind;
+	json_t *o = json_pack("{s:s, s:o, s:b, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:b, s:s}",
+		"zone", zone_name(up),
+		"serial", up->rs.have_copy ? json_integer(up->rs.serial) : json_null(),
+		"have_copy", up->rs.have_copy,
+		"last_success", (json_int_t)up->rs.last_success,
+		"last_error", up->last_error[0] ? json_string(up->last_error) : json_null(),
+		"last_error_at", up->last_error_at ? json_integer(up->last_error_at) : json_null(),
+		"next_refresh", k == XFR_NONE ? json_integer(up->next_at) : json_null(),
+		"transfers", "ixfr", (json_int_t)up->n_ixfr, "axfr", (json_int_t)up->n_axfr,
+		"failed", (json_int_t)up->n_fail, "up_to_date", (json_int_t)up->n_up_to_date,
+		"observations", (json_int_t)up->n_obs,
+		"expired", refresh_expired(&up->rs, now),
+		"state", k == XFR_NONE ? "idle" : k == XFR_PROBE ? "probing" : "transferring");
+	if (o) {
+		json_object_set_new(o, "errors", json_integer((json_int_t)up->n_errors));
+		json_object_set_new(o, "last_transfer", last_transfer_json(up));
+		json_object_set_new(o, "retransfer_pending", json_boolean(up->want_axfr));
+	}
+	return o;
+}
+
 json_t *secondary_status(struct secondary *s)
 {
 	json_t *a = json_array();
-	for (int i = 0; s && i < s->nups; i++) {
-		struct upstream *up = &s->ups[i];
-		int64_t now = unix_now();
-		enum xfr_kind k = up->conn.kind;
-		json_t *o = json_pack("{s:s, s:o, s:b, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:I, s:b, s:s}",
-			"zone", zone_name(up),
-			"serial", up->rs.have_copy ? json_integer(up->rs.serial) : json_null(),
-			"have_copy", up->rs.have_copy,
-			"last_success", (json_int_t)up->rs.last_success,
-			"last_error", up->last_error[0] ? json_string(up->last_error) : json_null(),
-			"last_error_at", up->last_error_at ? json_integer(up->last_error_at) : json_null(),
-			"next_refresh", k == XFR_NONE ? json_integer(up->next_at) : json_null(),
-			"transfers", "ixfr", (json_int_t)up->n_ixfr, "axfr", (json_int_t)up->n_axfr,
-			"failed", (json_int_t)up->n_fail, "up_to_date", (json_int_t)up->n_up_to_date,
-			"observations", (json_int_t)up->n_obs,
-			"expired", refresh_expired(&up->rs, now),
-			"state", k == XFR_NONE ? "idle" : k == XFR_PROBE ? "probing" : "transferring");
-		json_array_append_new(a, o);
-	}
+	for (int i = 0; s && i < s->nups; i++)
+		json_array_append_new(a, upstream_json(&s->ups[i], unix_now()));
 	return a;
+}
+
+json_t *secondary_zone_status(struct secondary *s, const char *zone)
+{
+	const struct upstream *up = upstream_by_name(s, zone);
+	return up ? upstream_json(up, unix_now()) : NULL;
 }
 
 /* The per-zone value of one single-label metric family. */
@@ -505,26 +589,26 @@ void secondary_metrics(struct secondary *s, FILE *f)
 	static const char *const kinds[] = { "ixfr", "axfr", "failed" };
 	prom_family(f, "nodd_upstream_serial", "gauge", "SOA serial held for the upstream zone.");
 	for (int i = 0; i < s->nups; i++)
-		prom_sample(f, "nodd_upstream_serial", "zone", s->ups[i].zone, NULL, NULL,
+		prom_sample(f, "nodd_upstream_serial", "zone", zone_name(&s->ups[i]), NULL, NULL,
 			m_serial(&s->ups[i]));
 	prom_family(f, "nodd_upstream_transfers_total", "counter", "Transfers by kind and outcome.");
 	for (int i = 0; i < s->nups; i++) {
 		const struct upstream *up = &s->ups[i];
 		const uint64_t n[] = { up->n_ixfr, up->n_axfr, up->n_fail };
 		for (int k = 0; k < 3; k++)
-			prom_sample(f, "nodd_upstream_transfers_total", "zone", up->zone, "kind", kinds[k],
-				n[k]);
+			prom_sample(f, "nodd_upstream_transfers_total", "zone", zone_name(up), "kind",
+				kinds[k], n[k]);
 	}
 	prom_family(f, "nodd_upstream_transfers_cut_total", "counter",
 		"Transfers in cut and discarded by a limit (max-transfer-time, -idle, max-records).");
 	for (int i = 0; i < s->nups; i++)
 		for (int k = XFR_CUT_TIME; k < XFR_CUT_COUNT; k++)
-			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", s->ups[i].zone, "limit",
-				xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
+			prom_sample(f, "nodd_upstream_transfers_cut_total", "zone", zone_name(&s->ups[i]),
+				"limit", xfr_cut_name((enum xfr_cut)k), s->ups[i].n_cut[k]);
 	for (size_t m = 0; m < sizeof zone_metrics / sizeof zone_metrics[0]; m++) {
 		prom_family(f, zone_metrics[m].name, zone_metrics[m].type, zone_metrics[m].help);
 		for (int i = 0; i < s->nups; i++)
-			prom_sample(f, zone_metrics[m].name, "zone", s->ups[i].zone, NULL, NULL,
+			prom_sample(f, zone_metrics[m].name, "zone", zone_name(&s->ups[i]), NULL, NULL,
 				zone_metrics[m].value(&s->ups[i]));
 	}
 }

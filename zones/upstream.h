@@ -4,8 +4,8 @@
  * them. For the files of zones/ only; the rest of nodd sees zones/secondary.h.
  *
  * Threads: everything is main thread, except what the NOTIFY hook reads on the UDP
- * threads: the zones' apexes (fixed after start), the primaries' addresses, key (atomic)
- * and kr (atomic); it writes only the wake marks and n_notify (atomics).
+ * threads: the zones' apexes and notify_key_required (fixed after start), the primaries'
+ * addresses, key (atomic) and kr (atomic); it writes only the wake marks and n_notify (atomics).
  *
  * The primaries' addresses are published, not locked: the resolver (main thread) only
  * ever appends, filling prim[k] before it raises nprim to k + 1 (an atomic increment,
@@ -43,6 +43,7 @@ struct upstream {
 	char prim_text[CONFIG_MAX_PRIMARIES][160]; /* "spec (address)" for logs */
 	_Atomic int nprim;                    /* slots of prim in use; only grows (see above) */
 	const struct tsig_key *_Atomic key;   /* by cfg->key; a reload replaces it */
+	int notify_key_required;              /* a NOTIFY must be signed with key (fixed) */
 
 	/* the held copy's timers (serial and last success are saved in the upstream table,
 	 * the timers come back from the held SOA) */
@@ -62,8 +63,18 @@ struct upstream {
 	struct xfrconn conn;                  /* conn.kind XFR_NONE when idle */
 	int pi;
 
+	/* a full AXFR is wanted (noddctl retransfer): every start of an exchange is an AXFR
+	 * until one is applied */
+	int want_axfr;
+
 	/* status */
 	uint64_t n_ixfr, n_axfr, n_fail, n_obs, n_up_to_date;
+	uint64_t n_errors;                    /* errors noted (upstream_error) */
+	/* the last transfer (IXFR or AXFR, not an SOA probe): when it ended, its kind, its
+	 * result ("applied", "current", "failed"), the serials */
+	int64_t last_xfr_at;
+	const char *last_xfr_kind, *last_xfr_result;
+	uint32_t last_xfr_from, last_xfr_to;
 	uint64_t n_cut[XFR_CUT_COUNT];        /* exchanges cut by a limit, by enum xfr_cut */
 	char last_error[256];
 	int64_t last_error_at;

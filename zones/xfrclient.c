@@ -3,6 +3,7 @@
  * checks the framing of the answer records; the client is ours because ldns's is
  * blocking, checks no TSIG and stops after two SOAs (REFERENCE.md 0.3). Never touches the
  * refresh timers, the observations or the copy itself (only its staging tables). */
+#define LOG_CATEGORY LOG_CAT_XFR_IN
 #include "zones/xfrclient.h"
 
 #include <errno.h>

@@ -1,11 +1,17 @@
 #!/usr/bin/python3
 """Streams benchmark (make bench): an upstream burst of N added delegations in ONE IXFR
 from a real BIND primary, and the time until every newly_registered_domain record has been
-consumed by kcat (from the librdkafka mock cluster) and by a WebSocket client.
-Prints records/s for both. Loopback only; everything started is stopped by PID."""
-import json
+consumed by kcat (from the librdkafka mock cluster) and by WebSocket clients.
+
+Round 1: one WebSocket client and kcat. Round 2: a second burst of N read by ten WebSocket
+clients at once while nsupdate keeps adding delegations (ingestion goes on).
+For each reader: records/s from its first record to its N-th (the stream's own rate,
+after the transfer was applied), and the time from the resumed nodd to the N-th record
+(which includes receiving and applying the transfer). WebSocket clients are
+tests/bench/wsread (C, checks seq order) so the client is not the bottleneck.
+Loopback only; everything started is stopped by PID."""
 import os
-import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,79 +21,176 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import nodd_harness as h  # noqa: E402
-from bind_util import Named, ZONE, upstream_yaml  # noqa: E402
+from bind_util import KEY, SECRET, Named, ZONE, upstream_yaml  # noqa: E402
 
+# BENCH_STREAMS_PERF=FILE: perf record -g of nodd during round 1 into FILE, round 2 into FILE.round2
+# (BENCH_STREAMS_ROUNDS=1: round 1 only)
 N = int(os.environ.get("BENCH_STREAM_NAMES", "100000"))
+NRD = "newly_registered_domain"
+
+
+def nsupdate(named, names):
+    script = "server 127.0.0.1 %d\nzone %s\n" % (named.port, ZONE)
+    script += "".join("update add %s.%s. 300 NS ns1.%s.\n" % (d, ZONE, ZONE) for d in names)
+    script += "send\n"
+    subprocess.run(["nsupdate", "-y", "hmac-sha512:%s:%s" % (KEY, SECRET)], input=script,
+                   text=True, check=True, timeout=600)
+
+
+def burst(n, named, prefix):
+    """N delegations added upstream while nodd is stopped (it fetches them in ONE IXFR)."""
+    n.proc.send_signal(signal.SIGSTOP)
+    t = time.monotonic()
+    for c in range(0, N, 500):
+        nsupdate(named, ["%s%06d" % (prefix, i) for i in range(c, min(N, c + 500))])
+    print("nsupdate of %d delegations took %.1f s" % (N, time.monotonic() - t))
+
+
+class Kcat:
+    """A live kcat consumer from the end of the topic: the times of the first record and
+    of the record carrying seq `upto`."""
+
+    def __init__(self, boot, upto):
+        self.first = self.last = None
+        self.upto = upto
+        self.p = subprocess.Popen(["kcat", "-b", boot, "-C", "-t", NRD, "-o", "end", "-u", "-q",
+                                   "-f", "%h\n"], stdout=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            try:
+                seq = int(line.strip().split("seq=")[1])
+            except (IndexError, ValueError):
+                continue
+            t = time.monotonic()
+            if self.first is None:
+                self.first = t
+            if seq >= self.upto:
+                self.last = t
+                return
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait(10)
+
+
+def last_seq(boot):
+    """The seq of the newest record on the topic (the mock broker keeps only the newest
+    ~30,000 messages of a partition, so a live consumer may miss the end)."""
+    r = subprocess.run(["kcat", "-b", boot, "-C", "-t", NRD, "-o", "-1", "-c", "1", "-e", "-q",
+                        "-f", "%h"], capture_output=True, text=True, timeout=30)
+    try:
+        return int(r.stdout.strip().split("seq=")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def ws_readers(n, clients):
+    p = subprocess.Popen([os.path.join(h.BUILD, "tests", "bench", "wsread"), str(n.http_port),
+                          "/ws/" + NRD, str(N), str(clients)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    return p
+
+
+def ws_results(p, t0, label):
+    out, _ = p.communicate(timeout=600)
+    rates = []
+    for line in out.splitlines():
+        f = line.split()
+        recs, first, last, errors = int(f[3]), float(f[5]), float(f[7]), int(f[9])
+        if recs < N or errors:
+            print("%s: a client got %d records, %d out of order" % (label, recs, errors))
+            continue
+        rates.append(N / (last - first))
+    if rates:
+        rates.sort()
+        print("%s: %d of %d clients got all %d records in order; records/s from first record: "
+              "min %.0f, median %.0f; last record %.1f s after nodd resumed"
+              % (label, len(rates), len(out.splitlines()), N, rates[0], rates[len(rates) // 2],
+                 max(float(line.split()[7]) for line in out.splitlines()) - t0))
+    return rates, min(float(line.split()[5]) for line in out.splitlines())
 
 
 def main():
-    import websocket
     tmp = tempfile.mkdtemp(prefix="nodd-bench-streams.")
     mock = subprocess.Popen([os.path.join(h.BUILD, "tests", "tools", "kafka_mock"), "-t",
-                             "zone_diff,newly_registered_domain"], stdin=subprocess.PIPE,
+                             "zone_diff," + NRD], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     boot = mock.stdout.readline().split("=", 1)[1].strip()
     n = h.Nodd(os.path.join(tmp, "nodd"))
     named = Named(os.path.join(tmp, "named"), n.port, names=["base"])
+    kc = None
     try:
         n.extra = upstream_yaml(named) + "kafka:\n  brokers: %s\n" % boot
         n.write_config()
         n.start()
         h.wait_for(lambda: n.api("GET", "/api/v1/status")[1]["upstreams"][0]["serial"] == 1, 30,
                    what="baseline")
-        ws = websocket.create_connection("ws://127.0.0.1:%d/ws/newly_registered_domain" % n.http_port,
-                                         timeout=600)
-        got_ws = {"n": 0, "t": None}
-
-        def read_ws():
-            while got_ws["n"] < N:
-                json.loads(ws.recv())
-                got_ws["n"] += 1
-            got_ws["t"] = time.monotonic()
-        th = threading.Thread(target=read_ws, daemon=True)
-        th.start()
-        # the burst: nodd is paused (SIGSTOP) while nsupdate adds N delegations in chunks,
-        # then resumed: it fetches them all in ONE IXFR from the serial it holds
-        import signal
-        from bind_util import KEY, SECRET
-        n.proc.send_signal(signal.SIGSTOP)
-        t_upd = time.monotonic()
-        for c in range(0, N, 500):
-            script = "server 127.0.0.1 %d\nzone %s\n" % (named.port, ZONE)
-            script += "".join("update add b%06d.%s. 300 NS ns1.%s.\n" % (i, ZONE, ZONE)
-                              for i in range(c, min(N, c + 500)))
-            script += "send\n"
-            subprocess.run(["nsupdate", "-y", "hmac-sha512:%s:%s" % (KEY, SECRET)], input=script,
-                           text=True, check=True, timeout=600)
-        print("nsupdate of %d delegations took %.1f s" % (N, time.monotonic() - t_upd))
+        # round 1: kcat and one WebSocket client
+        ws = ws_readers(n, 1)
+        kc = Kcat(boot, N)
+        burst(n, named, "b")
+        perf = None
+        if os.environ.get("BENCH_STREAMS_PERF"):
+            # timestamps on CLOCK_MONOTONIC, as the readers': the window printed below selects
+            # the streaming (perf report --time) apart from the apply before it
+            perf = subprocess.Popen(["perf", "record", "-g", "-k", "CLOCK_MONOTONIC", "-o",
+                                     os.environ["BENCH_STREAMS_PERF"], "-p", str(n.proc.pid)],
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(2)
         t0 = time.monotonic()
         n.proc.send_signal(signal.SIGCONT)
-        # librdkafka's mock broker keeps only the newest ~30,000 messages of a partition, so
-        # kcat reads the LAST record until it carries seq N (the records arrive in order)
-        def last_seq():
-            r = subprocess.run(["kcat", "-b", boot, "-C", "-t", "newly_registered_domain", "-o", "-1",
-                                "-c", "1", "-e", "-q", "-f", "%h"], capture_output=True, text=True,
-                               timeout=30)
-            try:
-                return int(r.stdout.strip().split("seq=")[1])
-            except (IndexError, ValueError):
-                return 0
-        while last_seq() < N:
-            time.sleep(0.2)
-        t_kafka = time.monotonic()
-        count = N
-        th.join(600)
+        h.wait_for(lambda: kc.last or last_seq(boot) >= N, 600, interval=0.2, what="kcat")
+        t_end = kc.last or time.monotonic()
         st = n.api("GET", "/api/v1/status")[1]["upstreams"][0]
         print("applied serial %s; observations %d" % (st["serial"], st["observations"]))
-        print("kcat consumed %d records in %.1f s after the update: %.0f records/s"
-              % (count, t_kafka - t0, count / (t_kafka - t0)))
-        if got_ws["t"]:
-            print("WebSocket client received %d records in %.1f s: %.0f records/s"
-                  % (got_ws["n"], got_ws["t"] - t0, got_ws["n"] / (got_ws["t"] - t0)))
+        if kc.first:
+            print("kcat consumed %d records: %.0f records/s from the first record; the last %.1f s "
+                  "after nodd resumed" % (N, N / (t_end - kc.first), t_end - t0))
         else:
-            print("WebSocket client received only %d records" % got_ws["n"])
-        ws.close()
+            print("kcat: the live consumer saw no record; the last arrived %.1f s after nodd "
+                  "resumed" % (t_end - t0))
+        ws_first = ws_results(ws, t0, "one WebSocket client")[1]
+        if perf:
+            print("streaming window for perf report --time: %.6f,%.6f"
+                  % (min(kc.first or ws_first, ws_first), time.monotonic()))
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
+        kc.stop()
+        kc = None
+        if os.environ.get("BENCH_STREAMS_ROUNDS") == "1":
+            return
+        # round 2: ten WebSocket clients while nsupdate keeps adding delegations
+        ws = ws_readers(n, 10)
+        burst(n, named, "c")
+        stop = threading.Event()
+
+        def trickle():
+            i = 0
+            while not stop.is_set():
+                nsupdate(named, ["t%06d" % (i + j) for j in range(50)])
+                i += 50
+                time.sleep(0.05)
+        perf = None
+        if os.environ.get("BENCH_STREAMS_PERF"):
+            perf = subprocess.Popen(["perf", "record", "-g", "-o",
+                                     os.environ["BENCH_STREAMS_PERF"] + ".round2", "-p",
+                                     str(n.proc.pid)], stderr=subprocess.DEVNULL)
+            time.sleep(2)
+        t0 = time.monotonic()
+        n.proc.send_signal(signal.SIGCONT)
+        th = threading.Thread(target=trickle, daemon=True)
+        th.start()
+        ws_results(ws, t0, "ten WebSocket clients, ingestion going on")
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
+        stop.set()
+        th.join(60)
     finally:
+        if kc:
+            kc.stop()
         n.stop()
         named.stop()
         mock.stdin.close()

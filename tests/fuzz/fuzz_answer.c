@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/dname.h"
+#include "policy/allow.h"
 #include "policy/index.h"
 #include "server/answer.h"
 #include "lib/wire.h"
@@ -18,7 +19,7 @@ static nindex_t *ix;
 static void setup(void)
 {
 	static const char *labels[NOD_ZONE_COUNT] = { "5m.rpz", "10m.rpz", "30m.rpz", "1h.rpz",
-		"3h.rpz", "12h.rpz", "24h.rpz", "v1.bl" };
+		"3h.rpz", "12h.rpz", "24h.rpz", "v1.bl", "allow.rpz" };
 	char buf[128];
 	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 		snprintf(buf, sizeof buf, "%s.nod.example", labels[z]);
@@ -44,6 +45,13 @@ static void setup(void)
 		int l = dname_text_to_wire(names[i], w);
 		nindex_put(ix, w, (size_t)l - 1, now - i * 1000, NULL);
 	}
+	/* an allow-list, so the allow zone and the allowed names are answered too */
+	allow_t *al = allow_new();
+	allow_add(al, "x.se", 1, 0, ALLOW_OPEN);
+	allow_add(al, "*.sub.example.se", 0, 0, ALLOW_OPEN);
+	allow_add(al, "a.b.c.example", 1, 0, ALLOW_OPEN);
+	allow_rebuild(al, ix);
+	view.allow = al;
 	view.ix = ix;
 	view.now = now;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)

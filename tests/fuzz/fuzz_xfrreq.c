@@ -16,7 +16,8 @@ static void setup(void)
 {
 	static const char *apex[NOD_ZONE_COUNT] = { "5m.rpz.nod.example", "10m.rpz.nod.example",
 		"30m.rpz.nod.example", "1h.rpz.nod.example", "3h.rpz.nod.example",
-		"12h.rpz.nod.example", "24h.rpz.nod.example", "v1.bl.nod.example" };
+		"12h.rpz.nod.example", "24h.rpz.nod.example", "v1.bl.nod.example",
+		"allow.rpz.nod.example" };
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		cfg.apex_len[z] = (size_t)dname_text_to_wire(apex[z], cfg.apex[z]);
 }

@@ -25,7 +25,9 @@ def start_named(conf, workdir):
 
 
 class Named:
-    def __init__(self, workdir, notify_port, names=(), ixfr=True, key=True):
+    def __init__(self, workdir, notify_port, names=(), ixfr=True, key=True, notify_key=None):
+        """key: transfers need the TSIG key; notify_key: NOTIFYs are signed with it (default:
+        as key)."""
         self.dir = str(workdir)
         os.makedirs(self.dir, exist_ok=True)
         self.port = h.free_port()
@@ -63,7 +65,7 @@ zone "%(zone)s" {
 };
 """ % {"dir": self.dir, "port": self.port, "nport": notify_port, "zone": ZONE, "key": KEY,
        "acl": acl, "ixfr": "yes" if ixfr else "no",
-       "nkey": ("key %s" % KEY) if key else ""}
+       "nkey": ("key %s" % KEY) if (key if notify_key is None else notify_key) else ""}
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write(conf)

@@ -41,6 +41,9 @@ WINDOW_SECONDS = {"5m": 300, "10m": 600, "30m": 1800, "1h": 3600, "3h": 10800,
                   "12h": 43200, "24h": 86400}
 RPZ = {w: "%s.rpz.%s" % (w, SUFFIX) for w in WINDOWS}
 ZONES = [RPZ[w] for w in WINDOWS] + [DNSBL]
+# the allow-list's passthru zone: published too, but its serial changes only with the list
+ALLOW = "allow.rpz." + SUFFIX
+PUBLISHED = ZONES + [ALLOW]
 # DNSBL age code: the smallest window holding the name -> 127.0.0.N
 CODE = {"5m": 2, "10m": 3, "30m": 4, "1h": 5, "3h": 6, "12h": 7, "24h": 8}
 

@@ -238,7 +238,7 @@ def test_status(api):
     assert st == 200, body
     assert set(body) == STATUS_KEYS, body
     assert list(body["windows"]) == WINDOWS, body
-    assert sorted(body["serials"]) == sorted(h.ZONES), body
+    assert sorted(body["serials"]) == sorted(h.PUBLISHED), body
     assert set(body["observations"]) == {"new", "known", "refused"}, body
     assert body["upstreams"] == [] and body["publish"] == {"consumers": [], "notify": []}, body
 

@@ -87,3 +87,20 @@ def test_ipv6_listen_transfer_allow_and_notify(nodd_factory, need_ipv6):
         assert any(c["peer"] == "::1" and c["zone"] == z5 for c in st["consumers"]), st
     finally:
         tgt.close()
+
+
+def test_ipv4_and_ipv6_wildcard_on_one_port(nodd_factory, need_ipv6):
+    """listen: [127.0.0.1@P, "::@P"] -- an IPv4 address and the IPv6 wildcard on the same
+    port, as a dual-stack server lists them -- starts, and answers over UDP and TCP on both
+    127.0.0.1 and ::1 (the IPv6 sockets are IPv6-only, so they do not claim the IPv4 port)."""
+    n = nodd_factory(start=False)
+    n.server_extra["listen"] = ["127.0.0.1@%d" % n.port, '"::@%d"' % n.port]
+    n.write_config()
+    n.start()
+    n.observe("both.nodtld")
+    name = "both.nodtld." + h.DNSBL
+    for host in ("127.0.0.1", "::1"):
+        for query in (dns.query.udp, dns.query.tcp):
+            r = query(dns.message.make_query(name, "A"), host, port=n.port, timeout=3)
+            assert r.rcode() == dns.rcode.NOERROR and r.answer[0][0].address == "127.0.0.2", \
+                (host, query, r)

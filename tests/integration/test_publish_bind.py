@@ -138,7 +138,7 @@ def test_bind_rewrites_from_nodd_zones(tmp_path, nodd_factory, need_named):
         ixfr = [l for l in n.log_text().splitlines()
                 if "xfr out IXFR 5m.rpz." in l and "incremental" in l]
         assert ixfr and all("key %s" % KEY in l for l in ixfr), n.log_tail()
-        # nodd notifies BIND of all eight zones; BIND answers NOTAUTH for the five it does
+        # nodd notifies BIND of all nine zones; BIND answers NOTAUTH for the five it does
         # not hold, and nodd stops telling it of those instead of warning at every version
         log = n.log_text()
         assert "zone v1.bl.%s: answered NOTAUTH" % h.SUFFIX in log, n.log_tail()

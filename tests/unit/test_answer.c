@@ -20,6 +20,7 @@ static struct answer_view view;
 
 static const char *const zone_label[NOD_ZONE_COUNT] = {
 	"5m.rpz", "10m.rpz", "30m.rpz", "1h.rpz", "3h.rpz", "12h.rpz", "24h.rpz", "v1.bl",
+	"allow.rpz",
 };
 
 static size_t tow(const char *text, uint8_t *w)
@@ -697,6 +698,51 @@ static void test_answer_error(void)
 	is_int(answer_error(q, n, 2, out, 20), 12, "no room for the question: header only");
 	is_int(answer_error(q, 8, 2, out, sizeof out), 0, "short query: nothing");
 }
+/* publish.test-names: test.dns-nod.net listed as RFC 5782's test is; its invalid twin and
+ * the names below it never, though dns-nod.net itself is listed; the empty non-terminal
+ * above an entry is NODATA when nothing else lists it. */
+static void test_test_names(void)
+{
+	/* name, type, RCODE, A code (0: no answer; the SOA in authority) */
+	static const struct {
+		const char *name;
+		ldns_rr_type t;
+		ldns_pkt_rcode rcode;
+		int code;
+		const char *what;
+	} rows[] = {
+		{ "test.dns-nod.net", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 2, "test name: 127.0.0.2" },
+		{ "invalid.dns-nod.net", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, 0, "invalid twin" },
+		{ "a.invalid.dns-nod.net", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, 0, "below the twin" },
+		{ "www.dns-nod.net", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 2, "the parent's other names" },
+		{ "x.test.dns-nod.net", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 2, "below: the parent's" },
+		{ "other.example", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0, "above a test name: NODATA" },
+		{ "example", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 0, "two labels above: NODATA" },
+		{ "invalid.other.example", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, 0, "no twin configured" },
+		{ "test", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, 2, "RFC 5782 test unchanged" },
+	};
+	struct answer_cfg saved = cfg;
+	memcpy(cfg.tests.test_rel[0], "\004test\007dns-nod\003net", 17);
+	cfg.tests.test_len[0] = 17;
+	memcpy(cfg.tests.invalid_rel[0], "\007invalid\007dns-nod\003net", 20);
+	cfg.tests.invalid_len[0] = 20;
+	memcpy(cfg.tests.test_rel[1], "\004test\005other\007example", 19);
+	cfg.tests.test_len[1] = 19;
+	cfg.tests.n = 2;
+	char q[128];
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(q, sizeof q, "%s." BL, rows[i].name);
+		ldns_pkt *p = query(q, rows[i].t, NULL);
+		int good = rows[i].code ? a_is(one_answer(p, LDNS_RR_TYPE_A, q), rows[i].code) &&
+			ldns_pkt_get_rcode(p) == rows[i].rcode :
+			negative(p, rows[i].rcode, NOD_ZONE_DNSBL);
+		ok(good, "publish.test-names: %s (%s)", rows[i].what, rows[i].name);
+	}
+	ldns_pkt *p = query("TEST.dns-nod.NET." BL, LDNS_RR_TYPE_TXT, NULL);
+	ok(txt_is(one_answer(p, LDNS_RR_TYPE_TXT, "test.dns-nod.net." BL), "first_seen=0"),
+	   "publish.test-names: TXT first_seen=0, any case");
+	cfg = saved;
+}
 
 int main(void)
 {
@@ -706,12 +752,14 @@ int main(void)
 	put_name(ix, "old.se", NOW - 1200);             /* 30m, .4 */
 	put_name(ix, "deep.sub.example.nu", NOW - 60);  /* ENTs example.nu, sub.example.nu */
 	put_name(ix, "gone.se", NOW - 90000);           /* older than 24 h */
+	put_name(ix, "dns-nod.net", NOW - 60);          /* parent of a test name, .2 */
 	view.ix = ix;
 	view.now = NOW;
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		view.serial[z] = (uint32_t)(NOW - 1000 + z);
 
 	test_dnsbl();
+	test_test_names();
 	test_apex();
 	test_rpz();
 	test_case_echo();

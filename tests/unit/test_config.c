@@ -34,6 +34,60 @@ static void fails(const char *text, int line, const char *want, const char *what
 #define GOOD "server:\n  listen:\n    - 127.0.0.1@5353\n    - ::1@5353\n  database: /tmp/x.db\n" \
 	"publish:\n  suffix: Nod.Example.\n  ttl: 30\n"
 
+/* log: the level under either key, categories, syslog facility, the query log. */
+static void test_log_keys(void)
+{
+	struct nodd_config *c = load(GOOD);
+	ok(c && c->log_level == 2 && !c->log_syslog && !strcmp(c->log_facility, "daemon") &&
+		!c->log_queries && c->log_query_rate == 100 && c->log_cat_level[1] == 0,
+		"log defaults: info, stderr, daemon, no query log, every category at the global level");
+	config_free(c);
+	c = load(GOOD "log:\n  level: warning\n  syslog: yes\n  facility: local3\n"
+		"  categories: {xfr-in: debug, api: error}\n  queries: true\n  query-rate: 5\n");
+	ok(c != NULL, "every log key (%s)", err);
+	if (c) {
+		is_int(c->log_level, 1, "log.level");
+		ok(c->log_syslog && !strcmp(c->log_facility, "local3"), "syslog with a facility");
+		is_int(c->log_cat_level[1], 4, "xfr-in: debug (level + 1)");
+		is_int(c->log_cat_level[4], 1, "api: error");
+		is_int(c->log_cat_level[2], 0, "xfr-out not named: the global level");
+		ok(c->log_queries && c->log_query_rate == 5, "query log and its rate");
+	}
+	config_free(c);
+	c = load("server:\n  database: /tmp/x.db\n  log-level: debug\npublish:\n  suffix: x.\n");
+	ok(c && c->log_level == 3, "server.log-level is still read");
+	config_free(c);
+	c = load("server:\n  database: /tmp/x.db\n  log-level: debug\npublish:\n  suffix: x.\n"
+		"log:\n  level: debug\n");
+	ok(c && c->log_level == 3, "both keys with the same value");
+	config_free(c);
+	fails("server:\n  database: /tmp/x.db\n  log-level: debug\npublish:\n  suffix: x.\n"
+		"log:\n  level: error\n", 7, "log.level: differs from server.log-level on line 3",
+		"the two level keys disagreeing");
+	fails(GOOD "log:\n  categories:\n    xfrin: debug\n", 11,
+		"log.categories.xfrin: unknown category", "an unknown category");
+	fails(GOOD "log:\n  categories:\n    xfr-in: loud\n", 11,
+		"log.categories.xfr-in: expected error, warning, info or debug", "a bad level");
+	fails(GOOD "log:\n  facility: kern\n", 10, "log.facility: expected daemon or local0",
+		"a facility other than daemon, local0..7");
+	fails(GOOD "log:\n  query-rate: 0\n", 10, "log.query-rate", "a rate of 0");
+}
+
+static void test_notify_key(void)
+{
+	const char *up = GOOD "upstreams:\n  - zone: ch.\n    primaries: [192.0.2.1]\n";
+	char buf[512];
+	struct nodd_config *c = load(up);
+	ok(c && c->upstreams[0].notify_key_required == 0, "notify-key: optional by default");
+	config_free(c);
+	snprintf(buf, sizeof buf, "%s    notify-key: required\n", up);
+	c = load(buf);
+	ok(c && c->upstreams[0].notify_key_required == 1, "notify-key: required");
+	config_free(c);
+	snprintf(buf, sizeof buf, "%s    notify-key: yes\n", up);
+	fails(buf, 12, "upstreams.notify-key: expected optional or required", "notify-key: another word");
+}
+
 int main(void)
 {
 	snprintf(path, sizeof path, "/tmp/nodd-test-config-%d.yaml", (int)getpid());
@@ -71,6 +125,21 @@ int main(void)
 	}
 	config_free(c);
 
+	/* policy.allow: names and *.names, normalised; a scalar; an empty list */
+	c = load(GOOD "policy:\n  allow: [Example.COM., \"*.Bank.Example\"]\n");
+	ok(c && c->nallow == 2 && strcmp(c->allow[0], "example.com") == 0 &&
+		strcmp(c->allow[1], "*.bank.example") == 0, "policy.allow normalised (%s)", err);
+	config_free(c);
+	c = load(GOOD "policy:\n  allow: one.example\n");
+	ok(c && c->nallow == 1 && strcmp(c->allow[0], "one.example") == 0, "policy.allow scalar");
+	config_free(c);
+	c = load(GOOD "policy:\n  allow: []\n");
+	ok(c && c->nallow == 0, "policy.allow empty list (%s)", err);
+	config_free(c);
+	fails(GOOD "policy:\n  allow:\n    - ok.example\n    - bad..example\n", 12,
+		"policy.allow: \"bad..example\" is not a name or *.name", "policy.allow: a bad name");
+	fails(GOOD "policy:\n  allow: [\"a.*.example\"]\n", 10, "is not a name or *.name",
+		"policy.allow: * inside a name");
 	fails("server:\n  database: /tmp/x.db\n  colour: blue\npublish:\n  suffix: x.\n", 3,
 		"server.colour: unknown key", "unknown key names its line");
 	fails("server:\n  database: /tmp/x.db\npublish:\n  suffix: x.\n  ttl: abc\n", 5,
@@ -250,6 +319,10 @@ int main(void)
 			is_int(config_restart_changes(a, b, &why), 0,
 				"SOA timers and transfer.allow are applied by a reload");
 			is_str(why.names, "", "nothing named");
+			is_int(config_reload_changes(a, b, &why), 2, "two settings applied");
+			is_str(why.names, "publish.soa-refresh, transfer.allow",
+				"the applied ones are named, in order");
+			is_int(config_reload_changes(a, a, &why), 0, "no change: nothing applied");
 		}
 		config_free(b);
 		b = load("server:\n  listen: 127.0.0.1@5354\n  database: /tmp/x.db\n"
@@ -264,10 +337,15 @@ int main(void)
 			is_str(why.names, "server.listen, server.tcp-clients, publish.suffix, "
 				"transfer.notify, transfer.min-interval, files", "each named once, in order");
 			is_int(why.count, 6, "and counted");
+			config_reload_changes(a, b, &why);
+			is_str(why.names, "publish.hostmaster, keys, transfer.allow",
+				"what a reload applies is named apart from what waits");
 		}
 		config_free(a);
 		config_free(b);
 	}
+	test_log_keys();
+	test_notify_key();
 	unlink(path);
 	c = config_load("/nonexistent/nodd.yaml", &e);
 	ok(!c && strstr(err, "/nonexistent/nodd.yaml") && strstr(err, "cannot read"),

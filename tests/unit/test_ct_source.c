@@ -41,6 +41,12 @@ static void retry_after(void)
 	is_int(ct_retry_after("12x", 1000), -1, "digits then garbage");
 }
 
+static int64_t ct_rdap_date(const char *s)
+{
+	int64_t t;
+	return ct_rdap_time(s, &t) < 0 ? -1 : t;
+}
+
 static void rdap_dates(void)
 {
 	is_int(ct_rdap_date("2015-10-21T07:28:00Z"), 1445412480, "an RFC 3339 date");
@@ -84,10 +90,10 @@ static void config(void)
 	ok(!c && strstr(e.msg, ":5: rdap.bootstrap: required when rdap is enabled"),
 		"rdap needs its bootstrap file (%s)", e.msg);
 	c = load(GOOD "rdap:\n  enabled: yes\n  bootstrap: /x/dns.json\n  rate: 3/s\n");
-	ok(c && c->rdap_rate == 3, "rate: 3/s (%s)", e.msg);
+	ok(c && c->rdap_interval_ms == 333, "rate: 3/s (%s)", e.msg);
 	config_free(c);
-	c = load(GOOD "rdap:\n  rate: 3/m\n");
-	ok(!c && strstr(e.msg, "rdap.rate: expected requests per second"), "rate: 3/m (%s)", e.msg);
+	c = load(GOOD "rdap:\n  rate: 3/d\n");
+	ok(!c && strstr(e.msg, "rdap.rate: expected requests per second"), "rate: 3/d (%s)", e.msg);
 	c = load(GOOD "ct:\n  user-agent: u@x\n  logs:\n    - url: ftp://a/\n      key: K\n");
 	ok(!c && strstr(e.msg, "ct.logs.url: expected an http:// or https:// URL"),
 		"a URL that is not http(s) (%s)", e.msg);

@@ -1,8 +1,9 @@
 /* test_files.c -- the RPZ zone files and the rbldnsd dnset file of streams/files.c: exact
  * contents for a small index (SOA, NS, each name's CNAME pair in the windows it is young
  * enough for, the dnset lines with age codes and first_seen, the RFC 5782 test entry,
- * names at the edge of a window absent from it), replacement by rename, and the error
- * for a directory that cannot be made. */
+ * names at the edge of a window absent from it), the allow-list (names left out, the
+ * allow zone file), replacement by rename, and the error for a directory that cannot be
+ * made. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/dname.h"
+#include "policy/allow.h"
 #include "policy/index.h"
 #include "policy/window.h"
 #include "streams/files.h"
@@ -237,6 +239,68 @@ int main(void)
 	p = params(out, 1);
 	is_int(files_write(&p, ix, NOW, &e), 0, "nodata files written");
 	check_contents(out, 1);
+
+	/* layout nod: the feed's tree, the same contents; test names in the dnset */
+	char feed[700];
+	snprintf(feed, sizeof feed, "%s/feed", dir);
+	static const char *const tests[] = { "test.dns-nod.net", "nod-probe.example" };
+	p = params(feed, 1);     /* as the files in out were last written */
+	p.layout = FILES_LAYOUT_NOD;
+	p.tests = tests;
+	p.ntests = 2;
+	is_int(files_write(&p, ix, NOW, &e), 0, "layout nod written");
+	char fpath[800];
+	snprintf(fpath, sizeof fpath, "%s/nod/rpz/5m.rpz.nod.example.zone", feed);
+	char *z5 = slurp(fpath), *z5flat = slurp(rpz_path(out, 0));
+	ok(z5 && z5flat && strcmp(z5, z5flat) == 0, "nod/rpz/5m.rpz.<suffix>.zone as rpz/ holds");
+	snprintf(fpath, sizeof fpath, "%s/v1/nod.rbldnsd", feed);
+	char *bl = slurp(fpath);
+	ok(bl && strstr(bl, "\ntest :127.0.0.2:first_seen=0\n"
+		"test.dns-nod.net :127.0.0.2:first_seen=0\n!invalid.dns-nod.net\n"
+		"!*.invalid.dns-nod.net\nnod-probe.example :127.0.0.2:first_seen=0\n"),
+		"v1/nod.rbldnsd: test names listed, the invalid twin of test.<rest> excluded");
+	snprintf(fpath, sizeof fpath, "%s/nod/rpz/allow.rpz.nod.example.zone", feed);
+	ok(access(fpath, F_OK) == 0, "the allow zone beside the windows, in nod/rpz/");
+	snprintf(fpath, sizeof fpath, "%s/rpz", feed);
+	ok(access(fpath, F_OK) != 0, "no rpz/ of the default layout");
+	free(z5);
+	free(z5flat);
+	free(bl);
+
+	/* The allow-list: allowed names left out; a name whose "*.name" is allowed keeps
+	 * itself in the dnset but not its subdomains; the allow zone file lists the entries. */
+	allow_t *al = allow_new();
+	allow_add(al, "fresh.se", ALLOW_CONFIG, 0, ALLOW_OPEN);
+	allow_add(al, "*.in1h.se", ALLOW_API, 0, ALLOW_OPEN);
+	allow_add(al, "*.in1h.se", ALLOW_CONFIG, 0, ALLOW_OPEN);
+	allow_add(al, "ended.se", ALLOW_API, 0, 5);
+	allow_rebuild(al, ix);
+	p = params(out, 0);
+	p.allow = al;
+	is_int(files_write(&p, ix, NOW, &e), 0, "files written with an allow-list");
+	char *rz = slurp(rpz_path(out, 0));
+	ok(rz && !strstr(rz, "fresh.se") && strstr(rz, "\nedge5m.example\tCNAME\t.\n"),
+		"the allowed name is not in the RPZ file, the others are");
+	free(rz);
+	char apath[800];
+	snprintf(apath, sizeof apath, "%s/nod.rbldnsd", out);
+	char *ds = slurp(apath);
+	ok(ds && !strstr(ds, "fresh.se") && strstr(ds, "\nin1h.se :127.0.0.5:") &&
+		!strstr(ds, ".in1h.se :"), "dnset: allowed name left out; *.in1h.se allowed: in1h.se "
+		"listed without its subdomains");
+	free(ds);
+	snprintf(apath, sizeof apath, "%s/rpz/allow.rpz.nod.example.zone", out);
+	char *az = slurp(apath);
+	char *caz = az ? canonical(az, 6) : NULL;
+	is_str(caz, "; allow.rpz.nod.example -- written by nodd; the allow-list (names never listed)\n"
+		"$ORIGIN allow.rpz.nod.example.\n$TTL 60\n"
+		"@\tSOA\tns1.nod.example. hostmaster.nod.example. 109 3600 600 864000 60\n"
+		"@\tNS\tns1.nod.example.\n@\tNS\tns2.nod.example.\n"
+		"*.in1h.se\tCNAME\trpz-passthru.\nfresh.se\tCNAME\trpz-passthru.\n",
+		"the allow zone file: each open pattern once");
+	free(az);
+	free(caz);
+	allow_free(al);
 
 	/* A directory that cannot be made: a system error naming the path. */
 	char blocker[700], bad[800];

@@ -5,6 +5,7 @@
 #include "tests/unit/tap.h"
 
 static nindex_t *ix;
+static allow_t *al;    /* NULL until the allow-list cases */
 static uint8_t w[DNAME_MAX_WIRE];
 
 static size_t rel(const char *text)
@@ -23,13 +24,13 @@ static void put(const char *name, int64_t fs)
 static int bl(const char *name, int64_t now, int *code, int64_t *fs)
 {
 	size_t l = rel(name);
-	return (int)dnsbl_lookup(ix, w, l, now, fs, code);
+	return (int)dnsbl_lookup(ix, al, w, l, now, fs, code);
 }
 
 static int rpz(const char *win, const char *name, int64_t now)
 {
 	size_t l = rel(name);
-	return (int)rpz_lookup(ix, window_by_label(win), w, l, now);
+	return (int)rpz_lookup(ix, al, window_by_label(win), w, l, now);
 }
 
 int main(void)
@@ -79,6 +80,27 @@ int main(void)
 	is_int(rpz("5m", "q.b.ch", now), NOD_LISTED, "wildcard of b.ch");
 	is_int(rpz("5m", "q.*.x.se", now), NOD_NXDOMAIN, "below a wildcard node");
 	is_int(rpz("5m", "", now), NOD_NODATA, "apex");
+
+	/* the allow-list: an allowed name is in no zone */
+	al = allow_new();
+	allow_add(al, "x.se", ALLOW_API, now, ALLOW_OPEN);
+	allow_add(al, "*.b.ch", ALLOW_CONFIG, now, ALLOW_OPEN);
+	allow_rebuild(al, ix);
+	is_int(bl("x.se", now, &code, &fs), NOD_NXDOMAIN, "allowed: not in the DNSBL");
+	is_int(bl("mail.x.se", now, &code, &fs), NOD_NXDOMAIN, "nor its subdomains through it");
+	is_int(bl("old.se", now, &code, &fs), NOD_LISTED, "another name still listed");
+	is_int(bl("b.ch", now, &code, &fs), NOD_LISTED, "*.b.ch does not allow b.ch");
+	is_int(bl("q.b.ch", now, &code, &fs), NOD_NXDOMAIN, "but a name below it");
+	is_int(rpz("5m", "x.se", now), NOD_NXDOMAIN, "allowed: not in the RPZ zone");
+	is_int(rpz("5m", "*.x.se", now), NOD_NXDOMAIN, "nor its wildcard owner");
+	is_int(rpz("5m", "a.x.se", now), NOD_NXDOMAIN, "nor a name it synthesised");
+	is_int(rpz("5m", "b.ch", now), NOD_LISTED, "the base of an allowed wildcard stays");
+	is_int(rpz("5m", "deep.a.b.ch", now), NOD_NXDOMAIN, "a name below an allowed wildcard");
+	allow_end(al, "x.se", ALLOW_API, now + 1);
+	allow_rebuild(al, ix);
+	is_int(bl("x.se", now, &code, &fs), NOD_LISTED, "unallowed: listed again");
+	is_int(rpz("5m", "x.se", now), NOD_LISTED, "and in the RPZ zone");
+	allow_free(al);
 	nindex_free(ix);
 	return tap_done();
 }

@@ -1,7 +1,8 @@
 /* test_notifyin.c -- NOTIFY in: the exact RCODE answered and whether the zone's refresh is
  * woken, for a NOTIFY from a primary (any port, IPv4, IPv6, IPv4-mapped) or another
  * address, for a zone we do not follow, and for a zone with a key: signed with its key,
- * with another known key, with an unknown key, unsigned. A response is not answered. */
+ * with another known key, with an unknown key, unsigned (taken by default, refused with
+ * notify-key: required). A response is not answered. */
 #include <stdatomic.h>
 
 #include "lib/sockaddr.h"
@@ -15,7 +16,8 @@ struct notify_case {
 	const char *what;
 	const char *zone;
 	const char *peer;
-	const char *key;      /* sign with this key ("k3" is not in the keyring); NULL unsigned */
+	const char *key;      /* sign with this key ("k3" is not in the keyring, "k4" is k1 with
+	                       * a wrong secret); NULL unsigned */
 	int response;         /* QR set */
 	int rcode;            /* -1: no answer */
 	int wake;
@@ -32,7 +34,14 @@ static const struct notify_case cases[] = {
 	{ "signed with the upstream's key", "signed.test", "192.0.2.7@53", "k1", 0, 0, 1, 1 },
 	{ "signed with another known key", "signed.test", "192.0.2.7@53", "k2", 0, 5, -1, 1 },
 	{ "signed with an unknown key", "signed.test", "192.0.2.7@53", "k3", 0, 9, -1, 1 },
-	{ "unsigned when a key is required", "signed.test", "192.0.2.7@53", NULL, 0, 5, -1, 0 },
+	{ "unsigned from the primary of a zone with a key", "signed.test", "192.0.2.7@53", NULL,
+	  0, 0, 1, 0 },
+	{ "unsigned, notify-key: required", "strict.test", "192.0.2.9@53", NULL, 0, 5, -1, 0 },
+	{ "signed, notify-key: required", "strict.test", "192.0.2.9@53", "k1", 0, 0, 2, 1 },
+	{ "bad key, notify-key: required", "strict.test", "192.0.2.9@53", "k3", 0, 9, -1, 1 },
+	{ "wrong secret (BADSIG), notify-key: optional", "signed.test", "192.0.2.7@53", "k4", 0,
+	  9, -1, 1 },
+	{ "another key, notify-key: required", "strict.test", "192.0.2.9@53", "k2", 0, 5, -1, 1 },
 	{ "signed, but not from the primary", "signed.test", "192.0.2.8@53", "k1", 0, 5, -1, 0 },
 	{ "a response is not answered", "nodtest", "127.0.0.1@53", NULL, 1, -1, -1, 0 },
 };
@@ -54,20 +63,24 @@ static void upstream_of(struct upstream *up, const char *zone, const struct tsig
 
 int main(void)
 {
-	struct tsig_key k1, k2, k3;
+	struct tsig_key k1, k2, k3, k4;
 	const char *why = NULL;
 	tsig_key_init(&k1, "k1", "hmac-sha256", "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", &why);
 	tsig_key_init(&k2, "k2", "hmac-sha256", "b3RoZXJvdGhlcm90aGVyb3RoZXJvdGhl", &why);
 	tsig_key_init(&k3, "k3", "hmac-sha256", "dW5rbm93bnVua25vd251bmtub3dudW5r", &why);
+	tsig_key_init(&k4, "k1", "hmac-sha256", "d3Jvbmd3cm9uZ3dyb25nd3Jvbmd3cm9u", &why);
 	struct tsig_keyring *kr = tsig_keyring_new();
 	tsig_keyring_add(kr, &k1);
 	tsig_keyring_add(kr, &k2);
-	struct upstream ups[2];
+	struct upstream ups[3];
 	upstream_of(&ups[0], "nodtest", NULL);
 	add_primary(&ups[0], "127.0.0.1@53");
 	add_primary(&ups[0], "::1@53");
 	upstream_of(&ups[1], "signed.test", tsig_keyring_find_text(kr, "k1"));
 	add_primary(&ups[1], "192.0.2.7@53");
+	upstream_of(&ups[2], "strict.test", tsig_keyring_find_text(kr, "k1"));
+	ups[2].notify_key_required = 1;
+	add_primary(&ups[2], "192.0.2.9@53");
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct notify_case *c = &cases[i];
@@ -81,7 +94,7 @@ int main(void)
 		wire_question(&w, name, (size_t)nl, WIRE_T_SOA, WIRE_C_IN);
 		size_t qlen = wire_finish(&w), qbare = qlen;
 		const struct tsig_key *key = !c->key ? NULL : c->key[1] == '1' ? &k1
-			: c->key[1] == '2' ? &k2 : &k3;
+			: c->key[1] == '2' ? &k2 : c->key[1] == '3' ? &k3 : &k4;
 		struct tsig_mac mac;
 		if (key)
 			tsig_sign_request(key, q, qlen, sizeof q, NOW, 0, &mac, &qlen);
@@ -89,7 +102,7 @@ int main(void)
 		socklen_t plen;
 		sa_parse(c->peer, 53, &peer, &plen, &why);
 		int wake = 7;
-		size_t len = notifyin_answer(ups, 2, kr, q, qlen, (struct sockaddr *)&peer, NOW, out,
+		size_t len = notifyin_answer(ups, 3, kr, q, qlen, (struct sockaddr *)&peer, NOW, out,
 			sizeof out, &wake);
 		if (c->rcode < 0) {
 			is_int(len, 0, "%s: no answer", c->what);

@@ -21,7 +21,7 @@ static int notify_calls, xfr_calls;
 static void setup(void)
 {
 	static const char *labels[NOD_ZONE_COUNT] = { "5m.rpz", "10m.rpz", "30m.rpz", "1h.rpz",
-		"3h.rpz", "12h.rpz", "24h.rpz", "v1.bl" };
+		"3h.rpz", "12h.rpz", "24h.rpz", "v1.bl", "allow.rpz" };
 	char buf[128];
 	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 		snprintf(buf, sizeof buf, "%s.nod.example", labels[z]);

@@ -120,9 +120,9 @@ int main(void)
 	put(ix, "start-a.se", T0 - 290);
 	put(ix, "start-b.se", T0 - 3000);
 	put(ix, "start-c.se", T0 - 86390);
-	uint32_t serial[8];
-	int64_t vtime[8];
-	for (int z = 0; z < 8; z++) {
+	uint32_t serial[NOD_ZONE_COUNT];
+	int64_t vtime[NOD_ZONE_COUNT];
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 		serial[z] = (uint32_t)T0;
 		vtime[z] = T0;
 	}
@@ -144,7 +144,7 @@ int main(void)
 			put(ix, name, fs);
 			k++;
 		}
-		for (int z = 0; z < 8; z++) {
+		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 			serial[z] = (uint32_t)t;
 			vtime[z] = t;
 		}
@@ -156,8 +156,8 @@ int main(void)
 	 * content equals the last content, with no inexact operation. */
 	int64_t last = times[nt - 1];
 	int all_exact = 1, all_equal = 1, any_del = 0, any_add = 0, code_changes = 0;
-	for (int z = 0; z < 8; z++) {
-		int with_code = z == 7;
+	for (int z = 0; z <= NOD_ZONE_DNSBL; z++) {
+		int with_code = z == NOD_ZONE_DNSBL;
 		struct xfr_list cur;
 		xfr_list_init(&cur);
 		versions_content(v, z, last, &cur);
@@ -250,7 +250,7 @@ int main(void)
 		xfr_list_free(&a1);
 		xfr_list_free(&d2);
 		xfr_list_free(&a2);
-		ok(versions_add(r, 8, 1, 1) < 0, "a bad zone is refused");
+		ok(versions_add(r, NOD_ZONE_COUNT, 1, 1) < 0, "a bad zone is refused");
 		versions_free(r);
 	}
 
@@ -259,7 +259,7 @@ int main(void)
 	put(ix, "n1.example.se", T0 - 50000);
 	ok(!versions_find(v, 0, (uint32_t)times[nt - 1], &t1),
 		"after a first_seen moved, not even the current version is diffable until the sync");
-	for (int z = 0; z < 8; z++) {
+	for (int z = 0; z < NOD_ZONE_COUNT; z++) {
 		serial[z] = (uint32_t)(last + 7);
 		vtime[z] = last + 7;
 	}
