@@ -542,8 +542,11 @@ static void begin_log(struct ct_follow *f)
 		k = f->final_size;
 	ct_frontier_init(&f->done);
 	if (k == 0) {
-		f->have_state = 1;
-		start_reading(f);
+		/* an empty tree head is checked and committed like any other, so the log goes
+		 * to caught-up and polls, rather than waiting in reading for entries it has not
+		 * asked for */
+		struct ct_frontier empty = f->done;
+		ct_follow_started(f, &empty);
 		return;
 	}
 	f->state = F_INIT;

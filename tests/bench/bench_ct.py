@@ -249,6 +249,12 @@ def many_logs(tmp):
                 true_e.append(max(0, server.size(name) - s["position"]))
         el = time.monotonic() - t0
         final = ct_status(n)
+        if os.environ.get("BENCH_CT_DEBUG"):
+            for name in names:
+                s = final.get(name, {})
+                say("%s: server %d, nodd tree %s position %s state %s" % (
+                    name, server.size(name), s.get("tree_size"), s.get("position"),
+                    s.get("state")))
         row = {"logs": NLOGS, "rate": RATE, "minutes": el / 60,
                "entries": sum(s["position"] for s in final.values()),
                "max_e": max(lag_e or [0]), "p99_e": percentile(lag_e, 99),

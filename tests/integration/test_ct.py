@@ -507,3 +507,15 @@ def test_static_log_read_in_verified_chunks(logs, nodd_factory):
     paths = [r["path"] for r in a.requests()]
     # positions 256, 512, 768, 1024 proved from the hash tiles to the checkpoint of 1100
     assert "tile/1/000.p/4" in paths and "tile/0/004.p/76" in paths, paths
+
+
+@pytest.mark.parametrize("tiled", [False, True])
+def test_log_empty_at_start_is_read_once_it_grows(logs, nodd_factory, tiled):
+    a = logs("a")
+    n = nodd_factory(extra=ct_yaml([a], tiled=tiled))
+    h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "caught-up", 20,
+               what="empty log caught up (%s)" % ct_status(n))
+    for i in range(3):
+        a.add(names=["late%d.se" % i])
+    wait_position(n, "log-a", 3)
+    assert {r["domain"] for r in ws_records(n, NRD, 3)} == {"late%d.se" % i for i in range(3)}
