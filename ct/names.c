@@ -41,10 +41,20 @@ static int tlv_read(const uint8_t *p, size_t avail, struct tlv *t)
 	return 0;
 }
 
-/* The TBSCertificate fields names.c needs, located in the TBS bytes. */
+/* The TBSCertificate fields names.c needs, located in the TBS bytes; ext is the content
+ * of [3] Extensions (tag 0 when the TBS has none). */
 struct tbs_fields {
-	struct tlv tbs, serial, sigalg, issuer;
+	struct tlv tbs, serial, sigalg, issuer, subject, ext;
 };
+
+/* The TLV at *q with tag `tag`, stepped over. */
+static int tlv_take(const uint8_t **q, const uint8_t *end, uint8_t tag, struct tlv *t)
+{
+	if (tlv_read(*q, (size_t)(end - *q), t) < 0 || t->tag != tag)
+		return -1;
+	*q += t->hdr + t->len;
+	return 0;
+}
 
 static int tbs_locate(const uint8_t *p, size_t len, struct tbs_fields *f)
 {
@@ -54,47 +64,52 @@ static int tbs_locate(const uint8_t *p, size_t len, struct tbs_fields *f)
 	struct tlv t;
 	if (tlv_read(q, (size_t)(end - q), &t) < 0)
 		return -1;
-	if (t.tag == 0xa0) { /* [0] EXPLICIT Version */
+	if (t.tag == 0xa0) /* [0] EXPLICIT Version */
 		q += t.hdr + t.len;
+	if (tlv_take(&q, end, 0x02, &f->serial) < 0 || tlv_take(&q, end, 0x30, &f->sigalg) < 0 ||
+	    tlv_take(&q, end, 0x30, &f->issuer) < 0 || tlv_take(&q, end, 0x30, &t) < 0 ||
+	    tlv_take(&q, end, 0x30, &f->subject) < 0 || tlv_take(&q, end, 0x30, &t) < 0)
+		return -1; /* validity and subjectPublicKeyInfo are stepped over */
+	memset(&f->ext, 0, sizeof f->ext);
+	while (q < end) { /* [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions */
 		if (tlv_read(q, (size_t)(end - q), &t) < 0)
 			return -1;
+		q += t.hdr + t.len;
+		if (t.tag == 0xa3) {
+			const uint8_t *e = t.start + t.hdr;
+			if (tlv_take(&e, e + t.len, 0x30, &f->ext) < 0)
+				return -1;
+		}
 	}
-	if (t.tag != 0x02)
-		return -1;
-	f->serial = t;
-	q += t.hdr + t.len;
-	if (tlv_read(q, (size_t)(end - q), &f->sigalg) < 0 || f->sigalg.tag != 0x30)
-		return -1;
-	q += f->sigalg.hdr + f->sigalg.len;
-	if (tlv_read(q, (size_t)(end - q), &f->issuer) < 0 || f->issuer.tag != 0x30)
-		return -1;
 	return 0;
 }
 
-/* d2i_X509 needs a whole certificate; X509_CINF has no accessors in OpenSSL 3. So a TBS
- * becomes SEQUENCE { TBS, its own signature AlgorithmIdentifier, BIT STRING "" }: OpenSSL
- * reads the names and extensions of that and never checks the empty signature. */
-static X509 *wrap_tbs(const struct tbs_fields *f)
+/* The extnValue of the one subjectAltName extension in f->ext: 1 found, 0 none (or more
+ * than one, which RFC 5280 forbids: its names are not trusted then), -1 malformed. */
+static int san_locate(const struct tbs_fields *f, struct tlv *val)
 {
-	size_t tbslen = f->tbs.hdr + f->tbs.len, alglen = f->sigalg.hdr + f->sigalg.len;
-	size_t content = tbslen + alglen + 3;
-	if (content > 0xffffffffu)
-		return NULL;
-	uint8_t *buf = malloc(content + 6);
-	if (!buf)
-		return NULL;
-	size_t h = 0;
-	buf[h++] = 0x30;
-	buf[h++] = 0x84;
-	for (int i = 3; i >= 0; i--)
-		buf[h++] = (uint8_t)(content >> (8 * i));
-	memcpy(buf + h, f->tbs.start, tbslen);
-	memcpy(buf + h + tbslen, f->sigalg.start, alglen);
-	memcpy(buf + h + tbslen + alglen, "\x03\x01\x00", 3);
-	const unsigned char *p = buf;
-	X509 *x = d2i_X509(NULL, &p, (long)(h + content));
-	free(buf);
-	return x;
+	static const uint8_t san_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x11 };
+	int found = 0;
+	if (!f->ext.start)
+		return 0;
+	const uint8_t *q = f->ext.start + f->ext.hdr, *end = q + f->ext.len;
+	while (q < end) {
+		struct tlv x, oid, v;
+		if (tlv_take(&q, end, 0x30, &x) < 0)
+			return -1;
+		const uint8_t *r = x.start + x.hdr, *xend = r + x.len;
+		if (tlv_take(&r, xend, 0x06, &oid) < 0)
+			return -1;
+		if (r < xend && *r == 0x01 && tlv_take(&r, xend, 0x01, &v) < 0)
+			return -1; /* critical */
+		if (tlv_take(&r, xend, 0x04, &v) < 0)
+			return -1;
+		if (oid.hdr + oid.len == sizeof san_oid && !memcmp(oid.start, san_oid, sizeof san_oid)) {
+			found++;
+			*val = v;
+		}
+	}
+	return found == 1;
 }
 
 /* ---- the names of one certificate, each once ---- */
@@ -104,7 +119,7 @@ struct nameset {
 	size_t cap, used;
 	ct_name_cb cb;
 	void *ctx;
-	int given, stopped, nomem;
+	int given, stopped, nomem, bad;
 };
 
 static size_t name_hash(const char *s)
@@ -159,17 +174,30 @@ static void offer(struct nameset *ns, const char *raw, size_t len)
 		ns->stopped = 1;
 }
 
-static void offer_all(struct nameset *ns, X509 *x)
+/* Only the subject and the subjectAltName extension are decoded (by OpenSSL's ASN.1
+ * templates): d2i_X509 of the whole certificate also decodes its public key through
+ * OpenSSL 3's provider decoders, which cost about ten times the rest of an entry. */
+static int offer_all(struct nameset *ns, const struct tbs_fields *f)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		if (g->type == GEN_DNS)
-			offer(ns, (const char *)ASN1_STRING_get0_data(g->d.dNSName),
-				(size_t)ASN1_STRING_length(g->d.dNSName));
+	struct tlv v;
+	int san = san_locate(f, &v);
+	if (san < 0)
+		return -1;
+	const unsigned char *p = f->subject.start;
+	X509_NAME *subj = d2i_X509_NAME(NULL, &p, (long)(f->subject.hdr + f->subject.len));
+	if (!subj)
+		return -1;
+	if (san) {
+		p = v.start + v.hdr;
+		GENERAL_NAMES *gens = d2i_GENERAL_NAMES(NULL, &p, (long)v.len);
+		for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+			if (g->type == GEN_DNS)
+				offer(ns, (const char *)ASN1_STRING_get0_data(g->d.dNSName),
+					(size_t)ASN1_STRING_length(g->d.dNSName));
+		}
+		GENERAL_NAMES_free(gens);
 	}
-	GENERAL_NAMES_free(gens);
-	const X509_NAME *subj = X509_get_subject_name(x);
 	for (int i = -1; (i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0;) {
 		unsigned char *utf8 = NULL;
 		int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)));
@@ -177,6 +205,8 @@ static void offer_all(struct nameset *ns, X509 *x)
 			offer(ns, (const char *)utf8, (size_t)n);
 		OPENSSL_free(utf8);
 	}
+	X509_NAME_free(subj);
+	return 0;
 }
 
 int ct_names_extract(const struct ct_leaf *leaf, ct_name_cb cb, void *ctx, uint8_t dedup_key[32],
@@ -206,22 +236,15 @@ int ct_names_extract(const struct ct_leaf *leaf, ct_name_cb cb, void *ctx, uint8
 		if (!ok)
 			return nodd_fail(e, NODD_E_NOMEM, "certificate: hashing failed (out of memory)");
 	}
-	X509 *x;
-	if (leaf->entry_type == CT_ENTRY_X509) {
-		const unsigned char *p = leaf->cert;
-		x = d2i_X509(NULL, &p, (long)leaf->cert_len);
-	} else {
-		x = wrap_tbs(&f);
-	}
-	if (!x)
-		return nodd_fail(e, NODD_E_INVALID, "certificate: OpenSSL cannot read the %s",
-			leaf->entry_type == CT_ENTRY_X509 ? "certificate" : "precertificate TBS");
 	struct nameset ns = { .cb = cb, .ctx = ctx };
-	offer_all(&ns, x);
-	X509_free(x);
+	if (offer_all(&ns, &f) < 0)
+		ns.bad = 1;
 	for (size_t i = 0; i < ns.cap; i++)
 		free(ns.slot[i]);
 	free(ns.slot);
+	if (ns.bad)
+		return nodd_fail(e, NODD_E_INVALID, "certificate: OpenSSL cannot read the %s",
+			leaf->entry_type == CT_ENTRY_X509 ? "certificate" : "precertificate TBS");
 	if (ns.nomem)
 		return nodd_fail(e, NODD_E_NOMEM, "certificate: out of memory collecting names");
 	if (ns.stopped)

@@ -306,4 +306,10 @@ NODD_BUILD="$BUILD" /usr/bin/python3 "$(dirname "$0")/bench_secondary.py" "${BEN
 echo
 echo "[bench] transfers out: AXFR of the 24h zone (nodd vs NSD) and observation -> BIND RPZ rewrite"
 bash "$(dirname "$0")/bench_xfr.sh" "$BUILD" || echo "[bench] transfers-out benchmark failed"
+
+# Certificate Transparency: a 1M-entry local log read over RFC 6962 and static-ct-api, and
+# 30 growing logs followed for BENCH_CT_MINUTES (see README.md)
+echo
+echo "[bench] CT: reading a local log of ${BENCH_CT_ENTRIES:-1000000} entries; ${BENCH_CT_LOGS:-30} growing logs"
+NODD_BUILD="$BUILD" /usr/bin/python3 "$(dirname "$0")/bench_ct.py" || echo "[bench] CT benchmark failed"
 exit 0

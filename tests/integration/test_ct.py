@@ -561,3 +561,4 @@ def test_static_log_read_in_verified_chunks(logs, nodd_factory):
     paths = [r["path"] for r in a.requests()]
     # positions 256, 512, 768, 1024 proved from the hash tiles to the checkpoint of 1100
     assert "tile/1/000.p/4" in paths and "tile/0/004.p/76" in paths, paths
+
