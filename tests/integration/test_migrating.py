@@ -33,7 +33,7 @@ from migrating_util import (DNSBL, EXAMPLES, KEY, RPZ5, SECRET, SUFFIX, code_blo
                             stop_process)
 from publish_util import substitute
 
-NOW = int(time.time())
+NOW = int(time.time())   # set again by feed: ages count from when its names are observed
 # a domain per age code (.2 .. .8), under .ch: SpamAssassin only takes URLs in known TLDs
 AGES = {"a5m-nodd-mig.ch": 60, "a10m-nodd-mig.ch": 400, "a30m-nodd-mig.ch": 1200,
         "a1h-nodd-mig.ch": 2400, "a3h-nodd-mig.ch": 7200, "a12h-nodd-mig.ch": 20000,
@@ -43,7 +43,9 @@ AGES = {"a5m-nodd-mig.ch": 60, "a10m-nodd-mig.ch": 400, "a30m-nodd-mig.ch": 1200
 @pytest.fixture(scope="module")
 def feed(tmp_path_factory):
     """The page's nodd, with one name per age code, dns-nod.net itself and a name of .nodtld."""
+    global NOW
     n = start_feed_nodd(tmp_path_factory.mktemp("feed"))
+    NOW = int(time.time())
     items = [{"domain": d, "first_seen": NOW - age} for d, age in AGES.items()]
     items += [{"domain": SUFFIX, "first_seen": NOW - 30},
               {"domain": "listed.nodtld", "first_seen": NOW - 30}]
@@ -351,7 +353,7 @@ def test_postfix_hyphen_range_ends_every_session(tmp_path, nodd_factory):
         pytest.skip(reason)
     line = substitute(postfix_line(), (DNSBL + "=", h.DNSBL + "="))
     n, addr = pm.nodd_on_port_53(nodd_factory)
-    n.observe("fresh-nodd-mig.ch", first_seen=NOW - 60)
+    n.observe("fresh-nodd-mig.ch", first_seen=int(time.time()) - 60)
     with pm.PrivatePostfix(line, addr) as pf:
         _, rcpt = pf.mail_rcpt("x@fresh-nodd-mig.ch")
         assert rcpt[0] == 554 and "blocked using %s" % h.DNSBL in rcpt[1], (rcpt, pf.log())
@@ -522,8 +524,8 @@ def test_spark_schema_reads_the_records_nodd_writes_to_kafka(tmp_path):
         n.stop()
         n.write_config(n.feed_config())
         n.start()
-        n.observe("spark-one.nodtld", first_seen=NOW - 10)
-        n.observe("spark-two.nodtld", first_seen=NOW - 5)
+        n.observe("spark-one.nodtld", first_seen=int(time.time()) - 10)
+        n.observe("spark-two.nodtld", first_seen=int(time.time()) - 5)
         recs = [r[2] for r in wait_records(kafka.bootstrap, NRD, {1, 2})]
         n.stop()
     finally:

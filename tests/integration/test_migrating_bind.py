@@ -22,9 +22,12 @@ from migrating_util import (DNSBL, RPZ5, RPZ24, SECRET, SUFFIX, example, start_f
                             stop_process)
 from publish_util import substitute
 
-NOW = int(time.time())
-NAMES = [{"domain": "listed.nodtld", "first_seen": NOW - 60},
-         {"domain": "dayold.nodtld", "first_seen": NOW - 50000}]   # 24h only: code .8
+NOW = 0   # set by pair when its names are observed (not at collection, minutes earlier)
+
+
+def names_at(now):
+    return [{"domain": "listed.nodtld", "first_seen": now - 60},
+            {"domain": "dayold.nodtld", "first_seen": now - 50000}]   # 24h only: code .8
 
 # dns-nod.net is delegated, as in the public DNS: a name under it is not answered from
 # this root (a forward zone applies only where named recurses)
@@ -39,15 +42,17 @@ def pair(tmp_path_factory):
     the resolver's port. Yields (a, b, resolver port)."""
     if not os.path.exists("/usr/sbin/named"):
         pytest.skip("named is not installed (Debian: bind9)")
+    global NOW
     rport = h.free_port()
     made = []
+    NOW = int(time.time())
     try:
         for name in ("a", "b"):
             n = start_feed_nodd(tmp_path_factory.mktemp("nodd-" + name), notify_port=rport,
                                 interval="60s")
             made.append(n)
             before = {RPZ5: n.serial(RPZ5), RPZ24: n.serial(RPZ24)}
-            n.observe_many(NAMES)
+            n.observe_many(names_at(NOW))
             n.wait_new_versions(before)
         yield made[0], made[1], rport
     finally:
