@@ -5,6 +5,7 @@
  * or known through policy/confirm.h (which deletes the row), otherwise the row is asked
  * again later (rdap.retry doubling, at most rdap.max-tries requests) or dropped. Decides
  * nothing about what a date means beyond the 24 h rule, and parses nothing itself. */
+#define LOG_CATEGORY LOG_CAT_CT
 #include "ct/confirm.h"
 
 #include <sqlite3.h>

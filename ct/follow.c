@@ -18,6 +18,7 @@
  *        and repeats nothing.
  * Pacing: at most `rate` requests a second and `parallel` in flight; a failed request
  * waits 1 s doubling to 5 min with up to 50 % jitter, or what Retry-After says. */
+#define LOG_CATEGORY LOG_CAT_CT
 #include "ct/follow_int.h"
 
 #include <inttypes.h>

@@ -3,6 +3,7 @@
  * policy/nod.h, the candidates and the newly_registered_fqdn records (ct/state.h); and the
  * status and metrics of a followed log. Sends no request and decides nothing about the
  * log's position (ct/follow.c). */
+#define LOG_CATEGORY LOG_CAT_CT
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

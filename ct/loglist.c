@@ -1,6 +1,7 @@
 /* loglist.c -- the CT log list v3 (Chrome's and Apple's JSON) into an array of logs. Parses
  * only: fetching the list and choosing what to follow belong to the caller. One bad log is
  * skipped with a warning, never the whole list, so a list update cannot stop every log. */
+#define LOG_CATEGORY LOG_CAT_CT
 #include "ct/loglist.h"
 
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  * log list (usable and qualified logs followed, readonly ones read to their final tree
  * head, the others not followed); the periodic re-read of the list and pruning of the
  * deduplication tables. Follows no log itself (ct/follow.c) and parses nothing (ct/loglist.h). */
+#define LOG_CATEGORY LOG_CAT_CT
 #include "ct/source.h"
 
 #include <errno.h>

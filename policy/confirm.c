@@ -3,6 +3,7 @@
  * itself goes through policy/nod.h (the "added" stamp, the index at commit). Statements are
  * prepared per call: confirmations come at the RDAP rate and with zone transfers, not per
  * certificate. */
+#define LOG_CATEGORY LOG_CAT_CT
 #include "policy/confirm.h"
 
 #include <sqlite3.h>
