@@ -394,6 +394,43 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 	return 0;
 }
 
+/* The baseline branch of observe() for a store of another thread: what it does for a
+ * name new to the store or known without consequence, and nothing else. */
+int nod_baseline_observe(nod_t *nod, store_t *st, const char *norm, const char *source,
+	int64_t now, enum nod_baseline *out)
+{
+	char name[DNAME_MAX_TEXT + 1];
+	enum nod_outcome refusal;
+	if (!nod_check_name(nod, norm, name, sizeof name, &refusal, NULL)) {
+		*out = NOD_BASELINE_REFUSED;
+		return 0;
+	}
+	struct store_kept row;
+	enum store_outcome so;
+	if (store_observe_kept(st, name, now, source, 1, STORE_ADDED_UNKNOWN, &row, &so) < 0)
+		return -1;
+	*out = so == STORE_INSERTED ? NOD_BASELINE_NEW : NOD_BASELINE_KNOWN;
+	if (so == STORE_INSERTED)
+		return 0;
+	if (so != STORE_UNCHANGED) { /* a first_seen moved back: the floor and the index */
+		*out = NOD_BASELINE_MAIN;
+		return 0;
+	}
+	char held[320] = "";
+	if (store_lookup(st, name, NULL, held, sizeof held, NULL) < 0)
+		return -1;
+	if (strncmp(held, "ct ", 3) == 0) /* the zone confirms a CT candidate */
+		*out = NOD_BASELINE_MAIN;
+	return 0;
+}
+
+void nod_count_observations(nod_t *nod, uint64_t fresh, uint64_t known, uint64_t refused)
+{
+	nod->stats.observations_new += fresh;
+	nod->stats.observations_known += known;
+	nod->stats.observations_refused += refused;
+}
+
 int64_t nod_stamp(nod_t *nod, int64_t now) { return nod_added_clock(nod, now); }
 
 int nod_hold(nod_t *nod, const char *norm, int64_t fs, int64_t added, int64_t now)

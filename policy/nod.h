@@ -47,7 +47,8 @@ enum nod_outcome {
 
 /* Validate and normalise a name as typed by a user or feed. Returns 1 with the norm text
  * in norm, or 0 with *refusal (NOD_REFUSED_INVALID or NOD_REFUSED_PUBLIC_SUFFIX) and *why
- * (may be NULL) set. */
+ * (may be NULL) set. Reads only what nod_open fixed (the public suffix list): safe from
+ * any thread. */
 int nod_check_name(nod_t *nod, const char *in, char *norm, size_t normsz,
 	enum nod_outcome *refusal, const char **why);
 
@@ -78,6 +79,22 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
  * or -1 on a failure. */
 int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *source,
 	int64_t now, const char *zone, int64_t serial, enum nod_outcome *out, const char **why);
+
+/* The first transfer of an upstream zone (a baseline: every name seen, none new) recorded
+ * by another thread on a store connection of its own (st, open in a store_begin
+ * transaction; the apply worker's, zones/applyjob.c): the name (norm text) checked as
+ * nod_check_name does and stored as seen at now with source, unless held already. Only
+ * the simple cases are made here; a name whose observation needs this nod's state (a held
+ * first_seen later than now, or a CT candidate the zone confirms) is NOD_BASELINE_MAIN:
+ * the caller rolls its transaction back and observes the whole transfer on the main
+ * thread. Touches no state of nod: the caller counts the outcomes into nod's statistics
+ * (nod_count_observations) after its commit. 0 with *out, or -1 (store_errmsg(st)). */
+enum nod_baseline { NOD_BASELINE_NEW, NOD_BASELINE_KNOWN, NOD_BASELINE_REFUSED,
+	NOD_BASELINE_MAIN };
+int nod_baseline_observe(nod_t *nod, store_t *st, const char *norm, const char *source,
+	int64_t now, enum nod_baseline *out);
+/* Observations made elsewhere (nod_baseline_observe), counted into nod_stats(). */
+void nod_count_observations(nod_t *nod, uint64_t fresh, uint64_t known, uint64_t refused);
 
 /* What a Certificate Transparency source knows of an observation. */
 struct nod_ct_fields {

@@ -44,7 +44,7 @@
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
 	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
-	S_NSTMT
+	S_META_ADD, S_NSTMT
 };
 
 /* The meta key holding the number of rows of names, kept in the transaction that
@@ -86,6 +86,10 @@ static const char *const stmt_sql[S_NSTMT] = {
 	/* the CT candidates of migration 7 (ct/state.c writes them, policy/confirm.c reads) */
 	[S_CT_CAND] = ("SELECT first_seen, listed FROM ct_candidate WHERE domain = ?1 "
 		"AND confirmed = 0"),
+	/* the name count moves by what this transaction changed: another connection (the
+	 * apply worker's, zones/applyjob.c) may have committed names since this one read it */
+	[S_META_ADD] = ("INSERT INTO meta(key, value) VALUES (?1, ?2) "
+		"ON CONFLICT(key) DO UPDATE SET value = value + excluded.value"),
 };
 
 struct store {
@@ -95,6 +99,7 @@ struct store {
 	int in_tx;   /* between store_begin and store_commit or store_rollback */
 	int64_t names;           /* rows of names, with the open transaction's inserts */
 	int64_t names_committed; /* ... as committed (the meta row) */
+	int names_absolute;      /* the meta row was missing: the next commit writes it whole */
 	struct {
 		int (*pre_commit)(void *ctx);
 		void (*rolled_back)(void *ctx);
@@ -235,8 +240,10 @@ store_t *store_open(const char *path, struct nodd_err *e)
 		}
 	}
 	int have = store_meta_get_int(s, STORE_NAMES_KEY, &s->names);
-	if (have == 0)
+	if (have == 0) {
 		s->names = store_count(s); /* the next commit that changes names stores it */
+		s->names_absolute = 1;
+	}
 	if (have < 0 || s->names < 0) {
 		nodd_fail(e, NODD_E_STORE, "%s", s->err);
 		goto fail;
@@ -299,6 +306,18 @@ void store_off_commit(store_t *s, void *ctx)
 
 static int store_meta_write(store_t *s, const char *key, int64_t val);
 
+/* The name count into the meta row, in the open transaction: moved by this transaction's
+ * change (whole when the row was missing at open). */
+static int store_names_write(store_t *s)
+{
+	if (s->names_absolute)
+		return store_meta_write(s, STORE_NAMES_KEY, s->names);
+	sqlite3_stmt *st = s->st[S_META_ADD];
+	sqlite3_bind_text(st, 1, STORE_NAMES_KEY, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, s->names - s->names_committed);
+	return store_run(s, st, "write meta", STORE_NAMES_KEY);
+}
+
 int store_commit(store_t *s)
 {
 	if (s->in_tx) {
@@ -309,15 +328,22 @@ int store_commit(store_t *s)
 					snprintf(s->err, sizeof s->err, "store: commit: a deferred write failed");
 				return -1;
 			}
-		if (s->names != s->names_committed &&
-		    store_meta_write(s, STORE_NAMES_KEY, s->names) < 0)
+		if (s->names != s->names_committed && store_names_write(s) < 0)
 			return -1;
 	}
 	if (store_run(s, s->st[S_COMMIT], "commit", NULL) < 0)
 		return -1; /* still open: the caller rolls back */
 	s->in_tx = 0;
+	if (s->names != s->names_committed)
+		s->names_absolute = 0;
 	s->names_committed = s->names;
 	return 0;
+}
+
+void store_names_add(store_t *s, int64_t n)
+{
+	s->names += n;
+	s->names_committed += n;
 }
 
 int store_rollback(store_t *s)

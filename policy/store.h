@@ -110,6 +110,10 @@ int64_t store_count(store_t *st);
  * the open transaction inserted. Writes of names are made in a store_begin transaction
  * or on their own; one inside a transaction opened by other means is refused. */
 int64_t store_names(const store_t *st);
+/* Another connection to the same database (the apply worker's, zones/applyjob.h) committed
+ * n new rows of names: counted here too. Its commit moved the stored count already (each
+ * commit adds its own change to it). Outside a transaction. */
+void store_names_add(store_t *st, int64_t n);
 
 /* Small persistent key/value table for state that must survive restarts (zone serials,
  * upstream timers). get returns 1 found, 0 absent, -1 error. */

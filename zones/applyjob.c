@@ -11,10 +11,74 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
+#include "policy/store.h"
 #include "zones/axfrdiff.h"
 #include "zones/copy.h"
+#include "zones/observe.h"
 
 #define APPLYJOB_BUSY_MS 10000 /* a reader waits only out a WAL checkpoint's restart */
+
+/* The baseline's names, observed on the worker's store. */
+struct seen {
+	struct applyjob *j;
+	store_t *st;
+	const char *src;
+	int main_needed;
+};
+
+static int seen_one(void *ctx, const char *owner)
+{
+	struct seen *w = ctx;
+	enum nod_baseline out;
+	if (nod_baseline_observe(w->j->nod, w->st, owner, w->src, w->j->now, &out) < 0)
+		return -1;
+	switch (out) {
+	case NOD_BASELINE_NEW: w->j->n_new++; break;
+	case NOD_BASELINE_KNOWN: w->j->n_known++; break;
+	case NOD_BASELINE_REFUSED: w->j->n_refused++; break;
+	case NOD_BASELINE_MAIN: w->main_needed = 1; return 1;
+	}
+	return 0;
+}
+
+/* The first copy, its names and the refresh state in one transaction of the worker's own
+ * store connection. 0 (j->written says whether it committed, or left the transfer to the
+ * main thread), or -1 with j->e. */
+static int write_baseline(struct applyjob *j)
+{
+	store_t *st = store_open(j->dbpath, &j->e);
+	if (!st)
+		return -1;
+	struct copy c;
+	memset(&c, 0, sizeof c);
+	j->now = unix_now();
+	char src[300];
+	observe_source(src, sizeof src, j->zone, j->serial, 1);
+	struct seen w = { j, st, src, 0 };
+	int rc = copy_open(&c, store_db(st), &j->e);
+	if (rc == 0 && store_begin(st) < 0)
+		rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));
+	if (rc == 0) {
+		long long n = copy_take_stage(&c, j->zone, &j->st);
+		if (n < 0 || axfrdiff_each_delegation(&j->st, j->zone, seen_one, &w) < 0 ||
+		    copy_save_state(&c, j->zone, j->serial, j->now) < 0)
+			rc = nodd_fail(&j->e, NODD_E_STORE, "store: %s", sqlite3_errmsg(store_db(st)));
+		else if (!w.main_needed && store_commit(st) < 0)
+			rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));
+		else
+			j->adds = (uint64_t)n;
+		if (rc < 0 || w.main_needed)
+			store_rollback(st);
+		else
+			j->written = 1;
+	}
+	if (!j->written)
+		j->n_new = j->n_known = j->n_refused = 0;
+	copy_close(&c);
+	store_close(st);
+	return rc;
+}
 
 static void *worker(void *arg)
 {
@@ -23,6 +87,8 @@ static void *worker(void *arg)
 	j->rc = 0;
 	if (stage_sort(&j->st) < 0)
 		j->rc = nodd_fail(&j->e, NODD_E_NOMEM, "out of memory");
+	if (j->rc == 0 && !j->diff && j->nod)
+		j->rc = write_baseline(j);
 	if (j->rc == 0 && j->diff) {
 		sqlite3 *db = NULL;
 		struct copy c;
@@ -61,8 +127,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 }
 
 int applyjob_start(struct applyjob *j, struct event_base *base, const char *dbpath,
-	const char *zone, int diff, struct stage *st, void (*done)(void *ctx), void *ctx,
-	struct nodd_err *e)
+	const char *zone, int diff, nod_t *nod, uint32_t serial, struct stage *st,
+	void (*done)(void *ctx), void *ctx, struct nodd_err *e)
 {
 	applyjob_end(j);
 	memset(j, 0, sizeof *j);
@@ -77,6 +143,8 @@ int applyjob_start(struct applyjob *j, struct event_base *base, const char *dbpa
 	}
 	j->zone = zone;
 	j->diff = diff;
+	j->nod = nod;
+	j->serial = serial;
 	j->done = done;
 	j->ctx = ctx;
 	j->st = *st;

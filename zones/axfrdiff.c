@@ -42,6 +42,39 @@ int axfrdiff_build(struct copy *c, struct stage *st, const char *zone, struct ch
 	return rc;
 }
 
+int axfrdiff_each_delegation(const struct stage *st, const char *zone,
+	int (*cb)(void *ctx, const char *owner), void *ctx)
+{
+	const char *last = NULL;
+	for (size_t i = 0; i < st->n; i++) {
+		struct zone_rr rr;
+		stage_get(st, i, &rr);
+		if (rr.type != WIRE_T_NS || (last && strcmp(last, rr.owner) == 0))
+			continue;
+		last = rr.owner; /* each owner once: its NS records are next to each other */
+		if (!observe_is_delegation(rr.owner, zone, WIRE_T_NS))
+			continue;
+		int rc = cb(ctx, rr.owner);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+struct baseline_walk {
+	struct apply *a;
+	const char *src;
+};
+
+static int observe_seen(void *ctx, const char *owner)
+{
+	struct baseline_walk *w = ctx;
+	struct apply *a = w->a;
+	enum nod_outcome out;
+	return nod_observe_from(a->nod, owner, a->now, w->src, 1, a->now, a->zone, a->to, NULL,
+		&out, NULL) < 0 ? -1 : 0;
+}
+
 /* The first AXFR: the copy is what was staged; its delegations are seen, none is new. */
 static int take_baseline(struct apply *a, struct nodd_err *e)
 {
@@ -52,20 +85,9 @@ static int take_baseline(struct apply *a, struct nodd_err *e)
 	a->adds = (uint64_t)n;
 	char src[300];
 	observe_source(src, sizeof src, a->zone, a->to, 1);
-	const char *last = NULL;
-	for (size_t i = 0; i < st->n; i++) {
-		struct zone_rr rr;
-		stage_get(st, i, &rr);
-		if (rr.type != WIRE_T_NS || (last && strcmp(last, rr.owner) == 0))
-			continue;
-		last = rr.owner; /* each owner once: its NS records are next to each other */
-		if (!observe_is_delegation(rr.owner, a->zone, WIRE_T_NS))
-			continue;
-		enum nod_outcome out;
-		if (nod_observe_from(a->nod, rr.owner, a->now, src, 1, a->now, a->zone, a->to, NULL,
-			    &out, NULL) < 0)
-			return copy_fail(a->copy, e, "store");
-	}
+	struct baseline_walk w = { a, src };
+	if (axfrdiff_each_delegation(st, a->zone, observe_seen, &w) < 0)
+		return copy_fail(a->copy, e, "store");
 	return 0;
 }
 

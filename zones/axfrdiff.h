@@ -18,6 +18,12 @@
 int axfrdiff_build(struct copy *c, struct stage *st, const char *zone, struct changeset *cs,
 	struct nodd_err *e);
 
+/* cb(ctx, owner) once for each owner of the sorted stage st that zone delegates (an NS
+ * strictly below the apex), in key order; stops at cb's first non-zero return and gives
+ * it back. 0 after the last owner. */
+int axfrdiff_each_delegation(const struct stage *st, const char *zone,
+	int (*cb)(void *ctx, const char *owner), void *ctx);
+
 /* The staged AXFR applied: the first one (a->baseline) replaces the copy and records its
  * delegations as seen, none new; later ones apply the difference (a->diff when it was
  * found beforehand, else found here). Inside apply_transfer. 0, or -1 with e. */

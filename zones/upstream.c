@@ -198,7 +198,16 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 	if (!job)
 		t_recv = t_main;
 	struct nodd_err e = { 0 };
-	enum apply_result res = apply_transfer(&a, axfr, &e);
+	enum apply_result res = APPLY_COMMITTED;
+	if (job && job->written) { /* the worker committed the first copy (applyjob.h) */
+		a.now = job->now;
+		a.adds = job->adds;
+		store_names_add(nod_store(s->nod), (int64_t)job->n_new);
+		nod_count_observations(s->nod, job->n_new, job->n_known, job->n_refused);
+		copy_stage_clear(&s->copy, up->zone, a.staged);
+	} else {
+		res = apply_transfer(&a, axfr, &e);
+	}
 	note_transfer(up, axfr ? XFR_AXFR : XFR_IXFR, res == APPLY_COMMITTED ? "applied" : "failed",
 		in->new_serial);
 	switch (res) {
@@ -229,7 +238,7 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 	clock_gettime(CLOCK_MONOTONIC, &t_done);
 	log_info("upstream %s: %s serial %u -> %u applied: %llu added, %llu removed, %llu new names%s "
 		"(%llu records in %u messages received in %.2f s, applied in %.2f s, %.2f s of it "
-		"writing on the main thread)",
+		"on the main thread)",
 		zone_name(up), axfr ? "AXFR" : "IXFR", a.from, a.to, (unsigned long long)a.adds,
 		(unsigned long long)a.dels, (unsigned long long)a.obs, a.baseline ? " (baseline)" : "",
 		(unsigned long long)in->nrr, in->msgs, ts_diff(&up->conn.t_start, &t_recv),
@@ -272,8 +281,8 @@ static int apply_later(struct upstream *up, enum xfr_kind kind)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &up->t_recv);
 	struct nodd_err e = { 0 };
-	if (applyjob_start(&up->job, s->base, path, up->zone, up->rs.have_copy, &up->conn.axfr,
-		    on_job_done, up, &e) < 0) {
+	if (applyjob_start(&up->job, s->base, path, up->zone, up->rs.have_copy, s->nod,
+		    up->conn.in.new_serial, &up->conn.axfr, on_job_done, up, &e) < 0) {
 		log_warn("upstream %s: %s; applying on the main thread", zone_name(up), e.msg);
 		return -1;
 	}

@@ -71,7 +71,7 @@ static void check_worker(struct fixture *f, const struct diff_case *k, struct ev
 	memset(&j, 0, sizeof j);
 	struct nodd_err e = { 0 };
 	int done = 0;
-	is_int(applyjob_start(&j, base, copy_db_path(&f->copy), "nodtest", 1, &st, on_done, &done,
+	is_int(applyjob_start(&j, base, copy_db_path(&f->copy), "nodtest", 1, NULL, 0, &st, on_done, &done,
 		&e), 0, "%s: worker started (%s)", k->what, e.msg);
 	is_int((int)st.n, 0, "%s: the stage was handed over", k->what);
 	for (int turns = 0; !done && turns < 1000; turns++)
