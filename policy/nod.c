@@ -405,6 +405,11 @@ int nod_baseline_observe(nod_t *nod, store_t *st, const char *norm, const char *
 		*out = NOD_BASELINE_REFUSED;
 		return 0;
 	}
+	int ins = store_insert_new(st, name, now, source, 1, STORE_ADDED_UNKNOWN);
+	if (ins != 0) {
+		*out = NOD_BASELINE_NEW;
+		return ins < 0 ? -1 : 0;
+	}
 	struct store_kept row;
 	enum store_outcome so;
 	if (store_observe_kept(st, name, now, source, 1, STORE_ADDED_UNKNOWN, &row, &so) < 0)

@@ -476,6 +476,16 @@ int store_observe_kept(store_t *s, const char *name, int64_t first_seen, const c
 	return store_write_close(s, own, rc);
 }
 
+int store_insert_new(store_t *s, const char *name, int64_t first_seen, const char *source,
+	int baseline, int64_t added)
+{
+	int own;
+	if (store_write_open(s, name, &own) < 0)
+		return -1;
+	int ins = store_insert(s, name, first_seen, source, baseline, added);
+	return store_write_close(s, own, ins < 0 ? -1 : 0) < 0 ? -1 : ins;
+}
+
 int store_observe(store_t *s, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added, int64_t *stored_fs, enum store_outcome *out)
 {

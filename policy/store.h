@@ -69,6 +69,13 @@ struct store_kept {
 int store_observe_kept(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added, struct store_kept *kept, enum store_outcome *out);
 
+/* A row for a name expected to be new, without looking it up first (a zone's first
+ * transfer: nearly every name is): 1 inserted as store_observe would, 0 when the name is
+ * held already (nothing written: the caller goes on with store_observe_kept), -1 on
+ * error. */
+int store_insert_new(store_t *st, const char *name, int64_t first_seen, const char *source,
+	int baseline, int64_t added);
+
 /* A name that returns to its zone after being deleted, when the operator chose not to keep
  * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source, added and
  * baseline 0 whatever it held. Returns 0 with *out STORE_INSERTED (a new row) or STORE_RESET,

@@ -18,6 +18,8 @@
 #include "zones/observe.h"
 
 #define APPLYJOB_BUSY_MS 10000 /* a reader waits only out a WAL checkpoint's restart */
+#define APPLYJOB_CACHE_KIB "8192" /* page cache of the baseline's connection */
+#define APPLYJOB_CACHE_KIB "8192" /* page cache of the baseline's connection */
 
 /* The baseline's names, observed on the worker's store. */
 struct seen {
@@ -56,6 +58,12 @@ static int write_baseline(struct applyjob *j)
 	char src[300];
 	observe_source(src, sizeof src, j->zone, j->serial, 1);
 	struct seen w = { j, st, src, 0 };
+	/* its pages are written in key order, once: a small cache spills them to the WAL
+	 * as they fill instead of holding the store's 64 MiB (peak memory) */
+	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
+	/* its pages are written in key order, once: a small cache spills them to the WAL
+	 * as they fill instead of holding the store's 64 MiB (peak memory) */
+	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
 	int rc = copy_open(&c, store_db(st), &j->e);
 	if (rc == 0 && store_begin(st) < 0)
 		rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));

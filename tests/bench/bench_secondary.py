@@ -5,7 +5,7 @@ and committed, peak RSS), then a re-AXFR of the same zone with 1,000 changes (NS
 no IXFR, so nodd diffs the new copy against the stored one). BIND as a secondary takes the
 same transfers in the same run; the ratios nodd/BIND are printed. During the re-AXFR a
 prober polls nodd over TCP and GET /api/v1/status and prints the longest wait for a
-reply (how long the main thread was held).
+reply (how long the main thread was held); so does another during the first AXFR.
 
 Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] [BENCH_STATUS_PROBE=0]
        tests/bench/bench_secondary.py [N]"""
@@ -141,6 +141,13 @@ class Prober:
             t.join(610)
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) the process used so far, its ended threads included."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def hwm_mb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -202,11 +209,17 @@ def main():
         # BENCH_WRAP, e.g. "perf record -g -o /tmp/perf.data --", runs nodd under a profiler
         nodd = subprocess.Popen(wrap + [nodd_bin, "-c", cfg], stdout=log, stderr=log)
         procs.append(nodd)
-        wait(lambda: (status() or {}).get("serial") == 1, 3600, "nodd to take the AXFR")
-        nodd_axfr = time.monotonic() - t0
+        with Prober(dport, hport) as first:
+            wait(lambda: (status() or {}).get("serial") == 1, 3600, "nodd to take the AXFR")
+            nodd_axfr = time.monotonic() - t0
         nodd_rss = hwm_mb(nodd.pid)
-        print("nodd: AXFR of %d delegations taken and committed in %.1f s, peak RSS %.0f MB"
-              % (n, nodd_axfr, nodd_rss), flush=True)
+        nodd_cpu = cpu_s(nodd.pid)
+        print("nodd: AXFR of %d delegations taken and committed in %.1f s (%.1f s CPU), "
+              "peak RSS %.0f MB" % (n, nodd_axfr, nodd_cpu, nodd_rss), flush=True)
+        print("nodd during the first AXFR: longest wait for a TCP answer %.3f s (%d answers), "
+              "for an HTTP status reply %.3f s (%d replies)"
+              % (first.wait["tcp"], first.n["tcp"], first.wait["http"], first.n["http"]),
+              flush=True)
 
         # BIND as a secondary of the same primary, same transfer
         bd = os.path.join(d, "bind")
@@ -240,7 +253,8 @@ def main():
             return wait(lambda: bind_at.get(serial), 3600, "BIND to take serial %d" % serial)
         bind_axfr = named_done(1) - t0
         bind_rss = hwm_mb(named.pid)
-        print("BIND: AXFR taken in %.1f s, peak RSS %.0f MB" % (bind_axfr, bind_rss), flush=True)
+        print("BIND: AXFR taken in %.1f s (%.1f s CPU), peak RSS %.0f MB"
+              % (bind_axfr, cpu_s(named.pid), bind_rss), flush=True)
 
         # a re-AXFR with 1,000 changes: new delegations on the primary, serial 2; NSD
         # reloads and notifies both secondaries, which take the new version at once
@@ -251,10 +265,12 @@ def main():
             st = wait(lambda: (lambda s: s if s and s.get("serial") == 2 else None)(status()),
                       3600, "nodd to take the second AXFR")
             nodd_re = time.monotonic() - t0
+            nodd_re_cpu = cpu_s(nodd.pid) - nodd_cpu
         bind_re = named_done(2) - t0
-        print("nodd: re-AXFR with %d changes diffed and committed in %.1f s from the primary's "
-              "reload (%d observations), peak RSS %.0f MB" % (CHANGES, nodd_re, st["observations"],
-                                                          hwm_mb(nodd.pid)), flush=True)
+        print("nodd: re-AXFR with %d changes diffed and committed in %.1f s (%.1f s CPU, the "
+              "probes' answers included) from the primary's reload (%d observations), peak RSS "
+              "%.0f MB" % (CHANGES, nodd_re, nodd_re_cpu, st["observations"], hwm_mb(nodd.pid)),
+              flush=True)
         print("BIND: re-AXFR taken in %.1f s from the primary's reload" % bind_re, flush=True)
         print("nodd during the re-AXFR: longest wait for a TCP answer %.3f s (%d answers), "
               "for an HTTP status reply %.3f s (%d replies)"
@@ -277,7 +293,7 @@ def main():
                     pass
             p.kill()
             p.wait(30)
-        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else print(d)
 
 
 if __name__ == "__main__":
