@@ -265,6 +265,9 @@ static void on_job_done(void *ctx)
 		wait_retry(up);
 		return;
 	}
+	if (!up->job.diff && !up->job.written) /* a held name needs the main thread's state */
+		log_info("upstream %s: the first copy is written on the main thread: a name it "
+			"delegates is held with a later first_seen or as a CT candidate", zone_name(up));
 	apply_staged(up, kind, &up->job);
 	applyjob_end(&up->job);
 }

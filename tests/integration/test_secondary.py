@@ -167,6 +167,63 @@ def test_axfr_diff_leaves_a_copy_equal_to_the_primary(tmp_path, nodd_factory, ne
         named.stop()
 
 
+def _store_names(n):
+    import sqlite3
+    c = sqlite3.connect(n.db, timeout=10)
+    try:
+        return c.execute("SELECT count(*) FROM names").fetchone()[0]
+    finally:
+        c.close()
+
+
+def test_first_copy_stores_its_names_with_the_count(tmp_path, nodd_factory, need_named):
+    """The first AXFR stores the zone's delegations as seen, none listed, in the
+    transaction of the copy; the name count of the status is the store's, in the same
+    process and after a restart."""
+    n, named = setup_pair(tmp_path, nodd_factory, names=["c%03d" % i for i in range(40)])
+    try:
+        st, body = n.api("GET", "/api/v1/status")
+        assert body["store_names"] == _store_names(n) == 40, body
+        assert "first copy is written on the main thread" not in n.log_text()
+        info = n.lookup("c007.%s" % ZONE)[1]
+        assert info["baseline"] is True and info["code"] is None, info
+        n.observe("afterwards.example")
+        n.stop()
+        n.start()
+        st, body = n.api("GET", "/api/v1/status")
+        assert body["store_names"] == _store_names(n) == 41, body
+    finally:
+        named.stop()
+
+
+def test_first_copy_with_a_name_held_ahead_takes_the_transfer_time(tmp_path, nodd_factory,
+                                                                   need_named):
+    """A name held before the zone's first AXFR with a first_seen later than the transfer
+    (sent ahead of time through the API, within policy.future-skew) takes the transfer's
+    time and becomes a baseline name; the other names of the copy are stored as seen."""
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["ahead", "old1", "old2"])
+    try:
+        n.start()
+        ahead = int(time.time()) + 200
+        n.observe("ahead.%s" % ZONE, first_seen=ahead)
+        n.stop()
+        n.extra = upstream_yaml(named)
+        n.write_config()
+        t0 = int(time.time())
+        n.start()
+        wait_serial(n, named.serial())
+        info = n.lookup("ahead.%s" % ZONE)[1]
+        assert t0 <= info["first_seen"] <= int(time.time()), info
+        assert info["baseline"] is True and info["code"] is None, info
+        assert "upstream %s: the first copy is written on the main thread" % ZONE in n.log_text()
+        st, body = n.api("GET", "/api/v1/status")
+        assert body["store_names"] == _store_names(n) == 3, body
+        assert n.lookup("old2.%s" % ZONE)[1]["baseline"] is True
+    finally:
+        named.stop()
+
+
 def test_wrong_key_keeps_the_last_good_version(tmp_path, nodd_factory, need_named):
     n, named = setup_pair(tmp_path, nodd_factory)
     try:
