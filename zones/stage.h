@@ -1,5 +1,6 @@
 /* stage.h -- a complete zone received by AXFR, held in memory until it is applied: records
- * packed one after another in one buffer as they arrive, then sorted once into the stored
+ * packed one after another in one buffer as they arrive (an owner repeated from the
+ * record before is kept once: a zone sends each owner's records together), then sorted once into the stored
  * copy's key order (owner, type, rdata, as sqlite's BINARY collation orders them), so that
  * the difference against the copy is a merge of two sorted streams.
  *
@@ -14,8 +15,12 @@
 #include "zones/changeset.h"
 
 struct stage {
-	uint8_t *buf;        /* records: rdlen u16, type u16, ttl u32, owner text NUL, rdata */
+	uint8_t *buf;        /* records: rdlen u16, type u16, ttl u32, the owner, rdata; the
+	                      * owner is a tag byte, then its text and NUL (tag 0), or (tag 1)
+	                      * the u32 offset of the record before whose owner it repeats */
 	size_t len, cap;
+	uint32_t last;       /* the record holding the last owner's text */
+	int have_last;
 	uint32_t *ix;        /* each record's offset in buf; key order once sorted */
 	size_t n, ixcap;
 	int sorted;
