@@ -66,24 +66,34 @@ int stage_add(struct stage *s, const struct zone_rr *rr)
 	return 0;
 }
 
+/* The owner text of the record at off. */
+static const char *owner_at(const uint8_t *buf, uint32_t off)
+{
+	const uint8_t *p = buf + off;
+	if (!p[HEAD])
+		return (const char *)p + HEAD + 1;
+	uint32_t at;
+	memcpy(&at, p + HEAD + 1, 4);
+	return (const char *)buf + at + HEAD + 1;
+}
+
+static uint16_t type_at(const uint8_t *buf, uint32_t off)
+{
+	uint16_t type;
+	memcpy(&type, buf + off + 2, 2);
+	return type;
+}
+
 static void view(const uint8_t *buf, uint32_t off, struct zone_rr *out)
 {
 	const uint8_t *p = buf + off;
-	uint16_t rdlen, type;
+	uint16_t rdlen;
 	memcpy(&rdlen, p, 2);
-	memcpy(&type, p + 2, 2);
 	memcpy(&out->ttl, p + 4, 4);
-	out->type = type;
+	out->type = type_at(buf, off);
 	out->rdlen = rdlen;
-	if (p[HEAD]) {
-		uint32_t at;
-		memcpy(&at, p + HEAD + 1, 4);
-		out->owner = (const char *)buf + at + HEAD + 1;
-		out->rd = p + HEAD + 5;
-	} else {
-		out->owner = (const char *)p + HEAD + 1;
-		out->rd = p + HEAD + 2 + strlen(out->owner);
-	}
+	out->owner = owner_at(buf, off);
+	out->rd = p[HEAD] ? p + HEAD + 5 : (const uint8_t *)out->owner + strlen(out->owner) + 1;
 }
 
 void stage_get(const struct stage *s, size_t i, struct zone_rr *out)
@@ -114,10 +124,18 @@ int zone_rr_key_cmp(const struct zone_rr *a, const struct zone_rr *b)
 static int ix_cmp(const void *x, const void *y, void *arg)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	/* owner and type first: the rdata's place (a strlen) only on a tie */
+	const char *oa = owner_at(arg, a), *ob = owner_at(arg, b);
+	int r = oa == ob ? 0 : strcmp(oa, ob);
+	if (r)
+		return r;
+	uint16_t ta = type_at(arg, a), tb = type_at(arg, b);
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
 	struct zone_rr ra, rb;
 	view(arg, a, &ra);
 	view(arg, b, &rb);
-	int r = zone_rr_key_cmp(&ra, &rb);
+	r = zone_rr_key_cmp(&ra, &rb);
 	return r ? r : (a > b) - (a < b);
 }
 
