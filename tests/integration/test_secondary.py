@@ -346,6 +346,42 @@ def test_kill9_during_axfr_and_ixfr_leaves_all_or_nothing(tmp_path, nodd_factory
         named.stop()
 
 
+def test_kill9_during_a_re_axfr_leaves_the_last_copy_and_the_next_is_right(tmp_path, nodd_factory,
+                                                                          need_named):
+    """An IXFR-less primary: the first AXFR (written by the apply worker) and then a re-AXFR
+    with 1000 new delegations (diffed, applied on the main thread) are each killed at
+    several moments; the store always holds one whole version, and the transfer after the
+    restart completes it."""
+    big = ["b%05d" % i for i in range(30000)]
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=big, ixfr=False)
+    try:
+        n.extra = upstream_yaml(named)
+        n.write_config()
+        for delay in (0.1, 0.2, 0.4, 0.7):
+            _kill_after(n, delay)
+            counts = _counts(n.db)
+            assert counts in ((0, 0, 0), (30000, 30003, 0)), (delay, counts)
+        n.start()
+        wait_serial(n, named.serial(), timeout=60)
+        assert _counts(n.db) == (30000, 30003, 0)
+        named.update(*["add r%04d.%s. 300 NS ns1.%s." % (i, ZONE, ZONE) for i in range(1000)])
+        for delay in (0.05, 0.2, 0.5, 0.9):
+            _kill_after(n, delay)
+            counts = _counts(n.db)
+            assert counts in ((30000, 30003, 0), (31000, 31003, 1000)), (delay, counts)
+        n.start()
+        wait_serial(n, named.serial(), timeout=60)
+        assert _counts(n.db) == (31000, 31003, 1000)
+        assert _nodd_copy(n) == _primary_copy(named)
+        assert n.a_code("r0999.%s" % ZONE) == "127.0.0.2"
+        assert n.a_code("b00001.%s" % ZONE) == "NXDOMAIN"
+        st, body = n.api("GET", "/api/v1/status")
+        assert body["store_names"] == 31000, body
+    finally:
+        named.stop()
+
+
 @pytest.mark.parametrize("keep", ["default", "no"])
 def test_returning_name_keep_first_seen(tmp_path, nodd_factory, need_named, keep):
     """A deleted delegation that comes back keeps its first_seen by default; with
