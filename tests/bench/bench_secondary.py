@@ -77,10 +77,10 @@ def tcp_up(port):
         return False
 
 
-def dns_query_tcp(port, qid):
-    """One SOA query for the published suffix over TCP; True when an answer with our ID came."""
+def dns_query_tcp(port, qid, qname=b"\x03nod\x07example\x00"):
+    """One SOA query (for the published suffix) over TCP; True when an answer with our ID came."""
     q = qid.to_bytes(2, "big") + b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"
-    q += b"\x03nod\x07example\x00\x00\x06\x00\x01"
+    q += qname + b"\x00\x06\x00\x01"
     with socket.create_connection(("127.0.0.1", port), 5) as s:
         s.sendall(len(q).to_bytes(2, "big") + q)
         hdr = b""
@@ -182,6 +182,16 @@ def main():
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(nsd)
         wait(lambda: tcp_up(nport), 600, "NSD to load the zone")
+        # NSD opens its port before its server answers (seconds for a large zone): the
+        # first secondary must not wait for that and the second not
+        zone_wire = bytes([len(ZONE)]) + ZONE.encode() + b"\x00"
+
+        def nsd_answers():
+            try:
+                return dns_query_tcp(nport, 1, zone_wire)
+            except OSError:
+                return False
+        wait(nsd_answers, 600, "NSD to answer")
         time.sleep(1)
         print("NSD primary ready on %d" % nport, flush=True)
 
