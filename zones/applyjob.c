@@ -19,7 +19,6 @@
 
 #define APPLYJOB_BUSY_MS 10000 /* a reader waits only out a WAL checkpoint's restart */
 #define APPLYJOB_CACHE_KIB "8192" /* page cache of the baseline's connection */
-#define APPLYJOB_CACHE_KIB "8192" /* page cache of the baseline's connection */
 
 /* The baseline's names, observed on the worker's store. */
 struct seen {
@@ -58,9 +57,6 @@ static int write_baseline(struct applyjob *j)
 	char src[300];
 	observe_source(src, sizeof src, j->zone, j->serial, 1);
 	struct seen w = { j, st, src, 0 };
-	/* its pages are written in key order, once: a small cache spills them to the WAL
-	 * as they fill instead of holding the store's 64 MiB (peak memory) */
-	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
 	/* its pages are written in key order, once: a small cache spills them to the WAL
 	 * as they fill instead of holding the store's 64 MiB (peak memory) */
 	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
