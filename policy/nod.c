@@ -396,20 +396,11 @@ int nod_observe_from(nod_t *nod, const char *name, int64_t fs, const char *sourc
 
 /* The baseline branch of observe() for a store of another thread: what it does for a
  * name new to the store or known without consequence, and nothing else. */
-int nod_baseline_observe(nod_t *nod, store_t *st, const char *norm, const char *source,
-	int64_t now, enum nod_baseline *out)
+
+/* A checked name the store held already (name: norm text). */
+static int baseline_known(store_t *st, const char *name, const char *source, int64_t now,
+	enum nod_baseline *out)
 {
-	char name[DNAME_MAX_TEXT + 1];
-	enum nod_outcome refusal;
-	if (!nod_check_name(nod, norm, name, sizeof name, &refusal, NULL)) {
-		*out = NOD_BASELINE_REFUSED;
-		return 0;
-	}
-	int ins = store_insert_new(st, name, now, source, 1, STORE_ADDED_UNKNOWN);
-	if (ins != 0) {
-		*out = NOD_BASELINE_NEW;
-		return ins < 0 ? -1 : 0;
-	}
 	struct store_kept row;
 	enum store_outcome so;
 	if (store_observe_kept(st, name, now, source, 1, STORE_ADDED_UNKNOWN, &row, &so) < 0)
@@ -427,6 +418,41 @@ int nod_baseline_observe(nod_t *nod, store_t *st, const char *norm, const char *
 	if (strncmp(held, "ct ", 3) == 0) /* the zone confirms a CT candidate */
 		*out = NOD_BASELINE_MAIN;
 	return 0;
+}
+
+int nod_baseline_observe_many(nod_t *nod, store_t *st, const char *const *names, size_t n,
+	const char *source, int64_t now, enum nod_baseline *out)
+{
+	if (n == 0)
+		return 0;
+	typedef char normtext[DNAME_MAX_TEXT + 1];
+	normtext *norm = malloc(n * sizeof *norm);
+	const char **ok = calloc(n, sizeof *ok);
+	size_t *at = malloc(n * sizeof *at);
+	unsigned char *held = malloc(n);
+	int rc = norm && ok && at && held ? 0 : -1;
+	size_t m = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		enum nod_outcome refusal;
+		out[i] = NOD_BASELINE_REFUSED;
+		if (nod_check_name(nod, names[i], norm[m], sizeof norm[m], &refusal, NULL)) {
+			ok[m] = norm[m];
+			at[m++] = i;
+		}
+	}
+	if (rc == 0 && store_insert_new_many(st, ok, m, now, source, 1, STORE_ADDED_UNKNOWN,
+		    held) < 0)
+		rc = -1;
+	for (size_t k = 0; rc == 0 && k < m; k++) {
+		out[at[k]] = NOD_BASELINE_NEW;
+		if (held[k])
+			rc = baseline_known(st, ok[k], source, now, &out[at[k]]);
+	}
+	free(norm);
+	free(ok);
+	free(at);
+	free(held);
+	return rc;
 }
 
 void nod_count_observations(nod_t *nod, uint64_t fresh, uint64_t known, uint64_t refused)

@@ -82,18 +82,21 @@ int nod_observe_return(nod_t *nod, const char *name, int64_t fs, const char *sou
 
 /* The first transfer of an upstream zone (a baseline: every name seen, none new) recorded
  * by another thread on a store connection of its own (st, open in a store_begin
- * transaction; the apply worker's, zones/applyjob.c): the name (norm text) checked as
- * nod_check_name does and stored as seen at now with source, unless held already. Only
+ * transaction; the apply worker's, zones/applyjob.c): each of n distinct names checked
+ * as nod_check_name does and stored as seen at now with source, unless held already
+ * (the new ones inserted in blocks, store_insert_new_many); out[i] says what became of
+ * names[i]. Only
  * the simple cases are made here; a name whose observation needs this nod's state (a held
  * first_seen later than now, or a CT candidate the zone confirms) is NOD_BASELINE_MAIN:
  * the caller rolls its transaction back and observes the whole transfer on the main
  * thread. Touches no state of nod: the caller counts the outcomes into nod's statistics
- * (nod_count_observations) after its commit. 0 with *out, or -1 (store_errmsg(st)). */
+ * (nod_count_observations) after its commit. 0, or -1 (store_errmsg(st), or out of
+ * memory). */
 enum nod_baseline { NOD_BASELINE_NEW, NOD_BASELINE_KNOWN, NOD_BASELINE_REFUSED,
 	NOD_BASELINE_MAIN };
-int nod_baseline_observe(nod_t *nod, store_t *st, const char *norm, const char *source,
-	int64_t now, enum nod_baseline *out);
-/* Observations made elsewhere (nod_baseline_observe), counted into nod_stats(). */
+int nod_baseline_observe_many(nod_t *nod, store_t *st, const char *const *names, size_t n,
+	const char *source, int64_t now, enum nod_baseline *out);
+/* Observations made elsewhere (nod_baseline_observe_many), counted into nod_stats(). */
 void nod_count_observations(nod_t *nod, uint64_t fresh, uint64_t known, uint64_t refused);
 
 /* What a Certificate Transparency source knows of an observation. */

@@ -476,14 +476,92 @@ int store_observe_kept(store_t *s, const char *name, int64_t first_seen, const c
 	return store_write_close(s, own, rc);
 }
 
-int store_insert_new(store_t *s, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t added)
+/* Names per INSERT of store_insert_new_many: each statement step has a fixed cost, paid
+ * once per block instead of once per name. */
+#define STORE_MANY_BLOCK 64
+
+/* "INSERT ... VALUES (?5, ?1, ?2, ?3, ?4), (?6, ?1, ...) ON CONFLICT DO NOTHING RETURNING
+ * name": first_seen, source, baseline, added are ?1 to ?4, name k is ?(5 + k). */
+static sqlite3_stmt *store_many_stmt(store_t *s)
+{
+	char sql[160 + STORE_MANY_BLOCK * 24];
+	size_t o = (size_t)snprintf(sql, sizeof sql,
+		"INSERT INTO names(name, first_seen, source, baseline, added) VALUES ");
+	for (int k = 0; k < STORE_MANY_BLOCK; k++)
+		o += (size_t)snprintf(sql + o, sizeof sql - o, "%s(?%d, ?1, ?2, ?3, ?4)", k ? ", " : "",
+			5 + k);
+	o += (size_t)snprintf(sql + o, sizeof sql - o, " ON CONFLICT(name) DO NOTHING RETURNING name");
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, (int)o, &st, NULL) != SQLITE_OK)
+		store_fail(s, "prepare", NULL);
+	return st;
+}
+
+/* One block of STORE_MANY_BLOCK names: held[] cleared for those the statement returns
+ * (inserted). Returns the number inserted, or -1. */
+static int store_many_block(store_t *s, sqlite3_stmt *st, const char *const *names,
+	unsigned char *held)
+{
+	for (int k = 0; k < STORE_MANY_BLOCK; k++) {
+		sqlite3_bind_text(st, 5 + k, names[k], -1, SQLITE_STATIC);
+		held[k] = 1;
+	}
+	int rc, ins = 0, at = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		/* returned in the order inserted, as far as sqlite goes; any order is matched */
+		for (int tries = 0; name && tries < STORE_MANY_BLOCK;
+		     tries++, at = (at + 1) % STORE_MANY_BLOCK)
+			if (strcmp(names[at], name) == 0) {
+				held[at] = 0;
+				ins++;
+				break;
+			}
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(s, "insert", names[0]);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ins : -1;
+}
+
+int store_insert_new_many(store_t *s, const char *const *names, size_t n, int64_t first_seen,
+	const char *source, int baseline, int64_t added, unsigned char *held)
 {
 	int own;
-	if (store_write_open(s, name, &own) < 0)
+	if (n == 0)
+		return 0;
+	if (store_write_open(s, names[0], &own) < 0)
 		return -1;
-	int ins = store_insert(s, name, first_seen, source, baseline, added);
-	return store_write_close(s, own, ins < 0 ? -1 : 0) < 0 ? -1 : ins;
+	sqlite3_stmt *st = n >= STORE_MANY_BLOCK ? store_many_stmt(s) : NULL;
+	if (st) {
+		sqlite3_bind_int64(st, 1, first_seen);
+		sqlite3_bind_text(st, 2, source ? source : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, baseline ? 1 : 0);
+		if (added == STORE_ADDED_UNKNOWN)
+			sqlite3_bind_null(st, 4);
+		else
+			sqlite3_bind_int64(st, 4, added);
+	}
+	int64_t total = 0;
+	size_t i = 0;
+	for (; st && i + STORE_MANY_BLOCK <= n; i += STORE_MANY_BLOCK) {
+		int k = store_many_block(s, st, names + i, held + i);
+		if (k < 0)
+			break;
+		total += k;
+		s->names += k;
+	}
+	int failed = st ? i + STORE_MANY_BLOCK <= n : n >= STORE_MANY_BLOCK;
+	sqlite3_finalize(st);
+	for (; !failed && i < n; i++) { /* the rest, one by one */
+		int k = store_insert(s, names[i], first_seen, source, baseline, added);
+		failed = k < 0;
+		held[i] = k == 0;
+		total += k > 0;
+	}
+	if (store_write_close(s, own, failed ? -1 : 0) < 0)
+		return -1;
+	return (int)total;
 }
 
 int store_observe(store_t *s, const char *name, int64_t first_seen, const char *source,

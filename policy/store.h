@@ -69,12 +69,14 @@ struct store_kept {
 int store_observe_kept(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added, struct store_kept *kept, enum store_outcome *out);
 
-/* A row for a name expected to be new, without looking it up first (a zone's first
- * transfer: nearly every name is): 1 inserted as store_observe would, 0 when the name is
- * held already (nothing written: the caller goes on with store_observe_kept), -1 on
+/* Rows for names expected to be new (a zone's first transfer: nearly every name is),
+ * without looking each up first: one INSERT per block of names. Each of names[0..n) not
+ * held is inserted as store_observe would, and held[i] (n bytes) set to 0; held[i] is 1
+ * for a name held already (nothing written for it: the caller goes on with
+ * store_observe_kept). names must be distinct. Returns the number inserted, or -1 on
  * error. */
-int store_insert_new(store_t *st, const char *name, int64_t first_seen, const char *source,
-	int baseline, int64_t added);
+int store_insert_new_many(store_t *st, const char *const *names, size_t n, int64_t first_seen,
+	const char *source, int baseline, int64_t added, unsigned char *held);
 
 /* A name that returns to its zone after being deleted, when the operator chose not to keep
  * first_seen (upstreams.keep-first-seen: no): the row takes first_seen, source, added and

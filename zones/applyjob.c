@@ -20,27 +20,42 @@
 #define APPLYJOB_BUSY_MS 10000 /* a reader waits only out a WAL checkpoint's restart */
 #define APPLYJOB_CACHE_KIB "8192" /* page cache of the baseline's connection */
 
-/* The baseline's names, observed on the worker's store. */
+/* The baseline's names, observed on the worker's store in batches (the owners point into
+ * the stage, which the walk does not change). */
+#define APPLYJOB_BATCH 4096
 struct seen {
 	struct applyjob *j;
 	store_t *st;
 	const char *src;
 	int main_needed;
+	const char *owners[APPLYJOB_BATCH];
+	enum nod_baseline out[APPLYJOB_BATCH];
+	size_t n;
 };
+
+/* Observe the batch. 0, 1 when a name needs the main thread, -1 on a store error. */
+static int seen_flush(struct seen *w)
+{
+	size_t n = w->n;
+	w->n = 0;
+	if (nod_baseline_observe_many(w->j->nod, w->st, w->owners, n, w->src, w->j->now,
+		    w->out) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		switch (w->out[i]) {
+		case NOD_BASELINE_NEW: w->j->n_new++; break;
+		case NOD_BASELINE_KNOWN: w->j->n_known++; break;
+		case NOD_BASELINE_REFUSED: w->j->n_refused++; break;
+		case NOD_BASELINE_MAIN: w->main_needed = 1; return 1;
+		}
+	return 0;
+}
 
 static int seen_one(void *ctx, const char *owner)
 {
 	struct seen *w = ctx;
-	enum nod_baseline out;
-	if (nod_baseline_observe(w->j->nod, w->st, owner, w->src, w->j->now, &out) < 0)
-		return -1;
-	switch (out) {
-	case NOD_BASELINE_NEW: w->j->n_new++; break;
-	case NOD_BASELINE_KNOWN: w->j->n_known++; break;
-	case NOD_BASELINE_REFUSED: w->j->n_refused++; break;
-	case NOD_BASELINE_MAIN: w->main_needed = 1; return 1;
-	}
-	return 0;
+	w->owners[w->n++] = owner;
+	return w->n == APPLYJOB_BATCH ? seen_flush(w) : 0;
 }
 
 /* The first copy, its names and the refresh state in one transaction of the worker's own
@@ -56,7 +71,12 @@ static int write_baseline(struct applyjob *j)
 	j->now = unix_now();
 	char src[300];
 	observe_source(src, sizeof src, j->zone, j->serial, 1);
-	struct seen w = { j, st, src, 0 };
+	struct seen *w = calloc(1, sizeof *w);
+	if (!w) {
+		store_close(st);
+		return nodd_fail(&j->e, NODD_E_NOMEM, "out of memory");
+	}
+	*w = (struct seen){ .j = j, .st = st, .src = src };
 	/* its pages are written in key order, once: a small cache spills them to the WAL
 	 * as they fill instead of holding the store's 64 MiB (peak memory) */
 	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
@@ -65,20 +85,22 @@ static int write_baseline(struct applyjob *j)
 		rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));
 	if (rc == 0) {
 		long long n = copy_take_stage(&c, j->zone, &j->st);
-		if (n < 0 || axfrdiff_each_delegation(&j->st, j->zone, seen_one, &w) < 0 ||
+		if (n < 0 || axfrdiff_each_delegation(&j->st, j->zone, seen_one, w) < 0 ||
+		    (!w->main_needed && seen_flush(w) < 0) ||
 		    copy_save_state(&c, j->zone, j->serial, j->now) < 0)
 			rc = nodd_fail(&j->e, NODD_E_STORE, "store: %s", sqlite3_errmsg(store_db(st)));
-		else if (!w.main_needed && store_commit(st) < 0)
+		else if (!w->main_needed && store_commit(st) < 0)
 			rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));
 		else
 			j->adds = (uint64_t)n;
-		if (rc < 0 || w.main_needed)
+		if (rc < 0 || w->main_needed)
 			store_rollback(st);
 		else
 			j->written = 1;
 	}
 	if (!j->written)
 		j->n_new = j->n_known = j->n_refused = 0;
+	free(w);
 	copy_close(&c);
 	store_close(st);
 	return rc;
