@@ -480,19 +480,34 @@ int store_observe_kept(store_t *s, const char *name, int64_t first_seen, const c
  * once per block instead of once per name. */
 #define STORE_MANY_BLOCK 64
 
-/* "INSERT ... VALUES (?5, ?1, ?2, ?3, ?4), (?6, ?1, ...) ON CONFLICT DO NOTHING RETURNING
- * name": first_seen, source, baseline, added are ?1 to ?4, name k is ?(5 + k). */
+size_t store_sql_rows(char *out, size_t cap, const char *head, const char *row, int rows,
+	int first, const char *tail)
+{
+	size_t o = (size_t)snprintf(out, cap, "%s", head);
+	for (int k = 0; k < rows && o < cap; k++) {
+		if (k)
+			o += (size_t)snprintf(out + o, cap - o, ", ");
+		for (const char *p = row; *p && o < cap; p++)
+			o += *p == '#' ? (size_t)snprintf(out + o, cap - o, "%d", first++)
+				: (size_t)snprintf(out + o, cap - o, "%c", *p);
+	}
+	if (o < cap)
+		o += (size_t)snprintf(out + o, cap - o, "%s", tail);
+	return o < cap ? o : 0;
+}
+
+/* "INSERT ... VALUES (?1, ?2, ?3, ?4, ?5), (?6, ?2, ...) ON CONFLICT DO NOTHING RETURNING
+ * name": the first row as store_bind_row binds it, name k > 0 is ?(5 + k). */
 static sqlite3_stmt *store_many_stmt(store_t *s)
 {
 	char sql[160 + STORE_MANY_BLOCK * 24];
-	size_t o = (size_t)snprintf(sql, sizeof sql,
-		"INSERT INTO names(name, first_seen, source, baseline, added) VALUES ");
-	for (int k = 0; k < STORE_MANY_BLOCK; k++)
-		o += (size_t)snprintf(sql + o, sizeof sql - o, "%s(?%d, ?1, ?2, ?3, ?4)", k ? ", " : "",
-			5 + k);
-	o += (size_t)snprintf(sql + o, sizeof sql - o, " ON CONFLICT(name) DO NOTHING RETURNING name");
+	size_t o = store_sql_rows(sql, sizeof sql,
+		"INSERT INTO names(name, first_seen, source, baseline, added) "
+		"VALUES (?1, ?2, ?3, ?4, ?5), ",
+		"(?#, ?2, ?3, ?4, ?5)", STORE_MANY_BLOCK - 1, 6,
+		" ON CONFLICT(name) DO NOTHING RETURNING name");
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, (int)o, &st, NULL) != SQLITE_OK)
+	if (!o || sqlite3_prepare_v2(s->db, sql, (int)o, &st, NULL) != SQLITE_OK)
 		store_fail(s, "prepare", NULL);
 	return st;
 }
@@ -503,7 +518,7 @@ static int store_many_block(store_t *s, sqlite3_stmt *st, const char *const *nam
 	unsigned char *held)
 {
 	for (int k = 0; k < STORE_MANY_BLOCK; k++) {
-		sqlite3_bind_text(st, 5 + k, names[k], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, k ? 5 + k : 1, names[k], -1, SQLITE_STATIC);
 		held[k] = 1;
 	}
 	int rc, ins = 0, at = 0;
@@ -533,15 +548,8 @@ int store_insert_new_many(store_t *s, const char *const *names, size_t n, int64_
 	if (store_write_open(s, names[0], &own) < 0)
 		return -1;
 	sqlite3_stmt *st = n >= STORE_MANY_BLOCK ? store_many_stmt(s) : NULL;
-	if (st) {
-		sqlite3_bind_int64(st, 1, first_seen);
-		sqlite3_bind_text(st, 2, source ? source : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, baseline ? 1 : 0);
-		if (added == STORE_ADDED_UNKNOWN)
-			sqlite3_bind_null(st, 4);
-		else
-			sqlite3_bind_int64(st, 4, added);
-	}
+	if (st)
+		store_bind_row(st, names[0], first_seen, source, baseline, added);
 	int64_t total = 0;
 	size_t i = 0;
 	for (; st && i + STORE_MANY_BLOCK <= n; i += STORE_MANY_BLOCK) {

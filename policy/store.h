@@ -69,6 +69,13 @@ struct store_kept {
 int store_observe_kept(store_t *st, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added, struct store_kept *kept, enum store_outcome *out);
 
+/* The SQL text of an INSERT of many rows in one statement (one step per block of rows
+ * instead of per row): head, then rows copies of row joined by ", ", then tail; each '#'
+ * in row becomes the next parameter number, counting from first. Returns its length, or 0
+ * when out (cap bytes) is too small. Used for the names here and for zones/copy.c's rows. */
+size_t store_sql_rows(char *out, size_t cap, const char *head, const char *row, int rows,
+	int first, const char *tail);
+
 /* Rows for names expected to be new (a zone's first transfer: nearly every name is),
  * without looking each up first: one INSERT per block of names. Each of names[0..n) not
  * held is inserted as store_observe would, and held[i] (n bytes) set to 0; held[i] is 1

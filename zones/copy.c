@@ -4,10 +4,10 @@
 #include "zones/copy.h"
 
 #include <sqlite3.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "lib/serial.h"
+#include "policy/store.h"
 
 static const char *const sql_tmp =
 	/* every row keyed by its zone: transfers of several upstreams run at once, and each
@@ -160,14 +160,12 @@ int copy_del(struct copy *c, const char *zone, const struct zone_rr *rr)
  * ?1, row k's owner, type, rdata, ttl are ?(2 + 4k) to ?(5 + 4k). */
 static sqlite3_stmt *take_block_stmt(sqlite3 *db)
 {
-	char sql[64 + TAKE_BLOCK * 40];
-	size_t o = (size_t)snprintf(sql, sizeof sql,
-		"INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl) VALUES ");
-	for (int k = 0; k < TAKE_BLOCK; k++)
-		o += (size_t)snprintf(sql + o, sizeof sql - o, "%s(?1, ?%d, ?%d, ?%d, ?%d)",
-			k ? ", " : "", 2 + 4 * k, 3 + 4 * k, 4 + 4 * k, 5 + 4 * k);
+	char sql[128 + TAKE_BLOCK * 40];
+	size_t o = store_sql_rows(sql, sizeof sql,
+		"INSERT OR IGNORE INTO zone_rr(zone, owner, type, rdata, ttl) VALUES ",
+		"(?1, ?#, ?#, ?#, ?#)", TAKE_BLOCK, 2, "");
 	sqlite3_stmt *st = NULL;
-	return sqlite3_prepare_v2(db, sql, (int)o, &st, NULL) == SQLITE_OK ? st : NULL;
+	return o && sqlite3_prepare_v2(db, sql, (int)o, &st, NULL) == SQLITE_OK ? st : NULL;
 }
 
 long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
