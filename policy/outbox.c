@@ -276,21 +276,29 @@ int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t
 
 /* ---- records built as text ---------------------------------------------------------- */
 
+/* Make *buf (capacity *cap, doubling from first) hold need bytes; -1 out of memory. */
+static int grow(char **buf, size_t *cap, size_t need, size_t first)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : first;
+	while (nc < need)
+		nc *= 2;
+	char *nb = realloc(*buf, nc);
+	if (!nb)
+		return -1;
+	*buf = nb;
+	*cap = nc;
+	return 0;
+}
+
 static void rec_add(outbox_t *ob, const char *s, size_t n)
 {
 	if (ob->rec_oom)
 		return;
-	if (ob->rec_len + n + 1 > ob->rec_cap) {
-		size_t nc = ob->rec_cap ? ob->rec_cap : 512;
-		while (nc < ob->rec_len + n + 1)
-			nc *= 2;
-		char *nb = realloc(ob->rec, nc);
-		if (!nb) {
-			ob->rec_oom = 1;
-			return;
-		}
-		ob->rec = nb;
-		ob->rec_cap = nc;
+	if (grow(&ob->rec, &ob->rec_cap, ob->rec_len + n + 1, 512) < 0) {
+		ob->rec_oom = 1;
+		return;
 	}
 	memcpy(ob->rec + ob->rec_len, s, n);
 	ob->rec_len += n;
@@ -355,17 +363,8 @@ static int batch_add(outbox_t *ob, int topic, const char *key, size_t klen, uint
 	int64_t now)
 {
 	struct batch *b = &ob->batch[topic];
-	size_t need = b->len + klen + ob->rec_len + 3;
-	if (need > b->cap) {
-		size_t nc = b->cap ? b->cap : 65536;
-		while (nc < need)
-			nc *= 2;
-		char *nt = realloc(b->text, nc);
-		if (!nt)
-			return -1;
-		b->text = nt;
-		b->cap = nc;
-	}
+	if (grow(&b->text, &b->cap, b->len + klen + ob->rec_len + 3, 65536) < 0)
+		return -1;
 	if (b->n == 0) {
 		b->text[0] = '\n';
 		b->len = 1;
@@ -458,14 +457,8 @@ static int batch_record(outbox_t *ob, int topic, uint64_t seq, const char *line,
 		return -1;
 	}
 	size_t kl = (size_t)(tab - line), jl = (size_t)(nl - tab - 1);
-	if (kl + jl + 2 > ob->scratch_cap) {
-		size_t nc = (kl + jl + 2) * 2;
-		char *ns = realloc(ob->scratch, nc);
-		if (!ns)
-			return -1;
-		ob->scratch = ns;
-		ob->scratch_cap = nc;
-	}
+	if (grow(&ob->scratch, &ob->scratch_cap, kl + jl + 2, 512) < 0)
+		return -1;
 	memcpy(ob->scratch, line, kl);
 	ob->scratch[kl] = '\0';
 	memcpy(ob->scratch + kl + 1, tab + 1, jl);
