@@ -13,6 +13,8 @@
  *
  * usage: sqlite_floor DBFILE   (DBFILE and its -wal are replaced)
  * Environment: N names (1000000), B per batch (20000), IDX 0 = without names_since,
+ * 2 = instead of it an append-only rowid table recent(first_seen, name, added), a row per
+ * new name (what a start-up load from a table of recent names would cost to write),
  * OB 0 = no outbox, 1 = a row per record, 2 = a row per 512 records (as nodd stores them),
  * CACHE (PRAGMA cache_size, -65536), PS (page size, 16384). */
 #include <sqlite3.h>
@@ -84,7 +86,10 @@ static sqlite3 *open_db(const char *path, long idx)
 	exec_or_die(db, "CREATE TABLE names(name TEXT PRIMARY KEY, first_seen INTEGER NOT NULL,"
 		" source TEXT NOT NULL, baseline INTEGER NOT NULL DEFAULT 0, added INTEGER)"
 		" WITHOUT ROWID");
-	if (idx)
+	if (idx == 2)
+		exec_or_die(db, "CREATE TABLE recent(id INTEGER PRIMARY KEY, first_seen INTEGER NOT NULL,"
+			" name TEXT NOT NULL, added INTEGER)");
+	else if (idx)
 		exec_or_die(db, "CREATE INDEX names_since ON names(first_seen, name, added, baseline)"
 			" WHERE baseline = 0");
 	exec_or_die(db, "CREATE TABLE outbox(topic INTEGER NOT NULL, seq INTEGER NOT NULL,"
@@ -105,11 +110,14 @@ int main(int argc, char **argv)
 	if (n_all < 1 || per < 1)
 		return 2;
 	sqlite3 *db = open_db(argv[1], idx);
-	sqlite3_stmt *ins, *out;
+	sqlite3_stmt *ins, *out, *rec = NULL;
 	sqlite3_prepare_v2(db, "INSERT INTO names(name, first_seen, source, baseline, added) "
 		"VALUES (?1, ?2, 'import', 0, ?3) ON CONFLICT(name) DO NOTHING", -1, &ins, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO outbox(topic, seq, key, payload, created) "
 		"VALUES (1, ?1, ?2, ?3, ?4)", -1, &out, NULL);
+	if (idx == 2)
+		sqlite3_prepare_v2(db, "INSERT INTO recent(first_seen, name, added) VALUES (?1, ?2, ?3)",
+			-1, &rec, NULL);
 	struct item *v = malloc((size_t)per * sizeof *v);
 	char *rows = malloc(512 * 200 + 1);
 	if (!v || !rows || !ins || !out)
@@ -135,6 +143,12 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(ins, 2, v[i].fs);
 			sqlite3_bind_int64(ins, 3, now);
 			step_or_die(db, ins);
+			if (rec) {
+				sqlite3_bind_int64(rec, 1, v[i].fs);
+				sqlite3_bind_text(rec, 2, v[i].name, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(rec, 3, now);
+				step_or_die(db, rec);
+			}
 			if (!ob)
 				continue;
 			char rec[200];
@@ -158,11 +172,12 @@ int main(int argc, char **argv)
 		busy += cpu_now() - t0;
 	}
 	printf("%ld new names, batches of %ld, names_since %s, outbox %s: CPU %.2f s, "
-		"%.2f us/name\n", n_all, per, idx ? "on" : "off",
+		"%.2f us/name\n", n_all, per, idx == 2 ? "off, recent on" : idx ? "on" : "off",
 		ob == 2 ? "512 records a row" : ob ? "a row per record" : "off", busy,
 		busy * 1e6 / (double)n_all);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(out);
+	sqlite3_finalize(rec);
 	sqlite3_close(db);
 	free(v);
 	free(rows);
