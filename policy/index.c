@@ -39,6 +39,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #define TIME_EPOCH 1600000000LL
@@ -152,6 +153,27 @@ static size_t home(uint64_t h, size_t cap)
 
 /* ---- tables ---- */
 
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25   /* Linux 6.1; older kernels refuse it, which costs nothing */
+#endif
+
+/* Ask for transparent huge pages under a table's slots or arena (the whole 2 MiB pages
+ * inside [p, p + len)): a lookup touches a random slot and a random record of tens of
+ * megabytes, and with 4 KiB pages each one is also a TLB miss, the larger part of its
+ * cost. collapse: also turn pages already written into huge pages now (after a bulk
+ * load), not when khugepaged gets there. Advice only; failure changes nothing. */
+static void advise_huge(void *p, size_t len, int collapse)
+{
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(HUGE_PAGE - 1);
+	if (!p || e <= a)
+		return;
+	madvise((void *)a, e - a, MADV_HUGEPAGE);
+	if (collapse)
+		madvise((void *)a, e - a, MADV_COLLAPSE);
+}
+
 static size_t cap_for(size_t count)
 {
 	size_t cap = (size_t)((double)count / LOAD_BUILD) + 1;
@@ -167,6 +189,8 @@ static struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 	t->slots = calloc(t->cap, sizeof *t->slots);
 	t->arena_cap = arena_bytes ? arena_bytes : 256;
 	t->arena = malloc(t->arena_cap);
+	advise_huge(t->slots, t->cap * sizeof *t->slots, 0);
+	advise_huge(t->arena, t->arena_cap, 0);
 	if (!t->slots || !t->arena) {
 		free(t->slots);
 		free(t->arena);
@@ -246,6 +270,7 @@ static int slots_build(struct ntab *t, uint64_t seed, size_t cap, int dedupe, si
 	struct slot *ns = calloc(cap, sizeof *ns);
 	if (!ns)
 		return -1;
+	advise_huge(ns, cap * sizeof *ns, 0);
 	size_t live = 0, off = 0, dead0 = t->dead;
 	while (off < t->arena_len) {
 		uint64_t h[BUILD_BATCH];
@@ -284,6 +309,7 @@ static int arena_reserve(struct ntab *t, size_t more)
 		return -1;
 	t->arena = na;
 	t->arena_cap = nc;
+	advise_huge(na, nc, 0);
 	return 0;
 }
 
@@ -487,6 +513,7 @@ int nindex_bulk_end(nindex_t *ix)
 		t->arena = na;
 		t->arena_cap = t->arena_len ? t->arena_len : 1;
 	}
+	advise_huge(t->arena, t->arena_len, 1);
 	int32_t *nf = ix->nfsv ? realloc(ix->fsv, ix->nfsv * sizeof *nf) : NULL;
 	if (nf) {
 		ix->fsv = nf;
@@ -518,6 +545,33 @@ static int tab_get(const nindex_t *ix, const struct ntab *t, const uint8_t *rel,
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs)
 {
 	return tab_get(ix, ix->names, rel, len, fs);
+}
+
+void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len, int stage)
+{
+	const struct ntab *t = ix->names;
+	if (len == 0 || len > 255)
+		return;
+	uint64_t h = key_hash(ix->seed, rel, len);
+	size_t i = home(h, t->cap);
+	if (stage == 0) {
+		__builtin_prefetch(&t->slots[i]);
+		return;
+	}
+	/* the first two slots of the probe: a longer run is rare at this load factor */
+	for (int k = 0; k < 2; k++) {
+		const struct slot *s = &t->slots[i];
+		if (s->ref == 0)
+			return;
+		if (s->frag == (uint32_t)h) {
+			const uint8_t *r = t->arena + s->ref - 1;
+			__builtin_prefetch(r);
+			__builtin_prefetch(r + REC_HDR + len - 1);
+			return;
+		}
+		if (++i == t->cap)
+			i = 0;
+	}
 }
 
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest)

@@ -60,6 +60,12 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
 /* 1 and *fs when the name is present, else 0. */
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
 
+/* Start loading the memory a later nindex_get() of rel reads, without waiting for it:
+ * stage 0 its home slot; stage 1 (once stage 0 had time to arrive) the record the slot
+ * points to. A batch of lookups runs stage 0 for all, then stage 1 for all, then the
+ * lookups, so their cache misses overlap. No effect on any answer; read lock held. */
+void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len, int stage);
+
 /* 1 and *newest when rel is a proper ancestor of an indexed name, with the newest
  * first_seen among the names below it, else 0. */
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest);
