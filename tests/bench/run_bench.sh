@@ -6,7 +6,7 @@
 # (40000), BENCH_SOCKETS (4), BENCH_INFLIGHT (32 per socket), BENCH_DNSPERF (1 = also run
 # dnsperf -l BENCH_DNSPERF_SECS, 10), BENCH_KEEP (1 = keep the temp dir), BENCH_SERVERS
 # ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table), BENCH_CAP (50: % of
-# one core the server gets in the server-bound run; 0 = skip it), BENCH_PERF (FILE: record
+# one core the server gets in the server-bound run; 0 = skip it), BENCH_SERVE_PERF (FILE: record
 # the server with perf during the server-bound run into FILE.nodd / FILE.rbldnsd).
 # Exits 0 whenever the harness itself worked, whatever the numbers.
 set -u
@@ -133,8 +133,8 @@ capped_run() {
 	fi
 	echo "$pid" > "$CG_DIR/cgroup.procs" || return 0
 	log "$name: server-bound: server limited to $CAP % of CPU $SERVER_CPU, max rate, ${DUR}s"
-	if [ -n "${BENCH_PERF:-}" ] && command -v perf > /dev/null; then
-		perf record -g -o "$BENCH_PERF.$name" -p "$pid" > /dev/null 2>&1 &
+	if [ -n "${BENCH_SERVE_PERF:-}" ] && command -v perf > /dev/null; then
+		perf record -g -o "$BENCH_SERVE_PERF.$name" -p "$pid" > /dev/null 2>&1 &
 		perfpid=$!
 	fi
 	taskset -c $CLIENT_CPU "$LOADGEN" -p "$port" -z "$ZONE" -q "$TMP/data/queries.txt" \
