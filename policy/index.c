@@ -160,8 +160,8 @@ static size_t home(uint64_t h, size_t cap)
 
 /* Ask for transparent huge pages under a table's slots or arena (the whole 2 MiB pages
  * inside [p, p + len)): a lookup touches a random slot and a random record of tens of
- * megabytes, and with 4 KiB pages each one is also a TLB miss, the larger part of its
- * cost. collapse: also turn pages already written into huge pages now (after a bulk
+ * megabytes, and with 4 KiB pages each one is also a TLB miss (a page walk, dearer
+ * still in a virtual machine). collapse: also turn pages already written into huge pages now (after a bulk
  * load), not when khugepaged gets there. Advice only; failure changes nothing. */
 static void advise_huge(void *p, size_t len, int collapse)
 {
