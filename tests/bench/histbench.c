@@ -80,6 +80,8 @@ int main(int argc, char **argv)
 		return 1;
 	size_t hn = nindex_history_count(ix), hm = nindex_history_memory(ix);
 	size_t live = nindex_count(ix), im = nindex_memory(ix) - hm;
+	/* the first_seen array sorted once (a duplicate name in the load leaves it to sort) */
+	(void)nindex_count_since(ix, 0);
 	double t[10];
 	long removed = 0;
 	for (int k = 0; k < 10; k++) {

@@ -287,6 +287,7 @@ done
 ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
 	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu), dnsperf q/s $(ratio dnsperf), dnsperf q/s per server core $(ratio dpcore) (>1: nodd faster)"
+[ -x "$BUILD/tests/bench/histbench" ] && echo "nodd IXFR history and index purge, $NAMES names a day (in process, CPU): $("$BUILD/tests/bench/histbench" "$NAMES")"
 
 [ "${BENCH_SERVING_ONLY:-0}" = 1 ] && exit 0
 
