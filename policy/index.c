@@ -122,6 +122,7 @@ static int build_one(struct ntab *t, struct slot *ns, size_t cap, uint64_t h, si
 				rec_set_v(first, rec_v(r));
 			rec_set_v(r, T_DEAD);
 			t->dead++;
+			t->dead_bytes += rec_size(r);
 			return 0;
 		}
 	}

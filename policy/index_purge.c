@@ -117,6 +117,7 @@ static int move_to_tail(struct ntab *t, uint64_t seed, size_t off)
 			i = 0;
 	t->slots[i].ref = ref_of(t, to);
 	rec_set_v(r, T_DEAD);
+	t->dead_bytes += n;
 	return 0;
 }
 

@@ -175,7 +175,7 @@ static void history_matches_full_index(int in_order)
 	ok(nindex_history_count(ix) > 0 && nindex_count(ix) < nindex_count(full),
 		"names left the index for its history");
 	int64_t last = times[nt - 1];
-	int diffable = 0, same = 0, tried = 0, too_old = 0;
+	int diffable = 0, same = 0, tried = 0, too_old = 0, as_axfr = 0;
 	for (int z = 0; z <= NOD_ZONE_DNSBL; z++) {
 		for (int i = 0; i < nt - 1; i++) {
 			int64_t vt;
@@ -199,6 +199,18 @@ static void history_matches_full_index(int in_order)
 			versions_content(vf, z, vt, &c1);
 			versions_content(vh, z, vt, &c2);
 			tried++;
+			/* IXFR from the version applied to its AXFR content = the current AXFR */
+			struct xfr_list cur;
+			xfr_list_init(&cur);
+			versions_content(vh, z, last, &cur);
+			struct copy have = { { 0 }, 0 }, want = { { 0 }, 0 };
+			copy_from(&have, &c2, z == NOD_ZONE_DNSBL);
+			copy_from(&want, &cur, z == NOD_ZONE_DNSBL);
+			as_axfr += copy_apply(&have, &d2, &a2, z == NOD_ZONE_DNSBL) == 0 &&
+				copy_equal(&have, &want);
+			copy_free(&have);
+			copy_free(&want);
+			xfr_list_free(&cur);
 			same += in_order ? bytes_equal(&d1, &d2) && bytes_equal(&a1, &a2) &&
 				bytes_equal(&c1, &c2)
 				: lists_equal(&d1, &d2) && lists_equal(&a1, &a2) && lists_equal(&c1, &c2);
@@ -213,6 +225,7 @@ static void history_matches_full_index(int in_order)
 	ok(diffable > 8 * 60, "every version of the last day is diffable (%d)", diffable);
 	is_int(same, tried, "content and diff from each: the same %s as with every name kept",
 		in_order ? "bytes (names came in first_seen order)" : "records");
+	is_int(as_axfr, tried, "IXFR from each version, applied to it, gives the current AXFR");
 	ok(too_old > 8 * 30, "versions older than the history are not diffable (%d)", too_old);
 	versions_free(vf);
 	versions_free(vh);
