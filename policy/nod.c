@@ -141,8 +141,9 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (store_meta_get_int(nod->st, "versions.floor", &nod->floor) < 0)
 		goto store_fail;
 	/* Load back to the oldest version time so names that aged out while we were down
-	 * are seen leaving their windows by the first tick, and as far as the index keeps
-	 * names, so an IXFR from a version of the last 24 h lists their deletion. */
+	 * are seen leaving their windows by the first tick, and as far back as the index's
+	 * history keeps names, so an IXFR from a version of the last 24 h lists their
+	 * deletion. */
 	int64_t since = oldest - WINDOW_MAX_SECS;
 	if (now - NOD_KEEP_SECS < since)
 		since = now - NOD_KEEP_SECS;
