@@ -366,6 +366,7 @@ done
 [ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s, ${R[nodd.import_rate]} names/s (goal >= 250000; tests/bench/bench_import.sh: re-import and status too)"
 echo "ratio nodd/rbldnsd: RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu)"
 echo "serving per core (goal >= 1.3): max $(ratio qcore), server-bound $(ratio capcore), dnsperf $(ratio dpcore)"
+[ -x "$BUILD/tests/bench/histbench" ] && echo "nodd IXFR history and index purge, $NAMES names a day (in process, CPU): $("$BUILD/tests/bench/histbench" "$NAMES")"
 
 [ "${BENCH_SERVING_ONLY:-0}" = 1 ] && exit 0
 
