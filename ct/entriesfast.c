@@ -1,0 +1,212 @@
+/* entriesfast.c -- the plain-shape reader of get-entries bodies (see entriesfast.h). Owns
+ * the JSON syntax of that one shape; must not accept anything ct_entries_parse_json would
+ * read differently (tests/fuzz/fuzz_ctentries.c compares the two on every body it accepts).
+ *
+ * Why by hand: jansson builds and frees a string value per leaf_input and extra_data
+ * (together a few kilobytes per entry) and checks them as UTF-8; reading a log, that was
+ * most of the daemon's time per entry. Here the body is scanned once for its shape and its
+ * base64, then each leaf_input is decoded into one reused buffer; extra_data, which nodd
+ * does not use, is only checked. */
+#include "ct/entriesfast.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ct_entries_slice {
+	size_t leaf_off, leaf_len, extra_off, extra_len;
+};
+
+void ct_entries_buf_free(struct ct_entries_buf *b)
+{
+	free(b->leaf);
+	free(b->extra);
+	free(b->sl);
+	memset(b, 0, sizeof *b);
+}
+
+struct rd {
+	const char *p, *end;
+};
+
+static void skip_ws(struct rd *r)
+{
+	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+		r->p++;
+}
+
+static int take(struct rd *r, char c)
+{
+	skip_ws(r);
+	if (r->p < r->end && *r->p == c) {
+		r->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 for the characters of standard base64 (RFC 4648 section 4) without the padding */
+static const uint8_t b64char[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+	['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+	['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
+/* A string of base64 characters and '=' (no escape, no other character) at r: its slice.
+ * Whether it decodes is decided by the caller. 0, or -1. */
+static int b64_string(struct rd *r, const char *base, size_t *off, size_t *len)
+{
+	if (!take(r, '"'))
+		return -1;
+	const char *b = r->p;
+	while (r->p < r->end && (b64char[(unsigned char)*r->p] || *r->p == '='))
+		r->p++;
+	if (r->p == r->end || *r->p != '"')
+		return -1;
+	*off = (size_t)(b - base);
+	*len = (size_t)(r->p - b);
+	r->p++;
+	return 0;
+}
+
+/* Would ct_base64_decode accept s? Its rule: a multiple of 4 characters, at most two '='
+ * at the end and base64 characters before them. Checked without decoding. */
+static int b64_valid(const char *s, size_t len)
+{
+	if (len % 4 != 0)
+		return 0;
+	if (len == 0)
+		return 1;
+	size_t pad = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
+	for (size_t i = 0; i < len - pad; i++)
+		if (!b64char[(unsigned char)s[i]])
+			return 0;
+	return 1;
+}
+
+/* A quoted key at r: 1 leaf_input, 2 extra_data, 3 entries, 0 anything else, -1 when
+ * not a plain string followed by ':'. */
+static int key(struct rd *r)
+{
+	if (!take(r, '"'))
+		return -1;
+	const char *b = r->p;
+	while (r->p < r->end && ((*r->p >= 'a' && *r->p <= 'z') || *r->p == '_'))
+		r->p++;
+	if (r->p == r->end || *r->p != '"')
+		return -1;
+	size_t n = (size_t)(r->p - b);
+	r->p++;
+	if (!take(r, ':'))
+		return -1;
+	if (n == 10 && memcmp(b, "leaf_input", 10) == 0)
+		return 1;
+	if (n == 10 && memcmp(b, "extra_data", 10) == 0)
+		return 2;
+	if (n == 7 && memcmp(b, "entries", 7) == 0)
+		return 3;
+	return 0;
+}
+
+/* One entry object: both keys exactly once, no other. 0, or -1. */
+static int read_entry(struct rd *r, const char *base, struct ct_entries_slice *s)
+{
+	int have = 0;
+	if (!take(r, '{'))
+		return -1;
+	do {
+		int k = key(r);
+		if (k != 1 && k != 2)
+			return -1;
+		if (have & k)
+			return -1; /* a duplicate key: jansson's reader refuses the body */
+		have |= k;
+		if (k == 1 ? b64_string(r, base, &s->leaf_off, &s->leaf_len)
+			   : b64_string(r, base, &s->extra_off, &s->extra_len))
+			return -1;
+	} while (take(r, ','));
+	return take(r, '}') && have == 3 ? 0 : -1;
+}
+
+/* The shape of the whole body; *n slices in buf->sl. 0, or -1. */
+static int scan(const char *body, size_t len, struct ct_entries_buf *buf, size_t *n)
+{
+	struct rd r = { body, body + len };
+	*n = 0;
+	if (!take(&r, '{') || key(&r) != 3 || !take(&r, '['))
+		return -1;
+	if (!take(&r, ']')) {
+		do {
+			if (*n == buf->slcap) {
+				size_t nc = buf->slcap ? buf->slcap * 2 : 1024;
+				struct ct_entries_slice *ns = realloc(buf->sl, nc * sizeof *ns);
+				if (!ns)
+					return -1;
+				buf->sl = ns;
+				buf->slcap = nc;
+			}
+			if (read_entry(&r, body, &buf->sl[*n]) < 0)
+				return -1;
+			(*n)++;
+		} while (take(&r, ','));
+		if (!take(&r, ']'))
+			return -1;
+	}
+	if (!take(&r, '}'))
+		return -1;
+	skip_ws(&r);
+	return r.p == r.end ? 0 : -1;
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint8_t *np = realloc(*p, need);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = need;
+	return 0;
+}
+
+long ct_entries_fast(const char *body, size_t len, int want_extra, ct_entry_cb cb, void *ctx,
+	struct ct_entries_buf *buf)
+{
+	size_t n;
+	if (scan(body, len, buf, &n) < 0)
+		return CT_ENTRIES_DECLINED;
+	/* every string checked before the first entry is given: a decline gives none */
+	size_t leafmax = 0, extramax = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_entries_slice *s = &buf->sl[i];
+		if (!b64_valid(body + s->leaf_off, s->leaf_len) ||
+		    !b64_valid(body + s->extra_off, s->extra_len))
+			return CT_ENTRIES_DECLINED;
+		if (s->leaf_len > leafmax)
+			leafmax = s->leaf_len;
+		if (s->extra_len > extramax)
+			extramax = s->extra_len;
+	}
+	if (n > (size_t)LONG_MAX || grow(&buf->leaf, &buf->leafcap, leafmax / 4 * 3 + 1) < 0 ||
+	    (want_extra && grow(&buf->extra, &buf->extracap, extramax / 4 * 3 + 1) < 0))
+		return CT_ENTRIES_DECLINED;
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_entries_slice *s = &buf->sl[i];
+		/* b64_valid is ct_base64_decode's rule: these cannot fail (the fuzz target
+		 * checks it), and if one did the body stops short instead of giving bad bytes */
+		long l = ct_base64_decode(body + s->leaf_off, s->leaf_len, buf->leaf, buf->leafcap);
+		long el = want_extra ? ct_base64_decode(body + s->extra_off, s->extra_len, buf->extra,
+			buf->extracap) : 0;
+		if (l < 0 || el < 0)
+			return CT_ENTRIES_STOPPED;
+		if (cb(ctx, buf->leaf, (size_t)l, want_extra ? buf->extra : NULL, (size_t)el) != 0)
+			return CT_ENTRIES_STOPPED;
+	}
+	return (long)n;
+}
