@@ -10,8 +10,11 @@
 #include "ct/entriesfast.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/jscan.h"
 
 struct ct_entries_slice {
 	size_t leaf_off, leaf_len, extra_off, extra_len;
@@ -23,26 +26,6 @@ void ct_entries_buf_free(struct ct_entries_buf *b)
 	free(b->extra);
 	free(b->sl);
 	memset(b, 0, sizeof *b);
-}
-
-struct rd {
-	const char *p, *end;
-};
-
-static void skip_ws(struct rd *r)
-{
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-		r->p++;
-}
-
-static int take(struct rd *r, char c)
-{
-	skip_ws(r);
-	if (r->p < r->end && *r->p == c) {
-		r->p++;
-		return 1;
-	}
-	return 0;
 }
 
 /* 1 for the characters of standard base64 (RFC 4648 section 4) without the padding */
@@ -60,9 +43,9 @@ static const uint8_t b64char[256] = {
 /* A string at r that ct_base64_decode accepts, checked in the one pass over it: base64
  * characters, at most two '=' at the end, a multiple of 4 in all; no escape, no other
  * character. 0 with its slice, or -1. */
-static int b64_string(struct rd *r, const char *base, size_t *off, size_t *len)
+static int b64_string(struct jscan *r, const char *base, size_t *off, size_t *len)
 {
-	if (!take(r, '"'))
+	if (!jscan_take(r, '"'))
 		return -1;
 	const char *b = r->p;
 	while (r->p < r->end && b64char[(unsigned char)*r->p])
@@ -79,9 +62,9 @@ static int b64_string(struct rd *r, const char *base, size_t *off, size_t *len)
 
 /* A quoted key at r: 1 leaf_input, 2 extra_data, 3 entries, 0 anything else, -1 when
  * not a plain string followed by ':'. */
-static int key(struct rd *r)
+static int key(struct jscan *r)
 {
-	if (!take(r, '"'))
+	if (!jscan_take(r, '"'))
 		return -1;
 	const char *b = r->p;
 	while (r->p < r->end && ((*r->p >= 'a' && *r->p <= 'z') || *r->p == '_'))
@@ -90,7 +73,7 @@ static int key(struct rd *r)
 		return -1;
 	size_t n = (size_t)(r->p - b);
 	r->p++;
-	if (!take(r, ':'))
+	if (!jscan_take(r, ':'))
 		return -1;
 	if (n == 10 && memcmp(b, "leaf_input", 10) == 0)
 		return 1;
@@ -102,10 +85,10 @@ static int key(struct rd *r)
 }
 
 /* One entry object: both keys exactly once, no other. 0, or -1. */
-static int read_entry(struct rd *r, const char *base, struct ct_entries_slice *s)
+static int read_entry(struct jscan *r, const char *base, struct ct_entries_slice *s)
 {
 	int have = 0;
-	if (!take(r, '{'))
+	if (!jscan_take(r, '{'))
 		return -1;
 	do {
 		int k = key(r);
@@ -117,50 +100,51 @@ static int read_entry(struct rd *r, const char *base, struct ct_entries_slice *s
 		if (k == 1 ? b64_string(r, base, &s->leaf_off, &s->leaf_len)
 			   : b64_string(r, base, &s->extra_off, &s->extra_len))
 			return -1;
-	} while (take(r, ','));
-	return take(r, '}') && have == 3 ? 0 : -1;
+	} while (jscan_take(r, ','));
+	return jscan_take(r, '}') && have == 3 ? 0 : -1;
+}
+
+/* p (cap elements of size bytes) with room for need: the same or a larger copy, or NULL
+ * (p untouched) when out of memory. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	size_t nc = *cap ? *cap * 2 : 1024;
+	if (nc < need)
+		nc = need;
+	if (nc > SIZE_MAX / size)
+		return NULL;
+	void *np = realloc(p, nc * size);
+	if (np)
+		*cap = nc;
+	return np;
 }
 
 /* The shape of the whole body; *n slices in buf->sl. 0, or -1. */
 static int scan(const char *body, size_t len, struct ct_entries_buf *buf, size_t *n)
 {
-	struct rd r = { body, body + len };
+	struct jscan r = { body, body + len };
 	*n = 0;
-	if (!take(&r, '{') || key(&r) != 3 || !take(&r, '['))
+	if (!jscan_take(&r, '{') || key(&r) != 3 || !jscan_take(&r, '['))
 		return -1;
-	if (!take(&r, ']')) {
+	if (!jscan_take(&r, ']')) {
 		do {
-			if (*n == buf->slcap) {
-				size_t nc = buf->slcap ? buf->slcap * 2 : 1024;
-				struct ct_entries_slice *ns = realloc(buf->sl, nc * sizeof *ns);
-				if (!ns)
-					return -1;
-				buf->sl = ns;
-				buf->slcap = nc;
-			}
+			void *ns = grow(buf->sl, &buf->slcap, *n + 1, sizeof *buf->sl);
+			if (!ns)
+				return -1;
+			buf->sl = ns;
 			if (read_entry(&r, body, &buf->sl[*n]) < 0)
 				return -1;
 			(*n)++;
-		} while (take(&r, ','));
-		if (!take(&r, ']'))
+		} while (jscan_take(&r, ','));
+		if (!jscan_take(&r, ']'))
 			return -1;
 	}
-	if (!take(&r, '}'))
+	if (!jscan_take(&r, '}'))
 		return -1;
-	skip_ws(&r);
+	jscan_ws(&r);
 	return r.p == r.end ? 0 : -1;
-}
-
-static int grow(uint8_t **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	uint8_t *np = realloc(*p, need);
-	if (!np)
-		return -1;
-	*p = np;
-	*cap = need;
-	return 0;
 }
 
 long ct_entries_fast(const char *body, size_t len, int want_extra, ct_entry_cb cb, void *ctx,
@@ -177,8 +161,13 @@ long ct_entries_fast(const char *body, size_t len, int want_extra, ct_entry_cb c
 		if (buf->sl[i].extra_len > extramax)
 			extramax = buf->sl[i].extra_len;
 	}
-	if (n > (size_t)LONG_MAX || grow(&buf->leaf, &buf->leafcap, leafmax / 4 * 3 + 1) < 0 ||
-	    (want_extra && grow(&buf->extra, &buf->extracap, extramax / 4 * 3 + 1) < 0))
+	void *lp = grow(buf->leaf, &buf->leafcap, leafmax / 4 * 3 + 1, 1);
+	if (lp)
+		buf->leaf = lp;
+	void *ep = want_extra ? grow(buf->extra, &buf->extracap, extramax / 4 * 3 + 1, 1) : NULL;
+	if (ep)
+		buf->extra = ep;
+	if (n > (size_t)LONG_MAX || !lp || (want_extra && !ep))
 		return CT_ENTRIES_DECLINED;
 	for (size_t i = 0; i < n; i++) {
 		const struct ct_entries_slice *s = &buf->sl[i];
