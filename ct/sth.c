@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -159,6 +160,40 @@ void ct_sth_signed_input(const struct ct_sth *s, uint8_t out[50])
 		out[10 + i] = (uint8_t)(s->tree_size >> (56 - 8 * i));
 	}
 	memcpy(out + 18, s->root, 32);
+}
+
+/* A unix time in milliseconds as "2026-01-02T03:04:05.678Z" (UTC). */
+static void fmt_ms(uint64_t ms, char *out, size_t outsz)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char day[32];
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(out, outsz, "%llu ms", (unsigned long long)ms);
+		return;
+	}
+	snprintf(out, outsz, "%s.%03uZ", day, (unsigned)(ms % 1000));
+}
+
+int ct_sth_check_time(const struct ct_sth *prev, const struct ct_sth *s, int64_t now_ms,
+	struct nodd_err *e)
+{
+	char at[48], before[48];
+	fmt_ms(s->timestamp_ms, at, sizeof at);
+	if (prev && s->timestamp_ms < prev->timestamp_ms) {
+		fmt_ms(prev->timestamp_ms, before, sizeof before);
+		return nodd_fail(e, NODD_E_PEER, "the tree head of size %llu dated %s goes back in "
+			"time from the verified head of size %llu dated %s",
+			(unsigned long long)s->tree_size, at, (unsigned long long)prev->tree_size, before);
+	}
+	if (now_ms >= 0 && s->timestamp_ms > (uint64_t)now_ms + CT_STH_MAX_FUTURE_MS)
+		return nodd_fail(e, NODD_E_PEER, "the tree head of size %llu is dated %s, %llu s "
+			"ahead of this host's clock (at most %d s allowed)",
+			(unsigned long long)s->tree_size, at,
+			(unsigned long long)((s->timestamp_ms - (uint64_t)now_ms) / 1000),
+			CT_STH_MAX_FUTURE_MS / 1000);
+	return 0;
 }
 
 /* A base64 JSON string member into out: exactly want bytes when want > 0, else up to outsz. */

@@ -36,6 +36,18 @@ struct ct_sth {
 	uint8_t root[32];
 };
 
+/* How far ahead of this host's clock a tree head may be dated: a log's clock and ours
+ * differ by seconds, not by minutes. */
+#define CT_STH_MAX_FUTURE_MS (10 * 60 * 1000)
+
+/* The time of a verified tree head s (borrowed) against the newest one verified before
+ * (prev, borrowed; NULL: none) and the wall clock now_ms (unix milliseconds). A log signs
+ * its heads in time order (RFC 6962 section 3.5), so a head dated before prev, or more than
+ * CT_STH_MAX_FUTURE_MS ahead of now_ms, is the log's fault. Returns 0, or -1 with e set
+ * (NODD_E_PEER, both heads' sizes and dates in the message). */
+int ct_sth_check_time(const struct ct_sth *prev, const struct ct_sth *s, int64_t now_ms,
+	struct nodd_err *e);
+
 /* The 50 bytes a log signs for a tree head: 00 01 || u64 timestamp || u64 size || root. */
 void ct_sth_signed_input(const struct ct_sth *s, uint8_t out[50]);
 

@@ -5,6 +5,7 @@ of verified entries into candidates, records and zone entries.
 Each test starts its own log(s) and nodd; waits are bounded."""
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -272,6 +273,70 @@ def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
     assert n.lookup("after-shrink.se")[0] == 200
     assert [r["domain"] for r in ws_records(n, NRD, 6, timeout=0.5)] == [
         "before0.se", "before1.se", "before2.se", "before3.se", "after-shrink.se"]
+
+
+def failing(n, desc, timeout=15):
+    """The status of desc once it is failing."""
+    return h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
+                      timeout, what="%s failing" % desc)
+
+
+def test_tree_head_dated_back_in_time_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) date their next head an hour before the
+    last one nodd verified."""
+    a = logs("a")
+    t = logs("t", server=a.server)
+    for lg in (a, t):
+        for i in range(3):
+            lg.add(names=["past%d-%s.se" % (i, lg.name)])
+    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+    for lg in (a, t):
+        wait_position(n, "log-" + lg.name, 3)
+    for lg in (a, t):
+        lg.fault(time_shift=-3600 * 1000)
+        lg.add(names=["back-%s.se" % lg.name])
+    for lg in (a, t):
+        desc = "log-" + lg.name
+        st = failing(n, desc)
+        what = "checkpoint" if lg is t else "get-sth"
+        assert st["last_error"].startswith(what + ": the tree head of size 4 dated "), st
+        assert " goes back in time from the verified head of size 3 dated " in st["last_error"]
+        assert st["position"] == 3 and st["verified_tree_size"] == 3, st
+        assert n.lookup("back-%s.se" % lg.name)[0] == 404
+        assert h.metric_sum(n.metrics(), "nodd_ct_failing", log=desc) == 1
+    # a reload reads it again from its last verified head: still dated back, failing again
+    before = {lg.name: len(lg.requests()) for lg in (a, t)}
+    n.send_signal(signal.SIGHUP)
+    for lg in (a, t):
+        h.wait_for(lambda: len(lg.requests()) > before[lg.name], 10, what="head read again")
+        st = failing(n, "log-" + lg.name)
+        assert "goes back in time" in st["last_error"] and st["position"] == 3
+    # the log dates its heads right again: the next reload reads the new entry
+    for lg in (a, t):
+        lg.fault(reset=True)
+    n.send_signal(signal.SIGHUP)
+    for lg in (a, t):
+        st = wait_position(n, "log-" + lg.name, 4)
+        assert st["state"] != "failing" and st["verified_tree_size"] == 4, st
+        assert n.lookup("back-%s.se" % lg.name)[0] == 200
+
+
+def test_tree_head_dated_ahead_of_the_clock_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) date their first head two hours ahead."""
+    a = logs("a")
+    t = logs("t", server=a.server)
+    for lg in (a, t):
+        lg.add(names=["ahead-%s.se" % lg.name])
+        lg.fault(time_shift=2 * 3600 * 1000)
+    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+    for lg in (a, t):
+        st = failing(n, "log-" + lg.name)
+        # read some milliseconds after it was published: 7199 s ahead, or 7200
+        assert re.fullmatch(r"%s: the tree head of size 1 is dated \S+Z, 7(199|200) s ahead of "
+                            r"this host's clock \(at most 600 s allowed\)"
+                            % ("checkpoint" if lg is t else "get-sth"), st["last_error"]), st
+        assert st["position"] == 0
+        assert n.lookup("ahead-%s.se" % lg.name)[0] == 404
 
 
 def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
