@@ -206,7 +206,8 @@ struct config_changes {
 /* The settings that differ between the running config and a newly loaded one and that a
  * reload (SIGHUP) does not apply, named once each in out. Returns how many. What a reload
  * does apply: log.level (server.log-level), log.categories, log.queries, log.query-rate, server.http-token, publish ttl, ns, hostmaster, soa-*,
- * rpz-action, policy.future-skew, keys and transfer.allow (conf/schema.c marks them). */
+ * rpz-action, policy.future-skew, keys, transfer.allow, ct.logs and ct.start (conf/schema.c
+ * marks them). */
 int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n,
 	struct config_changes *out);
 

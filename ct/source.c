@@ -15,6 +15,7 @@
 #include "ct/loglist.h"
 #include "ct/names.h"
 #include "ct/state.h"
+#include "ct/sth.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -24,6 +25,8 @@ struct running {
 	struct ct_follow *f;
 	int from_list;
 	int seen;               /* still wanted by the list just read */
+	char *settings;         /* a ct.logs entry's settings as one string (spec_text): a
+	                         * reload restarts the log when they change; NULL from the list */
 };
 
 struct ct_source {
@@ -44,6 +47,25 @@ static struct running *find(struct ct_source *s, const uint8_t id[32])
 	return NULL;
 }
 
+/* A log's settings as one string, to see a reload change them. NULL when out of memory. */
+static char *spec_text(const struct ct_log_spec *sp)
+{
+	char *out = NULL;
+	if (asprintf(&out, "%s\n%s\n%s\n%s\n%s\n%d %d %d", sp->description ? sp->description : "",
+		    sp->url ? sp->url : "", sp->monitoring_url ? sp->monitoring_url : "",
+		    sp->submission_url ? sp->submission_url : "", sp->key_b64, sp->parallel,
+		    sp->rate, sp->batch) < 0)
+		return NULL;
+	return out;
+}
+
+static void stop_at(struct ct_source *s, size_t i)
+{
+	ct_follow_stop(s->logs[i].f);
+	free(s->logs[i].settings);
+	s->logs[i] = s->logs[--s->nlogs];
+}
+
 static int add_log(struct ct_source *s, const struct ct_log_spec *spec, int from_list,
 	struct nodd_err *e)
 {
@@ -55,10 +77,16 @@ static int add_log(struct ct_source *s, const struct ct_log_spec *spec, int from
 		s->logs = n;
 		s->cap = cap;
 	}
+	char *settings = NULL;
+	if (!from_list && !(settings = spec_text(spec)))
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
 	struct ct_follow *f = ct_follow_start(&s->env, spec, e);
-	if (!f)
+	if (!f) {
+		free(settings);
 		return -1;
-	s->logs[s->nlogs++] = (struct running){ .f = f, .from_list = from_list, .seen = 1 };
+	}
+	s->logs[s->nlogs++] = (struct running){ .f = f, .from_list = from_list, .seen = 1,
+		.settings = settings };
 	return 0;
 }
 
@@ -110,8 +138,7 @@ static void apply_list(struct ct_source *s, const char *json, size_t len)
 		}
 		log_info("ct %s: no longer in the log list (or not usable): not followed any more",
 			ct_follow_description(s->logs[i].f));
-		ct_follow_stop(s->logs[i].f);
-		s->logs[i] = s->logs[--s->nlogs];
+		stop_at(s, i);
 	}
 	ct_loglist_free(li, n);
 }
@@ -196,20 +223,116 @@ static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
 		ct_follow_rates(s->logs[i].f);
 }
 
+static struct ct_log_spec config_spec(const struct nodd_config *cfg, const struct config_ct_log *c)
+{
+	struct ct_log_spec sp = { .description = c->description, .url = c->url,
+		.monitoring_url = c->monitoring_url, .submission_url = c->submission_url,
+		.key_b64 = c->key, .parallel = c->parallel, .rate = c->rate, .batch = c->batch_size };
+	spec_defaults(cfg, &sp);
+	return sp;
+}
+
 static int start_config_logs(struct ct_source *s, struct nodd_err *e)
 {
 	const struct nodd_config *cfg = s->cfg;
 	for (int i = 0; i < cfg->nct_logs; i++) {
-		const struct config_ct_log *c = &cfg->ct_logs[i];
-		struct ct_log_spec sp = { .description = c->description, .url = c->url,
-			.monitoring_url = c->monitoring_url, .submission_url = c->submission_url,
-			.key_b64 = c->key, .parallel = c->parallel, .rate = c->rate,
-			.batch = c->batch_size };
-		spec_defaults(cfg, &sp);
+		struct ct_log_spec sp = config_spec(cfg, &cfg->ct_logs[i]);
 		if (add_log(s, &sp, 0, e) < 0)
-			return nodd_wrap(e, "%s:%d: ct.logs", cfg->path, c->line);
+			return nodd_wrap(e, "%s:%d: ct.logs", cfg->path, cfg->ct_logs[i].line);
 	}
 	return 0;
+}
+
+int ct_source_check_logs(const struct nodd_config *n, struct nodd_err *e)
+{
+	for (int i = 0; i < n->nct_logs; i++) {
+		struct ct_logkey *k = ct_logkey_new(n->ct_logs[i].key, e);
+		if (!k)
+			return nodd_wrap(e, "%s:%d: ct.logs", n->path, n->ct_logs[i].line);
+		ct_logkey_free(k);
+	}
+	return 0;
+}
+
+/* A ct.logs entry of a reloaded configuration: its log ID and settings (spec_text). */
+struct wanted {
+	uint8_t id[32];
+	char *settings;
+};
+
+/* The entry of w (n of them) with this log ID, or NULL. */
+static const struct wanted *wanted_find(const struct wanted *w, int n, const uint8_t id[32])
+{
+	for (int i = 0; i < n; i++)
+		if (memcmp(w[i].id, id, 32) == 0)
+			return &w[i];
+	return NULL;
+}
+
+/* The logs of the configuration that left it, or whose settings changed, stop; a log of
+ * the list that the configuration now names too stops, to start with its settings. */
+static int stop_unwanted(struct ct_source *s, const struct wanted *w, int nw)
+{
+	int changed = 0;
+	for (size_t i = 0; i < s->nlogs;) {
+		struct running *r = &s->logs[i];
+		const struct wanted *c = wanted_find(w, nw, ct_follow_log_id(r->f));
+		const char *why = !c ? (r->from_list ? NULL : "no longer in ct.logs: not followed "
+				"any more")
+			: r->from_list ? "now in ct.logs: followed with its settings there"
+			: strcmp(r->settings, c->settings) != 0 ? "its ct.logs settings changed: "
+				"followed again with them" : NULL;
+		if (!why) {
+			i++;
+			continue;
+		}
+		log_info("ct %s: %s", ct_follow_description(r->f), why);
+		stop_at(s, i);
+		changed++;
+	}
+	return changed;
+}
+
+int ct_source_set_logs(struct ct_source *s, const struct nodd_config *n)
+{
+	if (!s)
+		return 0;
+	struct wanted *w = calloc((size_t)n->nct_logs + 1, sizeof *w);
+	int nw = 0, changed = 0;
+	for (int i = 0; w && i < n->nct_logs; i++) {
+		struct ct_log_spec sp = config_spec(s->cfg, &n->ct_logs[i]);
+		struct nodd_err e = { 0 };
+		struct ct_logkey *k = ct_logkey_new(sp.key_b64, &e);
+		if (k && (w[nw].settings = spec_text(&sp)) != NULL)
+			memcpy(w[nw++].id, ct_logkey_id(k), 32);
+		ct_logkey_free(k);
+		if (nw != i + 1) {
+			/* keys were checked (ct_source_check_logs): out of memory */
+			log_err("ct: reload: out of memory; the logs followed stay as they are");
+			goto out;
+		}
+	}
+	if (!w) {
+		log_err("ct: reload: out of memory; the logs followed stay as they are");
+		return 0;
+	}
+	s->env.start = n->ct_start;
+	changed = stop_unwanted(s, w, nw);
+	for (int i = 0; i < n->nct_logs; i++) {
+		if (find(s, w[i].id))
+			continue;
+		struct ct_log_spec sp = config_spec(s->cfg, &n->ct_logs[i]);
+		struct nodd_err e = { 0 };
+		if (add_log(s, &sp, 0, &e) < 0)
+			log_err("%s:%d: ct.logs: %s", n->path, n->ct_logs[i].line, e.msg);
+		else
+			changed++;
+	}
+out:
+	for (int i = 0; i < nw; i++)
+		free(w[i].settings);
+	free(w);
+	return changed;
 }
 
 struct ct_source *ct_source_start(struct event_base *base, const struct nodd_config *cfg,
@@ -266,8 +389,10 @@ void ct_source_stop(struct ct_source *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nlogs; i++)
+	for (size_t i = 0; i < s->nlogs; i++) {
 		ct_follow_stop(s->logs[i].f);
+		free(s->logs[i].settings);
+	}
 	free(s->logs);
 	if (s->list_req)
 		ct_fetch_cancel(s->env.fetch, s->list_req);

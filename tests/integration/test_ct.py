@@ -377,6 +377,59 @@ def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
     assert len(a.requests()) == before and n.lookup("late-a.se")[0] == 404
 
 
+def test_logs_removed_from_and_added_to_ct_logs_by_a_reload(logs, nodd_factory):
+    """ct.logs and ct.start change without a restart: noddctl reload stops log-a and starts
+    log-b at its end; SIGHUP brings log-a back where it stopped."""
+    a = logs("a")
+    b = logs("b", server=a.server)
+    a.add(names=["in-a.se"])
+    for i in range(3):
+        b.add(names=["old%d-b.se" % i])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 1)
+    assert "log-b" not in ct_status(n) and not b.requests()
+    n.extra = ct_yaml([b], start="end")
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("configuration reloaded\napplied:        ct.logs, ct.start\n"
+                        "restart needed: -\n"), r.stdout
+    h.wait_for(lambda: "log-a" not in ct_status(n), 10, what="log-a no longer followed")
+    st = wait_position(n, "log-b", 3)
+    assert st["last_error"] is None
+    b.add(names=["new-b.se"])
+    wait_position(n, "log-b", 4)
+    assert [r["domain"] for r in ws_records(n, NRD, 3, timeout=0.5)] == ["in-a.se", "new-b.se"]
+    # no request reaches the log that left ct.logs
+    before = len(a.requests())
+    a.add(names=["late-a.se"])
+    time.sleep(1.5)
+    assert len(a.requests()) == before and n.lookup("late-a.se")[0] == 404
+    # back in ct.logs: read again from its saved position, not from ct.start (its end)
+    n.extra = ct_yaml([b, a], start="end")
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    st = wait_position(n, "log-a", 2)
+    assert st["last_error"] is None and n.lookup("late-a.se")[0] == 200
+    assert ct_status(n)["log-b"]["position"] == 4
+    assert "reload: configuration re-read; applied: ct.logs" in n.log_text()
+
+
+def test_ct_logs_with_a_bad_key_are_refused_by_a_reload(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["kept.se"])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 1)
+    n.extra = ct_yaml([a]).replace(a.key_b64, "bm90IGEga2V5")
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 1, r.stdout
+    assert "ct.logs: log key: not a DER SubjectPublicKeyInfo" in r.stderr, r.stderr
+    a.add(names=["still-read.se"])
+    st = wait_position(n, "log-a", 2)
+    assert st["last_error"] is None
+
+
 def test_learning_period_names_are_baseline(logs, nodd_factory):
     a = logs("a")
     a.add(names=["early.se", "www.early.se"])
