@@ -164,6 +164,8 @@ struct nodd_config {
 	/* ct: Certificate Transparency logs (on when log-list or logs is given) */
 	char *ct_log_list;         /* a log list v3 file, or an https:// URL; NULL: none */
 	int64_t ct_log_list_interval; /* seconds between two reads of the log list */
+	char *ct_log_list_key;     /* PEM public key file the list is signed with; NULL: unchecked */
+	char *ct_log_list_signature; /* its detached signature (file or URL); NULL: list + ".sig" */
 	struct config_ct_log *ct_logs;
 	int nct_logs;
 	int64_t ct_start;          /* CONFIG_CT_START_END, or the first index to read */

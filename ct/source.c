@@ -12,6 +12,7 @@
 
 #include "ct/fetch.h"
 #include "ct/follow.h"
+#include "ct/listread.h"
 #include "ct/loglist.h"
 #include "ct/names.h"
 #include "ct/state.h"
@@ -35,7 +36,7 @@ struct ct_source {
 	struct running *logs;
 	size_t nlogs, cap;
 	struct event *timer, *rate_timer;
-	struct ct_req *list_req;
+	struct ct_listread *list;   /* NULL without ct.log-list */
 	int64_t last_prune;
 };
 
@@ -101,16 +102,14 @@ static void spec_defaults(const struct nodd_config *cfg, struct ct_log_spec *sp)
 }
 
 /* The logs of a list just read: start those that appeared, stop those that left. */
-static void apply_list(struct ct_source *s, const char *json, size_t len)
+static int apply_list(void *ctx, const char *json, size_t len, struct nodd_err *le)
 {
+	struct ct_source *s = ctx;
 	struct ct_loginfo *li = NULL;
 	size_t n = 0;
 	struct nodd_err e = { 0 };
-	if (ct_loglist_parse(json, len, &li, &n, &e) < 0) {
-		log_err("ct: log list %s: %s; the logs followed stay as they are",
-			s->cfg->ct_log_list, e.msg);
-		return;
-	}
+	if (ct_loglist_parse(json, len, &li, &n, le) < 0)
+		return -1;
 	for (size_t i = 0; i < s->nlogs; i++)
 		s->logs[i].seen = !s->logs[i].from_list;
 	for (size_t i = 0; i < n; i++) {
@@ -141,55 +140,13 @@ static void apply_list(struct ct_source *s, const char *json, size_t len)
 		stop_at(s, i);
 	}
 	ct_loglist_free(li, n);
-}
-
-static void on_list(void *ctx, const struct ct_http *r)
-{
-	struct ct_source *s = ctx;
-	s->list_req = NULL;
-	if (r->error || r->status != 200) {
-		log_err("ct: log list %s: %s%ld", s->cfg->ct_log_list,
-			r->error ? r->error : "HTTP ", r->error ? 0L : r->status);
-		return;
-	}
-	apply_list(s, r->body, r->len);
-}
-
-static int read_list_file(struct ct_source *s, struct nodd_err *e)
-{
-	FILE *fp = fopen(s->cfg->ct_log_list, "rb");
-	if (!fp)
-		return nodd_fail(e, NODD_E_SYSTEM, "ct.log-list: cannot read %s: %s",
-			s->cfg->ct_log_list, strerror(errno));
-	char *buf = malloc(MAX_LIST_BYTES + 1);
-	size_t n = buf ? fread(buf, 1, MAX_LIST_BYTES + 1, fp) : 0;
-	fclose(fp);
-	if (!buf || n > MAX_LIST_BYTES) {
-		free(buf);
-		return nodd_fail(e, NODD_E_LIMIT, "ct.log-list: %s: too large", s->cfg->ct_log_list);
-	}
-	buf[n] = '\0';
-	apply_list(s, buf, n);
-	free(buf);
 	return 0;
 }
 
 void ct_source_reload_list(struct ct_source *s)
 {
-	if (!s || !s->cfg->ct_log_list)
-		return;
-	const char *l = s->cfg->ct_log_list;
-	if (strncmp(l, "https://", 8) == 0 || strncmp(l, "http://", 7) == 0) {
-		if (s->list_req)
-			return;
-		struct nodd_err e = { 0 };
-		s->list_req = ct_fetch_get(s->env.fetch, l, on_list, s, &e);
-		if (!s->list_req)
-			log_err("ct: log list %s: %s", l, e.msg);
-		return;
-	}
 	struct nodd_err e = { 0 };
-	if (read_list_file(s, &e) < 0)
+	if (s && s->list && ct_listread_start(s->list, &e) < 0)
 		log_err("%s; the logs followed stay as they are", e.msg);
 }
 
@@ -375,10 +332,15 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (cfg->ct_log_list && strncmp(cfg->ct_log_list, "http", 4) != 0 &&
-	    read_list_file(s, e) < 0)
-		goto fail;
-	ct_source_reload_list(s); /* a URL: fetched in the background */
+	if (cfg->ct_log_list) {
+		struct ct_listread_options lo = { .location = cfg->ct_log_list,
+			.key_file = cfg->ct_log_list_key, .signature = cfg->ct_log_list_signature,
+			.max_bytes = MAX_LIST_BYTES };
+		/* a file is read now (unreadable: an error), a URL in the background */
+		if (!(s->list = ct_listread_new(s->env.fetch, &lo, apply_list, s, e)) ||
+		    ct_listread_start(s->list, e) < 0)
+			goto fail;
+	}
 	return s;
 fail:
 	ct_source_stop(s);
@@ -394,8 +356,7 @@ void ct_source_stop(struct ct_source *s)
 		free(s->logs[i].settings);
 	}
 	free(s->logs);
-	if (s->list_req)
-		ct_fetch_cancel(s->env.fetch, s->list_req);
+	ct_listread_free(s->list);
 	if (s->timer)
 		event_free(s->timer);
 	ct_confirm_stop(s->env.confirm);
@@ -438,4 +399,14 @@ json_t *ct_source_rdap_status(void *s)
 void ct_source_rdap_metrics(void *s, FILE *out)
 {
 	ct_confirm_metrics(((struct ct_source *)s)->env.confirm, out);
+}
+
+json_t *ct_source_list_status(void *s)
+{
+	return ct_listread_status(((struct ct_source *)s)->list);
+}
+
+void ct_source_list_metrics(void *s, FILE *out)
+{
+	ct_listread_metrics(((struct ct_source *)s)->list, out);
 }

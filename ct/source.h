@@ -41,6 +41,11 @@ void ct_source_retry_failing(struct ct_source *s);
 /* The HTTP status section (an array, one object per log) and the /metrics families. */
 json_t *ct_source_status(void *s);
 void ct_source_metrics(void *s, FILE *out);
+/* The "ct_log_list" section: the log list's location, whether its signature is checked,
+ * when it was last taken, lists refused and why (NULL status and no metrics without
+ * ct.log-list). */
+json_t *ct_source_list_status(void *s);
+void ct_source_list_metrics(void *s, FILE *out);
 /* The "rdap" section: the RDAP queue, its answers, confirmations by source. */
 json_t *ct_source_rdap_status(void *s);
 void ct_source_rdap_metrics(void *s, FILE *out);

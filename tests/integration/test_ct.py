@@ -613,6 +613,118 @@ def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
         n = nodd_factory(extra=ct_yaml([], log_list=url))
         wait_position(n, "log-a", 1)
         assert n.lookup("from-url.se")[0] == 200
+        assert ("ct: the log list %s is not authenticated" % url) in n.log_text()
+        st = list_status(n)
+        assert st["authenticated"] is False and st["signature"] is None, st
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def list_key(tmp_path, kind):
+    """A log list signing key (kind "rsa" or "ec"), its public PEM written to a file:
+    (private key, path of the PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    key = (rsa.generate_private_key(65537, 2048) if kind == "rsa"
+           else ec.generate_private_key(ec.SECP256R1()))
+    pem = tmp_path / ("list-%s.pem" % kind)
+    pem.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key, str(pem)
+
+
+def sign_list(path, key, out=None):
+    """The detached signature of the file at path, as Chrome publishes log_list.sig: RSA
+    PKCS#1 v1.5 (or ECDSA) with SHA-256 over its exact bytes, written to out (path.sig)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    data = open(path, "rb").read()
+    sig = (key.sign(data, ec.ECDSA(hashes.SHA256())) if isinstance(key, ec.EllipticCurvePrivateKey)
+           else key.sign(data, padding.PKCS1v15(), hashes.SHA256()))
+    with open(out or path + ".sig", "wb") as f:
+        f.write(sig)
+
+
+def list_status(n):
+    st, body = n.api("GET", "/api/v1/status")
+    assert st == 200, body
+    return body["ct_log_list"]
+
+
+def test_signed_log_list_file_refused_when_its_signature_fails(logs, nodd_factory, tmp_path):
+    """An RSA-signed list: taken when its signature verifies; a list changed after signing,
+    or without its signature file, is refused and the logs of the last good list are read on."""
+    key, pem = list_key(tmp_path, "rsa")
+    a = logs("a")
+    b = logs("b", server=a.server)
+    a.add(names=["signed-a.se"])
+    b.add(names=["signed-b.se"])
+    ll = str(tmp_path / "log_list.json")
+    ctlog.write_log_list(ll, [a.list_entry(description="log-a")])
+    sign_list(ll, key)
+    n = nodd_factory(extra=ct_yaml([], log_list=ll) + "  log-list-key: %s\n" % pem)
+    wait_position(n, "log-a", 1)
+    st = list_status(n)
+    assert st["authenticated"] is True and st["signature"] == ll + ".sig", st
+    assert st["last_error"] is None and st["refused"] == 0 and st["last_read"] > 0, st
+    assert "is not authenticated" not in n.log_text()
+    # log-b added to the list, the signature of the old list left in place
+    ctlog.write_log_list(ll, [a.list_entry(description="log-a"),
+                              b.list_entry(description="log-b")])
+    n.send_signal(signal.SIGHUP)
+    st = h.wait_for(lambda: list_status(n)["refused"] == 1 and list_status(n), 10,
+                    what="list refused")
+    assert st["last_error"] == ("refused: signature %s.sig: does not verify with "
+                                "ct.log-list-key" % ll), st
+    assert h.metric_sum(n.metrics(), "nodd_ct_log_list_refused_total", reason="signature") == 1
+    a.add(names=["still-a.se"])
+    wait_position(n, "log-a", 2)
+    assert "log-b" not in ct_status(n) and not b.requests()
+    # no signature at all
+    os.unlink(ll + ".sig")
+    n.send_signal(signal.SIGHUP)
+    st = h.wait_for(lambda: list_status(n)["refused"] == 2 and list_status(n), 10,
+                    what="list refused")
+    assert st["last_error"] == ("refused: signature {0}.sig: cannot read {0}.sig: No such "
+                                "file or directory".format(ll)), st
+    assert "log-b" not in ct_status(n) and "log-a" in ct_status(n)
+    # signed: taken
+    sign_list(ll, key)
+    n.send_signal(signal.SIGHUP)
+    wait_position(n, "log-b", 1)
+    st = list_status(n)
+    assert st["last_error"] is None and st["refused"] == 2, st
+    assert n.lookup("signed-b.se")[0] == 200
+
+
+def test_signed_log_list_from_a_url(logs, nodd_factory, tmp_path):
+    """An ECDSA-signed list and its signature at a URL named by ct.log-list-signature."""
+    import functools
+    import http.server
+    import threading
+    key, pem = list_key(tmp_path, "ec")
+    a = logs("a")
+    a.add(names=["signed-url.se"])
+    d = tmp_path / "www"
+    d.mkdir()
+    ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
+    sign_list(str(d / "log_list.json"), key, out=str(d / "list-signature"))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(d)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = "http://127.0.0.1:%d/" % srv.server_address[1]
+        n = nodd_factory(extra=ct_yaml([], log_list=base + "log_list.json") +
+                         "  log-list-key: %s\n  log-list-signature: %slist-signature\n" % (pem, base))
+        wait_position(n, "log-a", 1)
+        st = list_status(n)
+        assert st["signature"] == base + "list-signature" and st["refused"] == 0, st
+        assert n.lookup("signed-url.se")[0] == 200
+        assert "is not authenticated" not in n.log_text()
     finally:
         srv.shutdown()
         srv.server_close()
