@@ -18,6 +18,7 @@
 #include "ct/state.h"
 #include "ct/sth.h"
 #include "lib/clock.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 
 #define MAX_LIST_BYTES (16 << 20)
@@ -70,14 +71,8 @@ static void stop_at(struct ct_source *s, size_t i)
 static int add_log(struct ct_source *s, const struct ct_log_spec *spec, int from_list,
 	struct nodd_err *e)
 {
-	if (s->nlogs == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct running *n = realloc(s->logs, cap * sizeof *n);
-		if (!n)
-			return nodd_fail(e, NODD_E_NOMEM, "out of memory");
-		s->logs = n;
-		s->cap = cap;
-	}
+	if (grow_array(&s->logs, &s->cap, s->nlogs + 1, sizeof *s->logs) < 0)
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
 	char *settings = NULL;
 	if (!from_list && !(settings = spec_text(spec)))
 		return nodd_fail(e, NODD_E_NOMEM, "out of memory");

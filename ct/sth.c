@@ -20,35 +20,6 @@ struct ct_logkey {
 	uint8_t id[32];
 };
 
-/* EVP_DecodeBlock does the decoding; the checks around it make it strict: it would trim
- * whitespace and return padding as zero bytes. */
-long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
-{
-	if (len % 4 != 0 || len > INT_MAX / 2)
-		return -1;
-	if (len == 0)
-		return 0;
-	size_t pad = in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
-	for (size_t i = 0; i < len - pad; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '+' || c == '/'))
-			return -1;
-	}
-	if (outsz < len / 4 * 3 - pad)
-		return -1;
-	/* EVP_DecodeBlock writes the padding out as zero bytes: the last group goes through a
-	 * small buffer, so an out of exactly the decoded length is enough */
-	size_t head = len > 4 ? len - 4 : 0;
-	int n = head ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)head) : 0;
-	uint8_t last[3];
-	if (n < 0 || (size_t)n != head / 4 * 3 ||
-	    EVP_DecodeBlock(last, (const unsigned char *)in + head, 4) != 3)
-		return -1;
-	memcpy(out + n, last, 3 - pad);
-	return (long)(len / 4 * 3 - pad);
-}
-
 struct ct_logkey *ct_logkey_new_der(const uint8_t *spki, size_t len, struct nodd_err *e)
 {
 	if (len == 0 || len > 16384) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base64.h"
 #include "lib/err.h"
 
 /* A log's public key: ECDSA P-256 or RSA >= 2048 bits, from a DER SubjectPublicKeyInfo. */
@@ -95,9 +96,13 @@ int ct_entries_parse_json(const char *body, size_t len, ct_entry_cb cb, void *ct
 int ct_proof_parse_json(const char *body, size_t len, uint8_t (*path)[32], size_t max, size_t *npath,
 	uint8_t **leaf_input, size_t *leaf_len, struct nodd_err *e);
 
-/* Strict base64 (RFC 4648, padding required, no whitespace) of in (len bytes) into out
- * (outsz bytes). Returns the decoded length, or -1 on a bad character, bad padding or out
- * too small. CT bodies are large and padded, unlike TSIG secrets (lib/tsig.h). */
-long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz);
+/* Strict base64 (lib/base64.h, BASE64_STRICT: padding required, no whitespace) of in (len
+ * bytes) into out (outsz bytes): what a log sends. Returns the decoded length, or -1 on a
+ * bad character, bad padding or out too small. */
+static inline long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
+{
+	long n = base64_decode(in, len, out, outsz, BASE64_STRICT, NULL);
+	return n < 0 ? -1 : n;
+}
 
 #endif

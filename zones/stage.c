@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
+
 #define HEAD 8 /* rdlen, type, ttl */
 
 void stage_init(struct stage *s)
@@ -20,26 +22,11 @@ void stage_clear(struct stage *s)
 	stage_init(s);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 int stage_add(struct stage *s, const struct zone_rr *rr)
 {
 	size_t ol = strlen(rr->owner) + 1, need = s->len + HEAD + ol + rr->rdlen;
-	if (need > UINT32_MAX || rr->rdlen > 65535 || grow((void **)&s->buf, &s->cap, need, 1) < 0 ||
-	    grow((void **)&s->ix, &s->ixcap, s->n + 1, sizeof *s->ix) < 0)
+	if (need > UINT32_MAX || rr->rdlen > 65535 || grow_array(&s->buf, &s->cap, need, 1) < 0 ||
+	    grow_array(&s->ix, &s->ixcap, s->n + 1, sizeof *s->ix) < 0)
 		return -1;
 	uint8_t *p = s->buf + s->len;
 	uint16_t rdlen = (uint16_t)rr->rdlen, type = rr->type;

@@ -1,6 +1,6 @@
 /* test_ct_sth.c -- ct/sth.c: log keys, get-sth with ECDSA and RSA signatures good and bad,
  * the checkpoint key ID and a signed note among other signers, get-entries and proof
- * bodies, strict base64 (fixtures from ct_fixtures/gen.py). */
+ * bodies, the strict base64 of log data (fixtures from ct_fixtures/gen.py). */
 #include "ct/leaf.h"
 #include "ct/sth.h"
 #include "tap.h"
@@ -220,15 +220,9 @@ static void test_sth_time(void)
 static void test_base64(void)
 {
 	uint8_t out[16];
-	is_int(ct_base64_decode("AAEC", 4, out, sizeof out), 3, "4 characters, 3 bytes");
-	is_int(ct_base64_decode("AAE=", 4, out, sizeof out), 2, "one pad");
-	is_int(ct_base64_decode("AA==", 4, out, sizeof out), 1, "two pads");
-	is_int(ct_base64_decode("", 0, out, sizeof out), 0, "empty");
-	is_int(ct_base64_decode("AAE", 3, out, sizeof out), -1, "unpadded is refused");
-	is_int(ct_base64_decode("A=EC", 4, out, sizeof out), -1, "a pad in the middle is refused");
-	is_int(ct_base64_decode(" AEC", 4, out, sizeof out), -1, "a space is refused");
-	is_int(ct_base64_decode("A===", 4, out, sizeof out), -1, "three pads are refused");
-	is_int(ct_base64_decode("AAECAAEC", 8, out, 5), -1, "no room is refused");
+	is_int(ct_base64_decode("AAEC", 4, out, sizeof out), 3, "log data is base64 (lib/base64.h)");
+	is_int(ct_base64_decode(" AEC", 4, out, sizeof out), -1, "... strict: a space is refused");
+	is_int(ct_base64_decode("AAECAAEC", 8, out, 5), -1, "no room is -1 as every refusal");
 }
 
 int main(int argc, char **argv)
