@@ -36,21 +36,16 @@ struct ct_listkey *ct_listkey_new_pem(const char *pem, size_t len, struct nodd_e
 	BIO *b = BIO_new_mem_buf(pem, (int)len);
 	EVP_PKEY *pkey = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
 	BIO_free(b);
-	if (!pkey) {
-		nodd_fail(e, NODD_E_INVALID, "not a PEM public key (BEGIN PUBLIC KEY)");
-		return NULL;
-	}
-	if (!EVP_PKEY_is_a(pkey, "RSA") && !EVP_PKEY_is_a(pkey, "EC")) {
+	const char *why = !pkey ? "not a PEM public key (BEGIN PUBLIC KEY)"
+		: !EVP_PKEY_is_a(pkey, "RSA") && !EVP_PKEY_is_a(pkey, "EC")
+		? "neither an RSA nor an ECDSA key" : NULL;
+	struct ct_listkey *k = why ? NULL : nodd_calloc(1, sizeof *k, e);
+	if (k)
+		k->pkey = pkey;
+	else
 		EVP_PKEY_free(pkey);
-		nodd_fail(e, NODD_E_INVALID, "neither an RSA nor an ECDSA key");
-		return NULL;
-	}
-	struct ct_listkey *k = nodd_calloc(1, sizeof *k, e);
-	if (!k) {
-		EVP_PKEY_free(pkey);
-		return NULL;
-	}
-	k->pkey = pkey;
+	if (why)
+		nodd_fail(e, NODD_E_INVALID, "%s", why);
 	return k;
 }
 
@@ -245,6 +240,18 @@ int ct_listread_start(struct ct_listread *r, struct nodd_err *e)
 	return 0;
 }
 
+void ct_listread_free(struct ct_listread *r)
+{
+	if (!r)
+		return;
+	part_clear(r, &r->list);
+	part_clear(r, &r->sig);
+	free(r->list.loc);
+	free(r->sig.loc);
+	ct_listkey_free(r->key);
+	free(r);
+}
+
 struct ct_listread *ct_listread_new(struct ct_fetch *fetch, const struct ct_listread_options *o,
 	ct_list_apply_fn apply, void *ctx, struct nodd_err *e)
 {
@@ -286,18 +293,6 @@ fail:
 	return NULL;
 }
 
-void ct_listread_free(struct ct_listread *r)
-{
-	if (!r)
-		return;
-	part_clear(r, &r->list);
-	part_clear(r, &r->sig);
-	free(r->list.loc);
-	free(r->sig.loc);
-	ct_listkey_free(r->key);
-	free(r);
-}
-
 json_t *ct_listread_status(const struct ct_listread *r)
 {
 	if (!r)
@@ -320,8 +315,9 @@ void ct_listread_metrics(const struct ct_listread *r, FILE *out)
 		return;
 	prom_family(out, "nodd_ct_log_list_refused_total", "counter",
 		"Log lists read and refused: a signature missing or not verifying, or not a log list");
-	prom_sample(out, "nodd_ct_log_list_refused_total", "reason", "signature", NULL, NULL,
-		r->refused_sig);
-	prom_sample(out, "nodd_ct_log_list_refused_total", "reason", "invalid", NULL, NULL,
-		r->refused_invalid);
+	const char *reason[] = { "signature", "invalid" };
+	uint64_t count[] = { r->refused_sig, r->refused_invalid };
+	for (int i = 0; i < 2; i++)
+		prom_sample(out, "nodd_ct_log_list_refused_total", "reason", reason[i], NULL, NULL,
+			count[i]);
 }

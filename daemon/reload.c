@@ -17,6 +17,10 @@
 #include "ct/source.h"
 #include "zones/secondary.h"
 
+/* Exchange a field of the running configuration with the one of the file just read (which
+ * is freed after the reload, and with it what the running one held). */
+#define SWAP(a, b) do { __typeof__(a) t_ = (a); (a) = (b); (b) = t_; } while (0)
+
 /* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
  * files), so a secret can be rotated without a restart, and take effect only when every
  * key named by transfer.allow, transfer.notify and upstreams is there. The replaced keyring
@@ -115,12 +119,8 @@ static void reload_ct(struct daemon *d, struct nodd_config *n, struct http_reloa
 	int changed = ct_source_set_logs(d->ct, n);
 	if (changed > 0)
 		log_info("reload: ct.logs: %d logs stopped or started", changed);
-	struct config_ct_log *logs = d->cfg->ct_logs;
-	int nlogs = d->cfg->nct_logs;
-	d->cfg->ct_logs = n->ct_logs;
-	d->cfg->nct_logs = n->nct_logs;
-	n->ct_logs = logs;
-	n->nct_logs = nlogs;
+	SWAP(d->cfg->ct_logs, n->ct_logs);
+	SWAP(d->cfg->nct_logs, n->nct_logs);
 	d->cfg->ct_start = n->ct_start;
 }
 
@@ -176,12 +176,8 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 	n->http_token = tok;
 	d->cfg->log_level = n->log_level;
 	d->cfg->future_skew = n->future_skew;
-	struct config_acl *acl = d->cfg->xfr_allow;
-	int nacl = d->cfg->nxfr_allow;
-	d->cfg->xfr_allow = n->xfr_allow;
-	d->cfg->nxfr_allow = n->nxfr_allow;
-	n->xfr_allow = acl;
-	n->nxfr_allow = nacl;
+	SWAP(d->cfg->xfr_allow, n->xfr_allow);
+	SWAP(d->cfg->nxfr_allow, n->nxfr_allow);
 	/* after the swap: the refs checked are the allow list now in use */
 	if (reload_keys(d, n, out) > 0)
 		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */

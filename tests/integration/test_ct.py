@@ -3,6 +3,7 @@ over one Merkle tree with certificates from a test CA) and turns the registrable
 of verified entries into candidates, records and zone entries.
 
 Each test starts its own log(s) and nodd; waits are bounded."""
+import contextlib
 import json
 import os
 import re
@@ -229,18 +230,29 @@ def test_429_retry_after_is_honoured(logs, nodd_factory):
         assert n.lookup("wait2.%s.se" % lg.name)[0] == 200
 
 
-def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory):
-    """log-a (RFC 6962) and log-t (static-ct-api) sign their heads wrongly."""
+def failing(n, desc, timeout=15):
+    """The status of desc once it is failing."""
+    return h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
+                      timeout, what="%s failing" % desc)
+
+
+def faulty_pair(logs, nodd_factory, prefix, **fault):
+    """log-a (RFC 6962) and log-t (static-ct-api), one entry each (<prefix>-<name>.se),
+    with the fault knobs given, read by a nodd started then: (a, t, nodd)."""
     a = logs("a")
     t = logs("t", server=a.server)
     for lg in (a, t):
-        lg.add(names=["unsigned-%s.se" % lg.name])
-        lg.fault(bad_signature=True)
-    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+        lg.add(names=["%s-%s.se" % (prefix, lg.name)])
+        lg.fault(**fault)
+    return a, t, nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+
+
+def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) sign their heads wrongly."""
+    a, t, n = faulty_pair(logs, nodd_factory, "unsigned", bad_signature=True)
     for lg in (a, t):
         desc = "log-" + lg.name
-        st = h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
-                        15, what="%s failing" % desc)
+        st = failing(n, desc)
         assert "signature" in st["last_error"] and st["position"] == 0
         assert n.lookup("unsigned-%s.se" % lg.name)[0] == 404
         assert h.metric_sum(n.metrics(), "nodd_ct_failing", log=desc) == 1
@@ -273,12 +285,6 @@ def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
     assert n.lookup("after-shrink.se")[0] == 200
     assert [r["domain"] for r in ws_records(n, NRD, 6, timeout=0.5)] == [
         "before0.se", "before1.se", "before2.se", "before3.se", "after-shrink.se"]
-
-
-def failing(n, desc, timeout=15):
-    """The status of desc once it is failing."""
-    return h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
-                      timeout, what="%s failing" % desc)
 
 
 def test_tree_head_dated_back_in_time_marks_the_log_failing(logs, nodd_factory):
@@ -323,12 +329,7 @@ def test_tree_head_dated_back_in_time_marks_the_log_failing(logs, nodd_factory):
 
 def test_tree_head_dated_ahead_of_the_clock_marks_the_log_failing(logs, nodd_factory):
     """log-a (RFC 6962) and log-t (static-ct-api) date their first head two hours ahead."""
-    a = logs("a")
-    t = logs("t", server=a.server)
-    for lg in (a, t):
-        lg.add(names=["ahead-%s.se" % lg.name])
-        lg.fault(time_shift=2 * 3600 * 1000)
-    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+    a, t, n = faulty_pair(logs, nodd_factory, "ahead", time_shift=2 * 3600 * 1000)
     for lg in (a, t):
         st = failing(n, "log-" + lg.name)
         # read some milliseconds after it was published: 7199 s ahead, or 7200
@@ -352,13 +353,20 @@ def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
         assert n.lookup(d)[0] == 404, d
 
 
-def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
+def list_of_a(logs, tmp_path, prefix):
+    """log-a and log-b, one entry each (<prefix>-<name>.se), and a log list naming log-a
+    alone: (a, b, path of the list)."""
     a = logs("a")
     b = logs("b", server=a.server)
-    a.add(names=["in-a.se"])
-    b.add(names=["in-b.se"])
+    for lg in (a, b):
+        lg.add(names=["%s-%s.se" % (prefix, lg.name)])
     ll = str(tmp_path / "log_list.json")
     ctlog.write_log_list(ll, [a.list_entry(description="log-a")])
+    return a, b, ll
+
+
+def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
+    a, b, ll = list_of_a(logs, tmp_path, "in")
     n = nodd_factory(extra=ct_yaml([], log_list=ll))
     wait_position(n, "log-a", 1)
     assert "log-b" not in ct_status(n)
@@ -592,33 +600,40 @@ def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory
         named.stop()
 
 
-def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
+@contextlib.contextmanager
+def served(d):
+    """The files of folder d over HTTP on loopback: yields the base URL (ends in /)."""
     import functools
     import http.server
     import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                          functools.partial(Quiet, directory=str(d)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield "http://127.0.0.1:%d/" % srv.server_address[1]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
     a = logs("a")
     a.add(names=["from-url.se"])
     d = tmp_path / "www"
     d.mkdir()
     ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    handler = functools.partial(Quiet, directory=str(d))
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        url = "http://127.0.0.1:%d/log_list.json" % srv.server_address[1]
+    with served(d) as base:
+        url = base + "log_list.json"
         n = nodd_factory(extra=ct_yaml([], log_list=url))
         wait_position(n, "log-a", 1)
         assert n.lookup("from-url.se")[0] == 200
         assert ("ct: the log list %s is not authenticated" % url) in n.log_text()
         st = list_status(n)
         assert st["authenticated"] is False and st["signature"] is None, st
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def list_key(tmp_path, kind):
@@ -656,12 +671,7 @@ def test_signed_log_list_file_refused_when_its_signature_fails(logs, nodd_factor
     """An RSA-signed list: taken when its signature verifies; a list changed after signing,
     or without its signature file, is refused and the logs of the last good list are read on."""
     key, pem = list_key(tmp_path, "rsa")
-    a = logs("a")
-    b = logs("b", server=a.server)
-    a.add(names=["signed-a.se"])
-    b.add(names=["signed-b.se"])
-    ll = str(tmp_path / "log_list.json")
-    ctlog.write_log_list(ll, [a.list_entry(description="log-a")])
+    a, b, ll = list_of_a(logs, tmp_path, "signed")
     sign_list(ll, key)
     n = nodd_factory(extra=ct_yaml([], log_list=ll) + "  log-list-key: %s\n" % pem)
     wait_position(n, "log-a", 1)
@@ -700,9 +710,6 @@ def test_signed_log_list_file_refused_when_its_signature_fails(logs, nodd_factor
 
 def test_signed_log_list_from_a_url(logs, nodd_factory, tmp_path):
     """An ECDSA-signed list and its signature at a URL named by ct.log-list-signature."""
-    import functools
-    import http.server
-    import threading
     key, pem = list_key(tmp_path, "ec")
     a = logs("a")
     a.add(names=["signed-url.se"])
@@ -710,24 +717,15 @@ def test_signed_log_list_from_a_url(logs, nodd_factory, tmp_path):
     d.mkdir()
     ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
     sign_list(str(d / "log_list.json"), key, out=str(d / "list-signature"))
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(d)))
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        base = "http://127.0.0.1:%d/" % srv.server_address[1]
+    with served(d) as base:
         n = nodd_factory(extra=ct_yaml([], log_list=base + "log_list.json") +
-                         "  log-list-key: %s\n  log-list-signature: %slist-signature\n" % (pem, base))
+                         "  log-list-key: %s\n  log-list-signature: %slist-signature\n"
+                         % (pem, base))
         wait_position(n, "log-a", 1)
         st = list_status(n)
         assert st["signature"] == base + "list-signature" and st["refused"] == 0, st
         assert n.lookup("signed-url.se")[0] == 200
         assert "is not authenticated" not in n.log_text()
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):
