@@ -390,6 +390,21 @@ def test_logs_removed_from_and_added_to_ct_logs_by_a_reload(logs, nodd_factory):
     assert "reload: configuration re-read; applied: ct.logs" in n.log_text()
 
 
+def test_ct_turned_on_by_a_reload_waits_for_a_restart(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["later.se"])
+    n = nodd_factory()
+    n.extra = ct_yaml([a])
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("configuration reloaded\napplied:        -\n"
+                        "restart needed: ct, ct.logs, ct.start\n"), r.stdout
+    assert ct_status(n) == {} and not a.requests()
+    n.restart()
+    wait_position(n, "log-a", 1)
+
+
 def test_ct_logs_with_a_bad_key_are_refused_by_a_reload(logs, nodd_factory):
     a = logs("a")
     a.add(names=["kept.se"])
