@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/grow.h"
-
 struct rd {
 	const char *p, *end;
 };
@@ -113,9 +111,15 @@ long obsfast_read(const char *body, size_t len, struct obsfast_item **items)
 	struct obsfast_item *v = NULL;
 	if (!take(&r, ']')) {
 		do {
-			/* about 60 bytes per object: one allocation for most bodies */
-			if (grow_array(&v, &cap, n ? n + 1 : len / 48 + 16, sizeof *v) < 0)
-				goto decline;
+			if (n == cap) {
+				/* about 60 bytes per object: one allocation for most bodies */
+				size_t nc = cap ? cap * 2 : len / 48 + 16;
+				struct obsfast_item *nv = realloc(v, nc * sizeof *nv);
+				if (!nv)
+					goto decline;
+				v = nv;
+				cap = nc;
+			}
 			if (read_object(&r, &v[n]) < 0)
 				goto decline;
 			n++;
