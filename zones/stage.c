@@ -22,11 +22,16 @@ void stage_clear(struct stage *s)
 	stage_init(s);
 }
 
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	return grow_array(p, cap, need, elem);
+}
+
 int stage_add(struct stage *s, const struct zone_rr *rr)
 {
 	size_t ol = strlen(rr->owner) + 1, need = s->len + HEAD + ol + rr->rdlen;
-	if (need > UINT32_MAX || rr->rdlen > 65535 || grow_array(&s->buf, &s->cap, need, 1) < 0 ||
-	    grow_array(&s->ix, &s->ixcap, s->n + 1, sizeof *s->ix) < 0)
+	if (need > UINT32_MAX || rr->rdlen > 65535 || grow((void **)&s->buf, &s->cap, need, 1) < 0 ||
+	    grow((void **)&s->ix, &s->ixcap, s->n + 1, sizeof *s->ix) < 0)
 		return -1;
 	uint8_t *p = s->buf + s->len;
 	uint16_t rdlen = (uint16_t)rr->rdlen, type = rr->type;
