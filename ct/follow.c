@@ -2,8 +2,9 @@
  *
  * DESIGN
  * head:  poll the tree head (get-sth or checkpoint); its signature is checked by ct/sth.c.
- *        A head smaller than the verified one, or another root for the same size, marks the
- *        log failing. A log never read gets its frontier at the start position first
+ *        A head smaller than the verified one, another root for the same size, or a head
+ *        dated before the last one accepted or too far ahead of our clock marks the log
+ *        failing. A log never read gets its frontier at the start position first
  *        (RFC 6962: get-entry-and-proof of the last leaf before it; static: hash tiles).
  * read:  the target is the head's size (static logs: the last full data tile), at most
  *        ct.max-unverified entries past the committed position (static: a multiple of 256). Aligned batches, several in
@@ -629,6 +630,14 @@ static void on_head(void *ctx, const struct ct_http *r)
 	if (f->have_state && s.tree_size == have && have > 0 &&
 	    memcmp(s.root, f->vsth.root, 32) != 0) {
 		ct_follow_fail(f, "two different roots for the tree of %" PRIu64 " entries", have);
+		return;
+	}
+	/* dated against the newest head accepted: the committed one, or one read since (a
+	 * static log waiting out a partial tile commits nothing) */
+	const struct ct_sth *last = !f->have_state ? NULL
+		: f->sth.timestamp_ms > f->vsth.timestamp_ms ? &f->sth : &f->vsth;
+	if (ct_sth_check_time(last, &s, unix_now_ms(), &e) < 0) {
+		ct_follow_fail(f, "%s: %s", what, e.msg);
 		return;
 	}
 	f->attempts = 0;
