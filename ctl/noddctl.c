@@ -23,6 +23,7 @@
 #include "ctl/http.h"
 #include "lib/dname.h"
 #include "lib/err.h"
+#include "lib/grow.h"
 
 #ifndef NODD_VERSION
 #define NODD_VERSION "unknown"
@@ -240,16 +241,9 @@ static double elapsed(const struct import *im)
 
 static void body_add(struct import *im, const char *s, size_t n)
 {
-	if (im->blen + n + 1 > im->bcap) {
-		size_t nc = im->bcap ? im->bcap * 2 : 1 << 20;
-		while (nc < im->blen + n + 1)
-			nc *= 2;
-		char *nb = realloc(im->body, nc);
-		if (!nb)
-			die(EXIT_UNREACHABLE, "out of memory");
-		im->body = nb;
-		im->bcap = nc;
-	}
+	if (im->blen + n + 1 > im->bcap &&
+	    grow_array(&im->body, &im->bcap, im->blen + n + 1, 1) < 0)
+		die(EXIT_UNREACHABLE, "out of memory");
 	memcpy(im->body + im->blen, s, n);
 	im->blen += n;
 }

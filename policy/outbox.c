@@ -346,10 +346,16 @@ void outbox_rec_str(outbox_t *ob, const char *key, const char *val)
 
 void outbox_rec_int(outbox_t *ob, const char *key, int64_t val)
 {
-	char num[24];
-	int n = snprintf(num, sizeof num, "%lld", (long long)val);
+	/* written by hand: snprintf's format parsing was a visible share of a CT record */
+	char num[24], *p = num + sizeof num;
+	uint64_t u = val < 0 ? (uint64_t)0 - (uint64_t)val : (uint64_t)val;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (val < 0)
+		*--p = '-';
 	rec_key(ob, key);
-	rec_add(ob, num, (size_t)n);
+	rec_add(ob, p, (size_t)(num + sizeof num - p));
 }
 
 void outbox_rec_null(outbox_t *ob, const char *key)

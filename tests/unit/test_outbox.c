@@ -214,15 +214,16 @@ int main(void)
 	/* records built as text: the same JSON as jansson's, whatever the source holds */
 	static const char *const sources[] = { "import", "a \"quoted\" \\ back/slash",
 		"tab\there\nline\x01\x1f", "r\xc3\xa4ksm\xc3\xb6rg\xc3\xa5s \xe2\x80\xa8", "" };
+	static const int64_t stamps[] = { 1700000000, 0, -7, INT64_MIN, INT64_MAX };
 	store_begin(st);
 	for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
 		o = json_pack("{s:s, s:I, s:n, s:n, s:s}", "domain", "x.se", "timestamp",
-			(json_int_t)1700000000, "zone", "serial", "source", sources[i]);
+			(json_int_t)stamps[i], "zone", "serial", "source", sources[i]);
 		outbox_append(ob, OUTBOX_ZONE_DIFF, "x.se", o, 300, NULL);
 		json_decref(o);
 		outbox_rec_begin(ob);
 		outbox_rec_str(ob, "domain", "x.se");
-		outbox_rec_int(ob, "timestamp", 1700000000);
+		outbox_rec_int(ob, "timestamp", stamps[i]);
 		outbox_rec_null(ob, "zone");
 		outbox_rec_null(ob, "serial");
 		outbox_rec_str(ob, "source", sources[i]);
