@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
 #include "lib/log.h"
 
 /* Records per batch row: the per-row cost is spread over many records, and a reader
@@ -276,27 +277,11 @@ int outbox_append(outbox_t *ob, int topic, const char *key, json_t *obj, int64_t
 
 /* ---- records built as text ---------------------------------------------------------- */
 
-/* Make *buf (capacity *cap, doubling from first) hold need bytes; -1 out of memory. */
-static int grow(char **buf, size_t *cap, size_t need, size_t first)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : first;
-	while (nc < need)
-		nc *= 2;
-	char *nb = realloc(*buf, nc);
-	if (!nb)
-		return -1;
-	*buf = nb;
-	*cap = nc;
-	return 0;
-}
-
 static void rec_add(outbox_t *ob, const char *s, size_t n)
 {
 	if (ob->rec_oom)
 		return;
-	if (grow(&ob->rec, &ob->rec_cap, ob->rec_len + n + 1, 512) < 0) {
+	if (grow_array(&ob->rec, &ob->rec_cap, ob->rec_len + n + 1, 1) < 0) {
 		ob->rec_oom = 1;
 		return;
 	}
@@ -369,7 +354,7 @@ static int batch_add(outbox_t *ob, int topic, const char *key, size_t klen, uint
 	int64_t now)
 {
 	struct batch *b = &ob->batch[topic];
-	if (grow(&b->text, &b->cap, b->len + klen + ob->rec_len + 3, 65536) < 0)
+	if (grow_array(&b->text, &b->cap, b->len + klen + ob->rec_len + 3, 1) < 0)
 		return -1;
 	if (b->n == 0) {
 		b->text[0] = '\n';
@@ -463,7 +448,7 @@ static int batch_record(outbox_t *ob, int topic, uint64_t seq, const char *line,
 		return -1;
 	}
 	size_t kl = (size_t)(tab - line), jl = (size_t)(nl - tab - 1);
-	if (grow(&ob->scratch, &ob->scratch_cap, kl + jl + 2, 512) < 0)
+	if (grow_array(&ob->scratch, &ob->scratch_cap, kl + jl + 2, 1) < 0)
 		return -1;
 	memcpy(ob->scratch, line, kl);
 	ob->scratch[kl] = '\0';
