@@ -12,10 +12,10 @@
  * are gathered per topic and stored OUTBOX_BATCH_MAX at a time as one row, keyed by the
  * seq of its last record, before COMMIT. A row per record cost a B-tree insert in outbox
  * and in outbox_created each (a third of the CPU of importing new names); a batch row is
- * one insert. Its payload is "\n" followed by one "key\tJSON\n" line per record, in seq
- * order (a single record's payload starts with "{", and neither a key that goes into a
- * batch nor a compact JSON text holds a tab or a newline); its records have the seqs
- * up to the row's, one apart. outbox_read and outbox_first_seq hand out records, never
+ * one insert (a record alone still gets a row of its own). Its payload is "\n" followed by
+ * one "key\tJSON\n" line per record, in seq order (a single record's payload starts with
+ * "{", and neither a key that goes into a batch nor a compact JSON text holds a tab or a
+ * newline); its records have the seqs up to the row's, one apart. outbox_read and outbox_first_seq hand out records, never
  * rows, so a reader cannot tell the two apart; a row above the delivered mark is kept
  * whole by the pruning, so a batch partly delivered is never lost. */
 #include "policy/outbox.h"
@@ -241,7 +241,15 @@ static int flush_batch(outbox_t *ob, int topic)
 	struct batch *b = &ob->batch[topic];
 	if (b->n == 0)
 		return 0;
-	int rc = insert_row(ob, topic, b->last, "", b->text, b->len, b->created);
+	int rc;
+	if (b->n == 1) { /* alone (one observation): a row of its own, as outbox_append's */
+		char *key = b->text + 1, *tab = memchr(key, '\t', b->len - 1);
+		*tab = '\0';
+		rc = insert_row(ob, topic, b->last, key, tab + 1, (size_t)(b->text + b->len - 1 - tab - 1),
+			b->created);
+	} else {
+		rc = insert_row(ob, topic, b->last, "", b->text, b->len, b->created);
+	}
 	b->n = 0;
 	b->len = 0;
 	return rc;

@@ -142,6 +142,14 @@ static void batch_rows(store_t *st, outbox_t *ob)
 	memset(&w, 0, sizeof w);
 	is_int(outbox_read(ob, OUTBOX_NRD, base + 1300, 10, walk_cb, &w), 1, "without a gap");
 	ok(w.bad == 0 && w.first == base + 1301, "as %llu", (unsigned long long)(base + 1301));
+	sqlite3_stmt *q;
+	sqlite3_prepare_v2(store_db(st), "SELECT key, payload FROM outbox WHERE topic = 1 "
+		"ORDER BY seq DESC LIMIT 1", -1, &q, NULL);
+	char want[32];
+	snprintf(want, sizeof want, "n%llu.se", (unsigned long long)(base + 1301));
+	ok(sqlite3_step(q) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 0), want) == 0 &&
+		sqlite3_column_text(q, 1)[0] == '{', "a record alone is a row of its own");
+	sqlite3_finalize(q);
 }
 
 static int notified;
