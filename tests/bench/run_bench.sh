@@ -5,7 +5,8 @@
 # Environment: BENCH_NAMES (1000000), BENCH_DURATION (10 s per load run), BENCH_RATE
 # (40000), BENCH_SOCKETS (4), BENCH_INFLIGHT (32 per socket), BENCH_DNSPERF (1 = also run
 # dnsperf -l BENCH_DNSPERF_SECS, 10), BENCH_KEEP (1 = keep the temp dir), BENCH_SERVERS
-# ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table). Exits 0 whenever the harness itself worked, whatever the numbers.
+# ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table), BENCH_RESULTS (a file for
+# the figures as key=value lines). Exits 0 whenever the harness itself worked, whatever the numbers.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -212,6 +213,11 @@ EOF
 	taskset -c $SERVER_CPU "$NODD" -c "$conf" > "$TMP/nodd/serve.log" 2>&1 &
 	pid=$!; PIDS+=("$pid")
 	measure nodd "$pid" "$dport" "$t0" || { tail -n 20 "$TMP/nodd/serve.log" >&2; }
+	# the index's own account of its size, and the database on disk
+	read -r R[nodd.memnames] R[nodd.membytes] <<< "$(curl -s "http://127.0.0.1:$hport/api/v1/status" |
+		"$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["memory_names"], s["memory_bytes"])' \
+		2>/dev/null)"
+	R[nodd.dbbytes]=$(du -cb "$TMP/nodd/nodd.db"* 2>/dev/null | awk 'END { print $1 }')
 	stop_pid "$pid" 30
 	return 0
 }
@@ -284,6 +290,15 @@ for s in nodd rbldnsd; do
 		"${R[$s.dpcpu]:--}" "${R[$s.dpcore]:--}" "${R[$s.wrong]:--}"
 done
 [ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s, ${R[nodd.import_rate]} names/s (goal >= 250000; tests/bench/bench_import.sh: re-import and status too)"
+if [ -n "${R[nodd.membytes]:-}" ]; then
+	echo "nodd index (/api/v1/status): ${R[nodd.memnames]} names in memory, ${R[nodd.membytes]} bytes" \
+		"($(awk -v b="${R[nodd.membytes]}" -v n="${R[nodd.memnames]}" 'BEGIN { printf "%.1f", n ? b / n : 0 }') per name);" \
+		"database on disk ${R[nodd.dbbytes]:-?} bytes"
+fi
+# BENCH_RESULTS=FILE: every figure above as key=value lines (tests/bench/bench_growth.py reads them)
+if [ -n "${BENCH_RESULTS:-}" ]; then
+	for k in "${!R[@]}"; do printf '%s=%s\n' "$k" "${R[$k]}"; done > "$BENCH_RESULTS"
+fi
 ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
 	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu), dnsperf q/s $(ratio dnsperf), dnsperf q/s per server core $(ratio dpcore) (>1: nodd faster)"
