@@ -4,7 +4,7 @@
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
 #                (release, ASan/UBSan, and the threaded ones under TSan), the Debian package
 #   make bench   benchmarks against rbldnsd (see tests/bench/README.md); BENCH_GROWTH=1 also
-#                runs them at several sizes (tests/bench/bench_growth.py, about an hour)
+#                runs them at several sizes (tests/bench/bench_growth.py, about 20 minutes)
 #   make chaos   kill -9 nodd at random moments while a BIND primary feeds it (tests/chaos/):
 #                CHAOS_KILLS=200 by default, CHAOS_SEED=N repeats a run's kill schedule
 #   make demo    the whole pipeline offline: local BIND primary -> nodd -> dig, kcat
