@@ -9,6 +9,10 @@ For each reader: records/s from its first record to its N-th (the stream's own r
 after the transfer was applied), and the time from the resumed nodd to the N-th record
 (which includes receiving and applying the transfer). WebSocket clients are
 tests/bench/wsread (C, checks seq order) so the client is not the bottleneck.
+Kafka is measured twice: the live kcat (the consumer's rate) and, read back afterwards,
+the span of the burst's CreateTime stamps (the rate of nodd's producer, whatever the
+consumer managed); the topic has enough partitions that the mock broker keeps the whole
+burst (mock_partitions).
 Loopback only; everything started is stopped by PID."""
 import os
 import signal
