@@ -15,7 +15,8 @@ size to the largest (x1.00 per name = linear). Exits 0 whenever the harness work
 usage: tests/bench/bench_growth.py [BUILD_DIR]
 Environment: GROWTH_NAMES ("1000000 4000000"), GROWTH_DELEGATIONS ("500000 1500000
 3000000"), GROWTH_PARTS ("serving ingest"); BENCH_DNSPERF defaults to 0 here (the q/s per
-server CPU second comes from the max-rate run); the other BENCH_* settings pass through."""
+server CPU second comes from the max-rate and server-bound runs); the other BENCH_*
+settings pass through."""
 import json
 import os
 import subprocess
@@ -75,10 +76,6 @@ def serving_rows(r, n):
     def get(s, k):
         return num(r.get("%s.%s" % (s, k)))
 
-    def qps_core(s):
-        q, c = get(s, "qps"), get(s, "cpu")
-        return q / (c / 100.0) if q and c else None
-
     def per_name_bytes(s):
         v = get(s, "rss")
         return v * 1024 / n if v else None
@@ -92,8 +89,9 @@ def serving_rows(r, n):
         ("start-up to first answer, s", *both(lambda s: get(s, "startup")), SEC),
         ("start-up CPU, s", *both(lambda s: get(s, "startcpu")), SEC),
         ("start-up CPU per name, us", *both(startcpu_us), None),
-        ("q/s per server CPU second", *both(qps_core), None),
+        ("q/s per server CPU s, max rate", *both(lambda s: get(s, "qcore")), None),
         ("server CPU % in max-rate run", *both(lambda s: get(s, "cpu")), None),
+        ("q/s per server CPU s, bound", *both(lambda s: get(s, "capcore")), None),
     ]
     mb, mn = get("nodd", "membytes"), get("nodd", "memnames")
     rows.append(("index, MB (status memory_bytes)", mb and mb / 1048576, None, MB))
