@@ -83,7 +83,11 @@ class Kcat:
 
 
 def kafka_metric(n, name):
-    return sum(v for m, _, v in n.metrics() if m == name)
+    """a /metrics figure, or None while nodd's main thread is too busy to reply in 5 s"""
+    try:
+        return sum(v for m, _, v in n.metrics() if m == name)
+    except OSError:
+        return None
 
 
 def kcat_wait(n, kc, acked0):
@@ -96,7 +100,7 @@ def kcat_wait(n, kc, acked0):
         if len(kc.seqs) != seen:
             seen, quiet = len(kc.seqs), time.monotonic()
         elif (time.monotonic() - quiet > 10
-              and kafka_metric(n, "nodd_kafka_delivered_total") - acked0 >= N
+              and (kafka_metric(n, "nodd_kafka_delivered_total") or 0) - acked0 >= N
               and kafka_metric(n, "nodd_outbox_backlog") == 0):
             return
 
