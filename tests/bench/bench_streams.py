@@ -15,6 +15,7 @@ consumer managed); the topic has enough partitions that the mock broker keeps th
 burst (mock_partitions).
 Loopback only; everything started is stopped by PID."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -255,6 +256,7 @@ def main():
         named.stop()
         mock.stdin.close()
         mock.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
