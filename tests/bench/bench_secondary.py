@@ -8,7 +8,7 @@ prober polls nodd over TCP and GET /api/v1/status and prints the longest wait fo
 reply (how long the main thread was held).
 
 Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] [BENCH_STATUS_PROBE=0]
-       tests/bench/bench_secondary.py [N]"""
+       [BENCH_RESULTS=FILE (the figures as JSON)] tests/bench/bench_secondary.py [N]"""
 import json
 import os
 import shutil
@@ -149,6 +149,13 @@ def hwm_mb(pid):
     return 0.0
 
 
+def cpu_s(pid):
+    """user + system CPU seconds of a process so far"""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1500000
     d = tempfile.mkdtemp(prefix="bench-secondary-")
@@ -205,6 +212,9 @@ def main():
         wait(lambda: (status() or {}).get("serial") == 1, 3600, "nodd to take the AXFR")
         nodd_axfr = time.monotonic() - t0
         nodd_rss = hwm_mb(nodd.pid)
+        res = {"n": n, "nodd_axfr_s": nodd_axfr, "nodd_hwm_mb": nodd_rss}
+        if not wrap:
+            res["nodd_axfr_cpu_s"] = cpu_s(nodd.pid)
         print("nodd: AXFR of %d delegations taken and committed in %.1f s, peak RSS %.0f MB"
               % (n, nodd_axfr, nodd_rss), flush=True)
 
@@ -240,6 +250,7 @@ def main():
             return wait(lambda: bind_at.get(serial), 3600, "BIND to take serial %d" % serial)
         bind_axfr = named_done(1) - t0
         bind_rss = hwm_mb(named.pid)
+        res.update(bind_axfr_s=bind_axfr, bind_hwm_mb=bind_rss, bind_axfr_cpu_s=cpu_s(named.pid))
         print("BIND: AXFR taken in %.1f s, peak RSS %.0f MB" % (bind_axfr, bind_rss), flush=True)
 
         # a re-AXFR with 1,000 changes: new delegations on the primary, serial 2; NSD
@@ -267,6 +278,14 @@ def main():
                     print("nodd log: " + line.strip().split("upstream ", 1)[-1])
         print("ratios nodd/BIND: AXFR time %.2f, peak RSS %.2f, re-AXFR time %.2f"
               % (nodd_axfr / bind_axfr, nodd_rss / max(bind_rss, 1), nodd_re / bind_re))
+        res.update(nodd_re_s=nodd_re, bind_re_s=bind_re, nodd_hwm2_mb=hwm_mb(nodd.pid),
+                   bind_hwm2_mb=hwm_mb(named.pid), nodd_db_bytes=sum(
+                       os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                       if f.startswith("nodd.db")))
+        # BENCH_RESULTS=FILE: these figures as JSON (tests/bench/bench_growth.py reads them)
+        if os.environ.get("BENCH_RESULTS"):
+            with open(os.environ["BENCH_RESULTS"], "w") as f:
+                json.dump(res, f)
     finally:
         for p in reversed(procs):
             if wrap and p is procs[1] and p.poll() is None:

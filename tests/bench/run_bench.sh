@@ -7,7 +7,8 @@
 # dnsperf -l BENCH_DNSPERF_SECS, 10), BENCH_KEEP (1 = keep the temp dir), BENCH_SERVERS
 # ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table), BENCH_CAP (50: % of
 # one core the server gets in the server-bound run; 0 = skip it), BENCH_SERVE_PERF (FILE: record
-# the server with perf during the server-bound run into FILE.nodd / FILE.rbldnsd).
+# the server with perf during the server-bound run into FILE.nodd / FILE.rbldnsd), BENCH_RESULTS
+# (a file for the figures as key=value lines).
 # Exits 0 whenever the harness itself worked, whatever the numbers.
 set -u
 
@@ -255,7 +256,8 @@ EOF
 		sleep 0.1
 	done
 	t0=$(now_ns)
-	timeout 600 "$NODDCTL" -c "$conf" import "$TMP/data/names.txt" \
+	# 10 minutes, or 1 s per 2,000 names for larger sets (4M took 400 s on a busy machine)
+	timeout $((NAMES / 2000 > 600 ? NAMES / 2000 : 600)) "$NODDCTL" -c "$conf" import "$TMP/data/names.txt" \
 		> "$TMP/nodd/import.log" 2>&1
 	rc=$?
 	t1=$(now_ns)
@@ -274,6 +276,11 @@ EOF
 	taskset -c $SERVER_CPU "$NODD" -c "$conf" > "$TMP/nodd/serve.log" 2>&1 &
 	pid=$!; PIDS+=("$pid")
 	measure nodd "$pid" "$dport" "$t0" || { tail -n 20 "$TMP/nodd/serve.log" >&2; }
+	# the index's own account of its size, and the database on disk
+	read -r R[nodd.memnames] R[nodd.membytes] <<< "$(curl -s "http://127.0.0.1:$hport/api/v1/status" |
+		"$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["memory_names"], s["memory_bytes"])' \
+		2>/dev/null)"
+	R[nodd.dbbytes]=$(du -cb "$TMP/nodd/nodd.db"* 2>/dev/null | awk 'END { print $1 }')
 	stop_pid "$pid" 30
 	return 0
 }
@@ -364,6 +371,15 @@ for s in nodd rbldnsd; do
 		"$(mb "${R[$s.hwm]:-}")" "${R[$s.startup]:--}" "${R[$s.startcpu]:--}" "${R[$s.wrong]:--}"
 done
 [ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s, ${R[nodd.import_rate]} names/s (goal >= 250000; tests/bench/bench_import.sh: re-import and status too)"
+if [ -n "${R[nodd.membytes]:-}" ]; then
+	echo "nodd index (/api/v1/status): ${R[nodd.memnames]} names in memory, ${R[nodd.membytes]} bytes" \
+		"($(awk -v b="${R[nodd.membytes]}" -v n="${R[nodd.memnames]}" 'BEGIN { printf "%.1f", n ? b / n : 0 }') per name);" \
+		"database on disk ${R[nodd.dbbytes]:-?} bytes"
+fi
+# BENCH_RESULTS=FILE: every figure above as key=value lines (tests/bench/bench_growth.py reads them)
+if [ -n "${BENCH_RESULTS:-}" ]; then
+	for k in "${!R[@]}"; do printf '%s=%s\n' "$k" "${R[$k]}"; done > "$BENCH_RESULTS"
+fi
 echo "ratio nodd/rbldnsd: RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu)"
 echo "serving per core (goal >= 1.3): max $(ratio qcore), server-bound $(ratio capcore), dnsperf $(ratio dpcore)"
 [ -x "$BUILD/tests/bench/histbench" ] && echo "nodd IXFR history and index purge, $NAMES names a day (in process, CPU): $("$BUILD/tests/bench/histbench" "$NAMES")"
