@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base64.h"
 #include "lib/jscan.h"
 
 struct ct_entries_slice {
@@ -28,18 +29,6 @@ void ct_entries_buf_free(struct ct_entries_buf *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* 1 for the characters of standard base64 (RFC 4648 section 4) without the padding */
-static const uint8_t b64char[256] = {
-	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-	['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
-	['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
-	['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
-};
-
 /* A string at r that ct_base64_decode accepts, checked in the one pass over it: base64
  * characters, at most two '=' at the end, a multiple of 4 in all; no escape, no other
  * character. 0 with its slice, or -1. */
@@ -48,7 +37,7 @@ static int b64_string(struct jscan *r, const char *base, size_t *off, size_t *le
 	if (!jscan_take(r, '"'))
 		return -1;
 	const char *b = r->p;
-	while (r->p < r->end && b64char[(unsigned char)*r->p])
+	while (r->p < r->end && base64_alphabet[(unsigned char)*r->p])
 		r->p++;
 	for (int pad = 0; pad < 2 && r->p < r->end && *r->p == '='; pad++)
 		r->p++;

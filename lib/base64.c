@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 
 /* 1 for the 64 characters of the alphabet (RFC 4648 table 1), 0 for every other byte */
-static const unsigned char alphabet[256] = {
+const unsigned char base64_alphabet[256] = {
 	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
 	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
 	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
@@ -41,7 +41,7 @@ static const char *check(const unsigned char *in, size_t len, enum base64_mode m
 			if (n % 4 < 2)
 				return "misplaced base64 '=' padding";
 			pad++;
-		} else if (!alphabet[c]) {
+		} else if (!base64_alphabet[c]) {
 			return "invalid base64 character";
 		} else if (pad) {
 			return "base64 data after '=' padding";

@@ -17,6 +17,10 @@ enum base64_mode {
 /* The return of base64_decode when the decoded bytes do not fit in out. */
 #define BASE64_NO_ROOM (-2)
 
+/* 1 for the 64 characters of the standard alphabet (RFC 4648 table 1), 0 for every other
+ * byte, '=' included: for scanners that check base64 text in place before decoding it. */
+extern const unsigned char base64_alphabet[256];
+
 /* Decode in (len bytes, borrowed; need not be NUL-terminated) into out (outsz bytes).
  * Returns the number of bytes decoded (0 for no text); -1 for malformed text, with *why
  * (unless why is NULL) set to a static message ("invalid base64 character", "misplaced
