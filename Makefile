@@ -3,7 +3,8 @@
 #   make run     run nodd with examples/nodd.yaml (DNS on 127.0.0.1@5353, HTTP on @8053)
 #   make test    unit tests, fuzz-corpus replay, ASan/UBSan unit tests, integration tests
 #                (release, ASan/UBSan, and the threaded ones under TSan), the Debian package
-#   make bench   benchmarks against rbldnsd (see tests/bench/README.md)
+#   make bench   benchmarks against rbldnsd (see tests/bench/README.md); BENCH_GROWTH=1 also
+#                runs them at several sizes (tests/bench/bench_growth.py, about 20 minutes)
 #   make chaos   kill -9 nodd at random moments while a BIND primary feeds it (tests/chaos/):
 #                CHAOS_KILLS=200 by default, CHAOS_SEED=N repeats a run's kill schedule
 #   make demo    the whole pipeline offline: local BIND primary -> nodd -> dig, kcat
@@ -45,8 +46,10 @@ run: all
 test: deps-test build
 	@tools/run-tests $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
+BENCH_GROWTH ?= 0
 bench: deps-test build
 	tests/bench/run_bench.sh $(BUILD)
+	@if [ "$(BENCH_GROWTH)" = 1 ]; then $(PY) tests/bench/bench_growth.py $(BUILD); fi
 
 CHAOS_KILLS ?= 200
 chaos: deps-test build

@@ -164,6 +164,8 @@ struct nodd_config {
 	/* ct: Certificate Transparency logs (on when log-list or logs is given) */
 	char *ct_log_list;         /* a log list v3 file, or an https:// URL; NULL: none */
 	int64_t ct_log_list_interval; /* seconds between two reads of the log list */
+	char *ct_log_list_key;     /* PEM public key file the list is signed with; NULL: unchecked */
+	char *ct_log_list_signature; /* its detached signature (file or URL); NULL: list + ".sig" */
 	struct config_ct_log *ct_logs;
 	int nct_logs;
 	int64_t ct_start;          /* CONFIG_CT_START_END, or the first index to read */
@@ -206,7 +208,8 @@ struct config_changes {
 /* The settings that differ between the running config and a newly loaded one and that a
  * reload (SIGHUP) does not apply, named once each in out. Returns how many. What a reload
  * does apply: log.level (server.log-level), log.categories, log.queries, log.query-rate, server.http-token, publish ttl, ns, hostmaster, soa-*,
- * rpz-action, policy.future-skew, keys and transfer.allow (conf/schema.c marks them). */
+ * rpz-action, policy.future-skew, keys, transfer.allow, ct.logs and ct.start (conf/schema.c
+ * marks them). */
 int config_restart_changes(const struct nodd_config *run, const struct nodd_config *n,
 	struct config_changes *out);
 

@@ -539,9 +539,14 @@ int conf_ct_finish(struct cctx *c, yaml_node_t *root)
 	if (cfg->rdap_enabled && !cfg->rdap_bootstrap)
 		return cerr(c, top_key(c, root, "rdap"), "rdap.bootstrap", "required when rdap is "
 			"enabled: the IANA RDAP bootstrap file for DNS (dns.json) or its URL");
+	yaml_node_t *at = top_key(c, root, "ct");
+	if (cfg->ct_log_list_key && !cfg->ct_log_list)
+		return cerr(c, at, "ct.log-list-key", "needs ct.log-list, the list it checks");
+	if (cfg->ct_log_list_signature && !cfg->ct_log_list_key)
+		return cerr(c, at, "ct.log-list-signature", "needs ct.log-list-key, the key that "
+			"checks it");
 	if (!cfg->ct_log_list && cfg->nct_logs == 0)
 		return 0;
-	yaml_node_t *at = top_key(c, root, "ct");
 	if (!cfg->ct_user_agent)
 		return cerr(c, at, "ct.user-agent", "required when ct reads logs: logs ask for a "
 			"contact, e.g. user-agent: \"nodd (ops@example.org)\"");
@@ -728,9 +733,12 @@ const struct opt_row config_schema[] = {
 	{ ROW("ct", "log-list", OPT_STRING), CFG(ct_log_list), .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "log-list-interval", OPT_DURATION), CFG(ct_log_list_interval), .def = 3600,
 	  .min = 60, .max = 7 * DAY, .reload = OPT_RESTART_SECTION },
-	{ ROW("ct", "logs", OPT_LIST), .list = &ct_logs_list, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "log-list-key", OPT_STRING), CFG(ct_log_list_key), .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "log-list-signature", OPT_STRING), CFG(ct_log_list_signature),
+	  .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "logs", OPT_LIST), .list = &ct_logs_list, .reload = OPT_RELOADED },
 	{ ROW("ct", "start", OPT_INT), CFG(ct_start), .def = CONFIG_CT_START_END,
-	  .parse = parse_ct_start, .reload = OPT_RESTART_SECTION },
+	  .parse = parse_ct_start, .reload = OPT_RELOADED },
 	{ ROW("ct", "user-agent", OPT_STRING), CFG(ct_user_agent), .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "learning-period", OPT_DURATION), CFG(ct_learning_period), .def = 7 * DAY,
 	  .max = 365 * DAY, .reload = OPT_RESTART_SECTION },

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/grow.h"
+
 struct entry {
 	char *suffix;   /* lowercase, no dots at the ends */
 	size_t len;
@@ -78,14 +80,8 @@ static int add_suffix(struct ct_bootstrap *b, json_t *t, const char *url, size_t
 		l--;
 	if (!l)
 		return 0;
-	if (b->n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct entry *nv = realloc(b->v, nc * sizeof *nv);
-		if (!nv)
-			return -1;
-		b->v = nv;
-		*cap = nc;
-	}
+	if (grow_array(&b->v, cap, b->n + 1, sizeof *b->v) < 0)
+		return -1;
 	char *suf = strndup(s, l);
 	if (!suf)
 		return -1;

@@ -2,8 +2,9 @@
  *
  * DESIGN
  * head:  poll the tree head (get-sth or checkpoint); its signature is checked by ct/sth.c.
- *        A head smaller than the verified one, or another root for the same size, marks the
- *        log failing. A log never read gets its frontier at the start position first
+ *        A head smaller than the verified one, another root for the same size, or a head
+ *        dated before the last one accepted or too far ahead of our clock marks the log
+ *        failing. A log never read gets its frontier at the start position first
  *        (RFC 6962: get-entry-and-proof of the last leaf before it; static: hash tiles).
  * read:  the target is the head's size (static logs: the last full data tile), at most
  *        ct.max-unverified entries past the committed position (static: a multiple of 256). Aligned batches, several in
@@ -434,8 +435,14 @@ static void on_batch(void *ctx, const struct ct_http *r)
 	} else if (f->tiled) {
 		take_tile(b, r, &why);
 	} else {
+		/* the plain shape every log sends is read without jansson; anything else
+		 * (the fast reader declines before taking an entry) by jansson, which says
+		 * what is wrong with it */
 		struct entries_ctx ec = { b, want };
-		if (ct_entries_parse_json(r->body, r->len, take_entry, &ec, &e) < 0)
+		long n = ct_entries_fast(r->body, r->len, 0, take_entry, &ec, &f->ebuf);
+		if (n == CT_ENTRIES_DECLINED)
+			n = ct_entries_parse_json(r->body, r->len, take_entry, &ec, &e);
+		if (n < 0)
 			why = e.msg[0] ? e.msg : "more entries than asked";
 		else if (b->n == 0)
 			why = "no entry";
@@ -625,6 +632,14 @@ static void on_head(void *ctx, const struct ct_http *r)
 		ct_follow_fail(f, "two different roots for the tree of %" PRIu64 " entries", have);
 		return;
 	}
+	/* dated against the newest head accepted: the committed one, or one read since (a
+	 * static log waiting out a partial tile commits nothing) */
+	const struct ct_sth *last = !f->have_state ? NULL
+		: f->sth.timestamp_ms > f->vsth.timestamp_ms ? &f->sth : &f->vsth;
+	if (ct_sth_check_time(last, &s, unix_now_ms(), &e) < 0) {
+		ct_follow_fail(f, "%s: %s", what, e.msg);
+		return;
+	}
 	f->attempts = 0;
 	f->sth = s;
 	if (!f->have_state) {
@@ -750,6 +765,7 @@ void ct_follow_stop(struct ct_follow *f)
 		return;
 	drop_work(f);
 	free(f->hold);
+	ct_entries_buf_free(&f->ebuf);
 	if (f->timer)
 		event_free(f->timer);
 	ct_logkey_free(f->key);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "ct/entriesfast.h"
 #include "ct/follow.h"
 #include "ct/leaf.h"
 #include "ct/merkle.h"
@@ -51,6 +52,7 @@ struct ct_follow {
 	size_t nhold, caphold;
 	struct batch *batches;
 	int inflight;
+	struct ct_entries_buf ebuf; /* the get-entries reader's scratch, kept between answers */
 	struct ct_req *ctl;         /* the one head, start or proof request */
 	int state;
 	struct event *timer;

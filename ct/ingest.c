@@ -74,16 +74,16 @@ void ct_ingest_leaf(struct ct_follow *f, const uint8_t *leaf, size_t len, uint64
 static int fqdn_record(struct ct_follow *f, const char *fqdn, const struct held *h,
 	const char *source, int64_t now)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "fqdn", json_string(fqdn));
-	json_object_set_new(o, "cert_index", json_integer((json_int_t)h->index));
-	json_object_set_new(o, "ct_name", json_string(f->desc));
-	json_object_set_new(o, "timestamp", json_integer(now));
-	json_object_set_new(o, "submission_timestamp", json_integer(h->ts));
-	json_object_set_new(o, "source", json_string(source));
-	int rc = outbox_append(f->env.ob, OUTBOX_NRFQDN, fqdn, o, now, NULL);
-	json_decref(o);
-	return rc;
+	/* built as text (as jansson would write it), without a JSON value per record */
+	outbox_t *ob = f->env.ob;
+	outbox_rec_begin(ob);
+	outbox_rec_str(ob, "fqdn", fqdn);
+	outbox_rec_int(ob, "cert_index", (int64_t)h->index);
+	outbox_rec_str(ob, "ct_name", f->desc);
+	outbox_rec_int(ob, "timestamp", now);
+	outbox_rec_int(ob, "submission_timestamp", h->ts);
+	outbox_rec_str(ob, "source", source);
+	return outbox_rec_append(ob, OUTBOX_NRFQDN, fqdn, now, NULL);
 }
 
 /* The observations and records of one entry. 0, or -1 on a store failure. */

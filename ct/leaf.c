@@ -167,7 +167,7 @@ int ct_tileleaf_next(const uint8_t **p, size_t *left, struct ct_leaf *out, struc
 	/* leaf hash = SHA-256(00 || 00 00 || timestamp .. extensions) */
 	static const uint8_t prefix[3] = { 0x00, 0x00, 0x00 };
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, prefix, 3) &&
+	int ok = c && EVP_DigestInit_ex(c, ct_sha256(), NULL) && EVP_DigestUpdate(c, prefix, 3) &&
 		EVP_DigestUpdate(c, *p, entry_len) && EVP_DigestFinal_ex(c, l.leaf_hash, NULL);
 	EVP_MD_CTX_free(c);
 	if (!ok)

@@ -8,8 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 /* The longest proof a tree of 2^64 leaves can need. */
 #define CT_PROOF_MAX 64
+
+/* SHA-256 for every digest of ct/ (fetched from the provider once, thread-safe). */
+const EVP_MD *ct_sha256(void);
 
 /* SHA-256(0x00 || in) and SHA-256(0x01 || l || r). */
 void ct_hash_leaf(const uint8_t *in, size_t len, uint8_t out[32]);

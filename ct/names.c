@@ -4,6 +4,8 @@
  * X.509. Pure: no network, no store; the public suffix side lives in psl.c. */
 #include "ct/names.h"
 
+#include "ct/merkle.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,7 +230,7 @@ int ct_names_extract(const struct ct_leaf *leaf, ct_name_cb cb, void *ctx, uint8
 			"algorithm and issuer");
 	if (dedup_key) {
 		EVP_MD_CTX *c = EVP_MD_CTX_new();
-		int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+		int ok = c && EVP_DigestInit_ex(c, ct_sha256(), NULL) &&
 			EVP_DigestUpdate(c, f.issuer.start, f.issuer.hdr + f.issuer.len) &&
 			EVP_DigestUpdate(c, f.serial.start + f.serial.hdr, f.serial.len) &&
 			EVP_DigestFinal_ex(c, dedup_key, NULL);

@@ -12,10 +12,13 @@
 
 #include "ct/fetch.h"
 #include "ct/follow.h"
+#include "ct/listread.h"
 #include "ct/loglist.h"
 #include "ct/names.h"
 #include "ct/state.h"
+#include "ct/sth.h"
 #include "lib/clock.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 
 #define MAX_LIST_BYTES (16 << 20)
@@ -24,6 +27,8 @@ struct running {
 	struct ct_follow *f;
 	int from_list;
 	int seen;               /* still wanted by the list just read */
+	char *settings;         /* a ct.logs entry's settings as one string (spec_text): a
+	                         * reload restarts the log when they change; NULL from the list */
 };
 
 struct ct_source {
@@ -32,7 +37,7 @@ struct ct_source {
 	struct running *logs;
 	size_t nlogs, cap;
 	struct event *timer, *rate_timer;
-	struct ct_req *list_req;
+	struct ct_listread *list;   /* NULL without ct.log-list */
 	int64_t last_prune;
 };
 
@@ -44,21 +49,40 @@ static struct running *find(struct ct_source *s, const uint8_t id[32])
 	return NULL;
 }
 
+/* A log's settings as one string, to see a reload change them. NULL when out of memory. */
+static char *spec_text(const struct ct_log_spec *sp)
+{
+	char *out = NULL;
+	if (asprintf(&out, "%s\n%s\n%s\n%s\n%s\n%d %d %d", sp->description ? sp->description : "",
+		    sp->url ? sp->url : "", sp->monitoring_url ? sp->monitoring_url : "",
+		    sp->submission_url ? sp->submission_url : "", sp->key_b64, sp->parallel,
+		    sp->rate, sp->batch) < 0)
+		return NULL;
+	return out;
+}
+
+static void stop_at(struct ct_source *s, size_t i)
+{
+	ct_follow_stop(s->logs[i].f);
+	free(s->logs[i].settings);
+	s->logs[i] = s->logs[--s->nlogs];
+}
+
 static int add_log(struct ct_source *s, const struct ct_log_spec *spec, int from_list,
 	struct nodd_err *e)
 {
-	if (s->nlogs == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct running *n = realloc(s->logs, cap * sizeof *n);
-		if (!n)
-			return nodd_fail(e, NODD_E_NOMEM, "out of memory");
-		s->logs = n;
-		s->cap = cap;
-	}
+	if (grow_array(&s->logs, &s->cap, s->nlogs + 1, sizeof *s->logs) < 0)
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	char *settings = NULL;
+	if (!from_list && !(settings = spec_text(spec)))
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
 	struct ct_follow *f = ct_follow_start(&s->env, spec, e);
-	if (!f)
+	if (!f) {
+		free(settings);
 		return -1;
-	s->logs[s->nlogs++] = (struct running){ .f = f, .from_list = from_list, .seen = 1 };
+	}
+	s->logs[s->nlogs++] = (struct running){ .f = f, .from_list = from_list, .seen = 1,
+		.settings = settings };
 	return 0;
 }
 
@@ -73,16 +97,14 @@ static void spec_defaults(const struct nodd_config *cfg, struct ct_log_spec *sp)
 }
 
 /* The logs of a list just read: start those that appeared, stop those that left. */
-static void apply_list(struct ct_source *s, const char *json, size_t len)
+static int apply_list(void *ctx, const char *json, size_t len, struct nodd_err *le)
 {
+	struct ct_source *s = ctx;
 	struct ct_loginfo *li = NULL;
 	size_t n = 0;
 	struct nodd_err e = { 0 };
-	if (ct_loglist_parse(json, len, &li, &n, &e) < 0) {
-		log_err("ct: log list %s: %s; the logs followed stay as they are",
-			s->cfg->ct_log_list, e.msg);
-		return;
-	}
+	if (ct_loglist_parse(json, len, &li, &n, le) < 0)
+		return -1;
 	for (size_t i = 0; i < s->nlogs; i++)
 		s->logs[i].seen = !s->logs[i].from_list;
 	for (size_t i = 0; i < n; i++) {
@@ -110,59 +132,16 @@ static void apply_list(struct ct_source *s, const char *json, size_t len)
 		}
 		log_info("ct %s: no longer in the log list (or not usable): not followed any more",
 			ct_follow_description(s->logs[i].f));
-		ct_follow_stop(s->logs[i].f);
-		s->logs[i] = s->logs[--s->nlogs];
+		stop_at(s, i);
 	}
 	ct_loglist_free(li, n);
-}
-
-static void on_list(void *ctx, const struct ct_http *r)
-{
-	struct ct_source *s = ctx;
-	s->list_req = NULL;
-	if (r->error || r->status != 200) {
-		log_err("ct: log list %s: %s%ld", s->cfg->ct_log_list,
-			r->error ? r->error : "HTTP ", r->error ? 0L : r->status);
-		return;
-	}
-	apply_list(s, r->body, r->len);
-}
-
-static int read_list_file(struct ct_source *s, struct nodd_err *e)
-{
-	FILE *fp = fopen(s->cfg->ct_log_list, "rb");
-	if (!fp)
-		return nodd_fail(e, NODD_E_SYSTEM, "ct.log-list: cannot read %s: %s",
-			s->cfg->ct_log_list, strerror(errno));
-	char *buf = malloc(MAX_LIST_BYTES + 1);
-	size_t n = buf ? fread(buf, 1, MAX_LIST_BYTES + 1, fp) : 0;
-	fclose(fp);
-	if (!buf || n > MAX_LIST_BYTES) {
-		free(buf);
-		return nodd_fail(e, NODD_E_LIMIT, "ct.log-list: %s: too large", s->cfg->ct_log_list);
-	}
-	buf[n] = '\0';
-	apply_list(s, buf, n);
-	free(buf);
 	return 0;
 }
 
 void ct_source_reload_list(struct ct_source *s)
 {
-	if (!s || !s->cfg->ct_log_list)
-		return;
-	const char *l = s->cfg->ct_log_list;
-	if (strncmp(l, "https://", 8) == 0 || strncmp(l, "http://", 7) == 0) {
-		if (s->list_req)
-			return;
-		struct nodd_err e = { 0 };
-		s->list_req = ct_fetch_get(s->env.fetch, l, on_list, s, &e);
-		if (!s->list_req)
-			log_err("ct: log list %s: %s", l, e.msg);
-		return;
-	}
 	struct nodd_err e = { 0 };
-	if (read_list_file(s, &e) < 0)
+	if (s && s->list && ct_listread_start(s->list, &e) < 0)
 		log_err("%s; the logs followed stay as they are", e.msg);
 }
 
@@ -196,20 +175,116 @@ static void on_rate_timer(evutil_socket_t fd, short what, void *arg)
 		ct_follow_rates(s->logs[i].f);
 }
 
+static struct ct_log_spec config_spec(const struct nodd_config *cfg, const struct config_ct_log *c)
+{
+	struct ct_log_spec sp = { .description = c->description, .url = c->url,
+		.monitoring_url = c->monitoring_url, .submission_url = c->submission_url,
+		.key_b64 = c->key, .parallel = c->parallel, .rate = c->rate, .batch = c->batch_size };
+	spec_defaults(cfg, &sp);
+	return sp;
+}
+
 static int start_config_logs(struct ct_source *s, struct nodd_err *e)
 {
 	const struct nodd_config *cfg = s->cfg;
 	for (int i = 0; i < cfg->nct_logs; i++) {
-		const struct config_ct_log *c = &cfg->ct_logs[i];
-		struct ct_log_spec sp = { .description = c->description, .url = c->url,
-			.monitoring_url = c->monitoring_url, .submission_url = c->submission_url,
-			.key_b64 = c->key, .parallel = c->parallel, .rate = c->rate,
-			.batch = c->batch_size };
-		spec_defaults(cfg, &sp);
+		struct ct_log_spec sp = config_spec(cfg, &cfg->ct_logs[i]);
 		if (add_log(s, &sp, 0, e) < 0)
-			return nodd_wrap(e, "%s:%d: ct.logs", cfg->path, c->line);
+			return nodd_wrap(e, "%s:%d: ct.logs", cfg->path, cfg->ct_logs[i].line);
 	}
 	return 0;
+}
+
+int ct_source_check_logs(const struct nodd_config *n, struct nodd_err *e)
+{
+	for (int i = 0; i < n->nct_logs; i++) {
+		struct ct_logkey *k = ct_logkey_new(n->ct_logs[i].key, e);
+		if (!k)
+			return nodd_wrap(e, "%s:%d: ct.logs", n->path, n->ct_logs[i].line);
+		ct_logkey_free(k);
+	}
+	return 0;
+}
+
+/* A ct.logs entry of a reloaded configuration: its log ID and settings (spec_text). */
+struct wanted {
+	uint8_t id[32];
+	char *settings;
+};
+
+/* The entry of w (n of them) with this log ID, or NULL. */
+static const struct wanted *wanted_find(const struct wanted *w, int n, const uint8_t id[32])
+{
+	for (int i = 0; i < n; i++)
+		if (memcmp(w[i].id, id, 32) == 0)
+			return &w[i];
+	return NULL;
+}
+
+/* The logs of the configuration that left it, or whose settings changed, stop; a log of
+ * the list that the configuration now names too stops, to start with its settings. */
+static int stop_unwanted(struct ct_source *s, const struct wanted *w, int nw)
+{
+	int changed = 0;
+	for (size_t i = 0; i < s->nlogs;) {
+		struct running *r = &s->logs[i];
+		const struct wanted *c = wanted_find(w, nw, ct_follow_log_id(r->f));
+		const char *why = !c ? (r->from_list ? NULL : "no longer in ct.logs: not followed "
+				"any more")
+			: r->from_list ? "now in ct.logs: followed with its settings there"
+			: strcmp(r->settings, c->settings) != 0 ? "its ct.logs settings changed: "
+				"followed again with them" : NULL;
+		if (!why) {
+			i++;
+			continue;
+		}
+		log_info("ct %s: %s", ct_follow_description(r->f), why);
+		stop_at(s, i);
+		changed++;
+	}
+	return changed;
+}
+
+int ct_source_set_logs(struct ct_source *s, const struct nodd_config *n)
+{
+	if (!s)
+		return 0;
+	struct wanted *w = calloc((size_t)n->nct_logs + 1, sizeof *w);
+	int nw = 0, changed = 0;
+	for (int i = 0; w && i < n->nct_logs; i++) {
+		struct ct_log_spec sp = config_spec(s->cfg, &n->ct_logs[i]);
+		struct nodd_err e = { 0 };
+		struct ct_logkey *k = ct_logkey_new(sp.key_b64, &e);
+		if (k && (w[nw].settings = spec_text(&sp)) != NULL)
+			memcpy(w[nw++].id, ct_logkey_id(k), 32);
+		ct_logkey_free(k);
+		if (nw != i + 1) {
+			/* keys were checked (ct_source_check_logs): out of memory */
+			log_err("ct: reload: out of memory; the logs followed stay as they are");
+			goto out;
+		}
+	}
+	if (!w) {
+		log_err("ct: reload: out of memory; the logs followed stay as they are");
+		return 0;
+	}
+	s->env.start = n->ct_start;
+	changed = stop_unwanted(s, w, nw);
+	for (int i = 0; i < n->nct_logs; i++) {
+		if (find(s, w[i].id))
+			continue;
+		struct ct_log_spec sp = config_spec(s->cfg, &n->ct_logs[i]);
+		struct nodd_err e = { 0 };
+		if (add_log(s, &sp, 0, &e) < 0)
+			log_err("%s:%d: ct.logs: %s", n->path, n->ct_logs[i].line, e.msg);
+		else
+			changed++;
+	}
+out:
+	for (int i = 0; i < nw; i++)
+		free(w[i].settings);
+	free(w);
+	return changed;
 }
 
 struct ct_source *ct_source_start(struct event_base *base, const struct nodd_config *cfg,
@@ -252,10 +327,15 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (cfg->ct_log_list && strncmp(cfg->ct_log_list, "http", 4) != 0 &&
-	    read_list_file(s, e) < 0)
-		goto fail;
-	ct_source_reload_list(s); /* a URL: fetched in the background */
+	if (cfg->ct_log_list) {
+		struct ct_listread_options lo = { .location = cfg->ct_log_list,
+			.key_file = cfg->ct_log_list_key, .signature = cfg->ct_log_list_signature,
+			.max_bytes = MAX_LIST_BYTES };
+		/* a file is read now (unreadable: an error), a URL in the background */
+		if (!(s->list = ct_listread_new(s->env.fetch, &lo, apply_list, s, e)) ||
+		    ct_listread_start(s->list, e) < 0)
+			goto fail;
+	}
 	return s;
 fail:
 	ct_source_stop(s);
@@ -266,11 +346,12 @@ void ct_source_stop(struct ct_source *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nlogs; i++)
+	for (size_t i = 0; i < s->nlogs; i++) {
 		ct_follow_stop(s->logs[i].f);
+		free(s->logs[i].settings);
+	}
 	free(s->logs);
-	if (s->list_req)
-		ct_fetch_cancel(s->env.fetch, s->list_req);
+	ct_listread_free(s->list);
 	if (s->timer)
 		event_free(s->timer);
 	ct_confirm_stop(s->env.confirm);
@@ -313,4 +394,14 @@ json_t *ct_source_rdap_status(void *s)
 void ct_source_rdap_metrics(void *s, FILE *out)
 {
 	ct_confirm_metrics(((struct ct_source *)s)->env.confirm, out);
+}
+
+json_t *ct_source_list_status(void *s)
+{
+	return ct_listread_status(((struct ct_source *)s)->list);
+}
+
+void ct_source_list_metrics(void *s, FILE *out)
+{
+	ct_listread_metrics(((struct ct_source *)s)->list, out);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -18,35 +19,6 @@ struct ct_logkey {
 	int sigalg; /* TLS SignatureAlgorithm: 3 ECDSA, 1 RSA */
 	uint8_t id[32];
 };
-
-/* EVP_DecodeBlock does the decoding; the checks around it make it strict: it would trim
- * whitespace and return padding as zero bytes. */
-long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
-{
-	if (len % 4 != 0 || len > INT_MAX / 2)
-		return -1;
-	if (len == 0)
-		return 0;
-	size_t pad = in[len - 1] == '=' ? (in[len - 2] == '=' ? 2 : 1) : 0;
-	for (size_t i = 0; i < len - pad; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '+' || c == '/'))
-			return -1;
-	}
-	if (outsz < len / 4 * 3 - pad)
-		return -1;
-	/* EVP_DecodeBlock writes the padding out as zero bytes: the last group goes through a
-	 * small buffer, so an out of exactly the decoded length is enough */
-	size_t head = len > 4 ? len - 4 : 0;
-	int n = head ? EVP_DecodeBlock(out, (const unsigned char *)in, (int)head) : 0;
-	uint8_t last[3];
-	if (n < 0 || (size_t)n != head / 4 * 3 ||
-	    EVP_DecodeBlock(last, (const unsigned char *)in + head, 4) != 3)
-		return -1;
-	memcpy(out + n, last, 3 - pad);
-	return (long)(len / 4 * 3 - pad);
-}
 
 struct ct_logkey *ct_logkey_new_der(const uint8_t *spki, size_t len, struct nodd_err *e)
 {
@@ -159,6 +131,40 @@ void ct_sth_signed_input(const struct ct_sth *s, uint8_t out[50])
 		out[10 + i] = (uint8_t)(s->tree_size >> (56 - 8 * i));
 	}
 	memcpy(out + 18, s->root, 32);
+}
+
+/* A unix time in milliseconds as "2026-01-02T03:04:05.678Z" (UTC). */
+static void fmt_ms(uint64_t ms, char *out, size_t outsz)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char day[32];
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(out, outsz, "%llu ms", (unsigned long long)ms);
+		return;
+	}
+	snprintf(out, outsz, "%s.%03uZ", day, (unsigned)(ms % 1000));
+}
+
+int ct_sth_check_time(const struct ct_sth *prev, const struct ct_sth *s, int64_t now_ms,
+	struct nodd_err *e)
+{
+	char at[48], before[48];
+	fmt_ms(s->timestamp_ms, at, sizeof at);
+	if (prev && s->timestamp_ms < prev->timestamp_ms) {
+		fmt_ms(prev->timestamp_ms, before, sizeof before);
+		return nodd_fail(e, NODD_E_PEER, "the tree head of size %llu dated %s goes back in "
+			"time from the verified head of size %llu dated %s",
+			(unsigned long long)s->tree_size, at, (unsigned long long)prev->tree_size, before);
+	}
+	if (now_ms >= 0 && s->timestamp_ms > (uint64_t)now_ms + CT_STH_MAX_FUTURE_MS)
+		return nodd_fail(e, NODD_E_PEER, "the tree head of size %llu is dated %s, %llu s "
+			"ahead of this host's clock (at most %d s allowed)",
+			(unsigned long long)s->tree_size, at,
+			(unsigned long long)((s->timestamp_ms - (uint64_t)now_ms) / 1000),
+			CT_STH_MAX_FUTURE_MS / 1000);
+	return 0;
 }
 
 /* A base64 JSON string member into out: exactly want bytes when want > 0, else up to outsz. */

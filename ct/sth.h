@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base64.h"
 #include "lib/err.h"
 
 /* A log's public key: ECDSA P-256 or RSA >= 2048 bits, from a DER SubjectPublicKeyInfo. */
@@ -35,6 +36,18 @@ struct ct_sth {
 	uint64_t timestamp_ms;
 	uint8_t root[32];
 };
+
+/* How far ahead of this host's clock a tree head may be dated: a log's clock and ours
+ * differ by seconds, not by minutes. */
+#define CT_STH_MAX_FUTURE_MS (10 * 60 * 1000)
+
+/* The time of a verified tree head s (borrowed) against the newest one verified before
+ * (prev, borrowed; NULL: none) and the wall clock now_ms (unix milliseconds). A log signs
+ * its heads in time order (RFC 6962 section 3.5), so a head dated before prev, or more than
+ * CT_STH_MAX_FUTURE_MS ahead of now_ms, is the log's fault. Returns 0, or -1 with e set
+ * (NODD_E_PEER, both heads' sizes and dates in the message). */
+int ct_sth_check_time(const struct ct_sth *prev, const struct ct_sth *s, int64_t now_ms,
+	struct nodd_err *e);
 
 /* The 50 bytes a log signs for a tree head: 00 01 || u64 timestamp || u64 size || root. */
 void ct_sth_signed_input(const struct ct_sth *s, uint8_t out[50]);
@@ -83,9 +96,13 @@ int ct_entries_parse_json(const char *body, size_t len, ct_entry_cb cb, void *ct
 int ct_proof_parse_json(const char *body, size_t len, uint8_t (*path)[32], size_t max, size_t *npath,
 	uint8_t **leaf_input, size_t *leaf_len, struct nodd_err *e);
 
-/* Strict base64 (RFC 4648, padding required, no whitespace) of in (len bytes) into out
- * (outsz bytes). Returns the decoded length, or -1 on a bad character, bad padding or out
- * too small. CT bodies are large and padded, unlike TSIG secrets (lib/tsig.h). */
-long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz);
+/* Strict base64 (lib/base64.h, BASE64_STRICT: padding required, no whitespace) of in (len
+ * bytes) into out (outsz bytes): what a log sends. Returns the decoded length, or -1 on a
+ * bad character, bad padding or out too small. */
+static inline long ct_base64_decode(const char *in, size_t len, uint8_t *out, size_t outsz)
+{
+	long n = base64_decode(in, len, out, outsz, BASE64_STRICT, NULL);
+	return n < 0 ? -1 : n;
+}
 
 #endif

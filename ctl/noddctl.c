@@ -23,6 +23,7 @@
 #include "ctl/http.h"
 #include "lib/dname.h"
 #include "lib/err.h"
+#include "lib/grow.h"
 
 #ifndef NODD_VERSION
 #define NODD_VERSION "unknown"
@@ -30,6 +31,9 @@
 
 #define DEFAULT_URL "http://127.0.0.1:8053"
 #define IMPORT_BATCH 20000
+/* --batch: each batch is one transaction holding the daemon's event loop while it is
+ * applied (about 10 us a new name), and must fit the 32 MiB body cap */
+#define IMPORT_BATCH_MAX 200000
 
 static const char *prog = "noddctl";
 
@@ -220,8 +224,8 @@ struct import {
 	char *src_json;           /* the source as a JSON string, quotes included */
 	char *body;               /* the batch being built: "[{...},{...}" */
 	size_t blen, bcap;
-	long lines[IMPORT_BATCH]; /* line number of each item of the batch */
-	int n;
+	long *lines;              /* line number of each item of the batch */
+	int n, batch;             /* items in the batch, and per batch */
 	unsigned long long total, fresh;
 	int baseline;             /* names recorded as known: never new, listed or streamed */
 	int tty;
@@ -237,16 +241,9 @@ static double elapsed(const struct import *im)
 
 static void body_add(struct import *im, const char *s, size_t n)
 {
-	if (im->blen + n + 1 > im->bcap) {
-		size_t nc = im->bcap ? im->bcap * 2 : 1 << 20;
-		while (nc < im->blen + n + 1)
-			nc *= 2;
-		char *nb = realloc(im->body, nc);
-		if (!nb)
-			die(EXIT_UNREACHABLE, "out of memory");
-		im->body = nb;
-		im->bcap = nc;
-	}
+	if (im->blen + n + 1 > im->bcap &&
+	    grow_array(&im->body, &im->bcap, im->blen + n + 1, 1) < 0)
+		die(EXIT_UNREACHABLE, "out of memory");
 	memcpy(im->body + im->blen, s, n);
 	im->blen += n;
 }
@@ -335,11 +332,15 @@ static void import_fail(const struct import *im, long line, const char *fmt, ...
 	exit(EXIT_REFUSED);
 }
 
-static int cmd_import(struct http_client *c, const char *path, const char *source, int baseline)
+static int cmd_import(struct http_client *c, const char *path, const char *source, int baseline,
+	int batch)
 {
 	struct import *im = calloc(1, sizeof *im);
-	if (!im)
+	if (im)
+		im->lines = malloc((size_t)batch * sizeof *im->lines);
+	if (!im || !im->lines)
 		die(EXIT_UNREACHABLE, "out of memory");
+	im->batch = batch;
 	im->c = c;
 	im->baseline = baseline;
 	FILE *f = stdin;
@@ -401,7 +402,7 @@ static int cmd_import(struct http_client *c, const char *path, const char *sourc
 			import_fail(im, lineno, "line too long");
 		body_add(im, item, (size_t)n);
 		im->lines[im->n++] = lineno;
-		if (im->n == IMPORT_BATCH)
+		if (im->n == im->batch)
 			import_flush(im);
 	}
 	if (ferror(f))
@@ -420,6 +421,7 @@ static int cmd_import(struct http_client *c, const char *path, const char *sourc
 			elapsed(im));
 	free(im->body);
 	free(im->src_json);
+	free(im->lines);
 	free(im);
 	return 0;
 }
@@ -440,6 +442,7 @@ static void usage(FILE *f)
 		"  import FILE|-                          lines \"name [first_seen]\", # comments;\n"
 		"         [--source S]                    sent in batches of %d (default source \"import\")\n"
 		"         [--baseline]                    record them as known: never new, listed or streamed\n"
+		"         [--batch N]                     names per batch (one transaction each), 1..%d\n"
 		"  zone-status [ZONE]                     upstream and published zones: serials, transfers,\n"
 		"                                         next refresh, errors, consumers, NOTIFY\n"
 		"  retransfer ZONE                        full AXFR of an upstream zone now\n"
@@ -456,7 +459,7 @@ static void usage(FILE *f)
 		"  -V, --version      print the version\n"
 		"  -h, --help         this text\n"
 		"exit: 0 ok; 1 refused, not found or bad input; 2 daemon unreachable; 64 usage\n",
-		IMPORT_BATCH, DEFAULT_URL);
+		IMPORT_BATCH, IMPORT_BATCH_MAX, DEFAULT_URL);
 }
 
 /* Options after the command: --at N, --source S (also --at=N). */
@@ -553,7 +556,7 @@ int main(int argc, char **argv)
 	/* Arguments of the command: one positional, then its options. */
 	const char *arg = NULL, *source = NULL;
 	long long at = -1;
-	int json = 0, baseline = 0;
+	int json = 0, baseline = 0, batch = IMPORT_BATCH;
 	for (int i = optind; i < argc; i++) {
 		const char *v;
 		if (strcmp(argv[i], "--json") == 0) {
@@ -570,6 +573,16 @@ int main(int argc, char **argv)
 			at = strtoll(v, &end, 10);
 			if (errno || !*v || *end || at < 0)
 				die(EXIT_USAGE, "--at: not a unix time: %s", v);
+		} else if ((v = sub_opt(argc, argv, &i, "--batch")) != NULL) {
+			if (strcmp(cmd, "import") != 0)
+				die(EXIT_USAGE, "--batch is an option of import");
+			char *end = NULL;
+			errno = 0;
+			long b = strtol(v, &end, 10);
+			if (errno || !*v || *end || b < 1 || b > IMPORT_BATCH_MAX)
+				die(EXIT_USAGE, "--batch: a number of names from 1 to %d: %s",
+					IMPORT_BATCH_MAX, v);
+			batch = (int)b;
 		} else if ((v = sub_opt(argc, argv, &i, "--source")) != NULL) {
 			if (strcmp(cmd, "observe") != 0 && strcmp(cmd, "import") != 0)
 				die(EXIT_USAGE, "--source is an option of observe and import");
@@ -607,7 +620,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "import") == 0) {
 		if (!arg)
 			die(EXIT_USAGE, "usage: noddctl import FILE|-");
-		rc = cmd_import(c, arg, source ? source : "import", baseline);
+		rc = cmd_import(c, arg, source ? source : "import", baseline, batch);
 	} else if (strcmp(cmd, "allow") == 0 || strcmp(cmd, "unallow") == 0) {
 		if (!arg && cmd[0] == 'u')
 			die(EXIT_USAGE, "usage: noddctl unallow NAME");

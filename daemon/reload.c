@@ -1,7 +1,7 @@
 /* reload.c -- SIGHUP: re-read the configuration and the TSIG keys, apply what can change
  * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys, the
- * allow-list) and name in the log what waits for a restart; a file with an error changes
- * nothing. */
+ * allow-list, the CT logs) and name in the log what waits for a restart; a file with an
+ * error changes nothing. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,10 @@
 #include "server/xfrout.h"
 #include "ct/source.h"
 #include "zones/secondary.h"
+
+/* Exchange a field of the running configuration with the one of the file just read (which
+ * is freed after the reload, and with it what the running one held). */
+#define SWAP(a, b) do { __typeof__(a) t_ = (a); (a) = (b); (b) = t_; } while (0)
 
 /* Keys and key files are re-read by every reload (as BIND's reconfig re-reads its key
  * files), so a secret can be rotated without a restart, and take effect only when every
@@ -93,15 +97,31 @@ static void reload_allow(struct daemon *d, struct nodd_config *n)
 	n->nallow = t;
 }
 
-/* A new suffix keeps the whole publish section as running: the publish settings the
- * reload would apply wait for the restart too. */
-static void publish_waits(struct http_reload *out)
+/* The applied settings whose names start with prefix wait for the restart instead. */
+static void changes_wait(struct http_reload *out, const char *prefix)
 {
 	struct config_changes applied = out->applied;
 	memset(&out->applied, 0, sizeof out->applied);
 	char *save = NULL;
 	for (char *t = strtok_r(applied.names, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-		changes_add(strncmp(t, "publish.", 8) == 0 ? &out->restart : &out->applied, t);
+		changes_add(strncmp(t, prefix, strlen(prefix)) == 0 ? &out->restart : &out->applied, t);
+}
+
+/* ct.logs and ct.start: the CT source follows the logs n names from now on, and the
+ * running configuration holds them, so the next reload compares with them. CT off since
+ * the start is turned on by a restart only. */
+static void reload_ct(struct daemon *d, struct nodd_config *n, struct http_reload *out)
+{
+	if (!d->ct) {
+		changes_wait(out, "ct.");
+		return;
+	}
+	int changed = ct_source_set_logs(d->ct, n);
+	if (changed > 0)
+		log_info("reload: ct.logs: %d logs stopped or started", changed);
+	SWAP(d->cfg->ct_logs, n->ct_logs);
+	SWAP(d->cfg->nct_logs, n->nct_logs);
+	d->cfg->ct_start = n->ct_start;
 }
 
 /* The answer configuration: each reload builds a new one and publishes it with one atomic
@@ -115,10 +135,11 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 	memset(out, 0, sizeof *out);
 	struct nodd_err cerr;
 	struct nodd_config *n = config_load(d->cfg->path, &cerr);
-	if (!n) {
+	if (!n || (d->ct && ct_source_check_logs(n, &cerr) < 0)) {
 		log_err("reload: %s (keeping the running configuration)", cerr.msg);
 		snprintf(out->error, sizeof out->error, "%s", cerr.msg);
 		metrics_inc("reload_errors", 1);
+		config_free(n);
 		return;
 	}
 	config_reload_changes(d->cfg, n, &out->applied);
@@ -155,21 +176,18 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 	n->http_token = tok;
 	d->cfg->log_level = n->log_level;
 	d->cfg->future_skew = n->future_skew;
-	struct config_acl *acl = d->cfg->xfr_allow;
-	int nacl = d->cfg->nxfr_allow;
-	d->cfg->xfr_allow = n->xfr_allow;
-	d->cfg->nxfr_allow = n->nxfr_allow;
-	n->xfr_allow = acl;
-	n->nxfr_allow = nacl;
+	SWAP(d->cfg->xfr_allow, n->xfr_allow);
+	SWAP(d->cfg->nxfr_allow, n->nxfr_allow);
 	/* after the swap: the refs checked are the allow list now in use */
 	if (reload_keys(d, n, out) > 0)
 		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */
 	reload_allow(d, n);
+	reload_ct(d, n, out);
 	config_free(n);
 	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
 	ct_source_retry_failing(d->ct); /* and failing logs from their last verified position */
 	if (!same_suffix)
-		publish_waits(out);
+		changes_wait(out, "publish.");
 	out->ok = 1;
 	if (nlater)
 		log_warn("reload: changed %s: %s at the next restart%s", later->names,

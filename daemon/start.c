@@ -178,6 +178,8 @@ static int add_http_sections(struct daemon *d)
 	rc |= http_add_section(env, "publish", publish_status, NULL, d->xfr);
 	if (d->ct) {
 		rc |= http_add_section(env, "ct", ct_source_status, ct_source_metrics, d->ct);
+		rc |= http_add_section(env, "ct_log_list", ct_source_list_status,
+			ct_source_list_metrics, d->ct);
 		rc |= http_add_section(env, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
 			d->ct);
 	}

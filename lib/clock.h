@@ -21,6 +21,15 @@ static inline int64_t unix_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/* Unix milliseconds from the same clock, for timestamps others make in milliseconds (the
+ * dates of CT tree heads). */
+static inline int64_t unix_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Seconds since an unspecified start; never goes backwards. For intervals only. */
 static inline int64_t mono_now(void)
 {

@@ -13,6 +13,8 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/grow.h"
+
 #define KF_TOKEN_MAX 2048
 
 enum kf_tok { KF_EOF, KF_WORD, KF_STRING, KF_LBRACE, KF_RBRACE, KF_SEMI, KF_ERROR };
@@ -304,15 +306,9 @@ struct pending_list {
  * text or already in kr. */
 static int kf_key_statement(struct kf *k, const struct tsig_keyring *kr, struct pending_list *l)
 {
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 4;
-		struct pending *nk = realloc(l->keys, nc * sizeof *nk);
-		if (!nk) {
-			kf_fail(k, NODD_E_NOMEM, k->tok_line, "out of memory");
-			return -1;
-		}
-		l->keys = nk;
-		l->cap = nc;
+	if (grow_array(&l->keys, &l->cap, l->n + 1, sizeof *l->keys) < 0) {
+		kf_fail(k, NODD_E_NOMEM, k->tok_line, "out of memory");
+		return -1;
 	}
 	struct pending *p = &l->keys[l->n];
 	if (kf_key(k, p) < 0)
@@ -397,16 +393,12 @@ static int read_file(const char *path, char **buf, size_t *len, size_t *cap,
 	*buf = NULL;
 	*len = *cap = 0;
 	for (;;) {
-		if (*len == *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *nb = nc > (16u << 20) ? NULL : realloc(*buf, nc);
-			if (!nb) {
-				fclose(f);
-				return nodd_fail(e, NODD_E_LIMIT, "%s: file too large or out of memory",
-					path);
-			}
-			*buf = nb;
-			*cap = nc;
+		/* 4 KiB at first: a key file fits, and no copy of its secrets is left behind by a
+		 * reallocation */
+		if (*len == *cap && (*cap >= (16u << 20) ||
+			    grow_array(buf, cap, *len < 4096 ? 4096 : *len + 1, 1) < 0)) {
+			fclose(f);
+			return nodd_fail(e, NODD_E_LIMIT, "%s: file too large or out of memory", path);
 		}
 		size_t r = fread(*buf + *len, 1, *cap - *len, f);
 		*len += r;

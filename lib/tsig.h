@@ -102,10 +102,11 @@ const char *tsig_alg_name(enum tsig_alg alg);
 /* Digest output length in octets, 0 for UNKNOWN. */
 size_t tsig_alg_mac_len(enum tsig_alg alg);
 
-/* Decode base64 text (whitespace between characters is skipped; padding required to a
- * multiple of 4; the first error met reading left to right is reported). out has outsz
- * bytes. Returns 0 and *outlen, or -1 with *why set to a
- * static message ("invalid base64 character", "secret longer than 512 octets", ...). */
+/* Decode a secret's base64 text (NUL-terminated; whitespace between characters is
+ * skipped; padding required to a multiple of 4; lib/base64.h). out has outsz bytes.
+ * Returns 0 and *outlen, or -1 with *why set to a static message: malformed text first
+ * ("invalid base64 character", ...), then "secret longer than 512 octets" when it does not
+ * fit, "empty base64 secret" for none. */
 int tsig_base64_decode(const char *in, uint8_t *out, size_t outsz, size_t *outlen,
 	const char **why);
 

@@ -4,15 +4,15 @@
  * (lib/tsig_msg.c, lib/tsig.c). */
 #include "lib/tsig.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
+#include "lib/base64.h"
 #include "lib/dname.h"
+#include "lib/grow.h"
 #include "lib/tsig_internal.h"
 
 static const struct tsig_alg_info algs[] = {
@@ -79,71 +79,23 @@ size_t tsig_alg_to_wire(enum tsig_alg alg, uint8_t *w)
 
 /* ---- base64 and keys ---- */
 
-static int b64_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		c == '+' || c == '/';
-}
-
-/* One complete group of four characters (npad of them the '=' padding at its end) into
- * out[*o]. EVP_DecodeBlock always yields three octets, padding decoded as zero bits; only
- * 3 - npad of them are data. Returns NULL, or why the group is refused. */
-static const char *b64_group(const unsigned char group[4], size_t npad, uint8_t *out,
-	size_t outsz, size_t *o)
-{
-	if (npad > 2)
-		return "too much base64 '=' padding";
-	size_t nb = 3 - npad;
-	if (*o + nb > outsz)
-		return "secret longer than 512 octets";
-	unsigned char b[3];
-	int n = EVP_DecodeBlock(b, group, 4);
-	if (n == 3)
-		memcpy(out + *o, b, nb);
-	OPENSSL_cleanse(b, sizeof b);
-	if (n != 3)
-		return "invalid base64 character";
-	*o += nb;
-	return NULL;
-}
-
-/* Read left to right, whitespace skipped: the first error met is the one reported. */
+/* A secret's text as a key file or the configuration writes it (line breaks and spaces
+ * allowed), decoded by lib/base64.c; the messages here speak of secrets. */
 int tsig_base64_decode(const char *in, uint8_t *out, size_t outsz, size_t *outlen,
 	const char **why)
 {
-	unsigned char group[4];
-	size_t nchar = 0, npad = 0, o = 0;
 	const char *w = NULL;
-	for (const char *p = in; *p && !w; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (isspace(c))
-			continue;
-		if (c != '=' && !b64_char(c)) {
-			w = "invalid base64 character";
-			break;
-		}
-		if (c != '=' && npad) {
-			w = "base64 data after '=' padding";
-			break;
-		}
-		npad += c == '=';
-		group[nchar++ % 4] = c;
-		if (nchar % 4 == 0)
-			w = b64_group(group, npad, out, outsz, &o);
-		else if (npad && nchar % 4 < 3)
-			w = "misplaced base64 '=' padding";
-	}
-	OPENSSL_cleanse(group, sizeof group);
-	if (!w && nchar == 0)
+	long n = base64_decode(in, strlen(in), out, outsz, BASE64_SPACES, &w);
+	if (n == BASE64_NO_ROOM)
+		w = "secret longer than 512 octets";
+	else if (n == 0)
 		w = "empty base64 secret";
-	if (!w && nchar % 4 != 0)
-		w = "base64 length is not a multiple of 4 (missing '=' padding?)";
-	if (w) {
+	if (n <= 0) {
 		if (why)
 			*why = w;
 		return -1;
 	}
-	*outlen = o;
+	*outlen = (size_t)n;
 	return 0;
 }
 
@@ -254,14 +206,8 @@ int tsig_keyring_add(struct tsig_keyring *kr, const struct tsig_key *key)
 		return TSIG_E_INVAL;
 	if (tsig_keyring_find(kr, key->name, key->name_len))
 		return TSIG_E_EXISTS;
-	if (kr->n == kr->cap) {
-		size_t nc = kr->cap ? kr->cap * 2 : 8;
-		struct tsig_key **nk = realloc(kr->keys, nc * sizeof *nk);
-		if (!nk)
-			return TSIG_E_NOMEM;
-		kr->keys = nk;
-		kr->cap = nc;
-	}
+	if (grow_array(&kr->keys, &kr->cap, kr->n + 1, sizeof *kr->keys) < 0)
+		return TSIG_E_NOMEM;
 	struct tsig_key *k = malloc(sizeof *k);
 	if (!k)
 		return TSIG_E_NOMEM;

@@ -21,10 +21,9 @@
  * (nindex_bulk_begin/end: the start-up walk over the store) appends records without any
  * lookup and builds the slots once at the end.
  *
- * Entries are never deleted one by one. Names leave only by ageing past 48 h, and
- * nindex_purge() then builds fresh tables from the survivors without holding the lock
- * (the writer is the only thread that changes the index, so it may read it unlocked) and
- * swaps them in under the write lock, so readers wait for a pointer swap, not a rebuild.
+ * Names leave only by ageing out of the largest window: nindex_purge() (index_purge.c)
+ * removes them one by one from the front of the arena, where insertion order puts them,
+ * into the history of departed names the IXFR history reads (policy/history.h).
  *
  * A sorted array of first_seen values answers "how many names in window W" and "did a
  * name cross an edge between t1 and t2" by binary search; it is appended to in arrival
@@ -39,118 +38,34 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
-#define TIME_EPOCH 1600000000LL
-#define T_ALWAYS INT32_MIN       /* "added" INT64_MIN */
-#define T_DEAD INT32_MIN         /* first_seen of a record left behind by a duplicate */
-#define LOAD_BUILD 0.6
-#define LOAD_MAX 0.8
-#define REC_HDR 9                /* first_seen, added, length */
-
-struct slot {
-	uint32_t frag;  /* low 32 bits of the key's hash */
-	uint32_t ref;   /* arena offset of the record + 1; 0 = empty */
-};
-
-struct ntab {
-	struct slot *slots;
-	size_t cap;     /* any size >= 1 */
-	size_t count;   /* live records */
-	size_t dead;    /* records of duplicates dropped by a bulk build */
-	uint8_t *arena;
-	size_t arena_len, arena_cap;
-};
-
-struct nindex {
-	pthread_rwlock_t lock;
-	struct ntab *names;
-	struct ntab *anc;
-	uint64_t seed;      /* of the hash: names come from outside */
-	int32_t *fsv;       /* first_seen of each name (stored form) */
-	size_t nfsv, fsv_cap;
-	int fsv_sorted;
-	size_t fsv_prefix;  /* when not sorted: the leading values that still are */
-	int fsv_stale;      /* a first_seen was lowered: rebuild from the table */
-	int bulk;           /* inside nindex_bulk_begin/end: records only, no slots */
-	int64_t clock;      /* "added" of names put from now on (nindex_set_clock) */
-	uint64_t lowered;   /* times a first_seen was lowered */
-	int anc_stale;      /* a first_seen was lowered: an ancestor may hold a newer time
-	                     * than any name below it, until the next purge rebuilds them */
-};
-
-/* ---- times ---- */
-
-static int32_t t_enc(int64_t t)
-{
-	if (t < TIME_EPOCH + (int64_t)INT32_MIN + 1)
-		return INT32_MIN + 1;
-	if (t > TIME_EPOCH + (int64_t)INT32_MAX)
-		return INT32_MAX;
-	return (int32_t)(t - TIME_EPOCH);
-}
-
-static int64_t t_dec(int32_t v) { return TIME_EPOCH + v; }
-
-static int32_t added_enc(int64_t t) { return t == INT64_MIN ? T_ALWAYS : t_enc(t); }
-static int64_t added_dec(int32_t v) { return v == T_ALWAYS ? INT64_MIN : t_dec(v); }
-
-/* ---- records ---- */
-
-static int32_t rec_v(const uint8_t *r)
-{
-	int32_t v;
-	memcpy(&v, r, 4);
-	return v;
-}
-
-static int32_t rec_added(const uint8_t *r)
-{
-	int32_t v;
-	memcpy(&v, r + 4, 4);
-	return v;
-}
-
-static void rec_set_v(uint8_t *r, int32_t v) { memcpy(r, &v, 4); }
-static void rec_set_added(uint8_t *r, int32_t v) { memcpy(r + 4, &v, 4); }
-static size_t rec_len(const uint8_t *r) { return r[8]; }
-static const uint8_t *rec_key(const uint8_t *r) { return r + REC_HDR; }
-
-/* ---- hashing ---- */
-
-static uint64_t mix64(uint64_t x)
-{
-	/* the splitmix64 finaliser: every input bit reaches every output bit */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
-/* 8 bytes at a time: keys are short (15 bytes is typical) and hashed on every lookup. */
-static uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t len)
-{
-	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ull);
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, k + i, 8);
-		h = mix64(h ^ w);
-	}
-	uint64_t w = 0;
-	memcpy(&w, k + i, len - i);
-	return mix64(h ^ w ^ 0x2545f4914f6cdd1dull);
-}
-
-/* Home slot of hash h in a table of cap slots (multiply-shift of the high half). */
-static size_t home(uint64_t h, size_t cap)
-{
-	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
-}
+#include "policy/history.h"
+#include "policy/index_int.h"
 
 /* ---- tables ---- */
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25   /* Linux 6.1; older kernels refuse it, which costs nothing */
+#endif
+
+/* Ask for transparent huge pages under a table's slots or arena (the whole 2 MiB pages
+ * inside [p, p + len)): a lookup touches a random slot and a random record of tens of
+ * megabytes, and with 4 KiB pages each one is also a TLB miss (a page walk, dearer
+ * still in a virtual machine). collapse: also turn pages already written into huge pages now (after a bulk
+ * load), not when khugepaged gets there. Advice only; failure changes nothing. */
+static void advise_huge(void *p, size_t len, int collapse)
+{
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(HUGE_PAGE - 1);
+	if (!p || e <= a)
+		return;
+	madvise((void *)a, e - a, MADV_HUGEPAGE);
+	if (collapse)
+		madvise((void *)a, e - a, MADV_COLLAPSE);
+}
 
 static size_t cap_for(size_t count)
 {
@@ -158,7 +73,7 @@ static size_t cap_for(size_t count)
 	return cap < 16 ? 16 : cap;
 }
 
-static struct ntab *ntab_new(size_t expect, size_t arena_bytes)
+struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 {
 	struct ntab *t = calloc(1, sizeof *t);
 	if (!t)
@@ -167,6 +82,8 @@ static struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 	t->slots = calloc(t->cap, sizeof *t->slots);
 	t->arena_cap = arena_bytes ? arena_bytes : 256;
 	t->arena = malloc(t->arena_cap);
+	advise_huge(t->slots, t->cap * sizeof *t->slots, 0);
+	advise_huge(t->arena, t->arena_cap, 0);
 	if (!t->slots || !t->arena) {
 		free(t->slots);
 		free(t->arena);
@@ -176,7 +93,7 @@ static struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 	return t;
 }
 
-static void ntab_free(struct ntab *t)
+void ntab_free(struct ntab *t)
 {
 	if (!t)
 		return;
@@ -186,16 +103,16 @@ static void ntab_free(struct ntab *t)
 }
 
 /* The record holding key k (hash h), or NULL. */
-static uint8_t *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, uint64_t h)
+uint8_t *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, uint64_t h)
 {
 	uint32_t frag = (uint32_t)h;
-	size_t i = home(h, t->cap);
+	size_t i = ix_home(h, t->cap);
 	for (;;) {
 		const struct slot *s = &t->slots[i];
 		if (s->ref == 0)
 			return NULL;
 		if (s->frag == frag) {
-			uint8_t *r = t->arena + s->ref - 1;
+			uint8_t *r = rec_at(t, s->ref);
 			if (rec_len(r) == len && memcmp(rec_key(r), k, len) == 0)
 				return r;
 		}
@@ -207,7 +124,7 @@ static uint8_t *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, ui
 /* Put record ref in the first empty slot from h's home (the key known absent). */
 static void slot_put(struct slot *slots, size_t cap, uint64_t h, uint32_t ref)
 {
-	size_t i = home(h, cap);
+	size_t i = ix_home(h, cap);
 	while (slots[i].ref)
 		if (++i == cap)
 			i = 0;
@@ -222,17 +139,18 @@ static int build_one(struct ntab *t, struct slot *ns, size_t cap, uint64_t h, si
 {
 	uint8_t *r = t->arena + off;
 	if (dedupe) {
-		struct ntab probe = { .slots = ns, .cap = cap, .arena = t->arena };
+		struct ntab probe = { .slots = ns, .cap = cap, .arena = t->arena, .base = t->base };
 		uint8_t *first = ntab_find(&probe, rec_key(r), rec_len(r), h);
 		if (first) {
 			if (rec_v(r) < rec_v(first))
 				rec_set_v(first, rec_v(r));
 			rec_set_v(r, T_DEAD);
 			t->dead++;
+			t->dead_bytes += rec_size(r);
 			return 0;
 		}
 	}
-	slot_put(ns, cap, h, (uint32_t)off + 1);
+	slot_put(ns, cap, h, ref_of(t, off));
 	return 1;
 }
 
@@ -246,7 +164,8 @@ static int slots_build(struct ntab *t, uint64_t seed, size_t cap, int dedupe, si
 	struct slot *ns = calloc(cap, sizeof *ns);
 	if (!ns)
 		return -1;
-	size_t live = 0, off = 0, dead0 = t->dead;
+	advise_huge(ns, cap * sizeof *ns, 0);
+	size_t live = 0, off = t->head, dead0 = t->dead;
 	while (off < t->arena_len) {
 		uint64_t h[BUILD_BATCH];
 		size_t o[BUILD_BATCH], n = 0;
@@ -256,7 +175,7 @@ static int slots_build(struct ntab *t, uint64_t seed, size_t cap, int dedupe, si
 				continue;
 			o[n] = off;
 			h[n] = key_hash(seed, rec_key(r), rec_len(r));
-			__builtin_prefetch(&ns[home(h[n], cap)], 1);
+			__builtin_prefetch(&ns[ix_home(h[n], cap)], 1);
 			n++;
 		}
 		for (size_t i = 0; i < n; i++)
@@ -270,26 +189,29 @@ static int slots_build(struct ntab *t, uint64_t seed, size_t cap, int dedupe, si
 	return 0;
 }
 
-static int arena_reserve(struct ntab *t, size_t more)
+int ntab_reserve(struct ntab *t, size_t more)
 {
 	if (t->arena_len + more <= t->arena_cap)
 		return 0;
 	size_t nc = t->arena_cap + t->arena_cap / 2;
 	if (nc < t->arena_len + more)
 		nc = t->arena_len + more;
-	if (nc > (size_t)UINT32_MAX)
+	if (t->base + nc > (size_t)UINT32_MAX - 1)
+		nc = (size_t)UINT32_MAX - 1 - t->base;
+	if (t->base + t->arena_len + more > (size_t)UINT32_MAX - 1 || nc < t->arena_len + more)
 		return -1;
 	uint8_t *na = realloc(t->arena, nc);
 	if (!na)
 		return -1;
 	t->arena = na;
 	t->arena_cap = nc;
+	advise_huge(na, nc, 0);
 	return 0;
 }
 
 /* Append a record for key k (known absent); with slots, also index it (growing the slot
  * table past LOAD_MAX). Returns the record or NULL when out of memory. */
-static uint8_t *ntab_add(struct ntab *t, uint64_t seed, const uint8_t *k, size_t len,
+uint8_t *ntab_add(struct ntab *t, uint64_t seed, const uint8_t *k, size_t len,
 	uint64_t h, int32_t v, int32_t added, int with_slots)
 {
 	if (with_slots && (double)(t->count + 1) > (double)t->cap * LOAD_MAX) {
@@ -297,7 +219,7 @@ static uint8_t *ntab_add(struct ntab *t, uint64_t seed, const uint8_t *k, size_t
 		if (slots_build(t, seed, cap_for(t->count + 1), 0, &dups) < 0)
 			return NULL;
 	}
-	if (arena_reserve(t, REC_HDR + len) < 0)
+	if (ntab_reserve(t, REC_HDR + len) < 0)
 		return NULL;
 	size_t off = t->arena_len;
 	uint8_t *r = t->arena + off;
@@ -307,7 +229,7 @@ static uint8_t *ntab_add(struct ntab *t, uint64_t seed, const uint8_t *k, size_t
 	memcpy(r + REC_HDR, k, len);
 	t->arena_len += REC_HDR + len;
 	if (with_slots)
-		slot_put(t->slots, t->cap, h, (uint32_t)off + 1);
+		slot_put(t->slots, t->cap, h, ref_of(t, off));
 	t->count++;
 	return r;
 }
@@ -352,6 +274,7 @@ void nindex_free(nindex_t *ix)
 	pthread_rwlock_destroy(&ix->lock);
 	ntab_free(ix->names);
 	ntab_free(ix->anc);
+	nhist_free(ix->hist);
 	free(ix->fsv);
 	free(ix);
 }
@@ -380,7 +303,7 @@ static int fsv_push(nindex_t *ix, int32_t fs)
 }
 
 /* Record fs as the newest below every proper ancestor of rel. */
-static int anc_update(struct ntab *anc, uint64_t seed, const uint8_t *rel, size_t len,
+int ntab_anc_update(struct ntab *anc, uint64_t seed, const uint8_t *rel, size_t len,
 	int32_t fs)
 {
 	size_t i = 1 + (size_t)rel[0];
@@ -425,6 +348,19 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64
 		return -1;
 	int32_t fs = t_enc(fs64);
 	int32_t added = added_enc(ix->clock);
+	if (ix->bulk && ix->bulk_hist && fs64 <= ix->bulk_before) {
+		/* already out of every window: straight into the history, in load order */
+		uint8_t rec[REC_HDR + 255];
+		rec_set_v(rec, fs);
+		rec_set_added(rec, added);
+		rec[8] = (uint8_t)len;
+		memcpy(rec + REC_HDR, rel, len);
+		if (nhist_append(ix->hist, rec, REC_HDR + len) < 0)
+			return -1;
+		if (out)
+			*out = NINDEX_ADDED;
+		return 0;
+	}
 	if (ix->bulk) {
 		if (!ntab_add(ix->names, ix->seed, rel, len, 0, fs, added, 0) || fsv_push(ix, fs) < 0)
 			return -1;
@@ -445,7 +381,7 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64
 		rc = -1;
 	/* ancestors keep the newest time below them: a raised time only raises theirs, and a
 	 * lowered one leaves them at most too new, which the next purge rebuild corrects */
-	if (rc == 0 && anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
+	if (rc == 0 && ntab_anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
 		rc = -1;
 	pthread_rwlock_unlock(&ix->lock);
 	if (rc == 0 && out)
@@ -475,6 +411,9 @@ int nindex_bulk_end(nindex_t *ix)
 	if (!ix->bulk)
 		return 0;
 	ix->bulk = 0;
+	if (ix->bulk_hist)
+		nhist_seal(ix->hist, ix->bulk_before);
+	ix->bulk_hist = 0;
 	struct ntab *t = ix->names;
 	size_t dups = 0;
 	if (slots_build(t, ix->seed, cap_for(t->count), 1, &dups) < 0)
@@ -487,15 +426,16 @@ int nindex_bulk_end(nindex_t *ix)
 		t->arena = na;
 		t->arena_cap = t->arena_len ? t->arena_len : 1;
 	}
+	advise_huge(t->arena, t->arena_len, 1);
 	int32_t *nf = ix->nfsv ? realloc(ix->fsv, ix->nfsv * sizeof *nf) : NULL;
 	if (nf) {
 		ix->fsv = nf;
 		ix->fsv_cap = ix->nfsv;
 	}
-	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+	EACH_REC(t, off) {
 		const uint8_t *r = t->arena + off;
 		if (rec_v(r) != T_DEAD &&
-		    anc_update(ix->anc, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0)
+		    ntab_anc_update(ix->anc, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0)
 			return -1;
 	}
 	return 0;
@@ -520,6 +460,33 @@ int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs)
 	return tab_get(ix, ix->names, rel, len, fs);
 }
 
+void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len, int stage)
+{
+	const struct ntab *t = ix->names;
+	if (len == 0 || len > 255)
+		return;
+	uint64_t h = key_hash(ix->seed, rel, len);
+	size_t i = ix_home(h, t->cap);
+	if (stage == 0) {
+		__builtin_prefetch(&t->slots[i]);
+		return;
+	}
+	/* the first two slots of the probe: a longer run is rare at this load factor */
+	for (int k = 0; k < 2; k++) {
+		const struct slot *s = &t->slots[i];
+		if (s->ref == 0)
+			return;
+		if (s->frag == (uint32_t)h) {
+			const uint8_t *r = rec_at(t, s->ref);
+			__builtin_prefetch(r);
+			__builtin_prefetch(r + REC_HDR + len - 1);
+			return;
+		}
+		if (++i == t->cap)
+			i = 0;
+	}
+}
+
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest)
 {
 	return tab_get(ix, ix->anc, rel, len, newest);
@@ -531,12 +498,12 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void fsv_prepare(nindex_t *ix)
+void ix_fsv_prepare(nindex_t *ix)
 {
 	if (ix->fsv_stale) {
 		const struct ntab *t = ix->names;
 		size_t n = 0;
-		for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off))
+		EACH_REC(t, off)
 			if (rec_v(t->arena + off) != T_DEAD)
 				ix->fsv[n++] = rec_v(t->arena + off);
 		ix->nfsv = n;
@@ -568,7 +535,7 @@ static void fsv_prepare(nindex_t *ix)
 }
 
 /* First position whose value is > x. */
-static size_t fsv_upper(const nindex_t *ix, int64_t x)
+size_t ix_fsv_upper(const nindex_t *ix, int64_t x)
 {
 	if (x < t_dec(INT32_MIN + 1))
 		return 0;
@@ -591,83 +558,16 @@ int nindex_ancestors_stale(const nindex_t *ix) { return ix->anc_stale; }
 
 size_t nindex_count_since(nindex_t *ix, int64_t since)
 {
-	fsv_prepare(ix);
-	return ix->nfsv - fsv_upper(ix, since);
+	ix_fsv_prepare(ix);
+	return ix->nfsv - ix_fsv_upper(ix, since);
 }
 
 int nindex_any_between(nindex_t *ix, int64_t lo, int64_t hi)
 {
 	if (hi <= lo)
 		return 0;
-	fsv_prepare(ix);
-	return fsv_upper(ix, lo) != fsv_upper(ix, hi);
-}
-
-/* Copy the records with first_seen > before (keep of them, bytes of arena) into fresh
- * name and ancestor tables. */
-static int purge_build(const nindex_t *ix, int64_t before, size_t keep, size_t bytes,
-	struct ntab **nn, struct ntab **na)
-{
-	const struct ntab *old = ix->names;
-	*nn = ntab_new(keep, bytes ? bytes : 1);
-	*na = ntab_new(keep / 4 + 16, 0);
-	if (!*nn || !*na)
-		return -1;
-	for (size_t off = 0; off < old->arena_len; off += REC_HDR + rec_len(old->arena + off)) {
-		const uint8_t *r = old->arena + off;
-		if (rec_v(r) == T_DEAD || t_dec(rec_v(r)) <= before)
-			continue;
-		const uint8_t *key = rec_key(r);
-		size_t len = rec_len(r);
-		uint64_t h = key_hash(ix->seed, key, len);
-		if (!ntab_add(*nn, ix->seed, key, len, h, rec_v(r), rec_added(r), 1) ||
-		    anc_update(*na, ix->seed, key, len, rec_v(r)) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-long nindex_purge(nindex_t *ix, int64_t before)
-{
-	fsv_prepare(ix);
-	size_t gone = fsv_upper(ix, before);
-	if (gone == 0 && !ix->anc_stale)
-		return 0;
-	const struct ntab *old = ix->names;
-	size_t keep = 0, bytes = 0;
-	for (size_t off = 0; off < old->arena_len; off += REC_HDR + rec_len(old->arena + off)) {
-		const uint8_t *r = old->arena + off;
-		if (rec_v(r) != T_DEAD && t_dec(rec_v(r)) > before) {
-			keep++;
-			bytes += REC_HDR + rec_len(r);
-		}
-	}
-	struct ntab *nn = NULL, *na = NULL;
-	int32_t *nf = malloc((keep ? keep : 1) * sizeof *nf);
-	if (!nf || purge_build(ix, before, keep, bytes, &nn, &na) < 0) {
-		ntab_free(nn);
-		ntab_free(na);
-		free(nf);
-		return -1;
-	}
-	/* the survivors' times are the sorted array's tail */
-	memcpy(nf, ix->fsv + gone, keep * sizeof *nf);
-	pthread_rwlock_wrlock(&ix->lock);
-	struct ntab *on = ix->names, *oa = ix->anc;
-	int32_t *of = ix->fsv;
-	ix->names = nn;
-	ix->anc = na;
-	ix->fsv = nf;
-	ix->nfsv = keep;
-	ix->fsv_cap = keep ? keep : 1;
-	ix->fsv_sorted = 1;
-	ix->fsv_stale = 0;
-	ix->anc_stale = 0;
-	pthread_rwlock_unlock(&ix->lock);
-	ntab_free(on);
-	ntab_free(oa);
-	free(of);
-	return (long)gone;
+	ix_fsv_prepare(ix);
+	return ix_fsv_upper(ix, lo) != ix_fsv_upper(ix, hi);
 }
 
 void nindex_set_clock(nindex_t *ix, int64_t added) { ix->clock = added; }
@@ -684,10 +584,29 @@ int nindex_get_added(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t
 	return 1;
 }
 
-void nindex_foreach_added(const nindex_t *ix, nindex_added_cb cb, void *ctx)
+struct hist_walk {
+	nindex_added_cb cb;
+	void *ctx;
+	int64_t since;
+};
+
+static void hist_batch_cb(void *ctx, const uint8_t *data, size_t len)
 {
+	const struct hist_walk *w = ctx;
+	for (size_t off = 0; off < len; off += rec_size(data + off)) {
+		const uint8_t *r = data + off;
+		if (t_dec(rec_v(r)) > w->since)
+			w->cb(w->ctx, rec_key(r), rec_len(r), t_dec(rec_v(r)), added_dec(rec_added(r)));
+	}
+}
+
+void nindex_foreach_added(const nindex_t *ix, int64_t since, nindex_added_cb cb, void *ctx)
+{
+	struct hist_walk w = { cb, ctx, since };
+	if (ix->hist)
+		nhist_each(ix->hist, since, hist_batch_cb, &w);
 	const struct ntab *t = ix->names;
-	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+	EACH_REC(t, off) {
 		const uint8_t *r = t->arena + off;
 		if (rec_v(r) != T_DEAD)
 			cb(ctx, rec_key(r), rec_len(r), t_dec(rec_v(r)), added_dec(rec_added(r)));
@@ -697,7 +616,7 @@ void nindex_foreach_added(const nindex_t *ix, nindex_added_cb cb, void *ctx)
 void nindex_foreach(const nindex_t *ix, nindex_cb cb, void *ctx)
 {
 	const struct ntab *t = ix->names;
-	for (size_t off = 0; off < t->arena_len; off += REC_HDR + rec_len(t->arena + off)) {
+	EACH_REC(t, off) {
 		const uint8_t *r = t->arena + off;
 		if (rec_v(r) != T_DEAD)
 			cb(ctx, rec_key(r), rec_len(r), t_dec(rec_v(r)));
@@ -712,5 +631,15 @@ static size_t ntab_memory(const struct ntab *t)
 size_t nindex_memory(const nindex_t *ix)
 {
 	return sizeof *ix + ntab_memory(ix->names) + ntab_memory(ix->anc) +
-	       ix->fsv_cap * sizeof(int32_t);
+	       ix->fsv_cap * sizeof(int32_t) + nindex_history_memory(ix);
+}
+
+size_t nindex_history_memory(const nindex_t *ix)
+{
+	return ix->hist ? nhist_memory(ix->hist) : 0;
+}
+
+size_t nindex_history_count(const nindex_t *ix)
+{
+	return ix->hist ? nhist_count(ix->hist) : 0;
 }

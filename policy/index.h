@@ -11,8 +11,8 @@
  * Concurrency: one writer (the main thread) and many readers (UDP threads). Writers take
  * the internal write lock only for the moment of an insert or of a table swap; readers
  * bracket a batch of lookups with nindex_rdlock()/nindex_rdunlock(). The writer may call
- * the read functions without the lock. Purging builds the replacement tables outside the
- * lock and swaps them in, so readers never wait for a rebuild. */
+ * the read functions without the lock. A purge holds the write lock for batches of a few
+ * hundred removals, never for a rebuild. */
 #ifndef NODD_INDEX_H
 #define NODD_INDEX_H
 
@@ -60,15 +60,36 @@ int nindex_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs,
 /* 1 and *fs when the name is present, else 0. */
 int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
 
+/* Start loading the memory a later nindex_get() of rel reads, without waiting for it:
+ * stage 0 its home slot; stage 1 (once stage 0 had time to arrive) the record the slot
+ * points to. A batch of lookups runs stage 0 for all, then stage 1 for all, then the
+ * lookups, so their cache misses overlap. No effect on any answer; read lock held. */
+void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len, int stage);
+
 /* 1 and *newest when rel is a proper ancestor of an indexed name, with the newest
  * first_seen among the names below it, else 0. */
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest);
 
 /* Remove every name with first_seen <= before, and ancestors left without names; when a
  * first_seen was lowered since the last purge, the ancestors are rebuilt even when no name
- * goes (nindex_ancestors_stale). Returns the number of names removed, or -1 when out of
+ * goes (nindex_ancestors_stale). The cost is that of the names removed: they are found at
+ * the front of the insertion order (policy/index_purge.c). With a history kept, the names
+ * removed go to it, and the history forgets the names of purges whose before is keep
+ * seconds older than this one's. Returns the number of names removed, or -1 when out of
  * memory (nothing changed). */
 long nindex_purge(nindex_t *ix, int64_t before);
+
+/* Keep the names purges remove, packed, for keep seconds more (policy/history.h): the
+ * IXFR history must list the deletion of a name that left the largest window up to a day
+ * ago (policy/versions.c). 0, or -1 when out of memory. */
+int nindex_keep_history(nindex_t *ix, int64_t keep);
+/* Within nindex_bulk_begin/end, with a history kept: the names put with first_seen <=
+ * before go straight to the history (in the order put, which must be first_seen order),
+ * as if a purge at before had removed them. */
+void nindex_bulk_history(nindex_t *ix, int64_t before);
+/* Names in the history and its heap bytes (part of nindex_memory). */
+size_t nindex_history_count(const nindex_t *ix);
+size_t nindex_history_memory(const nindex_t *ix);
 /* 1 when a lowered first_seen may have left an ancestor newer than every name below it
  * (an empty non-terminal still answered as in a window) until the next nindex_purge. */
 int nindex_ancestors_stale(const nindex_t *ix);
@@ -95,9 +116,11 @@ int nindex_get_added(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t
 /* How many times a first_seen was lowered, or changed by nindex_set (older versions can
  * then not be diffed). */
 uint64_t nindex_lowered(const nindex_t *ix);
+/* Call cb for each name held and each name in the history, history first, with its
+ * first_seen and added; names with first_seen <= since may be left out. Writer only. */
 typedef void (*nindex_added_cb)(void *ctx, const uint8_t *rel, size_t len, int64_t fs,
 	int64_t added);
-void nindex_foreach_added(const nindex_t *ix, nindex_added_cb cb, void *ctx);
+void nindex_foreach_added(const nindex_t *ix, int64_t since, nindex_added_cb cb, void *ctx);
 
 /* Approximate heap bytes held. */
 size_t nindex_memory(const nindex_t *ix);

@@ -141,13 +141,24 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (store_meta_get_int(nod->st, "versions.floor", &nod->floor) < 0)
 		goto store_fail;
 	/* Load back to the oldest version time so names that aged out while we were down
-	 * are seen leaving their windows by the first tick, and as far as the index keeps
-	 * names, so an IXFR from a version of the last 24 h lists their deletion. */
+	 * are seen leaving their windows by the first tick, and as far back as the index's
+	 * history keeps names, so an IXFR from a version of the last 24 h lists their
+	 * deletion. */
 	int64_t since = oldest - WINDOW_MAX_SECS;
 	if (now - NOD_KEEP_SECS < since)
 		since = now - NOD_KEEP_SECS;
 	nod->load_now = now;
+	if (nindex_keep_history(nod->ix, WINDOW_MAX_SECS) < 0) {
+		nodd_fail(e, NODD_E_NOMEM, "out of memory");
+		goto fail;
+	}
 	nindex_bulk_begin(nod->ix);
+	/* Names out of every window since before the oldest version (so the first tick needs
+	 * none of them to see an edge crossed) go straight to the index's history. */
+	int64_t hist_before = now - NOD_INDEX_SECS;
+	if (oldest - WINDOW_MAX_SECS < hist_before)
+		hist_before = oldest - WINDOW_MAX_SECS;
+	nindex_bulk_history(nod->ix, hist_before);
 	int rc = store_each_since(nod->st, since, load_cb, nod);
 	if (rc == 0 && nindex_bulk_end(nod->ix) < 0) {
 		snprintf(nod->err, sizeof nod->err, "out of memory loading the index");
@@ -163,7 +174,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		goto store_fail;
 	nod->last_check = oldest;
 	log_info("store %s: %lld names, %zu of the last 48 h loaded", opt->database,
-		(long long)store_names(nod->st), nindex_count(nod->ix));
+		(long long)store_names(nod->st), nindex_count(nod->ix) + nindex_history_count(nod->ix));
 	return nod;
 store_fail:
 	nodd_fail(e, NODD_E_STORE, "%s", nod->err[0] ? nod->err : store_errmsg(nod->st));
@@ -717,10 +728,10 @@ unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono)
 	if (mono - nod->last_purge >= 60 || (nindex_ancestors_stale(nod->ix) &&
 		    mono - nod->last_purge >= nod->opt.min_interval)) {
 		nod->last_purge = mono;
-		/* Names stay in memory 24 h after leaving the 24 h window: an IXFR from a version
-		 * up to 24 h old must still list their deletion (policy/versions.c). Lookups
-		 * check the window themselves. */
-		long n = nindex_purge(nod->ix, now - NOD_KEEP_SECS);
+		/* Names leave the index for its history 2 minutes after leaving the 24 h window,
+		 * and the history keeps them a day: an IXFR from a version up to 24 h old must
+		 * still list their deletion (policy/versions.c). */
+		long n = nindex_purge(nod->ix, now - NOD_INDEX_SECS);
 		/* IXFR from versions up to a day old (policy/versions.h); a minute's slack */
 		if (store_version_trim(nod->st, now - WINDOW_MAX_SECS - 60) < 0)
 			log_warn("cannot trim old zone versions: %s", store_errmsg(nod->st));

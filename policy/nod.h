@@ -145,7 +145,8 @@ int nod_rollback(nod_t *nod);
 
 /* Advance time: makes a new version (serial) of each zone whose content changed since its
  * last version (names added, or ageing across a window edge), at most one per
- * min_interval, and drops names older than 24 h from memory. Call about once a second.
+ * min_interval, and moves names older than 24 h from the index to its IXFR history (kept a
+ * day more). Call about once a second.
  * Returns a bit mask of the zones that got a new version. */
 unsigned nod_tick(nod_t *nod, int64_t now);
 /* The same with the monotonic clock given (seconds, as mono_now() in lib/clock.h), which

@@ -11,7 +11,10 @@
 #include "policy/nod.h"
 #include "policy/outbox.h"
 
-#define NOD_KEEP_SECS (2 * WINDOW_MAX_SECS + 120)
+/* Names stay in the index until 2 minutes after they leave the 24 h window (lookups check
+ * the window themselves), then in its history for a day more (policy/versions.c). */
+#define NOD_INDEX_SECS (WINDOW_MAX_SECS + 120)
+#define NOD_KEEP_SECS (NOD_INDEX_SECS + WINDOW_MAX_SECS)
 
 struct nod {
 	struct nod_options opt;

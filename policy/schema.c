@@ -105,6 +105,11 @@ static const char *const migrations[] = {
 	 * (1M names: 68 % of the start-up time). */
 	("DROP INDEX names_since;"
 	 "CREATE INDEX names_since ON names(first_seen, name, added, baseline) WHERE baseline = 0;"),
+	/* 11: the outbox holds batch rows (policy/outbox.c: many records of one transaction in
+	 * one row). Rows written before read as they were; the version bump keeps an older
+	 * nodd, which would hand a batch row out as one record, from opening the store. */
+	("INSERT INTO meta(key, value) VALUES ('outbox.batch_rows', 1)"
+	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"),
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

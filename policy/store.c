@@ -97,6 +97,7 @@ struct store {
 	sqlite3_stmt *st[S_NSTMT];
 	int walking; /* inside store_each_since: its statement is in use */
 	int in_tx;   /* between store_begin and store_commit or store_rollback */
+	int insert_first; /* the last observation inserted a row: try the insert first */
 	int64_t names;           /* rows of names, with the open transaction's inserts */
 	int64_t names_committed; /* ... as committed (the meta row) */
 	int names_absolute;      /* the meta row was missing: the next commit writes it whole */
@@ -422,19 +423,23 @@ static int store_insert(store_t *s, const char *name, int64_t first_seen, const 
 	return 1;
 }
 
-/* One lookup decides the path: a new name is then one insert, a known name one update
- * when its first_seen moves back, and nothing more when it does not (a re-import writes
- * no page). The update's condition sits in the statement too, so it stays right if
- * another connection wrote in between. */
+/* A new name is one insert, a known name one lookup, then one update when its first_seen
+ * moves back and nothing more when it does not (a re-import writes no page). Which comes
+ * first follows the previous observation: after a new name the insert is tried first (its
+ * conflict clause makes it a no-op on a known name), after a known one the lookup, so a
+ * run of new names (an import) and a run of known ones (a re-import) each cost one B-tree
+ * search per name, not two. The update's condition sits in the statement too, so it
+ * stays right if another connection wrote in between. */
 static int store_observe_tx(store_t *s, const char *name, int64_t first_seen,
 	const char *source, int baseline, int64_t added, struct store_kept *kept,
 	enum store_outcome *out)
 {
-	int found = store_find(s, name, kept);
+	int found = s->insert_first ? 0 : store_find(s, name, kept);
 	if (found == 0) {
 		int ins = store_insert(s, name, first_seen, source, baseline, added);
 		if (ins < 0)
 			return -1;
+		s->insert_first = ins == 1;
 		if (ins == 1) {
 			kept->first_seen = first_seen;
 			kept->baseline = baseline ? 1 : 0;

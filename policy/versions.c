@@ -4,17 +4,24 @@
  * Zone content at version time T is {n : added(n) <= T and T - first_seen(n) < W}, so the
  * difference between any two versions is one pass over the names. first_seen and added
  * both live in the core's index (policy/index.c): the index stamps each name with the time
- * it entered (nindex_set_clock, set by policy/nod.c after the last version made), and keeps
- * names 24 h past the 24 h window, because an IXFR from a version up to 24 h old must still
- * list the deletions of names that left the window since. The stamps, the versions and the
+ * it entered (nindex_set_clock, set by policy/nod.c after the last version made). Names
+ * that left the 24 h window go from the index to its history (policy/history.h): packed
+ * records in batches ordered by when they left, kept 24 h, because an IXFR from a version
+ * up to 24 h old must still list the deletions of names that left the window since. The
+ * index's arena is in the order names were added and the history in the order they left,
+ * so both are serial-ordered deltas, and a walk for version time T skips the history
+ * batches whose names had all left every window by T. The stamps, the versions and the
  * floor are stored (policy/nod.c), so a restart keeps IXFR exact; names stored without a
  * stamp (before the history was kept) count as always there, and the floor is then.
  * A first_seen lowered for a known name (an import of older data) changes older versions'
  * contents, so versions before it are forgotten (clients get AXFR-style answers).
  *
- * Why not a journal of per-version diffs: with min-interval 5 s and 7 windows a day holds
- * ~140 000 versions per zone; condensing them at request time costs more than one pass over
- * the names, and the contents are already a pure function of (first_seen, added, T).
+ * Why not a journal of per-zone, per-version diffs: with min-interval 5 s a day holds
+ * ~17 000 versions per zone, and every name would be written in it about twenty times (in
+ * and out of each of the nine zones, and the DNSBL code changes); condensing them at
+ * request time costs more than one pass over the names. The contents are a pure function
+ * of (first_seen, added, T), so one record per name -- in the index while it is in a
+ * window, in the history for a day after -- is all the history needs.
  */
 #include "policy/versions.h"
 
@@ -293,7 +300,7 @@ int versions_content(const versions_t *v, int zone, int64_t t, struct xfr_list *
 	if (zone == NOD_ZONE_ALLOW)
 		return allow_zone_walk(v->allow, t, t, allow_cb, &c);
 	if (v->ix)
-		nindex_foreach_added(v->ix, content_cb, &c);
+		nindex_foreach_added(v->ix, t - c.w, content_cb, &c);
 	return c.err ? -1 : 0;
 }
 
@@ -331,6 +338,6 @@ int versions_diff(const versions_t *v, int zone, int64_t t1, int64_t t2, struct 
 	if (zone == NOD_ZONE_ALLOW)
 		return allow_zone_walk(v->allow, t1, t2, allow_cb, &c);
 	if (v->ix)
-		nindex_foreach_added(v->ix, diff_cb, &c);
+		nindex_foreach_added(v->ix, t1 - c.w, diff_cb, &c);
 	return c.err ? -1 : 0;
 }

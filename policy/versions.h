@@ -13,10 +13,12 @@
  * not move: when one is lowered, versions before that moment are forgotten (those clients
  * get an AXFR-style answer).
  *
- * The history survives restarts: each name's added stamp is stored with it, the versions
- * of the last 24 h and the floor (versions older than it are not diffable) are kept in the
- * store by policy/nod.c, and xfrout loads them with versions_add() and versions_set_floor()
- * before the first versions_sync(). Main thread only. */
+ * The names come from the index, and for a day after they leave the 24 h window from its
+ * history of departed names (policy/history.h), so a version up to a day old can be
+ * diffed. The history survives restarts: each name's added stamp is stored with it, the
+ * versions of the last 24 h and the floor (versions older than it are not diffable) are
+ * kept in the store by policy/nod.c, and xfrout loads them with versions_add() and
+ * versions_set_floor() before the first versions_sync(). Main thread only. */
 #ifndef NODD_VERSIONS_H
 #define NODD_VERSIONS_H
 

@@ -430,6 +430,14 @@ size_t answer_reply(const struct answer_cfg *cfg, const struct answer_view *view
 	return wire_finish(&w);
 }
 
+void answer_prefetch(const struct answer_view *view, const struct answer_req *r, int stage)
+{
+	/* the first key every DNSBL and RPZ lookup lands on: the name itself */
+	if (r->status == ANSWER_OK && r->rcode == WIRE_RCODE_NOERROR && r->zone >= 0 &&
+	    r->zone != NOD_ZONE_ALLOW && r->rel_len > 0)
+		nindex_prefetch(view->ix, r->qname, r->rel_len, stage);
+}
+
 size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view,
 	const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap, int tcp,
 	struct answer_info *info)

@@ -122,6 +122,10 @@ void answer_parse(const struct answer_cfg *cfg, const uint8_t *q, size_t qlen, i
 size_t answer_reply(const struct answer_cfg *cfg, const struct answer_view *view,
 	const struct answer_req *r, uint8_t *out, size_t outcap, struct answer_info *info);
 
+/* Start loading the index memory answer_reply() will read for r (see nindex_prefetch;
+ * stage 0, then 1). For a batch of parsed queries, under the index read lock. */
+void answer_prefetch(const struct answer_view *view, const struct answer_req *r, int stage);
+
 /* answer_parse() then answer_reply(). */
 size_t answer_query(const struct answer_cfg *cfg, const struct answer_view *view,
 	const uint8_t *q, size_t qlen, uint8_t *out, size_t outcap, int tcp,

@@ -9,31 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct rd {
-	const char *p, *end;
-};
-
-static void skip_ws(struct rd *r)
-{
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-		r->p++;
-}
-
-/* Consume c (after whitespace); 0 when it is not next. */
-static int take(struct rd *r, char c)
-{
-	skip_ws(r);
-	if (r->p < r->end && *r->p == c) {
-		r->p++;
-		return 1;
-	}
-	return 0;
-}
+#include "lib/jscan.h"
 
 /* A string of printable ASCII without escapes: 0 with the slice, -1 otherwise. */
-static int plain_string(struct rd *r, const char **s, size_t *len)
+static int plain_string(struct jscan *r, const char **s, size_t *len)
 {
-	if (!take(r, '"'))
+	if (!jscan_take(r, '"'))
 		return -1;
 	const char *b = r->p;
 	while (r->p < r->end && *r->p != '"') {
@@ -51,9 +32,9 @@ static int plain_string(struct rd *r, const char **s, size_t *len)
 }
 
 /* 0 or a digit string without a leading zero, at most 18 digits (fits int64). */
-static int plain_uint(struct rd *r, int64_t *v)
+static int plain_uint(struct jscan *r, int64_t *v)
 {
-	skip_ws(r);
+	jscan_ws(r);
 	const char *b = r->p;
 	int64_t x = 0;
 	while (r->p < r->end && *r->p >= '0' && *r->p <= '9' && r->p - b < 19)
@@ -69,20 +50,20 @@ static int plain_uint(struct rd *r, int64_t *v)
 }
 
 /* One object: each known key at most once, "domain" present. */
-static int read_object(struct rd *r, struct obsfast_item *it)
+static int read_object(struct jscan *r, struct obsfast_item *it)
 {
 	it->domain = it->source = NULL;
 	it->dlen = it->slen = 0;
 	it->first_seen = -1;
 	int have_fs = 0;
-	if (!take(r, '{'))
+	if (!jscan_take(r, '{'))
 		return -1;
-	if (take(r, '}'))
+	if (jscan_take(r, '}'))
 		return -1; /* no domain */
 	do {
 		const char *k;
 		size_t kl;
-		if (plain_string(r, &k, &kl) < 0 || !take(r, ':'))
+		if (plain_string(r, &k, &kl) < 0 || !jscan_take(r, ':'))
 			return -1;
 		if (kl == 6 && memcmp(k, "domain", 6) == 0 && !it->domain) {
 			if (plain_string(r, &it->domain, &it->dlen) < 0)
@@ -97,19 +78,19 @@ static int read_object(struct rd *r, struct obsfast_item *it)
 		} else {
 			return -1;
 		}
-	} while (take(r, ','));
-	return take(r, '}') && it->domain ? 0 : -1;
+	} while (jscan_take(r, ','));
+	return jscan_take(r, '}') && it->domain ? 0 : -1;
 }
 
 long obsfast_read(const char *body, size_t len, struct obsfast_item **items)
 {
 	*items = NULL;
-	struct rd r = { body, body + len };
-	if (!take(&r, '['))
+	struct jscan r = { body, body + len };
+	if (!jscan_take(&r, '['))
 		return -1;
 	size_t n = 0, cap = 0;
 	struct obsfast_item *v = NULL;
-	if (!take(&r, ']')) {
+	if (!jscan_take(&r, ']')) {
 		do {
 			if (n == cap) {
 				/* about 60 bytes per object: one allocation for most bodies */
@@ -123,11 +104,11 @@ long obsfast_read(const char *body, size_t len, struct obsfast_item **items)
 			if (read_object(&r, &v[n]) < 0)
 				goto decline;
 			n++;
-		} while (take(&r, ','));
-		if (!take(&r, ']'))
+		} while (jscan_take(&r, ','));
+		if (!jscan_take(&r, ']'))
 			goto decline;
 	}
-	skip_ws(&r);
+	jscan_ws(&r);
 	if (r.p != r.end)
 		goto decline;
 	*items = v;

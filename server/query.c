@@ -100,15 +100,22 @@ static size_t dispatch(const struct answer_cfg *cfg, const struct answer_view *v
 	return answer_reply(cfg, view, r, o->buf, o->cap, info);
 }
 
+size_t query_reply(const struct answer_cfg *cfg, const struct answer_view *view,
+	const struct answer_req *r, const struct sockaddr *peer, socklen_t peerlen,
+	struct query_out *o, struct answer_info *info)
+{
+	o->stream = NULL;
+	size_t len = dispatch(cfg, view, r, peer, peerlen, o, info);
+	metrics_query(o->tcp != NULL, info->qtype, info->rcode, len == 0 && !info->xfr);
+	querylog_note(cfg, r, info, peer);
+	return len;
+}
+
 size_t query_handle(const struct answer_cfg *cfg, const struct answer_view *view,
 	const uint8_t *q, size_t qlen, const struct sockaddr *peer, socklen_t peerlen,
 	struct query_out *o, struct answer_info *info)
 {
 	struct answer_req r;
-	o->stream = NULL;
 	answer_parse(cfg, q, qlen, o->tcp != NULL, &r);
-	size_t len = dispatch(cfg, view, &r, peer, peerlen, o, info);
-	metrics_query(o->tcp != NULL, info->qtype, info->rcode, len == 0 && !info->xfr);
-	querylog_note(cfg, &r, info, peer);
-	return len;
+	return query_reply(cfg, view, &r, peer, peerlen, o, info);
 }

@@ -86,4 +86,10 @@ size_t query_handle(const struct answer_cfg *cfg, const struct answer_view *view
 	const uint8_t *q, size_t qlen, const struct sockaddr *peer, socklen_t peerlen,
 	struct query_out *o, struct answer_info *info);
 
+/* query_handle() for a message answer_parse() has already parsed into r (the UDP
+ * threads parse a whole batch first, to prefetch its index lookups). */
+size_t query_reply(const struct answer_cfg *cfg, const struct answer_view *view,
+	const struct answer_req *r, const struct sockaddr *peer, socklen_t peerlen,
+	struct query_out *o, struct answer_info *info);
+
 #endif

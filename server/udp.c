@@ -1,9 +1,11 @@
 /* udp.c -- the UDP query path.
  *
  * Each thread owns one socket per listen address (SO_REUSEPORT spreads the load) and
- * loops: poll, recvmmsg up to UDP_BATCH datagrams, take the index read lock once,
- * hand each to query_handle() with a preallocated reply buffer, release the lock, sendmmsg.
- * Nothing is allocated per query. The stop flag is checked at least every 200 ms. */
+ * loops: recvmmsg up to UDP_BATCH datagrams without blocking, parse them all, take the
+ * index read lock once, prefetch the batch's lookups, answer each (query_reply) into a
+ * preallocated reply buffer, release the lock, sendmmsg; poll only when no socket had
+ * anything waiting. Nothing is allocated per query. The stop flag is checked at least
+ * every 200 ms. */
 #include "server/udp.h"
 
 #include <errno.h>
@@ -77,73 +79,95 @@ static void msg_set(struct mmsghdr *m, struct iovec *iov, void *buf, size_t len,
 	m->msg_hdr.msg_namelen = peerlen;
 }
 
+/* A thread's batch buffers: allocated once, nothing per query. */
+struct udp_bufs {
+	uint8_t in[UDP_BATCH][UDP_INBUF];
+	uint8_t out[UDP_BATCH][UDP_OUTBUF];
+	struct answer_req req[UDP_BATCH];
+	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
+	struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
+	struct sockaddr_storage peers[UDP_BATCH];
+};
+
+/* Send the ns replies of a batch; one unsendable reply (e.g. an unreachable peer) must
+ * not drop the rest. */
+static void send_all(int fd, struct mmsghdr *smsg, int ns)
+{
+	int sent = 0;
+	while (sent < ns) {
+		int r = sendmmsg(fd, smsg + sent, (unsigned)(ns - sent), 0);
+		if (r < 0) {
+			if (errno != EINTR)
+				sent++;
+			continue;
+		}
+		sent += r;
+	}
+}
+
+/* Read one batch from fd and answer it. The whole batch is parsed first and its index
+ * lookups prefetched in two stages (slots, then records), so the cache misses of the
+ * lookups overlap instead of stalling one query after another. Returns the number of
+ * datagrams read, 0 when none was waiting. */
+static int udp_batch(struct udp_server *u, int fd, struct udp_bufs *b)
+{
+	for (int i = 0; i < UDP_BATCH; i++)
+		msg_set(&b->rmsg[i], &b->riov[i], b->in[i], UDP_INBUF, &b->peers[i],
+			sizeof b->peers[i]);
+	int n = recvmmsg(fd, b->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	const struct answer_cfg *cfg = atomic_load(u->cfgp);
+	for (int i = 0; i < n; i++)
+		answer_parse(cfg, b->in[i], b->rmsg[i].msg_len, 0, &b->req[i]);
+	struct answer_view view;
+	answer_view_of(&view, u->nod, unix_now());
+	int ns = 0;
+	nindex_rdlock(nod_index(u->nod));
+	for (int stage = 0; stage < 2; stage++)
+		for (int i = 0; i < n; i++)
+			answer_prefetch(&view, &b->req[i], stage);
+	for (int i = 0; i < n; i++) {
+		struct answer_info info;
+		struct query_out o = { b->out[ns], UDP_OUTBUF, NULL, NULL };
+		size_t len = query_reply(cfg, &view, &b->req[i], (struct sockaddr *)&b->peers[i],
+			b->rmsg[i].msg_hdr.msg_namelen, &o, &info);
+		if (len == 0)
+			continue;
+		msg_set(&b->smsg[ns], &b->siov[ns], b->out[ns], len, &b->peers[i],
+			b->rmsg[i].msg_hdr.msg_namelen);
+		ns++;
+	}
+	nindex_rdunlock(nod_index(u->nod));
+	send_all(fd, b->smsg, ns);
+	return n;
+}
+
+/* The thread: read every socket until it has nothing waiting (recvmmsg without
+ * blocking), and only then sleep in poll: under load no poll call between batches. */
 static void *udp_main(void *arg)
 {
 	struct udp_thread *t = arg;
 	struct udp_server *u = t->u;
-	uint8_t (*in)[UDP_INBUF] = malloc(UDP_BATCH * UDP_INBUF);
-	uint8_t (*out)[UDP_OUTBUF] = malloc(UDP_BATCH * UDP_OUTBUF);
-	if (!in || !out) {
+	struct udp_bufs *b = malloc(sizeof *b);
+	if (!b) {
 		log_err("UDP thread: out of memory");
-		free(in);
-		free(out);
 		return NULL;
 	}
-	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
-	struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
-	struct sockaddr_storage peers[UDP_BATCH];
 	struct pollfd pfd[CONFIG_MAX_LISTEN];
-
 	for (int i = 0; i < t->nfds; i++) {
 		pfd[i].fd = t->fds[i];
 		pfd[i].events = POLLIN;
 	}
 	while (!atomic_load(&u->stop)) {
-		int pr = poll(pfd, (nfds_t)t->nfds, 200);
-		if (pr <= 0)
-			continue;
-		for (int f = 0; f < t->nfds; f++) {
-			if (!(pfd[f].revents & POLLIN))
-				continue;
-			for (int i = 0; i < UDP_BATCH; i++)
-				msg_set(&rmsg[i], &riov[i], in[i], UDP_INBUF, &peers[i], sizeof peers[i]);
-			int n = recvmmsg(t->fds[f], rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
-			if (n <= 0)
-				continue;
-			const struct answer_cfg *cfg = atomic_load(u->cfgp);
-			struct answer_view view;
-			answer_view_of(&view, u->nod, unix_now());
-			int ns = 0;
-			nindex_rdlock(nod_index(u->nod));
-			for (int i = 0; i < n; i++) {
-				struct answer_info info;
-				struct query_out o = { out[ns], UDP_OUTBUF, NULL, NULL };
-				size_t len = query_handle(cfg, &view, in[i], rmsg[i].msg_len,
-					(struct sockaddr *)&peers[i], rmsg[i].msg_hdr.msg_namelen, &o, &info);
-				if (len == 0)
-					continue;
-				msg_set(&smsg[ns], &siov[ns], out[ns], len, &peers[i],
-					rmsg[i].msg_hdr.msg_namelen);
-				ns++;
-			}
-			nindex_rdunlock(nod_index(u->nod));
-			int sent = 0;
-			while (sent < ns) {
-				int r = sendmmsg(t->fds[f], smsg + sent, (unsigned)(ns - sent), 0);
-				if (r < 0) {
-					if (errno == EINTR)
-						continue;
-					/* One unsendable reply (e.g. an unreachable peer) must not
-					 * drop the rest of the batch. */
-					sent++;
-					continue;
-				}
-				sent += r;
-			}
-		}
+		int busy = 0;
+		for (int f = 0; f < t->nfds; f++)
+			if (udp_batch(u, t->fds[f], b) > 0)
+				busy = 1;
+		if (!busy)
+			poll(pfd, (nfds_t)t->nfds, 200);
 	}
-	free(in);
-	free(out);
+	free(b);
 	return NULL;
 }
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
+
 int zone_rr_copy(struct zone_rr *copy, const struct zone_rr *rr, struct nodd_err *e)
 {
 	size_t ol = strlen(rr->owner) + 1;
@@ -49,14 +51,8 @@ void changeset_deinit(struct changeset *cs)
 
 int changeset_push(struct zone_rr_list *list, const struct zone_rr *rr, struct nodd_err *e)
 {
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 16;
-		struct zone_rr *v = realloc(list->v, cap * sizeof *v);
-		if (!v)
-			return nodd_fail(e, NODD_E_NOMEM, "out of memory");
-		list->v = v;
-		list->cap = cap;
-	}
+	if (grow_array(&list->v, &list->cap, list->n + 1, sizeof *list->v) < 0)
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
 	if (zone_rr_copy(&list->v[list->n], rr, e) < 0)
 		return -1;
 	list->n++;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
+
 #define HEAD 8 /* rdlen, type, ttl */
 
 void stage_init(struct stage *s)
@@ -24,17 +26,7 @@ void stage_clear(struct stage *s)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
+	return grow_array(p, cap, need, elem);
 }
 
 int stage_add(struct stage *s, const struct zone_rr *rr)

@@ -9,7 +9,8 @@
 # pass/fail test: it exits 0 whenever the harness itself worked.
 #
 # usage: tests/bench/bench_import.sh [BUILD_DIR]     (default: build)
-# Environment: BENCH_NAMES (1000000), BENCH_KEEP (1 = keep the temp dir),
+# Environment: BENCH_NAMES (1000000), BENCH_BATCH (names per request, noddctl's default
+# when unset), BENCH_KEEP (1 = keep the temp dir),
 # BENCH_PERF (1 = record a perf profile of nodd during the first import, 2 = during the
 # second; kept in the temp dir with BENCH_KEEP=1).
 set -u
@@ -107,7 +108,8 @@ nodd_cpu() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$PID/s
 nodd_wait() { cat /proc/$PID/task/*/schedstat | awk '{ w += $2 } END { printf "%.2f", w / 1e9 }'; }
 TIMEFORMAT='%U %S'
 import() {
-	{ time "$NODDCTL" -c "$CONF" import "$TMP/data/names.txt" > "$TMP/import.$1.log" \
+	{ time "$NODDCTL" -c "$CONF" import "$TMP/data/names.txt" \
+		${BENCH_BATCH:+--batch "$BENCH_BATCH"} > "$TMP/import.$1.log" \
 		2>&1; } 2> "$TMP/import.$1.cpu" || {
 		log "import $1 failed:"; cat "$TMP/import.$1.log" "$TMP/nodd.log" >&2; exit 1; }
 }

@@ -8,7 +8,7 @@ prober polls nodd over TCP and GET /api/v1/status and prints the longest wait fo
 reply (how long the main thread was held); so does another during the first AXFR.
 
 Usage: NODD_BUILD=build [BENCH_WRAP='perf record -g -o F --'] [BENCH_STATUS_PROBE=0]
-       tests/bench/bench_secondary.py [N]"""
+       [BENCH_RESULTS=FILE (the figures as JSON)] tests/bench/bench_secondary.py [N]"""
 import json
 import os
 import shutil
@@ -224,6 +224,11 @@ def main():
             nodd_axfr = time.monotonic() - t0
         nodd_rss = hwm_mb(nodd.pid)
         nodd_cpu = cpu_s(nodd.pid)
+        res = {"n": n, "nodd_axfr_s": nodd_axfr, "nodd_hwm_mb": nodd_rss,
+               "nodd_first_gap_tcp_s": first.wait["tcp"],
+               "nodd_first_gap_http_s": first.wait["http"]}
+        if not wrap:
+            res["nodd_axfr_cpu_s"] = nodd_cpu
         print("nodd: AXFR of %d delegations taken and committed in %.1f s (%.1f s CPU), "
               "peak RSS %.0f MB" % (n, nodd_axfr, nodd_cpu, nodd_rss), flush=True)
         print("nodd during the first AXFR: longest wait for a TCP answer %.3f s (%d answers), "
@@ -263,8 +268,10 @@ def main():
             return wait(lambda: bind_at.get(serial), 3600, "BIND to take serial %d" % serial)
         bind_axfr = named_done(1) - t0
         bind_rss = hwm_mb(named.pid)
+        bind_cpu = cpu_s(named.pid)
+        res.update(bind_axfr_s=bind_axfr, bind_hwm_mb=bind_rss, bind_axfr_cpu_s=bind_cpu)
         print("BIND: AXFR taken in %.1f s (%.1f s CPU), peak RSS %.0f MB"
-              % (bind_axfr, cpu_s(named.pid), bind_rss), flush=True)
+              % (bind_axfr, bind_cpu, bind_rss), flush=True)
 
         # a re-AXFR with 1,000 changes: new delegations on the primary, serial 2; NSD
         # reloads and notifies both secondaries, which take the new version at once
@@ -293,6 +300,17 @@ def main():
                     print("nodd log: " + line.strip().split("upstream ", 1)[-1])
         print("ratios nodd/BIND: AXFR time %.2f, peak RSS %.2f, re-AXFR time %.2f"
               % (nodd_axfr / bind_axfr, nodd_rss / max(bind_rss, 1), nodd_re / bind_re))
+        res.update(nodd_re_gap_tcp_s=prober.wait["tcp"], nodd_re_gap_http_s=prober.wait["http"])
+        if not wrap:
+            res["nodd_re_cpu_s"] = nodd_re_cpu
+        res.update(nodd_re_s=nodd_re, bind_re_s=bind_re, nodd_hwm2_mb=hwm_mb(nodd.pid),
+                   bind_hwm2_mb=hwm_mb(named.pid), nodd_db_bytes=sum(
+                       os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                       if f.startswith("nodd.db")))
+        # BENCH_RESULTS=FILE: these figures as JSON (tests/bench/bench_growth.py reads them)
+        if os.environ.get("BENCH_RESULTS"):
+            with open(os.environ["BENCH_RESULTS"], "w") as f:
+                json.dump(res, f)
     finally:
         for p in reversed(procs):
             if wrap and p is procs[1] and p.poll() is None:

@@ -5,7 +5,11 @@
 # Environment: BENCH_NAMES (1000000), BENCH_DURATION (10 s per load run), BENCH_RATE
 # (40000), BENCH_SOCKETS (4), BENCH_INFLIGHT (32 per socket), BENCH_DNSPERF (1 = also run
 # dnsperf -l BENCH_DNSPERF_SECS, 10), BENCH_KEEP (1 = keep the temp dir), BENCH_SERVERS
-# ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table). Exits 0 whenever the harness itself worked, whatever the numbers.
+# ("nodd rbldnsd"), BENCH_SERVING_ONLY (1 = stop after this table), BENCH_CAP (50: % of
+# one core the server gets in the server-bound run; 0 = skip it), BENCH_SERVE_PERF (FILE: record
+# the server with perf during the server-bound run into FILE.nodd / FILE.rbldnsd), BENCH_RESULTS
+# (a file for the figures as key=value lines).
+# Exits 0 whenever the harness itself worked, whatever the numbers.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +25,7 @@ SOCKETS=${BENCH_SOCKETS:-4}
 INFLIGHT=${BENCH_INFLIGHT:-32}
 DNSPERF=${BENCH_DNSPERF:-1}
 DNSPERF_SECS=${BENCH_DNSPERF_SECS:-10}
+CAP=${BENCH_CAP:-50}
 SERVERS=${BENCH_SERVERS:-nodd rbldnsd}
 ZONE=v1.bl.nod.example
 SERVER_CPU=0
@@ -56,6 +61,7 @@ stop_pid() {
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do stop_pid "$p" 5; done
+	[ -n "$CG_DIR" ] && rmdir "$CG_DIR" 2>/dev/null
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -90,6 +96,60 @@ status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null;
 now_ns() { date +%s%N; }
 
 declare -A R   # results: R[server.key]
+
+# Answers per second of server CPU: q/s divided by the server's share of one core (%).
+per_core() {
+	awk -v q="${1:-}" -v c="${2:-}" 'BEGIN { if (q + 0 > 0 && c + 0 > 0) printf "%.0f", q * 100 / c; else printf "-" }'
+}
+
+# A cpu cgroup holding at most $CAP % of one core, for the server-bound run; prints the
+# file to write a PID into (the server's threads move with it), or nothing when this
+# machine cannot (no cgroup cpu controller we may write: not root, or a nested cgroup v2).
+CG_DIR=
+cap_cgroup() {
+	local d=nodd-bench-$$ period=10000
+	if [ -w /sys/fs/cgroup/cgroup.subtree_control ] && grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; then
+		mkdir -p "/sys/fs/cgroup/$d" 2>/dev/null &&
+			echo "$((period * CAP / 100)) $period" > "/sys/fs/cgroup/$d/cpu.max" 2>/dev/null &&
+			CG_DIR=/sys/fs/cgroup/$d
+	elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+		mkdir -p "/sys/fs/cgroup/cpu/$d" 2>/dev/null &&
+			echo "$period" > "/sys/fs/cgroup/cpu/$d/cpu.cfs_period_us" &&
+			echo "$((period * CAP / 100))" > "/sys/fs/cgroup/cpu/$d/cpu.cfs_quota_us" &&
+			CG_DIR=/sys/fs/cgroup/cpu/$d
+	fi
+}
+
+# The server-bound run: the server limited to $CAP % of its core (a cpu cgroup quota, in
+# slices of 10 ms) while loadgen keeps its whole core, so the server, not the generator,
+# is the limit by construction. Its q/s per second of server CPU is the one-core capacity.
+capped_run() {
+	local name=$1 pid=$2 port=$3 out="$TMP/$1" perfpid=
+	R[$name.capq]=-; R[$name.capcore]=-
+	[ "$CAP" -gt 0 ] 2>/dev/null || return 0
+	[ -n "$CG_DIR" ] || cap_cgroup
+	if [ -z "$CG_DIR" ]; then
+		log "$name: no writable cpu cgroup here; server-bound run skipped"
+		return 0
+	fi
+	echo "$pid" > "$CG_DIR/cgroup.procs" || return 0
+	log "$name: server-bound: server limited to $CAP % of CPU $SERVER_CPU, max rate, ${DUR}s"
+	if [ -n "${BENCH_SERVE_PERF:-}" ] && command -v perf > /dev/null; then
+		perf record -g -o "$BENCH_SERVE_PERF.$name" -p "$pid" > /dev/null 2>&1 &
+		perfpid=$!
+	fi
+	taskset -c $CLIENT_CPU "$LOADGEN" -p "$port" -z "$ZONE" -q "$TMP/data/queries.txt" \
+		-d "$DUR" -c "$SOCKETS" -i "$INFLIGHT" -P "$pid" > "$out.cap" 2>&1
+	[ -n "$perfpid" ] && { kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null; }
+	sed 's/^/    /' "$out.cap" >&2
+	R[$name.capq]=$(field "$out.cap" qps)
+	R[$name.capcpu]=$(field "$out.cap" server_cpu_pct)
+	R[$name.capgen]=$(field "$out.cap" cpu_pct)
+	R[$name.capcore]=$(per_core "${R[$name.capq]}" "${R[$name.capcpu]}")
+	local w
+	w=$(field "$out.cap" wrong)
+	R[$name.wrong]=$((${R[$name.wrong]:-0} + ${w:-0}))
+}
 
 # Measure one server already started as $pid on $port; $2 = name.
 measure() {
@@ -129,6 +189,7 @@ measure() {
 	R[$name.wrong]=$(field "$out.max" wrong)
 	R[$name.gencpu]=$(field "$out.max" cpu_pct)
 	R[$name.cpu]=$(field "$out.max" server_cpu_pct)
+	R[$name.qcore]=$(per_core "$(field "$out.max" qps)" "${R[$name.cpu]}")
 
 	log "$name: fixed rate $RATE q/s, ${DUR}s"
 	taskset -c $CLIENT_CPU "$LOADGEN" -p "$port" -z "$ZONE" -q "$TMP/data/queries.txt" \
@@ -157,6 +218,8 @@ measure() {
 			'BEGIN { printf "%.0f", 100 * t / hz / d }')
 		grep -E 'Queries (sent|completed|lost)|per second' "$out.dnsperf" | sed 's/^/    /' >&2
 	fi
+	# last: the server stays in the limited cgroup until it is stopped
+	capped_run "$name" "$pid" "$port"
 	return 0
 }
 
@@ -193,7 +256,8 @@ EOF
 		sleep 0.1
 	done
 	t0=$(now_ns)
-	timeout 600 "$NODDCTL" -c "$conf" import "$TMP/data/names.txt" \
+	# 10 minutes, or 1 s per 2,000 names for larger sets (4M took 400 s on a busy machine)
+	timeout $((NAMES / 2000 > 600 ? NAMES / 2000 : 600)) "$NODDCTL" -c "$conf" import "$TMP/data/names.txt" \
 		> "$TMP/nodd/import.log" 2>&1
 	rc=$?
 	t1=$(now_ns)
@@ -212,6 +276,11 @@ EOF
 	taskset -c $SERVER_CPU "$NODD" -c "$conf" > "$TMP/nodd/serve.log" 2>&1 &
 	pid=$!; PIDS+=("$pid")
 	measure nodd "$pid" "$dport" "$t0" || { tail -n 20 "$TMP/nodd/serve.log" >&2; }
+	# the index's own account of its size, and the database on disk
+	read -r R[nodd.memnames] R[nodd.membytes] <<< "$(curl -s "http://127.0.0.1:$hport/api/v1/status" |
+		"$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["memory_names"], s["memory_bytes"])' \
+		2>/dev/null)"
+	R[nodd.dbbytes]=$(du -cb "$TMP/nodd/nodd.db"* 2>/dev/null | awk 'END { print $1 }')
 	stop_pid "$pid" 30
 	return 0
 }
@@ -268,25 +337,52 @@ done
 
 # ---- table ---------------------------------------------------------------------------
 mb() { [ -n "${1:-}" ] && awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }' || echo -; }
+ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
+	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 echo
 echo "nodd vs rbldnsd, $NAMES names, queries 50 % listed / 50 % unlisted, server on CPU $SERVER_CPU,"
 echo "loadgen on CPU $CLIENT_CPU ($SOCKETS sockets x $INFLIGHT in flight), ${DUR} s per run, $(uname -r)"
-printf '%-8s %10s %9s %8s %8s %8s %9s %9s %8s %9s %8s %10s %7s\n' server "q/s(max)" \
-	"loss@$((RATE / 1000))k" "RSS MB" "HWM MB" "start s" "start CPU" "srv CPU%" "gen CPU%" dnsperf \
-	"dp CPU%" "dp q/core" wrong
+echo
+echo "serving capacity: answers per second, and per second of server CPU (q/core: utime+stime)"
+printf '%-8s | %9s %8s %8s %9s | %9s %8s %8s %9s | %9s %8s %9s\n' server \
+	"max q/s" "srv CPU%" "gen CPU%" "q/core" \
+	"cap q/s" "srv CPU%" "gen CPU%" "q/core" \
+	dnsperf "srv CPU%" "q/core"
 for s in nodd rbldnsd; do
-	[ -n "${R[$s.startup]:-}" ] || { printf '%-8s %10s\n' "$s" "not run"; continue; }
+	[ -n "${R[$s.startup]:-}" ] || { printf '%-8s | %9s\n' "$s" "not run"; continue; }
+	printf '%-8s | %9s %8s %8s %9s | %9s %8s %8s %9s | %9s %8s %9s\n' "$s" \
+		"${R[$s.qps]:--}" "${R[$s.cpu]:--}" "${R[$s.gencpu]:--}" "${R[$s.qcore]:--}" \
+		"${R[$s.capq]:--}" "${R[$s.capcpu]:--}" "${R[$s.capgen]:--}" "${R[$s.capcore]:--}" \
+		"${R[$s.dnsperf]:--}" "${R[$s.dpcpu]:--}" "${R[$s.dpcore]:--}"
+done
+printf '%-8s | %9s %8s %8s %9s | %9s %8s %8s %9s | %9s %8s %9s\n' "ratio" \
+	"$(ratio qps)" "" "" "$(ratio qcore)" "$(ratio capq)" "" "" "$(ratio capcore)" \
+	"$(ratio dnsperf)" "" "$(ratio dpcore)"
+echo "(max: loadgen at full speed on its own core; cap: the server held to $CAP % of its core, so"
+echo " it is the limit; q/core > 1 in the ratio row: nodd answers more per second of CPU)"
+echo
+printf '%-8s %9s %8s %8s %8s %9s %7s\n' server "loss@$((RATE / 1000))k" "RSS MB" "HWM MB" \
+	"start s" "start CPU" wrong
+for s in nodd rbldnsd; do
+	[ -n "${R[$s.startup]:-}" ] || { printf '%-8s %9s\n' "$s" "not run"; continue; }
 	loss=${R[$s.loss]:-}
 	if [ -n "$loss" ]; then loss="$loss%"; else loss=-; fi
-	printf '%-8s %10s %9s %8s %8s %8s %9s %9s %8s %9s %8s %10s %7s\n' "$s" "${R[$s.qps]:--}" \
-		"$loss" "$(mb "${R[$s.rss]:-}")" "$(mb "${R[$s.hwm]:-}")" \
-		"${R[$s.startup]:--}" "${R[$s.startcpu]:--}" "${R[$s.cpu]:--}" "${R[$s.gencpu]:--}" "${R[$s.dnsperf]:--}" \
-		"${R[$s.dpcpu]:--}" "${R[$s.dpcore]:--}" "${R[$s.wrong]:--}"
+	printf '%-8s %9s %8s %8s %8s %9s %7s\n' "$s" "$loss" "$(mb "${R[$s.rss]:-}")" \
+		"$(mb "${R[$s.hwm]:-}")" "${R[$s.startup]:--}" "${R[$s.startcpu]:--}" "${R[$s.wrong]:--}"
 done
 [ -n "${R[nodd.import]:-}" ] && echo "nodd import of $NAMES names (noddctl import, not timed against rbldnsd): ${R[nodd.import]} s, ${R[nodd.import_rate]} names/s (goal >= 250000; tests/bench/bench_import.sh: re-import and status too)"
-ratio() { awk -v a="${R[nodd.$1]:-}" -v b="${R[rbldnsd.$1]:-}" \
-	'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
-echo "ratio nodd/rbldnsd: q/s $(ratio qps) (>1: nodd faster), RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu), dnsperf q/s $(ratio dnsperf), dnsperf q/s per server core $(ratio dpcore) (>1: nodd faster)"
+if [ -n "${R[nodd.membytes]:-}" ]; then
+	echo "nodd index (/api/v1/status): ${R[nodd.memnames]} names in memory, ${R[nodd.membytes]} bytes" \
+		"($(awk -v b="${R[nodd.membytes]}" -v n="${R[nodd.memnames]}" 'BEGIN { printf "%.1f", n ? b / n : 0 }') per name);" \
+		"database on disk ${R[nodd.dbbytes]:-?} bytes"
+fi
+# BENCH_RESULTS=FILE: every figure above as key=value lines (tests/bench/bench_growth.py reads them)
+if [ -n "${BENCH_RESULTS:-}" ]; then
+	for k in "${!R[@]}"; do printf '%s=%s\n' "$k" "${R[$k]}"; done > "$BENCH_RESULTS"
+fi
+echo "ratio nodd/rbldnsd: RSS $(ratio rss) (<1: nodd smaller), start-up $(ratio startup) (<1: nodd faster), start-up CPU $(ratio startcpu)"
+echo "serving per core (goal >= 1.3): max $(ratio qcore), server-bound $(ratio capcore), dnsperf $(ratio dpcore)"
+[ -x "$BUILD/tests/bench/histbench" ] && echo "nodd IXFR history and index purge, $NAMES names a day (in process, CPU): $("$BUILD/tests/bench/histbench" "$NAMES")"
 
 [ "${BENCH_SERVING_ONLY:-0}" = 1 ] && exit 0
 

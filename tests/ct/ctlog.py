@@ -45,6 +45,8 @@ FAULTS (log.fault(...) or POST <url>control/fault with the same JSON keys):
                      ahead when date; no header when retry_after is null)
     bad_signature=True|"sth"|"checkpoint"   tree heads signed over the wrong input
     shrink_to=N      get-sth and checkpoint serve a correctly signed head of size N
+    time_shift=MS    get-sth and checkpoint serve their head dated MS milliseconds later
+                     (negative: earlier) than it was published, correctly signed
     alter={index: [names]}   those entries are served as other certificates (same
                      timestamp and leaf_index) that do not match the tree
     gzip_tiles=True  data tiles sent with Content-Encoding: gzip whatever was asked
@@ -87,8 +89,8 @@ import merkle  # noqa: E402
 from ctcerts import PRECERT_ENTRY, X509_ENTRY  # noqa: E402
 
 DEFAULT_FAULTS = {"cap": 1000, "align": False, "status": None, "bad_signature": False,
-                  "shrink_to": None, "alter": {}, "gzip_tiles": False, "delay": 0,
-                  "partial_404": False}
+                  "shrink_to": None, "time_shift": 0, "alter": {}, "gzip_tiles": False,
+                  "delay": 0, "partial_404": False}
 
 
 def b64(data):
@@ -286,7 +288,7 @@ class Log:
             shrink = self.faults["shrink_to"]
             if shrink is not None and shrink < size:
                 size, root = shrink, self.tree.root(shrink)
-            return size, ts, root
+            return size, ts + int(self.faults["time_shift"]), root
 
     def _signature(self, which, size, ts, root):
         signed = b"\x00\x01" + ctcerts.u64(ts) + ctcerts.u64(size) + root

@@ -416,6 +416,25 @@ def test_noddctl_import(api, tmp_path):
             assert body["code"] == expect[name], body
 
 
+def test_noddctl_import_batch_size(api, tmp_path):
+    """--batch N sends N names per request: an invalid name on line 5 stops an import in
+    batches of 2 after the 4 names before it, each stored; out of range is a usage error."""
+    path = tmp_path / "names.txt"
+    path.write_text("bs1.se\nbs2.se\nbs3.se\nbs4.se\nnot..valid\nbs6.se\n")
+    r = _ctl(api, "import", str(path), "--batch", "2")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.endswith("import stopped before sending the batch holding that line; "
+                             "4 names before it were imported (4 new)\n"), r.stderr
+    assert r.stderr.startswith("%s:5: invalid domain name" % path), r.stderr
+    for d in ("bs1.se", "bs2.se", "bs3.se", "bs4.se"):
+        assert api.lookup(d)[0] == 200, d
+    assert api.lookup("bs6.se")[0] == 404
+    for bad in ("0", "200001", "x"):
+        r = _ctl(api, "import", str(path), "--batch", bad)
+        assert (r.returncode, r.stderr) == (
+            64, "noddctl: --batch: a number of names from 1 to 200000: %s\n" % bad), r.stderr
+
+
 def _metric_names_in_sources():
     """Every metric family the C sources can emit: the quoted nodd_* names and the event
     counters (metrics_inc("x") -> nodd_x_total, ternaries included)."""

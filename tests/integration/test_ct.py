@@ -5,6 +5,7 @@ of verified entries into candidates, records and zone entries.
 Each test starts its own log(s) and nodd; waits are bounded."""
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -228,18 +229,29 @@ def test_429_retry_after_is_honoured(logs, nodd_factory):
         assert n.lookup("wait2.%s.se" % lg.name)[0] == 200
 
 
-def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory):
-    """log-a (RFC 6962) and log-t (static-ct-api) sign their heads wrongly."""
+def failing(n, desc, timeout=15):
+    """The status of desc once it is failing."""
+    return h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
+                      timeout, what="%s failing" % desc)
+
+
+def faulty_pair(logs, nodd_factory, prefix, **fault):
+    """log-a (RFC 6962) and log-t (static-ct-api), one entry each (<prefix>-<name>.se),
+    with the fault knobs given, read by a nodd started then: (a, t, nodd)."""
     a = logs("a")
     t = logs("t", server=a.server)
     for lg in (a, t):
-        lg.add(names=["unsigned-%s.se" % lg.name])
-        lg.fault(bad_signature=True)
-    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+        lg.add(names=["%s-%s.se" % (prefix, lg.name)])
+        lg.fault(**fault)
+    return a, t, nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+
+
+def test_bad_tree_head_signature_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) sign their heads wrongly."""
+    a, t, n = faulty_pair(logs, nodd_factory, "unsigned", bad_signature=True)
     for lg in (a, t):
         desc = "log-" + lg.name
-        st = h.wait_for(lambda: ct_status(n)[desc]["state"] == "failing" and ct_status(n)[desc],
-                        15, what="%s failing" % desc)
+        st = failing(n, desc)
         assert "signature" in st["last_error"] and st["position"] == 0
         assert n.lookup("unsigned-%s.se" % lg.name)[0] == 404
         assert h.metric_sum(n.metrics(), "nodd_ct_failing", log=desc) == 1
@@ -274,6 +286,59 @@ def test_shrinking_tree_marks_the_log_failing(logs, nodd_factory):
         "before0.se", "before1.se", "before2.se", "before3.se", "after-shrink.se"]
 
 
+def test_tree_head_dated_back_in_time_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) date their next head an hour before the
+    last one nodd verified."""
+    a = logs("a")
+    t = logs("t", server=a.server)
+    for lg in (a, t):
+        for i in range(3):
+            lg.add(names=["past%d-%s.se" % (i, lg.name)])
+    n = nodd_factory(extra=ct_yaml([a, t], tiled={"t"}))
+    for lg in (a, t):
+        wait_position(n, "log-" + lg.name, 3)
+    for lg in (a, t):
+        lg.fault(time_shift=-3600 * 1000)
+        lg.add(names=["back-%s.se" % lg.name])
+    for lg in (a, t):
+        desc = "log-" + lg.name
+        st = failing(n, desc)
+        what = "checkpoint" if lg is t else "get-sth"
+        assert st["last_error"].startswith(what + ": the tree head of size 4 dated "), st
+        assert " goes back in time from the verified head of size 3 dated " in st["last_error"]
+        assert st["position"] == 3 and st["verified_tree_size"] == 3, st
+        assert n.lookup("back-%s.se" % lg.name)[0] == 404
+        assert h.metric_sum(n.metrics(), "nodd_ct_failing", log=desc) == 1
+    # a reload reads it again from its last verified head: still dated back, failing again
+    before = {lg.name: len(lg.requests()) for lg in (a, t)}
+    n.send_signal(signal.SIGHUP)
+    for lg in (a, t):
+        h.wait_for(lambda: len(lg.requests()) > before[lg.name], 10, what="head read again")
+        st = failing(n, "log-" + lg.name)
+        assert "goes back in time" in st["last_error"] and st["position"] == 3
+    # the log dates its heads right again: the next reload reads the new entry
+    for lg in (a, t):
+        lg.fault(reset=True)
+    n.send_signal(signal.SIGHUP)
+    for lg in (a, t):
+        st = wait_position(n, "log-" + lg.name, 4)
+        assert st["state"] != "failing" and st["verified_tree_size"] == 4, st
+        assert n.lookup("back-%s.se" % lg.name)[0] == 200
+
+
+def test_tree_head_dated_ahead_of_the_clock_marks_the_log_failing(logs, nodd_factory):
+    """log-a (RFC 6962) and log-t (static-ct-api) date their first head two hours ahead."""
+    a, t, n = faulty_pair(logs, nodd_factory, "ahead", time_shift=2 * 3600 * 1000)
+    for lg in (a, t):
+        st = failing(n, "log-" + lg.name)
+        # read some milliseconds after it was published: 7199 s ahead, or 7200
+        assert re.fullmatch(r"%s: the tree head of size 1 is dated \S+Z, 7(199|200) s ahead of "
+                            r"this host's clock \(at most 600 s allowed\)"
+                            % ("checkpoint" if lg is t else "get-sth"), st["last_error"]), st
+        assert st["position"] == 0
+        assert n.lookup("ahead-%s.se" % lg.name)[0] == 404
+
+
 def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
     a = logs("a")
     for i in range(4):
@@ -287,29 +352,72 @@ def test_entries_not_matching_the_root_are_not_used(logs, nodd_factory):
         assert n.lookup(d)[0] == 404, d
 
 
-def test_log_added_to_and_removed_from_the_list(logs, nodd_factory, tmp_path):
+def test_logs_removed_from_and_added_to_ct_logs_by_a_reload(logs, nodd_factory):
+    """ct.logs and ct.start change without a restart: noddctl reload stops log-a and starts
+    log-b at its end; SIGHUP brings log-a back where it stopped."""
     a = logs("a")
     b = logs("b", server=a.server)
     a.add(names=["in-a.se"])
-    b.add(names=["in-b.se"])
-    ll = str(tmp_path / "log_list.json")
-    ctlog.write_log_list(ll, [a.list_entry(description="log-a")])
-    n = nodd_factory(extra=ct_yaml([], log_list=ll))
+    for i in range(3):
+        b.add(names=["old%d-b.se" % i])
+    n = nodd_factory(extra=ct_yaml([a]))
     wait_position(n, "log-a", 1)
-    assert "log-b" not in ct_status(n)
-    ctlog.write_log_list(ll, [a.list_entry(description="log-a"),
-                              b.list_entry(description="log-b")])
-    n.send_signal(signal.SIGHUP)
-    wait_position(n, "log-b", 1)
-    assert n.lookup("in-b.se")[0] == 200
-    ctlog.write_log_list(ll, [b.list_entry(description="log-b"),
-                              a.list_entry(state="retired", description="log-a")])
-    n.send_signal(signal.SIGHUP)
+    assert "log-b" not in ct_status(n) and not b.requests()
+    n.extra = ct_yaml([b], start="end")
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("configuration reloaded\napplied:        ct.logs, ct.start\n"
+                        "restart needed: -\n"), r.stdout
     h.wait_for(lambda: "log-a" not in ct_status(n), 10, what="log-a no longer followed")
+    st = wait_position(n, "log-b", 3)
+    assert st["last_error"] is None
+    b.add(names=["new-b.se"])
+    wait_position(n, "log-b", 4)
+    assert [r["domain"] for r in ws_records(n, NRD, 3, timeout=0.5)] == ["in-a.se", "new-b.se"]
+    # no request reaches the log that left ct.logs
     before = len(a.requests())
     a.add(names=["late-a.se"])
     time.sleep(1.5)
     assert len(a.requests()) == before and n.lookup("late-a.se")[0] == 404
+    # back in ct.logs: read again from its saved position, not from ct.start (its end)
+    n.extra = ct_yaml([b, a], start="end")
+    n.write_config()
+    n.send_signal(signal.SIGHUP)
+    st = wait_position(n, "log-a", 2)
+    assert st["last_error"] is None and n.lookup("late-a.se")[0] == 200
+    assert ct_status(n)["log-b"]["position"] == 4
+    assert "reload: configuration re-read; applied: ct.logs" in n.log_text()
+
+
+def test_ct_turned_on_by_a_reload_waits_for_a_restart(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["later.se"])
+    n = nodd_factory()
+    n.extra = ct_yaml([a])
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("configuration reloaded\napplied:        -\n"
+                        "restart needed: ct, ct.logs, ct.start\n"), r.stdout
+    assert ct_status(n) == {} and not a.requests()
+    n.restart()
+    wait_position(n, "log-a", 1)
+
+
+def test_ct_logs_with_a_bad_key_are_refused_by_a_reload(logs, nodd_factory):
+    a = logs("a")
+    a.add(names=["kept.se"])
+    n = nodd_factory(extra=ct_yaml([a]))
+    wait_position(n, "log-a", 1)
+    n.extra = ct_yaml([a]).replace(a.key_b64, "bm90IGEga2V5")
+    n.write_config()
+    r = n.noddctl("reload")
+    assert r.returncode == 1, r.stdout
+    assert "ct.logs: log key: not a DER SubjectPublicKeyInfo" in r.stderr, r.stderr
+    a.add(names=["still-read.se"])
+    st = wait_position(n, "log-a", 2)
+    assert st["last_error"] is None
 
 
 def test_learning_period_names_are_baseline(logs, nodd_factory):
@@ -428,20 +536,6 @@ def test_three_topics_through_kafka(logs, nodd_factory):
         k.stop()
 
 
-def test_readonly_log_is_read_to_its_final_tree_head(logs, nodd_factory, tmp_path):
-    a = logs("a")
-    for i in range(3):
-        a.add(names=["final%d.se" % i])
-    ll = str(tmp_path / "log_list.json")
-    ctlog.write_log_list(ll, [a.list_entry(state="readonly", description="log-a")])
-    a.add(names=["beyond-final.se"])
-    n = nodd_factory(extra=ct_yaml([], log_list=ll))
-    st = h.wait_for(lambda: ct_status(n)["log-a"]["state"] == "drained" and ct_status(n)["log-a"],
-                    20, what="log-a drained")
-    assert st["position"] == 3
-    assert n.lookup("final2.se")[0] == 200 and n.lookup("beyond-final.se")[0] == 404
-
-
 def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory, tmp_path):
     need("named")
     need("nsupdate")
@@ -472,32 +566,6 @@ def test_candidate_confirmed_by_the_next_transfer_of_its_zone(logs, nodd_factory
         assert n.a_code("never.nodtest") == "NXDOMAIN"
     finally:
         named.stop()
-
-
-def test_log_list_from_a_url(logs, nodd_factory, tmp_path):
-    import functools
-    import http.server
-    import threading
-    a = logs("a")
-    a.add(names=["from-url.se"])
-    d = tmp_path / "www"
-    d.mkdir()
-    ctlog.write_log_list(str(d / "log_list.json"), [a.list_entry(description="log-a")])
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    handler = functools.partial(Quiet, directory=str(d))
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        url = "http://127.0.0.1:%d/log_list.json" % srv.server_address[1]
-        n = nodd_factory(extra=ct_yaml([], log_list=url))
-        wait_position(n, "log-a", 1)
-        assert n.lookup("from-url.se")[0] == 200
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def test_rdap_confirms_recent_registrations_only(logs, nodd_factory, tmp_path):

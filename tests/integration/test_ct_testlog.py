@@ -525,7 +525,17 @@ def test_faults_and_request_log(logs):
                      base64.b64decode(sth["tree_head_signature"]))
     _, size, root, _, sig = parse_checkpoint(get(log.url + "checkpoint")[2].decode())
     assert size == 3 and root == log.root(3)
-    log.fault(shrink_to=None, bad_signature="checkpoint")
+    # a correctly signed head dated an hour earlier than it was published
+    published = get_json(log.url + "ct/v1/get-sth")["timestamp"]
+    log.fault(shrink_to=None, time_shift=-3600 * 1000)
+    sth = get_json(log.url + "ct/v1/get-sth")
+    assert sth["timestamp"] == published - 3600 * 1000 and sth["tree_size"] == 5
+    verify_tree_head(log.key_b64, 5, sth["timestamp"], root5,
+                     base64.b64decode(sth["tree_head_signature"]))
+    _, size, root, _, sig = parse_checkpoint(get(log.url + "checkpoint")[2].decode())
+    assert struct.unpack(">Q", sig[4:12])[0] == sth["timestamp"]
+    verify_tree_head(log.key_b64, size, sth["timestamp"], root, sig[12:])
+    log.fault(time_shift=0, bad_signature="checkpoint")
     sth = get_json(log.url + "ct/v1/get-sth")
     verify_tree_head(log.key_b64, 5, sth["timestamp"], root5, base64.b64decode(sth["tree_head_signature"]))
     _, size, root, _, sig = parse_checkpoint(get(log.url + "checkpoint")[2].decode())

@@ -150,6 +150,35 @@ def test_kafka_kill9_with_undelivered_records(kafka, nodd_factory):
     assert {domains[i] for i in range(2, 12)} == {"k9during%d.se" % i for i in range(10)}
 
 
+def test_kafka_big_batch_every_record_once_in_order_through_kill9(kafka, nodd_factory):
+    """One POST of 1,300 new names (one transaction) reaches Kafka as 1,300 records, seq
+    1..1300, each keyed by its domain, with its first_seen and source; a kill -9 while the
+    broker is down loses none of them."""
+    n = kafka_nodd(nodd_factory, kafka.bootstrap)
+    n.observe("bbfirst.se")
+    wait_records(kafka.bootstrap, NRD, {1})
+    kafka.cmd("down 1")
+    t0 = int(time.time()) - 3600
+    names = ["bb%04d.se" % i for i in range(1300)]
+    st, resp = n.observe_many([{"domain": d, "first_seen": t0 + i, "source": "bb"}
+                               for i, d in enumerate(names)])
+    assert resp == {"accepted": 1300, "new": 1300}, resp
+    n.stop(sig=signal.SIGKILL)
+    kafka.cmd("up 1")
+    n.start()
+    recs = wait_records(kafka.bootstrap, NRD, set(range(1, 1302)), timeout=90)
+    by_seq = {}
+    for key, hdr, rec in recs:
+        by_seq.setdefault(rec["seq"], (key, hdr, rec))
+    assert sorted(by_seq) == list(range(1, 1302))
+    # the batch was applied in name order, so seq 2 + i is names[i]
+    for i, d in enumerate(names):
+        key, hdr, rec = by_seq[2 + i]
+        assert key == d and "seq=%d" % (2 + i) in hdr, (key, hdr)
+        assert rec == {"domain": d, "timestamp": t0 + i, "zone": None, "serial": None,
+                       "source": "bb", "seq": 2 + i}, rec
+
+
 # ---- WebSocket ---------------------------------------------------------------------------
 
 def ws_connect(n, path, rcvbuf=None):
@@ -193,6 +222,21 @@ def test_ws_live_then_resume_from_history(nodd, need_websocket):
     assert ws_records(live, 1)[0]["domain"] == "ws4.se"
     live.close()
     late.close()
+
+
+def test_ws_resume_inside_a_big_batch(nodd, need_websocket):
+    """After one POST of 1,200 new names, a client resuming from seq 700 gets 700..1200
+    from history, in order, each its own domain, then live records."""
+    names = ["wsb%04d.se" % i for i in range(1200)]
+    nodd.observe_many([{"domain": d} for d in names])
+    ws = ws_connect(nodd, "/ws/%s?from=700" % NRD)
+    got = ws_records(ws, 501)
+    assert [r["seq"] for r in got] == list(range(700, 1201))
+    assert [r["domain"] for r in got] == names[699:]
+    nodd.observe("wsb-live.se")
+    live = ws_records(ws, 1)[0]
+    assert (live["domain"], live["seq"]) == ("wsb-live.se", 1201), live
+    ws.close()
 
 
 def test_ws_rejects_bad_requests(nodd, need_websocket):

@@ -94,6 +94,19 @@ static void config(void)
 	config_free(c);
 	c = load(GOOD "rdap:\n  rate: 3/d\n");
 	ok(!c && strstr(e.msg, "rdap.rate: expected requests per second"), "rate: 3/d (%s)", e.msg);
+	c = load(GOOD "ct:\n  user-agent: u@x\n  log-list-key: /k.pem\n  logs:\n"
+		"    - url: http://a/\n      key: K\n");
+	ok(!c && strstr(e.msg, ":5: ct.log-list-key: needs ct.log-list, the list it checks"),
+		"a list key without a list (%s)", e.msg);
+	c = load(GOOD "ct:\n  user-agent: u@x\n  log-list: /l.json\n  log-list-signature: /l.sig\n");
+	ok(!c && strstr(e.msg, ":5: ct.log-list-signature: needs ct.log-list-key"),
+		"a list signature without a key (%s)", e.msg);
+	c = load(GOOD "ct:\n  user-agent: u@x\n  log-list: /l.json\n  log-list-key: /k.pem\n"
+		"  log-list-signature: https://x/l.sig\n");
+	ok(c && strcmp(c->ct_log_list_key, "/k.pem") == 0 &&
+		strcmp(c->ct_log_list_signature, "https://x/l.sig") == 0,
+		"a list key and signature (%s)", e.msg);
+	config_free(c);
 	c = load(GOOD "ct:\n  user-agent: u@x\n  logs:\n    - url: ftp://a/\n      key: K\n");
 	ok(!c && strstr(e.msg, "ct.logs.url: expected an http:// or https:// URL"),
 		"a URL that is not http(s) (%s)", e.msg);

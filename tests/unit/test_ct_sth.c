@@ -1,6 +1,6 @@
 /* test_ct_sth.c -- ct/sth.c: log keys, get-sth with ECDSA and RSA signatures good and bad,
  * the checkpoint key ID and a signed note among other signers, get-entries and proof
- * bodies, strict base64 (fixtures from ct_fixtures/gen.py). */
+ * bodies, the strict base64 of log data (fixtures from ct_fixtures/gen.py). */
 #include "ct/leaf.h"
 #include "ct/sth.h"
 #include "tap.h"
@@ -192,18 +192,37 @@ static void test_proofs(void)
 		"get-entry-and-proof without leaf_input is refused");
 }
 
+static void test_sth_time(void)
+{
+	struct nodd_err e = { 0, "" };
+	/* 2026-01-01T00:00:00.500Z */
+	struct ct_sth prev = { .tree_size = 4, .timestamp_ms = 1767225600500ULL };
+	struct ct_sth s = { .tree_size = 5, .timestamp_ms = prev.timestamp_ms };
+	int64_t now = (int64_t)prev.timestamp_ms + 1000;
+	is_int(ct_sth_check_time(&prev, &s, now, &e), 0, "a head dated as the last one is accepted");
+	s.timestamp_ms = prev.timestamp_ms + 1;
+	is_int(ct_sth_check_time(&prev, &s, now, &e), 0, "a later head is accepted");
+	is_int(ct_sth_check_time(NULL, &s, now, &e), 0, "a first head is accepted");
+	s.timestamp_ms = prev.timestamp_ms - 1;
+	is_int(ct_sth_check_time(&prev, &s, now, &e), -1, "a head dated 1 ms earlier is refused");
+	is_int(e.kind, NODD_E_PEER, "... as the log's fault");
+	is_str(e.msg, "the tree head of size 5 dated 2026-01-01T00:00:00.499Z goes back in time "
+		"from the verified head of size 4 dated 2026-01-01T00:00:00.500Z", "... and said");
+	s.timestamp_ms = (uint64_t)now + CT_STH_MAX_FUTURE_MS;
+	is_int(ct_sth_check_time(&prev, &s, now, &e), 0, "a head 10 minutes ahead is accepted");
+	s.timestamp_ms = (uint64_t)now + 3600 * 1000;
+	is_int(ct_sth_check_time(&prev, &s, now, &e), -1, "a head an hour ahead is refused");
+	is_str(e.msg, "the tree head of size 5 is dated 2026-01-01T01:00:01.500Z, 3600 s ahead of "
+		"this host's clock (at most 600 s allowed)", "... and said");
+	is_int(ct_sth_check_time(NULL, &s, now, &e), -1, "... also as a first head");
+}
+
 static void test_base64(void)
 {
 	uint8_t out[16];
-	is_int(ct_base64_decode("AAEC", 4, out, sizeof out), 3, "4 characters, 3 bytes");
-	is_int(ct_base64_decode("AAE=", 4, out, sizeof out), 2, "one pad");
-	is_int(ct_base64_decode("AA==", 4, out, sizeof out), 1, "two pads");
-	is_int(ct_base64_decode("", 0, out, sizeof out), 0, "empty");
-	is_int(ct_base64_decode("AAE", 3, out, sizeof out), -1, "unpadded is refused");
-	is_int(ct_base64_decode("A=EC", 4, out, sizeof out), -1, "a pad in the middle is refused");
-	is_int(ct_base64_decode(" AEC", 4, out, sizeof out), -1, "a space is refused");
-	is_int(ct_base64_decode("A===", 4, out, sizeof out), -1, "three pads are refused");
-	is_int(ct_base64_decode("AAECAAEC", 8, out, 5), -1, "no room is refused");
+	is_int(ct_base64_decode("AAEC", 4, out, sizeof out), 3, "log data is base64 (lib/base64.h)");
+	is_int(ct_base64_decode(" AEC", 4, out, sizeof out), -1, "... strict: a space is refused");
+	is_int(ct_base64_decode("AAECAAEC", 8, out, 5), -1, "no room is -1 as every refusal");
 }
 
 int main(int argc, char **argv)
@@ -213,6 +232,7 @@ int main(int argc, char **argv)
 	test_keys(s);
 	test_sth(s);
 	test_checkpoint(s);
+	test_sth_time();
 	test_entries(c);
 	test_proofs();
 	test_base64();

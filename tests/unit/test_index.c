@@ -187,9 +187,119 @@ static void ageing(void)
 	nindex_free(ix);
 }
 
+struct seen {
+	int64_t since;
+	size_t live, hist, bad;
+};
+
+static void added_cb(void *ctx, const uint8_t *r, size_t len, int64_t fs, int64_t added)
+{
+	struct seen *s = ctx;
+	(void)r; (void)len;
+	if (added != fs)
+		s->bad++;
+	if (fs > s->since)
+		s->live++;
+	else
+		s->hist++;
+}
+
+/* Purges that remove names one by one: names out of first_seen order (late imports of old
+ * times, times reset to newer), deep names sharing ancestors; after every purge each
+ * name is present exactly when its time is newer than the purge's, an ancestor exactly when
+ * a present name is below it (with the newest time below it), and every name removed is in
+ * the history until the history forgets its purge. */
+static void purge_one_by_one(void)
+{
+	enum { N = 30000 };
+	static int64_t truth[N];
+	nindex_t *ix = nindex_new();
+	ok(nindex_keep_history(ix, 5000) == 0, "history kept");
+	uint8_t w[DNAME_MAX_WIRE];
+	char buf[64];
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		/* mostly in order; every 50th an old time imported late */
+		truth[i] = i % 50 == 0 ? 100000 + i - rand() % 20000 : 100000 + i;
+		snprintf(buf, sizeof buf, "n%d.g%d.se", i, i % 300);
+		size_t l = rel(buf, w);
+		nindex_set_clock(ix, truth[i]);
+		nindex_put(ix, w, l, truth[i], NULL);
+	}
+	int bad = 0, anc_bad = 0;
+	size_t removed = 0;
+	for (int step = 1; step <= 12; step++) {
+		int64_t before = 100000 + step * 2000;
+		if (step == 6) {
+			/* a reset to a newer time: the name survives among the removed ones */
+			for (int i = 1; i < 200; i += 7) {
+				snprintf(buf, sizeof buf, "n%d.g%d.se", i, i % 300);
+				size_t l = rel(buf, w);
+				nindex_set_clock(ix, 200000 + i);
+				nindex_set(ix, w, l, 200000 + i, NULL);
+				truth[i] = 200000 + i;
+				removed--; /* removed at the first purge, back now */
+			}
+		}
+		long r = nindex_purge(ix, before);
+		size_t want = 0, left = 0;
+		int64_t newest[300];
+		for (int g = 0; g < 300; g++)
+			newest[g] = 0;
+		for (int i = 0; i < N; i++) {
+			if (truth[i] > before) {
+				left++;
+				if (truth[i] > newest[i % 300])
+					newest[i % 300] = truth[i];
+			}
+			snprintf(buf, sizeof buf, "n%d.g%d.se", i, i % 300);
+			size_t l = rel(buf, w);
+			int64_t fs = 0;
+			if (nindex_get(ix, w, l, &fs) != (truth[i] > before) ||
+			    (truth[i] > before && fs != truth[i])) {
+				if (bad++ < 3)
+					printf("# step %d: %s (%lld) wrong\n", step, buf, (long long)truth[i]);
+			}
+		}
+		want = (size_t)(N - (long)left) - removed;
+		if (r < 0 || (size_t)r != want) {
+			printf("# step %d: %ld removed, want %zu\n", step, r, want);
+			bad++;
+		}
+		removed += (size_t)(r > 0 ? r : 0);
+		for (int g = 0; g < 300; g++) {
+			snprintf(buf, sizeof buf, "g%d.se", g);
+			size_t l = rel(buf, w);
+			int64_t nw = 0;
+			int has = nindex_ancestor(ix, w, l, &nw);
+			/* a reset's ancestors are rebuilt by the purge that follows it (stale) */
+			if (has != (newest[g] > 0) || (has && nw != newest[g]))
+				anc_bad++;
+		}
+		if (nindex_count(ix) != left) {
+			printf("# step %d: count %zu, want %zu\n", step, nindex_count(ix), left);
+			bad++;
+		}
+	}
+	is_int(bad, 0, "names present exactly when newer than the purge, with their times");
+	is_int(anc_bad, 0, "ancestors present exactly over present names, newest time below");
+	struct seen s = { 100000 + 12 * 2000, 0, 0, 0 };
+	nindex_foreach_added(ix, INT64_MIN, added_cb, &s);
+	is_int((long long)s.live, (long long)nindex_count(ix), "the walk sees every name held");
+	ok(s.hist == nindex_history_count(ix) && s.hist > 0 && s.bad == 0,
+		"the walk sees every name of the history, with its added stamp");
+	struct seen late = { 100000 + 12 * 2000, 0, 0, 0 };
+	nindex_foreach_added(ix, 100000 + 12 * 2000 - 1, added_cb, &late);
+	ok(late.hist < s.hist, "a walk from a later time skips the older history batches");
+	ok(nindex_history_memory(ix) > 0 && nindex_history_memory(ix) < nindex_memory(ix),
+		"history memory counted in the index's");
+	nindex_free(ix);
+}
+
 int main(void)
 {
 	growth_and_collisions();
+	purge_one_by_one();
 	bulk_load();
 	time_range();
 	ageing();

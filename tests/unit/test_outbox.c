@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "policy/outbox.h"
@@ -26,6 +27,129 @@ static int collect(void *ctx, int topic, uint64_t seq, const char *key, const ch
 		s->n++;
 	}
 	return 0;
+}
+
+/* The records read: each one's seq must follow the last, its key name its seq, its
+ * payload name both. */
+struct walk {
+	uint64_t first, last;
+	int n, bad, stop_at;
+};
+
+static int walk_cb(void *ctx, int topic, uint64_t seq, const char *key, const char *payload,
+	size_t len)
+{
+	(void)topic;
+	struct walk *w = ctx;
+	char want_key[32], want[96];
+	snprintf(want_key, sizeof want_key, "n%llu.se", (unsigned long long)seq);
+	snprintf(want, sizeof want, "{\"domain\":\"%s\",\"seq\":%llu}", want_key,
+		(unsigned long long)seq);
+	if ((w->n && seq != w->last + 1) || strcmp(key, want_key) != 0 || len != strlen(want) ||
+	    strcmp(payload, want) != 0) {
+		if (!w->bad)
+			printf("# seq %llu key %s payload %s\n", (unsigned long long)seq, key, payload);
+		w->bad++;
+	}
+	if (!w->n)
+		w->first = seq;
+	w->last = seq;
+	w->n++;
+	return w->stop_at && w->n == w->stop_at;
+}
+
+static void text_record(outbox_t *ob, uint64_t seq)
+{
+	char key[32];
+	snprintf(key, sizeof key, "n%llu.se", (unsigned long long)seq);
+	outbox_rec_begin(ob);
+	outbox_rec_str(ob, "domain", key);
+	outbox_rec_append(ob, OUTBOX_NRD, key, 500, NULL);
+}
+
+static int64_t nrd_rows(store_t *st)
+{
+	sqlite3_stmt *q;
+	int64_t n = -1;
+	sqlite3_prepare_v2(store_db(st), "SELECT count(*) FROM outbox WHERE topic = 1", -1, &q, NULL);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* The records of a transaction built as text share rows; a reader sees records only. */
+static void batch_rows(store_t *st, outbox_t *ob)
+{
+	uint64_t base = outbox_last_seq(ob, OUTBOX_NRD);
+	int64_t rows0 = nrd_rows(st);
+	store_begin(st);
+	for (uint64_t i = 1; i <= 1300; i++) {
+		if (i == 700) { /* a record of the other kind in between keeps its place */
+			char key[32];
+			snprintf(key, sizeof key, "n%llu.se", (unsigned long long)(base + i));
+			json_t *o = json_pack("{s:s}", "domain", key);
+			outbox_append(ob, OUTBOX_NRD, key, o, 500, NULL);
+			json_decref(o);
+			continue;
+		}
+		text_record(ob, base + i);
+	}
+	struct walk w = { 0 };
+	is_int(outbox_read(ob, OUTBOX_NRD, base, 5000, walk_cb, &w), 1300,
+		"the transaction reads its own records");
+	is_int(store_commit(st), 0, "commit of 1300 records");
+	int64_t rows = nrd_rows(st) - rows0;
+	ok(rows >= 4 && rows <= 6, "1300 records in %lld rows", (long long)rows);
+	memset(&w, 0, sizeof w);
+	is_int(outbox_read(ob, OUTBOX_NRD, base, 5000, walk_cb, &w), 1300, "all read back");
+	ok(w.bad == 0 && w.first == base + 1 && w.last == base + 1300,
+		"each record once, in seq order, with its key and payload");
+	memset(&w, 0, sizeof w);
+	is_int(outbox_read(ob, OUTBOX_NRD, base + 100, 50, walk_cb, &w), 50,
+		"a read from inside a row stops at its limit");
+	ok(w.bad == 0 && w.first == base + 101 && w.last == base + 150, "records 101..150");
+	memset(&w, 0, sizeof w);
+	w.stop_at = 3;
+	is_int(outbox_read(ob, OUTBOX_NRD, base + 510, 100, walk_cb, &w), 3,
+		"a reader stopping inside a row");
+	ok(w.first == base + 511 && w.last == base + 513, "stopped at 513 (%llu)",
+		(unsigned long long)w.last);
+	is_int(outbox_first_seq(ob, OUTBOX_NRD), base + 1, "the first record of the first row");
+
+	/* a row partly delivered is kept whole; fully delivered rows go */
+	outbox_set_delivered(ob, OUTBOX_NRD, base + 600);
+	ok(outbox_prune(ob, 1000, 1) >= 1, "delivered rows pruned");
+	uint64_t first = outbox_first_seq(ob, OUTBOX_NRD);
+	ok(first > base + 1 && first <= base + 601, "the partly delivered row stays (first %llu)",
+		(unsigned long long)first);
+	memset(&w, 0, sizeof w);
+	is_int(outbox_read(ob, OUTBOX_NRD, base + 600, 5000, walk_cb, &w), 700,
+		"every undelivered record is still read");
+	ok(w.bad == 0 && w.first == base + 601, "from the one after the mark");
+
+	/* a rolled-back transaction leaves none of the records it gathered */
+	store_begin(st);
+	for (uint64_t i = 1301; i <= 1303; i++)
+		text_record(ob, base + i);
+	store_rollback(st);
+	is_int(outbox_last_seq(ob, OUTBOX_NRD), base + 1300, "rollback: the sequence stays");
+	memset(&w, 0, sizeof w);
+	is_int(outbox_read(ob, OUTBOX_NRD, base + 1300, 10, walk_cb, &w), 0, "and no record");
+	store_begin(st);
+	text_record(ob, base + 1301);
+	is_int(store_commit(st), 0, "the next record commits");
+	memset(&w, 0, sizeof w);
+	is_int(outbox_read(ob, OUTBOX_NRD, base + 1300, 10, walk_cb, &w), 1, "without a gap");
+	ok(w.bad == 0 && w.first == base + 1301, "as %llu", (unsigned long long)(base + 1301));
+	sqlite3_stmt *q;
+	sqlite3_prepare_v2(store_db(st), "SELECT key, payload FROM outbox WHERE topic = 1 "
+		"ORDER BY seq DESC LIMIT 1", -1, &q, NULL);
+	char want[32];
+	snprintf(want, sizeof want, "n%llu.se", (unsigned long long)(base + 1301));
+	ok(sqlite3_step(q) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 0), want) == 0 &&
+		sqlite3_column_text(q, 1)[0] == '{', "a record alone is a row of its own");
+	sqlite3_finalize(q);
 }
 
 static int notified;
@@ -98,15 +222,16 @@ int main(void)
 	/* records built as text: the same JSON as jansson's, whatever the source holds */
 	static const char *const sources[] = { "import", "a \"quoted\" \\ back/slash",
 		"tab\there\nline\x01\x1f", "r\xc3\xa4ksm\xc3\xb6rg\xc3\xa5s \xe2\x80\xa8", "" };
+	static const int64_t stamps[] = { 1700000000, 0, -7, INT64_MIN, INT64_MAX };
 	store_begin(st);
 	for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
 		o = json_pack("{s:s, s:I, s:n, s:n, s:s}", "domain", "x.se", "timestamp",
-			(json_int_t)1700000000, "zone", "serial", "source", sources[i]);
+			(json_int_t)stamps[i], "zone", "serial", "source", sources[i]);
 		outbox_append(ob, OUTBOX_ZONE_DIFF, "x.se", o, 300, NULL);
 		json_decref(o);
 		outbox_rec_begin(ob);
 		outbox_rec_str(ob, "domain", "x.se");
-		outbox_rec_int(ob, "timestamp", 1700000000);
+		outbox_rec_int(ob, "timestamp", stamps[i]);
 		outbox_rec_null(ob, "zone");
 		outbox_rec_null(ob, "serial");
 		outbox_rec_str(ob, "source", sources[i]);
@@ -137,6 +262,9 @@ int main(void)
 	ok(s.n == 1 && strcmp(s.payload[0], "{\"source\":null,\"seq\":12}") == 0,
 		"a string that is not UTF-8 is null (%s)", s.payload[0]);
 
+	batch_rows(st, ob);
+	uint64_t last = outbox_last_seq(ob, OUTBOX_NRD);
+
 	/* reopen: sequences persist */
 	outbox_close(ob);
 	store_close(st);
@@ -145,7 +273,7 @@ int main(void)
 	o = json_pack("{s:s}", "domain", "e.se");
 	outbox_append(ob, OUTBOX_NRD, "e.se", o, 300, &seq);
 	json_decref(o);
-	is_int(seq, 4, "sequence continues after reopen");
+	is_int(seq, last + 1, "sequence continues after reopen, after the batch rows");
 
 	outbox_close(ob);
 	store_close(st);

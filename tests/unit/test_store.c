@@ -229,6 +229,27 @@ int main(void)
 		store_close(st);
 	}
 
+	/* a version 10 store (rows of the outbox one record each) is marked as holding batch
+	 * rows, so a nodd that cannot read them refuses it */
+	char old10[160];
+	snprintf(old10, sizeof old10, "%s/v10.db", dir);
+	store_close(store_open(old10, &err));
+	sqlite3_open(old10, &db);
+	ok(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'outbox.batch_rows';"
+		"PRAGMA user_version = 10;", NULL, NULL, NULL) == SQLITE_OK, "a version 10 database");
+	sqlite3_close(db);
+	st = store_open(old10, &err);
+	int64_t mark = 0;
+	ok(st && store_meta_get_int(st, "outbox.batch_rows", &mark) == 1 && mark == 1,
+		"version 10 upgraded: the outbox is marked as holding batch rows (%s)", err.msg);
+	store_close(st);
+	sqlite3_open(old10, &db);
+	sqlite3_stmt *uv;
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &uv, NULL);
+	ok(sqlite3_step(uv) == SQLITE_ROW && sqlite3_column_int(uv, 0) == 11, "at version 11");
+	sqlite3_finalize(uv);
+	sqlite3_close(db);
+
 	st = store_open("/nonexistent-dir/x.db", &err);
 	ok(!st && err.kind == NODD_E_STORE && strstr(err.msg, "/nonexistent-dir/x.db"),
 		"bad path named, a store error (%s)", err.msg);

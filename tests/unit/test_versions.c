@@ -109,8 +109,134 @@ static void put(nindex_t *ix, const char *name, int64_t fs)
 	nindex_put(ix, w, l, fs, NULL);
 }
 
+static int bytes_equal(const struct xfr_list *a, const struct xfr_list *b)
+{
+	return a->count == b->count && a->len == b->len &&
+		(a->len == 0 || memcmp(a->buf, b->buf, a->len) == 0);
+}
+
+/* The same records (name, DNSBL code, A-only flag, first_seen), in any order. */
+static int lists_equal(const struct xfr_list *a, const struct xfr_list *b)
+{
+	if (a->count != b->count || a->len != b->len)
+		return 0;
+	size_t pa = 0;
+	struct xfr_entry x, y;
+	while (xfr_list_next(a, &pa, &x)) {
+		size_t pb = 0;
+		int found = 0;
+		while (!found && xfr_list_next(b, &pb, &y))
+			found = x.len == y.len && x.code == y.code && x.a_only == y.a_only &&
+				x.first_seen == y.first_seen && memcmp(x.rel, y.rel, x.len) == 0;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Over two days of versions every 20 minutes, names arriving at every version (some with
+ * old first_seen values), an index whose purge moves names out of the 24 h window into
+ * its history gives, for every zone and every version still diffable, the same records in
+ * the content and in the IXFR diff as an index that keeps every name 48 h (the order
+ * is the same too when names came in first_seen order); a version older than
+ * the history is not diffable (the client gets an AXFR-style answer). */
+static void history_matches_full_index(int in_order)
+{
+	const int64_t T0 = 1760000000, DAY = 86400;
+	nindex_t *full = nindex_new(), *ix = nindex_new();
+	versions_t *vf = versions_new(), *vh = versions_new();
+	ok(full && ix && vf && vh && nindex_keep_history(ix, DAY) == 0, "two indexes");
+	uint32_t serial[NOD_ZONE_COUNT];
+	int64_t vtime[NOD_ZONE_COUNT], times[200];
+	int nt = 0, k = 0, bad_sync = 0;
+	char name[64];
+	for (int64_t t = T0; t <= T0 + 2 * DAY + 3600; t += 1200) {
+		nindex_set_clock(full, t);
+		nindex_set_clock(ix, t);
+		for (int j = 0; j < 6; j++, k++) {
+			snprintf(name, sizeof name, "h%d.x%d.se", k, k % 7);
+			static const int64_t back[6] = { 1000, 200, 0, 0, 0, 0 };
+			int64_t fs = in_order ? t - back[j]
+				: t - (k % 6 == 0 ? 80000 : k % 6 == 1 ? 200 : k % 6 == 2 ? 4000 : 0);
+			put(full, name, fs);
+			put(ix, name, fs);
+		}
+		for (int z = 0; z < NOD_ZONE_COUNT; z++) {
+			serial[z] = (uint32_t)t;
+			vtime[z] = t;
+		}
+		bad_sync += versions_sync(vf, full, 0xff, serial, vtime, t) < 0;
+		bad_sync += versions_sync(vh, ix, 0xff, serial, vtime, t) < 0;
+		nindex_purge(full, t - 2 * DAY - 120);
+		nindex_purge(ix, t - DAY - 120);
+		times[nt++] = t;
+	}
+	is_int(bad_sync, 0, "%d versions made", nt);
+	ok(nindex_history_count(ix) > 0 && nindex_count(ix) < nindex_count(full),
+		"names left the index for its history");
+	int64_t last = times[nt - 1];
+	int diffable = 0, same = 0, tried = 0, too_old = 0, as_axfr = 0;
+	for (int z = 0; z <= NOD_ZONE_DNSBL; z++) {
+		for (int i = 0; i < nt - 1; i++) {
+			int64_t vt;
+			int found = versions_find(vh, z, (uint32_t)times[i], &vt);
+			if (last - times[i] > VERSIONS_KEEP_SECS + 1200) {
+				too_old += !found;
+				continue;
+			}
+			if (!found)
+				continue;
+			diffable++;
+			struct xfr_list d1, a1, d2, a2, c1, c2;
+			xfr_list_init(&d1);
+			xfr_list_init(&a1);
+			xfr_list_init(&d2);
+			xfr_list_init(&a2);
+			xfr_list_init(&c1);
+			xfr_list_init(&c2);
+			versions_diff(vf, z, vt, last, &d1, &a1);
+			versions_diff(vh, z, vt, last, &d2, &a2);
+			versions_content(vf, z, vt, &c1);
+			versions_content(vh, z, vt, &c2);
+			tried++;
+			/* IXFR from the version applied to its AXFR content = the current AXFR */
+			struct xfr_list cur;
+			xfr_list_init(&cur);
+			versions_content(vh, z, last, &cur);
+			struct copy have = { { 0 }, 0 }, want = { { 0 }, 0 };
+			copy_from(&have, &c2, z == NOD_ZONE_DNSBL);
+			copy_from(&want, &cur, z == NOD_ZONE_DNSBL);
+			as_axfr += copy_apply(&have, &d2, &a2, z == NOD_ZONE_DNSBL) == 0 &&
+				copy_equal(&have, &want);
+			copy_free(&have);
+			copy_free(&want);
+			xfr_list_free(&cur);
+			same += in_order ? bytes_equal(&d1, &d2) && bytes_equal(&a1, &a2) &&
+				bytes_equal(&c1, &c2)
+				: lists_equal(&d1, &d2) && lists_equal(&a1, &a2) && lists_equal(&c1, &c2);
+			xfr_list_free(&d1);
+			xfr_list_free(&a1);
+			xfr_list_free(&d2);
+			xfr_list_free(&a2);
+			xfr_list_free(&c1);
+			xfr_list_free(&c2);
+		}
+	}
+	ok(diffable > 8 * 60, "every version of the last day is diffable (%d)", diffable);
+	is_int(same, tried, "content and diff from each: the same %s as with every name kept",
+		in_order ? "bytes (names came in first_seen order)" : "records");
+	is_int(as_axfr, tried, "IXFR from each version, applied to it, gives the current AXFR");
+	ok(too_old > 8 * 30, "versions older than the history are not diffable (%d)", too_old);
+	versions_free(vf);
+	versions_free(vh);
+	nindex_free(full);
+	nindex_free(ix);
+}
+
 int main(void)
 {
+	history_matches_full_index(1);
+	history_matches_full_index(0);
 	const int64_t T0 = 1760000000;
 	nindex_t *ix = nindex_new();
 	versions_t *v = versions_new();
