@@ -11,7 +11,7 @@
 #include "ct/leaf.h"
 #include "ct/merkle.h"
 
-enum fstate { F_HEAD, F_INIT, F_READ, F_CHECK, F_IDLE, F_DONE, F_FAILING };
+enum fstate { F_HEAD, F_INIT, F_READ, F_CHECK, F_IDLE, F_DONE, F_FAILING, F_COMMIT };
 
 enum { B_QUEUED, B_FLIGHT, B_DONE };
 
@@ -50,6 +50,12 @@ struct ct_follow {
 	uint64_t target, next_req;
 	struct held *hold;
 	size_t nhold, caphold;
+	size_t hpos;                /* the held entries [0, hpos) are committed (F_COMMIT) */
+	/* the working frontier at each slice end short of the target, in order, as
+	 * ct_frontier_encode writes it: the position each slice commits */
+	uint8_t *marks;
+	size_t marks_len, marks_cap, marks_rd;
+	double slice_max, slice_cpu_max; /* the longest commit slice: seconds, CPU seconds */
 	struct batch *batches;
 	int inflight;
 	struct ct_entries_buf ebuf; /* the get-entries reader's scratch, kept between answers */
