@@ -759,7 +759,7 @@ const struct opt_row config_schema[] = {
 	  .min = 1 << 16, .max = 1LL << 30, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "max-unverified", OPT_INT), CFG(ct_max_unverified), .def = 100000,
 	  .min = 16, .max = 10000000, .reload = OPT_RESTART_SECTION },
-	{ ROW("ct", "commit-entries", OPT_INT), CFG(ct_commit_entries), .def = 2048, .min = 1,
+	{ ROW("ct", "commit-entries", OPT_INT), CFG(ct_commit_entries), .def = 1024, .min = 1,
 	  .max = 10000000, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "partial-tile-wait", OPT_DURATION), CFG(ct_partial_tile_wait), .def = 300,
 	  .max = DAY, .reload = OPT_RESTART_SECTION },
