@@ -38,6 +38,7 @@
 #include "ct/leaf.h"
 #include "ct/merkle.h"
 #include "lib/clock.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 
 static int64_t now_ms(void)
@@ -196,18 +197,7 @@ static int marks_reserve(struct ct_follow *f, size_t n)
 {
 	uint64_t s = f->env.commit_entries;
 	uint64_t ends = (f->work.size + n) / s - f->work.size / s;
-	size_t need = f->marks_len + (size_t)ends * (8 + 64 * 32);
-	if (need <= f->marks_cap)
-		return 0;
-	size_t cap = f->marks_cap ? f->marks_cap * 2 : 16384;
-	while (cap < need)
-		cap *= 2;
-	uint8_t *m = realloc(f->marks, cap);
-	if (!m)
-		return -1;
-	f->marks = m;
-	f->marks_cap = cap;
-	return 0;
+	return grow_array(&f->marks, &f->marks_cap, f->marks_len + (size_t)ends * (8 + 64 * 32), 1);
 }
 
 /* An entry was applied: at a slice end short of the target, keep the frontier there. */
