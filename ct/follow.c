@@ -14,8 +14,8 @@
  *        head is proved by get-sth-consistency (static logs: the hash tiles covering the rest
  *        of the checkpoint, ct/tilestart.c). A mismatch marks the log failing and drops what
  *        was held.
- * commit: once every entry held is proved, in slices of ct.commit-entries entries (slice
- *        ends at multiples of it), the event loop served between two (a zero timer). One
+ * commit (ct/commit.c): once every entry held is proved, in slices of ct.commit-entries
+ *        entries (ending at multiples of it), the event loop served between two. One
  *        transaction (nod_begin..nod_commit) per slice holds every observation and record
  *        of its entries and the log's position at its end, with the frontier there (kept
  *        when the entries were applied) and the verified head: a kill -9 loses nothing and
@@ -38,7 +38,6 @@
 #include "ct/leaf.h"
 #include "ct/merkle.h"
 #include "lib/clock.h"
-#include "lib/grow.h"
 #include "lib/log.h"
 
 static int64_t now_ms(void)
@@ -53,13 +52,6 @@ static void held_free(struct held *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(h[i].names);
-}
-
-static void marks_clear(struct ct_follow *f)
-{
-	f->marks_len = 0;
-	f->marks_rd = 0;
-	f->hpos = 0;
 }
 
 static void batch_free(struct ct_follow *f, struct batch *b)
@@ -85,7 +77,7 @@ static void drop_work(struct ct_follow *f)
 	f->ctl = NULL;
 	held_free(f->hold, f->nhold);
 	f->nhold = 0;
-	marks_clear(f);
+	ct_commit_clear(f);
 	f->work = f->done;
 	ct_tiles_free(f);
 }
@@ -180,121 +172,10 @@ void ct_follow_rates(struct ct_follow *f)
 	f->rate_n = f->names;
 }
 
-static void after_commit(struct ct_follow *f);
-
-/* ---- the commit ---- */
-
-static double clock_s(clockid_t c)
+/* A commit failed: the store is tried again in 5 s, from the head (what was held is read
+ * again); the counters of the failed attempt are counted again on the next. */
+void ct_follow_store_failed(struct ct_follow *f)
 {
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Room for the marks of n more entries applied from f->work.size: -1 when out of memory
- * (nothing applied then). */
-static int marks_reserve(struct ct_follow *f, size_t n)
-{
-	uint64_t s = f->env.commit_entries;
-	uint64_t ends = (f->work.size + n) / s - f->work.size / s;
-	return grow_array(&f->marks, &f->marks_cap, f->marks_len + (size_t)ends * (8 + 64 * 32), 1);
-}
-
-/* An entry was applied: at a slice end short of the target, keep the frontier there. */
-static void mark_slice_end(struct ct_follow *f)
-{
-	if (f->work.size % f->env.commit_entries != 0 || f->work.size >= f->target)
-		return;
-	int n = ct_frontier_encode(&f->work, f->marks + f->marks_len, f->marks_cap - f->marks_len);
-	if (n > 0) /* marks_reserve made room */
-		f->marks_len += (size_t)n;
-}
-
-/* The frontier the next slice ends at: the next mark, or the target's (f->work). */
-static const struct ct_frontier *next_slice_end(struct ct_follow *f, struct ct_frontier *buf,
-	size_t *used)
-{
-	*used = 0;
-	if (f->marks_rd + 8 > f->marks_len)
-		return &f->work;
-	const uint8_t *p = f->marks + f->marks_rd;
-	uint64_t size = 0;
-	for (int i = 0; i < 8; i++)
-		size = size << 8 | p[i];
-	size_t len = 8 + 32 * (size_t)__builtin_popcountll(size);
-	if (f->marks_rd + len > f->marks_len || ct_frontier_decode(buf, p, len) < 0)
-		return &f->work; /* cannot happen: the marks are written by mark_slice_end */
-	*used = len;
-	return buf;
-}
-
-static void after_commit(struct ct_follow *f);
-
-/* The verified entries are committed in slices, the event loop served between two: a zero
- * timer (not event_active, whose callbacks run before the loop polls again). */
-static void next_slice_soon(struct ct_follow *f)
-{
-	struct timeval zero = { 0, 0 };
-	evtimer_add(f->timer, &zero);
-}
-
-/* One slice: its entries' observations and records, the position at its end with the
- * frontier there and the verified tree head, in one transaction. */
-static void commit_slice(struct ct_follow *f)
-{
-	nod_t *nod = f->env.nod;
-	double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
-	int64_t now = unix_now();
-	int records = 0;
-	struct ct_frontier buf;
-	size_t used;
-	const struct ct_frontier *end = next_slice_end(f, &buf, &used);
-	size_t n = (size_t)(end->size - f->done.size);
-	if (nod_begin(nod) < 0) {
-		log_err("ct %s: store: %s", f->desc, store_errmsg(nod_store(nod)));
-		goto retry;
-	}
-	for (size_t i = f->hpos; i < f->hpos + n; i++)
-		if (ct_ingest_entry(f, &f->hold[i], now, &records) < 0)
-			goto rollback;
-	if (ct_state_save(f->env.st, ct_logkey_id(f->key), end, &f->sth) < 0)
-		goto rollback;
-	if (nod_commit(nod) < 0)
-		goto rollback;
-	if (records)
-		outbox_notify(f->env.ob);
-	f->entries += n;
-	for (size_t i = f->hpos; i < f->hpos + n; i++) {
-		free(f->hold[i].names);
-		f->hold[i].names = NULL;
-	}
-	f->hpos += n;
-	f->marks_rd += used;
-	f->done = *end;
-	f->vsth = f->sth;
-	f->have_state = 1;
-	ct_follow_rates(f);
-	double took = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-	if (took > f->slice_max)
-		f->slice_max = took;
-	if (cpu > f->slice_cpu_max)
-		f->slice_cpu_max = cpu;
-	log_debug("ct %s: committed [%" PRIu64 ", %" PRIu64 ") in %.1f ms (%.1f ms CPU)", f->desc,
-		f->done.size - n, f->done.size, took * 1000, cpu * 1000);
-	if (f->done.size < f->target) {
-		next_slice_soon(f);
-		return;
-	}
-	f->nhold = 0;
-	marks_clear(f);
-	after_commit(f);
-	return;
-rollback:
-	log_err("ct %s: store: %s%s", f->desc, ct_state_errmsg(f->env.st),
-		*nod_errmsg(nod) ? nod_errmsg(nod) : "");
-	nod_rollback(nod);
-retry:
-	/* the counters of the failed attempt are counted again on the next */
 	f->errors++;
 	snprintf(f->last_error, sizeof f->last_error, "store error");
 	drop_work(f);
@@ -303,18 +184,9 @@ retry:
 	ct_follow_kick(f);
 }
 
-/* Every entry held, [done.size, target), is proved part of the signed tree: commit. */
-static void commit(struct ct_follow *f)
-{
-	f->state = F_COMMIT;
-	f->hpos = 0;
-	f->marks_rd = 0;
-	next_slice_soon(f);
-}
-
 void ct_follow_verified(struct ct_follow *f)
 {
-	commit(f);
+	ct_commit_start(f);
 }
 
 /* ---- reading entries ---- */
@@ -353,14 +225,14 @@ static uint64_t read_target(struct ct_follow *f)
 static void start_reading(struct ct_follow *f)
 {
 	f->work = f->done;
-	marks_clear(f);
+	ct_commit_clear(f);
 	f->target = read_target(f);
 	f->next_req = f->done.size;
 	f->state = F_READ;
 	f->attempts = 0;
 }
 
-static void after_commit(struct ct_follow *f)
+void ct_follow_committed(struct ct_follow *f)
 {
 	if (f->final_size && f->done.size >= f->final_size) {
 		f->state = F_DONE;
@@ -399,7 +271,7 @@ static void check_root(struct ct_follow *f)
 				"size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 			return;
 		}
-		commit(f);
+		ct_commit_start(f);
 		return;
 	}
 	f->state = F_CHECK;
@@ -434,7 +306,7 @@ static void on_proof(void *ctx, const struct ct_http *r)
 			"root of size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 		return;
 	}
-	commit(f);
+	ct_commit_start(f);
 }
 
 /* Apply the batches that continue the working frontier, in order. */
@@ -452,11 +324,11 @@ static void apply(struct ct_follow *f)
 			f->hold = nh;
 			f->caphold = cap;
 		}
-		if (marks_reserve(f, b->n) < 0)
+		if (ct_commit_reserve(f, b->n) < 0)
 			return; /* tried again with the next answer */
 		for (size_t i = 0; i < b->n; i++) {
 			ct_frontier_append(&f->work, b->lh[i]);
-			mark_slice_end(f);
+			ct_commit_mark(f);
 		}
 		memcpy(f->hold + f->nhold, b->h, b->n * sizeof *b->h);
 		f->nhold += b->n;
@@ -754,7 +626,7 @@ static void on_head(void *ctx, const struct ct_http *r)
 	} else if (read_target(f) > f->done.size) {
 		start_reading(f);
 	} else {
-		after_commit(f);
+		ct_follow_committed(f);
 		return;
 	}
 	ct_follow_kick(f);
@@ -781,8 +653,7 @@ static void step(struct ct_follow *f)
 			check_root(f);
 		break;
 	case F_COMMIT:
-		if (!evtimer_pending(f->timer, NULL))
-			next_slice_soon(f);
+		ct_commit_soon(f);
 		break;
 	default:
 		break;
@@ -800,7 +671,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct ct_follow *f = arg;
 	if (f->state == F_COMMIT) {
-		commit_slice(f);
+		ct_commit_slice(f);
 		return;
 	}
 	if (f->state == F_IDLE)
