@@ -179,6 +179,7 @@ struct nodd_config {
 	int64_t ct_timeout;        /* seconds for one HTTP request */
 	int64_t ct_max_response;   /* bytes of one HTTP response */
 	int64_t ct_max_unverified; /* entries read ahead of a verified tree head, per log */
+	int64_t ct_commit_entries; /* verified entries committed per transaction (a slice) */
 	int64_t ct_partial_tile_wait; /* seconds before a static log's partial data tile is read */
 	int64_t ct_dedup_keep;     /* issuance keys kept for precert/cert deduplication */
 

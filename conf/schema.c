@@ -759,6 +759,8 @@ const struct opt_row config_schema[] = {
 	  .min = 1 << 16, .max = 1LL << 30, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "max-unverified", OPT_INT), CFG(ct_max_unverified), .def = 100000,
 	  .min = 16, .max = 10000000, .reload = OPT_RESTART_SECTION },
+	{ ROW("ct", "commit-entries", OPT_INT), CFG(ct_commit_entries), .def = 1024, .min = 1,
+	  .max = 10000000, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "partial-tile-wait", OPT_DURATION), CFG(ct_partial_tile_wait), .def = 300,
 	  .max = DAY, .reload = OPT_RESTART_SECTION },
 	{ ROW("ct", "dedup-keep", OPT_INT), CFG(ct_dedup_keep), .def = 1000000, .min = 1000,

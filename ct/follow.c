@@ -14,9 +14,14 @@
  *        head is proved by get-sth-consistency (static logs: the hash tiles covering the rest
  *        of the checkpoint, ct/tilestart.c). A mismatch marks the log failing and drops what
  *        was held.
- * commit: one transaction (nod_begin..nod_commit) holds every observation and record of
- *        the held entries and the log's new position and frontier: a kill -9 loses nothing
- *        and repeats nothing.
+ * commit (ct/commit.c): once every entry held is proved, in slices of ct.commit-entries
+ *        entries (ending at multiples of it), the event loop served between two. One
+ *        transaction (nod_begin..nod_commit) per slice holds every observation and record
+ *        of its entries and the log's position at its end, with the frontier there (kept
+ *        when the entries were applied) and the verified head: a kill -9 loses nothing and
+ *        repeats nothing, and a restart reads on from the slice end, proving it part of
+ *        the next head as any position short of a head. No reading while slices are
+ *        pending: what is held stays within ct.max-unverified.
  * Pacing: at most `rate` requests a second and `parallel` in flight; a failed request
  * waits 1 s doubling to 5 min with up to 50 % jitter, or what Retry-After says. */
 #define LOG_CATEGORY LOG_CAT_CT
@@ -72,6 +77,7 @@ static void drop_work(struct ct_follow *f)
 	f->ctl = NULL;
 	held_free(f->hold, f->nhold);
 	f->nhold = 0;
+	ct_commit_clear(f);
 	f->work = f->done;
 	ct_tiles_free(f);
 }
@@ -166,42 +172,10 @@ void ct_follow_rates(struct ct_follow *f)
 	f->rate_n = f->names;
 }
 
-static void after_commit(struct ct_follow *f);
-
-/* Everything held, with the position, in one transaction. */
-static void commit(struct ct_follow *f)
+/* A commit failed: the store is tried again in 5 s, from the head (what was held is read
+ * again); the counters of the failed attempt are counted again on the next. */
+void ct_follow_store_failed(struct ct_follow *f)
 {
-	nod_t *nod = f->env.nod;
-	int64_t now = unix_now();
-	int records = 0;
-	if (nod_begin(nod) < 0) {
-		log_err("ct %s: store: %s", f->desc, store_errmsg(nod_store(nod)));
-		goto retry;
-	}
-	for (size_t i = 0; i < f->nhold; i++)
-		if (ct_ingest_entry(f, &f->hold[i], now, &records) < 0)
-			goto rollback;
-	if (ct_state_save(f->env.st, ct_logkey_id(f->key), &f->work, &f->sth) < 0)
-		goto rollback;
-	if (nod_commit(nod) < 0)
-		goto rollback;
-	if (records)
-		outbox_notify(f->env.ob);
-	f->entries += f->nhold;
-	held_free(f->hold, f->nhold);
-	f->nhold = 0;
-	f->done = f->work;
-	f->vsth = f->sth;
-	f->have_state = 1;
-	ct_follow_rates(f);
-	after_commit(f);
-	return;
-rollback:
-	log_err("ct %s: store: %s%s", f->desc, ct_state_errmsg(f->env.st),
-		*nod_errmsg(nod) ? nod_errmsg(nod) : "");
-	nod_rollback(nod);
-retry:
-	/* the counters of the failed attempt are counted again on the next */
 	f->errors++;
 	snprintf(f->last_error, sizeof f->last_error, "store error");
 	drop_work(f);
@@ -212,7 +186,7 @@ retry:
 
 void ct_follow_verified(struct ct_follow *f)
 {
-	commit(f);
+	ct_commit_start(f);
 }
 
 /* ---- reading entries ---- */
@@ -251,13 +225,14 @@ static uint64_t read_target(struct ct_follow *f)
 static void start_reading(struct ct_follow *f)
 {
 	f->work = f->done;
+	ct_commit_clear(f);
 	f->target = read_target(f);
 	f->next_req = f->done.size;
 	f->state = F_READ;
 	f->attempts = 0;
 }
 
-static void after_commit(struct ct_follow *f)
+void ct_follow_committed(struct ct_follow *f)
 {
 	if (f->final_size && f->done.size >= f->final_size) {
 		f->state = F_DONE;
@@ -296,7 +271,7 @@ static void check_root(struct ct_follow *f)
 				"size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 			return;
 		}
-		commit(f);
+		ct_commit_start(f);
 		return;
 	}
 	f->state = F_CHECK;
@@ -331,7 +306,7 @@ static void on_proof(void *ctx, const struct ct_http *r)
 			"root of size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
 		return;
 	}
-	commit(f);
+	ct_commit_start(f);
 }
 
 /* Apply the batches that continue the working frontier, in order. */
@@ -349,8 +324,12 @@ static void apply(struct ct_follow *f)
 			f->hold = nh;
 			f->caphold = cap;
 		}
-		for (size_t i = 0; i < b->n; i++)
+		if (ct_commit_reserve(f, b->n) < 0)
+			return; /* tried again with the next answer */
+		for (size_t i = 0; i < b->n; i++) {
 			ct_frontier_append(&f->work, b->lh[i]);
+			ct_commit_mark(f);
+		}
 		memcpy(f->hold + f->nhold, b->h, b->n * sizeof *b->h);
 		f->nhold += b->n;
 		b->n = 0;
@@ -647,7 +626,7 @@ static void on_head(void *ctx, const struct ct_http *r)
 	} else if (read_target(f) > f->done.size) {
 		start_reading(f);
 	} else {
-		after_commit(f);
+		ct_follow_committed(f);
 		return;
 	}
 	ct_follow_kick(f);
@@ -673,6 +652,9 @@ static void step(struct ct_follow *f)
 		if (!f->ctl)
 			check_root(f);
 		break;
+	case F_COMMIT:
+		ct_commit_soon(f);
+		break;
 	default:
 		break;
 	}
@@ -688,6 +670,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ct_follow *f = arg;
+	if (f->state == F_COMMIT) {
+		ct_commit_slice(f);
+		return;
+	}
 	if (f->state == F_IDLE)
 		f->state = F_HEAD;
 	step(f);
@@ -765,6 +751,7 @@ void ct_follow_stop(struct ct_follow *f)
 		return;
 	drop_work(f);
 	free(f->hold);
+	free(f->marks);
 	ct_entries_buf_free(&f->ebuf);
 	if (f->timer)
 		event_free(f->timer);

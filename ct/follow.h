@@ -1,7 +1,7 @@
 /* follow.h -- one CT log followed: its tree heads polled and verified, its entries read in
  * aligned batches (RFC 6962 get-entries, or static-ct-api full data tiles), checked against
- * the signed root, and turned into observations, records and the log's new position in one
- * store transaction. Owns the per-log state machine, pacing and backoff; HTTP is ct/fetch.h,
+ * the signed root, and turned into observations, records and the log's new position in
+ * store transactions of ct.commit-entries entries each, the event loop served between two. Owns the per-log state machine, pacing and backoff; HTTP is ct/fetch.h,
  * parsing and hashing ct/leaf.h, ct/names.h, ct/merkle.h, ct/sth.h. Main thread only. */
 #ifndef NODD_CT_FOLLOW_H
 #define NODD_CT_FOLLOW_H
@@ -32,6 +32,7 @@ struct ct_env {
 	int64_t start;            /* ct.start (CONFIG_CT_START_END or an index) */
 	int64_t poll;             /* seconds between tree heads when caught up */
 	uint64_t max_unverified;  /* entries held before they are verified */
+	uint64_t commit_entries;  /* verified entries per commit transaction (a slice) */
 	int64_t partial_wait;     /* seconds a static log's last tile may stay partial */
 	struct ct_confirm *confirm; /* the RDAP queue (ct/confirm.h) */
 };

@@ -1,6 +1,7 @@
 /* follow_int.h -- inside ct/ only: the state of one followed log, shared by the state
- * machine (follow.c) and what turns held entries into observations, records and status
- * (ingest.c). Nothing outside ct/follow.c and ct/ingest.c includes this file. */
+ * machine (follow.c), the commit of verified entries in slices (commit.c), the hash tiles
+ * of static logs (tilestart.c) and what turns held entries into observations, records and
+ * status (ingest.c). Nothing outside those files includes this file. */
 #ifndef NODD_CT_FOLLOW_INT_H
 #define NODD_CT_FOLLOW_INT_H
 
@@ -11,7 +12,7 @@
 #include "ct/leaf.h"
 #include "ct/merkle.h"
 
-enum fstate { F_HEAD, F_INIT, F_READ, F_CHECK, F_IDLE, F_DONE, F_FAILING };
+enum fstate { F_HEAD, F_INIT, F_READ, F_CHECK, F_IDLE, F_DONE, F_FAILING, F_COMMIT };
 
 enum { B_QUEUED, B_FLIGHT, B_DONE };
 
@@ -50,6 +51,12 @@ struct ct_follow {
 	uint64_t target, next_req;
 	struct held *hold;
 	size_t nhold, caphold;
+	size_t hpos;                /* the held entries [0, hpos) are committed (F_COMMIT) */
+	/* the working frontier at each slice end short of the target, in order, as
+	 * ct_frontier_encode writes it: the position each slice commits */
+	uint8_t *marks;
+	size_t marks_len, marks_cap, marks_rd;
+	double slice_max, slice_cpu_max; /* the longest commit slice: seconds, CPU seconds */
 	struct batch *batches;
 	int inflight;
 	struct ct_entries_buf ebuf; /* the get-entries reader's scratch, kept between answers */
@@ -90,6 +97,22 @@ void ct_follow_kick(struct ct_follow *f);
 void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr);
 /* The entries read up to f->target are proved part of the tree head: commit them. */
 void ct_follow_verified(struct ct_follow *f);
+/* The last slice is committed: read on, or wait for the next tree head. */
+void ct_follow_committed(struct ct_follow *f);
+/* A commit failed: drop what was held, try again from the tree head in 5 s. */
+void ct_follow_store_failed(struct ct_follow *f);
+
+/* commit.c: the entries held, [done.size, target), all proved, are committed in slices
+ * (state F_COMMIT, one slice per zero timer: ct_commit_slice), then ct_follow_committed.
+ * While entries are applied: ct_commit_reserve room for n more (-1: out of memory, apply
+ * nothing), ct_commit_mark after each (the frontier at a slice end is kept);
+ * ct_commit_clear forgets the marks. ct_commit_soon arms the timer of the next slice. */
+void ct_commit_start(struct ct_follow *f);
+void ct_commit_soon(struct ct_follow *f);
+void ct_commit_slice(struct ct_follow *f);
+int ct_commit_reserve(struct ct_follow *f, size_t n);
+void ct_commit_mark(struct ct_follow *f);
+void ct_commit_clear(struct ct_follow *f);
 
 /* tilestart.c: a static log never read, starting at f->target: fetch the hash tiles that
  * hold its frontier there, then ct_follow_started. Again from the start when called again;

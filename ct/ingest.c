@@ -15,7 +15,7 @@
 #include "lib/prom.h"
 
 static const char *const state_names[] = { "polling", "starting", "reading", "verifying",
-	"caught-up", "drained", "failing" };
+	"caught-up", "drained", "failing", "committing" };
 
 
 struct names_buf {
@@ -220,5 +220,15 @@ void ct_follow_metrics(struct ct_follow *const *fs, size_t n, FILE *out)
 			prom_sample(out, fam[k].name, "log", f->desc, NULL, NULL, v[k]);
 		}
 	}
+	prom_family(out, "nodd_ct_commit_slice_seconds_max", "gauge",
+		"The longest commit transaction of the log's entries since the start, seconds.");
+	for (size_t i = 0; i < n; i++)
+		prom_sample_f(out, "nodd_ct_commit_slice_seconds_max", "log", fs[i]->desc,
+			fs[i]->slice_max);
+	prom_family(out, "nodd_ct_commit_slice_cpu_seconds_max", "gauge",
+		"The most CPU time one commit transaction of the log's entries took since the start.");
+	for (size_t i = 0; i < n; i++)
+		prom_sample_f(out, "nodd_ct_commit_slice_cpu_seconds_max", "log", fs[i]->desc,
+			fs[i]->slice_cpu_max);
 }
 

@@ -299,6 +299,7 @@ struct ct_source *ct_source_start(struct event_base *base, const struct nodd_con
 	s->env = (struct ct_env){ .base = base, .nod = nod, .ob = ob, .list_all = cfg->ct_list_all,
 		.start = cfg->ct_start, .poll = cfg->ct_poll_interval,
 		.max_unverified = (uint64_t)cfg->ct_max_unverified,
+		.commit_entries = (uint64_t)cfg->ct_commit_entries,
 		.partial_wait = cfg->ct_partial_tile_wait };
 	struct ct_fetch_options fo = { .user_agent = cfg->ct_user_agent, .timeout = (long)cfg->ct_timeout,
 		.max_body = (size_t)cfg->ct_max_response };

@@ -11,7 +11,7 @@ p99 lag, in entries and seconds, from /api/v1/status and against the log server'
 The generated log is cached in BENCH_CT_CACHE (/var/tmp/nodd-bench-ct) and reused.
 BENCH_CT_PERF=1 records `perf record -g` of nodd during each 1M run and prints the top
 of its report. BENCH_CT_PROTOCOLS ("rfc6962 static") and BENCH_CT_PARTS ("log many")
-select what runs. Loopback only; everything started is stopped by PID."""
+select what runs; BENCH_CT_COMMIT_ENTRIES sets ct.commit-entries. Loopback only; everything started is stopped by PID."""
 import json
 import os
 import shutil
@@ -37,6 +37,7 @@ RATE = float(os.environ.get("BENCH_CT_RATE", "2000"))
 PERF = os.environ.get("BENCH_CT_PERF", "0") == "1"
 PROTOCOLS = os.environ.get("BENCH_CT_PROTOCOLS", "rfc6962 static").split()
 PARTS = os.environ.get("BENCH_CT_PARTS", "log many").split()
+COMMIT = os.environ.get("BENCH_CT_COMMIT_ENTRIES")
 UA = "nodd-bench (ops@nodd.test)"
 NODD_CPU, LOG_CPU = (0, 1) if os.cpu_count() >= 2 else (0, 0)
 TICK = os.sysconf("SC_CLK_TCK")
@@ -106,7 +107,10 @@ class LogServer:
 def ct_yaml(server, tiled, parallel, rate, poll):
     out = ["ct:", "  user-agent: \"%s\"" % UA, "  start: earliest", "  learning-period: 0",
            "  poll-interval: %d" % poll, "  rate: %d" % rate, "  parallel: %d" % parallel,
-           "  batch-size: 1000", "  partial-tile-wait: 1", "  logs:"]
+           "  batch-size: 1000", "  partial-tile-wait: 1"]
+    if COMMIT:
+        out.append("  commit-entries: %s" % COMMIT)
+    out.append("  logs:")
     for name, url in sorted(server.urls.items()):
         if tiled:
             out += ["    - monitoring-url: %s" % url, "      submission-url: %s" % url]
@@ -201,14 +205,23 @@ def read_log(state, protocol, tmp):
                    candidates=st.get("candidates", 0), rss=rss, hwm=rss_mb(n.proc.pid),
                    nodd_cpu=100 * cpu_n / el, log_cpu=100 * cpu_l / el,
                    eps_cpu=pos / cpu_n if cpu_n else 0, cpu100k=0.0)
+        try:
+            m = n.metrics()
+            row["slice_ms"] = 1000 * h.metric_sum(m, "nodd_ct_commit_slice_seconds_max",
+                                                  log="bench")
+            row["slice_cpu_ms"] = 1000 * h.metric_sum(
+                m, "nodd_ct_commit_slice_cpu_seconds_max", log="bench")
+        except OSError:
+            row["slice_ms"] = row["slice_cpu_ms"] = 0.0
         if len(steps) >= 2 and steps[-1][0] > steps[0][0]:
             # nodd's CPU per 100k entries between its first and last commit: the rate
             # of reading alone, without the start (a commit is seen within 0.2 s)
             row["cpu100k"] = 1e5 * (steps[-1][1] - steps[0][1]) / (steps[-1][0] - steps[0][0])
         say("%s: %d entries in %.1f s: %.0f entries/s, %.0f names/s, nodd CPU %.0f %%, log "
-            "server CPU %.0f %%, RSS %s, nodd CPU s per 100k entries %.2f" % (
+            "server CPU %.0f %%, RSS %s, nodd CPU s per 100k entries %.2f, longest commit "
+            "slice %.1f ms (%.1f ms CPU)" % (
                 protocol, pos, el, row["eps"], row["nps"], row["nodd_cpu"], row["log_cpu"], rss,
-                row["cpu100k"]))
+                row["cpu100k"], row["slice_ms"], row["slice_cpu_ms"]))
         if perf:
             print("\nperf (nodd, %s, self time by symbol):\n%s" % (
                 protocol, perf_report(os.path.join(tmp, "perf-%s.data" % protocol))))
@@ -303,15 +316,15 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
     print("\nCT: %d entries of one log of %d (half precerts), nodd on CPU %d, log server "
           "(Python) on CPU %d" % (READ, ENTRIES, NODD_CPU, LOG_CPU))
-    print("%-8s %9s %9s %9s %8s %8s %8s %8s %9s %9s %11s %9s" % (
+    print("%-8s %9s %9s %9s %8s %8s %8s %8s %9s %9s %11s %9s %9s" % (
         "protocol", "entries/s", "names/s", "seconds", "RSS@10%", "RSS@50%", "RSS@100%",
-        "nodd CPU", "log CPU", "cand.", "entries/CPUs", "CPUs/100k"))
+        "nodd CPU", "log CPU", "cand.", "entries/CPUs", "CPUs/100k", "slice ms"))
     for r in rows:
         rss = r["rss"]
-        print("%-8s %9.0f %9.0f %9.1f %8.0f %8.0f %8.0f %7.0f%% %8.0f%% %9d %11.0f %9.2f" % (
+        print("%-8s %9.0f %9.0f %9.1f %8.0f %8.0f %8.0f %7.0f%% %8.0f%% %9d %11.0f %9.2f %9.1f" % (
             r["protocol"], r["eps"], r["nps"], r["seconds"], rss.get("10%", 0),
             rss.get("50%", 0), rss.get("100%", 0), r["nodd_cpu"], r["log_cpu"],
-            r["candidates"], r["eps_cpu"], r["cpu100k"]))
+            r["candidates"], r["eps_cpu"], r["cpu100k"], r["slice_ms"]))
         if r["log_cpu"] > 85:
             print("  (%s: the log server used %.0f %% of its CPU: it, not nodd, bounds the "
                   "rate; nodd's own limit is about entries/CPUs)" % (r["protocol"], r["log_cpu"]))

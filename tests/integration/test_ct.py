@@ -489,29 +489,68 @@ def test_log_empty_at_first_contact_reads_later_entries(logs, nodd_factory, star
         "late-one-a.se", "late-one-t.se", "late-two-a.se", "late-two-t.se"]
 
 
-def test_kill9_mid_batch_loses_nothing_and_repeats_nothing(logs, nodd_factory):
-    a = logs("a", cap=7)
-    total = 120
+def stored_position(n):
+    """The position committed in nodd's store (nodd stopped): ct_log.next of its one log."""
+    import sqlite3
+    db = sqlite3.connect(n.db)
+    try:
+        return db.execute("SELECT next FROM ct_log").fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("protocol", ["rfc6962", "static"])
+def test_kill9_during_a_sliced_commit_loses_nothing_and_repeats_nothing(logs, nodd_factory,
+                                                                      protocol):
+    """Entries verified in reads of `ahead` are committed 2 at a time; nodd is killed while
+    a read's slices are being committed (the position stored is a slice end short of the
+    read's end), restarted from there, and streams every record once."""
+    tiled = protocol == "static"
+    a = logs("a", cap=50)
+    # reads end at multiples of `ahead` (static: full tiles), then at the tree size
+    total, ahead, slice_ = (2061, 1024, 2) if tiled else (2001, 1000, 2)
     for i in range(total):
         a.add(names=["k%d.crash%d.se" % (i, i)])
-    a.fault(delay=0.03)
-    extra = ct_yaml([a]).replace("  rate: 50", "  rate: 50\n  batch-size: 10\n"
-                                    "  max-unverified: 20")
+    extra = ct_yaml([a], tiled=tiled).replace(
+        "  rate: 50", "  rate: 200\n  batch-size: 100\n  max-unverified: %d\n"
+        "  commit-entries: %d" % (ahead, slice_))
     n = nodd_factory(extra=extra)
-    h.wait_for(lambda: 0 < ct_status(n)["log-a"]["position"] < total, 20,
-               what="reading under way")
-    n.stop(signal.SIGKILL)
-    n.start()
-    a.fault(reset=True)
-    wait_position(n, "log-a", total, timeout=40)
-    recs = ws_records(n, NRD, total + 1, timeout=0.5)
+    seen, mid = set(), None
+    # until a kill lands inside a read's commit (positions before it are read ends),
+    # at most once per read
+    for _ in range(total // ahead):
+        def sliced():
+            p = ct_status(n)["log-a"]["position"]
+            seen.add(p)
+            return p if 0 < p < total and p % ahead else None
+        h.wait_for(sliced, 30, interval=0.001, what="a read's slices being committed")
+        n.stop(signal.SIGKILL)
+        q = stored_position(n)
+        if q % ahead and q < total:
+            mid = q
+        a.requests(clear=True)
+        n.start()
+        if mid is not None:
+            break
+    assert mid is not None, "no kill landed inside a read's commit: %s" % sorted(seen)
+    # the position advanced slice by slice: slice ends are multiples of commit-entries
+    assert all(p % slice_ == 0 for p in seen), sorted(seen)
+    st = wait_position(n, "log-a", total, timeout=60)
+    assert st["last_error"] is None, st
+    recs = ws_records(n, NRD, total + 1, timeout=2)
     assert [r["seq"] for r in recs] == list(range(1, total + 1))
     assert sorted(r["domain"] for r in recs) == sorted("crash%d.se" % i for i in range(total))
-    fq = ws_records(n, FQDN, total + 1, timeout=0.5)
+    fq = ws_records(n, FQDN, total + 1, timeout=2)
     assert [r["seq"] for r in fq] == list(range(1, total + 1))
-    # positions short of the tree head were proved consistent with it
-    assert any("get-sth-consistency" in r["path"] for r in a.requests())
     assert len({r["fqdn"] for r in fq}) == total
+    paths = [r["path"] for r in a.requests()]
+    if tiled:
+        # read on from the slice end (inside a data tile unless it ends one)
+        assert "tile/data/%03d" % (mid // 256) in paths, (mid, paths)
+    else:
+        assert any("get-entries?start=%d&" % mid in p for p in paths), (mid, paths)
+        # positions short of the tree head were proved consistent with it
+        assert any("get-sth-consistency" in p for p in paths), paths
 
 
 def test_three_topics_through_kafka(logs, nodd_factory):
