@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -29,6 +30,11 @@
 
 #define STORE_SYNCHRONOUS "NORMAL"
 #define STORE_BUSY_MS 5000
+#define STORE_BUSY_STEP_MS 5
+/* Transactions an apply worker holds open on a connection of its own (store_set_worker);
+ * while one is, the other connections are refused at once instead of waiting. */
+static atomic_int worker_writing;
+static atomic_ullong busy_refused;
 /* Page cache in KiB. The default (2 MiB) is far smaller than the names table once it
  * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
  * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
@@ -107,6 +113,8 @@ struct store {
 		void *ctx;
 	} hooks[STORE_MAX_HOOKS];
 	int nhooks;
+	int worker;  /* a worker's connection: waits for the lock like any other process */
+	int refused; /* the last statement was refused: a worker holds the write lock */
 	char err[512];
 };
 
@@ -120,12 +128,59 @@ static int store_fail(store_t *s, const char *what, const char *name)
 	return -1;
 }
 
+/* sqlite's busy handler: waits up to STORE_BUSY_MS for another process (or a short WAL
+ * checkpoint), but never for an apply worker's transaction, which can hold the lock for
+ * seconds: the main thread would stop serving meanwhile. */
+static int store_busy_wait(void *ctx, int n)
+{
+	store_t *s = ctx;
+	if (!s->worker && atomic_load(&worker_writing) > 0) {
+		s->refused = 1;
+		atomic_fetch_add(&busy_refused, 1);
+		return 0;
+	}
+	if ((long)n * STORE_BUSY_STEP_MS >= STORE_BUSY_MS)
+		return 0;
+	sqlite3_sleep(STORE_BUSY_STEP_MS);
+	return 1;
+}
+
+void store_set_worker(store_t *s)
+{
+	s->worker = 1;
+}
+
+void store_worker_writing(int on)
+{
+	atomic_fetch_add(&worker_writing, on ? 1 : -1);
+}
+
+int store_worker_busy(void)
+{
+	return atomic_load(&worker_writing) > 0;
+}
+
+unsigned long long store_busy_refusals(void)
+{
+	return atomic_load(&busy_refused);
+}
+
+int store_busy(const store_t *s)
+{
+	return s->refused;
+}
+
 /* Step a statement that returns no rows, then make it reusable. */
 static int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char *name)
 {
 	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE && s->refused && (rc & 0xff) == SQLITE_BUSY)
+		snprintf(s->err, sizeof s->err, "store busy: %s: a zone's first transfer is being "
+			"written; retry later", what);
+	else if (rc != SQLITE_DONE) {
+		s->refused = 0;
 		store_fail(s, what, name);
+	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -155,7 +210,7 @@ static int store_open_error(const char *path, int rc, sqlite3 *db, struct nodd_e
  * the old mode when it cannot switch, and our durability argument needs WAL. */
 static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 {
-	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	sqlite3_busy_handler(s->db, store_busy_wait, s);
 	/* before WAL: a new database takes it, an existing one keeps its own */
 	sqlite3_exec(s->db, "PRAGMA page_size=" STORE_PAGE_SIZE, NULL, NULL, NULL);
 	sqlite3_stmt *st;
@@ -274,6 +329,7 @@ int store_schema_version(store_t *s)
 
 int store_begin(store_t *s)
 {
+	s->refused = 0; /* kept until the next begin: a rollback after it does not clear it */
 	int rc = store_run(s, s->st[S_BEGIN], "begin", NULL);
 	s->in_tx = rc == 0;
 	return rc;
