@@ -486,6 +486,9 @@ static json_t *core_status(struct http_server *h, int64_t now)
 	json_object_set_new(o, "uptime", json_integer(now - h->env.start_time));
 	int64_t stored = store_names(nod_store(nod));
 	json_object_set_new(o, "store_names", stored >= 0 ? json_integer(stored) : json_null());
+	/* an apply worker holds the store's write lock; the writes refused meanwhile */
+	json_object_set_new(o, "store_worker_writing", json_boolean(store_worker_busy()));
+	json_object_set_new(o, "store_busy_refused", json_integer((json_int_t)store_busy_refusals()));
 	json_object_set_new(o, "memory_names", json_integer((json_int_t)nindex_count(ix)));
 	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)nindex_memory(ix)));
 	json_t *win = json_object();
