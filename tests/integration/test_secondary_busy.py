@@ -7,11 +7,14 @@ transaction lasts a while."""
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import threading
 import urllib.error
 import urllib.request
 
+import dns.message
+import dns.query
 import pytest
 
 import nodd_harness as h
@@ -111,5 +114,50 @@ def test_main_thread_writes_do_not_wait_for_the_first_copy(tmp_path, nodd_factor
         accepted = [a for a in answers if a[1] == 200]
         assert count_names(n, "during%") == len(accepted)
         assert status(n)["store_worker_writing"] is False
+    finally:
+        named.stop()
+
+
+def test_another_zones_apply_waits_for_the_first_copy(tmp_path, nodd_factory, need_named):
+    """A held zone re-transferred while the worker writes another zone's first copy: its
+    apply is put off (the log says so), then applied, the copy kept meanwhile."""
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["d%06d" % i for i in range(DELEGATIONS)],
+                  key=False)
+    try:
+        # a second, small zone on the same primary
+        with open(os.path.join(named.dir, "db.small"), "w") as f:
+            f.write("$TTL 300\n@ IN SOA ns1.small. h.small. 7 60 60 3600 60\n"
+                    "@ IN NS ns1.small.\nns1 IN A 127.0.0.1\na IN NS ns1.small.\n")
+        with open(named.conf, "a") as f:
+            f.write('zone "small" { type primary; file "%s/db.small"; allow-transfer { any; }; };\n'
+                    % named.dir)
+        named.p.send_signal(signal.SIGHUP)
+
+        def small_up():
+            try:
+                q = dns.message.make_query("small", "SOA")
+                return dns.query.udp(q, "127.0.0.1", port=named.port, timeout=0.5).answer
+            except Exception:
+                return None
+        h.wait_for(small_up, 20, what="named to load the small zone")
+        n.extra = upstream_yaml(named, key=False) + (
+            "  - zone: small.\n    primaries: [127.0.0.1@%d]\n    refresh-min: 1h\n" % named.port)
+        n.write_config()
+        n.start()
+
+        def small():
+            return [u for u in status(n)["upstreams"] if u["zone"] == "small"][0]
+        h.wait_for(lambda: small()["serial"] == 7, 30, interval=0.01, what="the small zone")
+        h.wait_for(lambda: status(n)["store_worker_writing"], 60, interval=0.01,
+                   what="the apply worker to write the large zone's first copy")
+        st, body = n.api("POST", "/api/v1/zones/small/retransfer")
+        assert st in (200, 202), body
+        h.wait_for(lambda: small()["transfers"]["axfr"] == 2, 60, what="the retransfer")
+        assert "serial 7 is applied when it is done" in n.log_text()
+        assert small()["serial"] == 7 and small()["last_error"] is None, small()
+        assert n.lookup("a.small")[0] == 200
+        h.wait_for(lambda: status(n)["upstreams"][0]["serial"] == named.serial(), 60,
+                   what="the first copy of the large zone")
     finally:
         named.stop()
