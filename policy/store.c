@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -27,14 +26,11 @@
 
 #include "lib/log.h"
 #include "policy/schema.h"
+#include "policy/store_busy.h"
 
 #define STORE_SYNCHRONOUS "NORMAL"
 #define STORE_BUSY_MS 5000
 #define STORE_BUSY_STEP_MS 5
-/* Transactions an apply worker holds open on a connection of its own (store_set_worker);
- * while one is, the other connections are refused at once instead of waiting. */
-static atomic_int worker_writing;
-static atomic_ullong busy_refused;
 /* Page cache in KiB. The default (2 MiB) is far smaller than the names table once it
  * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
  * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
@@ -134,9 +130,8 @@ static int store_fail(store_t *s, const char *what, const char *name)
 static int store_busy_wait(void *ctx, int n)
 {
 	store_t *s = ctx;
-	if (!s->worker && atomic_load(&worker_writing) > 0) {
+	if (!s->worker && store_busy_refuse()) {
 		s->refused = 1;
-		atomic_fetch_add(&busy_refused, 1);
 		return 0;
 	}
 	if ((long)n * STORE_BUSY_STEP_MS >= STORE_BUSY_MS)
@@ -148,21 +143,6 @@ static int store_busy_wait(void *ctx, int n)
 void store_set_worker(store_t *s)
 {
 	s->worker = 1;
-}
-
-void store_worker_writing(int on)
-{
-	atomic_fetch_add(&worker_writing, on ? 1 : -1);
-}
-
-int store_worker_busy(void)
-{
-	return atomic_load(&worker_writing) > 0;
-}
-
-unsigned long long store_busy_refusals(void)
-{
-	return atomic_load(&busy_refused);
 }
 
 int store_busy(const store_t *s)
