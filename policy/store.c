@@ -6,8 +6,9 @@
  * the WAL is fsynced at checkpoints, not at every commit. FULL would fsync each commit; it
  * is the choice if "nothing lost" must cover power loss, and can be made configurable later
  * (STORE_SYNCHRONOUS below). Writers take the lock up front with BEGIN IMMEDIATE, so a
- * transaction never fails half-way on a lock upgrade, and busy_timeout waits for another
- * process (noddctl, a second nodd) instead of failing at once.
+ * transaction never fails half-way on a lock upgrade, and the busy handler waits for another
+ * process (noddctl, a second nodd) instead of failing at once, but not for an apply
+ * worker's announced transaction (store_worker_writing): that write fails at once.
  *
  * Every statement is prepared once in store_open and finalized in store_close. */
 #include "policy/store.h"
