@@ -106,6 +106,8 @@ def test_main_thread_writes_do_not_wait_for_the_first_copy(tmp_path, nodd_factor
 
         imp_res = result["import"]
         assert imp_res.returncode == 0, imp_res.stderr
+        # started while the worker wrote: its first batch was refused and sent again
+        assert "the server is busy (503)" in imp_res.stderr, imp_res.stderr
         assert "imported %d names (%d new)" % (IMPORTED, IMPORTED) in imp_res.stdout, imp_res.stdout
         h.wait_for(lambda: status(n)["upstreams"][0]["serial"] == named.serial(), 60,
                    what="the first copy to be applied")
