@@ -69,6 +69,8 @@ static const struct ct_frontier *next_slice_end(struct ct_follow *f, struct ct_f
 
 /* A zero timer, not event_active: a callback activated from a callback runs before the
  * loop polls its sockets again. */
+#define CT_BUSY_RETRY_US 200000 /* a refused slice waits this long (store_busy) */
+
 void ct_commit_soon(struct ct_follow *f)
 {
 	if (evtimer_pending(f->timer, NULL))
@@ -108,7 +110,16 @@ void ct_commit_slice(struct ct_follow *f)
 	size_t used;
 	const struct ct_frontier *end = next_slice_end(f, &buf, &used);
 	size_t n = (size_t)(end->size - f->done.size);
-	if (nod_begin(nod) < 0) {
+	int began = nod_begin(nod);
+	if (began < 0 && store_busy(nod_store(nod))) {
+		/* a zone's first copy is being written: this slice again shortly, nothing read
+		 * is dropped and the state stays committing */
+		struct timeval later = { 0, CT_BUSY_RETRY_US };
+		evtimer_add(f->timer, &later);
+		f->busy_retries++;
+		return;
+	}
+	if (began < 0) {
 		log_err("ct %s: store: %s", f->desc, store_errmsg(nod_store(nod)));
 		ct_follow_store_failed(f);
 		return;

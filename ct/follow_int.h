@@ -56,6 +56,7 @@ struct ct_follow {
 	 * ct_frontier_encode writes it: the position each slice commits */
 	uint8_t *marks;
 	size_t marks_len, marks_cap, marks_rd;
+	uint64_t busy_retries; /* slices put off while a zone's first copy was written */
 	double slice_max, slice_cpu_max; /* the longest commit slice: seconds, CPU seconds */
 	struct batch *batches;
 	int inflight;

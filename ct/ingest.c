@@ -225,6 +225,11 @@ void ct_follow_metrics(struct ct_follow *const *fs, size_t n, FILE *out)
 	for (size_t i = 0; i < n; i++)
 		prom_sample_f(out, "nodd_ct_commit_slice_seconds_max", "log", fs[i]->desc,
 			fs[i]->slice_max);
+	prom_family(out, "nodd_ct_commit_slices_put_off_total", "counter",
+		"Commit slices put off because a zone's first copy was being written to the store.");
+	for (size_t i = 0; i < n; i++)
+		prom_sample(out, "nodd_ct_commit_slices_put_off_total", "log", fs[i]->desc, NULL, NULL,
+			fs[i]->busy_retries);
 	prom_family(out, "nodd_ct_commit_slice_cpu_seconds_max", "gauge",
 		"The most CPU time one commit transaction of the log's entries took since the start.");
 	for (size_t i = 0; i < n; i++)

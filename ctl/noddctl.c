@@ -218,6 +218,8 @@ static int cmd_allow(struct http_client *c, const char *name, int on)
 	return rc;
 }
 
+#define IMPORT_BUSY_TRIES 120 /* 503 answers to one batch before the import gives up */
+
 struct import {
 	struct http_client *c;
 	const char *file;         /* for messages */
@@ -261,6 +263,18 @@ static void import_flush(struct import *im)
 		body_add(im, "]", 1);
 	struct http_reply r;
 	request(im->c, "POST", "/api/v1/observations", im->body, im->blen, &r);
+	/* 503: the store is busy for a while (a zone's first transfer being written) and the
+	 * batch was not stored: sent again after a second, a bounded number of times */
+	for (int tries = 0; r.status == 503 && tries < IMPORT_BUSY_TRIES; tries++) {
+		if (im->tty)
+			fputs("\r\033[K", stderr);
+		if (tries == 0)
+			fprintf(stderr, "%s: the server is busy (503); sending the batch again every "
+				"second, up to %d times\n", prog, IMPORT_BUSY_TRIES);
+		free(r.body);
+		sleep(1);
+		request(im->c, "POST", "/api/v1/observations", im->body, im->blen, &r);
+	}
 	if (r.status != 200) {
 		if (im->tty)
 			fputs("\r\033[K", stderr);

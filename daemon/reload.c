@@ -80,6 +80,12 @@ static void changes_add(struct config_changes *c, const char *name)
 static void reload_allow(struct daemon *d, struct nodd_config *n)
 {
 	int changed = nod_allow_config(d->nod, n->allow, n->nallow, unix_now());
+	if (changed < 0 && store_busy(nod_store(d->nod))) {
+		log_warn("reload: policy.allow: not applied: a zone's first transfer is being written "
+			"to the store; reload again when it is done");
+		metrics_inc("reload_errors", 1);
+		return;
+	}
 	if (changed < 0) {
 		log_err("reload: policy.allow: %s", nod_errmsg(d->nod));
 		metrics_inc("reload_errors", 1);

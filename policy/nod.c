@@ -675,6 +675,8 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 			next = cur + 1;
 		if (!began && store_begin(nod->st) == 0)
 			began = 1;
+		else if (!began && store_busy(nod->st))
+			break; /* an apply worker holds the store: the old versions until a later tick */
 		char k[64];
 		meta_key(k, sizeof k, z, "serial");
 		int ok = store_meta_set_int(nod->st, k, next) == 0;

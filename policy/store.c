@@ -6,8 +6,9 @@
  * the WAL is fsynced at checkpoints, not at every commit. FULL would fsync each commit; it
  * is the choice if "nothing lost" must cover power loss, and can be made configurable later
  * (STORE_SYNCHRONOUS below). Writers take the lock up front with BEGIN IMMEDIATE, so a
- * transaction never fails half-way on a lock upgrade, and busy_timeout waits for another
- * process (noddctl, a second nodd) instead of failing at once.
+ * transaction never fails half-way on a lock upgrade, and the busy handler waits for another
+ * process (noddctl, a second nodd) instead of failing at once, but not for an apply
+ * worker's announced transaction (store_worker_writing): that write fails at once.
  *
  * Every statement is prepared once in store_open and finalized in store_close. */
 #include "policy/store.h"
@@ -26,9 +27,11 @@
 
 #include "lib/log.h"
 #include "policy/schema.h"
+#include "policy/store_busy.h"
 
 #define STORE_SYNCHRONOUS "NORMAL"
 #define STORE_BUSY_MS 5000
+#define STORE_BUSY_STEP_MS 5
 /* Page cache in KiB. The default (2 MiB) is far smaller than the names table once it
  * holds a TLD; random-order inserts then reread and rewrite the same B-tree pages, which
  * made a 1M-name import about 3x slower. The cache grows only as pages are used. */
@@ -107,6 +110,8 @@ struct store {
 		void *ctx;
 	} hooks[STORE_MAX_HOOKS];
 	int nhooks;
+	int worker;  /* a worker's connection: waits for the lock like any other process */
+	int refused; /* the last statement was refused: a worker holds the write lock */
 	char err[512];
 };
 
@@ -120,12 +125,43 @@ static int store_fail(store_t *s, const char *what, const char *name)
 	return -1;
 }
 
+/* sqlite's busy handler: waits up to STORE_BUSY_MS for another process (or a short WAL
+ * checkpoint), but never for an apply worker's transaction, which can hold the lock for
+ * seconds: the main thread would stop serving meanwhile. */
+static int store_busy_wait(void *ctx, int n)
+{
+	store_t *s = ctx;
+	if (!s->worker && store_busy_refuse()) {
+		s->refused = 1;
+		return 0;
+	}
+	if ((long)n * STORE_BUSY_STEP_MS >= STORE_BUSY_MS)
+		return 0;
+	sqlite3_sleep(STORE_BUSY_STEP_MS);
+	return 1;
+}
+
+void store_set_worker(store_t *s)
+{
+	s->worker = 1;
+}
+
+int store_busy(const store_t *s)
+{
+	return s->refused;
+}
+
 /* Step a statement that returns no rows, then make it reusable. */
 static int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char *name)
 {
 	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE && s->refused && (rc & 0xff) == SQLITE_BUSY)
+		snprintf(s->err, sizeof s->err, "store busy: %s: a zone's first transfer is being "
+			"written; retry later", what);
+	else if (rc != SQLITE_DONE) {
+		s->refused = 0;
 		store_fail(s, what, name);
+	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -155,7 +191,7 @@ static int store_open_error(const char *path, int rc, sqlite3 *db, struct nodd_e
  * the old mode when it cannot switch, and our durability argument needs WAL. */
 static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 {
-	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	sqlite3_busy_handler(s->db, store_busy_wait, s);
 	/* before WAL: a new database takes it, an existing one keeps its own */
 	sqlite3_exec(s->db, "PRAGMA page_size=" STORE_PAGE_SIZE, NULL, NULL, NULL);
 	sqlite3_stmt *st;
@@ -274,6 +310,7 @@ int store_schema_version(store_t *s)
 
 int store_begin(store_t *s)
 {
+	s->refused = 0; /* kept until the next begin: a rollback after it does not clear it */
 	int rc = store_run(s, s->st[S_BEGIN], "begin", NULL);
 	s->in_tx = rc == 0;
 	return rc;

@@ -27,6 +27,18 @@ const char *store_errmsg(const store_t *st);
 int store_begin(store_t *st);
 int store_commit(store_t *st);
 int store_rollback(store_t *st);
+/* An apply worker's write transaction may hold the store's lock for seconds. The worker
+ * marks its own connection (store_set_worker) and brackets its transaction with
+ * store_worker_writing(1) .. (0); meanwhile a write on any other connection fails at once
+ * (no busy wait) and store_busy() says so: the caller retries later, losing nothing.
+ * Outside such a transaction a locked store is waited for up to 5 s as before.
+ * store_busy_refusals counts the writes refused so. Thread-safe. */
+void store_set_worker(store_t *st);
+void store_worker_writing(int on);
+int store_worker_busy(void);
+unsigned long long store_busy_refusals(void);
+/* 1 when the last failed write of st was refused because a worker holds the lock. */
+int store_busy(const store_t *st);
 /* 1 between store_begin and store_commit or store_rollback. */
 int store_in_tx(const store_t *st);
 

@@ -157,6 +157,18 @@ static void send_obs_error(struct evhttp_request *req, const struct obs_err *e)
 	http_send_error(req, e->code, e->msg, e->field[0] ? e->field : NULL);
 }
 
+/* The store failed a write of name (NULL: the batch's transaction): logged unless it was
+ * only refused while a zone's first transfer is written (503, retried by the client). */
+static void store_failed(struct http_server *h, struct evhttp_request *req, const char *name,
+	const struct obs_err *e)
+{
+	const store_t *st = nod_store(h->env.nod);
+	if (!store_busy(st))
+		log_err("http: observation%s%s: %s", name ? " of " : "s", name ? name : "",
+			nod_errmsg(h->env.nod)[0] ? nod_errmsg(h->env.nod) : store_errmsg(st));
+	http_send_store_error(req, st, e->msg);
+}
+
 static void observe_one(struct http_server *h, struct evhttp_request *req, json_t *o, int64_t now)
 {
 	struct obs_item it;
@@ -173,8 +185,9 @@ static void observe_one(struct http_server *h, struct evhttp_request *req, json_
 	if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
 		core_error(h, rc < 0, out, why, -1, &it, &e);
 		if (e.code == 500)
-			log_err("http: observation of %s: %s", it.norm, nod_errmsg(h->env.nod));
-		send_obs_error(req, &e);
+			store_failed(h, req, it.norm, &e);
+		else
+			send_obs_error(req, &e);
 		return;
 	}
 	json_t *r = json_object();
@@ -213,10 +226,8 @@ static void apply_batch(struct http_server *h, struct evhttp_request *req,
 		qsort_r(order, n, sizeof *order, item_order, items);
 	uint64_t fresh = 0;
 	const char *fail = NULL;
-	if (n && nod_begin(h->env.nod) < 0) {
-		log_err("http: batch: cannot begin: %s", store_errmsg(nod_store(h->env.nod)));
+	if (n && nod_begin(h->env.nod) < 0)
 		fail = "store error: cannot begin a transaction";
-	}
 	for (size_t k = 0; k < n && !fail; k++) {
 		size_t i = order[k];
 		const char *why = NULL;
@@ -225,26 +236,26 @@ static void apply_batch(struct http_server *h, struct evhttp_request *req,
 			baseline, now, &out, &why);
 		if (rc < 0 || (out != NOD_NEW && out != NOD_KNOWN)) {
 			core_error(h, rc < 0, out, why, (long)i, &items[i], &e);
-			nod_rollback(h->env.nod);
 			if (e.code == 500)
-				log_err("http: batch item %zu (%s): %s", i, items[i].norm,
-					nod_errmsg(h->env.nod));
+				store_failed(h, req, items[i].norm, &e);
+			nod_rollback(h->env.nod);
 			free(items);
 			free(order);
-			send_obs_error(req, &e);
+			if (e.code != 500)
+				send_obs_error(req, &e);
 			return;
 		}
 		fresh += out == NOD_NEW;
 	}
-	if (n && !fail && nod_commit(h->env.nod) < 0) {
-		log_err("http: batch: commit failed: %s", store_errmsg(nod_store(h->env.nod)));
-		nod_rollback(h->env.nod);
+	if (n && !fail && nod_commit(h->env.nod) < 0)
 		fail = "store error: commit failed";
-	}
 	free(items);
 	free(order);
 	if (fail) {
-		http_send_error(req, 500, fail, NULL);
+		snprintf(e.msg, sizeof e.msg, "%s", fail);
+		store_failed(h, req, NULL, &e);
+		if (nod_store(h->env.nod) && store_in_tx(nod_store(h->env.nod)))
+			nod_rollback(h->env.nod);
 		return;
 	}
 	json_t *r = json_object();
@@ -475,6 +486,9 @@ static json_t *core_status(struct http_server *h, int64_t now)
 	json_object_set_new(o, "uptime", json_integer(now - h->env.start_time));
 	int64_t stored = store_names(nod_store(nod));
 	json_object_set_new(o, "store_names", stored >= 0 ? json_integer(stored) : json_null());
+	/* an apply worker holds the store's write lock; the writes refused meanwhile */
+	json_object_set_new(o, "store_worker_writing", json_boolean(store_worker_busy()));
+	json_object_set_new(o, "store_busy_refused", json_integer((json_int_t)store_busy_refusals()));
 	json_object_set_new(o, "memory_names", json_integer((json_int_t)nindex_count(ix)));
 	json_object_set_new(o, "memory_bytes", json_integer((json_int_t)nindex_memory(ix)));
 	json_t *win = json_object();

@@ -49,6 +49,9 @@ void http_send_text(struct evhttp_request *req, int code, const char *ctype, con
 void http_send_json(struct evhttp_request *req, int code, json_t *o);
 /* {"error": msg[, "field": field]} */
 void http_send_error(struct evhttp_request *req, int code, const char *msg, const char *field);
+/* A write the store failed: 503 with Retry-After: 1 when it was refused because a zone's
+ * first transfer holds the store (policy/store.h store_busy), else 500 with msg. */
+void http_send_store_error(struct evhttp_request *req, const struct store *st, const char *msg);
 /* 405 with an Allow header, unless the method is GET or HEAD; returns 1 when it replied. */
 int http_refuse_unless_get(struct evhttp_request *req);
 void http_send_method_not_allowed(struct evhttp_request *req, const char *allow);

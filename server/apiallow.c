@@ -57,7 +57,7 @@ static void allow_change(struct http_server *h, struct evhttp_request *req, cons
 	const char *why = NULL;
 	if (nod_allow_set(h->env.nod, name, ALLOW_API, on, unix_now(), norm, sizeof norm, &out,
 		    &why) < 0) {
-		http_send_error(req, 500, nod_errmsg(h->env.nod), NULL);
+		http_send_store_error(req, nod_store(h->env.nod), nod_errmsg(h->env.nod));
 		return;
 	}
 	if (out == NOD_ALLOW_INVALID) {

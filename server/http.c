@@ -32,6 +32,7 @@
 
 #include "lib/listen.h"
 #include "lib/log.h"
+#include "policy/store.h"
 #include "server/api.h"
 #include "server/httpconn.h"
 #include "server/metrics.h"
@@ -107,6 +108,17 @@ void http_send_error(struct evhttp_request *req, int code, const char *msg, cons
 	if (field)
 		json_object_set_new(o, "field", api_jstr(field));
 	http_send_json(req, code, o);
+}
+
+void http_send_store_error(struct evhttp_request *req, const struct store *st, const char *msg)
+{
+	if (!store_busy(st)) {
+		http_send_error(req, 500, msg, NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+	http_send_error(req, 503, "store busy: a zone's first transfer is being written; "
+		"nothing was stored, retry later", NULL);
 }
 
 void http_send_method_not_allowed(struct evhttp_request *req, const char *allow)

@@ -108,6 +108,8 @@ int apply_changeset(struct apply *a, const struct changeset *cs, struct nodd_err
 enum apply_result apply_transfer(struct apply *a, int axfr, struct nodd_err *e)
 {
 	if (nod_begin(a->nod) < 0) {
+		if (store_busy(nod_store(a->nod)))
+			return APPLY_BUSY;
 		nodd_fail(e, NODD_E_STORE, "store: cannot begin: %s", nod_errmsg(a->nod));
 		copy_stage_clear(a->copy, a->zone, a->staged);
 		return APPLY_FAILED;

@@ -42,11 +42,14 @@ enum apply_result {
 	APPLY_COMMITTED = 0,
 	APPLY_DISCARDED,   /* the transfer cannot be applied (e says why); rolled back */
 	APPLY_FAILED,      /* the store could not begin or commit (e says why); rolled back */
+	APPLY_BUSY,        /* another thread holds the store (store_busy): nothing written,
+	                    * the staging kept; apply it again later */
 };
 
 /* What is staged for a->zone (an AXFR in a->staged, an IXFR in zone's rows of the copy's
  * staging table; zones/ixfr.c, zones/axfrdiff.c) applied as an AXFR or an IXFR, with the
- * state saved at a->to, in one transaction. That staging is emptied whatever the result;
+ * state saved at a->to, in one transaction. That staging is emptied whatever the result
+ * but APPLY_BUSY;
  * another zone's is untouched. */
 enum apply_result apply_transfer(struct apply *a, int axfr, struct nodd_err *e);
 

@@ -66,6 +66,7 @@ static int write_baseline(struct applyjob *j)
 	store_t *st = store_open(j->dbpath, &j->e);
 	if (!st)
 		return -1;
+	store_set_worker(st);
 	struct copy c;
 	memset(&c, 0, sizeof c);
 	j->now = unix_now();
@@ -81,6 +82,8 @@ static int write_baseline(struct applyjob *j)
 	 * as they fill instead of holding the store's 64 MiB (peak memory) */
 	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
 	int rc = copy_open(&c, store_db(st), &j->e);
+	/* from before BEGIN, so no main-thread write waits for the lock it takes */
+	store_worker_writing(1);
 	if (rc == 0 && store_begin(st) < 0)
 		rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));
 	if (rc == 0) {
@@ -98,6 +101,7 @@ static int write_baseline(struct applyjob *j)
 		else
 			j->written = 1;
 	}
+	store_worker_writing(0);
 	if (!j->written)
 		j->n_new = j->n_known = j->n_refused = 0;
 	free(w);

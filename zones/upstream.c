@@ -181,9 +181,12 @@ static void primary_failed(struct upstream *up, enum xfr_kind kind)
 	upstream_schedule(up, refresh_failure(&up->rs, &up->bounds));
 }
 
+#define UPSTREAM_BUSY_RETRY_MS 200
+
 /* A complete, verified transfer: applied in one transaction (an AXFR with what the apply
- * worker found, when job is not NULL). */
-static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjob *job)
+ * worker found, when job is not NULL). 1 when it was put off because another thread
+ * holds the store: the staging (and job) are kept and the timer applies it again. */
+static int apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjob *job)
 {
 	struct secondary *s = up->sec;
 	const struct xfrin *in = &up->conn.in;
@@ -208,13 +211,26 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 	} else {
 		res = apply_transfer(&a, axfr, &e);
 	}
+	if (res == APPLY_BUSY) {
+		if (!up->apply_wait)
+			log_info("upstream %s: a zone's first copy is being written; serial %u is "
+				"applied when it is done", zone_name(up), in->new_serial);
+		up->apply_wait = 1;
+		up->apply_wait_job = job != NULL;
+		up->n_apply_busy++;
+		up->conn.kind = kind;
+		schedule_ms(up, UPSTREAM_BUSY_RETRY_MS);
+		return 1;
+	}
+	up->apply_wait = 0;
 	note_transfer(up, axfr ? XFR_AXFR : XFR_IXFR, res == APPLY_COMMITTED ? "applied" : "failed",
 		in->new_serial);
 	switch (res) {
+	case APPLY_BUSY:
 	case APPLY_FAILED:
 		upstream_error(up, "%s", e.msg);
 		wait_retry(up);
-		return;
+		return 0;
 	case APPLY_DISCARDED:
 		upstream_error(up, "%s; transfer discarded, serial %u still served", e.msg,
 			up->rs.serial);
@@ -224,7 +240,7 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 			up->n_fail++;
 			start_exchange(up, XFR_AXFR);
 		}
-		return;
+		return 0;
 	case APPLY_COMMITTED:
 		break;
 	}
@@ -248,6 +264,17 @@ static void apply_staged(struct upstream *up, enum xfr_kind kind, struct applyjo
 	/* the zone's own SOA timers, clamped to the configured bounds */
 	refresh_set_soa(&up->rs, &up->bounds, in->refresh, in->retry, in->expire);
 	schedule_after_success(up, a.now);
+	return 0;
+}
+
+/* The timer of a transfer put off by apply_staged: apply it again. */
+static void apply_again(struct upstream *up)
+{
+	enum xfr_kind kind = up->conn.kind;
+	up->conn.kind = XFR_NONE;
+	struct applyjob *job = up->apply_wait_job ? &up->job : NULL;
+	if (apply_staged(up, kind, job) == 0 && job)
+		applyjob_end(job);
 }
 
 /* The apply worker ended (zones/applyjob.h): apply what it found, or give up this
@@ -268,8 +295,8 @@ static void on_job_done(void *ctx)
 	if (!up->job.diff && !up->job.written) /* a held name needs the main thread's state */
 		log_info("upstream %s: the first copy is written on the main thread: a name it "
 			"delegates is held with a later first_seen or as a CT candidate", zone_name(up));
-	apply_staged(up, kind, &up->job);
-	applyjob_end(&up->job);
+	if (apply_staged(up, kind, &up->job) == 0)
+		applyjob_end(&up->job);
 }
 
 /* A complete AXFR: sorted (and, when a copy is held, diffed against it) by the apply
@@ -367,6 +394,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct upstream *up = arg;
+	if (up->apply_wait) {
+		apply_again(up);
+		return;
+	}
 	if (up->conn.kind != XFR_NONE)
 		return;
 	if (up->nprim == 0) {

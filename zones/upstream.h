@@ -65,6 +65,10 @@ struct upstream {
 	int pi;
 	struct applyjob job;                  /* an AXFR being sorted and diffed off the loop */
 	struct timespec t_recv;               /* when the transfer handed to job was received */
+	/* a complete transfer put off while another thread holds the store (APPLY_BUSY):
+	 * applied again from timer; conn.kind stays set so no exchange starts meanwhile */
+	int apply_wait, apply_wait_job;
+	uint64_t n_apply_busy;
 
 	/* a full AXFR is wanted (noddctl retransfer): every start of an exchange is an AXFR
 	 * until one is applied */

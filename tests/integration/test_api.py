@@ -226,7 +226,8 @@ def test_unknown_path_404(api):
     assert api.api("GET", "/nosuch")[0] == 404
 
 
-STATUS_KEYS = {"version", "now", "start_time", "uptime", "store_names", "memory_names",
+STATUS_KEYS = {"version", "now", "start_time", "uptime", "store_names", "store_worker_writing",
+               "store_busy_refused", "memory_names",
                "memory_bytes", "windows", "serials", "observations", "tcp_connections",
                "ws_clients", "upstreams", "publish"}
 
