@@ -458,7 +458,7 @@ def test_several_primaries_are_tried_in_turn(tmp_path, nodd_factory, need_named)
         wait_serial(n, named.serial())
         assert status_of(n)["transfers"]["axfr"] == 1
         named.update("add viathird.%s. 300 NS ns1.%s." % (ZONE, ZONE))
-        h.wait_for(lambda: n.a_code("viathird.%s" % ZONE) == "127.0.0.2", 15,
+        h.wait_for(lambda: n.a_code("viathird.%s" % ZONE) == "127.0.0.2", 60,
                    what="a change through the third primary")
     finally:
         named.stop()
