@@ -28,8 +28,26 @@ static double clock_s(clockid_t c)
 void ct_commit_clear(struct ct_follow *f)
 {
 	f->marks_len = 0;
-	f->marks_rd = 0;
-	f->hpos = 0;
+}
+
+void ct_commit_drop(struct ct_follow *f, int all)
+{
+	struct commit_run *r = &f->run;
+	for (size_t i = 0; i < r->nhold; i++) {
+		free(r->hold[i].names);
+		r->hold[i].names = NULL;
+	}
+	r->nhold = r->hpos = r->marks_len = r->marks_rd = 0;
+	r->active = 0;
+	if (r->timer)
+		evtimer_del(r->timer);
+	if (all) {
+		free(r->hold);
+		free(r->marks);
+		r->hold = NULL;
+		r->marks = NULL;
+		r->caphold = r->marks_cap = 0;
+	}
 }
 
 int ct_commit_reserve(struct ct_follow *f, size_t n)
@@ -53,16 +71,17 @@ void ct_commit_mark(struct ct_follow *f)
 static const struct ct_frontier *next_slice_end(struct ct_follow *f, struct ct_frontier *buf,
 	size_t *used)
 {
+	struct commit_run *r = &f->run;
 	*used = 0;
-	if (f->marks_rd + 8 > f->marks_len)
-		return &f->work;
-	const uint8_t *p = f->marks + f->marks_rd;
+	if (r->marks_rd + 8 > r->marks_len)
+		return &r->end;
+	const uint8_t *p = r->marks + r->marks_rd;
 	uint64_t size = 0;
 	for (int i = 0; i < 8; i++)
 		size = size << 8 | p[i];
 	size_t len = 8 + 32 * (size_t)__builtin_popcountll(size);
-	if (f->marks_rd + len > f->marks_len || ct_frontier_decode(buf, p, len) < 0)
-		return &f->work; /* cannot happen: the marks are written by ct_commit_mark */
+	if (r->marks_rd + len > r->marks_len || ct_frontier_decode(buf, p, len) < 0)
+		return &r->end; /* cannot happen: the marks are written by ct_commit_mark */
 	*used = len;
 	return buf;
 }
@@ -73,19 +92,38 @@ static const struct ct_frontier *next_slice_end(struct ct_follow *f, struct ct_f
 
 void ct_commit_soon(struct ct_follow *f)
 {
-	if (evtimer_pending(f->timer, NULL))
+	if (evtimer_pending(f->run.timer, NULL))
 		return;
 	struct timeval zero = { 0, 0 };
-	evtimer_add(f->timer, &zero);
+	evtimer_add(f->run.timer, &zero);
 }
 
-void ct_commit_start(struct ct_follow *f)
+/* The buffers of the range read become the run's; the run's emptied ones are read into
+ * next. */
+#define SWAP(a, b) do { __typeof__(a) t_ = (a); (a) = (b); (b) = t_; } while (0)
+
+int ct_commit_start(struct ct_follow *f)
 {
-	f->state = F_COMMIT;
-	f->hpos = 0;
-	f->marks_rd = 0;
-	evtimer_del(f->timer); /* a pacing wait armed while reading */
+	struct commit_run *r = &f->run;
+	if (r->active) {
+		f->state = F_COMMIT; /* proved: commits once the run ends */
+		return 0;
+	}
+	SWAP(r->hold, f->hold);
+	SWAP(r->caphold, f->caphold);
+	SWAP(r->marks, f->marks);
+	SWAP(r->marks_cap, f->marks_cap);
+	r->nhold = f->nhold;
+	r->marks_len = f->marks_len;
+	f->nhold = 0;
+	f->marks_len = 0;
+	r->hpos = 0;
+	r->marks_rd = 0;
+	r->end = f->work;
+	r->sth = f->sth;
+	r->active = 1;
 	ct_commit_soon(f);
+	return 1;
 }
 
 /* The time one slice took, for status and metrics. */
@@ -102,6 +140,7 @@ static void timed(struct ct_follow *f, double t0, double c0, size_t n)
 
 void ct_commit_slice(struct ct_follow *f)
 {
+	struct commit_run *r = &f->run;
 	nod_t *nod = f->env.nod;
 	double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 	int64_t now = unix_now();
@@ -115,7 +154,7 @@ void ct_commit_slice(struct ct_follow *f)
 		/* a zone's first copy is being written: this slice again shortly, nothing read
 		 * is dropped and the state stays committing */
 		struct timeval later = { 0, CT_BUSY_RETRY_US };
-		evtimer_add(f->timer, &later);
+		evtimer_add(f->run.timer, &later);
 		f->busy_retries++;
 		return;
 	}
@@ -124,33 +163,32 @@ void ct_commit_slice(struct ct_follow *f)
 		ct_follow_store_failed(f);
 		return;
 	}
-	for (size_t i = f->hpos; i < f->hpos + n; i++)
-		if (ct_ingest_entry(f, &f->hold[i], now, &records) < 0)
+	for (size_t i = r->hpos; i < r->hpos + n; i++)
+		if (ct_ingest_entry(f, &r->hold[i], now, &records) < 0)
 			goto rollback;
-	if (ct_state_save(f->env.st, ct_logkey_id(f->key), end, &f->sth) < 0)
+	if (ct_state_save(f->env.st, ct_logkey_id(f->key), end, &r->sth) < 0)
 		goto rollback;
 	if (nod_commit(nod) < 0)
 		goto rollback;
 	if (records)
 		outbox_notify(f->env.ob);
 	f->entries += n;
-	for (size_t i = f->hpos; i < f->hpos + n; i++) {
-		free(f->hold[i].names);
-		f->hold[i].names = NULL;
+	for (size_t i = r->hpos; i < r->hpos + n; i++) {
+		free(r->hold[i].names);
+		r->hold[i].names = NULL;
 	}
-	f->hpos += n;
-	f->marks_rd += used;
+	r->hpos += n;
+	r->marks_rd += used;
 	f->done = *end;
-	f->vsth = f->sth;
+	f->vsth = r->sth;
 	f->have_state = 1;
 	ct_follow_rates(f);
 	timed(f, t0, c0, n);
-	if (f->done.size < f->target) {
+	if (f->done.size < r->end.size) {
 		ct_commit_soon(f);
 		return;
 	}
-	f->nhold = 0;
-	ct_commit_clear(f);
+	ct_commit_drop(f, 0);
 	ct_follow_committed(f);
 	return;
 rollback:

@@ -20,8 +20,10 @@
  *        of its entries and the log's position at its end, with the frontier there (kept
  *        when the entries were applied) and the verified head: a kill -9 loses nothing and
  *        repeats nothing, and a restart reads on from the slice end, proving it part of
- *        the next head as any position short of a head. No reading while slices are
- *        pending: what is held stays within ct.max-unverified.
+ *        the next head as any position short of a head. While a proved range commits, the
+ *        next one is read from its end (a state of its own); a range proved before the
+ *        run ends waits (F_COMMIT) and reads no further: at most two ranges of
+ *        ct.max-unverified are held. A log failing meanwhile lets the run finish.
  * Pacing: at most `rate` requests a second and `parallel` in flight; a failed request
  * waits 1 s doubling to 5 min with up to 50 % jitter, or what Retry-After says. */
 #define LOG_CATEGORY LOG_CAT_CT
@@ -78,8 +80,13 @@ static void drop_work(struct ct_follow *f)
 	held_free(f->hold, f->nhold);
 	f->nhold = 0;
 	ct_commit_clear(f);
-	f->work = f->done;
+	f->work = *ct_follow_base(f);
 	ct_tiles_free(f);
+}
+
+const struct ct_frontier *ct_follow_base(const struct ct_follow *f)
+{
+	return f->run.active ? &f->run.end : &f->done;
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -178,15 +185,19 @@ void ct_follow_store_failed(struct ct_follow *f)
 {
 	f->errors++;
 	snprintf(f->last_error, sizeof f->last_error, "store error");
+	ct_commit_drop(f, 0);
 	drop_work(f);
 	f->state = F_HEAD;
 	f->not_before = now_ms() + 5000;
 	ct_follow_kick(f);
 }
 
+static void read_on(struct ct_follow *f);
+
 void ct_follow_verified(struct ct_follow *f)
 {
-	ct_commit_start(f);
+	if (ct_commit_start(f))
+		read_on(f);
 }
 
 /* ---- reading entries ---- */
@@ -197,17 +208,18 @@ void ct_follow_verified(struct ct_follow *f)
  * long). */
 static uint64_t read_target(struct ct_follow *f)
 {
+	uint64_t base = ct_follow_base(f)->size;
 	uint64_t t = f->sth.tree_size;
 	if (f->final_size && t > f->final_size)
 		t = f->final_size;
 	if (f->tiled) {
 		uint64_t full = t / 256 * 256;
-		if (full == t || full > f->done.size) {
+		if (full == t || full > base) {
 			f->partial_since = 0;
-			if (full <= f->done.size)
-				return f->done.size;
-			uint64_t cap = (f->done.size + f->env.max_unverified) / 256 * 256;
-			return full - f->done.size > f->env.max_unverified && cap > f->done.size
+			if (full <= base)
+				return base;
+			uint64_t cap = (base + f->env.max_unverified) / 256 * 256;
+			return full - base > f->env.max_unverified && cap > base
 				? cap : full;
 		}
 		int64_t now = now_ms();
@@ -215,40 +227,47 @@ static uint64_t read_target(struct ct_follow *f)
 			f->partial_since = now;
 			f->partial_size = t;
 		}
-		return now - f->partial_since >= f->env.partial_wait * 1000 ? t : f->done.size;
+		return now - f->partial_since >= f->env.partial_wait * 1000 ? t : base;
 	}
-	if (t - f->done.size > f->env.max_unverified)
-		t = f->done.size + f->env.max_unverified;
+	if (t - base > f->env.max_unverified)
+		t = base + f->env.max_unverified;
 	return t;
 }
 
 static void start_reading(struct ct_follow *f)
 {
-	f->work = f->done;
+	f->work = *ct_follow_base(f);
 	ct_commit_clear(f);
 	f->target = read_target(f);
-	f->next_req = f->done.size;
+	f->next_req = f->work.size;
 	f->state = F_READ;
 	f->attempts = 0;
 }
 
 void ct_follow_committed(struct ct_follow *f)
 {
-	if (f->final_size && f->done.size >= f->final_size) {
+	if (f->state == F_COMMIT)
+		ct_follow_verified(f);
+}
+
+/* A range is committing: read the next from its end, or wait for the next tree head. */
+static void read_on(struct ct_follow *f)
+{
+	uint64_t base = ct_follow_base(f)->size;
+	if (f->final_size && base >= f->final_size) {
 		f->state = F_DONE;
-		log_info("ct %s: read to its final tree head (%" PRIu64 " entries)", f->desc,
-			f->done.size);
+		log_info("ct %s: read to its final tree head (%" PRIu64 " entries)", f->desc, base);
 		return;
 	}
-	if (f->done.size < f->sth.tree_size && read_target(f) > f->done.size) {
+	if (base < f->sth.tree_size && read_target(f) > base) {
 		start_reading(f);
 	} else {
 		f->state = F_IDLE;
 		int64_t wait = f->env.poll;
 		/* a log that grew since the last look is looked at again soon */
-		if (f->done.size > f->idle_size && wait > 5)
+		if (base > f->idle_size && wait > 5)
 			wait = 5;
-		f->idle_size = f->done.size;
+		f->idle_size = base;
 		if (f->partial_since && f->env.partial_wait < wait)
 			wait = f->env.partial_wait; /* look again when the tail may be fetched */
 		struct timeval tv = { (time_t)(wait > 0 ? wait : 1), 0 };
@@ -268,10 +287,10 @@ static void check_root(struct ct_follow *f)
 		ct_frontier_root(&f->work, root);
 		if (memcmp(root, f->sth.root, 32) != 0) {
 			ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") do not match the signed root of "
-				"size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
+				"size %" PRIu64, ct_follow_base(f)->size, f->target, f->sth.tree_size);
 			return;
 		}
-		ct_commit_start(f);
+		ct_follow_verified(f);
 		return;
 	}
 	f->state = F_CHECK;
@@ -303,10 +322,10 @@ static void on_proof(void *ctx, const struct ct_http *r)
 	if (!ct_verify_consistency(f->target, f->sth.tree_size, root, f->sth.root,
 		    (const uint8_t (*)[32])proof, np)) {
 		ct_follow_fail(f, "entries [%" PRIu64 ", %" PRIu64 ") are not consistent with the signed "
-			"root of size %" PRIu64, f->done.size, f->target, f->sth.tree_size);
+			"root of size %" PRIu64, ct_follow_base(f)->size, f->target, f->sth.tree_size);
 		return;
 	}
-	ct_commit_start(f);
+	ct_follow_verified(f);
 }
 
 /* Apply the batches that continue the working frontier, in order. */
@@ -623,10 +642,10 @@ static void on_head(void *ctx, const struct ct_http *r)
 	f->sth = s;
 	if (!f->have_state) {
 		begin_log(f);
-	} else if (read_target(f) > f->done.size) {
+	} else if (read_target(f) > ct_follow_base(f)->size) {
 		start_reading(f);
 	} else {
-		ct_follow_committed(f);
+		read_on(f);
 		return;
 	}
 	ct_follow_kick(f);
@@ -652,9 +671,6 @@ static void step(struct ct_follow *f)
 		if (!f->ctl)
 			check_root(f);
 		break;
-	case F_COMMIT:
-		ct_commit_soon(f);
-		break;
 	default:
 		break;
 	}
@@ -665,15 +681,18 @@ void ct_follow_kick(struct ct_follow *f)
 	step(f);
 }
 
+static void on_slice(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ct_commit_slice(arg);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct ct_follow *f = arg;
-	if (f->state == F_COMMIT) {
-		ct_commit_slice(f);
-		return;
-	}
 	if (f->state == F_IDLE)
 		f->state = F_HEAD;
 	step(f);
@@ -696,7 +715,9 @@ struct ct_follow *ct_follow_start(const struct ct_env *env, const struct ct_log_
 	f->batch = spec->batch > 0 ? spec->batch : 256;
 	f->final_size = spec->final_size;
 	f->timer = evtimer_new(env->base, on_timer, f);
-	if (!f->desc || (spec->url && !f->url) || (!spec->url && !f->mon) || !f->timer) {
+	f->run.timer = evtimer_new(env->base, on_slice, f);
+	if (!f->desc || (spec->url && !f->url) || (!spec->url && !f->mon) || !f->timer ||
+	    !f->run.timer) {
 		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -729,7 +750,9 @@ int ct_follow_retry(struct ct_follow *f)
 {
 	if (f->state != F_FAILING)
 		return 0;
-	int rc = ct_state_load(f->env.st, ct_logkey_id(f->key), &f->done, &f->vsth);
+	/* a proved range still committing: read on from its end (the store lags it) */
+	int rc = f->run.active ? 1 : ct_state_load(f->env.st, ct_logkey_id(f->key), &f->done,
+		&f->vsth);
 	if (rc < 0) {
 		snprintf(f->last_error, sizeof f->last_error, "cannot read its saved position");
 		return 1;
@@ -737,7 +760,7 @@ int ct_follow_retry(struct ct_follow *f)
 	log_info("ct %s: failing (%s): read again from entry %" PRIu64, f->desc, f->last_error,
 		rc == 1 ? f->done.size : 0);
 	f->have_state = rc == 1;
-	f->work = f->done;
+	f->work = *ct_follow_base(f);
 	f->attempts = 0;
 	f->not_before = 0;
 	f->state = F_HEAD;
@@ -750,6 +773,9 @@ void ct_follow_stop(struct ct_follow *f)
 	if (!f)
 		return;
 	drop_work(f);
+	ct_commit_drop(f, 1);
+	if (f->run.timer)
+		event_free(f->run.timer);
 	free(f->hold);
 	free(f->marks);
 	ct_entries_buf_free(&f->ebuf);

@@ -35,6 +35,20 @@ struct batch {
 	struct batch *next;     /* sorted by start */
 };
 
+/* The proved range being committed in slices (ct/commit.c), its own buffers: the next range
+ * is read meanwhile into the follower's hold and marks (at most one read range past it). */
+struct commit_run {
+	int active;
+	struct held *hold;
+	size_t nhold, caphold;
+	size_t hpos;                /* the held entries [0, hpos) are committed */
+	uint8_t *marks;             /* the frontier at each slice end short of `end` */
+	size_t marks_len, marks_cap, marks_rd;
+	struct ct_frontier end;     /* the frontier at the range's end */
+	struct ct_sth sth;          /* the head it was proved part of */
+	struct event *timer;        /* the next slice */
+};
+
 struct ct_follow {
 	struct ct_env env;
 	char *desc, *url, *mon;
@@ -51,11 +65,11 @@ struct ct_follow {
 	uint64_t target, next_req;
 	struct held *hold;
 	size_t nhold, caphold;
-	size_t hpos;                /* the held entries [0, hpos) are committed (F_COMMIT) */
 	/* the working frontier at each slice end short of the target, in order, as
 	 * ct_frontier_encode writes it: the position each slice commits */
 	uint8_t *marks;
-	size_t marks_len, marks_cap, marks_rd;
+	size_t marks_len, marks_cap;
+	struct commit_run run;      /* the range committing while the next is read */
 	uint64_t busy_retries; /* slices put off while a zone's first copy was written */
 	double slice_max, slice_cpu_max; /* the longest commit slice: seconds, CPU seconds */
 	struct batch *batches;
@@ -98,22 +112,29 @@ void ct_follow_kick(struct ct_follow *f);
 void ct_follow_started(struct ct_follow *f, const struct ct_frontier *fr);
 /* The entries read up to f->target are proved part of the tree head: commit them. */
 void ct_follow_verified(struct ct_follow *f);
-/* The last slice is committed: read on, or wait for the next tree head. */
+/* The last slice is committed: a range proved meanwhile commits next. */
 void ct_follow_committed(struct ct_follow *f);
+/* Where the next read starts: the end of the committing range, else the position. */
+const struct ct_frontier *ct_follow_base(const struct ct_follow *f);
 /* A commit failed: drop what was held, try again from the tree head in 5 s. */
 void ct_follow_store_failed(struct ct_follow *f);
 
-/* commit.c: the entries held, [done.size, target), all proved, are committed in slices
- * (state F_COMMIT, one slice per zero timer: ct_commit_slice), then ct_follow_committed.
+/* commit.c: the entries held, [base, target), all proved, are committed in slices: they
+ * move to f->run (ct_commit_start; a proved range waits in state F_COMMIT while another
+ * run is active), one slice per zero timer (ct_commit_slice), then ct_follow_committed.
  * While entries are applied: ct_commit_reserve room for n more (-1: out of memory, apply
  * nothing), ct_commit_mark after each (the frontier at a slice end is kept);
- * ct_commit_clear forgets the marks. ct_commit_soon arms the timer of the next slice. */
-void ct_commit_start(struct ct_follow *f);
+ * ct_commit_clear forgets the marks. ct_commit_soon arms the timer of the next slice.
+ * ct_commit_start: 1 when the range runs, 0 when it waits for the run before it. */
+int ct_commit_start(struct ct_follow *f);
 void ct_commit_soon(struct ct_follow *f);
 void ct_commit_slice(struct ct_follow *f);
 int ct_commit_reserve(struct ct_follow *f, size_t n);
 void ct_commit_mark(struct ct_follow *f);
 void ct_commit_clear(struct ct_follow *f);
+/* commit.c: drop the committing range (a store error, stop); free its buffers too when
+ * all is set. */
+void ct_commit_drop(struct ct_follow *f, int all);
 
 /* tilestart.c: a static log never read, starting at f->target: fetch the hash tiles that
  * hold its frontier there, then ct_follow_started. Again from the start when called again;
