@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/grow.h"
 #include "policy/store.h"
 #include "zones/axfrdiff.h"
 #include "zones/copy.h"
@@ -20,8 +21,8 @@
 #define APPLYJOB_BUSY_MS 10000 /* a reader waits only out a WAL checkpoint's restart */
 #define APPLYJOB_CACHE_KIB "8192" /* page cache of the baseline's connection */
 
-/* The baseline's names, observed on the worker's store in batches (the owners point into
- * the stage, which the walk does not change). */
+/* The baseline's names, observed on the worker's store in batches (copied: the stage's
+ * views last until its next record). */
 #define APPLYJOB_BATCH 4096
 struct seen {
 	struct applyjob *j;
@@ -29,6 +30,9 @@ struct seen {
 	const char *src;
 	int main_needed;
 	const char *owners[APPLYJOB_BATCH];
+	size_t at[APPLYJOB_BATCH]; /* each owner's text in text */
+	char *text;
+	size_t len, cap;
 	enum nod_baseline out[APPLYJOB_BATCH];
 	size_t n;
 };
@@ -37,7 +41,9 @@ struct seen {
 static int seen_flush(struct seen *w)
 {
 	size_t n = w->n;
-	w->n = 0;
+	w->n = w->len = 0;
+	for (size_t i = 0; i < n; i++)
+		w->owners[i] = w->text + w->at[i];
 	if (nod_baseline_observe_many(w->j->nod, w->st, w->owners, n, w->src, w->j->now,
 		    w->out) < 0)
 		return -1;
@@ -54,7 +60,12 @@ static int seen_flush(struct seen *w)
 static int seen_one(void *ctx, const char *owner)
 {
 	struct seen *w = ctx;
-	w->owners[w->n++] = owner;
+	size_t l = strlen(owner) + 1;
+	if (grow_array(&w->text, &w->cap, w->len + l, 1) < 0)
+		return -1;
+	memcpy(w->text + w->len, owner, l);
+	w->at[w->n++] = w->len;
+	w->len += l;
 	return w->n == APPLYJOB_BATCH ? seen_flush(w) : 0;
 }
 
@@ -104,6 +115,7 @@ static int write_baseline(struct applyjob *j)
 	store_worker_writing(0);
 	if (!j->written)
 		j->n_new = j->n_known = j->n_refused = 0;
+	free(w->text);
 	free(w);
 	copy_close(&c);
 	store_close(st);

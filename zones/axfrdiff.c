@@ -6,59 +6,73 @@
  * is collected before it is applied because the scan reads the table the changes write. */
 #include "zones/axfrdiff.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/wire.h"
 #include "zones/observe.h"
+#include "zones/rrtext.h"
 
 int axfrdiff_build(struct copy *c, struct stage *st, const char *zone, struct changeset *cs,
 	struct nodd_err *e)
 {
 	if (stage_sort(st) < 0)
 		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	struct stage_iter it;
+	if (stage_iter_begin(st, &it) < 0) {
+		stage_iter_end(&it);
+		return nodd_fail(e, NODD_E_NOMEM, "out of memory");
+	}
 	struct copy_scan old;
 	copy_scan_begin(c, SCAN_HELD, zone, &old);
-	size_t i = 0;
 	struct zone_rr neu;
-	int ro = copy_scan_next(&old), rc = 0;
-	while (rc == 0 && ro >= 0 && (ro > 0 || i < st->n)) {
-		if (i < st->n)
-			stage_get(st, i, &neu);
-		int d = ro == 0 ? 1 : i == st->n ? -1 : zone_rr_key_cmp(&old.row, &neu);
+	int ro = copy_scan_next(&old), rn = stage_iter_next(&it, &neu), rc = 0;
+	while (rc == 0 && ro >= 0 && rn >= 0 && (ro > 0 || rn > 0)) {
+		int d = ro == 0 ? 1 : rn == 0 ? -1 : zone_rr_key_cmp(&old.row, &neu);
 		if (d == 0) {
 			ro = copy_scan_next(&old);
-			i++;
+			rn = stage_iter_next(&it, &neu);
 		} else if (d < 0) {
 			rc = changeset_push(&cs->removed, &old.row, e);
 			ro = copy_scan_next(&old);
 		} else {
 			rc = changeset_push(&cs->added, &neu, e);
-			i++;
+			rn = stage_iter_next(&it, &neu);
 		}
 	}
 	if (rc == 0 && ro < 0)
 		rc = copy_fail(c, e, "store");
+	if (rc == 0 && rn < 0)
+		rc = nodd_fail(e, NODD_E_NOMEM, "out of memory");
 	copy_scan_end(&old);
+	stage_iter_end(&it);
 	return rc;
 }
 
 int axfrdiff_each_delegation(const struct stage *st, const char *zone,
 	int (*cb)(void *ctx, const char *owner), void *ctx)
 {
-	const char *last = NULL;
-	for (size_t i = 0; i < st->n; i++) {
-		struct zone_rr rr;
-		stage_get(st, i, &rr);
-		if (rr.type != WIRE_T_NS || (last && strcmp(last, rr.owner) == 0))
+	struct stage_iter it;
+	int rc = stage_iter_begin(st, &it);
+	struct zone_rr rr;
+	const char *last = NULL; /* the iterator's owner text: the same pointer for an owner */
+	char *was = malloc(RRTEXT_OWNER_MAX);
+	int got = 0;
+	if (!was)
+		rc = -1;
+	while (rc == 0 && (got = stage_iter_next(&it, &rr)) > 0) {
+		if (rr.type != WIRE_T_NS || (last && strcmp(was, rr.owner) == 0))
 			continue;
-		last = rr.owner; /* each owner once: its NS records are next to each other */
-		if (!observe_is_delegation(rr.owner, zone, WIRE_T_NS))
-			continue;
-		int rc = cb(ctx, rr.owner);
-		if (rc)
-			return rc;
+		/* each owner once: its NS records are next to each other */
+		snprintf(was, RRTEXT_OWNER_MAX, "%s", rr.owner);
+		last = was;
+		if (observe_is_delegation(rr.owner, zone, WIRE_T_NS))
+			rc = cb(ctx, rr.owner);
 	}
-	return 0;
+	free(was);
+	stage_iter_end(&it);
+	return rc ? rc : got;
 }
 
 struct baseline_walk {

@@ -19,8 +19,9 @@ int axfrdiff_build(struct copy *c, struct stage *st, const char *zone, struct ch
 	struct nodd_err *e);
 
 /* cb(ctx, owner) once for each owner of the sorted stage st that zone delegates (an NS
- * strictly below the apex), in key order; stops at cb's first non-zero return and gives
- * it back. 0 after the last owner. */
+ * strictly below the apex), in key order (owner valid during the call only); stops at
+ * cb's first non-zero return and gives it back. 0 after the last owner, -1 when memory
+ * runs out. */
 int axfrdiff_each_delegation(const struct stage *st, const char *zone,
 	int (*cb)(void *ctx, const char *owner), void *ctx);
 

@@ -170,36 +170,46 @@ static sqlite3_stmt *take_block_stmt(sqlite3 *db)
 
 long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
 {
-	if (run_zone(c->st[C_CLEAR], zone) < 0 || stage_sort(st) < 0)
+	struct stage_iter it;
+	if (run_zone(c->st[C_CLEAR], zone) < 0 || stage_sort(st) < 0 ||
+	    stage_iter_begin(st, &it) < 0) {
+		stage_iter_end(&it);
 		return -1;
-	sqlite3_stmt *blk = st->n >= TAKE_BLOCK ? take_block_stmt(c->db) : NULL;
+	}
+	/* the stage's views last until its next record: each bound as a copy (into the
+	 * statement's own buffers, kept from one block to the next) */
+	sqlite3_stmt *blk = st->records >= TAKE_BLOCK ? take_block_stmt(c->db) : NULL;
 	long long n = 0;
-	size_t i = 0;
+	int k = 0, got;
+	struct zone_rr rr;
 	if (blk)
 		sqlite3_bind_text(blk, 1, zone, -1, SQLITE_STATIC);
-	for (; blk && i + TAKE_BLOCK <= st->n; i += TAKE_BLOCK) { /* in key order: appends */
-		for (int k = 0; k < TAKE_BLOCK; k++) {
-			struct zone_rr rr;
-			stage_get(st, i + (size_t)k, &rr);
-			bind_rr(blk, 2 + 4 * k, &rr, 1);
+	while (n >= 0 && (got = stage_iter_next(&it, &rr)) > 0) {
+		if (!blk) { /* few records: one by one */
+			int one = copy_add(c, zone, &rr);
+			n = one < 0 ? -1 : n + one;
+			continue;
 		}
+		sqlite3_bind_text(blk, 2 + 4 * k, rr.owner, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(blk, 3 + 4 * k, rr.type);
+		sqlite3_bind_blob(blk, 4 + 4 * k, rr.rd, (int)rr.rdlen, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(blk, 5 + 4 * k, rr.ttl);
+		if (++k < TAKE_BLOCK)
+			continue;
+		k = 0;
+		int rc = sqlite3_step(blk); /* in key order: appends */
+		sqlite3_reset(blk);
+		n = rc == SQLITE_DONE ? n + sqlite3_changes(c->db) : -1;
+	}
+	if (got < 0)
+		n = -1;
+	if (blk && k && n >= 0) { /* the rest: the block's last rows again, ignored */
 		int rc = sqlite3_step(blk);
 		sqlite3_reset(blk);
-		if (rc != SQLITE_DONE) {
-			sqlite3_finalize(blk);
-			return -1;
-		}
-		n += sqlite3_changes(c->db);
+		n = rc == SQLITE_DONE ? n + sqlite3_changes(c->db) : -1;
 	}
 	sqlite3_finalize(blk);
-	for (; i < st->n; i++) { /* the rest, one by one */
-		struct zone_rr rr;
-		stage_get(st, i, &rr);
-		int k = copy_add(c, zone, &rr);
-		if (k < 0)
-			return -1;
-		n += k;
-	}
+	stage_iter_end(&it);
 	return n;
 }
 
@@ -252,7 +262,7 @@ int copy_stage_ixfr_to_axfr(struct copy *c, const char *zone, struct stage *axfr
 	copy_scan_begin(c, SCAN_STAGED_IXFR, zone, &s);
 	int rc;
 	while ((rc = copy_scan_next(&s)) > 0)
-		if (stage_add(axfr, &s.row) < 0) {
+		if (stage_add(axfr, zone, &s.row) < 0) {
 			rc = -1;
 			break;
 		}

@@ -180,7 +180,7 @@ static enum xfr_next xfr_probe_decide(struct xfrconn *c, struct xfrmsg *m, struc
 static int xfr_stage_one(struct xfrconn *c, const struct zone_rr *rr)
 {
 	if (c->kind == XFR_AXFR || c->in.style == XFRIN_STYLE_AXFR)
-		return stage_add(&c->axfr, rr);
+		return stage_add(&c->axfr, c->zone, rr);
 	return copy_stage_ixfr(c->copy, c->zone, (int64_t)(c->in.nrr - 1), rr); /* its place */
 }
 

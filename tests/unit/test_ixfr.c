@@ -108,7 +108,7 @@ static void run_case(const struct ixfr_case *k)
 	stage_init(&base);
 	for (int i = 0; i < 3; i++) {
 		struct zone_rr z = rr_of(held[i]);
-		stage_add(&base, &z);
+		stage_add(&base, "nodtest", &z);
 	}
 	copy_take_stage(&f.copy, "nodtest", &base);
 	copy_save_state(&f.copy, "nodtest", 1, 1700000000);
