@@ -42,7 +42,8 @@
  * pages as with the default 4 KiB and took about 25 % less CPU (fewer pages to find,
  * journal and checksum); the serving path never reads sqlite. */
 #define STORE_PAGE_SIZE "16384"
-#define STORE_WALK_CACHE_KIB 2048 /* page cache during store_each_since */
+#define STORE_WALK_CACHE_KIB 2048
+#define STORE_WAL_FRAMES 1000 /* a commit leaving more in the WAL checkpoints (sqlite's) */ /* page cache during store_each_since */
 
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
@@ -187,11 +188,22 @@ static int store_open_error(const char *path, int rc, sqlite3 *db, struct nodd_e
 	return nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, msg);
 }
 
+/* Instead of sqlite's automatic checkpoint (the same threshold): none on a worker's
+ * connection or while a worker's commit waits for its own (store_checkpoint_defer). */
+static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	const store_t *s = ctx;
+	if (frames >= STORE_WAL_FRAMES && !s->worker && !store_checkpoint_deferred())
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* Apply the connection settings; journal_mode is checked because sqlite silently keeps
  * the old mode when it cannot switch, and our durability argument needs WAL. */
 static int store_configure(store_t *s, const char *path, struct nodd_err *e)
 {
 	sqlite3_busy_handler(s->db, store_busy_wait, s);
+	sqlite3_wal_hook(s->db, store_wal_hook, s);
 	/* before WAL: a new database takes it, an existing one keeps its own */
 	sqlite3_exec(s->db, "PRAGMA page_size=" STORE_PAGE_SIZE, NULL, NULL, NULL);
 	sqlite3_stmt *st;

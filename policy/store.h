@@ -37,6 +37,19 @@ void store_set_worker(store_t *st);
 void store_worker_writing(int on);
 int store_worker_busy(void);
 unsigned long long store_busy_refusals(void);
+/* A worker's transaction of many pages is checkpointed (copied from the WAL into the
+ * database file) after its commit on a thread of its own, not by the commit: the worker
+ * calls store_checkpoint_defer(1) before store_begin, and after store_commit hands its
+ * connection over to store_checkpoint_detached (which closes it, then ends the deferral);
+ * store_checkpoint_defer(0) when nothing was committed. Meanwhile no other connection of
+ * the process checkpoints (store_checkpoint_deferred), so a main-thread commit does not
+ * copy the worker's pages. store_checkpoints_wait returns once every such thread has
+ * ended (before the store is closed). A worker's connection (store_set_worker) never
+ * checkpoints by itself. Thread-safe. */
+void store_checkpoint_defer(int on);
+int store_checkpoint_deferred(void);
+void store_checkpoint_detached(store_t *st);
+void store_checkpoints_wait(void);
 /* 1 when the last failed write of st was refused because a worker holds the lock. */
 int store_busy(const store_t *st);
 /* 1 between store_begin and store_commit or store_rollback. */

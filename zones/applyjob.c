@@ -93,8 +93,10 @@ static int write_baseline(struct applyjob *j)
 	 * as they fill instead of holding the store's 64 MiB (peak memory) */
 	sqlite3_exec(store_db(st), "PRAGMA cache_size=-" APPLYJOB_CACHE_KIB, NULL, NULL, NULL);
 	int rc = copy_open(&c, store_db(st), &j->e);
-	/* from before BEGIN, so no main-thread write waits for the lock it takes */
+	/* from before BEGIN, so no main-thread write waits for the lock it takes, and no
+	 * main-thread commit copies its pages from the WAL (the checkpoint's thread does) */
 	store_worker_writing(1);
+	store_checkpoint_defer(1);
 	if (rc == 0 && store_begin(st) < 0)
 		rc = nodd_fail(&j->e, NODD_E_STORE, "%s", store_errmsg(st));
 	if (rc == 0) {
@@ -118,7 +120,12 @@ static int write_baseline(struct applyjob *j)
 	free(w->text);
 	free(w);
 	copy_close(&c);
-	store_close(st);
+	if (j->written) {
+		store_checkpoint_detached(st);
+	} else {
+		store_close(st);
+		store_checkpoint_defer(0);
+	}
 	return rc;
 }
 

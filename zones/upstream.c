@@ -52,6 +52,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/prom.h"
+#include "policy/store.h"
 #include "zones/apply.h"
 #include "zones/secondary.h"
 
@@ -577,6 +578,7 @@ void secondary_stop(struct secondary *s)
 		if (s->ups[i].timer)
 			event_free(s->ups[i].timer);
 	}
+	store_checkpoints_wait(); /* a first copy's pages still being copied from the WAL */
 	copy_close(&s->copy);
 	if (s->nev)
 		event_free(s->nev);

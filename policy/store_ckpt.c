@@ -1,0 +1,75 @@
+/* store_ckpt.c -- the checkpoint of an apply worker's large transaction, made on a thread
+ * of its own after the commit: copying a TLD's first copy from the WAL into the database
+ * file (hundreds of MB) is no part of taking the transfer, and no main-thread commit may
+ * do it meanwhile (policy/store.c's WAL hook asks store_checkpoint_deferred). */
+#include "policy/store_busy.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "policy/store.h"
+
+#define CKPT_TRIES 200          /* passive checkpoints before leaving the rest to others */
+#define CKPT_PAUSE_NS 50000000L /* between them, while a reader holds an older snapshot */
+
+static atomic_int deferred;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int running;
+
+void store_checkpoint_defer(int on)
+{
+	atomic_fetch_add(&deferred, on ? 1 : -1);
+}
+
+int store_checkpoint_deferred(void)
+{
+	return atomic_load(&deferred) > 0;
+}
+
+static void *tail(void *arg)
+{
+	store_t *s = arg;
+	pthread_setname_np(pthread_self(), "nodd-ckpt");
+	for (int i = 0; i < CKPT_TRIES; i++) {
+		int log = 0, done = 0;
+		if (sqlite3_wal_checkpoint_v2(store_db(s), NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+			    &done) != SQLITE_OK || done >= log)
+			break;
+		nanosleep(&(struct timespec){ 0, CKPT_PAUSE_NS }, NULL);
+	}
+	store_close(s);
+	store_checkpoint_defer(0);
+	pthread_mutex_lock(&mu);
+	running--;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+void store_checkpoint_detached(store_t *s)
+{
+	pthread_attr_t a;
+	pthread_t th;
+	pthread_mutex_lock(&mu);
+	running++;
+	pthread_mutex_unlock(&mu);
+	if (pthread_attr_init(&a) == 0) {
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		int rc = pthread_create(&th, &a, tail, s);
+		pthread_attr_destroy(&a);
+		if (rc == 0)
+			return;
+	}
+	tail(s); /* no thread: here, then */
+}
+
+void store_checkpoints_wait(void)
+{
+	pthread_mutex_lock(&mu);
+	while (running > 0)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
