@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -188,13 +189,9 @@ static int store_open_error(const char *path, int rc, sqlite3 *db, struct nodd_e
 	return nodd_fail(e, NODD_E_STORE, "store: %s: %s", path, msg);
 }
 
-/* Instead of sqlite's automatic checkpoint (the same threshold): none on a worker's
- * connection or while a worker's commit waits for its own (store_checkpoint_defer). */
 static int store_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 {
-	const store_t *s = ctx;
-	if (frames >= STORE_WAL_FRAMES && !s->worker && !store_checkpoint_deferred())
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	store_wal_commit(db, name, frames, ((const store_t *)ctx)->worker);
 	return SQLITE_OK;
 }
 
@@ -261,8 +258,18 @@ void store_close(store_t *s)
 	free(s);
 }
 
+/* sqlite without its memory statistics, which take a process-wide mutex per allocation
+ * (a TLD's first copy is millions of rows). Only before sqlite's first use: later it is
+ * refused, harmlessly. */
+static void store_sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 store_t *store_open(const char *path, struct nodd_err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, store_sqlite_config);
 	store_t *s = calloc(1, sizeof *s);
 	if (!s) {
 		nodd_fail(e, NODD_E_NOMEM, "store: %s: out of memory", path);

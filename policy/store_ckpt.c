@@ -11,6 +11,7 @@
 
 #include "policy/store.h"
 
+#define CKPT_FRAMES 1000       /* a commit leaving more in the WAL checkpoints (sqlite's) */
 #define CKPT_TRIES 200          /* passive checkpoints before leaving the rest to others */
 #define CKPT_PAUSE_NS 50000000L /* between them, while a reader holds an older snapshot */
 
@@ -27,6 +28,12 @@ void store_checkpoint_defer(int on)
 int store_checkpoint_deferred(void)
 {
 	return atomic_load(&deferred) > 0;
+}
+
+void store_wal_commit(sqlite3 *db, const char *name, int frames, int worker)
+{
+	if (frames >= CKPT_FRAMES && !worker && !store_checkpoint_deferred())
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 static void *tail(void *arg)

@@ -6,7 +6,6 @@
  * is collected before it is applied because the scan reads the table the changes write. */
 #include "zones/axfrdiff.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +64,10 @@ int axfrdiff_each_delegation(const struct stage *st, const char *zone,
 		if (rr.type != WIRE_T_NS || (last && strcmp(was, rr.owner) == 0))
 			continue;
 		/* each owner once: its NS records are next to each other */
-		snprintf(was, RRTEXT_OWNER_MAX, "%s", rr.owner);
+		size_t ol = strlen(rr.owner);
+		if (ol >= RRTEXT_OWNER_MAX)
+			continue; /* never staged (stage_add) */
+		memcpy(was, rr.owner, ol + 1);
 		last = was;
 		if (observe_is_delegation(rr.owner, zone, WIRE_T_NS))
 			rc = cb(ctx, rr.owner);
