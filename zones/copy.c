@@ -203,7 +203,9 @@ long long copy_take_stage(struct copy *c, const char *zone, struct stage *st)
 	}
 	if (got < 0)
 		n = -1;
-	if (blk && k && n >= 0) { /* the rest: the block's last rows again, ignored */
+	if (blk && k && n >= 0) {
+		/* the rest: the block's other rows still hold the previous block's (stored
+		 * already) or nothing (NULL, refused by the NOT NULL columns), both ignored */
 		int rc = sqlite3_step(blk);
 		sqlite3_reset(blk);
 		n = rc == SQLITE_DONE ? n + sqlite3_changes(c->db) : -1;

@@ -133,6 +133,34 @@ static void check_take(struct fixture *f)
 	copy_stage_clear(&f->copy, "nodtest", &st);
 }
 
+/* A first copy received with every record seven times, more records than one INSERT
+ * block but fewer distinct ones: each stored once, nothing else. */
+static void check_take_repeated(struct fixture *f)
+{
+	enum { DISTINCT = 10, TIMES = 7 };
+	static char owners[DISTINCT][32];
+	static uint8_t rds[DISTINCT][4];
+	struct stage st;
+	stage_init(&st);
+	for (int t = 0; t < TIMES; t++)
+		for (int i = 0; i < DISTINCT; i++) {
+			snprintf(owners[i], sizeof owners[i], "r%03d.nodtest", i);
+			memcpy(rds[i], (uint8_t[]){ 192, 0, 2, (uint8_t)i }, 4);
+			struct zone_rr z = { owners[i], 1, 300, rds[i], 4 };
+			stage_add(&st, "nodtest", &z);
+		}
+	is_int((int)copy_take_stage(&f->copy, "nodtest", &st), DISTINCT,
+		"%d records received %d times: %d stored", DISTINCT, TIMES, DISTINCT);
+	struct copy_scan sc;
+	copy_scan_begin(&f->copy, SCAN_HELD, "nodtest", &sc);
+	int n = 0;
+	while (copy_scan_next(&sc) > 0)
+		n++;
+	copy_scan_end(&sc);
+	is_int(n, DISTINCT, "and nothing else");
+	copy_stage_clear(&f->copy, "nodtest", &st);
+}
+
 int main(void)
 {
 	struct fixture f;
@@ -168,6 +196,7 @@ int main(void)
 		check_worker(&f, k, base);
 	}
 	check_take(&f);
+	check_take_repeated(&f);
 	event_base_free(base);
 	fixture_close(&f);
 	return tap_done();

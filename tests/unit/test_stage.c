@@ -136,5 +136,23 @@ int main(void)
 	stage_iter_end(&it);
 	is_int(back, 3, "whole again, in key order");
 	stage_clear(&st);
+
+	/* more records of one owner in a row than a group holds: read back as one owner */
+	enum { MANY = 600 };
+	ok_run = 1;
+	for (int k = MANY - 1; k >= 0; k--) {
+		uint8_t rd[2] = { (uint8_t)(k >> 8), (uint8_t)k };
+		struct zone_rr r = { "m.nodtest", 16, 100, rd, 2 };
+		ok_run &= stage_add(&st, "nodtest", &r) == 0;
+	}
+	ok(ok_run && st.n > 1, "%d records of one owner staged in %zu groups", MANY, st.n);
+	stage_sort(&st);
+	stage_iter_begin(&st, &it);
+	int inorder = 0;
+	for (int k = 0; stage_iter_next(&it, &rr) > 0; k++)
+		inorder += rr.rdlen == 2 && rr.rd[0] == (uint8_t)(k >> 8) && rr.rd[1] == (uint8_t)k;
+	stage_iter_end(&it);
+	is_int(inorder, MANY, "read back in key order");
+	stage_clear(&st);
 	return tap_done();
 }
