@@ -13,7 +13,7 @@
 
 #define CKPT_FRAMES 1000       /* a commit leaving more in the WAL checkpoints (sqlite's) */
 #define CKPT_TRIES 200          /* passive checkpoints before leaving the rest to others */
-#define CKPT_PAUSE_NS 50000000L /* between them, while a reader holds an older snapshot */
+#define CKPT_PAUSE_NS 50000000L /* between them */
 
 static atomic_int deferred;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -40,10 +40,13 @@ static void *tail(void *arg)
 {
 	store_t *s = arg;
 	pthread_setname_np(pthread_self(), "nodd-ckpt");
+	/* again while another checkpoint runs (another worker's) or a reader holds back
+	 * the last frames */
 	for (int i = 0; i < CKPT_TRIES; i++) {
 		int log = 0, done = 0;
-		if (sqlite3_wal_checkpoint_v2(store_db(s), NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
-			    &done) != SQLITE_OK || done >= log)
+		int rc = sqlite3_wal_checkpoint_v2(store_db(s), NULL, SQLITE_CHECKPOINT_PASSIVE,
+			&log, &done);
+		if ((rc == SQLITE_OK && done >= log) || (rc != SQLITE_OK && rc != SQLITE_BUSY))
 			break;
 		nanosleep(&(struct timespec){ 0, CKPT_PAUSE_NS }, NULL);
 	}

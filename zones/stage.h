@@ -5,9 +5,9 @@
  *
  * Kept small (a TLD's AXFR is millions of records): the records of an owner that arrive
  * together are one group, the owner written once and, for a name under the zone, without
- * the zone's name; a record's type, length and TTL take two bytes when its TTL is the
- * stage's first one, and an rdata ending in the zone's name (wire form) is kept without
- * it. Only the groups are sorted; an owner's records are put in order as it is read.
+ * the zone's name; a record's type and length take two or three bytes, its TTL none
+ * when it is the stage's first record's, and an rdata ending in the zone's name (wire
+ * form) is kept without it. Only the groups are sorted; an owner's records are put in order as it is read.
  *
  * A value type: no SQL, no network, no thread of its own; one thread at a time uses it
  * (the main thread while receiving, then the apply worker, zones/applyjob.h). */
