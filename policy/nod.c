@@ -96,7 +96,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (nod->opt.min_interval < 1)
 		nod->opt.min_interval = 1;
 	nod->st = store_open(opt->database, e);
-	if (!nod->st)
+	if (!nod->st || store_checkpoint_in_background(nod->st, opt->database, e) < 0)
 		goto fail;
 	nod->psl = psl_latest(opt->psl_file);
 	if (!nod->psl) {

@@ -28,6 +28,7 @@
 #include "lib/log.h"
 #include "policy/schema.h"
 #include "policy/store_busy.h"
+#include "policy/store_ckpt.h"
 
 #define STORE_SYNCHRONOUS "NORMAL"
 #define STORE_BUSY_MS 5000
@@ -110,6 +111,7 @@ struct store {
 		void *ctx;
 	} hooks[STORE_MAX_HOOKS];
 	int nhooks;
+	struct store_ckpt *ckpt; /* checkpoints on their own thread, or NULL */
 	int worker;  /* a worker's connection: waits for the lock like any other process */
 	int refused; /* the last statement was refused: a worker holds the write lock */
 	char err[512];
@@ -241,6 +243,7 @@ void store_close(store_t *s)
 {
 	if (!s)
 		return;
+	store_ckpt_stop(s->ckpt);
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
 	/* Statements other modules prepared on store_db() must be finalized by then; if
@@ -290,6 +293,14 @@ store_t *store_open(const char *path, struct nodd_err *e)
 fail:
 	store_close(s);
 	return NULL;
+}
+
+int store_checkpoint_in_background(store_t *s, const char *path, struct nodd_err *e)
+{
+	if (s->ckpt || strcmp(path, ":memory:") == 0 || !*path)
+		return 0;
+	s->ckpt = store_ckpt_start(s->db, path, e);
+	return s->ckpt ? 0 : -1;
 }
 
 const char *store_errmsg(const store_t *s)

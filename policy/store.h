@@ -18,6 +18,12 @@ typedef struct store store_t;
  * synchronous=NORMAL, busy_timeout, and runs the schema migrations. On failure returns
  * NULL with e set: NODD_E_STORE, "store: PATH: why". */
 store_t *store_open(const char *path, struct nodd_err *e);
+
+/* From now on the WAL checkpoints of s (the disk writes and fsyncs of its commits) run on
+ * a thread of their own with a second connection to path, so a commit never waits for
+ * them (store_ckpt.c); store_close stops it. For the connection of the thread that must
+ * not wait (nod_open's); a worker's connection keeps sqlite's own. 0, or -1 with e set. */
+int store_checkpoint_in_background(store_t *s, const char *path, struct nodd_err *e);
 void store_close(store_t *st); /* NULL is a no-op */
 const char *store_errmsg(const store_t *st);
 
