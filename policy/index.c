@@ -67,6 +67,14 @@ static void advise_huge(void *p, size_t len, int collapse)
 		madvise((void *)a, e - a, MADV_COLLAPSE);
 }
 
+uint8_t *ntab_arena_resize(uint8_t *p, size_t cap, int collapse)
+{
+	uint8_t *n = realloc(p, cap);
+	if (n)
+		advise_huge(n, cap, collapse);
+	return n;
+}
+
 static size_t cap_for(size_t count)
 {
 	size_t cap = (size_t)((double)count / LOAD_BUILD) + 1;
@@ -81,9 +89,8 @@ struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 	t->cap = cap_for(expect);
 	t->slots = calloc(t->cap, sizeof *t->slots);
 	t->arena_cap = arena_bytes ? arena_bytes : 256;
-	t->arena = malloc(t->arena_cap);
+	t->arena = ntab_arena_resize(NULL, t->arena_cap, 0);
 	advise_huge(t->slots, t->cap * sizeof *t->slots, 0);
-	advise_huge(t->arena, t->arena_cap, 0);
 	if (!t->slots || !t->arena) {
 		free(t->slots);
 		free(t->arena);
@@ -200,12 +207,11 @@ int ntab_reserve(struct ntab *t, size_t more)
 		nc = (size_t)UINT32_MAX - 1 - t->base;
 	if (t->base + t->arena_len + more > (size_t)UINT32_MAX - 1 || nc < t->arena_len + more)
 		return -1;
-	uint8_t *na = realloc(t->arena, nc);
+	uint8_t *na = ntab_arena_resize(t->arena, nc, 0);
 	if (!na)
 		return -1;
 	t->arena = na;
 	t->arena_cap = nc;
-	advise_huge(na, nc, 0);
 	return 0;
 }
 
@@ -421,12 +427,11 @@ int nindex_bulk_end(nindex_t *ix)
 	if (dups)
 		ix->fsv_stale = 1;
 	/* the arena and the times are complete: give back what growth reserved beyond them */
-	uint8_t *na = realloc(t->arena, t->arena_len ? t->arena_len : 1);
+	uint8_t *na = ntab_arena_resize(t->arena, t->arena_len ? t->arena_len : 1, 1);
 	if (na) {
 		t->arena = na;
 		t->arena_cap = t->arena_len ? t->arena_len : 1;
 	}
-	advise_huge(t->arena, t->arena_len, 1);
 	int32_t *nf = ix->nfsv ? realloc(ix->fsv, ix->nfsv * sizeof *nf) : NULL;
 	if (nf) {
 		ix->fsv = nf;

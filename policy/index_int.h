@@ -149,6 +149,10 @@ struct ntab *ntab_new(size_t expect, size_t arena_bytes);
 void ntab_free(struct ntab *t);
 /* The record holding key k (hash h), or NULL. */
 uint8_t *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, uint64_t h);
+/* The arena block p (NULL: a new one) resized to cap bytes, with transparent huge pages
+ * asked for under it (collapse: the pages already written made huge now). Every arena
+ * block comes from here. NULL when out of memory, p then unchanged. */
+uint8_t *ntab_arena_resize(uint8_t *p, size_t cap, int collapse);
 /* Room for more arena bytes; 0, or -1 when out of memory or past the reference space. */
 int ntab_reserve(struct ntab *t, size_t more);
 /* Append a record for key k (known absent); with slots, also index it. NULL on no memory. */

@@ -132,7 +132,7 @@ static void front_drop(nindex_t *ix, struct ntab *t)
 	if (t->head < FRONT_MIN || t->head * 3 < t->arena_len)
 		return;
 	size_t live = t->arena_len - t->head, cap = live + live / 2 + 256;
-	uint8_t *na = malloc(cap);
+	uint8_t *na = ntab_arena_resize(NULL, cap, 0);
 	if (!na)
 		return; /* kept as it is; tried again at the next purge */
 	memcpy(na, t->arena + t->head, live);
