@@ -375,7 +375,7 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64
 		return 0;
 	}
 	uint64_t h = key_hash(ix->seed, rel, len);
-	int rc = 0;
+	int rc = 0, anc = ix_anc_counts(ix, rel, len);
 	enum nindex_outcome o = NINDEX_KNOWN;
 	pthread_rwlock_wrlock(&ix->lock);
 	uint8_t *r = ntab_find(ix->names, rel, len, h);
@@ -387,7 +387,7 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64
 		rc = -1;
 	/* ancestors keep the newest time below them: a raised time only raises theirs, and a
 	 * lowered one leaves them at most too new, which the next purge rebuild corrects */
-	if (rc == 0 && ntab_anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
+	if (rc == 0 && anc && ntab_anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
 		rc = -1;
 	pthread_rwlock_unlock(&ix->lock);
 	if (rc == 0 && out)
@@ -439,10 +439,39 @@ int nindex_bulk_end(nindex_t *ix)
 	}
 	EACH_REC(t, off) {
 		const uint8_t *r = t->arena + off;
-		if (rec_v(r) != T_DEAD &&
+		if (rec_v(r) != T_DEAD && ix_anc_counts(ix, rec_key(r), rec_len(r)) &&
 		    ntab_anc_update(ix->anc, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+void nindex_set_exclude(nindex_t *ix, nindex_exclude_fn excluded, void *ctx)
+{
+	ix->excluded = excluded;
+	ix->excluded_ctx = ctx;
+}
+
+int nindex_ancestors_rebuild(nindex_t *ix)
+{
+	const struct ntab *t = ix->names;
+	struct ntab *na = ntab_new(t->count / 4 + 16, 0);
+	if (!na)
+		return -1;
+	EACH_REC(t, off) {
+		const uint8_t *r = t->arena + off;
+		if (rec_v(r) != T_DEAD && ix_anc_counts(ix, rec_key(r), rec_len(r)) &&
+		    ntab_anc_update(na, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0) {
+			ntab_free(na);
+			return -1;
+		}
+	}
+	pthread_rwlock_wrlock(&ix->lock);
+	struct ntab *old = ix->anc;
+	ix->anc = na;
+	ix->anc_stale = 0;
+	pthread_rwlock_unlock(&ix->lock);
+	ntab_free(old);
 	return 0;
 }
 

@@ -54,6 +54,8 @@ struct nindex {
 	int64_t hist_keep;  /* 0: purged names are forgotten */
 	int bulk_hist;      /* in a bulk load: names with first_seen <= bulk_before go to hist */
 	int64_t bulk_before;
+	nindex_exclude_fn excluded; /* names that make no ancestor (nindex_set_exclude) */
+	void *excluded_ctx;
 };
 
 /* ---- times ---- */
@@ -142,6 +144,12 @@ static inline uint64_t key_hash(uint64_t seed, const uint8_t *k, size_t len)
 static inline size_t ix_home(uint64_t h, size_t cap)
 {
 	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+/* 1 when name rel counts for its ancestors: not excluded (nindex_set_exclude). */
+static inline int ix_anc_counts(const nindex_t *ix, const uint8_t *rel, size_t len)
+{
+	return !ix->excluded || !ix->excluded(ix->excluded_ctx, rel, len);
 }
 
 /* Table primitives (index.c). */
