@@ -260,6 +260,8 @@ static void read_on(struct ct_follow *f)
 		return;
 	}
 	if (base < f->sth.tree_size && read_target(f) > base) {
+		if (f->run.active)
+			f->read_ahead++;
 		start_reading(f);
 	} else {
 		f->state = F_IDLE;

@@ -70,6 +70,7 @@ struct ct_follow {
 	uint8_t *marks;
 	size_t marks_len, marks_cap;
 	struct commit_run run;      /* the range committing while the next is read */
+	uint64_t read_ahead;        /* reads started while the range before them committed */
 	uint64_t busy_retries; /* slices put off while a zone's first copy was written */
 	double slice_max, slice_cpu_max; /* the longest commit slice: seconds, CPU seconds */
 	struct batch *batches;

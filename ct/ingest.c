@@ -181,6 +181,9 @@ json_t *ct_follow_status(const struct ct_follow *f)
 	json_object_set_new(o, "tree_size", json_integer((json_int_t)f->sth.tree_size));
 	json_object_set_new(o, "position", json_integer((json_int_t)f->done.size));
 	json_object_set_new(o, "verified_tree_size", json_integer((json_int_t)f->vsth.tree_size));
+	json_object_set_new(o, "committing_to", f->run.active
+		? json_integer((json_int_t)f->run.end.size) : json_null());
+	json_object_set_new(o, "reads_while_committing", json_integer((json_int_t)f->read_ahead));
 	json_object_set_new(o, "lag_entries", json_integer((json_int_t)lag_entries(f)));
 	json_object_set_new(o, "lag_seconds", json_integer(lag_seconds(f)));
 	json_object_set_new(o, "entries_per_second", json_real(f->eps));
@@ -225,6 +228,11 @@ void ct_follow_metrics(struct ct_follow *const *fs, size_t n, FILE *out)
 	for (size_t i = 0; i < n; i++)
 		prom_sample_f(out, "nodd_ct_commit_slice_seconds_max", "log", fs[i]->desc,
 			fs[i]->slice_max);
+	prom_family(out, "nodd_ct_reads_while_committing_total", "counter",
+		"Ranges whose reading started while the verified range before them was committing.");
+	for (size_t i = 0; i < n; i++)
+		prom_sample(out, "nodd_ct_reads_while_committing_total", "log", fs[i]->desc, NULL,
+			NULL, fs[i]->read_ahead);
 	prom_family(out, "nodd_ct_commit_slices_put_off_total", "counter",
 		"Commit slices put off because a zone's first copy was being written to the store.");
 	for (size_t i = 0; i < n; i++)

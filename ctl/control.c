@@ -326,6 +326,8 @@ static int reload(struct http_client *c, int json)
 		printf("configuration reloaded\n");
 		names_line("applied:", json_object_get(j, "applied"));
 		names_line("restart needed:", json_object_get(j, "restart_needed"));
+		if (json_array_size(json_object_get(j, "pending")))
+			names_line("pending:", json_object_get(j, "pending"));
 		if (json_is_string(json_object_get(j, "keys_error")))
 			printf("%-16s%s (the running keys are kept)\n", "keys error:",
 				jstr(j, "keys_error", ""));

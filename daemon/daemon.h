@@ -26,6 +26,16 @@ struct reloaded_acfg {
 	struct reloaded_acfg *next;
 };
 
+/* A reload's policy.allow that the store refused while an apply worker wrote it: tried
+ * again every ALLOW_RETRY_MS (reload.c) until applied, or dropped for a newer reload's. */
+struct allow_retry {
+	struct event *ev;            /* the retry timer; made at the first refusal */
+	char *allow[CONFIG_MAX_ALLOW];
+	int nallow;
+	int waiting;                 /* allow[] holds a list not applied yet */
+	uint64_t retries;            /* since start: retries refused again */
+};
+
 struct daemon {
 	struct nodd_config *cfg;
 	struct event_base *base;
@@ -48,6 +58,7 @@ struct daemon {
 	struct http_server *http;
 	struct http_env henv;
 	struct event *tick_ev, *sig_term, *sig_int, *sig_hup;
+	struct allow_retry allow_retry;
 };
 
 /* The published zone names and records of cfg, as the answer path reads them. 0, or -1
@@ -65,6 +76,12 @@ void daemon_stop(struct daemon *d);
 /* The logging of cfg that a reload applies too: the global level, the level of each
  * category, the query log and its rate. */
 void daemon_log_apply(const struct nodd_config *cfg);
+
+/* The reload's part of GET /api/v1/status: a policy.allow waiting for the store. */
+json_t *daemon_reload_status(void *d);
+
+/* Drop a policy.allow waiting for the store (daemon_stop). */
+void daemon_reload_free(struct daemon *d);
 
 /* SIGHUP: re-read the configuration and keys and apply what can change at once. */
 void daemon_reload(evutil_socket_t sig, short what, void *arg);

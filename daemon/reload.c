@@ -1,7 +1,8 @@
 /* reload.c -- SIGHUP: re-read the configuration and the TSIG keys, apply what can change
  * at once (log level, TTL, SOA timers and NS names, HTTP token, transfer ACL, keys, the
  * allow-list, the CT logs) and name in the log what waits for a restart; a file with an
- * error changes nothing. */
+ * error changes nothing. An allow-list the store refuses while an apply worker writes it
+ * is tried again on a timer until applied or replaced by a newer reload's. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,42 +76,122 @@ static void changes_add(struct config_changes *c, const char *name)
 	c->count++;
 }
 
-/* policy.allow: the entries it no longer names end, new ones start (policy/nod.h); the
- * running configuration then holds the applied list, so the next reload compares with it. */
-static void reload_allow(struct daemon *d, struct nodd_config *n)
-{
-	int changed = nod_allow_config(d->nod, n->allow, n->nallow, unix_now());
-	if (changed < 0 && store_busy(nod_store(d->nod))) {
-		log_warn("reload: policy.allow: not applied: a zone's first transfer is being written "
-			"to the store; reload again when it is done");
-		metrics_inc("reload_errors", 1);
-		return;
-	}
-	if (changed < 0) {
-		log_err("reload: policy.allow: %s", nod_errmsg(d->nod));
-		metrics_inc("reload_errors", 1);
-		return;
-	}
-	if (changed > 0)
-		log_info("reload: policy.allow: %d entries added or removed", changed);
-	for (int i = 0; i < CONFIG_MAX_ALLOW; i++) {
-		char *t = d->cfg->allow[i];
-		d->cfg->allow[i] = n->allow[i];
-		n->allow[i] = t;
-	}
-	int t = d->cfg->nallow;
-	d->cfg->nallow = n->nallow;
-	n->nallow = t;
-}
-
-/* The applied settings whose names start with prefix wait for the restart instead. */
-static void changes_wait(struct http_reload *out, const char *prefix)
+/* The applied settings whose names start with prefix go to the list to instead. */
+static void changes_move(struct http_reload *out, struct config_changes *to, const char *prefix)
 {
 	struct config_changes applied = out->applied;
 	memset(&out->applied, 0, sizeof out->applied);
 	char *save = NULL;
 	for (char *t = strtok_r(applied.names, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-		changes_add(strncmp(t, prefix, strlen(prefix)) == 0 ? &out->restart : &out->applied, t);
+		changes_add(strncmp(t, prefix, strlen(prefix)) == 0 ? to : &out->applied, t);
+}
+
+/* policy.allow refused while an apply worker writes the store (a zone's first transfer,
+ * seconds to minutes): tried again this often, as a refused CT slice is (ct/commit.c). */
+#define ALLOW_RETRY_MS 200
+
+/* Make the list (allow, *nallow) the allow-list: the entries it no longer names end, new
+ * ones start (policy/nod.h); the running configuration then holds it, so the next reload
+ * compares with it, and (allow, *nallow) the list it replaced. 1 applied, 0 refused while
+ * an apply worker writes the store (the entries changed before the refusal stay changed;
+ * the list is not the running one yet), -1 failed (logged). */
+static int allow_apply(struct daemon *d, char **allow, int *nallow, int retried)
+{
+	int changed = nod_allow_config(d->nod, allow, *nallow, unix_now());
+	if (changed < 0 && store_busy(nod_store(d->nod)))
+		return 0;
+	if (changed < 0) {
+		log_err("reload: policy.allow: %s", nod_errmsg(d->nod));
+		metrics_inc("reload_errors", 1);
+		return -1;
+	}
+	if (changed > 0 || retried)
+		log_info("reload: policy.allow: %d entries added or removed%s", changed,
+			retried ? " (the store takes writes again)" : "");
+	for (int i = 0; i < CONFIG_MAX_ALLOW; i++)
+		SWAP(d->cfg->allow[i], allow[i]);
+	SWAP(d->cfg->nallow, *nallow);
+	return 1;
+}
+
+/* The list waiting for the store is forgotten: freed, its timer stopped. */
+static void allow_drop(struct allow_retry *r)
+{
+	for (int i = 0; i < r->nallow; i++)
+		free(r->allow[i]);
+	memset(r->allow, 0, sizeof r->allow);
+	r->nallow = 0;
+	r->waiting = 0;
+	if (r->ev)
+		evtimer_del(r->ev);
+}
+
+static void allow_retry_later(struct allow_retry *r)
+{
+	struct timeval later = { 0, ALLOW_RETRY_MS * 1000 };
+	evtimer_add(r->ev, &later);
+}
+
+static void allow_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct daemon *d = arg;
+	struct allow_retry *r = &d->allow_retry;
+	int rc = allow_apply(d, r->allow, &r->nallow, 1);
+	if (rc == 0) {
+		r->retries++;
+		allow_retry_later(r);
+		return;
+	}
+	allow_drop(r); /* applied (it holds the list replaced) or failed */
+}
+
+/* A newer reload's list replaces one still waiting; refused, it waits in its turn (logged
+ * once, retried by the timer, shown in the status). */
+static void reload_allow(struct daemon *d, struct nodd_config *n, struct http_reload *out)
+{
+	struct allow_retry *r = &d->allow_retry;
+	allow_drop(r);
+	if (allow_apply(d, n->allow, &n->nallow, 0) != 0)
+		return;
+	if (!r->ev && !(r->ev = evtimer_new(d->base, allow_retry_cb, d))) {
+		log_err("reload: policy.allow: not applied: a zone's first transfer is being "
+			"written to the store, and no retry could be set up (out of memory)");
+		metrics_inc("reload_errors", 1);
+		return;
+	}
+	for (int i = 0; i < CONFIG_MAX_ALLOW; i++)
+		SWAP(r->allow[i], n->allow[i]);
+	SWAP(r->nallow, n->nallow);
+	r->waiting = 1;
+	allow_retry_later(r);
+	log_warn("reload: policy.allow: a zone's first transfer is being written to the store; "
+		"applied when it is done (tried every %d ms)", ALLOW_RETRY_MS);
+	changes_move(out, &out->pending, "policy.allow"); /* waiting, not applied */
+	if (!out->pending.count)
+		changes_add(&out->pending, "policy.allow");
+}
+
+json_t *daemon_reload_status(void *arg)
+{
+	struct daemon *d = arg;
+	const struct allow_retry *r = &d->allow_retry;
+	json_t *o = json_object();
+	json_t *p = json_array();
+	if (r->waiting)
+		json_array_append_new(p, json_string("policy.allow"));
+	json_object_set_new(o, "pending", p);
+	json_object_set_new(o, "busy_retries", json_integer((json_int_t)r->retries));
+	return o;
+}
+
+void daemon_reload_free(struct daemon *d)
+{
+	allow_drop(&d->allow_retry);
+	if (d->allow_retry.ev)
+		event_free(d->allow_retry.ev);
+	d->allow_retry.ev = NULL;
 }
 
 /* ct.logs and ct.start: the CT source follows the logs n names from now on, and the
@@ -119,7 +200,7 @@ static void changes_wait(struct http_reload *out, const char *prefix)
 static void reload_ct(struct daemon *d, struct nodd_config *n, struct http_reload *out)
 {
 	if (!d->ct) {
-		changes_wait(out, "ct.");
+		changes_move(out, &out->restart, "ct.");
 		return;
 	}
 	int changed = ct_source_set_logs(d->ct, n);
@@ -187,13 +268,13 @@ void daemon_reload_run(struct daemon *d, struct http_reload *out)
 	/* after the swap: the refs checked are the allow list now in use */
 	if (reload_keys(d, n, out) > 0)
 		changes_add(&out->applied, "keys"); /* a key file's secret, when not the config */
-	reload_allow(d, n);
+	reload_allow(d, n, out);
 	reload_ct(d, n, out);
 	config_free(n);
 	ct_source_reload_list(d->ct); /* the log list file (or URL) is read again */
 	ct_source_retry_failing(d->ct); /* and failing logs from their last verified position */
 	if (!same_suffix)
-		changes_wait(out, "publish.");
+		changes_move(out, &out->restart, "publish.");
 	out->ok = 1;
 	if (nlater)
 		log_warn("reload: changed %s: %s at the next restart%s", later->names,

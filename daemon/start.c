@@ -183,6 +183,7 @@ static int add_http_sections(struct daemon *d)
 		rc |= http_add_section(env, "rdap", ct_source_rdap_status, ct_source_rdap_metrics,
 			d->ct);
 	}
+	rc |= http_add_section(env, "reload", daemon_reload_status, NULL, d);
 	rc |= http_add_section(env, "outbox", NULL, sink_outbox_metrics, d->ob);
 	if (d->kafka)
 		rc |= http_add_section(env, "kafka", NULL, kafka_metrics, d->kafka);
@@ -418,6 +419,7 @@ void daemon_stop(struct daemon *d)
 		free(o);
 	}
 	kafka_stop(d->kafka, 2000);
+	daemon_reload_free(d);
 	outbox_close(d->ob);
 	if (d->tick_ev)
 		event_free(d->tick_ev);

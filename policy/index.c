@@ -67,6 +67,14 @@ static void advise_huge(void *p, size_t len, int collapse)
 		madvise((void *)a, e - a, MADV_COLLAPSE);
 }
 
+uint8_t *ntab_arena_resize(uint8_t *p, size_t cap, int collapse)
+{
+	uint8_t *n = realloc(p, cap);
+	if (n)
+		advise_huge(n, cap, collapse);
+	return n;
+}
+
 static size_t cap_for(size_t count)
 {
 	size_t cap = (size_t)((double)count / LOAD_BUILD) + 1;
@@ -81,9 +89,8 @@ struct ntab *ntab_new(size_t expect, size_t arena_bytes)
 	t->cap = cap_for(expect);
 	t->slots = calloc(t->cap, sizeof *t->slots);
 	t->arena_cap = arena_bytes ? arena_bytes : 256;
-	t->arena = malloc(t->arena_cap);
+	t->arena = ntab_arena_resize(NULL, t->arena_cap, 0);
 	advise_huge(t->slots, t->cap * sizeof *t->slots, 0);
-	advise_huge(t->arena, t->arena_cap, 0);
 	if (!t->slots || !t->arena) {
 		free(t->slots);
 		free(t->arena);
@@ -200,12 +207,11 @@ int ntab_reserve(struct ntab *t, size_t more)
 		nc = (size_t)UINT32_MAX - 1 - t->base;
 	if (t->base + t->arena_len + more > (size_t)UINT32_MAX - 1 || nc < t->arena_len + more)
 		return -1;
-	uint8_t *na = realloc(t->arena, nc);
+	uint8_t *na = ntab_arena_resize(t->arena, nc, 0);
 	if (!na)
 		return -1;
 	t->arena = na;
 	t->arena_cap = nc;
-	advise_huge(na, nc, 0);
 	return 0;
 }
 
@@ -369,7 +375,7 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64
 		return 0;
 	}
 	uint64_t h = key_hash(ix->seed, rel, len);
-	int rc = 0;
+	int rc = 0, anc = ix_anc_counts(ix, rel, len);
 	enum nindex_outcome o = NINDEX_KNOWN;
 	pthread_rwlock_wrlock(&ix->lock);
 	uint8_t *r = ntab_find(ix->names, rel, len, h);
@@ -381,7 +387,7 @@ static int put_or_set(nindex_t *ix, const uint8_t *rel, size_t len, int64_t fs64
 		rc = -1;
 	/* ancestors keep the newest time below them: a raised time only raises theirs, and a
 	 * lowered one leaves them at most too new, which the next purge rebuild corrects */
-	if (rc == 0 && ntab_anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
+	if (rc == 0 && anc && ntab_anc_update(ix->anc, ix->seed, rel, len, fs) < 0)
 		rc = -1;
 	pthread_rwlock_unlock(&ix->lock);
 	if (rc == 0 && out)
@@ -421,12 +427,11 @@ int nindex_bulk_end(nindex_t *ix)
 	if (dups)
 		ix->fsv_stale = 1;
 	/* the arena and the times are complete: give back what growth reserved beyond them */
-	uint8_t *na = realloc(t->arena, t->arena_len ? t->arena_len : 1);
+	uint8_t *na = ntab_arena_resize(t->arena, t->arena_len ? t->arena_len : 1, 1);
 	if (na) {
 		t->arena = na;
 		t->arena_cap = t->arena_len ? t->arena_len : 1;
 	}
-	advise_huge(t->arena, t->arena_len, 1);
 	int32_t *nf = ix->nfsv ? realloc(ix->fsv, ix->nfsv * sizeof *nf) : NULL;
 	if (nf) {
 		ix->fsv = nf;
@@ -434,10 +439,39 @@ int nindex_bulk_end(nindex_t *ix)
 	}
 	EACH_REC(t, off) {
 		const uint8_t *r = t->arena + off;
-		if (rec_v(r) != T_DEAD &&
+		if (rec_v(r) != T_DEAD && ix_anc_counts(ix, rec_key(r), rec_len(r)) &&
 		    ntab_anc_update(ix->anc, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+void nindex_set_exclude(nindex_t *ix, nindex_exclude_fn excluded, void *ctx)
+{
+	ix->excluded = excluded;
+	ix->excluded_ctx = ctx;
+}
+
+int nindex_ancestors_rebuild(nindex_t *ix)
+{
+	const struct ntab *t = ix->names;
+	struct ntab *na = ntab_new(t->count / 4 + 16, 0);
+	if (!na)
+		return -1;
+	EACH_REC(t, off) {
+		const uint8_t *r = t->arena + off;
+		if (rec_v(r) != T_DEAD && ix_anc_counts(ix, rec_key(r), rec_len(r)) &&
+		    ntab_anc_update(na, ix->seed, rec_key(r), rec_len(r), rec_v(r)) < 0) {
+			ntab_free(na);
+			return -1;
+		}
+	}
+	pthread_rwlock_wrlock(&ix->lock);
+	struct ntab *old = ix->anc;
+	ix->anc = na;
+	ix->anc_stale = 0;
+	pthread_rwlock_unlock(&ix->lock);
+	ntab_free(old);
 	return 0;
 }
 

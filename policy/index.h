@@ -4,7 +4,8 @@
  * root label ("\x01x\x02se" for x.se). Two tables of one design (policy/index.c: packed
  * records in an arena, open addressing with a hash fragment per slot):
  *   names      name -> first_seen          (an observation keeps the earliest time)
- *   ancestors  proper ancestor -> newest first_seen below it   (for empty non-terminals)
+ *   ancestors  proper ancestor -> newest first_seen below it   (for empty non-terminals;
+ *              excluded names left out: nindex_set_exclude)
  * Times are kept to the second from 1952 to 2088; a time outside reads back as the end of
  * that range it passed (such a name is in no window, or at age 0, either way).
  *
@@ -66,9 +67,19 @@ int nindex_get(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *fs);
  * lookups, so their cache misses overlap. No effect on any answer; read lock held. */
 void nindex_prefetch(const nindex_t *ix, const uint8_t *rel, size_t len, int stage);
 
-/* 1 and *newest when rel is a proper ancestor of an indexed name, with the newest
- * first_seen among the names below it, else 0. */
+/* 1 and *newest when rel is a proper ancestor of an indexed name that is not excluded,
+ * with the newest first_seen among those names below it, else 0. */
 int nindex_ancestor(const nindex_t *ix, const uint8_t *rel, size_t len, int64_t *newest);
+
+/* Names held but in no published zone (the allow-list's) make no empty non-terminal:
+ * excluded(ctx, rel, len) is 1 for such a name, and its ancestors leave it out (NULL: no
+ * name is excluded). Called by the writer, with or without the index lock held; set it
+ * before the first name is put, and call nindex_ancestors_rebuild once its answers change. */
+typedef int (*nindex_exclude_fn)(void *ctx, const uint8_t *rel, size_t len);
+void nindex_set_exclude(nindex_t *ix, nindex_exclude_fn excluded, void *ctx);
+/* The ancestors made again from the names held, the excluded left out; readers wait only
+ * for the swap. 0, or -1 when out of memory (the ancestors kept as they were). */
+int nindex_ancestors_rebuild(nindex_t *ix);
 
 /* Remove every name with first_seen <= before, and ancestors left without names; when a
  * first_seen was lowered since the last purge, the ancestors are rebuilt even when no name

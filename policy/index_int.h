@@ -54,6 +54,8 @@ struct nindex {
 	int64_t hist_keep;  /* 0: purged names are forgotten */
 	int bulk_hist;      /* in a bulk load: names with first_seen <= bulk_before go to hist */
 	int64_t bulk_before;
+	nindex_exclude_fn excluded; /* names that make no ancestor (nindex_set_exclude) */
+	void *excluded_ctx;
 };
 
 /* ---- times ---- */
@@ -144,11 +146,21 @@ static inline size_t ix_home(uint64_t h, size_t cap)
 	return (size_t)(((h >> 32) * (uint64_t)cap) >> 32);
 }
 
+/* 1 when name rel counts for its ancestors: not excluded (nindex_set_exclude). */
+static inline int ix_anc_counts(const nindex_t *ix, const uint8_t *rel, size_t len)
+{
+	return !ix->excluded || !ix->excluded(ix->excluded_ctx, rel, len);
+}
+
 /* Table primitives (index.c). */
 struct ntab *ntab_new(size_t expect, size_t arena_bytes);
 void ntab_free(struct ntab *t);
 /* The record holding key k (hash h), or NULL. */
 uint8_t *ntab_find(const struct ntab *t, const uint8_t *k, size_t len, uint64_t h);
+/* The arena block p (NULL: a new one) resized to cap bytes, with transparent huge pages
+ * asked for under it (collapse: the pages already written made huge now). Every arena
+ * block comes from here. NULL when out of memory, p then unchanged. */
+uint8_t *ntab_arena_resize(uint8_t *p, size_t cap, int collapse);
 /* Room for more arena bytes; 0, or -1 when out of memory or past the reference space. */
 int ntab_reserve(struct ntab *t, size_t more);
 /* Append a record for key k (known absent); with slots, also index it. NULL on no memory. */

@@ -132,7 +132,7 @@ static void front_drop(nindex_t *ix, struct ntab *t)
 	if (t->head < FRONT_MIN || t->head * 3 < t->arena_len)
 		return;
 	size_t live = t->arena_len - t->head, cap = live + live / 2 + 256;
-	uint8_t *na = malloc(cap);
+	uint8_t *na = ntab_arena_resize(NULL, cap, 0);
 	if (!na)
 		return; /* kept as it is; tried again at the next purge */
 	memcpy(na, t->arena + t->head, live);
@@ -246,7 +246,7 @@ static int purge_build(const nindex_t *ix, int64_t before, size_t keep, size_t b
 		size_t len = rec_len(r);
 		uint64_t h = key_hash(ix->seed, key, len);
 		if (!ntab_add(*nn, ix->seed, key, len, h, rec_v(r), rec_added(r), 1) ||
-		    ntab_anc_update(*na, ix->seed, key, len, rec_v(r)) < 0)
+		    (ix_anc_counts(ix, key, len) && ntab_anc_update(*na, ix->seed, key, len, rec_v(r)) < 0))
 			return -1;
 	}
 	return 0;

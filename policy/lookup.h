@@ -3,7 +3,10 @@
  *
  * rel is the query name relative to the zone apex: lowercase labels without the root
  * label, len 0 for the apex itself. The caller holds the index read lock. al is the
- * allow-list (NULL for none): a name its open entries match is in no zone.
+ * allow-list (NULL for none): a name its open entries match is in no zone. Empty
+ * non-terminals are the index's ancestors, which leave out the names ix excludes
+ * (nindex_set_exclude: policy/nod_allow.c excludes al's), so a parent of allowed names
+ * only does not exist.
  * No store, no network, no wire format. */
 #ifndef NODD_LOOKUP_H
 #define NODD_LOOKUP_H

@@ -96,7 +96,7 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (nod->opt.min_interval < 1)
 		nod->opt.min_interval = 1;
 	nod->st = store_open(opt->database, e);
-	if (!nod->st)
+	if (!nod->st || store_checkpoint_in_background(nod->st, opt->database, e) < 0)
 		goto fail;
 	nod->psl = psl_latest(opt->psl_file);
 	if (!nod->psl) {
@@ -148,6 +148,9 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 	if (now - NOD_KEEP_SECS < since)
 		since = now - NOD_KEEP_SECS;
 	nod->load_now = now;
+	/* before the names: their ancestors leave out the names it allows */
+	if (nod_load_allow(nod) < 0)
+		goto store_fail;
 	if (nindex_keep_history(nod->ix, WINDOW_MAX_SECS) < 0) {
 		nodd_fail(e, NODD_E_NOMEM, "out of memory");
 		goto fail;
@@ -170,8 +173,6 @@ nod_t *nod_open(const struct nod_options *opt, int64_t now, struct nodd_err *e)
 		nodd_fail(e, NODD_E_NOMEM, "%s", nod->err);
 		goto fail;
 	}
-	if (nod_load_allow(nod) < 0)
-		goto store_fail;
 	nod->last_check = oldest;
 	log_info("store %s: %lld names, %zu of the last 48 h loaded", opt->database,
 		(long long)store_names(nod->st), nindex_count(nod->ix) + nindex_history_count(nod->ix));

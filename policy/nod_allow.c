@@ -11,8 +11,16 @@
 #include "policy/allow_store.h"
 #include "policy/nod_int.h"
 
+/* A name the allow-list matches now is in no zone, so it makes no empty non-terminal:
+ * the index leaves it out of the ancestors (nindex_set_exclude). */
+static int allow_excluded(void *ctx, const uint8_t *rel, size_t len)
+{
+	return allow_match_now(ctx, rel, len);
+}
+
 /* The entries stored, in memory for matching; a change committed after a zone's last
- * version (nodd stopped before the next tick) is in none yet: the first tick makes one. */
+ * version (nodd stopped before the next tick) is in none yet: the first tick makes one.
+ * Loaded before the names, whose ancestors leave out the allowed ones. */
 int nod_load_allow(nod_t *nod)
 {
 	nod->allow = allow_new();
@@ -30,6 +38,7 @@ int nod_load_allow(nod_t *nod)
 	for (int z = 0; z < NOD_ZONE_COUNT; z++)
 		if (newest > nod->vtime[z])
 			nod->pending[z] = 1;
+	nindex_set_exclude(nod->ix, allow_excluded, nod->allow);
 	return 0;
 }
 
@@ -57,6 +66,11 @@ static int allow_mark(nod_t *nod, allow_t *changed, int64_t now)
 	nod->pending[NOD_ZONE_ALLOW] = 1;
 	struct allow_mark m = { nod, changed, now };
 	nindex_foreach(nod->ix, allow_mark_cb, &m);
+	/* the empty non-terminals follow the names allowed now */
+	if (nindex_ancestors_rebuild(nod->ix) < 0) {
+		snprintf(nod->err, sizeof nod->err, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 

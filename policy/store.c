@@ -10,7 +10,8 @@
  * process (noddctl, a second nodd) instead of failing at once, but not for an apply
  * worker's announced transaction (store_worker_writing): that write fails at once.
  *
- * Every statement is prepared once in store_open and finalized in store_close. */
+ * Every statement is prepared once in store_open and finalized in store_close. The meta
+ * table and the name count kept there are store_meta.c's. */
 #include "policy/store.h"
 
 #include <errno.h>
@@ -29,6 +30,8 @@
 #include "lib/log.h"
 #include "policy/schema.h"
 #include "policy/store_busy.h"
+#include "policy/store_ckpt.h"
+#include "policy/store_int.h"
 
 #define STORE_SYNCHRONOUS "NORMAL"
 #define STORE_BUSY_MS 5000
@@ -43,19 +46,7 @@
  * pages as with the default 4 KiB and took about 25 % less CPU (fewer pages to find,
  * journal and checksum); the serving path never reads sqlite. */
 #define STORE_PAGE_SIZE "16384"
-#define STORE_WALK_CACHE_KIB 2048
-#define STORE_WAL_FRAMES 1000 /* a commit leaving more in the WAL checkpoints (sqlite's) */ /* page cache during store_each_since */
-
-enum {
-	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
-	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
-	S_META_ADD, S_NSTMT
-};
-
-/* The meta key holding the number of rows of names, kept in the transaction that
- * changes it (schema migration 6 counted the rows once). */
-#define STORE_NAMES_KEY "names.count"
-#define STORE_MAX_HOOKS 4
+#define STORE_WALK_CACHE_KIB 2048 /* page cache during store_each_since */
 
 static const char *const stmt_sql[S_NSTMT] = {
 	/* store_observe_kept has looked the name up first; the conflict clause keeps a row
@@ -97,28 +88,7 @@ static const char *const stmt_sql[S_NSTMT] = {
 		"ON CONFLICT(key) DO UPDATE SET value = value + excluded.value"),
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *st[S_NSTMT];
-	int walking; /* inside store_each_since: its statement is in use */
-	int in_tx;   /* between store_begin and store_commit or store_rollback */
-	int insert_first; /* the last observation inserted a row: try the insert first */
-	int64_t names;           /* rows of names, with the open transaction's inserts */
-	int64_t names_committed; /* ... as committed (the meta row) */
-	int names_absolute;      /* the meta row was missing: the next commit writes it whole */
-	struct {
-		int (*pre_commit)(void *ctx);
-		void (*rolled_back)(void *ctx);
-		void *ctx;
-	} hooks[STORE_MAX_HOOKS];
-	int nhooks;
-	int worker;  /* a worker's connection: waits for the lock like any other process */
-	int refused; /* the last statement was refused: a worker holds the write lock */
-	char err[512];
-};
-
-/* Record the last sqlite error with what we were doing; call before sqlite3_reset. */
-static int store_fail(store_t *s, const char *what, const char *name)
+int store_fail(store_t *s, const char *what, const char *name)
 {
 	if (name)
 		snprintf(s->err, sizeof s->err, "store: %s %s: %s", what, name, sqlite3_errmsg(s->db));
@@ -153,8 +123,7 @@ int store_busy(const store_t *s)
 	return s->refused;
 }
 
-/* Step a statement that returns no rows, then make it reusable. */
-static int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char *name)
+int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char *name)
 {
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && s->refused && (rc & 0xff) == SQLITE_BUSY)
@@ -250,6 +219,7 @@ void store_close(store_t *s)
 {
 	if (!s)
 		return;
+	store_ckpt_stop(s->ckpt);
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
 	/* Statements other modules prepared on store_db() must be finalized by then; if
@@ -311,6 +281,14 @@ fail:
 	return NULL;
 }
 
+int store_checkpoint_in_background(store_t *s, const char *path, struct nodd_err *e)
+{
+	if (s->ckpt || strcmp(path, ":memory:") == 0 || !*path)
+		return 0;
+	s->ckpt = store_ckpt_start(s->db, path, e);
+	return s->ckpt ? 0 : -1;
+}
+
 const char *store_errmsg(const store_t *s)
 {
 	return s->err;
@@ -361,20 +339,6 @@ void store_off_commit(store_t *s, void *ctx)
 		}
 }
 
-static int store_meta_write(store_t *s, const char *key, int64_t val);
-
-/* The name count into the meta row, in the open transaction: moved by this transaction's
- * change (whole when the row was missing at open). */
-static int store_names_write(store_t *s)
-{
-	if (s->names_absolute)
-		return store_meta_write(s, STORE_NAMES_KEY, s->names);
-	sqlite3_stmt *st = s->st[S_META_ADD];
-	sqlite3_bind_text(st, 1, STORE_NAMES_KEY, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, s->names - s->names_committed);
-	return store_run(s, st, "write meta", STORE_NAMES_KEY);
-}
-
 int store_commit(store_t *s)
 {
 	if (s->in_tx) {
@@ -397,12 +361,6 @@ int store_commit(store_t *s)
 	return 0;
 }
 
-void store_names_add(store_t *s, int64_t n)
-{
-	s->names += n;
-	s->names_committed += n;
-}
-
 int store_rollback(store_t *s)
 {
 	int rc = store_run(s, s->st[S_ROLLBACK], "rollback", NULL);
@@ -412,11 +370,6 @@ int store_rollback(store_t *s)
 		if (s->hooks[i].rolled_back)
 			s->hooks[i].rolled_back(s->hooks[i].ctx);
 	return rc;
-}
-
-int64_t store_names(const store_t *s)
-{
-	return s->names;
 }
 
 /* A write of names outside store_begin..store_commit runs in a transaction of its own,
@@ -771,71 +724,6 @@ int64_t store_count(store_t *s)
 		store_fail(s, "count", NULL);
 	sqlite3_reset(st);
 	return n;
-}
-
-/* Step the meta lookup for key. On 1 the row is current and the caller reads column 0,
- * then calls store_meta_done; on 0 or -1 the statement is already reset. */
-static int store_meta_find(store_t *s, const char *key)
-{
-	sqlite3_stmt *st = s->st[S_META_GET];
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
-		store_fail(s, "read meta", key);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void store_meta_done(store_t *s)
-{
-	sqlite3_reset(s->st[S_META_GET]);
-	sqlite3_clear_bindings(s->st[S_META_GET]);
-}
-
-int store_meta_get_int(store_t *s, const char *key, int64_t *val)
-{
-	int rc = store_meta_find(s, key);
-	if (rc == 1) {
-		*val = sqlite3_column_int64(s->st[S_META_GET], 0);
-		store_meta_done(s);
-	}
-	return rc;
-}
-
-int store_meta_get_text(store_t *s, const char *key, char *buf, size_t buflen)
-{
-	int rc = store_meta_find(s, key);
-	if (rc == 1) {
-		const unsigned char *t = sqlite3_column_text(s->st[S_META_GET], 0);
-		if (buflen)
-			snprintf(buf, buflen, "%s", t ? (const char *)t : "");
-		store_meta_done(s);
-	}
-	return rc;
-}
-
-static int store_meta_write(store_t *s, const char *key, int64_t val)
-{
-	sqlite3_stmt *st = s->st[S_META_SET];
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, val);
-	return store_run(s, st, "write meta", key);
-}
-
-int store_meta_set_int(store_t *s, const char *key, int64_t val)
-{
-	return store_meta_write(s, key, val);
-}
-
-int store_meta_set_text(store_t *s, const char *key, const char *val)
-{
-	sqlite3_stmt *st = s->st[S_META_SET];
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, val ? val : "", -1, SQLITE_STATIC);
-	return store_run(s, st, "write meta", key);
 }
 
 int store_list(store_t *s, const char *name, int64_t added)

@@ -18,6 +18,13 @@ typedef struct store store_t;
  * synchronous=NORMAL, busy_timeout, and runs the schema migrations. On failure returns
  * NULL with e set: NODD_E_STORE, "store: PATH: why". */
 store_t *store_open(const char *path, struct nodd_err *e);
+
+/* From now on the WAL checkpoints of s (the disk writes and fsyncs of its commits) run on
+ * a thread of their own with a second connection to path, so a commit never waits for
+ * them (store_ckpt.c); store_close stops it. For the connection of the thread that must
+ * not wait (nod_open's); a worker's connection never checkpoints by itself (below). 0,
+ * or -1 with e set. */
+int store_checkpoint_in_background(store_t *s, const char *path, struct nodd_err *e);
 void store_close(store_t *st); /* NULL is a no-op */
 const char *store_errmsg(const store_t *st);
 
@@ -43,7 +50,7 @@ unsigned long long store_busy_refusals(void);
  * connection over to store_checkpoint_detached (which closes it, then ends the deferral);
  * store_checkpoint_defer(0) when nothing was committed. Meanwhile no other connection of
  * the process checkpoints (store_checkpoint_deferred), so a main-thread commit does not
- * copy the worker's pages. store_checkpoints_wait returns once every such thread has
+ * copy the worker's pages in the foreground. store_checkpoints_wait returns once every such thread has
  * ended (before the store is closed). A worker's connection (store_set_worker) never
  * checkpoints by itself. Thread-safe. */
 void store_checkpoint_defer(int on);

@@ -297,7 +297,8 @@ static int observe_fast(struct http_server *h, struct evhttp_request *req, const
 	size_t len, int64_t now, char **src)
 {
 	struct obsfast_item *v;
-	long n = obsfast_read(body, len, &v);
+	int baseline;
+	long n = obsfast_read(body, len, &v, &baseline);
 	if (n < 0)
 		return -1;
 	struct obs_item *items = n ? malloc((size_t)n * sizeof *items) : NULL;
@@ -329,14 +330,14 @@ static int observe_fast(struct http_server *h, struct evhttp_request *req, const
 		prev = v[i].source ? &v[i] : NULL;
 		if (i == n - 1) {
 			free(v);
-			apply_batch(h, req, items, (size_t)n, 0, now);
+			apply_batch(h, req, items, (size_t)n, baseline, now);
 			return 0;
 		}
 	}
 	free(v);
 	free(items);
 	if (n == 0) {
-		apply_batch(h, req, NULL, 0, 0, now);
+		apply_batch(h, req, NULL, 0, baseline, now);
 		return 0;
 	}
 	return -1;

@@ -265,6 +265,7 @@ void api_reload(struct http_server *h, struct evhttp_request *req)
 	json_object_set_new(o, "reloaded", json_true());
 	json_object_set_new(o, "applied", names_json(&r.applied));
 	json_object_set_new(o, "restart_needed", names_json(&r.restart));
+	json_object_set_new(o, "pending", names_json(&r.pending));
 	if (r.keys_error[0])
 		json_object_set_new(o, "keys_error", api_jstr(r.keys_error));
 	http_send_json(req, 200, o);

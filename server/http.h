@@ -45,6 +45,8 @@ struct http_reload {
 	char error[600];                 /* when !ok: "nodd.yaml:12: key: why" */
 	struct config_changes applied;   /* changed settings applied at once */
 	struct config_changes restart;   /* changed settings that wait for a restart */
+	struct config_changes pending;   /* changed settings applied once the store takes
+	                                  * writes again (policy.allow, docs/api.md) */
 	char keys_error[600];            /* the keys could not be re-read; the running ones stay */
 };
 

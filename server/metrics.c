@@ -69,6 +69,7 @@ static const char *const known_counters[] = {
 	"notify_retries", "notify_sent",
 	"query_log_lines", "query_log_suppressed",
 	"reload_errors", "reloads",
+	"store_checkpoint_errors", "store_checkpoints",
 	"tcp_bad_frames", "tcp_connections", "tcp_output_paused", "tcp_refused_global_cap",
 	"tcp_refused_per_ip_cap", "tcp_timeouts",
 	"tsig_errors",

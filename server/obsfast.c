@@ -82,15 +82,14 @@ static int read_object(struct jscan *r, struct obsfast_item *it)
 	return jscan_take(r, '}') && it->domain ? 0 : -1;
 }
 
-long obsfast_read(const char *body, size_t len, struct obsfast_item **items)
+/* The array of objects, from '[' to ']'. */
+static long read_array(struct jscan *r, size_t len, struct obsfast_item **items)
 {
-	*items = NULL;
-	struct jscan r = { body, body + len };
-	if (!jscan_take(&r, '['))
+	if (!jscan_take(r, '['))
 		return -1;
 	size_t n = 0, cap = 0;
 	struct obsfast_item *v = NULL;
-	if (!jscan_take(&r, ']')) {
+	if (!jscan_take(r, ']')) {
 		do {
 			if (n == cap) {
 				/* about 60 bytes per object: one allocation for most bodies */
@@ -101,19 +100,84 @@ long obsfast_read(const char *body, size_t len, struct obsfast_item **items)
 				v = nv;
 				cap = nc;
 			}
-			if (read_object(&r, &v[n]) < 0)
+			if (read_object(r, &v[n]) < 0)
 				goto decline;
 			n++;
-		} while (jscan_take(&r, ','));
-		if (!jscan_take(&r, ']'))
+		} while (jscan_take(r, ','));
+		if (!jscan_take(r, ']'))
 			goto decline;
 	}
-	jscan_ws(&r);
-	if (r.p != r.end)
-		goto decline;
 	*items = v;
 	return (long)n;
 decline:
 	free(v);
 	return -1;
+}
+
+/* true or false: 1 or 0; -1 for anything else */
+static int read_bool(struct jscan *r)
+{
+	jscan_ws(r);
+	size_t left = (size_t)(r->end - r->p);
+	if (left >= 4 && memcmp(r->p, "true", 4) == 0) {
+		r->p += 4;
+		return 1;
+	}
+	if (left >= 5 && memcmp(r->p, "false", 5) == 0) {
+		r->p += 5;
+		return 0;
+	}
+	return -1;
+}
+
+/* {"observations": [...], "baseline": true|false}, in either order, "baseline" optional */
+static long read_options(struct jscan *r, size_t len, struct obsfast_item **items, int *baseline)
+{
+	long n = -1;
+	int b = -1;
+	if (!jscan_take(r, '{'))
+		return -1;
+	do {
+		const char *k;
+		size_t kl;
+		if (plain_string(r, &k, &kl) < 0 || !jscan_take(r, ':'))
+			goto decline;
+		if (kl == 12 && memcmp(k, "observations", 12) == 0 && n < 0) {
+			if ((n = read_array(r, len, items)) < 0)
+				goto decline;
+		} else if (kl == 8 && memcmp(k, "baseline", 8) == 0 && b < 0) {
+			if ((b = read_bool(r)) < 0)
+				goto decline;
+		} else {
+			goto decline;
+		}
+	} while (jscan_take(r, ','));
+	if (!jscan_take(r, '}') || n < 0)
+		goto decline;
+	*baseline = b == 1;
+	return n;
+decline:
+	free(*items);
+	*items = NULL;
+	return -1;
+}
+
+long obsfast_read(const char *body, size_t len, struct obsfast_item **items, int *baseline)
+{
+	*items = NULL;
+	*baseline = 0;
+	struct jscan r = { body, body + len };
+	jscan_ws(&r);
+	long n = r.p < r.end && *r.p == '{' ? read_options(&r, len, items, baseline)
+		: read_array(&r, len, items);
+	if (n < 0)
+		return -1;
+	jscan_ws(&r);
+	if (r.p != r.end) {
+		free(*items);
+		*items = NULL;
+		*baseline = 0;
+		return -1;
+	}
+	return n;
 }

@@ -3,7 +3,9 @@
 #
 # Starts nodd on an empty database, imports BENCH_NAMES generated names (gen_names.py,
 # fixed seed, ages within 24 h: every name is new, listed and streamed), imports the same
-# file again (every name known), then times GET /api/v1/status and GET /metrics. Prints
+# file again (every name known), imports as many other names with --baseline (a list of
+# domains that exist today: known, never listed or streamed), then times
+# GET /api/v1/status and GET /metrics. Prints
 # names/s of both imports and the status and metrics times. Uses only 127.0.0.1 and ports
 # the kernel picks; stops what it started by PID. The figures are for comparison, not a
 # pass/fail test: it exits 0 whenever the harness itself worked.
@@ -12,7 +14,7 @@
 # Environment: BENCH_NAMES (1000000), BENCH_BATCH (names per request, noddctl's default
 # when unset), BENCH_KEEP (1 = keep the temp dir),
 # BENCH_PERF (1 = record a perf profile of nodd during the first import, 2 = during the
-# second; kept in the temp dir with BENCH_KEEP=1).
+# second, 3 = during the baseline import; kept in the temp dir with BENCH_KEEP=1).
 set -u
 NAMES=${BENCH_NAMES:-1000000}
 PY=/usr/bin/python3
@@ -108,17 +110,22 @@ nodd_cpu() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$PID/s
 nodd_wait() { cat /proc/$PID/task/*/schedstat | awk '{ w += $2 } END { printf "%.2f", w / 1e9 }'; }
 TIMEFORMAT='%U %S'
 import() {
-	{ time "$NODDCTL" -c "$CONF" import "$TMP/data/names.txt" \
-		${BENCH_BATCH:+--batch "$BENCH_BATCH"} > "$TMP/import.$1.log" \
+	{ time "$NODDCTL" -c "$CONF" import "$2" \
+		${BENCH_BATCH:+--batch "$BENCH_BATCH"} ${3:-} > "$TMP/import.$1.log" \
 		2>&1; } 2> "$TMP/import.$1.cpu" || {
 		log "import $1 failed:"; cat "$TMP/import.$1.log" "$TMP/nodd.log" >&2; exit 1; }
 }
 ctl_cpu() { awk '{ printf "%.2f", $1 + $2 }' "$TMP/import.$1.cpu"; }
 perf_start 1
-w0=$(nodd_wait); c0=$(nodd_cpu); t0=$(now_ns); import first; t1=$(now_ns); c1=$(nodd_cpu); w1=$(nodd_wait)
+w0=$(nodd_wait); c0=$(nodd_cpu); t0=$(now_ns); import first "$TMP/data/names.txt"; t1=$(now_ns); c1=$(nodd_cpu); w1=$(nodd_wait)
 perf_stop
 perf_start 2
-c2=$(nodd_cpu); t2=$(now_ns); import again; t3=$(now_ns); c3=$(nodd_cpu)
+c2=$(nodd_cpu); t2=$(now_ns); import again "$TMP/data/names.txt"; t3=$(now_ns); c3=$(nodd_cpu)
+perf_stop
+# other names of the same shape: "b" before each
+sed 's/^/b/' "$TMP/data/names.txt" > "$TMP/data/baseline.txt"
+perf_start 3
+c4=$(nodd_cpu); t4=$(now_ns); import baseline "$TMP/data/baseline.txt" --baseline; t5=$(now_ns); c5=$(nodd_cpu)
 perf_stop
 
 # The status and metrics calls: the best of 5 (other processes share the machine).
@@ -135,10 +142,12 @@ MT=$(best "http://127.0.0.1:$HPORT/metrics")
 STORED=$(curl -s "http://127.0.0.1:$HPORT/api/v1/status" |
 	"$PY" -c 'import json, sys; print(json.load(sys.stdin)["store_names"])')
 
-sed 's/^/    /' "$TMP/import.first.log" "$TMP/import.again.log" >&2
+sed 's/^/    /' "$TMP/import.first.log" "$TMP/import.again.log" "$TMP/import.baseline.log" >&2
 cpu() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 echo "import of $NAMES new names:   $(secs "$t0" "$t1") s, $(rate "$NAMES" "$t0" "$t1") names/s" \
 	"(CPU: nodd $(cpu "$c0" "$c1") s, noddctl $(ctl_cpu first) s; nodd waited $(cpu "$w0" "$w1") s for a core)"
 echo "import of $NAMES known names: $(secs "$t2" "$t3") s, $(rate "$NAMES" "$t2" "$t3") names/s" \
 	"(CPU: nodd $(cpu "$c2" "$c3") s, noddctl $(ctl_cpu again) s)"
+echo "import --baseline of $NAMES other names: $(secs "$t4" "$t5") s, $(rate "$NAMES" "$t4" "$t5") names/s" \
+	"(CPU: nodd $(cpu "$c4" "$c5") s, noddctl $(ctl_cpu baseline) s)"
 echo "GET /api/v1/status with $STORED names stored: $ST ms; GET /metrics: $MT ms"

@@ -386,6 +386,11 @@ echo "serving per core (goal >= 1.3): max $(ratio qcore), server-bound $(ratio c
 
 [ "${BENCH_SERVING_ONLY:-0}" = 1 ] && exit 0
 
+# import: noddctl import of new, known and baseline names; status and /metrics at 2M names
+echo
+echo "[bench] import: $NAMES new names, the same again (known), $NAMES others as baseline"
+BENCH_NAMES="$NAMES" bash "$(dirname "$0")/bench_import.sh" "$BUILD" || echo "[bench] import benchmark failed"
+
 # streams: an upstream burst of 100,000 delegations in one IXFR, to kcat and a WebSocket
 echo
 echo "[bench] streams: upstream burst -> Kafka (kcat) and WebSocket"

@@ -1,8 +1,9 @@
 /* fuzz_obsfast.c -- libFuzzer target: arbitrary bytes as an observations batch body for
  * the plain-shape reader (server/obsfast.h). Whenever it accepts a body, jansson must read
  * the same body (with the duplicate-key check the API uses) as an array of as many
- * objects, each with the same domain, source and first_seen and no other key; otherwise
- * it must decline without reading past the body. */
+ * objects, or as an object holding that array as "observations" and nothing else but a
+ * boolean "baseline" with the same value; each object with the same domain, source and
+ * first_seen and no other key. Otherwise it must decline without reading past the body. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +37,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(body, data, size);
 	struct obsfast_item *items;
-	long n = obsfast_read(body, size, &items);
+	int baseline = -1;
+	long n = obsfast_read(body, size, &items, &baseline);
 	if (n >= 0) {
 		json_error_t e;
-		json_t *j = json_loadb(body, size, JSON_REJECT_DUPLICATES, &e);
+		json_t *top = json_loadb(body, size, JSON_REJECT_DUPLICATES, &e);
+		json_t *j = top;
+		if (json_is_object(top)) {
+			json_t *b = json_object_get(top, "baseline");
+			j = json_object_get(top, "observations");
+			if (json_object_size(top) != 1u + (b != NULL) || (b && !json_is_boolean(b)) ||
+				baseline != (b && json_is_true(b)))
+				abort();
+		} else if (baseline != 0) {
+			abort();
+		}
 		if (!json_is_array(j) || json_array_size(j) != (size_t)n)
 			abort();
 		for (long i = 0; i < n; i++)
 			if (!same_item(json_array_get(j, (size_t)i), &items[i]))
 				abort();
-		json_decref(j);
-	} else if (items) {
+		json_decref(top);
+	} else if (items || baseline != 0) {
 		abort();
 	}
 	free(items);

@@ -233,3 +233,45 @@ def test_bind_consumer_passes_allowed_names(tmp_path, nodd_factory):
         assert res.verdict("bad.nodtld") == "nxdomain"
     finally:
         res.stop()
+
+
+def test_parents_only_allowed_names_have_do_not_exist(nodd_factory):
+    """An empty non-terminal exists only through a listed name: a parent whose names below
+    are all allowed answers NXDOMAIN (dig), in the DNSBL and the RPZ zones, from the start
+    (policy.allow) and at once when noddctl allow / unallow changes the list."""
+    n = nodd_factory(publish={"min-interval": "1s"},
+                     policy={"allow": ["solo.entld", '"*.b.wtld"']})
+    now = int(time.time())
+    before = n.serials()
+    n.observe_many([{"domain": d, "first_seen": now - 60} for d in
+                    ("solo.entld", "a.b.wtld", "kept.ktld", "x.kept.ktld")])
+    n.wait_new_versions(before)
+
+    def status(qname, zone):
+        r = n.dig("%s.%s" % (qname, zone), "A")
+        assert r.rc == 0, r
+        return r.status, r.types("AUTHORITY")
+
+    for zone in (h.DNSBL, h.RPZ["5m"]):
+        # only allowed names below: no such name
+        assert status("entld", zone) == ("NXDOMAIN", ["SOA"]), zone
+        assert status("b.wtld", zone) == ("NXDOMAIN", ["SOA"]), zone
+        assert status("wtld", zone) == ("NXDOMAIN", ["SOA"]), zone
+        # a listed name below: an empty non-terminal
+        assert status("ktld", zone) == ("NOERROR", ["SOA"]), zone
+
+    # allowed through the API: kept.ktld and x.kept.ktld are no longer listed, and ktld
+    # (their parent only) is gone with them
+    r = n.noddctl("allow", "kept.ktld")
+    assert r.returncode == 0, r.stderr
+    r = n.noddctl("allow", "x.kept.ktld")
+    assert r.returncode == 0, r.stderr
+    assert status("ktld", h.DNSBL) == ("NXDOMAIN", ["SOA"])
+    assert status("ktld", h.RPZ["5m"]) == ("NXDOMAIN", ["SOA"])
+    assert status("kept.ktld", h.RPZ["5m"]) == ("NXDOMAIN", ["SOA"])
+    # x.kept.ktld listed again: kept.ktld and ktld are its parents once more
+    r = n.noddctl("unallow", "x.kept.ktld")
+    assert r.returncode == 0, r.stderr
+    assert status("ktld", h.DNSBL) == ("NOERROR", ["SOA"])
+    assert status("kept.ktld", h.RPZ["5m"]) == ("NOERROR", ["SOA"])
+    assert status("x.kept.ktld", h.DNSBL)[0] == "NOERROR"

@@ -229,7 +229,7 @@ def test_unknown_path_404(api):
 STATUS_KEYS = {"version", "now", "start_time", "uptime", "store_names", "store_worker_writing",
                "store_busy_refused", "memory_names",
                "memory_bytes", "windows", "serials", "observations", "tcp_connections",
-               "ws_clients", "upstreams", "publish"}
+               "ws_clients", "upstreams", "publish", "reload"}
 
 
 def test_status(api):
@@ -242,6 +242,7 @@ def test_status(api):
     assert sorted(body["serials"]) == sorted(h.PUBLISHED), body
     assert set(body["observations"]) == {"new", "known", "refused"}, body
     assert body["upstreams"] == [] and body["publish"] == {"consumers": [], "notify": []}, body
+    assert body["reload"] == {"pending": [], "busy_retries": 0}, body
 
 
 def test_status_name_counts_stay_exact(nodd_factory):

@@ -220,7 +220,7 @@ def test_reload_reports_applied_and_restart_keys(nodd_factory):
     # again: what was applied is running now; the listener still waits for a restart
     st, body = n.api("POST", "/api/v1/reload")
     assert st == 200 and body == {"reloaded": True, "applied": [],
-                                  "restart_needed": ["server.listen"]}, body
+                                  "restart_needed": ["server.listen"], "pending": []}, body
     n.observe("ttl-check.se")  # the new TTL answers
     h.wait_for(lambda: n.a_code("ttl-check.se") == "127.0.0.2", 5, what="ttl-check.se listed")
     assert n.query("ttl-check.se." + h.DNSBL, "A").answer[0].ttl == 30

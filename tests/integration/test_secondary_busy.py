@@ -2,7 +2,8 @@
 store's write lock), the main thread never waits for it: an observation posted meanwhile
 is answered 503 with Retry-After (nothing stored) or 200 once the worker is done, a
 `noddctl import` started then retries its batches and stores every name once, and DNS over
-TCP keeps answering. A real BIND primary serves a zone large enough that the worker's
+TCP keeps answering, and a reload's policy.allow is applied once the worker is done without
+another reload. A real BIND primary serves a zone large enough that the worker's
 transaction lasts a while."""
 import json
 import os
@@ -15,6 +16,8 @@ import urllib.request
 
 import dns.message
 import dns.query
+import dns.rcode
+import dns.rdatatype
 import pytest
 
 import nodd_harness as h
@@ -161,5 +164,51 @@ def test_another_zones_apply_waits_for_the_first_copy(tmp_path, nodd_factory, ne
         assert n.lookup("a.small")[0] == 200
         h.wait_for(lambda: status(n)["upstreams"][0]["serial"] == named.serial(), 60,
                    what="the first copy of the large zone")
+    finally:
+        named.stop()
+
+
+def test_reload_allow_applied_when_the_first_copy_is_written(tmp_path, nodd_factory, need_named):
+    """A reload made while the worker writes: its policy.allow waits (the reload answer and
+    the status say so, the log once), then applies by itself once the store takes writes."""
+    n = nodd_factory(start=False)
+    named = Named(tmp_path / "named", n.port, names=["d%06d" % i for i in range(DELEGATIONS)],
+                  key=False)
+
+    def passthru(name):
+        r = n.query("%s.%s" % (name, h.ALLOW), "A")
+        return dns.rcode.to_text(r.rcode()), h.rdatas(r, dns.rdatatype.CNAME)
+
+    def entries():
+        st, body = n.api("GET", "/api/v1/allow")
+        assert st == 200, body
+        return {(e["name"], e["origin"]) for e in body["entries"]}
+    try:
+        n.extra = upstream_yaml(named, key=False)
+        n.write_config()
+        n.start()
+        h.wait_for(lambda: status(n)["store_worker_writing"], 60, interval=0.01,
+                   what="the apply worker to write the first copy")
+        n.policy_extra["allow"] = ["later.nodtld"]
+        n.write_config()
+        st, body = n.api("POST", "/api/v1/reload")
+        assert st == 200, body
+        assert body["pending"] == ["policy.allow"] and "policy.allow" not in body["applied"], body
+        assert status(n)["reload"]["pending"] == ["policy.allow"]
+        assert entries() == set()
+        assert passthru("later.nodtld")[0] == "NXDOMAIN"
+
+        h.wait_for(lambda: status(n)["upstreams"][0]["serial"] == named.serial(), 60,
+                   what="the first copy to be applied")
+        h.wait_for(lambda: status(n)["reload"]["pending"] == [], 10,
+                   what="the waiting policy.allow to be applied")
+        assert entries() == {("later.nodtld", "config")}
+        assert passthru("later.nodtld") == ("NOERROR", ["rpz-passthru."])
+        log = n.log_text()
+        assert log.count("policy.allow: a zone's first transfer is being written") == 1, log
+        assert log.count("(the store takes writes again)") == 1, log
+        # the running configuration holds it now: the same file again changes nothing
+        st, body = n.api("POST", "/api/v1/reload")
+        assert st == 200 and body["applied"] == [] and body["pending"] == [], body
     finally:
         named.stop()

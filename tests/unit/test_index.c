@@ -2,6 +2,7 @@
  * growth of the table, the bulk load, the time range, ageing. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/dname.h"
 #include "policy/index.h"
@@ -62,6 +63,64 @@ static void growth_and_collisions(void)
 	size_t per = nindex_memory(ix) / 300000;
 	ok(per < 60, "bytes per name %zu < 60 (names of 13-15 octets)", per);
 	nindex_free(ix);
+}
+
+/* Excluded names (the allow-list's) make no ancestor: on put, in a bulk load, through a
+ * purge rebuild, and after nindex_ancestors_rebuild when the exclusion changes. */
+static const char *excluded_suffix; /* names ending so are excluded; NULL: none */
+
+static int exclude_cb(void *ctx, const uint8_t *name, size_t len)
+{
+	(void)ctx;
+	uint8_t w[DNAME_MAX_WIRE];
+	if (!excluded_suffix)
+		return 0;
+	size_t l = rel(excluded_suffix, w);
+	return len >= l && memcmp(name + len - l, w, l) == 0;
+}
+
+static int has_anc(nindex_t *ix, const char *name)
+{
+	uint8_t w[DNAME_MAX_WIRE];
+	size_t l = rel(name, w);
+	return nindex_ancestor(ix, w, l, NULL);
+}
+
+static void excluded_names(void)
+{
+	uint8_t w[DNAME_MAX_WIRE];
+	for (int bulk = 0; bulk < 2; bulk++) {
+		excluded_suffix = "x.a.se";
+		nindex_t *ix = nindex_new();
+		nindex_set_exclude(ix, exclude_cb, NULL);
+		if (bulk)
+			nindex_bulk_begin(ix);
+		nindex_put(ix, w, rel("www.x.a.se", w), 1000, NULL);
+		nindex_put(ix, w, rel("y.b.se", w), 1000, NULL);
+		nindex_put(ix, w, rel("old.c.se", w), 500, NULL);
+		if (bulk)
+			nindex_bulk_end(ix);
+		const char *how = bulk ? "bulk" : "put";
+		ok(nindex_get(ix, w, rel("www.x.a.se", w), NULL), "%s: an excluded name is held", how);
+		ok(!has_anc(ix, "x.a.se") && !has_anc(ix, "a.se"),
+		   "%s: the parents only an excluded name has do not exist", how);
+		ok(has_anc(ix, "b.se") && has_anc(ix, "se"), "%s: the others' parents do", how);
+		excluded_suffix = NULL;
+		is_int(nindex_ancestors_rebuild(ix), 0, "%s: rebuild with nothing excluded", how);
+		ok(has_anc(ix, "x.a.se") && has_anc(ix, "a.se"), "%s: the parents are back", how);
+		excluded_suffix = "b.se";
+		is_int(nindex_ancestors_rebuild(ix), 0, "%s: rebuild with b.se excluded", how);
+		ok(!has_anc(ix, "b.se") && has_anc(ix, "a.se") && has_anc(ix, "se"),
+		   "%s: the parents follow the exclusion", how);
+		/* a purge of more than half the names rebuilds the tables */
+		is_int(nindex_purge(ix, 999), 1, "%s: purge of the oldest", how);
+		nindex_put(ix, w, rel("z.b.se", w), 2000, NULL);
+		is_int(nindex_purge(ix, 1500), 2, "%s: purge rebuilding the tables", how);
+		ok(!has_anc(ix, "b.se") && !has_anc(ix, "a.se") && !has_anc(ix, "se"),
+		   "%s: after the rebuild the excluded name still makes no parent", how);
+		nindex_free(ix);
+	}
+	excluded_suffix = NULL;
 }
 
 /* The start-up load: appended unchecked, found only after nindex_bulk_end, a name given
@@ -300,6 +359,7 @@ int main(void)
 {
 	growth_and_collisions();
 	purge_one_by_one();
+	excluded_names();
 	bulk_load();
 	time_range();
 	ageing();

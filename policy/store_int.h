@@ -1,0 +1,52 @@
+/* store_int.h -- what store.c and store_meta.c share of the store: the prepared
+ * statements, the connection's state and the error helpers. Private to policy/store*.c;
+ * every other file uses policy/store.h. */
+#ifndef NODD_STORE_INT_H
+#define NODD_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "policy/store.h"
+
+enum {
+	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
+	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
+	S_META_ADD, S_NSTMT
+};
+
+/* The meta key holding the number of rows of names, kept in the transaction that
+ * changes it (schema migration 6 counted the rows once). */
+#define STORE_NAMES_KEY "names.count"
+#define STORE_MAX_HOOKS 4
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[S_NSTMT];
+	int walking; /* inside store_each_since: its statement is in use */
+	int in_tx;   /* between store_begin and store_commit or store_rollback */
+	int insert_first; /* the last observation inserted a row: try the insert first */
+	int64_t names;           /* rows of names, with the open transaction's inserts */
+	int64_t names_committed; /* ... as committed (the meta row) */
+	int names_absolute;      /* the meta row was missing: the next commit writes it whole */
+	struct {
+		int (*pre_commit)(void *ctx);
+		void (*rolled_back)(void *ctx);
+		void *ctx;
+	} hooks[STORE_MAX_HOOKS];
+	int nhooks;
+	struct store_ckpt *ckpt; /* checkpoints on their own thread, or NULL */
+	int worker;  /* a worker's connection: waits for the lock like any other process */
+	int refused; /* the last statement was refused: a worker holds the write lock */
+	char err[512];
+};
+
+/* Record the last sqlite error with what we were doing; call before sqlite3_reset. */
+int store_fail(store_t *s, const char *what, const char *name);
+/* Step a statement that returns no rows, then make it reusable. */
+int store_run(store_t *s, sqlite3_stmt *st, const char *what, const char *name);
+/* The name count into the meta row, in the open transaction: moved by this transaction's
+ * change (whole when the row was missing at open). */
+int store_names_write(store_t *s);
+
+#endif
