@@ -62,6 +62,15 @@ def count_names(n, like):
         c.close()
 
 
+def start_while_the_worker_writes(n, named):
+    """Start n following named's zone; return once the apply worker writes its first copy."""
+    n.extra = upstream_yaml(named, key=False)
+    n.write_config()
+    n.start()
+    h.wait_for(lambda: status(n)["store_worker_writing"], 60, interval=0.01,
+               what="the apply worker to write the first copy")
+
+
 def test_main_thread_writes_do_not_wait_for_the_first_copy(tmp_path, nodd_factory, need_named):
     """Observations, an import and TCP queries made while the worker holds the store."""
     n = nodd_factory(start=False)
@@ -70,11 +79,7 @@ def test_main_thread_writes_do_not_wait_for_the_first_copy(tmp_path, nodd_factor
     imp = tmp_path / "import.txt"
     imp.write_text("".join("imp%05d.example\n" % i for i in range(IMPORTED)))
     try:
-        n.extra = upstream_yaml(named, key=False)
-        n.write_config()
-        n.start()
-        h.wait_for(lambda: status(n)["store_worker_writing"], 60, interval=0.01,
-                   what="the apply worker to write the first copy")
+        start_while_the_worker_writes(n, named)
         # at once, on three sides: an import, observations, TCP queries
         result = {}
 
@@ -184,11 +189,7 @@ def test_reload_allow_applied_when_the_first_copy_is_written(tmp_path, nodd_fact
         assert st == 200, body
         return {(e["name"], e["origin"]) for e in body["entries"]}
     try:
-        n.extra = upstream_yaml(named, key=False)
-        n.write_config()
-        n.start()
-        h.wait_for(lambda: status(n)["store_worker_writing"], 60, interval=0.01,
-                   what="the apply worker to write the first copy")
+        start_while_the_worker_writes(n, named)
         n.policy_extra["allow"] = ["later.nodtld"]
         n.write_config()
         st, body = n.api("POST", "/api/v1/reload")
