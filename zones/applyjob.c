@@ -129,6 +129,8 @@ static int write_baseline(struct applyjob *j)
 	return rc;
 }
 
+static pthread_mutex_t write_one = PTHREAD_MUTEX_INITIALIZER;
+
 static void *worker(void *arg)
 {
 	struct applyjob *j = arg;
@@ -136,8 +138,15 @@ static void *worker(void *arg)
 	j->rc = 0;
 	if (stage_sort(&j->st) < 0)
 		j->rc = nodd_fail(&j->e, NODD_E_NOMEM, "out of memory");
-	if (j->rc == 0 && !j->diff && j->nod)
+	if (j->rc == 0 && !j->diff && j->nod) {
+		/* One first copy written at a time: two zones' workers would otherwise both
+		 * take BEGIN IMMEDIATE, and the second would give up after the store's busy
+		 * wait (seconds) while the first writes for longer, failing its transfer. This
+		 * thread may wait; the main thread never takes this lock. */
+		pthread_mutex_lock(&write_one);
 		j->rc = write_baseline(j);
+		pthread_mutex_unlock(&write_one);
+	}
 	if (j->rc == 0 && j->diff) {
 		sqlite3 *db = NULL;
 		struct copy c;
