@@ -6,22 +6,17 @@
 #include <stdlib.h>
 
 #include "policy/store.h"
+#include "tests/unit/store_fixture.h"
 #include "tests/unit/tap.h"
 
 int main(void)
 {
-	char dir[] = "/tmp/nodd-storebusy-XXXXXX", path[128], cmd[160];
-	struct nodd_err e = { 0 };
-	store_t *mainst = NULL, *w = NULL;
-	if (mkdtemp(dir)) {
-		snprintf(path, sizeof path, "%s/n.db", dir);
-		mainst = store_open(path, &e);
-		w = mainst ? store_open(path, &e) : NULL;
-	}
-	ok(mainst && w, "the main and the worker's handle on one store (%s)", e.msg);
-	if (!w)
+	struct store_pair sp;
+	int opened = store_pair_open(&sp, "storebusy");
+	ok(opened == 0, "the main and the worker's handle on one store (%s)", sp.e.msg);
+	if (opened < 0)
 		return tap_done();
-	store_set_worker(w);
+	store_t *mainst = sp.main, *w = sp.worker;
 	enum store_outcome out;
 
 	ok(!store_worker_busy(), "no worker writes at first");
@@ -49,8 +44,7 @@ int main(void)
 
 	store_close(mainst);
 	store_close(w);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (store_pair_remove(&sp) < 0)
 		return 1;
 	return tap_done();
 }

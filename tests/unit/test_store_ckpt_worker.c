@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "policy/store.h"
+#include "tests/unit/store_fixture.h"
 #include "tests/unit/tap.h"
 
 #define BIG_ROWS 2000 /* of 16,000 bytes: more pages than the WAL's checkpoint threshold */
@@ -19,18 +20,13 @@ static long long file_size(const char *path)
 
 int main(void)
 {
-	char dir[] = "/tmp/nodd-storeckptw-XXXXXX", path[128], cmd[160];
-	struct nodd_err e = { 0 };
-	store_t *mainst = NULL, *w = NULL;
-	if (mkdtemp(dir)) {
-		snprintf(path, sizeof path, "%s/n.db", dir);
-		mainst = store_open(path, &e);
-		w = mainst ? store_open(path, &e) : NULL;
-	}
-	ok(mainst && w, "the main and the worker's handle on one store (%s)", e.msg);
-	if (!w)
+	struct store_pair sp;
+	int opened = store_pair_open(&sp, "storeckptw");
+	ok(opened == 0, "the main and the worker's handle on one store (%s)", sp.e.msg);
+	if (opened < 0)
 		return tap_done();
-	store_set_worker(w);
+	store_t *mainst = sp.main, *w = sp.worker;
+	const char *path = sp.path;
 	long long before = file_size(path);
 
 	store_checkpoint_defer(1);
@@ -56,8 +52,7 @@ int main(void)
 	is_int(store_lookup(mainst, "x.se", &fs, NULL, 0, NULL), 1, "the main write is held");
 
 	store_close(mainst);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
+	if (store_pair_remove(&sp) < 0)
 		return 1;
 	return tap_done();
 }
