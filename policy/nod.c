@@ -707,6 +707,27 @@ static unsigned make_versions(nod_t *nod, int64_t now, int64_t mono)
 	return mask;
 }
 
+/* Rows of the store's table of listed names that no start-up load reads any more (one
+ * slice a minute: the table is gone round in about an hour at a million names). A load
+ * reads back to the oldest version time less the largest window, or NOD_KEEP_SECS; a
+ * day more is kept so that a clock set back by less than that still finds every row. */
+#define NOD_RECENT_SLICE 16384
+#define NOD_RECENT_MARGIN 86400
+
+static void purge_recent(nod_t *nod, int64_t now)
+{
+	int64_t cut = now - NOD_KEEP_SECS;
+	for (int z = 0; z < NOD_ZONE_COUNT; z++)
+		if (nod->vtime[z] - WINDOW_MAX_SECS < cut)
+			cut = nod->vtime[z] - WINDOW_MAX_SECS;
+	int n = store_recent_purge(nod->st, cut - NOD_RECENT_MARGIN, NOD_RECENT_SLICE);
+	if (n < 0 && !store_busy(nod->st))
+		log_warn("cannot purge old rows of listed names: %s (will retry)",
+			store_errmsg(nod->st));
+	else if (n > 0)
+		log_debug("store: %d old rows of listed names purged", n);
+}
+
 unsigned nod_tick(nod_t *nod, int64_t now)
 {
 	return nod_tick_at(nod, now, mono_now());
@@ -746,6 +767,7 @@ unsigned nod_tick_at(nod_t *nod, int64_t now, int64_t mono)
 				    sizeof nod->err) < 0)
 				log_warn("%s", nod->err);
 		}
+		purge_recent(nod, now);
 		if (n > 0)
 			log_debug("index: %ld names dropped from memory", n);
 		else if (n < 0)

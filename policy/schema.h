@@ -9,7 +9,7 @@
 
 /* The schema version this build writes: the number of migrations in schema.c (checked at
  * compile time there). Bump it together with appending a migration. */
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 
 /* Bring db (borrowed) to SCHEMA_VERSION, one transaction per migration, recorded in
  * PRAGMA user_version. Refuses a database written by a newer nodd ("database schema

@@ -51,8 +51,8 @@
 static const char *const stmt_sql[S_NSTMT] = {
 	/* store_observe_kept has looked the name up first; the conflict clause keeps a row
 	 * written meanwhile by another connection. */
-	[S_INSERT] = ("INSERT INTO names(name, first_seen, source, baseline, added) "
-		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING"),
+	[S_INSERT] = ("INSERT INTO names(name, first_seen, source, baseline, added, rseq) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO NOTHING"),
 	/* The known-name path: only ever moves first_seen back. The condition sits in the
 	 * statement, so it stays right even if another connection wrote in between.
 	 * A baseline row that becomes listed takes the new "added" stamp; a listed one keeps
@@ -64,9 +64,11 @@ static const char *const stmt_sql[S_NSTMT] = {
 	[S_RESET] = ("UPDATE names SET first_seen = ?2, source = ?3, baseline = ?4, added = ?5 "
 		"WHERE name = ?1"),
 	[S_LOOKUP] = "SELECT first_seen, source, baseline FROM names WHERE name = ?1",
-	/* "baseline = 0" lets the planner use the partial covering index names_since. */
-	[S_SINCE] = ("SELECT name, first_seen, added FROM names WHERE baseline = 0 "
-		"AND first_seen > ?1 ORDER BY first_seen"),
+	/* the start-up load: recent in append order (store_each_since sorts) */
+	[S_SINCE] = "SELECT name, first_seen, added FROM recent WHERE first_seen > ?1",
+	/* ... and when rows it asks for may have been purged: every listed name */
+	[S_SINCE_ALL] = ("SELECT name, first_seen, added FROM names WHERE baseline = 0 "
+		"AND first_seen > ?1"),
 	[S_COUNT] = "SELECT count(*) FROM names",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_SET] = ("INSERT INTO meta(key, value) VALUES (?1, ?2) "
@@ -86,6 +88,14 @@ static const char *const stmt_sql[S_NSTMT] = {
 	 * apply worker's, zones/applyjob.c) may have committed names since this one read it */
 	[S_META_ADD] = ("INSERT INTO meta(key, value) VALUES (?1, ?2) "
 		"ON CONFLICT(key) DO UPDATE SET value = value + excluded.value"),
+	/* a listed name's row of recent (schema migration 12), added before its names row,
+	 * which takes its seq; dropped again when the name was there after all */
+	[S_RECENT_ADD] = "INSERT INTO recent(name, first_seen, added) VALUES (?1, ?2, ?3)",
+	[S_RECENT_DEL] = "DELETE FROM recent WHERE seq = ?1",
+	/* store_recent_purge: the end of the next ?2 rows after seq ?1, and the old ones among them */
+	[S_RECENT_NTH] = "SELECT seq FROM recent WHERE seq > ?1 ORDER BY seq LIMIT 1 OFFSET ?2",
+	[S_RECENT_PURGE] = ("DELETE FROM recent WHERE seq > ?1 AND seq <= ?2 "
+		"AND first_seen <= ?3"),
 };
 
 int store_fail(store_t *s, const char *what, const char *name)
@@ -275,6 +285,10 @@ store_t *store_open(const char *path, struct nodd_err *e)
 		goto fail;
 	}
 	s->names_committed = s->names;
+	if (store_meta_get_int(s, STORE_RECENT_FLOOR_KEY, &s->recent_floor) < 0) {
+		nodd_fail(e, NODD_E_STORE, "%s", s->err);
+		goto fail;
+	}
 	return s;
 fail:
 	store_close(s);
@@ -418,16 +432,44 @@ static int store_find(store_t *s, const char *name, struct store_kept *kept)
 	return store_lookup(s, name, &kept->first_seen, NULL, 0, &kept->baseline);
 }
 
-/* Insert a new row; 1 inserted, 0 when a row was there after all, -1 error. */
+/* A listed name's row of recent; its seq into *seq. */
+static int store_recent_add(store_t *s, const char *name, int64_t first_seen, int64_t added,
+	int64_t *seq)
+{
+	sqlite3_stmt *st = s->st[S_RECENT_ADD];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, first_seen);
+	if (added == STORE_ADDED_UNKNOWN)
+		sqlite3_bind_null(st, 3);
+	else
+		sqlite3_bind_int64(st, 3, added);
+	if (store_run(s, st, "insert", name) < 0)
+		return -1;
+	*seq = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/* Insert a new row (a listed one with its row of recent); 1 inserted, 0 when a row was
+ * there after all, -1 error. */
 static int store_insert(store_t *s, const char *name, int64_t first_seen, const char *source,
 	int baseline, int64_t added)
 {
+	int64_t seq = 0;
+	if (!baseline && store_recent_add(s, name, first_seen, added, &seq) < 0)
+		return -1;
 	sqlite3_stmt *st = s->st[S_INSERT];
 	store_bind_row(st, name, first_seen, source, baseline, added);
+	if (!baseline)
+		sqlite3_bind_int64(st, 6, seq);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
-	if (sqlite3_changes(s->db) != 1)
-		return 0;
+	if (sqlite3_changes(s->db) != 1) {
+		if (baseline)
+			return 0;
+		st = s->st[S_RECENT_DEL];
+		sqlite3_bind_int64(st, 1, seq);
+		return store_run(s, st, "insert", name) < 0 ? -1 : 0;
+	}
 	s->names++;
 	return 1;
 }
@@ -561,7 +603,8 @@ int store_insert_new_many(store_t *s, const char *const *names, size_t n, int64_
 		return 0;
 	if (store_write_open(s, names[0], &own) < 0)
 		return -1;
-	sqlite3_stmt *st = n >= STORE_MANY_BLOCK ? store_many_stmt(s) : NULL;
+	/* the blocks are for baseline names; a listed name needs its row of recent first */
+	sqlite3_stmt *st = n >= STORE_MANY_BLOCK && baseline ? store_many_stmt(s) : NULL;
 	if (st)
 		store_bind_row(st, names[0], first_seen, source, baseline, added);
 	int64_t total = 0;
@@ -573,7 +616,7 @@ int store_insert_new_many(store_t *s, const char *const *names, size_t n, int64_
 		total += k;
 		s->names += k;
 	}
-	int failed = st ? i + STORE_MANY_BLOCK <= n : n >= STORE_MANY_BLOCK;
+	int failed = st ? i + STORE_MANY_BLOCK <= n : n >= STORE_MANY_BLOCK && baseline;
 	sqlite3_finalize(st);
 	for (; !failed && i < n; i++) { /* the rest, one by one */
 		int k = store_insert(s, names[i], first_seen, source, baseline, added);
@@ -646,6 +689,91 @@ static void set_cache_kib(store_t *s, int kib)
 	sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
 }
 
+/* The rows of a load, held to be sorted: recent is in the order names were listed, the
+ * index wants them in first_seen order. A name is kept as its stamp (8 bytes), its text
+ * and a NUL in one arena; rows[] holds each one's first_seen and arena offset. */
+struct load_set {
+	char *arena;
+	size_t len, cap;
+	struct load_row { int64_t fs; size_t off; } *rows, *tmp;
+	size_t n, rcap;
+};
+
+static int load_push(struct load_set *ls, const char *name, int64_t fs, int64_t added)
+{
+	size_t nl = strlen(name) + 1, need = sizeof added + nl;
+	if (ls->len + need > ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 1 << 20;
+		while (cap < ls->len + need)
+			cap *= 2;
+		char *a = realloc(ls->arena, cap);
+		if (!a)
+			return -1;
+		ls->arena = a;
+		ls->cap = cap;
+	}
+	if (ls->n == ls->rcap) {
+		size_t cap = ls->rcap ? ls->rcap * 2 : 1 << 15;
+		struct load_row *r = realloc(ls->rows, cap * sizeof *r);
+		if (!r)
+			return -1;
+		ls->rows = r;
+		ls->rcap = cap;
+	}
+	memcpy(ls->arena + ls->len, &added, sizeof added);
+	memcpy(ls->arena + ls->len + sizeof added, name, nl);
+	ls->rows[ls->n].fs = fs;
+	ls->rows[ls->n++].off = ls->len;
+	ls->len += need;
+	return 0;
+}
+
+/* Stable sort of the rows by first_seen: an LSD radix sort over the bits that differ
+ * (11 a pass: a day of seconds is two passes). Rows already in order (names stored as
+ * they were seen) cost one check. qsort would need a tie-break to be stable and is about
+ * five times slower on a million rows. */
+static int load_sort(struct load_set *ls)
+{
+	size_t n = ls->n;
+	int sorted = 1;
+	int64_t lo = n ? ls->rows[0].fs : 0, hi = lo;
+	for (size_t i = 1; i < n; i++) {
+		int64_t f = ls->rows[i].fs;
+		sorted &= f >= ls->rows[i - 1].fs;
+		lo = f < lo ? f : lo;
+		hi = f > hi ? f : hi;
+	}
+	if (sorted)
+		return 0;
+	ls->tmp = malloc(n * sizeof *ls->tmp);
+	if (!ls->tmp)
+		return -1;
+	uint64_t range = (uint64_t)hi - (uint64_t)lo;
+	struct load_row *from = ls->rows, *to = ls->tmp;
+	for (int shift = 0; shift < 64 && (range >> shift); shift += 11) {
+		size_t count[2049] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((((uint64_t)from[i].fs - (uint64_t)lo) >> shift) & 2047) + 1]++;
+		for (int d = 0; d < 2048; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++)
+			to[count[(((uint64_t)from[i].fs - (uint64_t)lo) >> shift) & 2047]++] = from[i];
+		struct load_row *t = from;
+		from = to;
+		to = t;
+	}
+	ls->rows = from; /* the other array is freed with tmp */
+	ls->tmp = to;
+	return 0;
+}
+
+static void load_free(struct load_set *ls)
+{
+	free(ls->arena);
+	free(ls->rows);
+	free(ls->tmp);
+}
+
 int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 {
 	/* One prepared statement: a callback calling back in would reset it mid-walk. */
@@ -653,33 +781,90 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 		snprintf(s->err, sizeof s->err, "store: load names: store_each_since is not reentrant");
 		return -1;
 	}
-	sqlite3_stmt *st = s->st[S_SINCE];
+	/* rows the purge may have taken (the clock went back since): every listed name,
+	 * a walk over the whole table */
+	int all = since < s->recent_floor;
+	if (all)
+		log_warn("store: loading names since %lld, before the purged %lld: reading every "
+			"name", (long long)since, (long long)s->recent_floor);
+	sqlite3_stmt *st = s->st[all ? S_SINCE_ALL : S_SINCE];
 	sqlite3_bind_int64(st, 1, since);
 	s->walking = 1;
-	/* One pass over the index, each page read once: a small cache does, and the process
-	 * does not peak at the whole index on top of what the caller builds from it. */
+	/* One pass over the table, each page read once: a small cache does, and the process
+	 * does not peak at the whole table on top of what the caller builds from it. */
 	set_cache_kib(s, STORE_WALK_CACHE_KIB);
+	struct load_set ls = { 0 };
 	int rc, ret = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(st, 0);
 		int64_t added = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_ADDED_UNKNOWN :
 			sqlite3_column_int64(st, 2);
-		ret = cb(ctx, name ? (const char *)name : "", sqlite3_column_int64(st, 1), added);
-		if (ret)
+		if (load_push(&ls, name ? (const char *)name : "", sqlite3_column_int64(st, 1),
+			    added) < 0) {
+			ret = -1;
+			snprintf(s->err, sizeof s->err, "store: load names: out of memory");
 			break;
+		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = store_fail(s, "load names", NULL);
-	s->walking = 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	/* Those pages are not read again: give them back, and the heap they leave. */
 	sqlite3_db_release_memory(s->db);
 	set_cache_kib(s, STORE_CACHE_KIB);
+	if (ret == 0 && load_sort(&ls) < 0) {
+		ret = -1;
+		snprintf(s->err, sizeof s->err, "store: load names: out of memory");
+	}
+	for (size_t i = 0; ret == 0 && i < ls.n; i++) {
+		int64_t added;
+		memcpy(&added, ls.arena + ls.rows[i].off, sizeof added);
+		ret = cb(ctx, ls.arena + ls.rows[i].off + sizeof added, ls.rows[i].fs, added);
+	}
+	s->walking = 0;
+	load_free(&ls);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
 	return ret;
+}
+
+int store_recent_purge(store_t *s, int64_t before, int rows)
+{
+	if (s->in_tx || rows < 1)
+		return 0;
+	sqlite3_stmt *st = s->st[S_RECENT_NTH];
+	sqlite3_bind_int64(st, 1, s->purge_at);
+	sqlite3_bind_int(st, 2, rows - 1);
+	int rc = sqlite3_step(st);
+	int64_t end = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : INT64_MAX;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_fail(s, "purge recent names", NULL);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (store_begin(s) < 0)
+		return -1;
+	int ok = 1;
+	if (before > s->recent_floor) /* first: a load asking for purged rows reads names */
+		ok = store_meta_set_int(s, STORE_RECENT_FLOOR_KEY, before) == 0;
+	st = s->st[S_RECENT_PURGE];
+	sqlite3_bind_int64(st, 1, s->purge_at);
+	sqlite3_bind_int64(st, 2, end);
+	sqlite3_bind_int64(st, 3, before);
+	ok = ok && store_run(s, st, "purge recent names", NULL) == 0;
+	int gone = ok ? sqlite3_changes(s->db) : 0;
+	if (!ok || store_commit(s) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	if (before > s->recent_floor)
+		s->recent_floor = before;
+	/* the end of the table: the next call starts over from its front */
+	s->purge_at = end == INT64_MAX ? 0 : end;
+	return gone;
 }
 
 int store_version_add(store_t *s, int zone, uint32_t serial, int64_t vtime)

@@ -112,8 +112,9 @@ size_t store_sql_rows(char *out, size_t cap, const char *head, const char *row, 
  * without looking each up first: one INSERT per block of names. Each of names[0..n) not
  * held is inserted as store_observe would, and held[i] (n bytes) set to 0; held[i] is 1
  * for a name held already (nothing written for it: the caller goes on with
- * store_observe_kept). names must be distinct. Returns the number inserted, or -1 on
- * error. */
+ * store_observe_kept). names must be distinct. Listed names (baseline 0) are inserted
+ * one by one, each with its row of the table of listed names. Returns the number
+ * inserted, or -1 on error. */
 int store_insert_new_many(store_t *st, const char *const *names, size_t n, int64_t first_seen,
 	const char *source, int baseline, int64_t added, unsigned char *held);
 
@@ -137,10 +138,20 @@ int store_ct_candidate(store_t *st, const char *name, int64_t *first_seen, int *
 int store_lookup(store_t *st, const char *name, int64_t *first_seen, char *source,
 	size_t srclen, int *baseline);
 
-/* Call cb for every non-baseline name with first_seen > since, in first_seen order.
- * cb returns 0 to go on, non-zero to stop (then store_each_since returns that value). */
+/* Call cb for every non-baseline name with first_seen > since, in first_seen order (names
+ * of the same second in the order they were listed). The rows are read from the table of
+ * listed names (recent) and sorted in memory first: about 40 bytes a name while it runs.
+ * When since is older than what store_recent_purge may have removed, every row of names
+ * is read instead (slower, same result). cb returns 0 to go on, non-zero to stop (then
+ * store_each_since returns that value). */
 typedef int (*store_name_cb)(void *ctx, const char *name, int64_t first_seen, int64_t added);
 int store_each_since(store_t *st, int64_t since, store_name_cb cb, void *ctx);
+
+/* Remove, among the next `rows` rows of the table of listed names (a cursor goes round the
+ * table, one slice a call), those with first_seen <= before: no later store_each_since
+ * needs them. Its own transaction (nothing done inside another). Returns the number of
+ * rows removed, or -1 (the store's error; nothing changed). */
+int store_recent_purge(store_t *st, int64_t before, int rows);
 
 /* The versions of the published zones (zone index as in policy/nod.h, serial, version
  * time), kept for the IXFR history: add (or replace the serial of a vtime), drop those

@@ -12,13 +12,17 @@
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
 	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
-	S_META_ADD, S_NSTMT
+	S_META_ADD, S_RECENT_ADD, S_RECENT_DEL, S_SINCE_ALL, S_RECENT_NTH, S_RECENT_PURGE,
+	S_NSTMT
 };
 
 /* The meta key holding the number of rows of names, kept in the transaction that
  * changes it (schema migration 6 counted the rows once). */
 #define STORE_NAMES_KEY "names.count"
 #define STORE_MAX_HOOKS 4
+/* The meta key holding the first_seen up to which store_recent_purge may have taken rows
+ * of recent (schema migration 12). */
+#define STORE_RECENT_FLOOR_KEY "recent.floor"
 
 struct store {
 	sqlite3 *db;
@@ -36,6 +40,8 @@ struct store {
 	} hooks[STORE_MAX_HOOKS];
 	int nhooks;
 	struct store_ckpt *ckpt; /* checkpoints on their own thread, or NULL */
+	int64_t recent_floor; /* rows of recent with first_seen <= this may be purged */
+	int64_t purge_at;     /* store_recent_purge goes on after this seq of recent */
 	int worker;  /* a worker's connection: waits for the lock like any other process */
 	int refused; /* the last statement was refused: a worker holds the write lock */
 	char err[512];

@@ -79,22 +79,6 @@ int main(void)
 	store_observe(st, "old.se", 100, "api", 0, 150, NULL, &so);
 	is_int(store_count(st), 4, "count");
 	is_int(store_names(st), 4, "the kept count agrees");
-	/* the start-up load (store_each_since's statement) reads the index alone, in
-	 * first_seen order, without a lookup into the table per row */
-	{
-		sqlite3_stmt *plan = NULL;
-		char detail[512] = "";
-		if (sqlite3_prepare_v2(store_db(st), "EXPLAIN QUERY PLAN SELECT name, first_seen, "
-			"added FROM names WHERE baseline = 0 AND first_seen > ?1 ORDER BY first_seen",
-			-1, &plan, NULL) == SQLITE_OK)
-			while (sqlite3_step(plan) == SQLITE_ROW)
-				snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s;",
-					(const char *)sqlite3_column_text(plan, 3));
-		sqlite3_finalize(plan);
-		ok(strstr(detail, "COVERING INDEX names_since") && !strstr(detail, "TEMP B-TREE"),
-			"the load is one scan of a covering index (%s)", detail);
-	}
-
 	struct acc a = { 0 };
 	is_int(store_each_since(st, 200, collect, &a), 0, "each since");
 	is_int(a.n, 2, "baseline and older names left out");
@@ -236,6 +220,10 @@ int main(void)
 	store_close(store_open(old10, &err));
 	sqlite3_open(old10, &db);
 	ok(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'outbox.batch_rows';"
+		"DROP TRIGGER names_recent_update;"
+		"DROP TABLE recent; ALTER TABLE names DROP COLUMN rseq;"
+		"CREATE INDEX names_since ON names(first_seen, name, added, baseline)"
+		" WHERE baseline = 0;"
 		"PRAGMA user_version = 10;", NULL, NULL, NULL) == SQLITE_OK, "a version 10 database");
 	sqlite3_close(db);
 	st = store_open(old10, &err);
@@ -246,7 +234,7 @@ int main(void)
 	sqlite3_open(old10, &db);
 	sqlite3_stmt *uv;
 	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &uv, NULL);
-	ok(sqlite3_step(uv) == SQLITE_ROW && sqlite3_column_int(uv, 0) == 11, "at version 11");
+	ok(sqlite3_step(uv) == SQLITE_ROW && sqlite3_column_int(uv, 0) == sv, "at the version of this build");
 	sqlite3_finalize(uv);
 	sqlite3_close(db);
 
