@@ -114,8 +114,8 @@ int nod_confirm_ct(nod_t *nod, const char *domain, int64_t now, const struct nod
 			return fail(nod, db);
 		/* listed when read (ct.list: all): out of the zones now, and for good (a
 		 * baseline row is never loaded into the index nor listed again) */
-		if (listed && (exec_bind(db, "UPDATE names SET baseline = 1 WHERE name = ?1",
-				      domain) < 0 || nod_unhold(nod, domain, now) < 0))
+		if (listed && (store_unlist(nod_store(nod), domain) < 0 ||
+				      nod_unhold(nod, domain, now) < 0))
 			return fail(nod, db);
 		*res = NOD_CONFIRM_KNOWN;
 		(*(c->zone ? &stats.known_zone : &stats.known_rdap))++;

@@ -88,15 +88,22 @@ static const char *const stmt_sql[S_NSTMT] = {
 	 * apply worker's, zones/applyjob.c) may have committed names since this one read it */
 	[S_META_ADD] = ("INSERT INTO meta(key, value) VALUES (?1, ?2) "
 		"ON CONFLICT(key) DO UPDATE SET value = value + excluded.value"),
-	/* a listed name's row of recent (schema migration 12), added before its names row,
-	 * which takes its seq; dropped again when the name was there after all */
-	[S_RECENT_ADD] = "INSERT INTO recent(name, first_seen, added) VALUES (?1, ?2, ?3)",
-	[S_RECENT_DEL] = "DELETE FROM recent WHERE seq = ?1",
+	/* a listed name's row of recent (schema migration 12), with the seq its names row
+	 * was given (store_recent_flush writes most of them 64 to a statement) */
+	[S_RECENT_ADD] = ("INSERT INTO recent(seq, name, first_seen, added) "
+		"VALUES (?1, ?2, ?3, ?4)"),
+	[S_RECENT_MAX] = "SELECT coalesce(max(seq), 0) + 1 FROM recent",
+	/* a listed name made baseline (a CT candidate the registry knew): out of recent by
+	 * the trigger */
+	[S_UNLIST] = "UPDATE names SET baseline = 1 WHERE name = ?1 AND baseline = 0",
 	/* store_recent_purge: the end of the next ?2 rows after seq ?1, and the old ones among them */
 	[S_RECENT_NTH] = "SELECT seq FROM recent WHERE seq > ?1 ORDER BY seq LIMIT 1 OFFSET ?2",
 	[S_RECENT_PURGE] = ("DELETE FROM recent WHERE seq > ?1 AND seq <= ?2 "
 		"AND first_seen <= ?3"),
 };
+
+static int store_recent_flush(store_t *s);
+static void store_recent_forget(store_t *s);
 
 int store_fail(store_t *s, const char *what, const char *name)
 {
@@ -232,6 +239,7 @@ void store_close(store_t *s)
 	store_ckpt_stop(s->ckpt);
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->rblock);
 	/* Statements other modules prepared on store_db() must be finalized by then; if
 	 * not, sqlite3_close_v2 still releases the handle once they are. */
 	sqlite3_close_v2(s->db);
@@ -322,6 +330,7 @@ int store_schema_version(store_t *s)
 int store_begin(store_t *s)
 {
 	s->refused = 0; /* kept until the next begin: a rollback after it does not clear it */
+	store_recent_forget(s);
 	int rc = store_run(s, s->st[S_BEGIN], "begin", NULL);
 	s->in_tx = rc == 0;
 	return rc;
@@ -356,6 +365,8 @@ void store_off_commit(store_t *s, void *ctx)
 int store_commit(store_t *s)
 {
 	if (s->in_tx) {
+		if (store_recent_flush(s) < 0)
+			return -1;
 		/* the deferred writes belong to the transaction: made before COMMIT */
 		for (int i = 0; i < s->nhooks; i++)
 			if (s->hooks[i].pre_commit && s->hooks[i].pre_commit(s->hooks[i].ctx) < 0) {
@@ -369,6 +380,7 @@ int store_commit(store_t *s)
 	if (store_run(s, s->st[S_COMMIT], "commit", NULL) < 0)
 		return -1; /* still open: the caller rolls back */
 	s->in_tx = 0;
+	s->rnext = 0;
 	if (s->names != s->names_committed)
 		s->names_absolute = 0;
 	s->names_committed = s->names;
@@ -379,6 +391,7 @@ int store_rollback(store_t *s)
 {
 	int rc = store_run(s, s->st[S_ROLLBACK], "rollback", NULL);
 	s->in_tx = 0;
+	store_recent_forget(s);
 	s->names = s->names_committed;
 	for (int i = 0; i < s->nhooks; i++)
 		if (s->hooks[i].rolled_back)
@@ -432,21 +445,104 @@ static int store_find(store_t *s, const char *name, struct store_kept *kept)
 	return store_lookup(s, name, &kept->first_seen, NULL, 0, &kept->baseline);
 }
 
-/* A listed name's row of recent; its seq into *seq. */
-static int store_recent_add(store_t *s, const char *name, int64_t first_seen, int64_t added,
-	int64_t *seq)
+/* ---- the rows of recent (schema migration 12) ----
+ * A listed name's names row takes the next seq (store_recent_seq) and its row of recent
+ * waits in s->rp to be written with others, one statement for 64 rows: a statement a name
+ * was a seventh of an import's time. The rows are written before anything that reads
+ * recent or updates names (whose trigger writes recent, taking seqs too: the count is read
+ * again after it) and before the commit. */
+#define STORE_RECENT_BLOCK ((int)(sizeof ((store_t *)0)->rp / sizeof ((store_t *)0)->rp[0]))
+
+static void recent_bind(sqlite3_stmt *st, int first, const store_t *s, int i)
 {
-	sqlite3_stmt *st = s->st[S_RECENT_ADD];
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, first_seen);
-	if (added == STORE_ADDED_UNKNOWN)
-		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, first, s->rp[i].seq);
+	sqlite3_bind_text(st, first + 1, s->rpa + s->rp[i].off, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, first + 2, s->rp[i].first_seen);
+	if (s->rp[i].added == STORE_ADDED_UNKNOWN)
+		sqlite3_bind_null(st, first + 3);
 	else
-		sqlite3_bind_int64(st, 3, added);
-	if (store_run(s, st, "insert", name) < 0)
-		return -1;
-	*seq = sqlite3_last_insert_rowid(s->db);
+		sqlite3_bind_int64(st, first + 3, s->rp[i].added);
+}
+
+static int store_recent_flush(store_t *s)
+{
+	int i = 0, rc = 0;
+	if (s->nrp == STORE_RECENT_BLOCK) {
+		if (!s->rblock) {
+			char sql[64 + STORE_RECENT_BLOCK * 32];
+			size_t o = store_sql_rows(sql, sizeof sql,
+				"INSERT INTO recent(seq, name, first_seen, added) VALUES ",
+				"(?#, ?#, ?#, ?#)", STORE_RECENT_BLOCK, 1, "");
+			if (!o || sqlite3_prepare_v3(s->db, sql, (int)o, SQLITE_PREPARE_PERSISTENT,
+				    &s->rblock, NULL) != SQLITE_OK)
+				return store_fail(s, "prepare", NULL);
+		}
+		for (; i < STORE_RECENT_BLOCK; i++)
+			recent_bind(s->rblock, 1 + 4 * i, s, i);
+		rc = store_run(s, s->rblock, "insert", s->rpa);
+	}
+	for (; rc == 0 && i < s->nrp; i++) {
+		recent_bind(s->st[S_RECENT_ADD], 1, s, i);
+		rc = store_run(s, s->st[S_RECENT_ADD], "insert", s->rpa + s->rp[i].off);
+	}
+	s->nrp = 0;
+	s->rpa_len = 0;
+	return rc;
+}
+
+/* The seq for a listed name's row. */
+static int store_recent_seq(store_t *s, int64_t *seq)
+{
+	if (!s->rnext) {
+		sqlite3_stmt *st = s->st[S_RECENT_MAX];
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			s->rnext = sqlite3_column_int64(st, 0);
+		else
+			store_fail(s, "insert", NULL);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return -1;
+	}
+	*seq = s->rnext++;
 	return 0;
+}
+
+static int store_recent_push(store_t *s, const char *name, int64_t seq, int64_t first_seen,
+	int64_t added)
+{
+	size_t nl = strlen(name) + 1;
+	if (s->rpa_len + nl > sizeof s->rpa && store_recent_flush(s) < 0)
+		return -1;
+	struct store_recent_row *r = &s->rp[s->nrp++];
+	r->seq = seq;
+	r->first_seen = first_seen;
+	r->added = added;
+	r->off = s->rpa_len;
+	memcpy(s->rpa + s->rpa_len, name, nl);
+	s->rpa_len += nl;
+	return s->nrp == STORE_RECENT_BLOCK ? store_recent_flush(s) : 0;
+}
+
+/* Before a statement that updates names (its trigger writes recent): the rows waiting
+ * first; after it, the next seq is read again. */
+static int store_update_names(store_t *s, sqlite3_stmt *st, const char *what, const char *name)
+{
+	if (store_recent_flush(s) < 0) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	int rc = store_run(s, st, what, name);
+	s->rnext = 0;
+	return rc;
+}
+
+static void store_recent_forget(store_t *s)
+{
+	s->nrp = 0;
+	s->rpa_len = 0;
+	s->rnext = 0;
 }
 
 /* Insert a new row (a listed one with its row of recent); 1 inserted, 0 when a row was
@@ -455,7 +551,7 @@ static int store_insert(store_t *s, const char *name, int64_t first_seen, const 
 	int baseline, int64_t added)
 {
 	int64_t seq = 0;
-	if (!baseline && store_recent_add(s, name, first_seen, added, &seq) < 0)
+	if (!baseline && store_recent_seq(s, &seq) < 0)
 		return -1;
 	sqlite3_stmt *st = s->st[S_INSERT];
 	store_bind_row(st, name, first_seen, source, baseline, added);
@@ -463,13 +559,10 @@ static int store_insert(store_t *s, const char *name, int64_t first_seen, const 
 		sqlite3_bind_int64(st, 6, seq);
 	if (store_run(s, st, "insert", name) < 0)
 		return -1;
-	if (sqlite3_changes(s->db) != 1) {
-		if (baseline)
-			return 0;
-		st = s->st[S_RECENT_DEL];
-		sqlite3_bind_int64(st, 1, seq);
-		return store_run(s, st, "insert", name) < 0 ? -1 : 0;
-	}
+	if (sqlite3_changes(s->db) != 1)
+		return 0; /* the seq stays unused: a gap in recent costs nothing */
+	if (!baseline && store_recent_push(s, name, seq, first_seen, added) < 0)
+		return -1;
 	s->names++;
 	return 1;
 }
@@ -510,7 +603,7 @@ static int store_observe_tx(store_t *s, const char *name, int64_t first_seen,
 	/* Known: the earliest observation wins, with its source and baseline flag. */
 	sqlite3_stmt *st = s->st[S_LOWER];
 	store_bind_row(st, name, first_seen, source, baseline, added);
-	if (store_run(s, st, "update", name) < 0)
+	if (store_update_names(s, st, "update", name) < 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 1) {
 		kept->first_seen = first_seen;
@@ -652,7 +745,7 @@ int store_reset(store_t *s, const char *name, int64_t first_seen, const char *so
 		*out = STORE_RESET;
 		sqlite3_stmt *st = s->st[S_RESET];
 		store_bind_row(st, name, first_seen, source, 0, added);
-		rc = store_run(s, st, "reset", name);
+		rc = store_update_names(s, st, "reset", name);
 	}
 	return store_write_close(s, own, rc);
 }
@@ -781,6 +874,8 @@ int store_each_since(store_t *s, int64_t since, store_name_cb cb, void *ctx)
 		snprintf(s->err, sizeof s->err, "store: load names: store_each_since is not reentrant");
 		return -1;
 	}
+	if (store_recent_flush(s) < 0)
+		return -1;
 	/* rows the purge may have taken (the clock went back since): every listed name,
 	 * a walk over the whole table */
 	int all = since < s->recent_floor;
@@ -916,7 +1011,14 @@ int store_list(store_t *s, const char *name, int64_t added)
 	sqlite3_stmt *st = s->st[S_LIST];
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, added);
-	return store_run(s, st, "list", name);
+	return store_update_names(s, st, "list", name);
+}
+
+int store_unlist(store_t *s, const char *name)
+{
+	sqlite3_stmt *st = s->st[S_UNLIST];
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return store_update_names(s, st, "unlist", name);
 }
 
 int store_ct_candidate(store_t *s, const char *name, int64_t *first_seen, int *listed)

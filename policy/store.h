@@ -129,6 +129,10 @@ int store_reset(store_t *st, const char *name, int64_t first_seen, const char *s
  * its first_seen). 0 (also when it was not baseline) or -1. */
 int store_list(store_t *st, const char *name, int64_t added);
 
+/* A listed name becomes baseline (a CT candidate its registry knew): never loaded into
+ * the index nor listed again. 0 (also when it was baseline or absent) or -1. */
+int store_unlist(store_t *st, const char *name);
+
 /* A CT candidate not confirmed yet (table ct_candidate, written by ct/): 1 with its
  * first_seen and whether it is listed, 0 when name is none, -1 on error. */
 int store_ct_candidate(store_t *st, const char *name, int64_t *first_seen, int *listed);

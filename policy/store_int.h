@@ -12,8 +12,8 @@
 enum {
 	S_INSERT, S_LOWER, S_RESET, S_LOOKUP, S_SINCE, S_COUNT, S_META_GET, S_META_SET,
 	S_VER_ADD, S_VER_TRIM, S_VER_EACH, S_BEGIN, S_COMMIT, S_ROLLBACK, S_LIST, S_CT_CAND,
-	S_META_ADD, S_RECENT_ADD, S_RECENT_DEL, S_SINCE_ALL, S_RECENT_NTH, S_RECENT_PURGE,
-	S_NSTMT
+	S_META_ADD, S_RECENT_ADD, S_RECENT_MAX, S_SINCE_ALL, S_RECENT_NTH, S_RECENT_PURGE,
+	S_UNLIST, S_NSTMT
 };
 
 /* The meta key holding the number of rows of names, kept in the transaction that
@@ -41,6 +41,15 @@ struct store {
 	int nhooks;
 	struct store_ckpt *ckpt; /* checkpoints on their own thread, or NULL */
 	int64_t recent_floor; /* rows of recent with first_seen <= this may be purged */
+	/* Rows of recent for the names this transaction listed, written a block at a time
+	 * (store.c: store_recent_flush); their seqs are counted from rnext (0: not read yet
+	 * in this transaction, which holds the write lock: no other connection takes one). */
+	struct store_recent_row { int64_t seq, first_seen, added; size_t off; } rp[64];
+	int nrp;
+	char rpa[64 * 256]; /* their names, NUL-terminated, at rp[i].off */
+	size_t rpa_len;
+	int64_t rnext;
+	sqlite3_stmt *rblock; /* INSERT of 64 rows, prepared on first use */
 	int64_t purge_at;     /* store_recent_purge goes on after this seq of recent */
 	int worker;  /* a worker's connection: waits for the lock like any other process */
 	int refused; /* the last statement was refused: a worker holds the write lock */

@@ -154,6 +154,45 @@ int main(void)
 		(int)one_int(db, "SELECT count(*) FROM names WHERE baseline = 0"),
 		"as many rows as listed names");
 
+	/* in one transaction: names waiting for their rows, a rewrite (whose trigger takes a
+	 * seq) in between, more names after it; a name made baseline by the store */
+	is_int(store_begin(st), 0, "a transaction");
+	for (int i = 0; i < 10; i++) {
+		char nm[16];
+		snprintf(nm, sizeof nm, "t%d.se", i);
+		store_observe(st, nm, 8500 + i, "api", 0, 8600, NULL, &so);
+	}
+	store_observe(st, "t3.se", 8400, "api", 0, 8700, NULL, &so);
+	is_int((int)so, STORE_LOWERED, "one of them lowered");
+	for (int i = 10; i < 20; i++) {
+		char nm[16];
+		snprintf(nm, sizeof nm, "t%d.se", i);
+		store_observe(st, nm, 8500 + i, "api", 0, 8600, NULL, &so);
+	}
+	is_int(store_unlist(st, "t5.se"), 0, "one made baseline");
+	is_int(store_commit(st), 0, "committed");
+	is_int((int)one_int(db, "SELECT count(*) FROM recent WHERE name LIKE 't%'"), 19,
+		"a row for each listed one");
+	ok(rseq_right(st, "t3.se") && rseq_right(st, "t0.se") && rseq_right(st, "t19.se") &&
+		rows_of(st, "t5.se") == 0, "each the row its rseq names; none for the baseline one");
+	is_int((int)one_int(db, "SELECT count(*) FROM recent WHERE name = 't3.se' AND "
+		"first_seen = 8400 AND added = 8600"), 1,
+		"the lowered one's row: the new time, the stamp kept");
+	/* rolled back: neither the names nor their rows */
+	store_begin(st);
+	store_observe(st, "gone1.se", 8800, "api", 0, 8900, NULL, &so);
+	store_observe(st, "gone2.se", 8800, "api", 0, 8900, NULL, &so);
+	store_rollback(st);
+	is_int(rows_of(st, "gone1.se") + rows_of(st, "gone2.se"), 0, "a rollback writes no row");
+	store_observe(st, "after.se", 8800, "api", 0, 8900, NULL, &so);
+	ok(rows_of(st, "after.se") == 1 && rseq_right(st, "after.se"), "and the next name gets its own");
+	sqlite3_exec(db, "DELETE FROM names WHERE name LIKE 't%' OR name = 'after.se';"
+		"DELETE FROM recent WHERE name LIKE 't%' OR name = 'after.se';"
+		"UPDATE meta SET value = value - 21 WHERE key = 'names.count'", NULL, NULL, NULL);
+	store_close(st);
+	st = store_open(path, &err);
+	db = store_db(st);
+
 	/* the purge: a slice at a time from a cursor going round the table */
 	int64_t before_rows = one_int(db, "SELECT count(*) FROM recent");
 	int gone = 0, r;
