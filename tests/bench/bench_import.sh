@@ -6,7 +6,8 @@
 # file again (every name known), imports as many other names with --baseline (a list of
 # domains that exist today: known, never listed or streamed), then times
 # GET /api/v1/status and GET /metrics. Prints
-# names/s of both imports and the status and metrics times. Uses only 127.0.0.1 and ports
+# names/s of the imports, the longest status answer during the first, and the status and
+# metrics times. Uses only 127.0.0.1 and ports
 # the kernel picks; stops what it started by PID. The figures are for comparison, not a
 # pass/fail test: it exits 0 whenever the harness itself worked.
 #
@@ -116,8 +117,33 @@ import() {
 		log "import $1 failed:"; cat "$TMP/import.$1.log" "$TMP/nodd.log" >&2; exit 1; }
 }
 ctl_cpu() { awk '{ printf "%.2f", $1 + $2 }' "$TMP/import.$1.cpu"; }
+# While the new names go in, GET /api/v1/status every 10 ms on one connection: each batch
+# is one transaction on nodd's event loop, so the longest answer is how long a batch held it.
+poll_start() {
+	"$PY" - "$HPORT" "$TMP/poll.stop" > "$TMP/poll.out" <<'PYEOF' &
+import http.client, os, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+worst, n = 0.0, 0
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+while not os.path.exists(stop):
+    t = time.monotonic()
+    c.request("GET", "/api/v1/status")
+    c.getresponse().read()
+    worst, n = max(worst, time.monotonic() - t), n + 1
+    time.sleep(0.01)
+print("%.0f %d" % (worst * 1000, n))
+PYEOF
+	POLL_PID=$!
+}
+poll_stop() {
+	touch "$TMP/poll.stop"
+	wait "$POLL_PID"
+	read -r POLL_MS POLL_N < "$TMP/poll.out"
+}
 perf_start 1
+poll_start
 w0=$(nodd_wait); c0=$(nodd_cpu); t0=$(now_ns); import first "$TMP/data/names.txt"; t1=$(now_ns); c1=$(nodd_cpu); w1=$(nodd_wait)
+poll_stop
 perf_stop
 perf_start 2
 c2=$(nodd_cpu); t2=$(now_ns); import again "$TMP/data/names.txt"; t3=$(now_ns); c3=$(nodd_cpu)
@@ -146,6 +172,7 @@ sed 's/^/    /' "$TMP/import.first.log" "$TMP/import.again.log" "$TMP/import.bas
 cpu() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 echo "import of $NAMES new names:   $(secs "$t0" "$t1") s, $(rate "$NAMES" "$t0" "$t1") names/s" \
 	"(CPU: nodd $(cpu "$c0" "$c1") s, noddctl $(ctl_cpu first) s; nodd waited $(cpu "$w0" "$w1") s for a core)"
+echo "  longest GET /api/v1/status during it: $POLL_MS ms (of $POLL_N; a batch holds the event loop)"
 echo "import of $NAMES known names: $(secs "$t2" "$t3") s, $(rate "$NAMES" "$t2" "$t3") names/s" \
 	"(CPU: nodd $(cpu "$c2" "$c3") s, noddctl $(ctl_cpu again) s)"
 echo "import --baseline of $NAMES other names: $(secs "$t4" "$t5") s, $(rate "$NAMES" "$t4" "$t5") names/s" \
