@@ -511,9 +511,12 @@ def test_kill9_during_a_sliced_commit_loses_nothing_and_repeats_nothing(logs, no
     total, ahead, slice_ = (2061, 1024, 2) if tiled else (2001, 1000, 2)
     for i in range(total):
         a.add(names=["k%d.crash%d.se" % (i, i)])
+    # a read of `ahead` entries takes about a second (static: 4 data tiles at 4 requests a
+    # second; RFC 6962: 20 requests of 50 entries at 20 a second), so a range is still
+    # being read, and one committed, after nodd is up
     extra = ct_yaml([a], tiled=tiled).replace(
-        "  rate: 50", "  rate: 200\n  batch-size: 100\n  max-unverified: %d\n"
-        "  commit-entries: %d" % (ahead, slice_))
+        "  rate: 50", "  rate: %d\n  batch-size: 100\n  max-unverified: %d\n"
+        "  commit-entries: %d" % (4 if tiled else 20, ahead, slice_))
     n = nodd_factory(extra=extra)
     seen, mid = set(), None
     # until a kill lands inside a read's commit (positions before it are read ends),
@@ -528,6 +531,7 @@ def test_kill9_during_a_sliced_commit_loses_nothing_and_repeats_nothing(logs, no
         q = stored_position(n)
         if q % ahead and q < total:
             mid = q
+        assert q < total, "the whole log was committed before a kill landed: %s" % sorted(seen)
         a.requests(clear=True)
         n.start()
         if mid is not None:
