@@ -120,16 +120,26 @@ static const char *const migrations[] = {
 	 * about 15 %); the trigger keeps one row per listed name for every writer that
 	 * updates names (confirm.c too); its delete checks the name, so a stale rseq (the
 	 * row purged, the seq taken again) deletes nothing else. Rows older than every
-	 * window are purged by the store (store_recent_purge); the load sorts what it reads. */
+	 * window are purged by the store (store_recent_purge); the load sorts what it reads.
+	 * The upgrade copies the listed names of the last 7 days (through names_since, whatever
+	 * the size of the store) and, when it leaves older ones out, sets the purge floor
+	 * there: a load reaching further back reads names instead. */
 	("ALTER TABLE names ADD COLUMN rseq INTEGER;"
 	 "CREATE TABLE recent("
 	 "  seq INTEGER PRIMARY KEY, name TEXT NOT NULL, first_seen INTEGER NOT NULL,"
 	 "  added INTEGER);"
 	 "INSERT INTO recent(name, first_seen, added)"
-	 "  SELECT name, first_seen, added FROM names WHERE baseline = 0 ORDER BY first_seen, name;"
+	 "  SELECT name, first_seen, added FROM names WHERE baseline = 0"
+	 "  AND first_seen > CAST(strftime('%s', 'now') AS INTEGER) - 604800"
+	 "  ORDER BY first_seen, name;"
+	 "INSERT INTO meta(key, value)"
+	 "  SELECT 'recent.floor', CAST(strftime('%s', 'now') AS INTEGER) - 604800"
+	 "  WHERE EXISTS (SELECT 1 FROM names WHERE baseline = 0"
+	 "    AND first_seen <= CAST(strftime('%s', 'now') AS INTEGER) - 604800)"
+	 "  ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
 	 "CREATE INDEX recent_by_name ON recent(name);"
 	 "UPDATE names SET rseq = (SELECT seq FROM recent WHERE recent.name = names.name)"
-	 "  WHERE baseline = 0;"
+	 "  WHERE name IN (SELECT name FROM recent);"
 	 "DROP INDEX recent_by_name;"
 	 "DROP INDEX names_since;"
 	 "CREATE TRIGGER names_recent_update AFTER UPDATE OF first_seen, baseline, added ON names"

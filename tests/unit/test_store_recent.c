@@ -233,21 +233,29 @@ int main(void)
 		"DROP TABLE recent; ALTER TABLE names DROP COLUMN rseq;"
 		"CREATE INDEX names_since ON names(first_seen, name, added, baseline)"
 		" WHERE baseline = 0;"
-		"INSERT INTO names VALUES ('b.ch', 200, 'api', 0, 210), ('a.ch', 100, 'api', 0, NULL),"
-		" ('z.ch', 50, 'zone', 1, NULL);"
-		"UPDATE meta SET value = 3 WHERE key = 'names.count';"
+		"INSERT INTO names VALUES ('b.ch', strftime('%s', 'now') - 200, 'api', 0, 210),"
+		" ('a.ch', strftime('%s', 'now') - 300, 'api', 0, NULL),"
+		" ('old.ch', strftime('%s', 'now') - 8 * 86400, 'api', 0, 220),"
+		" ('z.ch', strftime('%s', 'now') - 100, 'zone', 1, NULL);"
+		"UPDATE meta SET value = 4 WHERE key = 'names.count';"
 		"PRAGMA user_version = 11;", NULL, NULL, NULL) == SQLITE_OK, "a version 11 database");
 	sqlite3_close(db);
 	st = store_open(old11, &err);
 	ok(st != NULL, "version 11 upgraded (%s)", err.msg);
 	if (st) {
+		int64_t now = one_int(store_db(st), "SELECT strftime('%s', 'now')");
 		struct acc u = { 0 };
-		store_each_since(st, 0, collect, &u);
+		store_each_since(st, now - 86400, collect, &u);
 		ok(u.n == 2 && strcmp(u.names[0], "a.ch") == 0 && u.added[0] == STORE_ADDED_UNKNOWN &&
 			strcmp(u.names[1], "b.ch") == 0 && u.added[1] == 210,
-			"its listed names load, in order, with their stamps");
+			"its listed names of the last day load, in order, with their stamps");
 		ok(rseq_right(st, "a.ch") && rseq_right(st, "b.ch"), "each has its row and rseq");
-		store_observe(st, "b.ch", 150, "api", 0, 300, NULL, &so);
+		is_int(rows_of(st, "old.ch"), 0, "a listed name older than 7 days is not copied");
+		struct acc v = { 0 };
+		store_each_since(st, 0, collect, &v);
+		ok(v.n == 3 && strcmp(v.names[0], "old.ch") == 0,
+			"a load reaching further back reads it from names");
+		store_observe(st, "b.ch", now - 250, "api", 0, 300, NULL, &so);
 		ok(rows_of(st, "b.ch") == 1 && rseq_right(st, "b.ch"),
 			"a rewrite after the upgrade replaces the row the upgrade wrote");
 		store_close(st);
