@@ -365,8 +365,6 @@ void store_off_commit(store_t *s, void *ctx)
 int store_commit(store_t *s)
 {
 	if (s->in_tx) {
-		if (store_recent_flush(s) < 0)
-			return -1;
 		/* the deferred writes belong to the transaction: made before COMMIT */
 		for (int i = 0; i < s->nhooks; i++)
 			if (s->hooks[i].pre_commit && s->hooks[i].pre_commit(s->hooks[i].ctx) < 0) {
@@ -374,6 +372,8 @@ int store_commit(store_t *s)
 					snprintf(s->err, sizeof s->err, "store: commit: a deferred write failed");
 				return -1;
 			}
+		if (store_recent_flush(s) < 0)
+			return -1;
 		if (s->names != s->names_committed && store_names_write(s) < 0)
 			return -1;
 	}
