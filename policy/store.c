@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "policy/schema.h"
 #include "policy/store_busy.h"
@@ -512,6 +513,10 @@ static int store_recent_push(store_t *s, const char *name, int64_t seq, int64_t 
 	int64_t added)
 {
 	size_t nl = strlen(name) + 1;
+	if (nl > sizeof s->rpa) { /* a name is at most 254 bytes; the store does not check it */
+		snprintf(s->err, sizeof s->err, "store: insert: a name of %zu bytes", nl - 1);
+		return -1;
+	}
 	if (s->rpa_len + nl > sizeof s->rpa && store_recent_flush(s) < 0)
 		return -1;
 	struct store_recent_row *r = &s->rp[s->nrp++];
@@ -795,24 +800,9 @@ struct load_set {
 static int load_push(struct load_set *ls, const char *name, int64_t fs, int64_t added)
 {
 	size_t nl = strlen(name) + 1, need = sizeof added + nl;
-	if (ls->len + need > ls->cap) {
-		size_t cap = ls->cap ? ls->cap * 2 : 1 << 20;
-		while (cap < ls->len + need)
-			cap *= 2;
-		char *a = realloc(ls->arena, cap);
-		if (!a)
-			return -1;
-		ls->arena = a;
-		ls->cap = cap;
-	}
-	if (ls->n == ls->rcap) {
-		size_t cap = ls->rcap ? ls->rcap * 2 : 1 << 15;
-		struct load_row *r = realloc(ls->rows, cap * sizeof *r);
-		if (!r)
-			return -1;
-		ls->rows = r;
-		ls->rcap = cap;
-	}
+	if (grow_array(&ls->arena, &ls->cap, ls->len + need, 1) < 0 ||
+	    grow_array(&ls->rows, &ls->rcap, ls->n + 1, sizeof *ls->rows) < 0)
+		return -1;
 	memcpy(ls->arena + ls->len, &added, sizeof added);
 	memcpy(ls->arena + ls->len + sizeof added, name, nl);
 	ls->rows[ls->n].fs = fs;
