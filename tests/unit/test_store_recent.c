@@ -193,6 +193,20 @@ int main(void)
 	st = store_open(path, &err);
 	db = store_db(st);
 
+	/* a name longer than any DNS name (the store does not check names): refused whole */
+	{
+		char *huge = malloc(20000);
+		if (huge) {
+			memset(huge, 'a', 19995);
+			strcpy(huge + 19995, ".se");
+			is_int(store_observe(st, huge, 8800, "api", 0, 8900, NULL, &so), -1,
+				"a 19,998-byte listed name is refused");
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM names WHERE length(name) > 300");
+			is_int((int)one_int(db, sql), 0, "and not stored");
+			free(huge);
+		}
+	}
+
 	/* the purge: a slice at a time from a cursor going round the table */
 	int64_t before_rows = one_int(db, "SELECT count(*) FROM recent");
 	int gone = 0, r;
